@@ -1,0 +1,63 @@
+//! `pushmail-cli`: the headless front end over `pushmail-core`.
+//!
+//! Thin on purpose: it parses arguments, reads the configuration, and turns engine events into
+//! lines, JSON or hook runs. Every decision lives in the core.
+
+mod account;
+mod watch;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "pushmail-cli", version, about = "Real-time IMAP mail notifications from the command line")]
+struct Cli {
+    /// Configuration file (default: $XDG_CONFIG_HOME/pushmail/config.toml).
+    #[arg(long, global = true, value_name = "FILE", env = "PUSHMAIL_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Add, list, test and remove accounts.
+    #[command(subcommand)]
+    Account(account::AccountCmd),
+    /// Watch every enabled account and report events until Ctrl-C.
+    Watch(watch::WatchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    pushmail_core::logging::init("warn");
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config_path = match cli.config.clone().map(Ok).unwrap_or_else(pushmail_core::Config::default_path) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Account(cmd) => account::run(cmd, &config_path).await,
+            Command::Watch(args) => watch::run(args, &config_path).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! `pushmail-cli watch`: events as text, JSON lines, or hook runs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{ExitCode, Stdio};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use pushmail_core::{Config, Engine, Event, NewMail, Store};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::task::JoinSet;
+
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// Print one JSON object per line for every event (see docs/events.md).
+    #[arg(long)]
+    json: bool,
+    /// Run PROGRAM for every new message, without a shell; the message is described in
+    /// PUSHMAIL_* environment variables, never on its command line.
+    #[arg(long, value_name = "PROGRAM")]
+    exec: Option<PathBuf>,
+    /// Watch only these accounts (repeatable; default: every enabled account).
+    #[arg(long = "account", value_name = "ID")]
+    accounts: Vec<String>,
+    /// State database (default: $XDG_STATE_HOME/pushmail/state.sqlite3).
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+}
+
+/// Hooks running at once at most; more wait, so a burst cannot fork-bomb the machine.
+const MAX_HOOKS: usize = 8;
+
+fn load(path: &Path, only: &[String]) -> Result<Config> {
+    let mut config = Config::load(path)?;
+    if !only.is_empty() {
+        for id in only {
+            if config.account(id).is_none() {
+                bail!("no account `{id}` in {}", path.display());
+            }
+        }
+        config.accounts.retain(|a| only.contains(&a.id));
+    }
+    Ok(config)
+}
+
+pub async fn run(args: WatchArgs, config_path: &Path) -> Result<ExitCode> {
+    let config = load(config_path, &args.accounts)?;
+    if !config.accounts.iter().any(|a| a.enabled) {
+        bail!(
+            "no enabled account in {}. Add one with: pushmail-cli account add",
+            config_path.display()
+        );
+    }
+    let state_path = match &args.state {
+        Some(p) => p.clone(),
+        None => Store::default_path()?,
+    };
+    let store = Store::open(&state_path)?;
+    let (engine, mut events) = Engine::new(store);
+    engine.apply(&config);
+
+    let mut hooks = JoinSet::new();
+    let mut sigint = signal(SignalKind::interrupt()).context("Cannot listen for Ctrl-C")?;
+    let mut sigterm = signal(SignalKind::terminate()).context("Cannot listen for SIGTERM")?;
+    let mut sighup = signal(SignalKind::hangup()).context("Cannot listen for SIGHUP")?;
+    let mut sigusr1 = signal(SignalKind::user_defined1()).context("Cannot listen for SIGUSR1")?;
+    loop {
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Some(ev) => handle(&args, ev.event(), &mut hooks).await,
+                None => break,
+            },
+            _ = sigint.recv() => break,
+            _ = sigterm.recv() => break,
+            // SIGHUP: re-read the configuration, as daemons do.
+            _ = sighup.recv() => match load(config_path, &args.accounts) {
+                Ok(c) => engine.apply(&c),
+                Err(e) => eprintln!("error: configuration not reloaded: {e:#}"),
+            },
+            // SIGUSR1: check every account now.
+            _ = sigusr1.recv() => engine.check_now(None),
+            Some(_) = hooks.join_next(), if !hooks.is_empty() => {}
+        }
+    }
+    // Keep printing while the watchers stop, so none blocks on a full channel.
+    let shutdown = engine.shutdown();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            Some(ev) = events.recv() => handle(&args, ev.event(), &mut hooks).await,
+        }
+    }
+    while hooks.join_next().await.is_some() {}
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn handle(args: &WatchArgs, event: &Event, hooks: &mut JoinSet<()>) {
+    let mut out = std::io::stdout().lock();
+    let line = if args.json {
+        serde_json::to_string(event).unwrap_or_default()
+    } else {
+        human(event)
+    };
+    // A closed stdout (the reader went away) is not a reason to stop watching or to panic.
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    drop(out);
+    if let (Some(program), Event::NewMail(mail)) = (&args.exec, event) {
+        while hooks.len() >= MAX_HOOKS {
+            hooks.join_next().await;
+        }
+        spawn_hook(program, mail, hooks);
+    }
+}
+
+fn human(event: &Event) -> String {
+    match event {
+        Event::NewMail(m) => {
+            let from = match (m.from_name.is_empty(), m.from_address.is_empty()) {
+                (false, false) => format!("{} <{}>", m.from_name, m.from_address),
+                (true, false) => m.from_address.clone(),
+                (false, true) => m.from_name.clone(),
+                (true, true) => "(unknown sender)".into(),
+            };
+            let subject = if m.subject.is_empty() { "(no subject)" } else { &m.subject };
+            let when = if m.catch_up { " (while away)" } else { "" };
+            format!("[{}/{}] new mail{when} from {from}: {subject}", m.account, m.folder)
+        }
+        Event::Unread { account, folder, count } => format!("[{account}/{folder}] {count} unread"),
+        Event::Seen { account, folder, uid } => format!("[{account}/{folder}] message {uid} was read"),
+        Event::State { account, state, detail } => match detail {
+            Some(d) => format!("[{account}] {}: {d}", state.as_str()),
+            None => format!("[{account}] {}", state.as_str()),
+        },
+    }
+}
+
+fn spawn_hook(program: &Path, mail: &NewMail, hooks: &mut JoinSet<()>) {
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.env("PUSHMAIL_ACCOUNT", &mail.account)
+        .env("PUSHMAIL_FOLDER", &mail.folder)
+        .env("PUSHMAIL_UID", mail.uid.to_string())
+        .env("PUSHMAIL_UIDVALIDITY", mail.uidvalidity.to_string())
+        .env("PUSHMAIL_FROM", &mail.from_address)
+        .env("PUSHMAIL_FROM_NAME", &mail.from_name)
+        .env("PUSHMAIL_SUBJECT", &mail.subject)
+        .env("PUSHMAIL_DATE", &mail.date)
+        .env("PUSHMAIL_MESSAGE_ID", &mail.message_id)
+        .env("PUSHMAIL_CATCH_UP", if mail.catch_up { "1" } else { "0" })
+        .stdin(Stdio::null())
+        .kill_on_drop(false);
+    match cmd.spawn() {
+        Ok(mut child) => {
+            let name = program.display().to_string();
+            hooks.spawn(async move {
+                match child.wait().await {
+                    Ok(status) if !status.success() => eprintln!("warning: hook {name} exited with {status}"),
+                    Err(e) => eprintln!("warning: hook {name} failed: {e}"),
+                    Ok(_) => {}
+                }
+            });
+        }
+        Err(e) => eprintln!("warning: cannot run hook {}: {e}", program.display()),
+    }
+}

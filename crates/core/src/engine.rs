@@ -1,0 +1,173 @@
+//! The engine: one supervisor value that owns every watcher task and the event stream.
+//!
+//! Front ends (CLI, tray) create one [`Engine`], give it a configuration with
+//! [`Engine::apply`], read [`Events`], and call [`Engine::shutdown`] to stop: cancel ("please
+//! stop"), then join ("everyone has stopped"), bounded, then abort what is left.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::info;
+
+use crate::config::{Account, Config};
+use crate::sync::state::Store;
+use crate::watch::folder::{FolderCtx, folder_loop};
+use crate::watch::{AccountStatus, Incoming, Reporter, Wake, WakeKind};
+
+/// Capacity of the event channel. Watchers wait when it is full (a slow consumer slows
+/// announcements down; nothing is dropped).
+pub const EVENT_CAPACITY: usize = 1024;
+
+/// How long shutdown waits for watchers to log out before aborting them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// The receiving end of the engine's event stream.
+#[derive(Debug)]
+pub struct Events(mpsc::Receiver<Incoming>);
+
+impl Events {
+    /// The next event; `None` once the engine has shut down. Drop the returned value when
+    /// done with it: that acknowledges a `new_mail`.
+    pub async fn recv(&mut self) -> Option<Incoming> {
+        self.0.recv().await
+    }
+}
+
+struct Running {
+    account: Account,
+    cancel: CancellationToken,
+    wakes: Vec<Arc<Wake>>,
+    status: Arc<Mutex<AccountStatus>>,
+}
+
+/// Owns the watchers of all enabled accounts.
+pub struct Engine {
+    store: Store,
+    tx: mpsc::Sender<Incoming>,
+    tracker: TaskTracker,
+    cancel: CancellationToken,
+    running: Mutex<HashMap<String, Running>>,
+}
+
+impl Engine {
+    /// A new engine with no accounts yet, and its event stream.
+    pub fn new(store: Store) -> (Engine, Events) {
+        let (tx, rx) = mpsc::channel(EVENT_CAPACITY);
+        let engine = Engine {
+            store,
+            tx,
+            tracker: TaskTracker::new(),
+            cancel: CancellationToken::new(),
+            running: Mutex::new(HashMap::new()),
+        };
+        (engine, Events(rx))
+    }
+
+    /// Starts, stops or restarts account watchers so they match `config`. Accounts whose
+    /// settings did not change keep their connections. Must be called inside a tokio runtime.
+    pub fn apply(&self, config: &Config) {
+        let Ok(mut running) = self.running.lock() else { return };
+        let wanted: HashMap<&str, &Account> = config
+            .accounts
+            .iter()
+            .filter(|a| a.enabled)
+            .map(|a| (a.id.as_str(), a))
+            .collect();
+        running.retain(|id, r| {
+            let keep = wanted.get(id.as_str()).is_some_and(|a| **a == r.account);
+            if !keep {
+                info!(account = %id, "stopping watcher");
+                r.cancel.cancel();
+            }
+            keep
+        });
+        for (id, account) in wanted {
+            if running.contains_key(id) {
+                continue;
+            }
+            info!(account = %id, folders = account.folders.len(), "starting watcher");
+            running.insert(id.to_owned(), self.spawn_account(account));
+        }
+    }
+
+    fn spawn_account(&self, account: &Account) -> Running {
+        let cancel = self.cancel.child_token();
+        let status = Arc::new(Mutex::new(AccountStatus::new(&account.id)));
+        let reporter = Reporter::new(&account.id, self.tx.clone(), status.clone());
+        let shared = Arc::new(account.clone());
+        let mut wakes = Vec::new();
+        for folder in &account.folders {
+            let wake = Arc::new(Wake::default());
+            wakes.push(wake.clone());
+            let ctx = FolderCtx {
+                account: shared.clone(),
+                folder: folder.clone(),
+                store: self.store.clone(),
+                reporter: reporter.clone(),
+                wake,
+                cancel: cancel.clone(),
+            };
+            self.tracker.spawn(folder_loop(ctx));
+        }
+        Running { account: account.clone(), cancel, wakes, status }
+    }
+
+    fn wake(&self, account: Option<&str>, kind: WakeKind) {
+        let Ok(running) = self.running.lock() else { return };
+        for (id, r) in running.iter() {
+            if account.is_none_or(|a| a == id) {
+                r.wakes.iter().for_each(|w| w.wake(kind));
+            }
+        }
+    }
+
+    /// "Check now": look for new mail at once on every (or one) account, skipping backoff.
+    pub fn check_now(&self, account: Option<&str>) {
+        self.wake(account, WakeKind::Check);
+    }
+
+    /// The network changed or the machine resumed: rebuild every connection at once.
+    pub fn network_changed(&self) {
+        self.wake(None, WakeKind::Reconnect);
+    }
+
+    /// Restarts one account's watchers, e.g. after its password changed (this is the only way
+    /// out of `auth_failed` besides a configuration change).
+    pub fn restart(&self, account: &str) {
+        let Ok(mut running) = self.running.lock() else { return };
+        if let Some(r) = running.remove(account) {
+            r.cancel.cancel();
+            let acc = r.account.clone();
+            running.insert(account.to_owned(), self.spawn_account(&acc));
+        }
+    }
+
+    /// Live status of every running account, sorted by id.
+    pub fn status(&self) -> Vec<AccountStatus> {
+        let Ok(running) = self.running.lock() else { return Vec::new() };
+        let mut out: Vec<AccountStatus> = running
+            .values()
+            .filter_map(|r| r.status.lock().ok().map(|s| s.clone()))
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
+    /// Cancels every watcher and waits (at most [`SHUTDOWN_GRACE`]) for them to finish.
+    /// Keep reading [`Events`] meanwhile, or watchers blocked on a full channel cannot finish.
+    pub async fn shutdown(&self) {
+        self.cancel.cancel();
+        self.tracker.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.tracker.wait()).await.is_err() {
+            tracing::warn!("watchers did not stop in time");
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}

@@ -1,0 +1,78 @@
+//! Turning a fetched header block into the fields a notification needs.
+//!
+//! Only `BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)]` is ever fetched, so the input
+//! is a few hundred bytes. mail-parser (with `full_encoding`) decodes RFC 2047 encoded-words in
+//! every charset mail really uses, and raw 8-bit UTF-8 (RFC 6532).
+
+use mail_parser::{HeaderValue, MessageParser};
+
+/// The IMAP fetch item for exactly these headers, never the body, without setting `\Seen`.
+pub const HEADER_FETCH: &str = "BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)]";
+
+/// Decoded header fields of one message. Empty strings where a header is missing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Headers {
+    pub from_name: String,
+    pub from_address: String,
+    pub subject: String,
+    /// RFC 3339, or empty if the Date header is missing or unparsable.
+    pub date: String,
+    pub message_id: String,
+}
+
+/// Decodes a header block. Never fails: what cannot be decoded is left empty or lossy.
+pub fn decode(raw: &[u8]) -> Headers {
+    let mut out = Headers::default();
+    // mail-parser wants a message; a header block followed by an empty line is one.
+    let mut buf = raw.to_vec();
+    if !buf.ends_with(b"\r\n\r\n") && !buf.ends_with(b"\n\n") {
+        buf.extend_from_slice(b"\r\n\r\n");
+    }
+    let Some(msg) = MessageParser::default().parse_headers(&buf[..]) else {
+        return out;
+    };
+    if let Some(from) = msg.from().and_then(|a| a.first()) {
+        out.from_name = from.name().unwrap_or_default().trim().to_owned();
+        out.from_address = from.address().unwrap_or_default().trim().to_owned();
+    } else if let Some(HeaderValue::Text(t)) = msg.header("From") {
+        out.from_name = t.trim().to_owned();
+    }
+    out.subject = msg.subject().unwrap_or_default().trim().to_owned();
+    out.date = msg.date().map(|d| d.to_rfc3339()).unwrap_or_default();
+    out.message_id = msg.message_id().unwrap_or_default().to_owned();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_plain_and_encoded_headers() {
+        let h = decode(
+            b"From: =?UTF-8?B?QW5hIFDDqXJleg==?= <ana@example.com>\r\nSubject: =?ISO-8859-1?Q?Caf=E9?= ok\r\nDate: Sun, 22 Nov 2026 10:00:00 +0100\r\nMessage-ID: <abc@example.com>\r\n\r\n",
+        );
+        assert_eq!(h.from_name, "Ana Pérez");
+        assert_eq!(h.from_address, "ana@example.com");
+        assert_eq!(h.subject, "Café ok");
+        assert_eq!(h.message_id, "abc@example.com");
+        assert!(h.date.starts_with("2026-11-22T10:00:00"), "{}", h.date);
+    }
+
+    #[test]
+    fn raw_utf8_and_big5_and_gb2312() {
+        let h = decode("Subject: 你好，世界\r\nFrom: 李伟 <li@example.cn>\r\n".as_bytes());
+        assert_eq!(h.subject, "你好，世界");
+        assert_eq!(h.from_name, "李伟");
+        // "中文" in GB2312 and Big5, as encoded-words.
+        assert_eq!(decode(b"Subject: =?GB2312?B?1tDOxA==?=\r\n").subject, "中文");
+        assert_eq!(decode(b"Subject: =?Big5?B?pKSk5Q==?=\r\n").subject, "中文");
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for raw in [&b""[..], b"\xff\xfe\x00", b"From:\r\n", b"Subject: =?x-unknown?Q?a=ZZ?=\r\n"] {
+            let _ = decode(raw);
+        }
+    }
+}

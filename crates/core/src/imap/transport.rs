@@ -1,0 +1,445 @@
+//! TCP, TLS and STARTTLS: everything up to an encrypted (or loopback-plain) byte stream on which
+//! the server's greeting has been read and capabilities are known, before any credential is sent.
+//!
+//! The pre-login dialogue (greeting, CAPABILITY, STARTTLS) is done by hand here rather than with
+//! async-imap, because STARTTLS must be strict: a client that lets the server strip the
+//! capability, answer PREAUTH, or smuggle responses into the same segment as the STARTTLS OK
+//! leaks the password (the "NO STARTTLS" attacks). Doing it by hand makes every one of those a
+//! refusal before LOGIN.
+
+use std::io;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+
+use super::framing::{Framer, Limits, TaggedStatus};
+use crate::config::{Account, Security};
+use crate::error::ConnectError;
+use crate::text::truncate_for_log;
+
+/// The byte stream a session runs on: TLS, or plaintext (loopback only), behind the [`Framer`].
+pub struct MailStream {
+    inner: Inner,
+    framer: Arc<Mutex<Framer>>,
+}
+
+enum Inner {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl std::fmt::Debug for MailStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.inner {
+            Inner::Plain(_) => "MailStream(plain)",
+            Inner::Tls(_) => "MailStream(tls)",
+        })
+    }
+}
+
+/// A handle to read the last tagged status the server sent on a [`MailStream`].
+#[derive(Clone, Debug)]
+pub struct StatusTap(Arc<Mutex<Framer>>);
+
+impl StatusTap {
+    /// The last tagged `OK`/`NO`/`BAD` line with its response code, if one arrived since the
+    /// previous call.
+    pub fn take(&self) -> Option<TaggedStatus> {
+        self.0.lock().ok().and_then(|mut f| f.take_last_tagged())
+    }
+}
+
+impl MailStream {
+    fn new(inner: Inner, limits: Limits) -> Self {
+        MailStream {
+            inner,
+            framer: Arc::new(Mutex::new(Framer::new(limits))),
+        }
+    }
+
+    pub fn tap(&self) -> StatusTap {
+        StatusTap(self.framer.clone())
+    }
+
+    pub fn is_tls(&self) -> bool {
+        matches!(self.inner, Inner::Tls(_))
+    }
+}
+
+impl AsyncRead for MailStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let res = match &mut this.inner {
+            Inner::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Inner::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        };
+        if let Poll::Ready(Ok(())) = res {
+            let fresh = &buf.filled()[before..];
+            let mut framer = this
+                .framer
+                .lock()
+                .map_err(|_| io::Error::other("framer lock poisoned"))?;
+            if let Err(limit) = framer.feed(fresh) {
+                // Refuse before the parser ever sees the bytes.
+                buf.set_filled(before);
+                return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, limit)));
+            }
+        }
+        res
+    }
+}
+
+impl AsyncWrite for MailStream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match &mut self.get_mut().inner {
+            Inner::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Inner::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().inner {
+            Inner::Plain(s) => Pin::new(s).poll_flush(cx),
+            Inner::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.get_mut().inner {
+            Inner::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Inner::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// What the TLS handshake established, for `account test`.
+#[derive(Clone, Debug)]
+pub struct TlsInfo {
+    pub protocol: String,
+    pub cipher: String,
+    /// Subject of the server's certificate, e.g. `CN=imap.example.com`.
+    pub subject: String,
+    pub issuer: String,
+    pub not_after: String,
+}
+
+/// A connected, greeted stream, not yet authenticated.
+#[derive(Debug)]
+pub struct Greeted {
+    pub stream: MailStream,
+    /// Capabilities valid on this (possibly encrypted) stream, upper-cased.
+    pub capabilities: Vec<String>,
+    pub tls: Option<TlsInfo>,
+}
+
+/// Opens TCP (keepalive on), does TLS or STARTTLS as configured, reads the greeting and learns
+/// the capabilities. Every step has `connect_timeout`.
+pub async fn connect(account: &Account) -> Result<Greeted, ConnectError> {
+    let t = account.timing.connect_timeout;
+    let tcp = step(t, "connecting", tcp_connect(&account.host, account.port)).await?;
+    match account.security {
+        Security::Tls => {
+            let tls = step(t, "TLS handshake", tls_handshake(account, tcp)).await?;
+            let info = tls_info(&tls);
+            let mut reader = BufReader::new(MailStream::new(Inner::Tls(Box::new(tls)), Limits::default()));
+            let caps = step(t, "greeting", greeting_and_capabilities(&mut reader, false)).await?;
+            let stream = no_leftover(reader, "after the greeting")?;
+            Ok(Greeted { stream, capabilities: caps, tls: Some(info) })
+        }
+        Security::Starttls => {
+            let mut reader = BufReader::new(tcp);
+            let caps = step(t, "greeting", greeting_and_capabilities(&mut reader, true)).await?;
+            if !has(&caps, "STARTTLS") {
+                return Err(ConnectError::StarttlsUnavailable);
+            }
+            step(t, "STARTTLS", command_ok(&mut reader, "S1 STARTTLS", "S1")).await?;
+            // Anything already buffered arrived before the handshake and is not covered by TLS:
+            // it is an injection attempt (CVE-2011-0411 class), never data to act on.
+            if !reader.buffer().is_empty() {
+                return Err(ConnectError::Protocol(
+                    "the server sent data after agreeing to STARTTLS (possible injection attack); refusing to continue".into(),
+                ));
+            }
+            let tcp = reader.into_inner();
+            let tls = step(t, "TLS handshake", tls_handshake(account, tcp)).await?;
+            let info = tls_info(&tls);
+            let mut reader = BufReader::new(MailStream::new(Inner::Tls(Box::new(tls)), Limits::default()));
+            // Capabilities learned before TLS are untrusted (RFC 3501 §6.2.1): ask again.
+            let caps = step(t, "capabilities", capabilities(&mut reader, "S2")).await?;
+            let stream = no_leftover(reader, "after STARTTLS")?;
+            Ok(Greeted { stream, capabilities: caps, tls: Some(info) })
+        }
+        Security::Plain => {
+            if !is_loopback_host(&account.host) {
+                return Err(ConnectError::Config(format!(
+                    "`security = \"plain\"` is only allowed for a loopback host, not {}",
+                    account.host
+                )));
+            }
+            let mut reader = BufReader::new(MailStream::new(Inner::Plain(tcp), Limits::default()));
+            let caps = step(t, "greeting", greeting_and_capabilities(&mut reader, false)).await?;
+            let stream = no_leftover(reader, "after the greeting")?;
+            Ok(Greeted { stream, capabilities: caps, tls: None })
+        }
+    }
+}
+
+/// True for `localhost`, 127.0.0.0/8 and ::1 — the only hosts plaintext IMAP is allowed to.
+pub fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+pub(crate) fn has(caps: &[String], cap: &str) -> bool {
+    caps.iter().any(|c| c.eq_ignore_ascii_case(cap))
+}
+
+async fn step<T, F>(limit: Duration, what: &'static str, fut: F) -> Result<T, ConnectError>
+where
+    F: Future<Output = Result<T, ConnectError>>,
+{
+    tokio::time::timeout(limit, fut)
+        .await
+        .map_err(|_| ConnectError::Timeout(what))?
+}
+
+async fn tcp_connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
+    let tcp = TcpStream::connect((host.trim_start_matches('[').trim_end_matches(']'), port))
+        .await
+        .map_err(|e| ConnectError::Network(format!("cannot reach {host}:{port}: {e}")))?;
+    tcp.set_nodelay(true).ok();
+    // Keepalive lets the kernel notice a vanished peer even when IMAP is silent for minutes.
+    let ka = socket2::TcpKeepalive::new()
+        .with_time(Duration::from_secs(60))
+        .with_interval(Duration::from_secs(15));
+    socket2::SockRef::from(&tcp)
+        .set_tcp_keepalive(&ka)
+        .map_err(|e| ConnectError::Network(format!("cannot enable TCP keepalive: {e}")))?;
+    Ok(tcp)
+}
+
+fn tls_config(account: &Account) -> Result<Arc<rustls::ClientConfig>, ConnectError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let extra: Vec<CertificateDer<'static>> = match &account.ca_file {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| {
+                ConnectError::Config(format!("cannot read ca_file {}: {e}", path.display()))
+            })?;
+            let certs: Result<Vec<_>, _> = rustls_pemfile::certs(&mut pem.as_slice()).collect();
+            let certs = certs.map_err(|e| {
+                ConnectError::Config(format!("ca_file {} is not a PEM certificate file: {e}", path.display()))
+            })?;
+            if certs.is_empty() {
+                return Err(ConnectError::Config(format!(
+                    "ca_file {} contains no PEM certificate",
+                    path.display()
+                )));
+            }
+            certs
+        }
+        None => Vec::new(),
+    };
+    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+        .map_err(|e| ConnectError::Tls(format!("cannot load the system's trusted certificates: {e}")))?;
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| ConnectError::Tls(format!("TLS setup failed: {e}")))?
+        .dangerous() // not dangerous: the platform verifier checks chain and hostname
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+async fn tls_handshake(account: &Account, tcp: TcpStream) -> Result<TlsStream<TcpStream>, ConnectError> {
+    let config = tls_config(account)?;
+    let name = ServerName::try_from(account.host.trim_start_matches('[').trim_end_matches(']').to_owned())
+        .map_err(|_| ConnectError::Config(format!("{} is not a valid host name", account.host)))?;
+    TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .map_err(|e| ConnectError::from_tls_io(&account.host, e))
+}
+
+fn tls_info(tls: &TlsStream<TcpStream>) -> TlsInfo {
+    let (_, conn) = tls.get_ref();
+    let mut info = TlsInfo {
+        protocol: conn.protocol_version().map(|v| format!("{v:?}")).unwrap_or_default(),
+        cipher: conn
+            .negotiated_cipher_suite()
+            .map(|c| format!("{:?}", c.suite()))
+            .unwrap_or_default(),
+        subject: String::new(),
+        issuer: String::new(),
+        not_after: String::new(),
+    };
+    if let Some(cert) = conn.peer_certificates().and_then(|c| c.first())
+        && let Ok((_, x509)) = x509_parser::parse_x509_certificate(cert.as_ref())
+    {
+        info.subject = x509.subject().to_string();
+        info.issuer = x509.issuer().to_string();
+        info.not_after = x509.validity().not_after.to_string();
+    }
+    info
+}
+
+/// Reads one CRLF line, at most [`Limits::max_line`] bytes.
+async fn read_line<R: AsyncRead + Unpin>(r: &mut BufReader<R>) -> Result<String, ConnectError> {
+    let mut line = Vec::new();
+    let max = Limits::default().max_line as u64;
+    let n = (&mut *r)
+        .take(max)
+        .read_until(b'\n', &mut line)
+        .await
+        .map_err(|e| ConnectError::Network(format!("connection failed: {e}")))?;
+    if n == 0 {
+        return Err(ConnectError::Network("the server closed the connection".into()));
+    }
+    if !line.ends_with(b"\n") {
+        return Err(ConnectError::Protocol("the server sent an over-long line".into()));
+    }
+    Ok(String::from_utf8_lossy(&line).trim_end().to_owned())
+}
+
+use tokio::io::AsyncReadExt as _;
+
+/// Greeting, then capabilities (from the greeting's code, or by asking).
+async fn greeting_and_capabilities<R: AsyncRead + AsyncWrite + Unpin>(
+    r: &mut BufReader<R>,
+    before_tls: bool,
+) -> Result<Vec<String>, ConnectError> {
+    let greeting = read_line(r).await?;
+    let upper = greeting.to_ascii_uppercase();
+    if upper.starts_with("* PREAUTH") {
+        // A PREAUTH greeting skips authentication, and on a connection that was to be upgraded
+        // with STARTTLS it means we could never encrypt: refuse either way.
+        return Err(ConnectError::Protocol(if before_tls {
+            "the server greeted with PREAUTH, so STARTTLS cannot be used; refusing to continue unencrypted".into()
+        } else {
+            "the server greeted with PREAUTH (pre-authenticated sessions are not supported)".into()
+        }));
+    }
+    if upper.starts_with("* BYE") {
+        return Err(ConnectError::Throttled(truncate_for_log(&greeting)));
+    }
+    if !upper.starts_with("* OK") {
+        return Err(ConnectError::Protocol(format!(
+            "unexpected greeting: {}",
+            truncate_for_log(&greeting)
+        )));
+    }
+    if let Some(caps) = capability_code(&greeting) {
+        return Ok(caps);
+    }
+    capabilities(r, "C1").await
+}
+
+fn capability_code(line: &str) -> Option<Vec<String>> {
+    let start = line.find('[')?;
+    let end = line[start..].find(']')? + start;
+    let inner = &line[start + 1..end];
+    let mut words = inner.split_ascii_whitespace();
+    if !words.next()?.eq_ignore_ascii_case("CAPABILITY") {
+        return None;
+    }
+    Some(words.map(str::to_ascii_uppercase).collect())
+}
+
+async fn capabilities<R: AsyncRead + AsyncWrite + Unpin>(
+    r: &mut BufReader<R>,
+    tag: &str,
+) -> Result<Vec<String>, ConnectError> {
+    write_line(r, &format!("{tag} CAPABILITY")).await?;
+    let mut caps = Vec::new();
+    loop {
+        let line = read_line(r).await?;
+        let upper = line.to_ascii_uppercase();
+        if let Some(rest) = upper.strip_prefix("* CAPABILITY ") {
+            caps.extend(rest.split_ascii_whitespace().map(str::to_owned));
+        } else if upper.starts_with(&format!("{tag} ")) {
+            if upper.starts_with(&format!("{tag} OK")) {
+                return Ok(caps);
+            }
+            return Err(ConnectError::Protocol(format!(
+                "CAPABILITY failed: {}",
+                truncate_for_log(&line)
+            )));
+        } else if upper.starts_with("* BYE") {
+            return Err(ConnectError::Network(format!("server closed: {}", truncate_for_log(&line))));
+        }
+    }
+}
+
+async fn command_ok<R: AsyncRead + AsyncWrite + Unpin>(
+    r: &mut BufReader<R>,
+    command: &str,
+    tag: &str,
+) -> Result<(), ConnectError> {
+    write_line(r, command).await?;
+    loop {
+        let line = read_line(r).await?;
+        let upper = line.to_ascii_uppercase();
+        if upper.starts_with(&format!("{tag} OK")) {
+            return Ok(());
+        }
+        if upper.starts_with(&format!("{tag} ")) {
+            return Err(ConnectError::StarttlsRefused(truncate_for_log(&line)));
+        }
+        // Untagged lines before the tagged answer are ignored; they came before encryption.
+    }
+}
+
+async fn write_line<W: AsyncWrite + Unpin>(w: &mut W, line: &str) -> Result<(), ConnectError> {
+    w.write_all(format!("{line}\r\n").as_bytes())
+        .await
+        .and(w.flush().await)
+        .map_err(|e| ConnectError::Network(format!("connection failed: {e}")))
+}
+
+fn no_leftover(reader: BufReader<MailStream>, when: &str) -> Result<MailStream, ConnectError> {
+    if !reader.buffer().is_empty() {
+        return Err(ConnectError::Protocol(format!(
+            "the server sent unrequested data {when}; refusing to continue"
+        )));
+    }
+    Ok(reader.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in ["localhost", "127.0.0.1", "127.3.4.5", "::1", "[::1]", "LOCALHOST"] {
+            assert!(is_loopback_host(h), "{h}");
+        }
+        for h in ["example.com", "10.0.0.1", "192.168.1.1", "::2", "localhost.example.com"] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn capability_code_is_read_from_greeting() {
+        assert_eq!(
+            capability_code("* OK [CAPABILITY IMAP4rev1 IDLE starttls] Dovecot ready."),
+            Some(vec!["IMAP4REV1".into(), "IDLE".into(), "STARTTLS".into()])
+        );
+        assert_eq!(capability_code("* OK [ALERT] hi"), None);
+        assert_eq!(capability_code("* OK hi"), None);
+    }
+}

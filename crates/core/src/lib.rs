@@ -1,0 +1,25 @@
+//! `pushmail-core`: the headless engine behind Pushmail.
+//!
+//! Layers, one direction: transport ([`imap::transport`]: TCP, TLS, STARTTLS, limits) →
+//! protocol session ([`imap`]: login, select, fetch, IDLE) → orchestration ([`watch`],
+//! [`engine`]: per-folder loops, backoff, events). Decisions that can be pure are
+//! ([`sync::decide`], [`watch::backoff`]); the tokio driver only performs them.
+
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod event;
+pub mod imap;
+pub mod logging;
+pub mod probe;
+pub mod secret;
+pub mod sync;
+pub mod text;
+pub mod watch;
+
+pub use config::{Account, Config, PasswordSource, Security, Timing};
+pub use engine::{Engine, Events};
+pub use error::ConnectError;
+pub use event::{Event, NewMail, State};
+pub use sync::state::Store;
+pub use watch::{AccountStatus, Incoming};

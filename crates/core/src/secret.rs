@@ -1,0 +1,189 @@
+//! Passwords: from the OS keyring (Secret Service, Keychain, Credential Manager) or from the
+//! account's `password_command`. Never from, or to, a file of ours.
+//!
+//! Passwords live in [`SecretString`] so they are zeroed on drop and print as `[REDACTED]`.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use tokio::io::AsyncReadExt;
+
+use crate::config::{Account, PasswordSource};
+
+/// The keyring "service" all Pushmail entries are stored under; the entry's user is the
+/// account id, so renaming host or user keeps the password.
+pub const KEYRING_SERVICE: &str = "pushmail";
+
+/// How long a `password_command` may take (a GPG agent prompt can be slow, a hung one must not
+/// hang the account forever).
+pub const PASSWORD_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// No Secret Service / Keychain could be reached at all.
+    #[error("no OS keyring is available: {0}")]
+    NoKeyring(String),
+    /// The keyring exists but is locked or refused access.
+    #[error("the OS keyring is locked or refused access: {0}")]
+    Locked(String),
+    /// No password is stored for this account.
+    #[error("no password is stored in the OS keyring for account `{0}`")]
+    Missing(String),
+    #[error("the keyring failed: {0}")]
+    Keyring(String),
+    #[error("password_command failed: {0}")]
+    Command(String),
+}
+
+impl SecretError {
+    pub fn hint(&self) -> String {
+        match self {
+            SecretError::NoKeyring(_) => "Start your desktop's keyring (GNOME Keyring, KWallet with Secret Service) or use password_command in the account.".into(),
+            SecretError::Locked(_) => "Unlock your keyring (log in to the desktop session), then press Check now.".into(),
+            SecretError::Missing(id) => format!("Store it with: pushmail-cli account password {id}"),
+            SecretError::Keyring(_) => "Check that your keyring works (e.g. with secret-tool), then try again.".into(),
+            SecretError::Command(_) => "Run the account's password_command yourself and check that it prints the password on its first line.".into(),
+        }
+    }
+
+    /// A missing password will not appear by itself; a locked keyring may be unlocked later.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, SecretError::Missing(_))
+    }
+}
+
+fn map_keyring(id: &str, e: keyring::Error) -> SecretError {
+    match e {
+        keyring::Error::NoEntry => SecretError::Missing(id.to_owned()),
+        keyring::Error::NoDefaultStore => {
+            SecretError::NoKeyring("no Secret Service on the session bus".into())
+        }
+        keyring::Error::NoStorageAccess(e) => SecretError::Locked(e.to_string()),
+        other => SecretError::Keyring(other.to_string()),
+    }
+}
+
+/// Keyring calls block on D-Bus; keep them off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, SecretError> + Send + 'static,
+) -> Result<T, SecretError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SecretError::Keyring(format!("keyring task failed: {e}")))?
+}
+
+/// Stores `password` for account `id` in the OS keyring.
+pub async fn store_password(id: &str, password: SecretString) -> Result<(), SecretError> {
+    let id = id.to_owned();
+    blocking(move || {
+        let entry = keyring::Entry::new(KEYRING_SERVICE, &id).map_err(|e| map_keyring(&id, e))?;
+        entry
+            .set_password(password.expose_secret())
+            .map_err(|e| map_keyring(&id, e))
+    })
+    .await
+}
+
+/// Removes account `id`'s password from the OS keyring; a missing entry is not an error.
+pub async fn delete_password(id: &str) -> Result<(), SecretError> {
+    let id = id.to_owned();
+    blocking(move || {
+        let entry = keyring::Entry::new(KEYRING_SERVICE, &id).map_err(|e| map_keyring(&id, e))?;
+        match entry.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(map_keyring(&id, e)),
+        }
+    })
+    .await
+}
+
+/// The account's password, from wherever its configuration says.
+pub async fn password(account: &Account) -> Result<SecretString, SecretError> {
+    match &account.password {
+        PasswordSource::Keyring => {
+            let id = account.id.clone();
+            blocking(move || {
+                let entry =
+                    keyring::Entry::new(KEYRING_SERVICE, &id).map_err(|e| map_keyring(&id, e))?;
+                entry
+                    .get_password()
+                    .map(SecretString::from)
+                    .map_err(|e| map_keyring(&id, e))
+            })
+            .await
+        }
+        PasswordSource::Command(argv) => run_password_command(argv).await,
+    }
+}
+
+/// Runs argv without a shell and returns the first line of its stdout. Its stderr goes to ours
+/// (a prompt may need it) but its stdout never reaches a log.
+async fn run_password_command(argv: &[String]) -> Result<SecretString, SecretError> {
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| SecretError::Command("password_command is empty".into()))?;
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| SecretError::Command(format!("cannot run `{program}`: {e}")))?;
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| SecretError::Command("no stdout".into()))?;
+    let work = async {
+        // Read a bounded amount: a password is short, a runaway command is not our problem to buffer.
+        let mut buf = Vec::new();
+        (&mut stdout)
+            .take(64 * 1024)
+            .read_to_end(&mut buf)
+            .await
+            .map_err(|e| SecretError::Command(format!("reading its output failed: {e}")))?;
+        let status = child
+            .wait()
+            .await
+            .map_err(|e| SecretError::Command(format!("waiting for it failed: {e}")))?;
+        Ok::<_, SecretError>((status, buf))
+    };
+    let (status, buf) = tokio::time::timeout(PASSWORD_COMMAND_TIMEOUT, work)
+        .await
+        .map_err(|_| SecretError::Command(format!("`{program}` did not finish within {} s", PASSWORD_COMMAND_TIMEOUT.as_secs())))??;
+    if !status.success() {
+        return Err(SecretError::Command(format!("`{program}` exited with {status}")));
+    }
+    let text = String::from_utf8(buf)
+        .map_err(|_| SecretError::Command(format!("`{program}` printed something that is not UTF-8")))?;
+    let first = text.lines().next().unwrap_or("");
+    if first.is_empty() {
+        return Err(SecretError::Command(format!("`{program}` printed an empty first line")));
+    }
+    Ok(SecretString::from(first.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn command_first_line_only() {
+        let argv = vec!["printf".to_owned(), "s3cret\\nsecond line\\n".to_owned()];
+        let pw = run_password_command(&argv).await.unwrap();
+        assert_eq!(pw.expose_secret(), "s3cret");
+    }
+
+    #[tokio::test]
+    async fn command_failures_are_reported_without_output() {
+        let argv = vec!["sh".to_owned(), "-c".to_owned(), "echo leaked; exit 3".to_owned()];
+        let err = run_password_command(&argv).await.unwrap_err().to_string();
+        assert!(err.contains("exited"), "{err}");
+        assert!(!err.contains("leaked"), "{err}");
+        let missing = vec!["/nonexistent/pushmail-pw".to_owned()];
+        assert!(run_password_command(&missing).await.is_err());
+        let empty = vec!["true".to_owned()];
+        assert!(run_password_command(&empty).await.unwrap_err().to_string().contains("empty"));
+    }
+}

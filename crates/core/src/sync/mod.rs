@@ -1,0 +1,4 @@
+//! Sync state: what has been announced, durable across restarts.
+
+pub mod decide;
+pub mod state;

@@ -1,0 +1,228 @@
+//! The durable sync state: per-folder UIDVALIDITY and watermark, and which messages were
+//! announced (so `seen` can name them after a restart, and nothing is announced twice).
+//!
+//! SQLite in WAL mode with `synchronous = NORMAL`: each announcement is its own small
+//! transaction; a `kill -9` loses nothing that was committed (the WAL is in the OS's hands), and
+//! a power cut loses at most the last few, which the watermark then re-announces once.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::decide::FolderMark;
+
+/// How many announced UIDs are remembered per folder; older ones can no longer produce a
+/// `seen` event, which only matters for notifications long gone from the screen.
+const ANNOUNCED_KEEP: i64 = 1000;
+
+/// A handle to the state database; cheap to clone, safe to share between watcher tasks.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
+}
+
+impl Store {
+    /// `$XDG_STATE_HOME/pushmail/state.sqlite3` (or `~/.local/state/…`).
+    pub fn default_path() -> Result<PathBuf> {
+        let base = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+            Some(v) => PathBuf::from(v),
+            None => PathBuf::from(std::env::var_os("HOME").context("Neither XDG_STATE_HOME nor HOME is set")?)
+                .join(".local/state"),
+        };
+        Ok(base.join("pushmail").join("state.sqlite3"))
+    }
+
+    /// Opens (creating if needed, directory 0700) the database at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent() {
+            create_private_dir(dir)?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("Cannot open the state database {}", path.display()))?;
+        Self::init(conn).with_context(|| format!("Cannot use the state database {}", path.display()))
+    }
+
+    /// An in-memory store, for tests and `account test`.
+    pub fn in_memory() -> Result<Store> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Store> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS folder_mark (
+                 account TEXT NOT NULL, folder TEXT NOT NULL,
+                 uidvalidity INTEGER NOT NULL, watermark INTEGER NOT NULL,
+                 PRIMARY KEY (account, folder));
+             CREATE TABLE IF NOT EXISTS announced (
+                 account TEXT NOT NULL, folder TEXT NOT NULL,
+                 uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,
+                 PRIMARY KEY (account, folder, uidvalidity, uid));",
+        )?;
+        let ok: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        anyhow::ensure!(ok == "ok", "State database failed its integrity check: {ok}");
+        Ok(Store { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.conn.lock().map_err(|_| anyhow::anyhow!("State database lock poisoned"))
+    }
+
+    pub fn mark(&self, account: &str, folder: &str) -> Result<Option<FolderMark>> {
+        let conn = self.lock()?;
+        conn.query_row(
+            "SELECT uidvalidity, watermark FROM folder_mark WHERE account = ?1 AND folder = ?2",
+            params![account, folder],
+            |r| Ok(FolderMark { uidvalidity: r.get(0)?, watermark: r.get(1)? }),
+        )
+        .optional()
+        .context("Reading folder state")
+    }
+
+    /// Replaces the folder's mark; on a UIDVALIDITY change the old announcements go too.
+    pub fn set_mark(&self, account: &str, folder: &str, mark: FolderMark) -> Result<()> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM announced WHERE account = ?1 AND folder = ?2 AND (uidvalidity != ?3 OR uid >= ?4)",
+            params![account, folder, mark.uidvalidity, mark.watermark],
+        )?;
+        tx.execute(
+            "INSERT INTO folder_mark (account, folder, uidvalidity, watermark) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (account, folder) DO UPDATE SET uidvalidity = excluded.uidvalidity, watermark = excluded.watermark",
+            params![account, folder, mark.uidvalidity, mark.watermark],
+        )?;
+        tx.commit().context("Saving folder state")
+    }
+
+    /// Records that `uid` was announced and raises the watermark past it, atomically.
+    pub fn record_announced(&self, account: &str, folder: &str, uidvalidity: u32, uid: u32) -> Result<()> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT OR IGNORE INTO announced (account, folder, uidvalidity, uid) VALUES (?1, ?2, ?3, ?4)",
+            params![account, folder, uidvalidity, uid],
+        )?;
+        tx.execute(
+            "UPDATE folder_mark SET watermark = MAX(watermark, ?4) WHERE account = ?1 AND folder = ?2 AND uidvalidity = ?3",
+            params![account, folder, uidvalidity, i64::from(uid) + 1],
+        )?;
+        tx.execute(
+            "DELETE FROM announced WHERE account = ?1 AND folder = ?2 AND uid <
+               (SELECT uid FROM announced WHERE account = ?1 AND folder = ?2 ORDER BY uid DESC LIMIT 1 OFFSET ?3)",
+            params![account, folder, ANNOUNCED_KEEP],
+        )?;
+        tx.commit().context("Saving an announcement")
+    }
+
+    /// Raises the watermark (never lowers it).
+    pub fn raise_watermark(&self, account: &str, folder: &str, uidvalidity: u32, watermark: u32) -> Result<()> {
+        let conn = self.lock()?;
+        conn.execute(
+            "UPDATE folder_mark SET watermark = MAX(watermark, ?4) WHERE account = ?1 AND folder = ?2 AND uidvalidity = ?3",
+            params![account, folder, uidvalidity, watermark],
+        )?;
+        Ok(())
+    }
+
+    /// UIDs announced and not yet reported read.
+    pub fn announced(&self, account: &str, folder: &str, uidvalidity: u32) -> Result<Vec<u32>> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT uid FROM announced WHERE account = ?1 AND folder = ?2 AND uidvalidity = ?3 ORDER BY uid",
+        )?;
+        let rows = stmt.query_map(params![account, folder, uidvalidity], |r| r.get(0))?;
+        rows.collect::<Result<Vec<u32>, _>>().context("Reading announcements")
+    }
+
+    /// Forgets announcements that have been reported read (or deleted).
+    pub fn forget_announced(&self, account: &str, folder: &str, uidvalidity: u32, uids: &[u32]) -> Result<()> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        for uid in uids {
+            tx.execute(
+                "DELETE FROM announced WHERE account = ?1 AND folder = ?2 AND uidvalidity = ?3 AND uid = ?4",
+                params![account, folder, uidvalidity, uid],
+            )?;
+        }
+        tx.commit().context("Saving read messages")
+    }
+
+    /// Drops all state of an account (when it is removed).
+    pub fn forget_account(&self, account: &str) -> Result<()> {
+        let conn = self.lock()?;
+        conn.execute("DELETE FROM folder_mark WHERE account = ?1", params![account])?;
+        conn.execute("DELETE FROM announced WHERE account = ?1", params![account])?;
+        Ok(())
+    }
+}
+
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("Cannot create {}", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_and_announcements_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s/state.sqlite3");
+        {
+            let s = Store::open(&path).unwrap();
+            assert_eq!(s.mark("a", "INBOX").unwrap(), None);
+            s.set_mark("a", "INBOX", FolderMark { uidvalidity: 5, watermark: 10 }).unwrap();
+            s.record_announced("a", "INBOX", 5, 10).unwrap();
+            s.record_announced("a", "INBOX", 5, 12).unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.mark("a", "INBOX").unwrap(), Some(FolderMark { uidvalidity: 5, watermark: 13 }));
+        assert_eq!(s.announced("a", "INBOX", 5).unwrap(), vec![10, 12]);
+        s.forget_announced("a", "INBOX", 5, &[10]).unwrap();
+        assert_eq!(s.announced("a", "INBOX", 5).unwrap(), vec![12]);
+        // New UIDVALIDITY drops the old announcements.
+        s.set_mark("a", "INBOX", FolderMark { uidvalidity: 6, watermark: 1 }).unwrap();
+        assert!(s.announced("a", "INBOX", 5).unwrap().is_empty());
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+
+    #[test]
+    fn watermark_never_goes_down_by_announcing() {
+        let s = Store::in_memory().unwrap();
+        s.set_mark("a", "f", FolderMark { uidvalidity: 1, watermark: 50 }).unwrap();
+        s.record_announced("a", "f", 1, 20).unwrap();
+        assert_eq!(s.mark("a", "f").unwrap().unwrap().watermark, 50);
+        s.raise_watermark("a", "f", 1, 40).unwrap();
+        assert_eq!(s.mark("a", "f").unwrap().unwrap().watermark, 50);
+    }
+
+    #[test]
+    fn announced_is_bounded() {
+        let s = Store::in_memory().unwrap();
+        s.set_mark("a", "f", FolderMark { uidvalidity: 1, watermark: 1 }).unwrap();
+        for uid in 1..=1100 {
+            s.record_announced("a", "f", 1, uid).unwrap();
+        }
+        let kept = s.announced("a", "f", 1).unwrap();
+        assert!(kept.len() <= 1001, "{}", kept.len());
+        assert_eq!(kept.last(), Some(&1100));
+    }
+}

@@ -1,0 +1,152 @@
+//! Per-account watching: wake-ups, state aggregation and reporting. The loops themselves are
+//! in [`folder`]; the pure pacing policy is in [`backoff`].
+
+pub mod backoff;
+pub(crate) mod folder;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use crate::event::{Event, NewMail, State};
+
+/// What a wake-up asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WakeKind {
+    /// "Check now": look for changes on the existing connection; skip any backoff wait.
+    Check,
+    /// The network changed or the machine resumed: the connection is suspect, rebuild it.
+    Reconnect,
+}
+
+/// A one-slot wake-up for a folder loop. `Notify` keeps one permit when nobody waits, so a
+/// wake-up sent while the loop is busy is seen at its next wait — none is lost.
+#[derive(Debug, Default)]
+pub(crate) struct Wake {
+    notify: Notify,
+    reconnect: AtomicBool,
+}
+
+impl Wake {
+    pub fn wake(&self, kind: WakeKind) {
+        if kind == WakeKind::Reconnect {
+            self.reconnect.store(true, Ordering::SeqCst);
+        }
+        self.notify.notify_one();
+    }
+
+    pub async fn notified(&self) -> WakeKind {
+        self.notify.notified().await;
+        if self.reconnect.swap(false, Ordering::SeqCst) { WakeKind::Reconnect } else { WakeKind::Check }
+    }
+}
+
+/// An event from the engine. Dropping it acknowledges it: for `new_mail`, the watcher records
+/// the message as announced only after the consumer is done with it, so a crash in between
+/// repeats that one message instead of losing it.
+#[derive(Debug)]
+pub struct Incoming {
+    event: Event,
+    _ack: Option<oneshot::Sender<()>>,
+}
+
+impl Incoming {
+    pub fn event(&self) -> &Event {
+        &self.event
+    }
+}
+
+impl std::ops::Deref for Incoming {
+    type Target = Event;
+    fn deref(&self) -> &Event {
+        &self.event
+    }
+}
+
+/// Live status of one account, for front ends that re-query instead of replaying events.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AccountStatus {
+    pub id: String,
+    pub state: State,
+    pub detail: Option<String>,
+    /// Unread count per watched folder.
+    pub unread: BTreeMap<String, u32>,
+}
+
+impl AccountStatus {
+    pub fn new(id: &str) -> Self {
+        AccountStatus { id: id.to_owned(), state: State::Stopped, detail: None, unread: BTreeMap::new() }
+    }
+
+    pub fn total_unread(&self) -> u32 {
+        self.unread.values().copied().fold(0u32, u32::saturating_add)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Folders {
+    states: BTreeMap<String, (State, Option<String>)>,
+}
+
+/// Reports one account's events and keeps its [`AccountStatus`] current.
+#[derive(Clone, Debug)]
+pub(crate) struct Reporter {
+    account: String,
+    tx: mpsc::Sender<Incoming>,
+    status: Arc<Mutex<AccountStatus>>,
+    folders: Arc<Mutex<Folders>>,
+}
+
+impl Reporter {
+    pub fn new(account: &str, tx: mpsc::Sender<Incoming>, status: Arc<Mutex<AccountStatus>>) -> Self {
+        Reporter { account: account.to_owned(), tx, status, folders: Arc::default() }
+    }
+
+    async fn send(&self, event: Event) {
+        // A closed channel means the front end is shutting down; nothing left to tell.
+        let _ = self.tx.send(Incoming { event, _ack: None }).await;
+    }
+
+    /// Sends `new_mail` and waits until the consumer has handled (dropped) it.
+    pub async fn new_mail(&self, mail: NewMail) {
+        let (ack, done) = oneshot::channel();
+        if self.tx.send(Incoming { event: Event::NewMail(mail), _ack: Some(ack) }).await.is_ok() {
+            let _ = done.await;
+        }
+    }
+
+    pub async fn unread(&self, folder: &str, count: u32) {
+        if let Ok(mut s) = self.status.lock() {
+            s.unread.insert(folder.to_owned(), count);
+        }
+        self.send(Event::Unread { account: self.account.clone(), folder: folder.to_owned(), count }).await;
+    }
+
+    pub async fn seen(&self, folder: &str, uid: u32) {
+        self.send(Event::Seen { account: self.account.clone(), folder: folder.to_owned(), uid }).await;
+    }
+
+    /// Records a folder's state; emits the account's state when the aggregate (the worst
+    /// folder) changes.
+    pub async fn state(&self, folder: &str, state: State, detail: Option<String>) {
+        let aggregate = {
+            let Ok(mut f) = self.folders.lock() else { return };
+            f.states.insert(folder.to_owned(), (state, detail));
+            f.states.values().max_by_key(|(s, _)| *s).cloned()
+        };
+        let Some((state, detail)) = aggregate else { return };
+        let changed = match self.status.lock() {
+            Ok(mut s) if s.state != state || s.detail != detail => {
+                s.state = state;
+                s.detail = detail.clone();
+                true
+            }
+            _ => false,
+        };
+        if changed {
+            self.send(Event::State { account: self.account.clone(), state, detail }).await;
+        }
+    }
+}
