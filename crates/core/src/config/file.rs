@@ -106,7 +106,9 @@ fn convert_account(
         )
     };
     let id = raw.id.ok_or_else(|| missing("id", "\"work\""))?;
-    let host = raw.host.ok_or_else(|| missing("host", "\"imap.example.com\""))?;
+    let host = raw
+        .host
+        .ok_or_else(|| missing("host", "\"imap.example.com\""))?;
     let username = raw.username.ok_or_else(|| missing("username", "\"ana\""))?;
     let security = raw.security.unwrap_or_default();
 

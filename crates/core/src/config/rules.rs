@@ -101,8 +101,7 @@ fn validate_account(account: &Account) -> Result<(), ConfigError> {
     if account.username.is_empty() {
         return fail(
             "username",
-            "`username` is empty; set it to the login name your mail provider gave you"
-                .to_owned(),
+            "`username` is empty; set it to the login name your mail provider gave you".to_owned(),
         );
     }
     if has_control(&account.username) {

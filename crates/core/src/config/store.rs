@@ -40,11 +40,8 @@ pub(super) fn default_path_from(
     xdg_config_home: Option<OsString>,
     home: Option<OsString>,
 ) -> Result<PathBuf, ConfigError> {
-    let usable = |value: Option<OsString>| {
-        value
-            .map(PathBuf::from)
-            .filter(|path| path.is_absolute())
-    };
+    let usable =
+        |value: Option<OsString>| value.map(PathBuf::from).filter(|path| path.is_absolute());
     let base = match (usable(xdg_config_home), usable(home)) {
         (Some(xdg), _) => xdg,
         (None, Some(home)) => home.join(".config"),
@@ -82,9 +79,7 @@ pub(super) fn load(path: &Path) -> Result<Config, ConfigError> {
     refuse_if_others_may_write(path, metadata.mode(), false)?;
     let absolute = std::path::absolute(path).map_err(|err| io_error(path, err))?;
     let dir = absolute.parent().unwrap_or(Path::new("/"));
-    let dir_mode = fs::metadata(dir)
-        .map_err(|err| io_error(dir, err))?
-        .mode();
+    let dir_mode = fs::metadata(dir).map_err(|err| io_error(dir, err))?.mode();
     refuse_if_others_may_write(dir, dir_mode, true)?;
 
     let mut bytes = Vec::new();

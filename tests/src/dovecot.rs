@@ -1,0 +1,920 @@
+//! A private Dovecot 2.3 per test: own directory, own ports, own CA, own processes.
+//!
+//! Lifecycle: [`Dovecot::start`] → (any number of [`Dovecot::stop`]/[`Dovecot::crash`] and
+//! [`Dovecot::start_again`]) → drop. The master runs in the foreground (`-F`) as our child, in
+//! a process group of its own, so one signal reaches every Dovecot process of this instance and
+//! nothing of any other instance. Nothing here is global: parallel tests each get their own.
+//!
+//! Needs root (Dovecot's master switches to uid 10000 for mail) and the Debian packages
+//! `dovecot-core dovecot-imapd`.
+
+use std::fmt::Write as _;
+use std::fs::{self, OpenOptions};
+use std::io::Write as _;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt, chown, fchown};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail, ensure};
+use tempfile::TempDir;
+
+use crate::message::message;
+use crate::process::{
+    ProcessInfo, effective_uid, find_program, group_id, live_members, run, run_ok, signal_group,
+    wait_group_gone,
+};
+use crate::raw_imap::{Arg, RawImap};
+use crate::tls::make_tls;
+
+/// Owner of every mail file. Dovecot refuses uid 0 for mail, and a numeric id needs no passwd
+/// entry, so nothing on the host has to be set up.
+pub const MAIL_UID: u32 = 10000;
+/// Group of every mail file; see [`MAIL_UID`].
+pub const MAIL_GID: u32 = 10000;
+
+/// Dovecot 2.3.19's post-login capability list with `IDLE` and `NOTIFY` removed, for
+/// [`DovecotOptions::idle`]` = false`. Everything else stays, so a client that wrongly keys off
+/// CONDSTORE/QRESYNC instead of IDLE is caught. An explicit list replaces *everything*,
+/// including what Dovecot would append itself, so `SPECIAL-USE` (from the namespace) and
+/// `COMPRESS=DEFLATE` (from imap_zlib) are listed here too. The harness test compares this
+/// against a default instance so a Dovecot upgrade that adds a capability is noticed.
+pub const CAPABILITIES_WITHOUT_PUSH: &str = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE SORT \
+     SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL \
+     CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC \
+     ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY \
+     PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ SPECIAL-USE COMPRESS=DEFLATE";
+
+/// Folders every user has from the first login, with their RFC 6154 roles, like a typical
+/// provider (and Debian's stock config). Lets tests check that Junk/Trash are not notified.
+pub const SPECIAL_FOLDERS: [(&str, &str); 4] = [
+    ("Drafts", "\\Drafts"),
+    ("Sent", "\\Sent"),
+    ("Junk", "\\Junk"),
+    ("Trash", "\\Trash"),
+];
+
+/// From spawn to "greeting answered"; measured ~100 ms, so 10 s only trips on a real failure.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a SIGTERMed master may take before the whole group is SIGKILLed. Dovecot's
+/// master needs about a second to exit.
+const STOP_GRACE: Duration = Duration::from_secs(3);
+/// After SIGKILL only the kernel's reaping is left; this bound only catches the impossible.
+const KILL_TIMEOUT: Duration = Duration::from_secs(5);
+/// `doveadm` commands; force-resync over 100,000 messages is the slowest legitimate one.
+const DOVEADM_TIMEOUT: Duration = Duration::from_secs(180);
+/// Fresh ports per attempt if another process grabbed ours between probing and Dovecot's bind.
+const START_ATTEMPTS: usize = 3;
+/// `start_again` must reuse its ports (clients are configured for them), so it retries the same
+/// ones for a while if a stray socket holds them.
+const RESTART_BIND_ATTEMPTS: usize = 10;
+
+/// How a test wants its server to look.
+#[derive(Debug, Clone)]
+pub struct DovecotOptions {
+    /// `true`: Dovecot's normal capabilities. `false`: `imap_capability` is set to
+    /// [`CAPABILITIES_WITHOUT_PUSH`] (no IDLE, no NOTIFY), before and after login.
+    pub idle: bool,
+    /// Address to listen on. `127.0.0.1` (default) counts as a secure connection for clients
+    /// from 127.0.0.1 (Dovecot treats local IP == remote IP as secured). `127.0.0.2` makes those
+    /// clients insecure: plaintext login shows `LOGINDISABLED` and STARTTLS is needed.
+    pub listen: String,
+    /// `true` (default): TLS on, STARTTLS offered on the plain port and implicit TLS on the
+    /// imaps port. `false`: `ssl = no`, so STARTTLS is not offered and nothing listens on
+    /// [`Dovecot::imaps_port`] (connections there are refused).
+    pub starttls: bool,
+    /// `ssl = required` (and `disable_plaintext_auth = yes` whatever
+    /// [`allow_plaintext_auth`](Self::allow_plaintext_auth) says): no authentication before TLS.
+    /// Dovecot still counts 127.0.0.1 → 127.0.0.1 as secure and lets LOGIN through there; combine
+    /// with `listen = "127.0.0.2"` to see the refusal.
+    pub ssl_required: bool,
+    /// `false` (default, Dovecot's default): `disable_plaintext_auth = yes`, so clients on an
+    /// insecure address must use TLS. `true` allows LOGIN in clear text from anywhere, to test
+    /// that a client refuses to send a password unencrypted even when the server would take it.
+    pub allow_plaintext_auth: bool,
+    /// `imap_idle_notify_interval`: Dovecot sends `* OK Still here` this often during IDLE
+    /// (Dovecot's default is 2 minutes).
+    pub keepalive_secs: Option<u32>,
+    /// Users and passwords. Default: `alice` / `alicepw`.
+    pub users: Vec<(String, String)>,
+}
+
+impl Default for DovecotOptions {
+    fn default() -> Self {
+        DovecotOptions {
+            idle: true,
+            listen: "127.0.0.1".to_owned(),
+            starttls: true,
+            ssl_required: false,
+            allow_plaintext_auth: false,
+            keepalive_secs: None,
+            users: vec![("alice".to_owned(), "alicepw".to_owned())],
+        }
+    }
+}
+
+/// Numbers `doveadm mailbox status` reports for one folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxStatus {
+    pub messages: u64,
+    pub unseen: u64,
+    pub uidnext: u32,
+    pub uidvalidity: u32,
+    pub highestmodseq: u64,
+}
+
+/// One running (or stopped) private Dovecot.
+#[derive(Debug)]
+pub struct Dovecot {
+    /// Removed on drop, after the processes are gone (field order does not matter: `Drop` runs
+    /// first).
+    dir: TempDir,
+    conf: PathBuf,
+    ca: PathBuf,
+    passwd: PathBuf,
+    /// Unique per instance; appears in the greeting so we never mistake another server on a
+    /// recycled port for ours.
+    token: String,
+    opts: DovecotOptions,
+    /// Passwords the harness uses to log in on a user's behalf. A Mutex because `add_user`
+    /// takes `&self` so helpers can be shared across threads in a test.
+    users: Mutex<Vec<(String, String)>>,
+    imap_port: u16,
+    imaps_port: u16,
+    dovecot_bin: PathBuf,
+    doveadm_bin: PathBuf,
+    /// The master process; its pid is also the process group of every Dovecot process here.
+    master: Option<Child>,
+}
+
+impl Dovecot {
+    /// Starts a private instance and waits until it answers with a greeting.
+    pub fn start(opts: DovecotOptions) -> Result<Dovecot> {
+        ensure!(
+            opts.starttls || !opts.ssl_required,
+            "ssl_required needs starttls: Dovecot cannot require TLS it does not offer"
+        );
+        ensure!(!opts.users.is_empty(), "At least one user is needed");
+        for (user, password) in &opts.users {
+            validate_user(user, password)?;
+        }
+        ensure!(
+            effective_uid()? == 0,
+            "The Dovecot test ground needs root: Dovecot's master must switch to uid {MAIL_UID} \
+             for mail"
+        );
+        let dovecot_bin = find_program("dovecot").context(
+            "Dovecot is not installed: apt-get install --no-install-recommends dovecot-core \
+             dovecot-imapd",
+        )?;
+        let doveadm_bin = find_program("doveadm").context("doveadm is not installed")?;
+
+        let dir = tempfile::Builder::new()
+            .prefix("pushmail-dovecot-")
+            .tempdir()
+            .context("Cannot create a temporary directory for Dovecot")?;
+        let root = dir.path().to_owned();
+        // Dovecot's unprivileged processes (auth as `dovecot`, imap as uid 10000, login as
+        // `dovenull`) must traverse this directory; tempfile makes it 0700.
+        set_mode(&root, 0o755)?;
+        for sub in ["run", "state"] {
+            fs::create_dir(root.join(sub))
+                .with_context(|| format!("Cannot create {}", root.join(sub).display()))?;
+        }
+        let mail = root.join("mail");
+        fs::create_dir(&mail).with_context(|| format!("Cannot create {}", mail.display()))?;
+        // imap (as uid 10000) creates each user's home here on first login.
+        chown(&mail, Some(MAIL_UID), Some(MAIL_GID))
+            .with_context(|| format!("Cannot chown {}", mail.display()))?;
+        let tls = make_tls(&root.join("tls"))?;
+
+        let token = root
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("pushmail-dovecot-"))
+            .unwrap_or("x")
+            .to_owned();
+        let mut dovecot = Dovecot {
+            conf: root.join("dovecot.conf"),
+            ca: tls.ca.clone(),
+            passwd: root.join("passwd"),
+            token,
+            users: Mutex::new(opts.users.clone()),
+            opts,
+            imap_port: 0,
+            imaps_port: 0,
+            dovecot_bin,
+            doveadm_bin,
+            master: None,
+            dir,
+        };
+        dovecot.write_passwd(&dovecot.users_snapshot()?)?;
+
+        let mut last_error = None;
+        for _ in 0..START_ATTEMPTS {
+            let (imap_port, imaps_port) = free_port_pair(&dovecot.opts.listen)?;
+            dovecot.imap_port = imap_port;
+            dovecot.imaps_port = imaps_port;
+            let config = dovecot.config_text(&tls.cert, &tls.key);
+            fs::write(&dovecot.conf, config)
+                .with_context(|| format!("Cannot write {}", dovecot.conf.display()))?;
+            match dovecot.spawn_and_wait() {
+                Ok(()) => return Ok(dovecot),
+                Err(err) if dovecot.lost_port_race() => last_error = Some(err),
+                Err(err) => return Err(err),
+            }
+        }
+        Err(last_error
+            .unwrap_or_else(|| anyhow::anyhow!("Dovecot did not start"))
+            .context(format!("Dovecot lost its ports {START_ATTEMPTS} times in a row")))
+    }
+
+    /// The address clients connect to (the listen address).
+    pub fn host(&self) -> &str {
+        &self.opts.listen
+    }
+
+    /// Plain IMAP port (143-style) where STARTTLS is offered when `starttls` is on.
+    pub fn imap_port(&self) -> u16 {
+        self.imap_port
+    }
+
+    /// Implicit-TLS port (993-style). Refuses connections when `starttls` is off.
+    pub fn imaps_port(&self) -> u16 {
+        self.imaps_port
+    }
+
+    /// PEM file of this instance's throw-away CA: the only certificate a client should trust.
+    pub fn ca_file(&self) -> &Path {
+        &self.ca
+    }
+
+    /// The instance's private directory (config, log, mail under `mail/USER/Maildir`).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The generated `dovecot.conf`.
+    pub fn conf_file(&self) -> &Path {
+        &self.conf
+    }
+
+    /// The options this instance was started with.
+    pub fn options(&self) -> &DovecotOptions {
+        &self.opts
+    }
+
+    /// The password the harness knows for `user`.
+    pub fn password(&self, user: &str) -> Option<String> {
+        self.users
+            .lock()
+            .ok()?
+            .iter()
+            .find(|(u, _)| u == user)
+            .map(|(_, p)| p.clone())
+    }
+
+    /// True while the master runs.
+    pub fn is_running(&mut self) -> bool {
+        match &mut self.master {
+            Some(child) => matches!(child.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+
+    /// The master's pid, which is also the process group of every process of this instance.
+    /// `None` while stopped.
+    pub fn pid(&self) -> Option<u32> {
+        self.master.as_ref().map(Child::id)
+    }
+
+    /// Every live (non-zombie) process of this instance: master, log, config, anvil, auth,
+    /// imap-login, imap, …
+    pub fn processes(&self) -> Vec<ProcessInfo> {
+        self.master
+            .as_ref()
+            .map(|m| live_members(m.id()))
+            .unwrap_or_default()
+    }
+
+    /// A real outage, politely: SIGTERM to every process of the instance (sessions get
+    /// `* BYE Server shutting down`), then, once the master has exited (about 1 s) or
+    /// [`STOP_GRACE`] has passed, SIGKILL to whatever is left. Returns once no process of the
+    /// instance is alive (checked in `/proc`, zombies excluded) and both ports refuse
+    /// connections. A no-op when already stopped.
+    ///
+    /// SIGTERM to the master alone is not enough: Dovecot 2.3's master exits but leaves imap
+    /// sessions (and the log process serving them) running until their clients leave.
+    pub fn stop(&mut self) -> Result<()> {
+        let Some(pgid) = self.pid() else {
+            return Ok(());
+        };
+        signal_group(pgid, "TERM");
+        let deadline = Instant::now() + STOP_GRACE;
+        while Instant::now() < deadline && self.is_running() {
+            thread::sleep(Duration::from_millis(5));
+        }
+        // Stragglers (log, stats, a slow imap) would keep the outage from being total.
+        signal_group(pgid, "KILL");
+        self.reap(pgid)
+    }
+
+    /// A crash: SIGKILL to every process of the instance at once. Sessions see their TCP
+    /// connection closed with no `* BYE`. Mail and indexes survive (Dovecot is crash-safe);
+    /// [`start_again`](Self::start_again) works as after [`stop`](Self::stop).
+    pub fn crash(&mut self) -> Result<()> {
+        let Some(pgid) = self.master.as_ref().map(Child::id) else {
+            return Ok(());
+        };
+        signal_group(pgid, "KILL");
+        self.reap(pgid)
+    }
+
+    /// Starts the same instance again after [`stop`](Self::stop) or [`crash`](Self::crash): same
+    /// ports, config, users, CA, mail and indexes.
+    pub fn start_again(&mut self) -> Result<()> {
+        ensure!(!self.is_running(), "Dovecot is already running");
+        // After a crash the pid file survives; if its pid were reused by an unrelated process,
+        // Dovecot would refuse to start ("already running").
+        let pid_file = self.dir().join("run/master.pid");
+        if pid_file.exists() {
+            fs::remove_file(&pid_file)
+                .with_context(|| format!("Cannot remove {}", pid_file.display()))?;
+        }
+        let mut last_error = None;
+        for _ in 0..RESTART_BIND_ATTEMPTS {
+            match self.spawn_and_wait() {
+                Ok(()) => return Ok(()),
+                Err(err) if self.lost_port_race() => {
+                    last_error = Some(err);
+                    thread::sleep(Duration::from_millis(200));
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Err(last_error
+            .unwrap_or_else(|| anyhow::anyhow!("Dovecot did not start"))
+            .context(format!(
+                "Ports {} and {} stayed in use by another process",
+                self.imap_port, self.imaps_port
+            )))
+    }
+
+    /// Dovecot's log file (lossy UTF-8; empty if it does not exist yet).
+    pub fn log(&self) -> String {
+        fs::read(self.log_path())
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// How many LOGIN/AUTHENTICATE attempts for `user` failed so far (wrong password or unknown
+    /// user), counted from the auth process's `auth_verbose` lines.
+    ///
+    /// The line is logged before Dovecot delays the NO by `auth_failure_delay` (2 s), so by the
+    /// time a client has seen the failure it is counted. Passwords are never logged
+    /// (`auth_verbose_passwords` stays off).
+    pub fn login_failures(&self, user: &str) -> usize {
+        // e.g. "auth: Info: passwd-file(alice,127.0.0.1,<sess>): Password mismatch"
+        //      "auth: Info: passwd-file(bob,127.0.0.1,<sess>): unknown user"
+        // Dovecot lowercases user names (auth_username_format = %Lu) before logging them.
+        let needle = format!("passwd-file({},", user.to_lowercase());
+        self.log()
+            .lines()
+            .filter(|line| {
+                line.contains(&needle)
+                    && (line.ends_with("Password mismatch") || line.ends_with("unknown user"))
+            })
+            .count()
+    }
+
+    /// Adds a user; Dovecot re-reads the passwd file on the next login, no reload needed.
+    pub fn add_user(&self, user: &str, password: &str) -> Result<()> {
+        validate_user(user, password)?;
+        let mut users = self
+            .users
+            .lock()
+            .map_err(|_| anyhow::anyhow!("User list lock poisoned"))?;
+        ensure!(
+            !users.iter().any(|(u, _)| u.eq_ignore_ascii_case(user)),
+            "User {user} already exists"
+        );
+        users.push((user.to_owned(), password.to_owned()));
+        self.write_passwd(&users)
+    }
+
+    /// Logs in as `user` with the harness's copy of the password.
+    pub fn login(&self, user: &str) -> Result<RawImap> {
+        let password = self
+            .password(user)
+            .with_context(|| format!("Unknown user {user}: add_user first"))?;
+        RawImap::connect_login(self.host(), self.imap_port, user, &password)
+    }
+
+    /// Creates and subscribes `folder` (UTF-8; encoded to modified UTF-7 on the wire). Creating
+    /// a folder that exists is not an error. Hierarchy separator is `.` (Maildir++ default).
+    pub fn create_folder(&self, user: &str, folder: &str) -> Result<()> {
+        let mut imap = self.login(user)?;
+        let lines = imap.command_args_unchecked(&[Arg::Raw("CREATE"), Arg::Mailbox(folder)])?;
+        let tagged = lines.last().map(String::as_str).unwrap_or_default();
+        // RFC 5530's ALREADYEXISTS is a standard code, not free text.
+        ensure!(
+            tagged.contains(" OK") || tagged.contains("[ALREADYEXISTS]"),
+            "Cannot create folder {folder} for {user}: {tagged}"
+        );
+        imap.command_args(&[Arg::Raw("SUBSCRIBE"), Arg::Mailbox(folder)])
+            .with_context(|| format!("Cannot subscribe {user} to {folder}"))?;
+        imap.logout()
+    }
+
+    /// Delivers `raw` into `folder` with APPEND on a fresh loopback connection (≈10 ms), and
+    /// returns its UID. The connection is logged out and closed before this returns, so it
+    /// does not linger in [`connections`](Self::connections).
+    pub fn deliver(&self, user: &str, folder: &str, raw: &[u8]) -> Result<u32> {
+        let mut imap = self.login(user)?;
+        let uid = imap
+            .append(folder, raw)
+            .with_context(|| format!("Cannot deliver to {user}/{folder}"))?;
+        imap.logout()?;
+        Ok(uid)
+    }
+
+    /// Delivers a simple generated message; returns its UID.
+    pub fn deliver_simple(&self, user: &str, folder: &str, subject: &str) -> Result<u32> {
+        let raw = message(
+            "Sender <sender@example.org>",
+            &format!("{user} <{user}@example.org>"),
+            subject,
+            "Hello from the Pushmail test ground.",
+        );
+        self.deliver(user, folder, &raw)
+    }
+
+    /// Sets `\Seen` on one message, as another client (a phone) would.
+    pub fn set_seen(&self, user: &str, folder: &str, uid: u32) -> Result<()> {
+        self.store_flag(user, folder, uid, "+FLAGS (\\Seen)")
+    }
+
+    /// Clears `\Seen` on one message.
+    pub fn set_unseen(&self, user: &str, folder: &str, uid: u32) -> Result<()> {
+        self.store_flag(user, folder, uid, "-FLAGS (\\Seen)")
+    }
+
+    /// Removes one message (`\Deleted` + `UID EXPUNGE`), as another client would.
+    pub fn expunge(&self, user: &str, folder: &str, uid: u32) -> Result<()> {
+        let mut imap = self.login(user)?;
+        imap.select(folder)?;
+        imap.command(&format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)"))?;
+        let lines = imap.command(&format!("UID EXPUNGE {uid}"))?;
+        ensure!(
+            lines
+                .iter()
+                .any(|l| crate::raw_imap::parse_untagged_number(l, "EXPUNGE").is_some()),
+            "No message with UID {uid} in {user}/{folder}"
+        );
+        imap.logout()
+    }
+
+    /// Puts `n` messages into `folder` fast: writes Maildir files directly (tmp/ then rename to
+    /// cur/, the Maildir protocol, so a live session never sees half a file), then runs
+    /// `doveadm force-resync` so Dovecot assigns UIDs at once. `seen` marks them all read.
+    /// Creates the folder if needed. Works with the server running or stopped.
+    pub fn fill(&self, user: &str, folder: &str, n: usize, seen: bool) -> Result<()> {
+        self.ensure_user_known(user)?;
+        let maildir = self.maildir_of(user, folder)?;
+        let (tmp, cur) = (maildir.join("tmp"), maildir.join("cur"));
+        ensure!(
+            tmp.is_dir() && cur.is_dir(),
+            "{} is not a Maildir after creating {folder}",
+            maildir.display()
+        );
+        let flags = if seen { "S" } else { "" };
+        let stamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let (secs, micros) = (stamp.as_secs(), stamp.subsec_micros());
+        let pid = std::process::id();
+        let to = format!("{user} <{user}@example.org>");
+        for i in 0..n {
+            let raw = message(
+                "Filler <filler@example.org>",
+                &to,
+                &format!("Fill message {}", i + 1),
+                "Bulk message written by the Pushmail test ground.",
+            );
+            // Maildir unique name; S= and W= (size, and size with CRLF, equal here) spare
+            // Dovecot a stat and a read per message.
+            let base = format!(
+                "{secs}.M{micros}P{pid}Q{i}.pushmail-fill,S={len},W={len}",
+                len = raw.len()
+            );
+            let tmp_path = tmp.join(&base);
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp_path)
+                .with_context(|| format!("Cannot create {}", tmp_path.display()))?;
+            file.write_all(&raw)
+                .with_context(|| format!("Cannot write {}", tmp_path.display()))?;
+            fchown(&file, Some(MAIL_UID), Some(MAIL_GID))
+                .with_context(|| format!("Cannot chown {}", tmp_path.display()))?;
+            drop(file);
+            let cur_path = cur.join(format!("{base}:2,{flags}"));
+            fs::rename(&tmp_path, &cur_path)
+                .with_context(|| format!("Cannot move {} into cur/", tmp_path.display()))?;
+        }
+        self.doveadm(&["force-resync", "-u", user, folder])
+            .with_context(|| format!("Cannot resync {user}/{folder} after filling it"))?;
+        Ok(())
+    }
+
+    /// Changes a folder's UIDVALIDITY (as after a server-side rebuild), so clients must drop
+    /// what they know about its UIDs. Verified by reading it back.
+    pub fn set_uidvalidity(&self, user: &str, folder: &str, uidvalidity: u32) -> Result<()> {
+        self.doveadm(&[
+            "mailbox",
+            "update",
+            "--uid-validity",
+            &uidvalidity.to_string(),
+            "-u",
+            user,
+            folder,
+        ])?;
+        let now = self.status(user, folder)?.uidvalidity;
+        ensure!(
+            now == uidvalidity,
+            "UIDVALIDITY of {user}/{folder} is {now} after setting {uidvalidity}"
+        );
+        Ok(())
+    }
+
+    /// Counts straight from the mail store via `doveadm mailbox status` (works while stopped).
+    pub fn status(&self, user: &str, folder: &str) -> Result<MailboxStatus> {
+        let out = self.doveadm(&[
+            "-f",
+            "flow",
+            "mailbox",
+            "status",
+            "-u",
+            user,
+            "messages unseen uidnext uidvalidity highestmodseq",
+            folder,
+        ])?;
+        let field = |name: &str| -> Result<u64> {
+            let prefix = format!("{name}=");
+            out.split_whitespace()
+                .find_map(|w| w.strip_prefix(&prefix))
+                .with_context(|| format!("doveadm mailbox status printed no {name}: {out}"))?
+                .parse()
+                .with_context(|| format!("Bad {name} in doveadm output: {out}"))
+        };
+        Ok(MailboxStatus {
+            messages: field("messages")?,
+            unseen: field("unseen")?,
+            uidnext: u32::try_from(field("uidnext")?).context("uidnext out of range")?,
+            uidvalidity: u32::try_from(field("uidvalidity")?)
+                .context("uidvalidity out of range")?,
+            highestmodseq: field("highestmodseq")?,
+        })
+    }
+
+    /// Runs `doveadm -c <this instance's config> ARGS…` and returns its stdout.
+    pub fn doveadm(&self, args: &[&str]) -> Result<String> {
+        let out = run_ok(
+            Command::new(&self.doveadm_bin)
+                .arg("-c")
+                .arg(&self.conf)
+                .args(args),
+            DOVEADM_TIMEOUT,
+        )?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Logged-in IMAP sessions of `user` right now (`doveadm who`), including the harness's own
+    /// if one is open. Needs the server running.
+    pub fn connections(&self, user: &str) -> Result<usize> {
+        let out = self.doveadm(&["-f", "tab", "who", "-1", user])?;
+        // Header "username\tproto\tpid\tip", then one row per connection.
+        Ok(out
+            .lines()
+            .skip(1)
+            .filter(|line| line.split('\t').next() == Some(user))
+            .count())
+    }
+
+    /// Disconnects every session of `user` (`doveadm kick`): each gets `* BYE` and EOF. An error
+    /// if nobody was logged in, which almost always means the test raced its client.
+    pub fn kick(&self, user: &str) -> Result<()> {
+        let out = run(
+            Command::new(&self.doveadm_bin)
+                .arg("-c")
+                .arg(&self.conf)
+                .args(["kick", user]),
+            DOVEADM_TIMEOUT,
+        )?;
+        match out.status.code() {
+            Some(0) => Ok(()),
+            // EX_NOUSER: "no users kicked".
+            Some(68) => bail!("Nobody is logged in as {user}, so nobody was kicked"),
+            _ => bail!(
+                "doveadm kick {user} failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        }
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir().join("dovecot.log")
+    }
+
+    fn stderr_path(&self) -> PathBuf {
+        self.dir().join("dovecot.stderr")
+    }
+
+    fn users_snapshot(&self) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .users
+            .lock()
+            .map_err(|_| anyhow::anyhow!("User list lock poisoned"))?
+            .clone())
+    }
+
+    fn ensure_user_known(&self, user: &str) -> Result<()> {
+        ensure!(
+            self.password(user).is_some(),
+            "Unknown user {user}: add_user first"
+        );
+        Ok(())
+    }
+
+    /// Writes the passwd-file atomically (tmp + rename) so auth never reads half a file; the
+    /// new inode also makes Dovecot notice the change at once.
+    fn write_passwd(&self, users: &[(String, String)]) -> Result<()> {
+        let mut text = String::new();
+        for (user, password) in users {
+            // user:{PLAIN}password:uid:gid:gecos:home:shell:extra — empty fields take the
+            // userdb's default_fields.
+            let _ = writeln!(text, "{user}:{{PLAIN}}{password}::::::");
+        }
+        let tmp = self.passwd.with_extension("new");
+        fs::write(&tmp, text).with_context(|| format!("Cannot write {}", tmp.display()))?;
+        // The auth process runs as `dovecot`; nobody else needs to read passwords.
+        chown(&tmp, None, Some(group_id("dovecot")?))
+            .with_context(|| format!("Cannot chown {}", tmp.display()))?;
+        set_mode(&tmp, 0o640)?;
+        fs::rename(&tmp, &self.passwd)
+            .with_context(|| format!("Cannot replace {}", self.passwd.display()))
+    }
+
+    fn config_text(&self, cert: &Path, key: &Path) -> String {
+        let root = self.dir().display().to_string();
+        let o = &self.opts;
+        let ssl = match (o.starttls, o.ssl_required) {
+            (false, _) => "no",
+            (true, false) => "yes",
+            (true, true) => "required",
+        };
+        let disable_plaintext = if o.allow_plaintext_auth && !o.ssl_required {
+            "no"
+        } else {
+            "yes"
+        };
+        // With ssl = no an `ssl = yes` listener is a fatal config error; port 0 disables it.
+        let imaps_port = if o.starttls { self.imaps_port } else { 0 };
+        let mut c = String::new();
+        let _ = write!(
+            c,
+            "# Private Dovecot for one Pushmail end-to-end test, written by pushmail-tests.\n\
+             # Nothing from /etc/dovecot is read: Dovecot's built-in defaults plus this file.\n\
+             instance_name = pushmail-{token}\n\
+             base_dir = {root}/run\n\
+             state_dir = {root}/state\n\
+             log_path = {root}/dovecot.log\n\
+             login_greeting = Pushmail test Dovecot {token} ready.\n\
+             protocols = imap\n\
+             listen = {listen}\n\
+             ssl = {ssl}\n\
+             ssl_cert = <{cert}\n\
+             ssl_key = <{key}\n\
+             disable_plaintext_auth = {disable_plaintext}\n\
+             auth_mechanisms = plain login\n\
+             # Logs each failed login (login_failures); auth_verbose_passwords stays off.\n\
+             auth_verbose = yes\n\
+             mail_location = maildir:~/Maildir\n\
+             # Tests never survive a power cut; skipping fsync keeps APPEND at a few ms.\n\
+             mail_fsync = never\n",
+            token = self.token,
+            listen = o.listen,
+            cert = cert.display(),
+            key = key.display(),
+        );
+        if let Some(secs) = o.keepalive_secs {
+            let _ = writeln!(c, "imap_idle_notify_interval = {secs} secs");
+        }
+        c.push_str("protocol imap {\n  mail_plugins = $mail_plugins imap_zlib\n");
+        if !o.idle {
+            // Also applies to imap-login, so IDLE is hidden before login too.
+            let _ = writeln!(c, "  imap_capability = {CAPABILITIES_WITHOUT_PUSH}");
+        }
+        c.push_str("}\nnamespace inbox {\n  inbox = yes\n");
+        for (name, role) in SPECIAL_FOLDERS {
+            let _ = writeln!(
+                c,
+                "  mailbox {name} {{\n    special_use = {role}\n    auto = subscribe\n  }}"
+            );
+        }
+        let _ = write!(
+            c,
+            "}}\n\
+             passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN {root}/passwd\n}}\n\
+             userdb {{\n  driver = passwd-file\n  args = {root}/passwd\n  \
+             default_fields = uid={MAIL_UID} gid={MAIL_GID} home={root}/mail/%u\n}}\n\
+             service imap-login {{\n  \
+             inet_listener imap {{\n    port = {imap}\n  }}\n  \
+             inet_listener imaps {{\n    port = {imaps_port}\n    ssl = yes\n  }}\n}}\n",
+            imap = self.imap_port,
+        );
+        c
+    }
+
+    /// Spawns the master in its own process group and waits for our greeting on the IMAP port.
+    fn spawn_and_wait(&mut self) -> Result<()> {
+        // Files, never pipes: the master keeps stdout/stderr open for its whole life, and a pipe
+        // nobody drains would block it (or us).
+        let stderr = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.stderr_path())
+            .context("Cannot open Dovecot's stderr file")?;
+        let stdout = stderr
+            .try_clone()
+            .context("Cannot share Dovecot's output file")?;
+        let started = Instant::now();
+        let child = Command::new(&self.dovecot_bin)
+            .arg("-F")
+            .arg("-c")
+            .arg(&self.conf)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            // Group id = master pid: one signal reaches every process of this instance.
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("Cannot start {}", self.dovecot_bin.display()))?;
+        self.master = Some(child);
+        match self.wait_ready(started) {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                // Never leave half an instance behind after a failed start.
+                let _ = self.crash();
+                Err(err.context(format!(
+                    "Dovecot did not start; its output:\n{}\nlog:\n{}",
+                    tail(&fs::read_to_string(self.stderr_path()).unwrap_or_default()),
+                    tail(&self.log())
+                )))
+            }
+        }
+    }
+
+    fn wait_ready(&mut self, started: Instant) -> Result<()> {
+        let addr = self.socket_addr(self.imap_port)?;
+        loop {
+            if let Some(child) = &mut self.master
+                && let Some(status) = child.try_wait().context("Cannot poll Dovecot's master")?
+            {
+                bail!("Dovecot's master exited with {status}");
+            }
+            if started.elapsed() > START_TIMEOUT {
+                bail!("No greeting on {addr} within {START_TIMEOUT:?}");
+            }
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                let imap = RawImap::connect(self.host(), self.imap_port)?;
+                ensure!(
+                    imap.greeting().contains(&self.token),
+                    "Another server answers on {addr}: {}",
+                    imap.greeting()
+                );
+                imap.abort();
+                return Ok(());
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// True if the last failed start was Dovecot losing a port to another process.
+    fn lost_port_race(&self) -> bool {
+        // Dovecot's own words, e.g. "Fatal: listen(127.0.0.1, 40123) failed: Address already in
+        // use". Matching them is tolerable here: this crate pins the Dovecot it drives, and a
+        // mismatch only costs the retry, never a wrong result.
+        fs::read_to_string(self.stderr_path())
+            .unwrap_or_default()
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("Address already in use"))
+    }
+
+    /// After the signals: waits for the group to vanish, reaps the master, checks the ports.
+    fn reap(&mut self, pgid: u32) -> Result<()> {
+        let gone = wait_group_gone(pgid, KILL_TIMEOUT);
+        if let Some(mut master) = self.master.take() {
+            // Already dead (or a zombie) here, so this returns at once.
+            let _ = master.wait();
+        }
+        if let Err(left) = gone {
+            bail!("Dovecot processes survived SIGKILL: {left:?}");
+        }
+        for port in [self.imap_port, self.imaps_port] {
+            let addr = self.socket_addr(port)?;
+            if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
+                bail!("{addr} still accepts connections after Dovecot stopped");
+            }
+        }
+        Ok(())
+    }
+
+    fn socket_addr(&self, port: u16) -> Result<SocketAddr> {
+        format!("{}:{port}", self.opts.listen)
+            .parse()
+            .with_context(|| format!("Listen address {} is not an IP", self.opts.listen))
+    }
+
+    /// The Maildir of `folder`, created (and for INBOX initialised) if needed.
+    fn maildir_of(&self, user: &str, folder: &str) -> Result<PathBuf> {
+        let path = PathBuf::from(
+            self.doveadm(&["mailbox", "path", "-u", user, folder])?
+                .trim(),
+        );
+        if !path.join("cur").is_dir() {
+            if folder.eq_ignore_ascii_case("INBOX") {
+                // Opening INBOX makes Dovecot create it, with the right owner.
+                self.doveadm(&["mailbox", "status", "-u", user, "messages", "INBOX"])?;
+            } else {
+                self.doveadm(&["mailbox", "create", "-s", "-u", user, folder])?;
+            }
+        }
+        Ok(path)
+    }
+
+    fn store_flag(&self, user: &str, folder: &str, uid: u32, change: &str) -> Result<()> {
+        let mut imap = self.login(user)?;
+        imap.select(folder)?;
+        // Not .SILENT: the FETCH reply proves the UID exists (STORE on a missing UID is OK).
+        let lines = imap.command(&format!("UID STORE {uid} {change}"))?;
+        ensure!(
+            lines.iter().any(|l| l.starts_with("* ") && l.contains(" FETCH ")),
+            "No message with UID {uid} in {user}/{folder}"
+        );
+        imap.logout()
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        // SIGKILL, not a polite stop: nothing can be learned from a clean shutdown here and
+        // every test pays for it. The temp dir is removed after this, with nothing running in it.
+        if let Err(err) = self.crash() {
+            eprintln!("pushmail-tests: Dovecot in {} did not stop: {err:#}", self.dir().display());
+        }
+    }
+}
+
+/// Rejects names and passwords that would corrupt the passwd-file.
+fn validate_user(user: &str, password: &str) -> Result<()> {
+    let bad = |s: &str| s.is_empty() || s.contains([':', '\n', '\r', '\0']);
+    ensure!(
+        !bad(user) && !user.contains(['%', '/', ' ']),
+        "Unusable user name {user:?}"
+    );
+    ensure!(!bad(password), "Passwords must be non-empty without ':' or newlines");
+    Ok(())
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        .with_context(|| format!("Cannot chmod {}", path.display()))
+}
+
+/// Two distinct free ports on `ip`, probed by binding port 0 and letting go. Another process
+/// can still take one before Dovecot binds; `start` notices and retries with fresh ports.
+fn free_port_pair(ip: &str) -> Result<(u16, u16)> {
+    let bind = || {
+        TcpListener::bind((ip, 0)).with_context(|| format!("Cannot bind a free port on {ip}"))
+    };
+    // Both held at once, so the kernel cannot hand out the same port twice.
+    let (a, b) = (bind()?, bind()?);
+    let port = |l: &TcpListener| -> Result<u16> {
+        Ok(l.local_addr().context("Cannot read a bound port")?.port())
+    };
+    Ok((port(&a)?, port(&b)?))
+}
+
+/// The last lines of `text`, for error messages.
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}

@@ -1,0 +1,504 @@
+//! Proves the test ground itself against the real Dovecot: if these fail, no end-to-end result
+//! built on the harness means anything.
+
+use std::collections::BTreeSet;
+use std::net::TcpStream;
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, ensure};
+use pushmail_tests::{
+    CAPABILITIES_WITHOUT_PUSH, Dovecot, DovecotOptions, RawImap, SPECIAL_FOLDERS, live_members,
+    message, wait_until,
+};
+
+/// Dovecot holds change notifications for ~0.5 s; 3 s leaves room for a loaded CI machine.
+const PUSH_TIMEOUT: Duration = Duration::from_secs(3);
+
+fn start_default() -> Result<Dovecot> {
+    Dovecot::start(DovecotOptions::default())
+}
+
+fn timed<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let started = Instant::now();
+    let value = f()?;
+    eprintln!("{what}: {:?}", started.elapsed());
+    Ok(value)
+}
+
+#[test]
+fn delivered_mail_gets_uids_1_2_3() -> Result<()> {
+    let dovecot = timed("start", start_default)?;
+    let mut uids = Vec::new();
+    for i in 1..=3 {
+        let raw = message("a@example.org", "alice@example.org", &format!("Mail {i}"), "hi");
+        uids.push(timed("deliver", || dovecot.deliver("alice", "INBOX", &raw))?);
+    }
+    assert_eq!(uids, [1, 2, 3]);
+
+    let mut imap = dovecot.login("alice")?;
+    assert_eq!(imap.select("INBOX")?, 3);
+    let lines = imap.command("UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")?;
+    // The header comes back as a literal; RawImap inlines it into the FETCH line.
+    let subjects: Vec<&String> = lines.iter().filter(|l| l.contains("Subject: Mail")).collect();
+    assert_eq!(subjects.len(), 3, "{lines:#?}");
+    imap.logout()?;
+
+    let status = dovecot.status("alice", "INBOX")?;
+    assert_eq!((status.messages, status.unseen, status.uidnext), (3, 3, 4));
+    Ok(())
+}
+
+#[test]
+fn raw_idle_sees_a_delivery_within_3_s() -> Result<()> {
+    let dovecot = start_default()?;
+    let mut idler = dovecot.login("alice")?;
+    idler.select("INBOX")?;
+    let (seen_at, delivered_at) = thread::scope(|s| -> Result<_> {
+        let delivery = s.spawn(|| -> Result<Instant> {
+            // Let the idler reach IDLE first; a delivery before that would be reported by the
+            // SELECT-time state, not pushed.
+            thread::sleep(Duration::from_millis(300));
+            dovecot.deliver_simple("alice", "INBOX", "Push me")?;
+            Ok(Instant::now())
+        });
+        let seen = idler.idle_until_exists(PUSH_TIMEOUT)?;
+        let delivered = delivery
+            .join()
+            .map_err(|_| anyhow::anyhow!("Delivery thread panicked"))??;
+        Ok((seen, delivered))
+    })?;
+    let seen_at = seen_at.context("No EXISTS within 3 s of the delivery")?;
+    let latency = seen_at.saturating_duration_since(delivered_at);
+    eprintln!("raw IDLE latency: {latency:?}");
+    assert!(latency < PUSH_TIMEOUT);
+    // Dovecot batches notifications for ~0.5 s; far less would mean we measured something else.
+    assert!(latency > Duration::from_millis(200), "{latency:?}");
+    Ok(())
+}
+
+#[test]
+fn idle_reports_flag_changes_and_expunges_made_elsewhere() -> Result<()> {
+    let dovecot = start_default()?;
+    let uid = dovecot.deliver_simple("alice", "INBOX", "Read me on the phone")?;
+    let mut idler = dovecot.login("alice")?;
+    idler.select("INBOX")?;
+
+    let flagged = thread::scope(|s| -> Result<_> {
+        let phone = s.spawn(|| {
+            thread::sleep(Duration::from_millis(200));
+            dovecot.set_seen("alice", "INBOX", uid)
+        });
+        let seen = idler.idle_until(PUSH_TIMEOUT, |l| l.contains("FETCH") && l.contains("\\Seen"))?;
+        phone
+            .join()
+            .map_err(|_| anyhow::anyhow!("Phone thread panicked"))??;
+        Ok(seen)
+    })?;
+    ensure!(flagged.is_some(), "No FETCH (FLAGS (\\Seen)) pushed");
+    assert_eq!(dovecot.status("alice", "INBOX")?.unseen, 0);
+
+    let expunged = thread::scope(|s| -> Result<_> {
+        let phone = s.spawn(|| {
+            thread::sleep(Duration::from_millis(200));
+            dovecot.expunge("alice", "INBOX", uid)
+        });
+        let seen = idler.idle_until(PUSH_TIMEOUT, |l| l.ends_with(" EXPUNGE"))?;
+        phone
+            .join()
+            .map_err(|_| anyhow::anyhow!("Phone thread panicked"))??;
+        Ok(seen)
+    })?;
+    ensure!(expunged.is_some(), "No EXPUNGE pushed");
+    assert_eq!(dovecot.status("alice", "INBOX")?.messages, 0);
+
+    // Asking for a UID that does not exist is a test bug and must say so.
+    assert!(dovecot.set_seen("alice", "INBOX", 999).is_err());
+    assert!(dovecot.expunge("alice", "INBOX", 999).is_err());
+    Ok(())
+}
+
+#[test]
+fn stop_is_a_real_outage_and_start_again_keeps_the_mail() -> Result<()> {
+    let mut dovecot = start_default()?;
+    let (host, port, tls_port) = (
+        dovecot.host().to_owned(),
+        dovecot.imap_port(),
+        dovecot.imaps_port(),
+    );
+    dovecot.deliver_simple("alice", "INBOX", "Survives the outage")?;
+    // A live session, so there is an imap process that must die too.
+    let mut session = dovecot.login("alice")?;
+    session.select("INBOX")?;
+    let pgid = dovecot.pid().context("No master while running")?;
+    ensure!(
+        dovecot.processes().iter().any(|p| p.name == "imap"),
+        "No imap process for the open session: {:?}",
+        dovecot.processes()
+    );
+
+    timed("stop", || dovecot.stop())?;
+    assert!(!dovecot.is_running());
+    assert!(live_members(pgid).is_empty(), "{:?}", live_members(pgid));
+    assert!(TcpStream::connect((host.as_str(), port)).is_err());
+    assert!(TcpStream::connect((host.as_str(), tls_port)).is_err());
+    assert!(RawImap::connect(&host, port).is_err());
+    // The session saw the server go: BYE or EOF, never silence.
+    let ended = match session.read_line(Duration::from_secs(1)) {
+        Ok(Some(line)) => line.starts_with("* BYE"),
+        Ok(None) => false,
+        Err(_) => true,
+    };
+    assert!(ended, "The open session did not notice the stop");
+    assert!(dovecot.deliver_simple("alice", "INBOX", "lost").is_err());
+
+    timed("start_again", || dovecot.start_again())?;
+    assert_eq!((dovecot.imap_port(), dovecot.imaps_port()), (port, tls_port));
+    let mut imap = dovecot.login("alice")?;
+    assert_eq!(imap.select("INBOX")?, 1);
+    imap.logout()?;
+
+    // A crash (SIGKILL, no BYE) must be just as total, and recoverable.
+    dovecot.deliver_simple("alice", "INBOX", "Before the crash")?;
+    timed("crash", || dovecot.crash())?;
+    assert!(TcpStream::connect((host.as_str(), port)).is_err());
+    dovecot.start_again()?;
+    assert_eq!(dovecot.deliver_simple("alice", "INBOX", "After the crash")?, 3);
+    assert_eq!(dovecot.status("alice", "INBOX")?.messages, 3);
+    Ok(())
+}
+
+#[test]
+fn idle_false_hides_idle_and_notify_but_nothing_else() -> Result<()> {
+    let normal = start_default()?;
+    let no_idle = Dovecot::start(DovecotOptions {
+        idle: false,
+        ..DovecotOptions::default()
+    })?;
+
+    let caps = |d: &Dovecot| -> Result<(String, BTreeSet<String>)> {
+        let mut imap = d.login("alice")?;
+        let set = imap.capabilities()?.into_iter().collect();
+        let greeting = imap.greeting().to_owned();
+        imap.logout()?;
+        Ok((greeting, set))
+    };
+    let (greeting_normal, mut expected) = caps(&normal)?;
+    let (greeting_no_idle, actual) = caps(&no_idle)?;
+    assert!(greeting_normal.contains(" IDLE"), "{greeting_normal}");
+    assert!(!greeting_no_idle.contains(" IDLE"), "{greeting_no_idle}");
+
+    assert!(expected.remove("IDLE") && expected.remove("NOTIFY"), "{expected:?}");
+    // If this fails after a Dovecot upgrade, update CAPABILITIES_WITHOUT_PUSH.
+    assert_eq!(actual, expected, "CAPABILITIES_WITHOUT_PUSH = {CAPABILITIES_WITHOUT_PUSH}");
+    for cap in ["CONDSTORE", "QRESYNC", "UIDPLUS", "SPECIAL-USE", "COMPRESS=DEFLATE"] {
+        assert!(actual.contains(cap), "{cap} missing from {actual:?}");
+    }
+    Ok(())
+}
+
+#[test]
+fn insecure_address_shows_logindisabled_until_starttls() -> Result<()> {
+    let dovecot = Dovecot::start(DovecotOptions {
+        listen: "127.0.0.2".to_owned(),
+        ..DovecotOptions::default()
+    })?;
+    assert_eq!(dovecot.host(), "127.0.0.2");
+    let mut imap = RawImap::connect(dovecot.host(), dovecot.imap_port())?;
+    let caps = imap.capabilities()?;
+    assert!(caps.iter().any(|c| c == "LOGINDISABLED"), "{caps:?}");
+    assert!(caps.iter().any(|c| c == "STARTTLS"), "{caps:?}");
+    let refused = imap.command_unchecked("LOGIN alice alicepw")?;
+    let tagged = refused.last().map(String::as_str).unwrap_or_default();
+    assert!(tagged.contains("NO [PRIVACYREQUIRED]"), "{tagged}");
+    // Refused before any password check, so it is not a failed login.
+    assert_eq!(dovecot.login_failures("alice"), 0);
+
+    // From 127.0.0.1 to 127.0.0.1 Dovecot counts the link as secure: no LOGINDISABLED.
+    let secure = start_default()?;
+    let mut imap = RawImap::connect(secure.host(), secure.imap_port())?;
+    let caps = imap.capabilities()?;
+    assert!(!caps.iter().any(|c| c == "LOGINDISABLED"), "{caps:?}");
+    Ok(())
+}
+
+#[test]
+fn starttls_off_means_no_starttls_and_no_tls_port() -> Result<()> {
+    let dovecot = Dovecot::start(DovecotOptions {
+        starttls: false,
+        ..DovecotOptions::default()
+    })?;
+    let mut imap = RawImap::connect(dovecot.host(), dovecot.imap_port())?;
+    let caps = imap.capabilities()?;
+    assert!(!caps.iter().any(|c| c == "STARTTLS"), "{caps:?}");
+    assert!(TcpStream::connect((dovecot.host(), dovecot.imaps_port())).is_err());
+    assert!(
+        Dovecot::start(DovecotOptions {
+            starttls: false,
+            ssl_required: true,
+            ..DovecotOptions::default()
+        })
+        .is_err()
+    );
+    Ok(())
+}
+
+#[test]
+fn plaintext_auth_options_on_an_insecure_address() -> Result<()> {
+    let login_reply = |opts: DovecotOptions| -> Result<(Vec<String>, String)> {
+        let dovecot = Dovecot::start(opts)?;
+        let mut imap = RawImap::connect(dovecot.host(), dovecot.imap_port())?;
+        let caps = imap.capabilities()?;
+        let lines = imap.command_unchecked("LOGIN alice alicepw")?;
+        Ok((caps, lines.last().cloned().unwrap_or_default()))
+    };
+    let insecure = || DovecotOptions {
+        listen: "127.0.0.2".to_owned(),
+        ..DovecotOptions::default()
+    };
+
+    // A server that takes passwords in clear text: the client must be the one to refuse.
+    let (caps, tagged) = login_reply(DovecotOptions {
+        allow_plaintext_auth: true,
+        ..insecure()
+    })?;
+    assert!(!caps.iter().any(|c| c == "LOGINDISABLED"), "{caps:?}");
+    assert!(tagged.contains(" OK "), "{tagged}");
+
+    // ssl_required wins over allow_plaintext_auth.
+    let (caps, tagged) = login_reply(DovecotOptions {
+        allow_plaintext_auth: true,
+        ssl_required: true,
+        ..insecure()
+    })?;
+    assert!(caps.iter().any(|c| c == "LOGINDISABLED"), "{caps:?}");
+    assert!(tagged.contains(" NO "), "{tagged}");
+
+    // Dovecot's blind spot, documented on DovecotOptions::ssl_required: loopback is "secure".
+    let (_, tagged) = login_reply(DovecotOptions {
+        ssl_required: true,
+        ..DovecotOptions::default()
+    })?;
+    assert!(tagged.contains(" OK "), "{tagged}");
+    Ok(())
+}
+
+/// The certificate chain must satisfy a strict verifier on every address a test may use, on
+/// both the implicit-TLS port and STARTTLS.
+#[test]
+fn tls_verifies_against_the_instance_ca() -> Result<()> {
+    let dovecot = start_default()?;
+    let check = |port: u16, starttls: bool, verify: &[&str]| -> Result<String> {
+        let mut cmd = Command::new("openssl");
+        cmd.args(["s_client", "-brief", "-verify_return_error", "-CAfile"])
+            .arg(dovecot.ca_file())
+            .args(["-connect", &format!("127.0.0.1:{port}")])
+            .args(verify)
+            .stdin(std::process::Stdio::null());
+        if starttls {
+            cmd.args(["-starttls", "imap"]);
+        }
+        let out = cmd.output().context("Cannot run openssl s_client")?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ensure!(out.status.success(), "TLS on port {port} failed: {text}");
+        Ok(text)
+    };
+    for (port, starttls) in [(dovecot.imaps_port(), false), (dovecot.imap_port(), true)] {
+        let text = check(port, starttls, &["-verify_ip", "127.0.0.1"])?;
+        assert!(text.contains("TLSv1.3"), "{text}");
+        check(port, starttls, &["-verify_hostname", "localhost"])?;
+    }
+    // A different instance's CA must not be trusted.
+    let other = start_default()?;
+    let mut cmd = Command::new("openssl");
+    let out = cmd
+        .args(["s_client", "-brief", "-verify_return_error", "-CAfile"])
+        .arg(other.ca_file())
+        .args(["-connect", &format!("127.0.0.1:{}", dovecot.imaps_port())])
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    assert!(!out.status.success(), "A foreign CA was accepted");
+    Ok(())
+}
+
+#[test]
+fn wrong_password_is_counted_and_never_logged() -> Result<()> {
+    let dovecot = start_default()?;
+    assert_eq!(dovecot.login_failures("alice"), 0);
+    let mut imap = RawImap::connect(dovecot.host(), dovecot.imap_port())?;
+    let err = imap
+        .login("alice", "not-the-Password-42")
+        .err()
+        .context("A wrong password was accepted")?;
+    assert!(format!("{err:#}").contains("AUTHENTICATIONFAILED"), "{err:#}");
+    assert!(!format!("{err:#}").contains("not-the-Password-42"));
+    assert_eq!(dovecot.login_failures("alice"), 1);
+
+    // AUTHENTICATE counts too (SASL PLAIN: "\0alice\0wrong" in base64).
+    let mut imap = RawImap::connect(dovecot.host(), dovecot.imap_port())?;
+    let lines = imap.command_unchecked("AUTHENTICATE PLAIN AGFsaWNlAHdyb25n")?;
+    assert!(lines.last().is_some_and(|l| l.contains(" NO ")), "{lines:?}");
+    assert_eq!(dovecot.login_failures("alice"), 2);
+
+    // The right password still works and is not a failure.
+    dovecot.login("alice")?.logout()?;
+    assert_eq!(dovecot.login_failures("alice"), 2);
+    let log = dovecot.log();
+    assert!(!log.contains("not-the-Password-42") && !log.contains("alicepw"), "{log}");
+    Ok(())
+}
+
+#[test]
+fn fill_100k_messages_quickly() -> Result<()> {
+    let dovecot = start_default()?;
+    dovecot.deliver_simple("alice", "INBOX", "Already there")?;
+    let started = Instant::now();
+    dovecot.fill("alice", "INBOX", 100_000, true)?;
+    let took = started.elapsed();
+    eprintln!("fill 100k: {took:?}");
+    assert!(took < Duration::from_secs(60), "{took:?}");
+
+    let mut imap = dovecot.login("alice")?;
+    let status = imap.status("INBOX", "MESSAGES UNSEEN UIDNEXT")?;
+    assert!(status.contains(&("MESSAGES".to_owned(), 100_001)), "{status:?}");
+    assert!(status.contains(&("UNSEEN".to_owned(), 1)), "{status:?}");
+    assert!(status.contains(&("UIDNEXT".to_owned(), 100_002)), "{status:?}");
+    imap.logout()?;
+    Ok(())
+}
+
+#[test]
+fn fill_and_deliver_into_other_folders() -> Result<()> {
+    let dovecot = start_default()?;
+    dovecot.add_user("bob", "b:ad").err().context("':' accepted in a password")?;
+    dovecot.add_user("bob", "bobpw")?;
+    assert!(dovecot.add_user("bob", "again").is_err());
+
+    dovecot.fill("bob", "Archiv Über", 50, false)?;
+    dovecot.create_folder("bob", "Archiv Über")?; // exists already: fine
+    assert_eq!(dovecot.deliver_simple("bob", "Archiv Über", "one more")?, 51);
+    let status = dovecot.status("bob", "Archiv Über")?;
+    assert_eq!((status.messages, status.unseen), (51, 51));
+
+    let mut imap = dovecot.login("bob")?;
+    let list = imap.command("LIST \"\" \"*\" RETURN (SPECIAL-USE)")?;
+    for (name, role) in SPECIAL_FOLDERS {
+        assert!(
+            list.iter().any(|l| l.contains(role) && l.ends_with(name)),
+            "{name} {role} not in {list:#?}"
+        );
+    }
+    assert!(list.iter().any(|l| l.contains("Archiv &ANw-ber")), "{list:#?}");
+    imap.logout()?;
+    Ok(())
+}
+
+#[test]
+fn set_uidvalidity_changes_what_clients_see() -> Result<()> {
+    let dovecot = start_default()?;
+    dovecot.deliver_simple("alice", "INBOX", "x")?;
+    let before = dovecot.status("alice", "INBOX")?.uidvalidity;
+    let wanted = before.wrapping_add(1000);
+    dovecot.set_uidvalidity("alice", "INBOX", wanted)?;
+    let mut imap = dovecot.login("alice")?;
+    let status = imap.status("INBOX", "UIDVALIDITY")?;
+    assert_eq!(status, [("UIDVALIDITY".to_owned(), u64::from(wanted))]);
+    imap.logout()?;
+    Ok(())
+}
+
+#[test]
+fn connections_counts_sessions_and_kick_ends_them() -> Result<()> {
+    let dovecot = start_default()?;
+    assert_eq!(dovecot.connections("alice")?, 0);
+    let mut one = dovecot.login("alice")?;
+    let two = dovecot.login("alice")?;
+    ensure!(
+        wait_until(Duration::from_secs(2), || Ok(dovecot.connections("alice")? == 2))?,
+        "doveadm who did not show two sessions"
+    );
+    two.logout()?;
+    ensure!(
+        wait_until(Duration::from_secs(2), || Ok(dovecot.connections("alice")? == 1))?,
+        "A logged-out session stayed in doveadm who"
+    );
+    // deliver() logs out before returning, so it never shows up as a session.
+    dovecot.deliver_simple("alice", "INBOX", "x")?;
+    assert_eq!(dovecot.connections("alice")?, 1);
+
+    one.select("INBOX")?;
+    dovecot.kick("alice")?;
+    let line = one.read_line(Duration::from_secs(3))?;
+    assert!(line.as_deref().is_some_and(|l| l.starts_with("* BYE")), "{line:?}");
+    ensure!(
+        wait_until(Duration::from_secs(2), || Ok(dovecot.connections("alice")? == 0))?,
+        "Kicked session stayed in doveadm who"
+    );
+    assert!(dovecot.kick("alice").is_err(), "Kicking nobody should be reported");
+    Ok(())
+}
+
+#[test]
+fn keepalive_interval_sends_still_here_during_idle() -> Result<()> {
+    let dovecot = Dovecot::start(DovecotOptions {
+        keepalive_secs: Some(1),
+        ..DovecotOptions::default()
+    })?;
+    let mut imap = dovecot.login("alice")?;
+    imap.select("INBOX")?;
+    let ping = imap.idle_until(Duration::from_secs(4), |l| l.starts_with("* OK Still here"))?;
+    ensure!(ping.is_some(), "No keepalive within 4 s at a 1 s interval");
+    Ok(())
+}
+
+#[test]
+fn drop_leaves_no_process_behind() -> Result<()> {
+    let dovecot = start_default()?;
+    let session = dovecot.login("alice")?;
+    let processes = dovecot.processes();
+    let pgid = dovecot.pid().context("No master while running")?;
+    let dir = dovecot.dir().to_owned();
+    ensure!(processes.len() >= 4, "Expected master, log, config, auth…: {processes:?}");
+    let started = Instant::now();
+    drop(dovecot);
+    eprintln!("drop: {:?}", started.elapsed());
+    assert!(live_members(pgid).is_empty(), "{:?}", live_members(pgid));
+    for p in &processes {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", p.pid)).unwrap_or_default();
+        // Gone, or a zombie waiting for init: either way it runs nothing.
+        assert!(stat.is_empty() || stat.contains(") Z "), "{} survived: {stat}", p.pid);
+    }
+    assert!(!dir.exists(), "{} left behind", dir.display());
+    session.abort();
+    Ok(())
+}
+
+#[test]
+fn parallel_instances_are_independent() -> Result<()> {
+    let instances = thread::scope(|s| {
+        let handles: Vec<_> = (0..4).map(|_| s.spawn(start_default)).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| anyhow::anyhow!("start panicked"))?)
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let ports: BTreeSet<u16> = instances
+        .iter()
+        .flat_map(|d| [d.imap_port(), d.imaps_port()])
+        .collect();
+    assert_eq!(ports.len(), 8);
+    for (i, d) in instances.iter().enumerate() {
+        for _ in 0..=i {
+            d.deliver_simple("alice", "INBOX", "x")?;
+        }
+    }
+    for (i, d) in instances.iter().enumerate() {
+        assert_eq!(d.status("alice", "INBOX")?.messages, i as u64 + 1);
+    }
+    Ok(())
+}

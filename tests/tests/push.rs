@@ -1,0 +1,155 @@
+//! The push engine end to end: the real `pushmail-cli watch --json` against a real Dovecot.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Pushmail, Via, deliver_offline, unique_id};
+use pushmail_tests::{Dovecot, DovecotOptions, message};
+
+const PW: &str = "alicepw";
+const SHORT: Duration = Duration::from_secs(10);
+
+fn mail(subject: &str) -> Vec<u8> {
+    message("Ana Pérez <ana@example.com>", "alice@example.org", subject, "body")
+}
+
+#[test]
+fn new_mail_is_pushed_within_two_seconds_over_tls() {
+    let dc = Dovecot::start(DovecotOptions::default()).unwrap();
+    let pm = Pushmail::new();
+    let id = unique_id("tls");
+    pm.write_config(&[pm.account_toml(&dc, &id, "alice", Via::Tls, PW, "")]);
+    let mut w = pm.watch(&[]);
+    w.wait_state("push", SHORT);
+    // The first count comes with the initial sync, before the session reports push.
+    assert!(w.seen.iter().any(|(_, v)| v["event"] == "unread" && v["count"] == 0), "{:#?}", w.seen);
+    for i in 0..3 {
+        let subject = format!("Push test {i}");
+        let sent = Instant::now();
+        let uid = dc.deliver("alice", "INBOX", &mail(&subject)).unwrap();
+        let (at, ev) = w.wait_new_mail(&subject, SHORT);
+        let latency = at.duration_since(sent);
+        assert!(latency < Duration::from_secs(2), "latency {latency:?}");
+        assert_eq!(ev["account"], id.as_str());
+        assert_eq!(ev["folder"], "INBOX");
+        assert_eq!(ev["uid"], uid);
+        assert_eq!(ev["from_name"], "Ana Pérez");
+        assert_eq!(ev["from_address"], "ana@example.com");
+        assert_eq!(ev["catch_up"], false);
+        assert!(ev["uidvalidity"].as_u64().unwrap() > 0);
+        assert!(!ev["message_id"].as_str().unwrap().is_empty());
+        w.wait_for(SHORT, "unread count", |v| v["event"] == "unread" && v["count"] == i + 1);
+    }
+    w.collect_for(Duration::from_millis(1500));
+    assert_eq!(w.new_mails().len(), 3, "{:#?}", w.seen);
+    assert!(w.stop(), "watch did not exit cleanly on SIGTERM");
+}
+
+#[test]
+fn servers_without_idle_are_polled() {
+    let dc = Dovecot::start(DovecotOptions { idle: false, ..Default::default() }).unwrap();
+    let pm = Pushmail::new();
+    let id = unique_id("poll");
+    pm.write_config(&[pm.account_toml(&dc, &id, "alice", Via::Tls, PW, "poll_interval_secs = 1")]);
+    let mut w = pm.watch(&[]);
+    w.wait_state("polling", SHORT);
+    dc.deliver("alice", "INBOX", &mail("Polled")).unwrap();
+    w.wait_new_mail("Polled", Duration::from_secs(4));
+    w.collect_for(Duration::from_millis(2500));
+    assert_eq!(w.count_new_mail("Polled"), 1);
+}
+
+#[test]
+fn read_elsewhere_drops_the_count_and_fires_seen() {
+    let dc = Dovecot::start(DovecotOptions::default()).unwrap();
+    let pm = Pushmail::new();
+    pm.write_config(&[pm.account_toml(&dc, &unique_id("seen"), "alice", Via::Tls, PW, "")]);
+    let mut w = pm.watch(&[]);
+    w.wait_state("push", SHORT);
+    let uid = dc.deliver("alice", "INBOX", &mail("Read me elsewhere")).unwrap();
+    w.wait_new_mail("Read me elsewhere", SHORT);
+    w.wait_for(SHORT, "unread 1", |v| v["event"] == "unread" && v["count"] == 1);
+    let t = Instant::now();
+    dc.set_seen("alice", "INBOX", uid).unwrap();
+    w.wait_for(SHORT, "seen", |v| v["event"] == "seen" && v["uid"] == uid);
+    w.wait_for(SHORT, "unread 0", |v| v["event"] == "unread" && v["count"] == 0);
+    assert!(t.elapsed() < Duration::from_secs(2), "count dropped after {:?}", t.elapsed());
+    // Deleting an announced message also withdraws it.
+    let uid2 = dc.deliver("alice", "INBOX", &mail("Delete me elsewhere")).unwrap();
+    w.wait_new_mail("Delete me elsewhere", SHORT);
+    dc.expunge("alice", "INBOX", uid2).unwrap();
+    w.wait_for(SHORT, "seen after expunge", |v| v["event"] == "seen" && v["uid"] == uid2);
+}
+
+#[test]
+fn mail_delivered_during_an_outage_is_announced_exactly_once() {
+    let mut dc = Dovecot::start(DovecotOptions::default()).unwrap();
+    let pm = Pushmail::new();
+    pm.write_config(&[pm.account_toml(&dc, &unique_id("outage"), "alice", Via::Tls, PW, "")]);
+    let mut w = pm.watch(&[]);
+    w.wait_state("push", SHORT);
+    dc.deliver("alice", "INBOX", &mail("Before outage")).unwrap();
+    w.wait_new_mail("Before outage", SHORT);
+    dc.stop().unwrap();
+    w.wait_state("backoff", SHORT);
+    deliver_offline(&dc, "alice", &mail("During outage 1"));
+    deliver_offline(&dc, "alice", &mail("During outage 2"));
+    dc.start_again().unwrap();
+    let (_, ev) = w.wait_new_mail("During outage 2", Duration::from_secs(15));
+    assert_eq!(ev["catch_up"], true);
+    w.wait_state("push", SHORT);
+    dc.deliver("alice", "INBOX", &mail("After outage")).unwrap();
+    w.wait_new_mail("After outage", SHORT);
+    w.collect_for(Duration::from_millis(1500));
+    for s in ["Before outage", "During outage 1", "During outage 2", "After outage"] {
+        assert_eq!(w.count_new_mail(s), 1, "{s}: {:#?}", w.new_mails());
+    }
+}
+
+#[test]
+fn restarting_pushmail_repeats_nothing_and_catches_up_once() {
+    let dc = Dovecot::start(DovecotOptions::default()).unwrap();
+    let pm = Pushmail::new();
+    pm.write_config(&[pm.account_toml(&dc, &unique_id("restart"), "alice", Via::Tls, PW, "")]);
+    // Mail that was there before Pushmail first ran is old news: never announced.
+    dc.deliver("alice", "INBOX", &mail("Ancient")).unwrap();
+    let mut w = pm.watch(&[]);
+    w.wait_state("push", SHORT);
+    dc.deliver("alice", "INBOX", &mail("First run")).unwrap();
+    w.wait_new_mail("First run", SHORT);
+    assert!(w.stop());
+    dc.deliver("alice", "INBOX", &mail("While off 1")).unwrap();
+    dc.deliver("alice", "INBOX", &mail("While off 2")).unwrap();
+    let mut w2 = pm.watch(&[]);
+    w2.wait_state("push", SHORT);
+    w2.collect_for(Duration::from_millis(1000));
+    let subjects: Vec<&str> = w2.new_mails().iter().map(|v| v["subject"].as_str().unwrap()).collect();
+    assert_eq!(subjects, ["While off 1", "While off 2"], "{:#?}", w2.seen);
+    assert!(w2.new_mails().iter().all(|v| v["catch_up"] == true));
+    assert_eq!(w.count_new_mail("Ancient"), 0);
+}
+
+#[test]
+fn uidvalidity_change_rebaselines_without_a_flood() {
+    let mut dc = Dovecot::start(DovecotOptions::default()).unwrap();
+    let pm = Pushmail::new();
+    pm.write_config(&[pm.account_toml(&dc, &unique_id("uidv"), "alice", Via::Tls, PW, "")]);
+    let mut w = pm.watch(&[]);
+    w.wait_state("push", SHORT);
+    for i in 0..5 {
+        dc.deliver("alice", "INBOX", &mail(&format!("Old {i}"))).unwrap();
+    }
+    w.wait_new_mail("Old 4", SHORT);
+    assert!(w.stop());
+    dc.stop().unwrap();
+    dc.start_again().unwrap();
+    dc.set_uidvalidity("alice", "INBOX", 4242).unwrap();
+    let mut w2 = pm.watch(&[]);
+    w2.wait_state("push", SHORT);
+    dc.deliver("alice", "INBOX", &mail("Fresh after rebuild")).unwrap();
+    let (_, ev) = w2.wait_new_mail("Fresh after rebuild", SHORT);
+    assert_eq!(ev["uidvalidity"], 4242);
+    w2.collect_for(Duration::from_millis(1000));
+    assert_eq!(w2.new_mails().len(), 1, "flood after UIDVALIDITY change: {:#?}", w2.new_mails());
+}
