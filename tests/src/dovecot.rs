@@ -481,7 +481,9 @@ impl Dovecot {
     /// Puts `n` messages into `folder` fast: writes Maildir files directly (tmp/ then rename to
     /// cur/, the Maildir protocol, so a live session never sees half a file), then runs
     /// `doveadm force-resync` so Dovecot assigns UIDs at once. `seen` marks them all read.
-    /// Creates the folder if needed. Works with the server running or stopped.
+    /// Subjects are `Fill message 1` … `Fill message n`, in UID order (Dovecot numbers new
+    /// Maildir files in name order). Creates the folder if needed. Works with the server running
+    /// or stopped. 100,000 messages take about 7 s.
     pub fn fill(&self, user: &str, folder: &str, n: usize, seen: bool) -> Result<()> {
         self.ensure_user_known(user)?;
         let maildir = self.maildir_of(user, folder)?;
@@ -495,38 +497,45 @@ impl Dovecot {
         let stamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        let (secs, micros) = (stamp.as_secs(), stamp.subsec_micros());
-        let pid = std::process::id();
+        let prefix = format!(
+            "{}.M{}P{}",
+            stamp.as_secs(),
+            stamp.subsec_micros(),
+            std::process::id()
+        );
         let to = format!("{user} <{user}@example.org>");
-        for i in 0..n {
-            let raw = message(
-                "Filler <filler@example.org>",
-                &to,
-                &format!("Fill message {}", i + 1),
-                "Bulk message written by the Pushmail test ground.",
-            );
-            // Maildir unique name; S= and W= (size, and size with CRLF, equal here) spare
-            // Dovecot a stat and a read per message.
-            let base = format!(
-                "{secs}.M{micros}P{pid}Q{i}.pushmail-fill,S={len},W={len}",
-                len = raw.len()
-            );
-            let tmp_path = tmp.join(&base);
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp_path)
-                .with_context(|| format!("Cannot create {}", tmp_path.display()))?;
-            file.write_all(&raw)
-                .with_context(|| format!("Cannot write {}", tmp_path.display()))?;
-            fchown(&file, Some(MAIL_UID), Some(MAIL_GID))
-                .with_context(|| format!("Cannot chown {}", tmp_path.display()))?;
-            drop(file);
-            let cur_path = cur.join(format!("{base}:2,{flags}"));
-            fs::rename(&tmp_path, &cur_path)
-                .with_context(|| format!("Cannot move {} into cur/", tmp_path.display()))?;
-        }
+        // The work is syscalls (create, write, chown, rename per message), so a few threads
+        // overlap them; one thread manages ~10k messages/s.
+        let workers = thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
+        let write_range = |range: std::ops::Range<usize>| -> Result<()> {
+            for i in range {
+                let raw = message(
+                    "Filler <filler@example.org>",
+                    &to,
+                    &format!("Fill message {}", i + 1),
+                    "Bulk message written by the Pushmail test ground.",
+                );
+                // Maildir unique name; S= and W= (size, and size with CRLF, equal here) spare
+                // Dovecot a stat and a read per message.
+                let base = format!("{prefix}Q{i:09}.pushmail-fill,S={len},W={len}", len = raw.len());
+                write_maildir_file(&tmp, &cur, &base, flags, &raw)?;
+            }
+            Ok(())
+        };
+        let chunk = n.div_ceil(workers).max(1);
+        thread::scope(|s| {
+            let handles: Vec<_> = (0..n)
+                .step_by(chunk)
+                .map(|start| {
+                    let range = start..(start + chunk).min(n);
+                    s.spawn(move || write_range(range))
+                })
+                .collect();
+            handles.into_iter().try_for_each(|h| {
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("A fill worker panicked"))?
+            })
+        })?;
         self.doveadm(&["force-resync", "-u", user, folder])
             .with_context(|| format!("Cannot resync {user}/{folder} after filling it"))?;
         Ok(())
@@ -881,6 +890,26 @@ impl Drop for Dovecot {
             eprintln!("pushmail-tests: Dovecot in {} did not stop: {err:#}", self.dir().display());
         }
     }
+}
+
+/// Writes one message the Maildir way: into tmp/, owned by the mail user, then renamed into
+/// cur/ so a live session never sees half a file.
+fn write_maildir_file(tmp: &Path, cur: &Path, base: &str, flags: &str, raw: &[u8]) -> Result<()> {
+    let tmp_path = tmp.join(base);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp_path)
+        .with_context(|| format!("Cannot create {}", tmp_path.display()))?;
+    file.write_all(raw)
+        .with_context(|| format!("Cannot write {}", tmp_path.display()))?;
+    fchown(&file, Some(MAIL_UID), Some(MAIL_GID))
+        .with_context(|| format!("Cannot chown {}", tmp_path.display()))?;
+    drop(file);
+    let cur_path = cur.join(format!("{base}:2,{flags}"));
+    fs::rename(&tmp_path, &cur_path)
+        .with_context(|| format!("Cannot move {} into cur/", tmp_path.display()))
 }
 
 /// Rejects names and passwords that would corrupt the passwd-file.

@@ -274,3 +274,70 @@ pub fn deliver_offline(dc: &Dovecot, user: &str, raw: &[u8]) {
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
+
+/// A loopback TCP proxy in front of a server that records what the client sent and counts the
+/// bytes both ways (for "never sends FETCH 1:*" and wire-cost assertions on plaintext links).
+pub struct RecordingProxy {
+    pub port: u16,
+    pub client_bytes: Arc<Mutex<Vec<u8>>>,
+    pub server_bytes: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl RecordingProxy {
+    pub fn start(target_port: u16) -> RecordingProxy {
+        use std::net::{TcpListener, TcpStream};
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind proxy");
+        let port = listener.local_addr().expect("addr").port();
+        let client_bytes = Arc::new(Mutex::new(Vec::new()));
+        let server_bytes = Arc::new(AtomicU64::new(0));
+        let (cb, sb) = (client_bytes.clone(), server_bytes.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(client) = conn else { break };
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else { continue };
+                let (mut c_read, mut s_write) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+                let (mut s_read, mut c_write) = (server, client);
+                let cb = cb.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16384];
+                    loop {
+                        match std::io::Read::read(&mut c_read, &mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => {
+                                if let Ok(mut v) = cb.lock() {
+                                    v.extend_from_slice(&buf[..n]);
+                                }
+                                if s_write.write_all(&buf[..n]).is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    let _ = s_write.shutdown(std::net::Shutdown::Write);
+                });
+                let sb = sb.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 65536];
+                    loop {
+                        match std::io::Read::read(&mut s_read, &mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => {
+                                sb.fetch_add(n as u64, Ordering::Relaxed);
+                                if c_write.write_all(&buf[..n]).is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    let _ = c_write.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        RecordingProxy { port, client_bytes, server_bytes }
+    }
+
+    pub fn client_text(&self) -> String {
+        self.client_bytes.lock().map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default()
+    }
+}
