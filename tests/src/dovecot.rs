@@ -230,7 +230,9 @@ impl Dovecot {
         }
         Err(last_error
             .unwrap_or_else(|| anyhow::anyhow!("Dovecot did not start"))
-            .context(format!("Dovecot lost its ports {START_ATTEMPTS} times in a row")))
+            .context(format!(
+                "Dovecot lost its ports {START_ATTEMPTS} times in a row"
+            )))
     }
 
     /// The address clients connect to (the listen address).
@@ -506,7 +508,9 @@ impl Dovecot {
         let to = format!("{user} <{user}@example.org>");
         // The work is syscalls (create, write, chown, rename per message), so a few threads
         // overlap them; one thread manages ~10k messages/s.
-        let workers = thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
+        let workers = thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(1, 4);
         let write_range = |range: std::ops::Range<usize>| -> Result<()> {
             for i in range {
                 let raw = message(
@@ -517,7 +521,10 @@ impl Dovecot {
                 );
                 // Maildir unique name; S= and W= (size, and size with CRLF, equal here) spare
                 // Dovecot a stat and a read per message.
-                let base = format!("{prefix}Q{i:09}.pushmail-fill,S={len},W={len}", len = raw.len());
+                let base = format!(
+                    "{prefix}Q{i:09}.pushmail-fill,S={len},W={len}",
+                    len = raw.len()
+                );
                 write_maildir_file(&tmp, &cur, &base, flags, &raw)?;
             }
             Ok(())
@@ -875,7 +882,9 @@ impl Dovecot {
         // Not .SILENT: the FETCH reply proves the UID exists (STORE on a missing UID is OK).
         let lines = imap.command(&format!("UID STORE {uid} {change}"))?;
         ensure!(
-            lines.iter().any(|l| l.starts_with("* ") && l.contains(" FETCH ")),
+            lines
+                .iter()
+                .any(|l| l.starts_with("* ") && l.contains(" FETCH ")),
             "No message with UID {uid} in {user}/{folder}"
         );
         imap.logout()
@@ -887,7 +896,10 @@ impl Drop for Dovecot {
         // SIGKILL, not a polite stop: nothing can be learned from a clean shutdown here and
         // every test pays for it. The temp dir is removed after this, with nothing running in it.
         if let Err(err) = self.crash() {
-            eprintln!("pushmail-tests: Dovecot in {} did not stop: {err:#}", self.dir().display());
+            eprintln!(
+                "pushmail-tests: Dovecot in {} did not stop: {err:#}",
+                self.dir().display()
+            );
         }
     }
 }
@@ -919,7 +931,10 @@ fn validate_user(user: &str, password: &str) -> Result<()> {
         !bad(user) && !user.contains(['%', '/', ' ']),
         "Unusable user name {user:?}"
     );
-    ensure!(!bad(password), "Passwords must be non-empty without ':' or newlines");
+    ensure!(
+        !bad(password),
+        "Passwords must be non-empty without ':' or newlines"
+    );
     Ok(())
 }
 
@@ -931,9 +946,8 @@ fn set_mode(path: &Path, mode: u32) -> Result<()> {
 /// Two distinct free ports on `ip`, probed by binding port 0 and letting go. Another process
 /// can still take one before Dovecot binds; `start` notices and retries with fresh ports.
 fn free_port_pair(ip: &str) -> Result<(u16, u16)> {
-    let bind = || {
-        TcpListener::bind((ip, 0)).with_context(|| format!("Cannot bind a free port on {ip}"))
-    };
+    let bind =
+        || TcpListener::bind((ip, 0)).with_context(|| format!("Cannot bind a free port on {ip}"));
     // Both held at once, so the kernel cannot hand out the same port twice.
     let (a, b) = (bind()?, bind()?);
     let port = |l: &TcpListener| -> Result<u16> {

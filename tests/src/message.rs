@@ -123,8 +123,7 @@ fn flush_utf7(out: &mut String, pending: &mut Vec<u16>) {
         return;
     }
     // Modified base64: ',' instead of '/', no padding.
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
     let bytes: Vec<u8> = pending.iter().flat_map(|u| u.to_be_bytes()).collect();
     out.push('&');
     for chunk in bytes.chunks(3) {

@@ -39,12 +39,25 @@ pub(crate) fn run(cmd: &mut Command, timeout: Duration) -> Result<Output> {
             buf
         })
     };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
 
     let deadline = Instant::now() + timeout;
     let status = loop {
-        if let Some(status) = child.try_wait().with_context(|| format!("Waiting for {shown}"))? {
+        if let Some(status) = child
+            .try_wait()
+            .with_context(|| format!("Waiting for {shown}"))?
+        {
             break status;
         }
         if Instant::now() >= deadline {
@@ -175,7 +188,9 @@ pub(crate) fn group_id(name: &str) -> Result<u32> {
             (group == name).then_some(gid)
         })
         .next()
-        .with_context(|| format!("Group {name} is missing from /etc/group — is dovecot-core installed?"))
+        .with_context(|| {
+            format!("Group {name} is missing from /etc/group — is dovecot-core installed?")
+        })
 }
 
 /// Finds `program` on `PATH` or in the sbin directories, which a non-login root shell (and

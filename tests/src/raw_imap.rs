@@ -155,9 +155,12 @@ impl RawImap {
         words
             .chunks(2)
             .map(|pair| match pair {
-                [name, value] => Ok(((*name).to_owned(), value.parse().with_context(|| {
-                    format!("Non-numeric STATUS item {name} {value}")
-                })?)),
+                [name, value] => Ok((
+                    (*name).to_owned(),
+                    value
+                        .parse()
+                        .with_context(|| format!("Non-numeric STATUS item {name} {value}"))?,
+                )),
                 _ => bail!("Odd STATUS list: {list}"),
             })
             .collect()
@@ -266,7 +269,9 @@ impl RawImap {
     /// `IDLE` until `* N EXISTS` arrives; returns when it was read, or `None` after `timeout`.
     pub fn idle_until_exists(&mut self, timeout: Duration) -> Result<Option<Instant>> {
         Ok(self
-            .idle_until(timeout, |line| parse_untagged_number(line, "EXISTS").is_some())?
+            .idle_until(timeout, |line| {
+                parse_untagged_number(line, "EXISTS").is_some()
+            })?
             .map(|(at, _)| at))
     }
 
@@ -347,9 +352,9 @@ impl RawImap {
                 self.write_all(&line)?;
                 line.clear();
                 loop {
-                    let reply = self
-                        .read_line(self.timeout)?
-                        .with_context(|| format!("No continuation for literal in {}", describe(args)))?;
+                    let reply = self.read_line(self.timeout)?.with_context(|| {
+                        format!("No continuation for literal in {}", describe(args))
+                    })?;
                     if reply.starts_with('+') {
                         break;
                     }

@@ -61,7 +61,13 @@ pub(crate) fn make_tls(dir: &Path) -> Result<TlsFiles> {
     };
     let ca_key = dir.join("ca.key");
     let csr = dir.join("server.csr");
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
 
     run_ok(
         Command::new("openssl")

@@ -32,8 +32,15 @@ fn delivered_mail_gets_uids_1_2_3() -> Result<()> {
     let dovecot = timed("start", start_default)?;
     let mut uids = Vec::new();
     for i in 1..=3 {
-        let raw = message("a@example.org", "alice@example.org", &format!("Mail {i}"), "hi");
-        uids.push(timed("deliver", || dovecot.deliver("alice", "INBOX", &raw))?);
+        let raw = message(
+            "a@example.org",
+            "alice@example.org",
+            &format!("Mail {i}"),
+            "hi",
+        );
+        uids.push(timed("deliver", || {
+            dovecot.deliver("alice", "INBOX", &raw)
+        })?);
     }
     assert_eq!(uids, [1, 2, 3]);
 
@@ -41,7 +48,10 @@ fn delivered_mail_gets_uids_1_2_3() -> Result<()> {
     assert_eq!(imap.select("INBOX")?, 3);
     let lines = imap.command("UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")?;
     // The header comes back as a literal; RawImap inlines it into the FETCH line.
-    let subjects: Vec<&String> = lines.iter().filter(|l| l.contains("Subject: Mail")).collect();
+    let subjects: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("Subject: Mail"))
+        .collect();
     assert_eq!(subjects.len(), 3, "{lines:#?}");
     imap.logout()?;
 
@@ -90,7 +100,9 @@ fn idle_reports_flag_changes_and_expunges_made_elsewhere() -> Result<()> {
             thread::sleep(Duration::from_millis(200));
             dovecot.set_seen("alice", "INBOX", uid)
         });
-        let seen = idler.idle_until(PUSH_TIMEOUT, |l| l.contains("FETCH") && l.contains("\\Seen"))?;
+        let seen = idler.idle_until(PUSH_TIMEOUT, |l| {
+            l.contains("FETCH") && l.contains("\\Seen")
+        })?;
         phone
             .join()
             .map_err(|_| anyhow::anyhow!("Phone thread panicked"))??;
@@ -146,11 +158,17 @@ fn stop_is_a_real_outage_and_start_again_keeps_the_mail() -> Result<()> {
     assert!(RawImap::connect(&host, port).is_err());
     // A polite stop says goodbye, like a server restart does.
     let bye = session.read_line(Duration::from_secs(1))?;
-    assert!(bye.as_deref().is_some_and(|l| l.starts_with("* BYE")), "{bye:?}");
+    assert!(
+        bye.as_deref().is_some_and(|l| l.starts_with("* BYE")),
+        "{bye:?}"
+    );
     assert!(dovecot.deliver_simple("alice", "INBOX", "lost").is_err());
 
     timed("start_again", || dovecot.start_again())?;
-    assert_eq!((dovecot.imap_port(), dovecot.imaps_port()), (port, tls_port));
+    assert_eq!(
+        (dovecot.imap_port(), dovecot.imaps_port()),
+        (port, tls_port)
+    );
     let mut imap = dovecot.login("alice")?;
     assert_eq!(imap.select("INBOX")?, 1);
     imap.logout()?;
@@ -165,7 +183,10 @@ fn stop_is_a_real_outage_and_start_again_keeps_the_mail() -> Result<()> {
     assert!(after.is_err(), "{after:?}");
     assert!(TcpStream::connect((host.as_str(), port)).is_err());
     dovecot.start_again()?;
-    assert_eq!(dovecot.deliver_simple("alice", "INBOX", "After the crash")?, 3);
+    assert_eq!(
+        dovecot.deliver_simple("alice", "INBOX", "After the crash")?,
+        3
+    );
     assert_eq!(dovecot.status("alice", "INBOX")?.messages, 3);
     Ok(())
 }
@@ -190,10 +211,22 @@ fn idle_false_hides_idle_and_notify_but_nothing_else() -> Result<()> {
     assert!(greeting_normal.contains(" IDLE"), "{greeting_normal}");
     assert!(!greeting_no_idle.contains(" IDLE"), "{greeting_no_idle}");
 
-    assert!(expected.remove("IDLE") && expected.remove("NOTIFY"), "{expected:?}");
+    assert!(
+        expected.remove("IDLE") && expected.remove("NOTIFY"),
+        "{expected:?}"
+    );
     // If this fails after a Dovecot upgrade, update CAPABILITIES_WITHOUT_PUSH.
-    assert_eq!(actual, expected, "CAPABILITIES_WITHOUT_PUSH = {CAPABILITIES_WITHOUT_PUSH}");
-    for cap in ["CONDSTORE", "QRESYNC", "UIDPLUS", "SPECIAL-USE", "COMPRESS=DEFLATE"] {
+    assert_eq!(
+        actual, expected,
+        "CAPABILITIES_WITHOUT_PUSH = {CAPABILITIES_WITHOUT_PUSH}"
+    );
+    for cap in [
+        "CONDSTORE",
+        "QRESYNC",
+        "UIDPLUS",
+        "SPECIAL-USE",
+        "COMPRESS=DEFLATE",
+    ] {
         assert!(actual.contains(cap), "{cap} missing from {actual:?}");
     }
     Ok(())
@@ -336,21 +369,30 @@ fn wrong_password_is_counted_and_never_logged() -> Result<()> {
         .login("alice", "not-the-Password-42")
         .err()
         .context("A wrong password was accepted")?;
-    assert!(format!("{err:#}").contains("AUTHENTICATIONFAILED"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("AUTHENTICATIONFAILED"),
+        "{err:#}"
+    );
     assert!(!format!("{err:#}").contains("not-the-Password-42"));
     assert_eq!(dovecot.login_failures("alice"), 1);
 
     // AUTHENTICATE counts too (SASL PLAIN: "\0alice\0wrong" in base64).
     let mut imap = RawImap::connect(dovecot.host(), dovecot.imap_port())?;
     let lines = imap.command_unchecked("AUTHENTICATE PLAIN AGFsaWNlAHdyb25n")?;
-    assert!(lines.last().is_some_and(|l| l.contains(" NO ")), "{lines:?}");
+    assert!(
+        lines.last().is_some_and(|l| l.contains(" NO ")),
+        "{lines:?}"
+    );
     assert_eq!(dovecot.login_failures("alice"), 2);
 
     // The right password still works and is not a failure.
     dovecot.login("alice")?.logout()?;
     assert_eq!(dovecot.login_failures("alice"), 2);
     let log = dovecot.log();
-    assert!(!log.contains("not-the-Password-42") && !log.contains("alicepw"), "{log}");
+    assert!(
+        !log.contains("not-the-Password-42") && !log.contains("alicepw"),
+        "{log}"
+    );
     Ok(())
 }
 
@@ -366,14 +408,25 @@ fn fill_100k_messages_quickly() -> Result<()> {
 
     let mut imap = dovecot.login("alice")?;
     let status = imap.status("INBOX", "MESSAGES UNSEEN UIDNEXT")?;
-    assert!(status.contains(&("MESSAGES".to_owned(), 100_001)), "{status:?}");
+    assert!(
+        status.contains(&("MESSAGES".to_owned(), 100_001)),
+        "{status:?}"
+    );
     assert!(status.contains(&("UNSEEN".to_owned(), 1)), "{status:?}");
-    assert!(status.contains(&("UIDNEXT".to_owned(), 100_002)), "{status:?}");
+    assert!(
+        status.contains(&("UIDNEXT".to_owned(), 100_002)),
+        "{status:?}"
+    );
     imap.select("INBOX")?;
     for (uid, n) in [(2, 1), (50_001, 50_000), (100_001, 100_000)] {
-        let lines = imap.command(&format!("UID FETCH {uid} (BODY.PEEK[HEADER.FIELDS (SUBJECT)])"))?;
+        let lines = imap.command(&format!(
+            "UID FETCH {uid} (BODY.PEEK[HEADER.FIELDS (SUBJECT)])"
+        ))?;
         let want = format!("Subject: Fill message {n}\r\n");
-        assert!(lines.iter().any(|l| l.contains(&want)), "UID {uid}: {lines:#?}");
+        assert!(
+            lines.iter().any(|l| l.contains(&want)),
+            "UID {uid}: {lines:#?}"
+        );
     }
     imap.logout()?;
     Ok(())
@@ -382,13 +435,19 @@ fn fill_100k_messages_quickly() -> Result<()> {
 #[test]
 fn fill_and_deliver_into_other_folders() -> Result<()> {
     let dovecot = start_default()?;
-    dovecot.add_user("bob", "b:ad").err().context("':' accepted in a password")?;
+    dovecot
+        .add_user("bob", "b:ad")
+        .err()
+        .context("':' accepted in a password")?;
     dovecot.add_user("bob", "bobpw")?;
     assert!(dovecot.add_user("bob", "again").is_err());
 
     dovecot.fill("bob", "Archiv Über", 50, false)?;
     dovecot.create_folder("bob", "Archiv Über")?; // exists already: fine
-    assert_eq!(dovecot.deliver_simple("bob", "Archiv Über", "one more")?, 51);
+    assert_eq!(
+        dovecot.deliver_simple("bob", "Archiv Über", "one more")?,
+        51
+    );
     let status = dovecot.status("bob", "Archiv Über")?;
     assert_eq!((status.messages, status.unseen), (51, 51));
 
@@ -396,9 +455,14 @@ fn fill_and_deliver_into_other_folders() -> Result<()> {
     imap.select("Archiv Über")?;
     // Fill order is UID order, so tests can reason about "message n".
     for uid in [1, 2, 10, 50] {
-        let lines = imap.command(&format!("UID FETCH {uid} (BODY.PEEK[HEADER.FIELDS (SUBJECT)])"))?;
+        let lines = imap.command(&format!(
+            "UID FETCH {uid} (BODY.PEEK[HEADER.FIELDS (SUBJECT)])"
+        ))?;
         let want = format!("Subject: Fill message {uid}\r\n");
-        assert!(lines.iter().any(|l| l.contains(&want)), "UID {uid}: {lines:#?}");
+        assert!(
+            lines.iter().any(|l| l.contains(&want)),
+            "UID {uid}: {lines:#?}"
+        );
     }
     let list = imap.command("LIST \"\" \"*\" RETURN (SPECIAL-USE)")?;
     for (name, role) in SPECIAL_FOLDERS {
@@ -407,7 +471,10 @@ fn fill_and_deliver_into_other_folders() -> Result<()> {
             "{name} {role} not in {list:#?}"
         );
     }
-    assert!(list.iter().any(|l| l.contains("Archiv &ANw-ber")), "{list:#?}");
+    assert!(
+        list.iter().any(|l| l.contains("Archiv &ANw-ber")),
+        "{list:#?}"
+    );
     imap.logout()?;
     Ok(())
 }
@@ -433,12 +500,16 @@ fn connections_counts_sessions_and_kick_ends_them() -> Result<()> {
     let mut one = dovecot.login("alice")?;
     let two = dovecot.login("alice")?;
     ensure!(
-        wait_until(Duration::from_secs(2), || Ok(dovecot.connections("alice")? == 2))?,
+        wait_until(Duration::from_secs(2), || Ok(dovecot
+            .connections("alice")?
+            == 2))?,
         "doveadm who did not show two sessions"
     );
     two.logout()?;
     ensure!(
-        wait_until(Duration::from_secs(2), || Ok(dovecot.connections("alice")? == 1))?,
+        wait_until(Duration::from_secs(2), || Ok(dovecot
+            .connections("alice")?
+            == 1))?,
         "A logged-out session stayed in doveadm who"
     );
     // deliver() logs out before returning, so it never shows up as a session.
@@ -448,12 +519,20 @@ fn connections_counts_sessions_and_kick_ends_them() -> Result<()> {
     one.select("INBOX")?;
     dovecot.kick("alice")?;
     let line = one.read_line(Duration::from_secs(3))?;
-    assert!(line.as_deref().is_some_and(|l| l.starts_with("* BYE")), "{line:?}");
+    assert!(
+        line.as_deref().is_some_and(|l| l.starts_with("* BYE")),
+        "{line:?}"
+    );
     ensure!(
-        wait_until(Duration::from_secs(2), || Ok(dovecot.connections("alice")? == 0))?,
+        wait_until(Duration::from_secs(2), || Ok(dovecot
+            .connections("alice")?
+            == 0))?,
         "Kicked session stayed in doveadm who"
     );
-    assert!(dovecot.kick("alice").is_err(), "Kicking nobody should be reported");
+    assert!(
+        dovecot.kick("alice").is_err(),
+        "Kicking nobody should be reported"
+    );
     Ok(())
 }
 
@@ -477,7 +556,10 @@ fn drop_leaves_no_process_behind() -> Result<()> {
     let processes = dovecot.processes();
     let pgid = dovecot.pid().context("No master while running")?;
     let dir = dovecot.dir().to_owned();
-    ensure!(processes.len() >= 4, "Expected master, log, config, auth…: {processes:?}");
+    ensure!(
+        processes.len() >= 4,
+        "Expected master, log, config, auth…: {processes:?}"
+    );
     let started = Instant::now();
     drop(dovecot);
     eprintln!("drop: {:?}", started.elapsed());
@@ -485,7 +567,11 @@ fn drop_leaves_no_process_behind() -> Result<()> {
     for p in &processes {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", p.pid)).unwrap_or_default();
         // Gone, or a zombie waiting for init: either way it runs nothing.
-        assert!(stat.is_empty() || stat.contains(") Z "), "{} survived: {stat}", p.pid);
+        assert!(
+            stat.is_empty() || stat.contains(") Z "),
+            "{} survived: {stat}",
+            p.pid
+        );
     }
     assert!(!dir.exists(), "{} left behind", dir.display());
     session.abort();

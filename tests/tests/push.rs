@@ -11,7 +11,12 @@ const PW: &str = "alicepw";
 const SHORT: Duration = Duration::from_secs(10);
 
 fn mail(subject: &str) -> Vec<u8> {
-    message("Ana Pérez <ana@example.com>", "alice@example.org", subject, "body")
+    message(
+        "Ana Pérez <ana@example.com>",
+        "alice@example.org",
+        subject,
+        "body",
+    )
 }
 
 #[test]
@@ -23,7 +28,13 @@ fn new_mail_is_pushed_within_two_seconds_over_tls() {
     let mut w = pm.watch(&[]);
     w.wait_state("push", SHORT);
     // The first count comes with the initial sync, before the session reports push.
-    assert!(w.seen.iter().any(|(_, v)| v["event"] == "unread" && v["count"] == 0), "{:#?}", w.seen);
+    assert!(
+        w.seen
+            .iter()
+            .any(|(_, v)| v["event"] == "unread" && v["count"] == 0),
+        "{:#?}",
+        w.seen
+    );
     for i in 0..3 {
         let subject = format!("Push test {i}");
         let sent = Instant::now();
@@ -39,7 +50,9 @@ fn new_mail_is_pushed_within_two_seconds_over_tls() {
         assert_eq!(ev["catch_up"], false);
         assert!(ev["uidvalidity"].as_u64().unwrap() > 0);
         assert!(!ev["message_id"].as_str().unwrap().is_empty());
-        w.wait_for(SHORT, "unread count", |v| v["event"] == "unread" && v["count"] == i + 1);
+        w.wait_for(SHORT, "unread count", |v| {
+            v["event"] == "unread" && v["count"] == i + 1
+        });
     }
     w.collect_for(Duration::from_millis(1500));
     assert_eq!(w.new_mails().len(), 3, "{:#?}", w.seen);
@@ -48,7 +61,11 @@ fn new_mail_is_pushed_within_two_seconds_over_tls() {
 
 #[test]
 fn servers_without_idle_are_polled() {
-    let dc = Dovecot::start(DovecotOptions { idle: false, ..Default::default() }).unwrap();
+    let dc = Dovecot::start(DovecotOptions {
+        idle: false,
+        ..Default::default()
+    })
+    .unwrap();
     let pm = Pushmail::new();
     let id = unique_id("poll");
     pm.write_config(&[pm.account_toml(&dc, &id, "alice", Via::Tls, PW, "poll_interval_secs = 1")]);
@@ -67,19 +84,33 @@ fn read_elsewhere_drops_the_count_and_fires_seen() {
     pm.write_config(&[pm.account_toml(&dc, &unique_id("seen"), "alice", Via::Tls, PW, "")]);
     let mut w = pm.watch(&[]);
     w.wait_state("push", SHORT);
-    let uid = dc.deliver("alice", "INBOX", &mail("Read me elsewhere")).unwrap();
+    let uid = dc
+        .deliver("alice", "INBOX", &mail("Read me elsewhere"))
+        .unwrap();
     w.wait_new_mail("Read me elsewhere", SHORT);
-    w.wait_for(SHORT, "unread 1", |v| v["event"] == "unread" && v["count"] == 1);
+    w.wait_for(SHORT, "unread 1", |v| {
+        v["event"] == "unread" && v["count"] == 1
+    });
     let t = Instant::now();
     dc.set_seen("alice", "INBOX", uid).unwrap();
     w.wait_for(SHORT, "seen", |v| v["event"] == "seen" && v["uid"] == uid);
-    w.wait_for(SHORT, "unread 0", |v| v["event"] == "unread" && v["count"] == 0);
-    assert!(t.elapsed() < Duration::from_secs(2), "count dropped after {:?}", t.elapsed());
+    w.wait_for(SHORT, "unread 0", |v| {
+        v["event"] == "unread" && v["count"] == 0
+    });
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "count dropped after {:?}",
+        t.elapsed()
+    );
     // Deleting an announced message also withdraws it.
-    let uid2 = dc.deliver("alice", "INBOX", &mail("Delete me elsewhere")).unwrap();
+    let uid2 = dc
+        .deliver("alice", "INBOX", &mail("Delete me elsewhere"))
+        .unwrap();
     w.wait_new_mail("Delete me elsewhere", SHORT);
     dc.expunge("alice", "INBOX", uid2).unwrap();
-    w.wait_for(SHORT, "seen after expunge", |v| v["event"] == "seen" && v["uid"] == uid2);
+    w.wait_for(SHORT, "seen after expunge", |v| {
+        v["event"] == "seen" && v["uid"] == uid2
+    });
 }
 
 #[test]
@@ -89,7 +120,8 @@ fn mail_delivered_during_an_outage_is_announced_exactly_once() {
     pm.write_config(&[pm.account_toml(&dc, &unique_id("outage"), "alice", Via::Tls, PW, "")]);
     let mut w = pm.watch(&[]);
     w.wait_state("push", SHORT);
-    dc.deliver("alice", "INBOX", &mail("Before outage")).unwrap();
+    dc.deliver("alice", "INBOX", &mail("Before outage"))
+        .unwrap();
     w.wait_new_mail("Before outage", SHORT);
     dc.stop().unwrap();
     w.wait_state("backoff", SHORT);
@@ -102,7 +134,12 @@ fn mail_delivered_during_an_outage_is_announced_exactly_once() {
     dc.deliver("alice", "INBOX", &mail("After outage")).unwrap();
     w.wait_new_mail("After outage", SHORT);
     w.collect_for(Duration::from_millis(1500));
-    for s in ["Before outage", "During outage 1", "During outage 2", "After outage"] {
+    for s in [
+        "Before outage",
+        "During outage 1",
+        "During outage 2",
+        "After outage",
+    ] {
         assert_eq!(w.count_new_mail(s), 1, "{s}: {:#?}", w.new_mails());
     }
 }
@@ -124,7 +161,11 @@ fn restarting_pushmail_repeats_nothing_and_catches_up_once() {
     let mut w2 = pm.watch(&[]);
     w2.wait_state("push", SHORT);
     w2.collect_for(Duration::from_millis(1000));
-    let subjects: Vec<&str> = w2.new_mails().iter().map(|v| v["subject"].as_str().unwrap()).collect();
+    let subjects: Vec<&str> = w2
+        .new_mails()
+        .iter()
+        .map(|v| v["subject"].as_str().unwrap())
+        .collect();
     assert_eq!(subjects, ["While off 1", "While off 2"], "{:#?}", w2.seen);
     assert!(w2.new_mails().iter().all(|v| v["catch_up"] == true));
     assert_eq!(w.count_new_mail("Ancient"), 0);
@@ -138,7 +179,8 @@ fn uidvalidity_change_rebaselines_without_a_flood() {
     let mut w = pm.watch(&[]);
     w.wait_state("push", SHORT);
     for i in 0..5 {
-        dc.deliver("alice", "INBOX", &mail(&format!("Old {i}"))).unwrap();
+        dc.deliver("alice", "INBOX", &mail(&format!("Old {i}")))
+            .unwrap();
     }
     w.wait_new_mail("Old 4", SHORT);
     assert!(w.stop());
@@ -147,9 +189,15 @@ fn uidvalidity_change_rebaselines_without_a_flood() {
     dc.set_uidvalidity("alice", "INBOX", 4242).unwrap();
     let mut w2 = pm.watch(&[]);
     w2.wait_state("push", SHORT);
-    dc.deliver("alice", "INBOX", &mail("Fresh after rebuild")).unwrap();
+    dc.deliver("alice", "INBOX", &mail("Fresh after rebuild"))
+        .unwrap();
     let (_, ev) = w2.wait_new_mail("Fresh after rebuild", SHORT);
     assert_eq!(ev["uidvalidity"], 4242);
     w2.collect_for(Duration::from_millis(1000));
-    assert_eq!(w2.new_mails().len(), 1, "flood after UIDVALIDITY change: {:#?}", w2.new_mails());
+    assert_eq!(
+        w2.new_mails().len(),
+        1,
+        "flood after UIDVALIDITY change: {:#?}",
+        w2.new_mails()
+    );
 }

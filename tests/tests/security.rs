@@ -20,50 +20,91 @@ fn tls_is_trusted_only_with_the_test_ca() {
     let dc = Dovecot::start(DovecotOptions::default()).unwrap();
     let pm = Pushmail::new();
     let with_ca = pm.account_toml(&dc, &unique_id("ca"), "alice", Via::Tls, PW, "");
-    let without_ca: String = with_ca.lines().filter(|l| !l.starts_with("ca_file")).map(|l| format!("{l}\n")).collect();
+    let without_ca: String = with_ca
+        .lines()
+        .filter(|l| !l.starts_with("ca_file"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     pm.write_config(&[without_ca]);
     let mut w = pm.watch(&[]);
-    let v = w.wait_for(SHORT, "a TLS failure", |v| v["event"] == "state" && state_detail(v).contains("TLS"));
+    let v = w.wait_for(SHORT, "a TLS failure", |v| {
+        v["event"] == "state" && state_detail(v).contains("TLS")
+    });
     assert!(state_detail(&v.1).contains("unknown authority"), "{v:?}");
-    assert!(state_detail(&v.1).contains("ca_file"), "the hint names the fix: {v:?}");
+    assert!(
+        state_detail(&v.1).contains("ca_file"),
+        "the hint names the fix: {v:?}"
+    );
     drop(w);
     assert_eq!(dc.login_failures("alice"), 0);
-    assert!(!dc.log().contains("Login: user=<alice>"), "no login may happen over an untrusted link");
+    assert!(
+        !dc.log().contains("Login: user=<alice>"),
+        "no login may happen over an untrusted link"
+    );
 
     // `account test` says the same, step by step.
     let out = pm.cli(&["account", "test", &unique_id("x")], "", &[]);
     assert_ne!(out.code, Some(0));
     pm.write_config(&[with_ca.clone()]);
-    let id = with_ca.lines().find_map(|l| l.strip_prefix("id = ")).unwrap().trim_matches('"').to_owned();
+    let id = with_ca
+        .lines()
+        .find_map(|l| l.strip_prefix("id = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_owned();
     let out = pm.cli(&["account", "test", &id], "", &[]);
     assert_eq!(out.code, Some(0), "{out:?}");
     for step in ["password", "tcp", "tls", "login", "capabilities", "folders"] {
-        assert!(out.stdout.lines().any(|l| l.starts_with("ok") && l.contains(step)), "{step}: {}", out.stdout);
+        assert!(
+            out.stdout
+                .lines()
+                .any(|l| l.starts_with("ok") && l.contains(step)),
+            "{step}: {}",
+            out.stdout
+        );
     }
-    assert!(out.stdout.contains("IDLE yes") && out.stdout.contains("QRESYNC yes"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("IDLE yes") && out.stdout.contains("QRESYNC yes"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("INBOX (0 unread)"), "{}", out.stdout);
 }
 
 #[test]
 fn starttls_only_server_with_logindisabled_works() {
     // On 127.0.0.2 Dovecot sees clients from 127.0.0.1 as insecure: LOGINDISABLED until STARTTLS.
-    let dc = Dovecot::start(DovecotOptions { listen: "127.0.0.2".into(), ..Default::default() }).unwrap();
+    let dc = Dovecot::start(DovecotOptions {
+        listen: "127.0.0.2".into(),
+        ..Default::default()
+    })
+    .unwrap();
     let pm = Pushmail::new();
     pm.write_config(&[pm.account_toml(&dc, &unique_id("stls"), "alice", Via::Starttls, PW, "")]);
     let mut w = pm.watch(&[]);
     w.wait_state("push", SHORT);
     // Over plaintext from 127.0.0.1 the harness could not log in either; an MTA-style drop works.
-    common::deliver_offline(&dc, "alice", &message("a@example.com", "alice@example.org", "Over STARTTLS", "x"));
+    common::deliver_offline(
+        &dc,
+        "alice",
+        &message("a@example.com", "alice@example.org", "Over STARTTLS", "x"),
+    );
     w.wait_new_mail("Over STARTTLS", SHORT);
 }
 
 #[test]
 fn plain_login_is_refused_when_the_server_disables_it() {
-    let dc = Dovecot::start(DovecotOptions { listen: "127.0.0.2".into(), ..Default::default() }).unwrap();
+    let dc = Dovecot::start(DovecotOptions {
+        listen: "127.0.0.2".into(),
+        ..Default::default()
+    })
+    .unwrap();
     let pm = Pushmail::new();
     pm.write_config(&[pm.account_toml(&dc, &unique_id("plain"), "alice", Via::Plain, PW, "")]);
     let mut w = pm.watch(&[]);
-    let (_, v) = w.wait_for(SHORT, "login disabled", |v| v["event"] == "state" && state_detail(v).contains("unencrypted"));
+    let (_, v) = w.wait_for(SHORT, "login disabled", |v| {
+        v["event"] == "state" && state_detail(v).contains("unencrypted")
+    });
     assert_eq!(v["state"], "error", "{v}");
     assert!(!dc.log().contains("Login: user=<alice>"));
 }
@@ -82,20 +123,35 @@ fn missing_starttls_is_refused_before_any_credential() {
     let pm = Pushmail::new();
     pm.write_config(&[pm.account_toml(&dc, &unique_id("nostls"), "alice", Via::Starttls, PW, "")]);
     let mut w = pm.watch(&[]);
-    let (_, v) = w.wait_for(SHORT, "STARTTLS refusal", |v| v["event"] == "state" && state_detail(v).contains("STARTTLS"));
-    assert!(state_detail(&v).contains("never sends a password unencrypted"), "{v}");
+    let (_, v) = w.wait_for(SHORT, "STARTTLS refusal", |v| {
+        v["event"] == "state" && state_detail(v).contains("STARTTLS")
+    });
+    assert!(
+        state_detail(&v).contains("never sends a password unencrypted"),
+        "{v}"
+    );
     w.collect_for(Duration::from_secs(2));
     drop(w);
     assert_eq!(dc.login_failures("alice"), 0);
     let log = dc.log();
-    assert!(!log.contains("Login: user=<alice>") && !log.contains("auth failed"), "{log}");
+    assert!(
+        !log.contains("Login: user=<alice>") && !log.contains("auth failed"),
+        "{log}"
+    );
 }
 
 #[test]
 fn wrong_password_stops_in_auth_failed_after_one_attempt() {
     let dc = Dovecot::start(DovecotOptions::default()).unwrap();
     let pm = Pushmail::new();
-    pm.write_config(&[pm.account_toml(&dc, &unique_id("badpw"), "alice", Via::Tls, "not-the-password", "")]);
+    pm.write_config(&[pm.account_toml(
+        &dc,
+        &unique_id("badpw"),
+        "alice",
+        Via::Tls,
+        "not-the-password",
+        "",
+    )]);
     let mut w = pm.watch(&[]);
     let v = w.wait_state("auth_failed", SHORT);
     assert!(state_detail(&v).contains("password"), "{v}");
@@ -103,7 +159,14 @@ fn wrong_password_stops_in_auth_failed_after_one_attempt() {
     w.collect_for(Duration::from_secs(6));
     let attempts = dc.login_failures("alice");
     assert!((1..=2).contains(&attempts), "{attempts} LOGIN attempts");
-    assert!(!w.seen.iter().any(|(_, v)| v["state"] == "connecting" && w.seen.iter().filter(|(_, x)| x["state"] == "connecting").count() > 1));
+    assert!(!w.seen.iter().any(|(_, v)| {
+        v["state"] == "connecting"
+            && w.seen
+                .iter()
+                .filter(|(_, x)| x["state"] == "connecting")
+                .count()
+                > 1
+    }));
 }
 
 #[test]
@@ -125,25 +188,42 @@ fn trace_logging_leaks_no_password_anywhere() {
     let mut w = pm.watch(&env);
     let mut pushing = std::collections::HashSet::new();
     while pushing.len() < 2 {
-        let (_, v) = w.wait_for(SHORT, "both accounts in push", |v| v["event"] == "state" && v["state"] == "push");
+        let (_, v) = w.wait_for(SHORT, "both accounts in push", |v| {
+            v["event"] == "state" && v["state"] == "push"
+        });
         pushing.insert(v["account"].as_str().unwrap().to_owned());
     }
-    common::deliver_offline(&dc, "alice", &message("a@example.com", "alice@example.org", "Traced", "x"));
+    common::deliver_offline(
+        &dc,
+        "alice",
+        &message("a@example.com", "alice@example.org", "Traced", "x"),
+    );
     w.wait_new_mail("Traced", SHORT);
     assert!(w.stop());
     let test = pm.cli(&["account", "test", &id], "", &env);
     assert_eq!(test.code, Some(0), "{test:?}");
     let stderr = w.stderr();
-    assert!(stderr.contains("TRACE") || stderr.contains("DEBUG"), "trace logging was not on: {stderr:.400}");
+    assert!(
+        stderr.contains("TRACE") || stderr.contains("DEBUG"),
+        "trace logging was not on: {stderr:.400}"
+    );
     // The password itself, and the SASL PLAIN blob a LOGINDISABLED server would get.
     let sasl = base64_plain("alice", secret);
-    let mut haystacks = vec![("watch stdout", w.stdout_raw()), ("watch stderr", stderr), ("test stdout", test.stdout), ("test stderr", test.stderr)];
+    let mut haystacks = vec![
+        ("watch stdout", w.stdout_raw()),
+        ("watch stderr", stderr),
+        ("test stdout", test.stdout),
+        ("test stderr", test.stderr),
+    ];
     for entry in walk(pm.dir.path()) {
         let name = entry.display().to_string();
         if name.contains("/pw-") {
             continue; // the password_command's own source, which the test wrote
         }
-        haystacks.push((Box::leak(name.into_boxed_str()), String::from_utf8_lossy(&std::fs::read(&entry).unwrap()).into_owned()));
+        haystacks.push((
+            Box::leak(name.into_boxed_str()),
+            String::from_utf8_lossy(&std::fs::read(&entry).unwrap()).into_owned(),
+        ));
     }
     for (what, text) in haystacks {
         assert!(!text.contains(secret), "password found in {what}");
@@ -155,7 +235,11 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let p = e.path();
-        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+        if p.is_dir() {
+            out.extend(walk(&p))
+        } else {
+            out.push(p)
+        }
     }
     out
 }
@@ -165,10 +249,18 @@ fn base64_plain(user: &str, pw: &str) -> String {
     let data = format!("\0{user}\0{pw}").into_bytes();
     let mut out = String::new();
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
-            if i <= chunk.len() { out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char) } else { out.push('=') }
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char)
+            } else {
+                out.push('=')
+            }
         }
     }
     out

@@ -17,7 +17,11 @@ use serde_json::Value;
 pub fn unique_id(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("{prefix}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 /// One test's private Pushmail: config file, state database, and a place for logs.
@@ -38,7 +42,9 @@ pub enum Via {
 
 impl Pushmail {
     pub fn new() -> Pushmail {
-        Pushmail { dir: tempfile::tempdir().expect("tempdir") }
+        Pushmail {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn config(&self) -> PathBuf {
@@ -52,7 +58,12 @@ impl Pushmail {
     /// A file holding the user's password, for `password_command = ["cat", FILE]`.
     pub fn password_file(&self, password: &str) -> PathBuf {
         let p = self.dir.path().join(format!("pw-{}", unique_id("f")));
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&p).expect("pw file");
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&p)
+            .expect("pw file");
         writeln!(f, "{password}").expect("write pw");
         p
     }
@@ -65,7 +76,15 @@ impl Pushmail {
     }
 
     /// An `[[accounts]]` block for `user` on `dc`, with fast timings and `extra` lines appended.
-    pub fn account_toml(&self, dc: &Dovecot, id: &str, user: &str, via: Via, password: &str, extra: &str) -> String {
+    pub fn account_toml(
+        &self,
+        dc: &Dovecot,
+        id: &str,
+        user: &str,
+        via: Via,
+        password: &str,
+        extra: &str,
+    ) -> String {
         let (port, security) = match via {
             Via::Tls => (dc.imaps_port(), "tls"),
             Via::Starttls => (dc.imap_port(), "starttls"),
@@ -95,7 +114,12 @@ impl Pushmail {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn pushmail-cli");
-        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin write");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("stdin write");
         let out = child.wait_with_output().expect("wait");
         Output {
             code: out.status.code(),
@@ -110,15 +134,27 @@ impl Pushmail {
     }
 
     pub fn watch_args(&self, extra: &[&str], env: &[(&str, &str)]) -> Watch {
-        let stderr_path = self.dir.path().join(format!("watch-{}.stderr", unique_id("w")));
+        let stderr_path = self
+            .dir
+            .path()
+            .join(format!("watch-{}.stderr", unique_id("w")));
         let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
         let mut cmd = Command::new(bin("pushmail-cli"));
-        cmd.arg("--config").arg(self.config()).arg("watch").arg("--json").args(extra);
+        cmd.arg("--config")
+            .arg(self.config())
+            .arg("watch")
+            .arg("--json")
+            .args(extra);
         cmd.arg("--state").arg(self.state());
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(stderr).spawn().expect("spawn watch");
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn watch");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = channel();
         let raw = Arc::new(Mutex::new(String::new()));
@@ -130,13 +166,20 @@ impl Pushmail {
                     r.push_str(&line);
                     r.push('\n');
                 }
-                let value: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                let value: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
                 if tx.send((Instant::now(), value)).is_err() {
                     break;
                 }
             }
         });
-        Watch { child, rx, seen: Vec::new(), stderr_path, raw }
+        Watch {
+            child,
+            rx,
+            seen: Vec::new(),
+            stderr_path,
+            raw,
+        }
     }
 }
 
@@ -158,7 +201,12 @@ pub struct Watch {
 
 impl Watch {
     /// Waits for the next event matching `pred` (events before it are kept in `seen`).
-    pub fn wait_for(&mut self, timeout: Duration, what: &str, pred: impl Fn(&Value) -> bool) -> (Instant, Value) {
+    pub fn wait_for(
+        &mut self,
+        timeout: Duration,
+        what: &str,
+        pred: impl Fn(&Value) -> bool,
+    ) -> (Instant, Value) {
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -175,7 +223,10 @@ impl Watch {
                     self.stderr()
                 ),
                 Err(RecvTimeoutError::Disconnected) => {
-                    panic!("watch exited while waiting for {what}; stderr: {}", self.stderr())
+                    panic!(
+                        "watch exited while waiting for {what}; stderr: {}",
+                        self.stderr()
+                    )
                 }
             }
         }
@@ -184,26 +235,41 @@ impl Watch {
     /// Collects whatever arrives within `d`.
     pub fn collect_for(&mut self, d: Duration) {
         let deadline = Instant::now() + d;
-        while let Ok((at, v)) = self.rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        while let Ok((at, v)) = self
+            .rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
             self.seen.push((at, v));
         }
     }
 
     pub fn wait_state(&mut self, state: &str, timeout: Duration) -> Value {
-        self.wait_for(timeout, &format!("state {state}"), |v| v["event"] == "state" && v["state"] == state).1
+        self.wait_for(timeout, &format!("state {state}"), |v| {
+            v["event"] == "state" && v["state"] == state
+        })
+        .1
     }
 
     pub fn wait_new_mail(&mut self, subject: &str, timeout: Duration) -> (Instant, Value) {
-        self.wait_for(timeout, &format!("new_mail {subject:?}"), |v| v["event"] == "new_mail" && v["subject"] == subject)
+        self.wait_for(timeout, &format!("new_mail {subject:?}"), |v| {
+            v["event"] == "new_mail" && v["subject"] == subject
+        })
     }
 
     /// All `new_mail` events seen so far.
     pub fn new_mails(&self) -> Vec<&Value> {
-        self.seen.iter().map(|(_, v)| v).filter(|v| v["event"] == "new_mail").collect()
+        self.seen
+            .iter()
+            .map(|(_, v)| v)
+            .filter(|v| v["event"] == "new_mail")
+            .collect()
     }
 
     pub fn count_new_mail(&self, subject: &str) -> usize {
-        self.new_mails().iter().filter(|v| v["subject"] == subject).count()
+        self.new_mails()
+            .iter()
+            .filter(|v| v["subject"] == subject)
+            .count()
     }
 
     pub fn stderr(&self) -> String {
@@ -263,7 +329,15 @@ fn signal(pid: u32, sig: i32) {
 pub fn deliver_offline(dc: &Dovecot, user: &str, raw: &[u8]) {
     use std::os::unix::fs::chown;
     let maildir = dc.dir().join("mail").join(user).join("Maildir");
-    let name = format!("{}.P{}Q{}.offline", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs(), std::process::id(), unique_id("m"));
+    let name = format!(
+        "{}.P{}Q{}.offline",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs(),
+        std::process::id(),
+        unique_id("m")
+    );
     let tmp = maildir.join("tmp").join(&name);
     std::fs::write(&tmp, raw).expect("write offline mail");
     chown(&tmp, Some(MAIL_UID), Some(MAIL_GID)).expect("chown");
@@ -295,8 +369,13 @@ impl RecordingProxy {
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(client) = conn else { break };
-                let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else { continue };
-                let (mut c_read, mut s_write) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+                    continue;
+                };
+                let (mut c_read, mut s_write) = (
+                    client.try_clone().expect("clone"),
+                    server.try_clone().expect("clone"),
+                );
                 let (mut s_read, mut c_write) = (server, client);
                 let cb = cb.clone();
                 std::thread::spawn(move || {
@@ -334,10 +413,17 @@ impl RecordingProxy {
                 });
             }
         });
-        RecordingProxy { port, client_bytes, server_bytes }
+        RecordingProxy {
+            port,
+            client_bytes,
+            server_bytes,
+        }
     }
 
     pub fn client_text(&self) -> String {
-        self.client_bytes.lock().map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default()
+        self.client_bytes
+            .lock()
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+            .unwrap_or_default()
     }
 }
