@@ -8,7 +8,7 @@
 //! Needs root (Dovecot's master switches to uid 10000 for mail) and the Debian packages
 //! `dovecot-core dovecot-imapd`.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::fs::{self, OpenOptions};
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -74,7 +74,7 @@ const START_ATTEMPTS: usize = 3;
 const RESTART_BIND_ATTEMPTS: usize = 10;
 
 /// How a test wants its server to look.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DovecotOptions {
     /// `true`: Dovecot's normal capabilities. `false`: `imap_capability` is set to
     /// [`CAPABILITIES_WITHOUT_PUSH`] (no IDLE, no NOTIFY), before and after login.
@@ -117,6 +117,26 @@ impl Default for DovecotOptions {
     }
 }
 
+/// Hand-written so passwords stay out of `{:?}` output, even throw-away ones: a habit worth
+/// keeping in a project where some day a real one might pass through.
+impl fmt::Debug for DovecotOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DovecotOptions")
+            .field("idle", &self.idle)
+            .field("listen", &self.listen)
+            .field("starttls", &self.starttls)
+            .field("ssl_required", &self.ssl_required)
+            .field("allow_plaintext_auth", &self.allow_plaintext_auth)
+            .field("keepalive_secs", &self.keepalive_secs)
+            .field("users", &user_names(&self.users))
+            .finish()
+    }
+}
+
+fn user_names(users: &[(String, String)]) -> Vec<&str> {
+    users.iter().map(|(user, _)| user.as_str()).collect()
+}
+
 /// Numbers `doveadm mailbox status` reports for one folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MailboxStatus {
@@ -128,7 +148,6 @@ pub struct MailboxStatus {
 }
 
 /// One running (or stopped) private Dovecot.
-#[derive(Debug)]
 pub struct Dovecot {
     /// Removed on drop, after the processes are gone (field order does not matter: `Drop` runs
     /// first).
@@ -149,6 +168,9 @@ pub struct Dovecot {
     doveadm_bin: PathBuf,
     /// The master process; its pid is also the process group of every Dovecot process here.
     master: Option<Child>,
+    /// Length of Dovecot's stderr file when the current master was spawned, so a failed start
+    /// is judged by its own output only.
+    stderr_offset: u64,
 }
 
 impl Dovecot {
@@ -210,6 +232,7 @@ impl Dovecot {
             dovecot_bin,
             doveadm_bin,
             master: None,
+            stderr_offset: 0,
             dir,
         };
         dovecot.write_passwd(&dovecot.users_snapshot()?)?;
@@ -770,6 +793,10 @@ impl Dovecot {
         let stdout = stderr
             .try_clone()
             .context("Cannot share Dovecot's output file")?;
+        self.stderr_offset = stderr
+            .metadata()
+            .context("Cannot stat Dovecot's stderr file")?
+            .len();
         let started = Instant::now();
         let child = Command::new(&self.dovecot_bin)
             .arg("-F")
@@ -824,14 +851,15 @@ impl Dovecot {
 
     /// True if the last failed start was Dovecot losing a port to another process.
     fn lost_port_race(&self) -> bool {
-        // Dovecot's own words, e.g. "Fatal: listen(127.0.0.1, 40123) failed: Address already in
-        // use". Matching them is tolerable here: this crate pins the Dovecot it drives, and a
-        // mismatch only costs the retry, never a wrong result.
-        fs::read_to_string(self.stderr_path())
-            .unwrap_or_default()
-            .lines()
-            .last()
-            .is_some_and(|l| l.contains("Address already in use"))
+        // Dovecot's own words: "Error: service(imap-login): listen(127.0.0.1, 40123) failed:
+        // Address already in use" then "Fatal: Failed to start listeners". Matching them is
+        // tolerable here: this crate pins the Dovecot it drives, and a mismatch only costs the
+        // retry, never a wrong result.
+        let output = fs::read(self.stderr_path()).unwrap_or_default();
+        let start = usize::try_from(self.stderr_offset)
+            .unwrap_or(usize::MAX)
+            .min(output.len());
+        String::from_utf8_lossy(&output[start..]).contains("Address already in use")
     }
 
     /// After the signals: waits for the group to vanish, reaps the master, checks the ports.
@@ -888,6 +916,19 @@ impl Dovecot {
             "No message with UID {uid} in {user}/{folder}"
         );
         imap.logout()
+    }
+}
+
+impl fmt::Debug for Dovecot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dovecot")
+            .field("dir", &self.dir.path())
+            .field("host", &self.opts.listen)
+            .field("imap_port", &self.imap_port)
+            .field("imaps_port", &self.imaps_port)
+            .field("pid", &self.pid())
+            .field("opts", &self.opts)
+            .finish_non_exhaustive()
     }
 }
 

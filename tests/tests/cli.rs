@@ -1,6 +1,8 @@
 //! `pushmail-cli` as a person or a script uses it: accounts in the real OS keyring (gnome-keyring
 //! on a private D-Bus session), connection tests, hooks, and clear errors for broken input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to fail
+
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
@@ -13,15 +15,35 @@ use pushmail_tests::{Dovecot, DovecotOptions, message};
 const SHORT: Duration = Duration::from_secs(10);
 
 fn keyring_lookup(id: &str) -> Option<String> {
-    let out = Command::new("secret-tool").args(["lookup", "service", "pushmail", "username", id]).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", "pushmail", "username", id])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn add_args<'a>(dc: &'a Dovecot, id: &'a str, port: &'a str) -> Vec<&'a str> {
     let ca = dc.ca_file().to_str().unwrap();
     vec![
-        "account", "add", "--id", id, "--host", "127.0.0.1", "--port", port, "--security", "tls",
-        "--username", "alice", "--email", "alice@example.org", "--ca-file", ca, "--password-stdin",
+        "account",
+        "add",
+        "--id",
+        id,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--security",
+        "tls",
+        "--username",
+        "alice",
+        "--email",
+        "alice@example.org",
+        "--ca-file",
+        ca,
+        "--password-stdin",
     ]
 }
 
@@ -51,7 +73,12 @@ fn account_add_stores_the_password_in_the_keyring_and_watch_uses_it() {
 
     let mut w = pm.watch(&[]);
     w.wait_state("push", SHORT);
-    dc.deliver("alice", "INBOX", &message("bob@example.com", "alice@example.org", "Via keyring", "x")).unwrap();
+    dc.deliver(
+        "alice",
+        "INBOX",
+        &message("bob@example.com", "alice@example.org", "Via keyring", "x"),
+    )
+    .unwrap();
     w.wait_new_mail("Via keyring", SHORT);
     assert!(w.stop());
 
@@ -74,7 +101,11 @@ fn a_failed_add_saves_nothing_and_says_why() {
     let out = pm.cli(&add_args(&dc, &id, &port), "wrong-password\n", &[]);
     assert_eq!(out.code, Some(1), "{out:?}");
     assert!(out.stdout.contains("FAIL login"), "{}", out.stdout);
-    assert!(out.stdout.contains("password"), "the hint says what to do: {}", out.stdout);
+    assert!(
+        out.stdout.contains("password"),
+        "the hint says what to do: {}",
+        out.stdout
+    );
     assert!(out.stderr.contains("not saved"), "{}", out.stderr);
     assert_eq!(keyring_lookup(&id), None, "no orphaned keyring entry");
     assert!(!pm.config().exists() || !read(&pm.config()).contains(&id));
@@ -86,7 +117,18 @@ fn missing_keyring_is_reported_not_worked_around() {
     let id = unique_id("nokr");
     // No session bus at all: the keyring is unreachable. Nothing may be written anywhere.
     let out = pm.cli(
-        &["account", "add", "--id", &id, "--host", "imap.example.com", "--username", "a", "--password-stdin", "--no-test"],
+        &[
+            "account",
+            "add",
+            "--id",
+            &id,
+            "--host",
+            "imap.example.com",
+            "--username",
+            "a",
+            "--password-stdin",
+            "--no-test",
+        ],
         "pw\n",
         &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")],
     );
@@ -98,15 +140,27 @@ fn missing_keyring_is_reported_not_worked_around() {
 #[test]
 fn broken_configuration_names_the_line_and_key() {
     let pm = Pushmail::new();
-    pm.write_config(&["[[accounts]]\nid = \"w\"\nhost = \"h\"\nusername = \"u\"\nidle_refresh = 5\n".to_owned()]);
+    pm.write_config(&[
+        "[[accounts]]\nid = \"w\"\nhost = \"h\"\nusername = \"u\"\nidle_refresh = 5\n".to_owned(),
+    ]);
     let out = pm.cli(&["watch", "--json"], "", &[]);
     assert_eq!(out.code, Some(1));
-    assert!(out.stderr.contains("line 5") && out.stderr.contains("idle_refresh"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("line 5") && out.stderr.contains("idle_refresh"),
+        "{}",
+        out.stderr
+    );
     pm.write_config(&["[[accounts]]\nid = \"w\"\nhost = \"mail.example.com\"\nusername = \"u\"\nsecurity = \"plain\"\n".to_owned()]);
     let out = pm.cli(&["watch", "--json"], "", &[]);
     assert_eq!(out.code, Some(1));
-    assert!(out.stderr.contains("plain") && out.stderr.contains("loopback"), "{}", out.stderr);
-    pm.write_config(&["[[accounts]]\nid = \"w\"\nhost = \"mail.example.com\"\nusername = \"u\"\n".to_owned()]);
+    assert!(
+        out.stderr.contains("plain") && out.stderr.contains("loopback"),
+        "{}",
+        out.stderr
+    );
+    pm.write_config(&[
+        "[[accounts]]\nid = \"w\"\nhost = \"mail.example.com\"\nusername = \"u\"\n".to_owned(),
+    ]);
     let out = pm.cli(&["account", "test", "nope"], "", &[]);
     assert_eq!(out.code, Some(1));
     assert!(out.stderr.contains("No account `nope`"), "{}", out.stderr);
@@ -133,14 +187,30 @@ fn exec_hook_gets_the_message_in_its_environment_never_its_argv() {
     std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut w = pm.watch_args(&["--exec", hook.to_str().unwrap()], &[]);
     w.wait_state("push", SHORT);
-    let subject = format!("$(touch {}); `touch {}` & echo", pwned.display(), pwned.display());
-    let uid = dc.deliver("alice", "INBOX", &message("Eve <eve@example.com>", "alice@example.org", &subject, "x")).unwrap();
+    let subject = format!(
+        "$(touch {}); `touch {}` & echo",
+        pwned.display(),
+        pwned.display()
+    );
+    let uid = dc
+        .deliver(
+            "alice",
+            "INBOX",
+            &message("Eve <eve@example.com>", "alice@example.org", &subject, "x"),
+        )
+        .unwrap();
     w.wait_new_mail(&subject, SHORT);
     assert!(pushmail_tests::wait_until(SHORT, || Ok(read(&out_file).contains("mid="))).unwrap());
     let got = read(&out_file);
     assert!(got.contains("argc=0"), "{got}");
-    assert!(got.contains(&format!("account={id}")) && got.contains("folder=INBOX"), "{got}");
-    assert!(got.contains(&format!("uid={uid}")) && got.contains("from=eve@example.com"), "{got}");
+    assert!(
+        got.contains(&format!("account={id}")) && got.contains("folder=INBOX"),
+        "{got}"
+    );
+    assert!(
+        got.contains(&format!("uid={uid}")) && got.contains("from=eve@example.com"),
+        "{got}"
+    );
     assert!(got.contains(&format!("subject={subject}")), "{got}");
     assert!(!pwned.exists(), "the subject was executed by a shell");
 }

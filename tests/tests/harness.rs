@@ -1,6 +1,8 @@
 //! Proves the test ground itself against the real Dovecot: if these fail, no end-to-end result
 //! built on the harness means anything.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to fail
+
 use std::collections::BTreeSet;
 use std::net::TcpStream;
 use std::process::Command;
@@ -188,6 +190,35 @@ fn stop_is_a_real_outage_and_start_again_keeps_the_mail() -> Result<()> {
         3
     );
     assert_eq!(dovecot.status("alice", "INBOX")?.messages, 3);
+    Ok(())
+}
+
+#[test]
+fn start_again_waits_out_a_port_held_by_someone_else() -> Result<()> {
+    let mut dovecot = start_default()?;
+    dovecot.stop()?;
+    // Another program briefly sits on our port, as a parallel test's probe might.
+    let squatter = std::net::TcpListener::bind((dovecot.host(), dovecot.imap_port()))?;
+    let released = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(500));
+        drop(squatter);
+    });
+    timed("start_again past a squatter", || dovecot.start_again())?;
+    released
+        .join()
+        .map_err(|_| anyhow::anyhow!("Squatter thread panicked"))?;
+    dovecot.deliver_simple("alice", "INBOX", "Back on the same port")?;
+    Ok(())
+}
+
+#[test]
+fn debug_output_hides_passwords() -> Result<()> {
+    let dovecot = start_default()?;
+    let shown = format!("{dovecot:?}");
+    assert!(
+        shown.contains("alice") && !shown.contains("alicepw"),
+        "{shown}"
+    );
     Ok(())
 }
 

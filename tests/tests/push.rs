@@ -1,5 +1,7 @@
 //! The push engine end to end: the real `pushmail-cli watch --json` against a real Dovecot.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to fail
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -1,5 +1,7 @@
 //! Big mailboxes: watching starts fast and never reads the whole folder.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to fail
+
 mod common;
 
 use std::time::{Duration, Instant};
@@ -18,22 +20,40 @@ fn a_100k_message_inbox_is_watched_within_two_seconds_without_fetching_it() {
     let pm = Pushmail::new();
     let block = pm
         .account_toml(&dc, &unique_id("big"), "alice", Via::Plain, "alicepw", "")
-        .replace(&format!("port = {}", dc.imap_port()), &format!("port = {}", proxy.port));
+        .replace(
+            &format!("port = {}", dc.imap_port()),
+            &format!("port = {}", proxy.port),
+        );
     pm.write_config(&[block]);
     // Warm Dovecot's index once, as a long-lived server would be; Pushmail's own time is measured.
     dc.login("alice").unwrap().select("INBOX").unwrap();
     let started = Instant::now();
     let mut w = pm.watch(&[]);
-    let (at, _) = w.wait_for(Duration::from_secs(10), "push", |v| v["event"] == "state" && v["state"] == "push");
+    let (at, _) = w.wait_for(Duration::from_secs(10), "push", |v| {
+        v["event"] == "state" && v["state"] == "push"
+    });
     let took = at.duration_since(started);
     eprintln!("process start to watching a 100k INBOX: {took:?}");
     assert!(took < Duration::from_secs(2), "took {took:?}");
-    dc.deliver("alice", "INBOX", &message("a@example.com", "alice@example.org", "Needle", "x")).unwrap();
+    dc.deliver(
+        "alice",
+        "INBOX",
+        &message("a@example.com", "alice@example.org", "Needle", "x"),
+    )
+    .unwrap();
     w.wait_new_mail("Needle", Duration::from_secs(5));
     let sent = proxy.client_text();
     assert!(!sent.contains("FETCH 1:*"), "{sent}");
-    assert!(sent.contains("UID FETCH 100001:*"), "only new UIDs are fetched: {sent}");
-    let received = proxy.server_bytes.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        sent.contains("UID FETCH 100001:*"),
+        "only new UIDs are fetched: {sent}"
+    );
+    let received = proxy
+        .server_bytes
+        .load(std::sync::atomic::Ordering::Relaxed);
     eprintln!("bytes from the server for login + watch + one new mail: {received}");
-    assert!(received < 64 * 1024, "{received} bytes: the mailbox was read");
+    assert!(
+        received < 64 * 1024,
+        "{received} bytes: the mailbox was read"
+    );
 }

@@ -1,6 +1,8 @@
 //! Transport security and credentials end to end: TLS trust, strict STARTTLS, wrong passwords,
 //! and no secret in any output or file even at trace level.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to fail
+
 mod common;
 
 use std::time::Duration;
@@ -45,7 +47,7 @@ fn tls_is_trusted_only_with_the_test_ca() {
     // `account test` says the same, step by step.
     let out = pm.cli(&["account", "test", &unique_id("x")], "", &[]);
     assert_ne!(out.code, Some(0));
-    pm.write_config(&[with_ca.clone()]);
+    pm.write_config(std::slice::from_ref(&with_ca));
     let id = with_ca
         .lines()
         .find_map(|l| l.strip_prefix("id = "))

@@ -101,7 +101,10 @@ pub async fn run(cmd: AccountCmd, config_path: &Path) -> Result<ExitCode> {
             if let PasswordSource::Command(_) = account.password {
                 bail!("account `{id}` gets its password from password_command, not the keyring");
             }
-            let pw = read_password(password_stdin, &format!("Password for {}@{}: ", account.username, account.host))?;
+            let pw = read_password(
+                password_stdin,
+                &format!("Password for {}@{}: ", account.username, account.host),
+            )?;
             secret::store_password(&id, pw).await.map_err(with_hint)?;
             println!("Password for `{id}` stored in the OS keyring.");
             Ok(ExitCode::SUCCESS)
@@ -115,7 +118,11 @@ pub async fn run(cmd: AccountCmd, config_path: &Path) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             }
-            Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         AccountCmd::Remove { id, state } => {
             let mut config = Config::load(config_path)?;
@@ -164,7 +171,16 @@ fn list(config_path: &Path, json: bool) -> Result<ExitCode> {
     } else {
         for a in &config.accounts {
             let off = if a.enabled { "" } else { " (disabled)" };
-            println!("{}  {} <{}@{}:{}> {} [{}]{off}", a.id, a.name, a.username, a.host, a.port, a.security, a.folders.join(", "));
+            println!(
+                "{}  {} <{}@{}:{}> {} [{}]{off}",
+                a.id,
+                a.name,
+                a.username,
+                a.host,
+                a.port,
+                a.security,
+                a.folders.join(", ")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -197,7 +213,9 @@ impl Prompter {
         if !self.interactive {
             return match default {
                 Some(d) => Ok(d.to_owned()),
-                None => bail!("{flag} is required (standard input is not a terminal, so Pushmail cannot ask)"),
+                None => bail!(
+                    "{flag} is required (standard input is not a terminal, so Pushmail cannot ask)"
+                ),
             };
         }
         loop {
@@ -224,11 +242,16 @@ impl Prompter {
 fn read_password(from_stdin: bool, prompt: &str) -> Result<SecretString> {
     let pw = if from_stdin {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("Reading the password from standard input")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("Reading the password from standard input")?;
         line.trim_end_matches(['\r', '\n']).to_owned()
     } else {
         if !std::io::stdin().is_terminal() {
-            bail!("no terminal to ask for the password: use --password-stdin or --password-command");
+            bail!(
+                "no terminal to ask for the password: use --password-stdin or --password-command"
+            );
         }
         rpassword::prompt_password(prompt).context("Reading the password")?
     };
@@ -240,21 +263,28 @@ fn read_password(from_stdin: bool, prompt: &str) -> Result<SecretString> {
 
 async fn add(args: AddArgs, config_path: &Path) -> Result<ExitCode> {
     let mut config = Config::load(config_path)?;
-    let p = Prompter { interactive: std::io::stdin().is_terminal() && !args.password_stdin };
+    let p = Prompter {
+        interactive: std::io::stdin().is_terminal() && !args.password_stdin,
+    };
     let host = match args.host {
         Some(h) => h,
         None => p.ask("IMAP server (host name)", "--host", None)?,
     };
     let security = match args.security {
         Some(s) => s,
-        None if p.interactive => parse_security(&p.ask("Security (tls, starttls, plain)", "--security", Some("tls"))?)
-            .map_err(anyhow::Error::msg)?,
+        None if p.interactive => {
+            parse_security(&p.ask("Security (tls, starttls, plain)", "--security", Some("tls"))?)
+                .map_err(anyhow::Error::msg)?
+        }
         None => Security::Tls,
     };
     let default_port = if security == Security::Tls { 993 } else { 143 };
     let port = match args.port {
         Some(port) => port,
-        None if p.interactive => p.ask("Port", "--port", Some(&default_port.to_string()))?.parse().context("The port must be a number")?,
+        None if p.interactive => p
+            .ask("Port", "--port", Some(&default_port.to_string()))?
+            .parse()
+            .context("The port must be a number")?,
         None => default_port,
     };
     let username = match args.username {
@@ -266,16 +296,30 @@ async fn add(args: AddArgs, config_path: &Path) -> Result<ExitCode> {
         None if p.interactive => Some(p.ask("E-mail address", "--email", Some(&username))?),
         None => None,
     };
-    let suggested = host.split('.').find(|s| !s.eq_ignore_ascii_case("imap") && !s.eq_ignore_ascii_case("mail")).unwrap_or("mail").to_owned();
+    let suggested = host
+        .split('.')
+        .find(|s| !s.eq_ignore_ascii_case("imap") && !s.eq_ignore_ascii_case("mail"))
+        .unwrap_or("mail")
+        .to_owned();
     let id = match args.id {
         Some(id) => id,
-        None => p.ask("Short name for this account", "--id", if p.interactive { Some(&suggested) } else { None })?,
+        None => p.ask(
+            "Short name for this account",
+            "--id",
+            if p.interactive {
+                Some(&suggested)
+            } else {
+                None
+            },
+        )?,
     };
     if config.account(&id).is_some() {
         bail!("an account `{id}` already exists; choose another --id or remove it first");
     }
     let password = match &args.password_command {
-        Some(cmd) => PasswordSource::Command(shell_words::split(cmd).context("Cannot split --password-command")?),
+        Some(cmd) => PasswordSource::Command(
+            shell_words::split(cmd).context("Cannot split --password-command")?,
+        ),
         None => PasswordSource::Keyring,
     };
     let account = Account {
@@ -288,7 +332,11 @@ async fn add(args: AddArgs, config_path: &Path) -> Result<ExitCode> {
         username,
         password,
         ca_file: args.ca_file.map(|p| std::path::absolute(&p).unwrap_or(p)),
-        folders: if args.folders.is_empty() { vec!["INBOX".to_owned()] } else { args.folders },
+        folders: if args.folders.is_empty() {
+            vec!["INBOX".to_owned()]
+        } else {
+            args.folders
+        },
         enabled: true,
         timing: Timing::default(),
     };
@@ -298,7 +346,10 @@ async fn add(args: AddArgs, config_path: &Path) -> Result<ExitCode> {
 
     let stored_secret = account.password == PasswordSource::Keyring;
     if stored_secret {
-        let pw = read_password(args.password_stdin, &format!("Password for {}@{}: ", account.username, account.host))?;
+        let pw = read_password(
+            args.password_stdin,
+            &format!("Password for {}@{}: ", account.username, account.host),
+        )?;
         secret::store_password(&id, pw).await.map_err(with_hint)?;
     }
     if !args.no_test {
@@ -309,7 +360,9 @@ async fn add(args: AddArgs, config_path: &Path) -> Result<ExitCode> {
                 // Nothing half-added remains: no config entry, no orphaned keyring entry.
                 let _ = secret::delete_password(&id).await;
             }
-            eprintln!("error: the account was not saved. Fix the problem above, or add --no-test to save it anyway.");
+            eprintln!(
+                "error: the account was not saved. Fix the problem above, or add --no-test to save it anyway."
+            );
             return Ok(ExitCode::FAILURE);
         }
     }

@@ -12,7 +12,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "pushmail-cli", version, about = "Real-time IMAP mail notifications from the command line")]
+#[command(
+    name = "pushmail-cli",
+    version,
+    about = "Real-time IMAP mail notifications from the command line"
+)]
 struct Cli {
     /// Configuration file (default: $XDG_CONFIG_HOME/pushmail/config.toml).
     #[arg(long, global = true, value_name = "FILE", env = "PUSHMAIL_CONFIG")]
@@ -33,14 +37,22 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     pushmail_core::logging::init("warn");
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let config_path = match cli.config.clone().map(Ok).unwrap_or_else(pushmail_core::Config::default_path) {
+    let config_path = match cli
+        .config
+        .clone()
+        .map(Ok)
+        .unwrap_or_else(pushmail_core::Config::default_path)
+    {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");

@@ -122,13 +122,32 @@ fn human(event: &Event) -> String {
                 (false, true) => m.from_name.clone(),
                 (true, true) => "(unknown sender)".into(),
             };
-            let subject = if m.subject.is_empty() { "(no subject)" } else { &m.subject };
+            let subject = if m.subject.is_empty() {
+                "(no subject)"
+            } else {
+                &m.subject
+            };
             let when = if m.catch_up { " (while away)" } else { "" };
-            format!("[{}/{}] new mail{when} from {from}: {subject}", m.account, m.folder)
+            format!(
+                "[{}/{}] new mail{when} from {from}: {subject}",
+                m.account, m.folder
+            )
         }
-        Event::Unread { account, folder, count } => format!("[{account}/{folder}] {count} unread"),
-        Event::Seen { account, folder, uid } => format!("[{account}/{folder}] message {uid} was read"),
-        Event::State { account, state, detail } => match detail {
+        Event::Unread {
+            account,
+            folder,
+            count,
+        } => format!("[{account}/{folder}] {count} unread"),
+        Event::Seen {
+            account,
+            folder,
+            uid,
+        } => format!("[{account}/{folder}] message {uid} was read"),
+        Event::State {
+            account,
+            state,
+            detail,
+        } => match detail {
             Some(d) => format!("[{account}] {}: {d}", state.as_str()),
             None => format!("[{account}] {}", state.as_str()),
         },
@@ -154,7 +173,9 @@ fn spawn_hook(program: &Path, mail: &NewMail, hooks: &mut JoinSet<()>) {
             let name = program.display().to_string();
             hooks.spawn(async move {
                 match child.wait().await {
-                    Ok(status) if !status.success() => eprintln!("warning: hook {name} exited with {status}"),
+                    Ok(status) if !status.success() => {
+                        eprintln!("warning: hook {name} exited with {status}")
+                    }
                     Err(e) => eprintln!("warning: hook {name} failed: {e}"),
                     Ok(_) => {}
                 }

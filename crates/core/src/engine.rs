@@ -70,7 +70,9 @@ impl Engine {
     /// Starts, stops or restarts account watchers so they match `config`. Accounts whose
     /// settings did not change keep their connections. Must be called inside a tokio runtime.
     pub fn apply(&self, config: &Config) {
-        let Ok(mut running) = self.running.lock() else { return };
+        let Ok(mut running) = self.running.lock() else {
+            return;
+        };
         let wanted: HashMap<&str, &Account> = config
             .accounts
             .iter()
@@ -113,11 +115,18 @@ impl Engine {
             };
             self.tracker.spawn(folder_loop(ctx));
         }
-        Running { account: account.clone(), cancel, wakes, status }
+        Running {
+            account: account.clone(),
+            cancel,
+            wakes,
+            status,
+        }
     }
 
     fn wake(&self, account: Option<&str>, kind: WakeKind) {
-        let Ok(running) = self.running.lock() else { return };
+        let Ok(running) = self.running.lock() else {
+            return;
+        };
         for (id, r) in running.iter() {
             if account.is_none_or(|a| a == id) {
                 r.wakes.iter().for_each(|w| w.wake(kind));
@@ -138,7 +147,9 @@ impl Engine {
     /// Restarts one account's watchers, e.g. after its password changed (this is the only way
     /// out of `auth_failed` besides a configuration change).
     pub fn restart(&self, account: &str) {
-        let Ok(mut running) = self.running.lock() else { return };
+        let Ok(mut running) = self.running.lock() else {
+            return;
+        };
         if let Some(r) = running.remove(account) {
             r.cancel.cancel();
             let acc = r.account.clone();
@@ -148,7 +159,9 @@ impl Engine {
 
     /// Live status of every running account, sorted by id.
     pub fn status(&self) -> Vec<AccountStatus> {
-        let Ok(running) = self.running.lock() else { return Vec::new() };
+        let Ok(running) = self.running.lock() else {
+            return Vec::new();
+        };
         let mut out: Vec<AccountStatus> = running
             .values()
             .filter_map(|r| r.status.lock().ok().map(|s| s.clone()))
@@ -162,7 +175,10 @@ impl Engine {
     pub async fn shutdown(&self) {
         self.cancel.cancel();
         self.tracker.close();
-        if tokio::time::timeout(SHUTDOWN_GRACE, self.tracker.wait()).await.is_err() {
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.tracker.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("watchers did not stop in time");
         }
     }

@@ -109,7 +109,9 @@ fn describe_tls_error(e: &rustls::Error) -> String {
             C::Revoked => "the server's certificate has been revoked".into(),
             other => format!("the server's certificate is invalid: {other:?}"),
         },
-        rustls::Error::PeerIncompatible(p) => format!("the server's TLS is too old or incompatible: {p:?}"),
+        rustls::Error::PeerIncompatible(p) => {
+            format!("the server's TLS is too old or incompatible: {p:?}")
+        }
         other => format!("{other}"),
     }
 }

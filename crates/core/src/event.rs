@@ -59,9 +59,17 @@ pub struct NewMail {
 pub enum Event {
     NewMail(NewMail),
     /// Unread messages in a folder; sent when it changes and once per (re)connect.
-    Unread { account: String, folder: String, count: u32 },
+    Unread {
+        account: String,
+        folder: String,
+        count: u32,
+    },
     /// An announced message was read or deleted elsewhere: withdraw its notification.
-    Seen { account: String, folder: String, uid: u32 },
+    Seen {
+        account: String,
+        folder: String,
+        uid: u32,
+    },
     State {
         account: String,
         state: State,
@@ -74,7 +82,9 @@ impl Event {
     pub fn account(&self) -> &str {
         match self {
             Event::NewMail(m) => &m.account,
-            Event::Unread { account, .. } | Event::Seen { account, .. } | Event::State { account, .. } => account,
+            Event::Unread { account, .. }
+            | Event::Seen { account, .. }
+            | Event::State { account, .. } => account,
         }
     }
 }
@@ -101,7 +111,14 @@ mod tests {
             serde_json::to_string(&e).unwrap(),
             r#"{"event":"new_mail","account":"work","folder":"INBOX","uidvalidity":7,"uid":42,"from_name":"Ana","from_address":"ana@example.com","subject":"Hi","date":"","message_id":"m@x","catch_up":false}"#
         );
-        let s = Event::State { account: "w".into(), state: State::AuthFailed, detail: None };
-        assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"event":"state","account":"w","state":"auth_failed"}"#);
+        let s = Event::State {
+            account: "w".into(),
+            state: State::AuthFailed,
+            detail: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"{"event":"state","account":"w","state":"auth_failed"}"#
+        );
     }
 }

@@ -60,11 +60,28 @@ struct Recorder<'a, F: FnMut(&Step)> {
 }
 
 impl<F: FnMut(&Step)> Recorder<'_, F> {
-    fn done(&mut self, step: &'static str, started: Instant, result: Result<String, ConnectError>) -> bool {
+    fn done(
+        &mut self,
+        step: &'static str,
+        started: Instant,
+        result: Result<String, ConnectError>,
+    ) -> bool {
         let millis = started.elapsed().as_millis() as u64;
         let s = match result {
-            Ok(detail) => Step { step, ok: true, detail, hint: None, millis },
-            Err(e) => Step { step, ok: false, detail: e.to_string(), hint: Some(e.hint()), millis },
+            Ok(detail) => Step {
+                step,
+                ok: true,
+                detail,
+                hint: None,
+                millis,
+            },
+            Err(e) => Step {
+                step,
+                ok: false,
+                detail: e.to_string(),
+                hint: Some(e.hint()),
+                millis,
+            },
         };
         (self.on_step)(&s);
         let ok = s.ok;
@@ -75,14 +92,19 @@ impl<F: FnMut(&Step)> Recorder<'_, F> {
 
 /// Runs every step, calling `on_step` as each finishes, and stops at the first failure.
 pub async fn test_account<F: FnMut(&Step)>(account: &Account, mut on_step: F) -> Report {
-    let mut r = Recorder { report: Report::default(), on_step: &mut on_step };
+    let mut r = Recorder {
+        report: Report::default(),
+        on_step: &mut on_step,
+    };
     let timing = &account.timing;
 
     let t = Instant::now();
     let password = secret::password(account).await;
     let detail = match &account.password {
         crate::config::PasswordSource::Keyring => "found in the OS keyring".to_owned(),
-        crate::config::PasswordSource::Command(argv) => format!("from `{}`", argv.first().map(String::as_str).unwrap_or("")),
+        crate::config::PasswordSource::Command(argv) => {
+            format!("from `{}`", argv.first().map(String::as_str).unwrap_or(""))
+        }
     };
     let Ok(password) = (match password {
         Ok(p) => r.done("password", t, Ok(detail)).then_some(p).ok_or(()),
@@ -102,8 +124,14 @@ pub async fn test_account<F: FnMut(&Step)>(account: &Account, mut on_step: F) ->
     .await;
     let tcp = match tcp {
         Err(_) => Err(ConnectError::Timeout("connecting")),
-        Ok(Err(e)) => Err(ConnectError::Network(format!("cannot reach {}:{}: {e}", account.host, account.port))),
-        Ok(Ok(s)) => Ok(format!("connected to {}", s.peer_addr().map(|a| a.to_string()).unwrap_or_default())),
+        Ok(Err(e)) => Err(ConnectError::Network(format!(
+            "cannot reach {}:{}: {e}",
+            account.host, account.port
+        ))),
+        Ok(Ok(s)) => Ok(format!(
+            "connected to {}",
+            s.peer_addr().map(|a| a.to_string()).unwrap_or_default()
+        )),
     };
     if !r.done("tcp", t, tcp) {
         return r.report;
@@ -129,7 +157,14 @@ pub async fn test_account<F: FnMut(&Step)>(account: &Account, mut on_step: F) ->
     };
 
     let t = Instant::now();
-    let mut li = match login(greeted, &account.username, &password, timing.command_timeout).await {
+    let mut li = match login(
+        greeted,
+        &account.username,
+        &password,
+        timing.command_timeout,
+    )
+    .await
+    {
         Ok(li) => {
             r.done("login", t, Ok(format!("logged in as {}", account.username)));
             li
@@ -143,12 +178,24 @@ pub async fn test_account<F: FnMut(&Step)>(account: &Account, mut on_step: F) ->
 
     let t = Instant::now();
     let caps = li.capabilities.clone();
-    let yes_no = |c: &str| if has(&caps, c) { format!("{c} yes") } else { format!("{c} no") };
-    let detail = ["IDLE", "NOTIFY", "CONDSTORE", "QRESYNC"].map(yes_no).join(", ");
+    let yes_no = |c: &str| {
+        if has(&caps, c) {
+            format!("{c} yes")
+        } else {
+            format!("{c} no")
+        }
+    };
+    let detail = ["IDLE", "NOTIFY", "CONDSTORE", "QRESYNC"]
+        .map(yes_no)
+        .join(", ");
     r.done("capabilities", t, Ok(detail));
     let n = account.folders.len();
     r.report.strategy = if has(&caps, "IDLE") {
-        format!("IDLE push: {n} folder{} on {n} connection{}", plural(n), plural(n))
+        format!(
+            "IDLE push: {n} folder{} on {n} connection{}",
+            plural(n),
+            plural(n)
+        )
     } else {
         format!(
             "no IDLE: {n} folder{} checked every {} s",
@@ -178,10 +225,18 @@ pub async fn test_account<F: FnMut(&Step)>(account: &Account, mut on_step: F) ->
     };
     let mut folders = Vec::new();
     for name in names.iter().take(MAX_FOLDERS_LISTED) {
-        if name.attributes().iter().any(|a| matches!(a, async_imap::types::NameAttribute::NoSelect)) {
+        if name
+            .attributes()
+            .iter()
+            .any(|a| matches!(a, async_imap::types::NameAttribute::NoSelect))
+        {
             continue;
         }
-        let status = tokio::time::timeout(timing.command_timeout, li.session.status(name.name(), "(MESSAGES UNSEEN)")).await;
+        let status = tokio::time::timeout(
+            timing.command_timeout,
+            li.session.status(name.name(), "(MESSAGES UNSEEN)"),
+        )
+        .await;
         let (messages, unseen) = match status {
             Ok(Ok(m)) => (Some(m.exists), m.unseen),
             _ => (None, None),
@@ -193,19 +248,39 @@ pub async fn test_account<F: FnMut(&Step)>(account: &Account, mut on_step: F) ->
             watched: account.folders.iter().any(|f| f == name.name()),
         });
     }
-    let missing: Vec<&String> = account.folders.iter().filter(|f| !folders.iter().any(|i| &i.name == *f)).collect();
+    let missing: Vec<&String> = account
+        .folders
+        .iter()
+        .filter(|f| !folders.iter().any(|i| &i.name == *f))
+        .collect();
     let result = if missing.is_empty() {
         let watched: Vec<String> = folders
             .iter()
             .filter(|f| f.watched)
-            .map(|f| format!("{} ({} unread)", f.name, f.unseen.map(|u| u.to_string()).unwrap_or_else(|| "?".into())))
+            .map(|f| {
+                format!(
+                    "{} ({} unread)",
+                    f.name,
+                    f.unseen
+                        .map(|u| u.to_string())
+                        .unwrap_or_else(|| "?".into())
+                )
+            })
             .collect();
-        Ok(format!("{} folders; watching {}", folders.len(), watched.join(", ")))
+        Ok(format!(
+            "{} folders; watching {}",
+            folders.len(),
+            watched.join(", ")
+        ))
     } else {
         Err(ConnectError::Config(format!(
             "watched folder{} not on the server: {}",
             plural(missing.len()),
-            missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            missing
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )))
     };
     r.report.folders = folders;

@@ -151,15 +151,25 @@ async fn run_password_command(argv: &[String]) -> Result<SecretString, SecretErr
     };
     let (status, buf) = tokio::time::timeout(PASSWORD_COMMAND_TIMEOUT, work)
         .await
-        .map_err(|_| SecretError::Command(format!("`{program}` did not finish within {} s", PASSWORD_COMMAND_TIMEOUT.as_secs())))??;
+        .map_err(|_| {
+            SecretError::Command(format!(
+                "`{program}` did not finish within {} s",
+                PASSWORD_COMMAND_TIMEOUT.as_secs()
+            ))
+        })??;
     if !status.success() {
-        return Err(SecretError::Command(format!("`{program}` exited with {status}")));
+        return Err(SecretError::Command(format!(
+            "`{program}` exited with {status}"
+        )));
     }
-    let text = String::from_utf8(buf)
-        .map_err(|_| SecretError::Command(format!("`{program}` printed something that is not UTF-8")))?;
+    let text = String::from_utf8(buf).map_err(|_| {
+        SecretError::Command(format!("`{program}` printed something that is not UTF-8"))
+    })?;
     let first = text.lines().next().unwrap_or("");
     if first.is_empty() {
-        return Err(SecretError::Command(format!("`{program}` printed an empty first line")));
+        return Err(SecretError::Command(format!(
+            "`{program}` printed an empty first line"
+        )));
     }
     Ok(SecretString::from(first.to_owned()))
 }
@@ -177,13 +187,23 @@ mod tests {
 
     #[tokio::test]
     async fn command_failures_are_reported_without_output() {
-        let argv = vec!["sh".to_owned(), "-c".to_owned(), "echo leaked; exit 3".to_owned()];
+        let argv = vec![
+            "sh".to_owned(),
+            "-c".to_owned(),
+            "echo leaked; exit 3".to_owned(),
+        ];
         let err = run_password_command(&argv).await.unwrap_err().to_string();
         assert!(err.contains("exited"), "{err}");
         assert!(!err.contains("leaked"), "{err}");
         let missing = vec!["/nonexistent/pushmail-pw".to_owned()];
         assert!(run_password_command(&missing).await.is_err());
         let empty = vec!["true".to_owned()];
-        assert!(run_password_command(&empty).await.unwrap_err().to_string().contains("empty"));
+        assert!(
+            run_password_command(&empty)
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
     }
 }

@@ -122,7 +122,8 @@ impl Framer {
         let mut i = 0;
         while i < buf.len() {
             if self.literal_left > 0 {
-                let n = (buf.len() - i).min(usize::try_from(self.literal_left).unwrap_or(usize::MAX));
+                let n =
+                    (buf.len() - i).min(usize::try_from(self.literal_left).unwrap_or(usize::MAX));
                 self.literal_left -= n as u64;
                 self.add_response(n)?;
                 i += n;
@@ -246,7 +247,11 @@ fn parse_tagged(line: &[u8]) -> Option<TaggedStatus> {
     let (code, text) = match rest.strip_prefix('[') {
         Some(r) => {
             let end = r.find(']').unwrap_or(r.len());
-            let atom = r[..end].split(' ').next().unwrap_or("").to_ascii_uppercase();
+            let atom = r[..end]
+                .split(' ')
+                .next()
+                .unwrap_or("")
+                .to_ascii_uppercase();
             (Some(atom), r.get(end + 1..).unwrap_or("").trim_start())
         }
         None => (None, rest),
@@ -271,7 +276,8 @@ mod tests {
         let mut f = framer();
         f.feed(b"* OK [CAPABILITY IMAP4rev1] ready\r\n").unwrap();
         assert_eq!(f.take_last_tagged(), None);
-        f.feed(b"a1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n").unwrap();
+        f.feed(b"a1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n")
+            .unwrap();
         let s = f.take_last_tagged().unwrap();
         assert_eq!(s.status, "NO");
         assert_eq!(s.code.as_deref(), Some("AUTHENTICATIONFAILED"));
@@ -282,7 +288,8 @@ mod tests {
     fn literal_contents_are_not_parsed_as_lines() {
         let mut f = framer();
         // The literal contains a CRLF and something that looks like a tagged line.
-        f.feed(b"* 1 FETCH (BODY[HEADER] {16}\r\na1 NO [X] boo\r\n\r\n)\r\n").unwrap();
+        f.feed(b"* 1 FETCH (BODY[HEADER] {16}\r\na1 NO [X] boo\r\n\r\n)\r\n")
+            .unwrap();
         assert_eq!(f.take_last_tagged(), None);
         f.feed(b"a2 OK done\r\n").unwrap();
         assert_eq!(f.take_last_tagged().unwrap().status, "OK");
@@ -290,7 +297,8 @@ mod tests {
 
     #[test]
     fn split_feeds_behave_like_one() {
-        let data = b"* 1 FETCH (UID 5 BODY[HEADER.FIELDS (FROM)] {12}\r\nFrom: a@b\r\n\r\n)\r\nx OK y\r\n";
+        let data =
+            b"* 1 FETCH (UID 5 BODY[HEADER.FIELDS (FROM)] {12}\r\nFrom: a@b\r\n\r\n)\r\nx OK y\r\n";
         for cut in 0..data.len() {
             let mut f = framer();
             f.feed(&data[..cut]).unwrap();

@@ -65,13 +65,21 @@ mod tests {
         assert_eq!(h.subject, "你好，世界");
         assert_eq!(h.from_name, "李伟");
         // "中文" in GB2312 and Big5, as encoded-words.
-        assert_eq!(decode(b"Subject: =?GB2312?B?1tDOxA==?=\r\n").subject, "中文");
+        assert_eq!(
+            decode(b"Subject: =?GB2312?B?1tDOxA==?=\r\n").subject,
+            "中文"
+        );
         assert_eq!(decode(b"Subject: =?Big5?B?pKSk5Q==?=\r\n").subject, "中文");
     }
 
     #[test]
     fn garbage_never_panics() {
-        for raw in [&b""[..], b"\xff\xfe\x00", b"From:\r\n", b"Subject: =?x-unknown?Q?a=ZZ?=\r\n"] {
+        for raw in [
+            &b""[..],
+            b"\xff\xfe\x00",
+            b"From:\r\n",
+            b"Subject: =?x-unknown?Q?a=ZZ?=\r\n",
+        ] {
             let _ = decode(raw);
         }
     }

@@ -37,7 +37,11 @@ pub async fn login(
     password: &SecretString,
     command_timeout: std::time::Duration,
 ) -> Result<LoggedIn, ConnectError> {
-    let Greeted { stream, capabilities, .. } = greeted;
+    let Greeted {
+        stream,
+        capabilities,
+        ..
+    } = greeted;
     let tap = stream.tap();
     let client = Client::new(stream);
     let attempt = async {
@@ -46,7 +50,13 @@ pub async fn login(
                 return Err(ConnectError::LoginDisabled);
             }
             client
-                .authenticate("PLAIN", Plain { user: username, password })
+                .authenticate(
+                    "PLAIN",
+                    Plain {
+                        user: username,
+                        password,
+                    },
+                )
                 .await
                 .map_err(|(e, _)| e)
         } else {
@@ -66,13 +76,17 @@ pub async fn login(
         .map_err(|e| ConnectError::Network(format!("reading capabilities failed: {e}")))?;
     let capabilities = caps
         .iter()
-        .filter_map(|c| match c {
-            async_imap::types::Capability::Imap4rev1 => Some("IMAP4REV1".to_owned()),
-            async_imap::types::Capability::Auth(a) => Some(format!("AUTH={}", a.to_ascii_uppercase())),
-            async_imap::types::Capability::Atom(a) => Some(a.to_ascii_uppercase()),
+        .map(|c| match c {
+            async_imap::types::Capability::Imap4rev1 => "IMAP4REV1".to_owned(),
+            async_imap::types::Capability::Auth(a) => format!("AUTH={}", a.to_ascii_uppercase()),
+            async_imap::types::Capability::Atom(a) => a.to_ascii_uppercase(),
         })
         .collect();
-    Ok(LoggedIn { session, capabilities, tap })
+    Ok(LoggedIn {
+        session,
+        capabilities,
+        tap,
+    })
 }
 
 fn classify_login_error(e: async_imap::error::Error, tap: &StatusTap) -> ConnectError {
@@ -80,16 +94,25 @@ fn classify_login_error(e: async_imap::error::Error, tap: &StatusTap) -> Connect
     match e {
         E::No(_) | E::Bad(_) => {
             let status = tap.take();
-            let code = status.as_ref().and_then(|s| s.code.clone()).unwrap_or_default();
+            let code = status
+                .as_ref()
+                .and_then(|s| s.code.clone())
+                .unwrap_or_default();
             let text = status.map(|s| s.text).unwrap_or_default();
             match code.as_str() {
                 // RFC 5530: the server is temporarily unable, or limits connections.
                 "UNAVAILABLE" | "LIMIT" | "INUSE" | "OVERQUOTA" => ConnectError::Throttled(text),
                 "PRIVACYREQUIRED" => ConnectError::LoginDisabled,
-                _ => ConnectError::Auth(if text.is_empty() { "the server rejected the user name or password".into() } else { text }),
+                _ => ConnectError::Auth(if text.is_empty() {
+                    "the server rejected the user name or password".into()
+                } else {
+                    text
+                }),
             }
         }
-        E::ConnectionLost => ConnectError::Network("the server closed the connection during login".into()),
+        E::ConnectionLost => {
+            ConnectError::Network("the server closed the connection during login".into())
+        }
         E::Io(io) => ConnectError::Network(format!("connection failed during login: {io}")),
         other => ConnectError::Protocol(crate::text::truncate_for_log(&other.to_string())),
     }

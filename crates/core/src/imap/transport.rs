@@ -103,7 +103,11 @@ impl AsyncRead for MailStream {
 }
 
 impl AsyncWrite for MailStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match &mut self.get_mut().inner {
             Inner::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Inner::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
@@ -152,10 +156,17 @@ pub async fn connect(account: &Account) -> Result<Greeted, ConnectError> {
         Security::Tls => {
             let tls = step(t, "TLS handshake", tls_handshake(account, tcp)).await?;
             let info = tls_info(&tls);
-            let mut reader = BufReader::new(MailStream::new(Inner::Tls(Box::new(tls)), Limits::default()));
+            let mut reader = BufReader::new(MailStream::new(
+                Inner::Tls(Box::new(tls)),
+                Limits::default(),
+            ));
             let caps = step(t, "greeting", greeting_and_capabilities(&mut reader, false)).await?;
             let stream = no_leftover(reader, "after the greeting")?;
-            Ok(Greeted { stream, capabilities: caps, tls: Some(info) })
+            Ok(Greeted {
+                stream,
+                capabilities: caps,
+                tls: Some(info),
+            })
         }
         Security::Starttls => {
             let mut reader = BufReader::new(tcp);
@@ -174,11 +185,18 @@ pub async fn connect(account: &Account) -> Result<Greeted, ConnectError> {
             let tcp = reader.into_inner();
             let tls = step(t, "TLS handshake", tls_handshake(account, tcp)).await?;
             let info = tls_info(&tls);
-            let mut reader = BufReader::new(MailStream::new(Inner::Tls(Box::new(tls)), Limits::default()));
+            let mut reader = BufReader::new(MailStream::new(
+                Inner::Tls(Box::new(tls)),
+                Limits::default(),
+            ));
             // Capabilities learned before TLS are untrusted (RFC 3501 §6.2.1): ask again.
             let caps = step(t, "capabilities", capabilities(&mut reader, "S2")).await?;
             let stream = no_leftover(reader, "after STARTTLS")?;
-            Ok(Greeted { stream, capabilities: caps, tls: Some(info) })
+            Ok(Greeted {
+                stream,
+                capabilities: caps,
+                tls: Some(info),
+            })
         }
         Security::Plain => {
             if !is_loopback_host(&account.host) {
@@ -190,7 +208,11 @@ pub async fn connect(account: &Account) -> Result<Greeted, ConnectError> {
             let mut reader = BufReader::new(MailStream::new(Inner::Plain(tcp), Limits::default()));
             let caps = step(t, "greeting", greeting_and_capabilities(&mut reader, false)).await?;
             let stream = no_leftover(reader, "after the greeting")?;
-            Ok(Greeted { stream, capabilities: caps, tls: None })
+            Ok(Greeted {
+                stream,
+                capabilities: caps,
+                tls: None,
+            })
         }
     }
 }
@@ -242,7 +264,10 @@ fn tls_config(account: &Account) -> Result<Arc<rustls::ClientConfig>, ConnectErr
             })?;
             let certs: Result<Vec<_>, _> = rustls_pemfile::certs(&mut pem.as_slice()).collect();
             let certs = certs.map_err(|e| {
-                ConnectError::Config(format!("ca_file {} is not a PEM certificate file: {e}", path.display()))
+                ConnectError::Config(format!(
+                    "ca_file {} is not a PEM certificate file: {e}",
+                    path.display()
+                ))
             })?;
             if certs.is_empty() {
                 return Err(ConnectError::Config(format!(
@@ -254,8 +279,14 @@ fn tls_config(account: &Account) -> Result<Arc<rustls::ClientConfig>, ConnectErr
         }
         None => Vec::new(),
     };
-    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
-        .map_err(|e| ConnectError::Tls(format!("cannot load the system's trusted certificates: {e}")))?;
+    let verifier =
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone()).map_err(
+            |e| {
+                ConnectError::Tls(format!(
+                    "cannot load the system's trusted certificates: {e}"
+                ))
+            },
+        )?;
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| ConnectError::Tls(format!("TLS setup failed: {e}")))?
@@ -265,10 +296,19 @@ fn tls_config(account: &Account) -> Result<Arc<rustls::ClientConfig>, ConnectErr
     Ok(Arc::new(config))
 }
 
-async fn tls_handshake(account: &Account, tcp: TcpStream) -> Result<TlsStream<TcpStream>, ConnectError> {
+async fn tls_handshake(
+    account: &Account,
+    tcp: TcpStream,
+) -> Result<TlsStream<TcpStream>, ConnectError> {
     let config = tls_config(account)?;
-    let name = ServerName::try_from(account.host.trim_start_matches('[').trim_end_matches(']').to_owned())
-        .map_err(|_| ConnectError::Config(format!("{} is not a valid host name", account.host)))?;
+    let name = ServerName::try_from(
+        account
+            .host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
+    )
+    .map_err(|_| ConnectError::Config(format!("{} is not a valid host name", account.host)))?;
     TlsConnector::from(config)
         .connect(name, tcp)
         .await
@@ -278,7 +318,10 @@ async fn tls_handshake(account: &Account, tcp: TcpStream) -> Result<TlsStream<Tc
 fn tls_info(tls: &TlsStream<TcpStream>) -> TlsInfo {
     let (_, conn) = tls.get_ref();
     let mut info = TlsInfo {
-        protocol: conn.protocol_version().map(|v| format!("{v:?}")).unwrap_or_default(),
+        protocol: conn
+            .protocol_version()
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_default(),
         cipher: conn
             .negotiated_cipher_suite()
             .map(|c| format!("{:?}", c.suite()))
@@ -307,10 +350,14 @@ async fn read_line<R: AsyncRead + Unpin>(r: &mut BufReader<R>) -> Result<String,
         .await
         .map_err(|e| ConnectError::Network(format!("connection failed: {e}")))?;
     if n == 0 {
-        return Err(ConnectError::Network("the server closed the connection".into()));
+        return Err(ConnectError::Network(
+            "the server closed the connection".into(),
+        ));
     }
     if !line.ends_with(b"\n") {
-        return Err(ConnectError::Protocol("the server sent an over-long line".into()));
+        return Err(ConnectError::Protocol(
+            "the server sent an over-long line".into(),
+        ));
     }
     Ok(String::from_utf8_lossy(&line).trim_end().to_owned())
 }
@@ -379,7 +426,10 @@ async fn capabilities<R: AsyncRead + AsyncWrite + Unpin>(
                 truncate_for_log(&line)
             )));
         } else if upper.starts_with("* BYE") {
-            return Err(ConnectError::Network(format!("server closed: {}", truncate_for_log(&line))));
+            return Err(ConnectError::Network(format!(
+                "server closed: {}",
+                truncate_for_log(&line)
+            )));
         }
     }
 }
@@ -425,10 +475,23 @@ mod tests {
 
     #[test]
     fn loopback_hosts() {
-        for h in ["localhost", "127.0.0.1", "127.3.4.5", "::1", "[::1]", "LOCALHOST"] {
+        for h in [
+            "localhost",
+            "127.0.0.1",
+            "127.3.4.5",
+            "::1",
+            "[::1]",
+            "LOCALHOST",
+        ] {
             assert!(is_loopback_host(h), "{h}");
         }
-        for h in ["example.com", "10.0.0.1", "192.168.1.1", "::2", "localhost.example.com"] {
+        for h in [
+            "example.com",
+            "10.0.0.1",
+            "192.168.1.1",
+            "::2",
+            "localhost.example.com",
+        ] {
             assert!(!is_loopback_host(h), "{h}");
         }
     }

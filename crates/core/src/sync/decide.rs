@@ -32,14 +32,20 @@ pub enum Reconcile {
 impl Reconcile {
     pub fn mark(self) -> FolderMark {
         match self {
-            Reconcile::Baseline(m) | Reconcile::CatchUp(m) | Reconcile::Rebaseline(m) | Reconcile::Rewind(m) => m,
+            Reconcile::Baseline(m)
+            | Reconcile::CatchUp(m)
+            | Reconcile::Rebaseline(m)
+            | Reconcile::Rewind(m) => m,
         }
     }
 }
 
 /// Decides what a fresh SELECT means, given what was stored.
 pub fn reconcile(stored: Option<FolderMark>, uidvalidity: u32, uidnext: u32) -> Reconcile {
-    let fresh = FolderMark { uidvalidity, watermark: uidnext };
+    let fresh = FolderMark {
+        uidvalidity,
+        watermark: uidnext,
+    };
     match stored {
         None => Reconcile::Baseline(fresh),
         Some(s) if s.uidvalidity != uidvalidity => Reconcile::Rebaseline(fresh),
@@ -91,12 +97,27 @@ mod tests {
 
     #[test]
     fn reconcile_table() {
-        let m = |v, w| FolderMark { uidvalidity: v, watermark: w };
+        let m = |v, w| FolderMark {
+            uidvalidity: v,
+            watermark: w,
+        };
         assert_eq!(reconcile(None, 7, 100), Reconcile::Baseline(m(7, 100)));
-        assert_eq!(reconcile(Some(m(7, 90)), 7, 100), Reconcile::CatchUp(m(7, 90)));
-        assert_eq!(reconcile(Some(m(7, 100)), 7, 100), Reconcile::CatchUp(m(7, 100)));
-        assert_eq!(reconcile(Some(m(7, 90)), 8, 5), Reconcile::Rebaseline(m(8, 5)));
-        assert_eq!(reconcile(Some(m(7, 120)), 7, 100), Reconcile::Rewind(m(7, 100)));
+        assert_eq!(
+            reconcile(Some(m(7, 90)), 7, 100),
+            Reconcile::CatchUp(m(7, 90))
+        );
+        assert_eq!(
+            reconcile(Some(m(7, 100)), 7, 100),
+            Reconcile::CatchUp(m(7, 100))
+        );
+        assert_eq!(
+            reconcile(Some(m(7, 90)), 8, 5),
+            Reconcile::Rebaseline(m(8, 5))
+        );
+        assert_eq!(
+            reconcile(Some(m(7, 120)), 7, 100),
+            Reconcile::Rewind(m(7, 100))
+        );
     }
 
     #[test]
@@ -104,7 +125,10 @@ mod tests {
         // Watermark 10, server returns the last message (UID 9) for `10:*`.
         assert!(to_announce(10, &[c(9, false)]).is_empty());
         assert_eq!(next_watermark(10, &[c(9, false)]), 10);
-        assert_eq!(to_announce(10, &[c(12, false), c(10, true), c(11, false), c(11, false)]), vec![11, 12]);
+        assert_eq!(
+            to_announce(10, &[c(12, false), c(10, true), c(11, false), c(11, false)]),
+            vec![11, 12]
+        );
         assert_eq!(next_watermark(10, &[c(12, false), c(13, true)]), 14);
     }
 

@@ -34,8 +34,10 @@ impl Store {
     pub fn default_path() -> Result<PathBuf> {
         let base = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
             Some(v) => PathBuf::from(v),
-            None => PathBuf::from(std::env::var_os("HOME").context("Neither XDG_STATE_HOME nor HOME is set")?)
-                .join(".local/state"),
+            None => PathBuf::from(
+                std::env::var_os("HOME").context("Neither XDG_STATE_HOME nor HOME is set")?,
+            )
+            .join(".local/state"),
         };
         Ok(base.join("pushmail").join("state.sqlite3"))
     }
@@ -47,7 +49,8 @@ impl Store {
         }
         let conn = Connection::open(path)
             .with_context(|| format!("Cannot open the state database {}", path.display()))?;
-        Self::init(conn).with_context(|| format!("Cannot use the state database {}", path.display()))
+        Self::init(conn)
+            .with_context(|| format!("Cannot use the state database {}", path.display()))
     }
 
     /// An in-memory store, for tests and `account test`.
@@ -70,12 +73,19 @@ impl Store {
                  PRIMARY KEY (account, folder, uidvalidity, uid));",
         )?;
         let ok: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
-        anyhow::ensure!(ok == "ok", "State database failed its integrity check: {ok}");
-        Ok(Store { conn: Arc::new(Mutex::new(conn)) })
+        anyhow::ensure!(
+            ok == "ok",
+            "State database failed its integrity check: {ok}"
+        );
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+        })
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
-        self.conn.lock().map_err(|_| anyhow::anyhow!("State database lock poisoned"))
+        self.conn
+            .lock()
+            .map_err(|_| anyhow::anyhow!("State database lock poisoned"))
     }
 
     pub fn mark(&self, account: &str, folder: &str) -> Result<Option<FolderMark>> {
@@ -83,7 +93,12 @@ impl Store {
         conn.query_row(
             "SELECT uidvalidity, watermark FROM folder_mark WHERE account = ?1 AND folder = ?2",
             params![account, folder],
-            |r| Ok(FolderMark { uidvalidity: r.get(0)?, watermark: r.get(1)? }),
+            |r| {
+                Ok(FolderMark {
+                    uidvalidity: r.get(0)?,
+                    watermark: r.get(1)?,
+                })
+            },
         )
         .optional()
         .context("Reading folder state")
@@ -106,7 +121,13 @@ impl Store {
     }
 
     /// Records that `uid` was announced and raises the watermark past it, atomically.
-    pub fn record_announced(&self, account: &str, folder: &str, uidvalidity: u32, uid: u32) -> Result<()> {
+    pub fn record_announced(
+        &self,
+        account: &str,
+        folder: &str,
+        uidvalidity: u32,
+        uid: u32,
+    ) -> Result<()> {
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
         tx.execute(
@@ -126,7 +147,13 @@ impl Store {
     }
 
     /// Raises the watermark (never lowers it).
-    pub fn raise_watermark(&self, account: &str, folder: &str, uidvalidity: u32, watermark: u32) -> Result<()> {
+    pub fn raise_watermark(
+        &self,
+        account: &str,
+        folder: &str,
+        uidvalidity: u32,
+        watermark: u32,
+    ) -> Result<()> {
         let conn = self.lock()?;
         conn.execute(
             "UPDATE folder_mark SET watermark = MAX(watermark, ?4) WHERE account = ?1 AND folder = ?2 AND uidvalidity = ?3",
@@ -142,11 +169,18 @@ impl Store {
             "SELECT uid FROM announced WHERE account = ?1 AND folder = ?2 AND uidvalidity = ?3 ORDER BY uid",
         )?;
         let rows = stmt.query_map(params![account, folder, uidvalidity], |r| r.get(0))?;
-        rows.collect::<Result<Vec<u32>, _>>().context("Reading announcements")
+        rows.collect::<Result<Vec<u32>, _>>()
+            .context("Reading announcements")
     }
 
     /// Forgets announcements that have been reported read (or deleted).
-    pub fn forget_announced(&self, account: &str, folder: &str, uidvalidity: u32, uids: &[u32]) -> Result<()> {
+    pub fn forget_announced(
+        &self,
+        account: &str,
+        folder: &str,
+        uidvalidity: u32,
+        uids: &[u32],
+    ) -> Result<()> {
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
         for uid in uids {
@@ -161,7 +195,10 @@ impl Store {
     /// Drops all state of an account (when it is removed).
     pub fn forget_account(&self, account: &str) -> Result<()> {
         let conn = self.lock()?;
-        conn.execute("DELETE FROM folder_mark WHERE account = ?1", params![account])?;
+        conn.execute(
+            "DELETE FROM folder_mark WHERE account = ?1",
+            params![account],
+        )?;
         conn.execute("DELETE FROM announced WHERE account = ?1", params![account])?;
         Ok(())
     }
@@ -187,27 +224,60 @@ mod tests {
         {
             let s = Store::open(&path).unwrap();
             assert_eq!(s.mark("a", "INBOX").unwrap(), None);
-            s.set_mark("a", "INBOX", FolderMark { uidvalidity: 5, watermark: 10 }).unwrap();
+            s.set_mark(
+                "a",
+                "INBOX",
+                FolderMark {
+                    uidvalidity: 5,
+                    watermark: 10,
+                },
+            )
+            .unwrap();
             s.record_announced("a", "INBOX", 5, 10).unwrap();
             s.record_announced("a", "INBOX", 5, 12).unwrap();
         }
         let s = Store::open(&path).unwrap();
-        assert_eq!(s.mark("a", "INBOX").unwrap(), Some(FolderMark { uidvalidity: 5, watermark: 13 }));
+        assert_eq!(
+            s.mark("a", "INBOX").unwrap(),
+            Some(FolderMark {
+                uidvalidity: 5,
+                watermark: 13
+            })
+        );
         assert_eq!(s.announced("a", "INBOX", 5).unwrap(), vec![10, 12]);
         s.forget_announced("a", "INBOX", 5, &[10]).unwrap();
         assert_eq!(s.announced("a", "INBOX", 5).unwrap(), vec![12]);
         // New UIDVALIDITY drops the old announcements.
-        s.set_mark("a", "INBOX", FolderMark { uidvalidity: 6, watermark: 1 }).unwrap();
+        s.set_mark(
+            "a",
+            "INBOX",
+            FolderMark {
+                uidvalidity: 6,
+                watermark: 1,
+            },
+        )
+        .unwrap();
         assert!(s.announced("a", "INBOX", 5).unwrap().is_empty());
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode();
+        let mode = std::fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o700);
     }
 
     #[test]
     fn watermark_never_goes_down_by_announcing() {
         let s = Store::in_memory().unwrap();
-        s.set_mark("a", "f", FolderMark { uidvalidity: 1, watermark: 50 }).unwrap();
+        s.set_mark(
+            "a",
+            "f",
+            FolderMark {
+                uidvalidity: 1,
+                watermark: 50,
+            },
+        )
+        .unwrap();
         s.record_announced("a", "f", 1, 20).unwrap();
         assert_eq!(s.mark("a", "f").unwrap().unwrap().watermark, 50);
         s.raise_watermark("a", "f", 1, 40).unwrap();
@@ -217,7 +287,15 @@ mod tests {
     #[test]
     fn announced_is_bounded() {
         let s = Store::in_memory().unwrap();
-        s.set_mark("a", "f", FolderMark { uidvalidity: 1, watermark: 1 }).unwrap();
+        s.set_mark(
+            "a",
+            "f",
+            FolderMark {
+                uidvalidity: 1,
+                watermark: 1,
+            },
+        )
+        .unwrap();
         for uid in 1..=1100 {
             s.record_announced("a", "f", 1, uid).unwrap();
         }

@@ -18,13 +18,19 @@ pub struct Backoff {
 
 impl Backoff {
     pub fn new(min: Duration, max: Duration) -> Self {
-        Backoff { min, max: max.max(min), attempt: 0 }
+        Backoff {
+            min,
+            max: max.max(min),
+            attempt: 0,
+        }
     }
 
     /// The wait before the next attempt; `jitter` in [0, 1) spreads clients that failed together
     /// (a server restart) so they do not all come back in the same second.
     pub fn next_delay(&mut self, jitter: f64) -> Duration {
-        let exp = self.min.saturating_mul(1u32.checked_shl(self.attempt.min(20)).unwrap_or(u32::MAX));
+        let exp = self
+            .min
+            .saturating_mul(1u32.checked_shl(self.attempt.min(20)).unwrap_or(u32::MAX));
         let base = exp.min(self.max);
         self.attempt = self.attempt.saturating_add(1);
         // Between half and the whole of the base: never below half of `min`, never above `max`.
@@ -51,12 +57,19 @@ pub struct LoginLimiter {
 
 impl LoginLimiter {
     pub fn new(per_minute: u32) -> Self {
-        LoginLimiter { per_minute: per_minute.max(1), recent: VecDeque::new() }
+        LoginLimiter {
+            per_minute: per_minute.max(1),
+            recent: VecDeque::new(),
+        }
     }
 
     /// How long to wait before a login is allowed at `now`.
     pub fn wait(&mut self, now: Instant) -> Duration {
-        while self.recent.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60)) {
+        while self
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+        {
             self.recent.pop_front();
         }
         if self.recent.len() < self.per_minute as usize {
@@ -120,7 +133,10 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         for (i, t) in logins.iter().enumerate() {
-            let in_window = logins[i..].iter().filter(|u| u.duration_since(*t) < Duration::from_secs(60)).count();
+            let in_window = logins[i..]
+                .iter()
+                .filter(|u| u.duration_since(*t) < Duration::from_secs(60))
+                .count();
             assert!(in_window <= 3, "{in_window} logins within a minute");
         }
         assert_eq!(logins.len(), 9);

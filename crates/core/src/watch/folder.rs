@@ -52,7 +52,10 @@ enum End {
 
 impl From<ConnectError> for End {
     fn from(error: ConnectError) -> Self {
-        End::Failed { error, watched: false }
+        End::Failed {
+            error,
+            watched: false,
+        }
     }
 }
 
@@ -80,7 +83,9 @@ pub(crate) async fn folder_loop(ctx: FolderCtx) {
                 _ = sleep(cap) => {}
             }
         }
-        ctx.reporter.state(&ctx.folder, State::Connecting, None).await;
+        ctx.reporter
+            .state(&ctx.folder, State::Connecting, None)
+            .await;
         let end = tokio::select! {
             _ = ctx.cancel.cancelled() => End::Stopped,
             end = session(&ctx, &mut limiter) => end,
@@ -100,7 +105,9 @@ pub(crate) async fn folder_loop(ctx: FolderCtx) {
                     // No further LOGIN until the configuration or password changes (the engine
                     // restarts this loop then). Retrying a wrong password gets accounts locked.
                     warn!(account = %ctx.account.id, "login rejected; stopping until the account changes");
-                    ctx.reporter.state(&ctx.folder, State::AuthFailed, Some(detail)).await;
+                    ctx.reporter
+                        .state(&ctx.folder, State::AuthFailed, Some(detail))
+                        .await;
                     ctx.cancel.cancelled().await;
                     break;
                 }
@@ -109,7 +116,11 @@ pub(crate) async fn folder_loop(ctx: FolderCtx) {
                 if let ConnectError::Throttled(_) = error {
                     delay = delay.max(t.throttle_backoff);
                 }
-                let state = if error.is_permanent() { State::Error } else { State::Backoff };
+                let state = if error.is_permanent() {
+                    State::Error
+                } else {
+                    State::Backoff
+                };
                 info!(account = %ctx.account.id, folder = %ctx.folder, retry_in_ms = delay.as_millis() as u64, "session ended: {error}");
                 ctx.reporter.state(&ctx.folder, state, Some(detail)).await;
             }
@@ -128,7 +139,14 @@ async fn session(ctx: &FolderCtx, limiter: &mut LoginLimiter) -> End {
         Ok(g) => g,
         Err(e) => return e.into(),
     };
-    let logged_in = match login(greeted, &account.username, &password, account.timing.command_timeout).await {
+    let logged_in = match login(
+        greeted,
+        &account.username,
+        &password,
+        account.timing.command_timeout,
+    )
+    .await
+    {
         Ok(l) => l,
         Err(e) => return e.into(),
     };
@@ -187,7 +205,10 @@ impl<'a> Watch<'a> {
     }
 
     fn fail(&self, error: ConnectError) -> End {
-        End::Failed { error, watched: self.watched }
+        End::Failed {
+            error,
+            watched: self.watched,
+        }
     }
 
     fn session(&mut self) -> Result<&mut Session<MailStream>, End> {
@@ -210,7 +231,11 @@ impl<'a> Watch<'a> {
         let (account, folder) = (&ctx.account.id, &ctx.folder);
         self.select_and_reconcile().await?;
         self.watched = true;
-        let state = if self.idle { State::Push } else { State::Polling };
+        let state = if self.idle {
+            State::Push
+        } else {
+            State::Polling
+        };
         ctx.reporter.state(folder, state, None).await;
         info!(account = %account, folder = %folder, idle = self.idle, "watching");
         let mut dirty = false;
@@ -225,14 +250,18 @@ impl<'a> Watch<'a> {
             if self.ctx.cancel.is_cancelled() {
                 return Ok(());
             }
-            let outcome = if self.idle { self.idle_round().await? } else { self.poll_wait().await };
+            let outcome = if self.idle {
+                self.idle_round().await?
+            } else {
+                self.poll_wait().await
+            };
             match outcome {
                 IdleEnd::Changed => dirty = true,
                 IdleEnd::Refresh => {}
                 IdleEnd::Woken(WakeKind::Check) => {
                     // NOOP first: a dead link shows here, and the server flushes pending changes.
                     let (watched, limit) = (self.watched, self.ctx.account.timing.command_timeout);
-        let s = self.session()?;
+                    let s = self.session()?;
                     let fut = s.noop();
                     cmd(limit, watched, "checking the connection", fut).await?;
                     dirty = true;
@@ -250,24 +279,38 @@ impl<'a> Watch<'a> {
         let s = self.session()?;
         let fut = s.select(folder);
         let mbox = cmd(limit, watched, "selecting the folder", fut).await?;
-        let uidvalidity = mbox
-            .uid_validity
-            .ok_or_else(|| self.fail(ConnectError::Protocol(format!("SELECT {folder} returned no UIDVALIDITY"))))?;
+        let uidvalidity = mbox.uid_validity.ok_or_else(|| {
+            self.fail(ConnectError::Protocol(format!(
+                "SELECT {folder} returned no UIDVALIDITY"
+            )))
+        })?;
         let uidnext = match mbox.uid_next {
             Some(n) => n,
             // Some servers omit UIDNEXT; the highest UID + 1 is what it would have said.
             None => self.highest_uid(mbox.exists).await?.saturating_add(1),
         };
         self.uidvalidity = uidvalidity;
-        let stored = ctx.store.mark(account, folder).map_err(|e| self.store_failed(e))?;
+        let stored = ctx
+            .store
+            .mark(account, folder)
+            .map_err(|e| self.store_failed(e))?;
         let decision = decide::reconcile(stored, uidvalidity, uidnext);
         debug!(account, folder, ?decision, "selected");
         match decision {
             Reconcile::Baseline(m) | Reconcile::Rebaseline(m) | Reconcile::Rewind(m) => {
                 if !matches!(decision, Reconcile::Baseline(_)) {
-                    warn!(account, folder, ?stored, uidvalidity, uidnext, "mailbox identity changed; starting over without announcing old mail");
+                    warn!(
+                        account,
+                        folder,
+                        ?stored,
+                        uidvalidity,
+                        uidnext,
+                        "mailbox identity changed; starting over without announcing old mail"
+                    );
                 }
-                ctx.store.set_mark(account, folder, m).map_err(|e| self.store_failed(e))?;
+                ctx.store
+                    .set_mark(account, folder, m)
+                    .map_err(|e| self.store_failed(e))?;
                 self.watermark = m.watermark;
             }
             Reconcile::CatchUp(m) => {
@@ -306,7 +349,9 @@ impl<'a> Watch<'a> {
     }
 
     fn store_failed(&self, e: anyhow::Error) -> End {
-        self.fail(ConnectError::Config(format!("the state database failed: {e:#}")))
+        self.fail(ConnectError::Config(format!(
+            "the state database failed: {e:#}"
+        )))
     }
 
     /// Fetches headers of UIDs ≥ watermark and announces the unread ones, in UID order.
@@ -328,7 +373,9 @@ impl<'a> Watch<'a> {
         let mut by_uid = std::collections::HashMap::with_capacity(fetches.len());
         for f in &fetches {
             let Some(uid) = f.uid else { continue };
-            let seen = f.flags().any(|fl| matches!(fl, async_imap::types::Flag::Seen));
+            let seen = f
+                .flags()
+                .any(|fl| matches!(fl, async_imap::types::Flag::Seen));
             candidates.push(Candidate { uid, seen });
             by_uid.insert(uid, f);
         }
@@ -376,7 +423,12 @@ impl<'a> Watch<'a> {
         let s = self.session()?;
         let fut = s.uid_search("UNSEEN");
         let unseen = cmd(limit, watched, "counting unread messages", fut).await?;
-        let gone: Vec<u32> = self.announced.iter().copied().filter(|u| !unseen.contains(u)).collect();
+        let gone: Vec<u32> = self
+            .announced
+            .iter()
+            .copied()
+            .filter(|u| !unseen.contains(u))
+            .collect();
         if !gone.is_empty() {
             let mut gone = gone;
             gone.sort_unstable();
@@ -405,10 +457,15 @@ impl<'a> Watch<'a> {
         let mut bye = None;
         while let Ok(r) = s.unsolicited_responses.try_recv() {
             match r {
-                UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Expunge(_) | UnsolicitedResponse::Recent(_) => changed = true,
+                UnsolicitedResponse::Exists(_)
+                | UnsolicitedResponse::Expunge(_)
+                | UnsolicitedResponse::Recent(_) => changed = true,
                 UnsolicitedResponse::Other(data) => match data.parsed() {
                     Response::Fetch(..) | Response::Vanished { .. } => changed = true,
-                    Response::Data { status: imap_proto::Status::Bye, outcome } => {
+                    Response::Data {
+                        status: imap_proto::Status::Bye,
+                        outcome,
+                    } => {
                         bye = Some(outcome.information.as_deref().unwrap_or("").to_owned());
                     }
                     _ => {}
@@ -417,7 +474,10 @@ impl<'a> Watch<'a> {
             }
         }
         if let Some(text) = bye {
-            return Err(self.fail(ConnectError::Network(format!("the server closed the session: {}", truncate_for_log(&text)))));
+            return Err(self.fail(ConnectError::Network(format!(
+                "the server closed the session: {}",
+                truncate_for_log(&text)
+            ))));
         }
         Ok(changed)
     }
@@ -426,7 +486,10 @@ impl<'a> Watch<'a> {
     async fn idle_round(&mut self) -> Result<IdleEnd, End> {
         let ctx = self.ctx;
         let t = &ctx.account.timing;
-        let session = self.session.take().ok_or_else(|| self.fail(ConnectError::Protocol("session lost".into())))?;
+        let session = self
+            .session
+            .take()
+            .ok_or_else(|| self.fail(ConnectError::Protocol("session lost".into())))?;
         // A clone of the unsolicited queue: the IDLE handle hides the session's own.
         let pending = session.unsolicited_responses.clone();
         let mut handle = session.idle();
@@ -456,9 +519,14 @@ impl<'a> Watch<'a> {
                     | Response::Expunge(_)
                     | Response::Fetch(..)
                     | Response::Vanished { .. } => break IdleEnd::Changed,
-                    Response::Data { status: imap_proto::Status::Bye, outcome } => {
+                    Response::Data {
+                        status: imap_proto::Status::Bye,
+                        outcome,
+                    } => {
                         let text = truncate_for_log(outcome.information.as_deref().unwrap_or(""));
-                        return Err(self.fail(ConnectError::Network(format!("the server closed the session: {text}"))));
+                        return Err(self.fail(ConnectError::Network(format!(
+                            "the server closed the session: {text}"
+                        ))));
                     }
                     // Anything else (ALERTs, keepalives with codes, stray tagged lines) is
                     // harmless while idling: keep waiting.
@@ -468,7 +536,9 @@ impl<'a> Watch<'a> {
                 Ok(IdleResponse::Timeout) => break IdleEnd::Refresh,
                 // async-imap reports EOF as a manual interrupt; we did not interrupt.
                 Ok(IdleResponse::ManualInterrupt) => {
-                    return Err(self.fail(ConnectError::Network("the server closed the connection".into())));
+                    return Err(self.fail(ConnectError::Network(
+                        "the server closed the connection".into(),
+                    )));
                 }
                 Err(e) => return Err(self.fail(imap_error("waiting in IDLE", e))),
             }
@@ -527,7 +597,11 @@ fn imap_error(what: &str, e: async_imap::error::Error) -> ConnectError {
         }
         E::Io(io) => ConnectError::Network(format!("{what}: {io}")),
         E::ConnectionLost => ConnectError::Network(format!("{what}: connection lost")),
-        E::No(m) | E::Bad(m) => ConnectError::Protocol(format!("{what}: server said {}", truncate_for_log(&m))),
-        other => ConnectError::Protocol(format!("{what}: {}", truncate_for_log(&other.to_string()))),
+        E::No(m) | E::Bad(m) => {
+            ConnectError::Protocol(format!("{what}: server said {}", truncate_for_log(&m)))
+        }
+        other => {
+            ConnectError::Protocol(format!("{what}: {}", truncate_for_log(&other.to_string())))
+        }
     }
 }

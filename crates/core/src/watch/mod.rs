@@ -39,7 +39,11 @@ impl Wake {
 
     pub async fn notified(&self) -> WakeKind {
         self.notify.notified().await;
-        if self.reconnect.swap(false, Ordering::SeqCst) { WakeKind::Reconnect } else { WakeKind::Check }
+        if self.reconnect.swap(false, Ordering::SeqCst) {
+            WakeKind::Reconnect
+        } else {
+            WakeKind::Check
+        }
     }
 }
 
@@ -77,11 +81,19 @@ pub struct AccountStatus {
 
 impl AccountStatus {
     pub fn new(id: &str) -> Self {
-        AccountStatus { id: id.to_owned(), state: State::Stopped, detail: None, unread: BTreeMap::new() }
+        AccountStatus {
+            id: id.to_owned(),
+            state: State::Stopped,
+            detail: None,
+            unread: BTreeMap::new(),
+        }
     }
 
     pub fn total_unread(&self) -> u32 {
-        self.unread.values().copied().fold(0u32, u32::saturating_add)
+        self.unread
+            .values()
+            .copied()
+            .fold(0u32, u32::saturating_add)
     }
 }
 
@@ -100,8 +112,17 @@ pub(crate) struct Reporter {
 }
 
 impl Reporter {
-    pub fn new(account: &str, tx: mpsc::Sender<Incoming>, status: Arc<Mutex<AccountStatus>>) -> Self {
-        Reporter { account: account.to_owned(), tx, status, folders: Arc::default() }
+    pub fn new(
+        account: &str,
+        tx: mpsc::Sender<Incoming>,
+        status: Arc<Mutex<AccountStatus>>,
+    ) -> Self {
+        Reporter {
+            account: account.to_owned(),
+            tx,
+            status,
+            folders: Arc::default(),
+        }
     }
 
     async fn send(&self, event: Event) {
@@ -112,7 +133,15 @@ impl Reporter {
     /// Sends `new_mail` and waits until the consumer has handled (dropped) it.
     pub async fn new_mail(&self, mail: NewMail) {
         let (ack, done) = oneshot::channel();
-        if self.tx.send(Incoming { event: Event::NewMail(mail), _ack: Some(ack) }).await.is_ok() {
+        if self
+            .tx
+            .send(Incoming {
+                event: Event::NewMail(mail),
+                _ack: Some(ack),
+            })
+            .await
+            .is_ok()
+        {
             let _ = done.await;
         }
     }
@@ -121,22 +150,36 @@ impl Reporter {
         if let Ok(mut s) = self.status.lock() {
             s.unread.insert(folder.to_owned(), count);
         }
-        self.send(Event::Unread { account: self.account.clone(), folder: folder.to_owned(), count }).await;
+        self.send(Event::Unread {
+            account: self.account.clone(),
+            folder: folder.to_owned(),
+            count,
+        })
+        .await;
     }
 
     pub async fn seen(&self, folder: &str, uid: u32) {
-        self.send(Event::Seen { account: self.account.clone(), folder: folder.to_owned(), uid }).await;
+        self.send(Event::Seen {
+            account: self.account.clone(),
+            folder: folder.to_owned(),
+            uid,
+        })
+        .await;
     }
 
     /// Records a folder's state; emits the account's state when the aggregate (the worst
     /// folder) changes.
     pub async fn state(&self, folder: &str, state: State, detail: Option<String>) {
         let aggregate = {
-            let Ok(mut f) = self.folders.lock() else { return };
+            let Ok(mut f) = self.folders.lock() else {
+                return;
+            };
             f.states.insert(folder.to_owned(), (state, detail));
             f.states.values().max_by_key(|(s, _)| *s).cloned()
         };
-        let Some((state, detail)) = aggregate else { return };
+        let Some((state, detail)) = aggregate else {
+            return;
+        };
         let changed = match self.status.lock() {
             Ok(mut s) if s.state != state || s.detail != detail => {
                 s.state = state;
@@ -146,7 +189,12 @@ impl Reporter {
             _ => false,
         };
         if changed {
-            self.send(Event::State { account: self.account.clone(), state, detail }).await;
+            self.send(Event::State {
+                account: self.account.clone(),
+                state,
+                detail,
+            })
+            .await;
         }
     }
 }
