@@ -38,7 +38,7 @@ pub const MAIL_UID: u32 = 10000;
 pub const MAIL_GID: u32 = 10000;
 
 /// Dovecot 2.3.19's post-login capability list with `IDLE` and `NOTIFY` removed, for
-/// [`DovecotOptions::idle`]` = false`. Everything else stays, so a client that wrongly keys off
+/// `DovecotOptions::idle = false`. Everything else stays, so a client that wrongly keys off
 /// CONDSTORE/QRESYNC instead of IDLE is caught. An explicit list replaces *everything*,
 /// including what Dovecot would append itself, so `SPECIAL-USE` (from the namespace) and
 /// `COMPRESS=DEFLATE` (from imap_zlib) are listed here too. The harness test compares this
@@ -60,8 +60,8 @@ pub const SPECIAL_FOLDERS: [(&str, &str); 4] = [
 
 /// From spawn to "greeting answered"; measured ~100 ms, so 10 s only trips on a real failure.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a SIGTERMed master may take before the whole group is SIGKILLed. Dovecot's
-/// master needs about a second to exit.
+/// How long the master may take to exit after SIGTERM before the whole group is SIGKILLed.
+/// Measured: ~10 ms, up to ~1 s on a loaded machine.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 /// After SIGKILL only the kernel's reaping is left; this bound only catches the impossible.
 const KILL_TIMEOUT: Duration = Duration::from_secs(5);
