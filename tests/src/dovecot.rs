@@ -327,7 +327,7 @@ impl Dovecot {
     }
 
     /// A real outage, politely: SIGTERM to every process of the instance (sessions get
-    /// `* BYE Server shutting down`), then, once the master has exited (about 1 s) or
+    /// `* BYE Server shutting down`), then, once the master has exited (~10 ms) or
     /// [`STOP_GRACE`] has passed, SIGKILL to whatever is left. Returns once no process of the
     /// instance is alive (checked in `/proc`, zombies excluded) and both ports refuse
     /// connections. A no-op when already stopped.

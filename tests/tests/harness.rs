@@ -482,6 +482,12 @@ fn fill_and_deliver_into_other_folders() -> Result<()> {
     let status = dovecot.status("bob", "Archiv Über")?;
     assert_eq!((status.messages, status.unseen), (51, 51));
 
+    // A user who never logged in: fill has to bring INBOX into existence itself.
+    dovecot.add_user("carol", "carolpw")?;
+    dovecot.fill("carol", "INBOX", 5, true)?;
+    assert_eq!(dovecot.status("carol", "INBOX")?.messages, 5);
+    assert_eq!(dovecot.deliver_simple("carol", "INBOX", "sixth")?, 6);
+
     let mut imap = dovecot.login("bob")?;
     imap.select("Archiv Über")?;
     // Fill order is UID order, so tests can reason about "message n".
