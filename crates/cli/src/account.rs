@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
+use pushmail_core::config::{OpenTarget, Preview};
 use pushmail_core::probe::{self, Step};
 use pushmail_core::{Account, Config, PasswordSource, Security, Store, Timing, secret};
 use secrecy::SecretString;
@@ -339,6 +340,9 @@ async fn add(args: AddArgs, config_path: &Path) -> Result<ExitCode> {
         },
         enabled: true,
         timing: Timing::default(),
+        mute: false,
+        preview: Preview::default(),
+        open: OpenTarget::default(),
     };
     let mut candidate = config.clone();
     candidate.accounts.push(account.clone());

@@ -75,13 +75,13 @@ impl fmt::Display for Security {
     }
 }
 
-/// Name, default and allowed range of one numeric account setting, in the units of the file.
+/// Name, default and allowed range of one numeric setting, in the units of the file.
 ///
-/// One table ([`Timing::KNOBS`]) drives the defaults, validation, the writer and the settings
-/// UI's input bounds, so they cannot drift apart.
+/// One table per section ([`Timing::KNOBS`], [`Notifications::KNOBS`]) drives the defaults,
+/// validation, the writer and the settings UI's input bounds, so they cannot drift apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Knob {
-    /// Key in `[[accounts]]`, e.g. `idle_refresh_secs`.
+    /// Key in its table (`[[accounts]]` or `[notifications]`), e.g. `idle_refresh_secs`.
     pub key: &'static str,
     /// Value used when the key is absent.
     pub default: u64,
@@ -336,6 +336,14 @@ pub struct Account {
     pub enabled: bool,
     /// Waits and limits of this account's watch loop.
     pub timing: Timing,
+    /// No popups for this account (the tray still counts its mail), for a noisy mailbox the
+    /// user wants to see but not be interrupted by. VIP senders still break through.
+    pub mute: bool,
+    /// How much of a new message a popup shows; less for accounts whose subjects should not
+    /// appear on a shared or projected screen.
+    pub preview: Preview,
+    /// What clicking this account's notification opens.
+    pub open: OpenTarget,
 }
 
 impl Account {
@@ -360,7 +368,323 @@ impl Account {
             folders: default_folders(),
             enabled: true,
             timing: Timing::DEFAULT,
+            mute: false,
+            preview: Preview::Full,
+            open: OpenTarget::Default,
         }
+    }
+
+    /// True when every setting that affects the IMAP connection or what it watches is equal,
+    /// i.e. the two differ at most in `name`, `email`, `mute`, `preview` and `open`. The engine
+    /// uses it to keep a connection open when only notification settings change, since
+    /// reconnecting costs a login and can miss nothing but may delay mail.
+    pub fn same_connection(&self, other: &Account) -> bool {
+        // Destructured without `..` so a new field cannot be added without deciding here
+        // whether it affects the connection.
+        let Account {
+            id,
+            name: _,
+            email: _,
+            host,
+            port,
+            security,
+            username,
+            password,
+            ca_file,
+            folders,
+            enabled,
+            timing,
+            mute: _,
+            preview: _,
+            open: _,
+        } = self;
+        *id == other.id
+            && *host == other.host
+            && *port == other.port
+            && *security == other.security
+            && *username == other.username
+            && *password == other.password
+            && *ca_file == other.ca_file
+            && *folders == other.folders
+            && *enabled == other.enabled
+            && *timing == other.timing
+    }
+}
+
+/// How much of a new message a notification popup shows.
+///
+/// Spelled in lower case in the file (`preview = "sender"`). Popups may be seen by anyone near
+/// the screen, so users can trade detail for privacy per account.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preview {
+    /// Sender and subject: the default, because deciding whether to read a mail now is what
+    /// the popup is for.
+    #[default]
+    Full,
+    /// Only the sender; the subject may be confidential.
+    Sender,
+    /// Only "N new messages", nothing about the messages themselves.
+    Count,
+}
+
+impl Preview {
+    /// Every value, in the order the settings UI offers them.
+    pub const ALL: [Preview; 3] = [Preview::Full, Preview::Sender, Preview::Count];
+
+    /// The spelling used in the file, so messages can quote it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Preview::Full => "full",
+            Preview::Sender => "sender",
+            Preview::Count => "count",
+        }
+    }
+}
+
+impl fmt::Display for Preview {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What clicking an account's notification opens.
+///
+/// Stored in the file as two mutually exclusive keys, `open_url` and `open_command`; neither
+/// means [`OpenTarget::Default`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum OpenTarget {
+    /// `[general] open_command` if set, else the desktop's default mail client (the
+    /// `x-scheme-handler/mailto` handler), so most users configure nothing.
+    #[default]
+    Default,
+    /// A webmail page (`http` or `https` only, so a click can never launch a local file or an
+    /// arbitrary URL handler), opened in the default browser.
+    Url(String),
+    /// Run this program (argv, no shell, like `password_command`), e.g. a mail client with a
+    /// profile for this account.
+    Command(Vec<String>),
+}
+
+/// User interface language of the tray and settings window.
+///
+/// Spelled as a BCP 47 tag in the file (`language = "zh-TW"`), or `"auto"`. Chinese is split by
+/// script region because Traditional and Simplified are different translations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Language {
+    /// Follow the system locale (`LC_ALL`, `LC_MESSAGES`, `LANG`), falling back to English; the
+    /// default, because the desktop already knows what the user reads.
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    /// English.
+    #[serde(rename = "en")]
+    En,
+    /// Italian.
+    #[serde(rename = "it")]
+    It,
+    /// Chinese, Traditional script (Taiwan).
+    #[serde(rename = "zh-TW")]
+    ZhTw,
+    /// Chinese, Simplified script (Mainland China).
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+    /// Arabic (right to left).
+    #[serde(rename = "ar")]
+    Ar,
+}
+
+impl Language {
+    /// Every value, `Auto` first, in the order the settings UI offers them.
+    pub const ALL: [Language; 6] = [
+        Language::Auto,
+        Language::En,
+        Language::It,
+        Language::ZhTw,
+        Language::ZhCn,
+        Language::Ar,
+    ];
+
+    /// The spelling used in the file, so messages can quote it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Language::Auto => "auto",
+            Language::En => "en",
+            Language::It => "it",
+            Language::ZhTw => "zh-TW",
+            Language::ZhCn => "zh-CN",
+            Language::Ar => "ar",
+        }
+    }
+
+    /// The BCP 47 language tag for loading translations and setting `lang` on documents;
+    /// `None` for [`Language::Auto`], which the front end resolves from the system locale.
+    pub const fn tag(self) -> Option<&'static str> {
+        match self {
+            Language::Auto => None,
+            other => Some(other.as_str()),
+        }
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Settings of the app as a whole: the `[general]` table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct General {
+    /// Language of the user interface.
+    pub language: Language,
+    /// The mail client to open (argv, no shell) for accounts whose `open` is
+    /// [`OpenTarget::Default`]; `None` means the desktop's default mail client, which is right
+    /// unless the user runs a different client than the one registered for `mailto:`.
+    pub open_command: Option<Vec<String>>,
+}
+
+/// A daily period without popups, in local time. May wrap over midnight (`22:00`–`07:00`).
+///
+/// Written in the file as `quiet_hours = ["22:00", "07:00"]`. Start and end must differ: an
+/// empty period is "no quiet hours" (remove the key), and "all day" is `enabled = false`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct QuietHours {
+    /// First quiet minute, `(hour 0..=23, minute 0..=59)`.
+    pub start: (u8, u8),
+    /// First minute that is no longer quiet, `(hour 0..=23, minute 0..=59)`.
+    pub end: (u8, u8),
+}
+
+impl QuietHours {
+    /// Whether the local time `hour:minute` is quiet: `start` inclusive, `end` exclusive, so
+    /// `["22:00", "07:00"]` silences 22:00 through 06:59.
+    pub fn contains(&self, hour: u8, minute: u8) -> bool {
+        let minutes = |(h, m): (u8, u8)| u16::from(h) * 60 + u16::from(m);
+        let now = minutes((hour, minute));
+        let (start, end) = (minutes(self.start), minutes(self.end));
+        if start <= end {
+            start <= now && now < end
+        } else {
+            now >= start || now < end
+        }
+    }
+}
+
+/// How and when popups are shown: the `[notifications]` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notifications {
+    /// Master switch for popups; the tray badge always updates, so turning popups off never
+    /// hides that mail arrived.
+    pub enabled: bool,
+    /// No popups during this daily period, except from VIP senders.
+    pub quiet_hours: Option<QuietHours>,
+    /// Senders whose mail is shown despite quiet hours and muted accounts: a full address
+    /// (`boss@example.com`) or a whole domain (`@family.example`), compared ignoring case.
+    pub vip: Vec<String>,
+    /// More than this many new mails within `summary_window` become one summary popup
+    /// ([`Notifications::SUMMARY_THRESHOLD`]).
+    pub summary_threshold: u32,
+    /// The window for `summary_threshold` ([`Notifications::SUMMARY_WINDOW`]).
+    pub summary_window: Duration,
+    /// Limit for one call to the notification daemon ([`Notifications::NOTIFY_TIMEOUT`]).
+    pub notify_timeout: Duration,
+    /// Recent notifications kept for Settings → Activity ([`Notifications::HISTORY_SIZE`]).
+    pub history_size: u32,
+}
+
+impl Notifications {
+    /// 3: a handful of popups is readable; a mailing-list burst or the first sync after a
+    /// holiday should be one popup, not a wall of them.
+    pub const SUMMARY_THRESHOLD: Knob = Knob {
+        key: "summary_threshold",
+        default: 3,
+        min: 1,
+        max: 100,
+    };
+    /// 10 seconds: mails of one burst (a list digest, a server delivering a backlog) arrive
+    /// within a few seconds of each other, while mails minutes apart stay separate popups.
+    pub const SUMMARY_WINDOW: Knob = Knob {
+        key: "summary_window_secs",
+        default: 10,
+        min: 1,
+        max: 600,
+    };
+    /// 5 seconds: a healthy notification daemon answers in milliseconds; a hung one must not
+    /// hold up the popups that follow.
+    pub const NOTIFY_TIMEOUT: Knob = Knob {
+        key: "notify_timeout_secs",
+        default: 5,
+        min: 1,
+        max: 60,
+    };
+    /// 50: a day's worth of notifications for most users, small enough to keep in memory; 0
+    /// keeps no history.
+    pub const HISTORY_SIZE: Knob = Knob {
+        key: "history_size",
+        default: 50,
+        min: 0,
+        max: 1000,
+    };
+
+    /// All numeric notification knobs in file order.
+    pub const KNOBS: [Knob; 4] = [
+        Self::SUMMARY_THRESHOLD,
+        Self::SUMMARY_WINDOW,
+        Self::NOTIFY_TIMEOUT,
+        Self::HISTORY_SIZE,
+    ];
+
+    /// The defaults, usable in `const` context.
+    pub const DEFAULT: Notifications = Notifications {
+        enabled: true,
+        quiet_hours: None,
+        vip: Vec::new(),
+        // The knob defaults are small constants; the casts cannot truncate.
+        summary_threshold: Self::SUMMARY_THRESHOLD.default as u32,
+        summary_window: Duration::from_secs(Self::SUMMARY_WINDOW.default),
+        notify_timeout: Duration::from_secs(Self::NOTIFY_TIMEOUT.default),
+        history_size: Self::HISTORY_SIZE.default as u32,
+    };
+
+    /// Whether mail from `address` breaks through quiet hours and mute: it equals a `vip`
+    /// address, or its domain equals a `vip` `@domain`, ignoring case. Subdomains do not
+    /// match (`@example.com` is not `@mail.example.com`), so a domain entry never covers more
+    /// senders than it names.
+    pub fn is_vip(&self, address: &str) -> bool {
+        let address = address.trim().to_lowercase();
+        let Some((local, domain)) = address.rsplit_once('@') else {
+            return false;
+        };
+        if local.is_empty() || domain.is_empty() {
+            return false;
+        }
+        self.vip.iter().any(|entry| {
+            let entry = entry.trim().to_lowercase();
+            match entry.strip_prefix('@') {
+                Some(vip_domain) => vip_domain == domain,
+                None => entry == address,
+            }
+        })
+    }
+
+    /// Each knob with its current value, in [`Notifications::KNOBS`] order.
+    fn values(&self) -> [(Knob, KnobValue); 4] {
+        [
+            (
+                Self::SUMMARY_THRESHOLD,
+                KnobValue::Count(self.summary_threshold),
+            ),
+            (Self::SUMMARY_WINDOW, KnobValue::Secs(self.summary_window)),
+            (Self::NOTIFY_TIMEOUT, KnobValue::Secs(self.notify_timeout)),
+            (Self::HISTORY_SIZE, KnobValue::Count(self.history_size)),
+        ]
+    }
+}
+
+impl Default for Notifications {
+    fn default() -> Self {
+        Self::DEFAULT
     }
 }
 
@@ -369,15 +693,20 @@ fn default_folders() -> Vec<String> {
     vec!["INBOX".to_owned()]
 }
 
-/// The whole configuration. An empty value (no accounts) is what a first run sees.
+/// The whole configuration. An empty value (no accounts, default sections) is what a first
+/// run sees.
 ///
-/// The root of the file is a table with only `accounts` for now; later sections (e.g.
-/// notifications) will be added next to it, and unknown root keys are errors so a typo in a
-/// future section name is not silently ignored.
+/// The root of the file holds `[general]`, `[notifications]` and the `[[accounts]]` list; both
+/// sections are optional. Unknown root keys are errors so a typo in a section name is not
+/// silently ignored.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
     /// Accounts in file order; the order is kept so menus match the file.
     pub accounts: Vec<Account>,
+    /// App-wide settings (`[general]`).
+    pub general: General,
+    /// How and when popups are shown (`[notifications]`).
+    pub notifications: Notifications,
 }
 
 impl Config {
@@ -482,7 +811,9 @@ pub enum ConfigError {
     Invalid {
         /// Id of the account concerned; `None` for problems outside any account.
         account: Option<String>,
-        /// The key in the file (public name, e.g. `idle_refresh_secs`).
+        /// The key in the file (public name, e.g. `idle_refresh_secs`). Outside any account
+        /// it is the dotted path, e.g. `notifications.quiet_hours`, so keys that exist in
+        /// more than one table (`open_command`) are unambiguous.
         key: String,
         /// What is wrong and how to fix it; already names the key.
         message: String,
@@ -552,6 +883,54 @@ mod tests {
                 max_logins_per_minute: 2,
                 throttle_backoff: Duration::from_secs(120),
             },
+            mute: true,
+            preview: Preview::Sender,
+            open: OpenTarget::Command(vec![
+                "thunderbird".to_owned(),
+                "-P".to_owned(),
+                "work \"profile\"".to_owned(),
+            ]),
+        }
+    }
+
+    /// An account that opens webmail (`open_url` excludes `open_command`, so `full_account`
+    /// cannot have both).
+    fn webmail_account() -> Account {
+        Account {
+            preview: Preview::Count,
+            open: OpenTarget::Url("https://mail.example.com/?folder=INBOX#top".to_owned()),
+            ..Account::new("web", "imap.example.com", "ana")
+        }
+    }
+
+    fn full_general() -> General {
+        General {
+            language: Language::ZhTw,
+            open_command: Some(vec!["evolution".to_owned(), "--component=mail".to_owned()]),
+        }
+    }
+
+    fn full_notifications() -> Notifications {
+        Notifications {
+            enabled: false,
+            quiet_hours: Some(QuietHours {
+                start: (22, 30),
+                end: (7, 5),
+            }),
+            vip: vec!["Boss@Example.com".to_owned(), "@family.example".to_owned()],
+            summary_threshold: 100,
+            summary_window: Duration::from_secs(1),
+            notify_timeout: Duration::from_secs(60),
+            history_size: 0,
+        }
+    }
+
+    /// Every setting of every section away from its default.
+    fn full_config() -> Config {
+        Config {
+            accounts: vec![full_account(), webmail_account(), minimal_account("home")],
+            general: full_general(),
+            notifications: full_notifications(),
         }
     }
 
@@ -560,7 +939,24 @@ mod tests {
     }
 
     fn config_of(accounts: Vec<Account>) -> Config {
-        Config { accounts }
+        Config {
+            accounts,
+            ..Config::default()
+        }
+    }
+
+    /// The `Invalid` error of `config`, or a panic naming what came instead.
+    fn invalid_of(config: Config) -> (Option<String>, String, String) {
+        match config.validate() {
+            Err(err @ ConfigError::Invalid { .. }) => {
+                let shown = err.to_string();
+                let ConfigError::Invalid { account, key, .. } = err else {
+                    unreachable!()
+                };
+                (account, key, shown)
+            }
+            other => panic!("expected an Invalid error, got {other:?}"),
+        }
     }
 
     /// The `Invalid` error for `account`, or a panic naming what came instead.
@@ -588,9 +984,122 @@ mod tests {
 
     #[test]
     fn every_setting_survives_a_round_trip() {
-        let config = config_of(vec![full_account(), minimal_account("home")]);
+        let config = full_config();
+        config.validate().unwrap();
         let text = config.to_toml_string();
         assert_eq!(parse(&text).unwrap(), config, "file was:\n{text}");
+    }
+
+    #[test]
+    fn every_language_survives_a_round_trip() {
+        for language in Language::ALL {
+            let config = Config {
+                general: General {
+                    language,
+                    open_command: None,
+                },
+                ..Config::default()
+            };
+            let text = config.to_toml_string();
+            assert_eq!(parse(&text).unwrap(), config, "file was:\n{text}");
+            let line = format!("language = \"{language}\"");
+            assert_eq!(text.contains(&line), language != Language::Auto, "{text}");
+        }
+        for preview in Preview::ALL {
+            let account = Account {
+                preview,
+                ..minimal_account("a")
+            };
+            let config = config_of(vec![account]);
+            assert_eq!(parse(&config.to_toml_string()).unwrap(), config);
+        }
+    }
+
+    #[test]
+    fn language_tags_are_bcp47_and_auto_has_none() {
+        let tags: Vec<Option<&str>> = Language::ALL.iter().map(|l| l.tag()).collect();
+        assert_eq!(
+            tags,
+            [
+                None,
+                Some("en"),
+                Some("it"),
+                Some("zh-TW"),
+                Some("zh-CN"),
+                Some("ar")
+            ]
+        );
+        assert_eq!(Language::Auto.as_str(), "auto");
+        assert_eq!(Language::ZhCn.to_string(), "zh-CN");
+        assert_eq!(Preview::Sender.to_string(), "sender");
+    }
+
+    #[test]
+    fn omitted_sections_and_keys_get_their_defaults() {
+        let config = parse(VALID_ACCOUNT).unwrap();
+        assert_eq!(config.general, General::default());
+        assert_eq!(config.general.language, Language::Auto);
+        assert_eq!(config.general.open_command, None);
+        let n = &config.notifications;
+        assert_eq!(n, &Notifications::default());
+        assert!(n.enabled);
+        assert_eq!(n.quiet_hours, None);
+        assert!(n.vip.is_empty());
+        assert_eq!(n.summary_threshold, 3);
+        assert_eq!(n.summary_window, Duration::from_secs(10));
+        assert_eq!(n.notify_timeout, Duration::from_secs(5));
+        assert_eq!(n.history_size, 50);
+        let account = &config.accounts[0];
+        assert!(!account.mute);
+        assert_eq!(account.preview, Preview::Full);
+        assert_eq!(account.open, OpenTarget::Default);
+
+        // Empty section headers mean the same as no sections.
+        let with_headers = format!("[general]\n[notifications]\n{VALID_ACCOUNT}");
+        assert_eq!(parse(&with_headers).unwrap(), config);
+    }
+
+    #[test]
+    fn notification_knob_defaults_match_notifications_default() {
+        for (knob, value) in Notifications::DEFAULT.values() {
+            assert_eq!(value.file_value(), knob.default, "{}", knob.key);
+            assert!(
+                (knob.min..=knob.max).contains(&knob.default),
+                "{}",
+                knob.key
+            );
+        }
+    }
+
+    #[test]
+    fn sections_are_written_first_and_only_with_non_default_keys() {
+        let mut config = config_of(vec![minimal_account("work")]);
+        config.notifications.summary_threshold = 5;
+        let text = config.to_toml_string();
+        let settings: Vec<&str> = text
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.is_empty())
+            .collect();
+        assert_eq!(
+            settings,
+            [
+                "[notifications]",
+                "summary_threshold = 5",
+                "[[accounts]]",
+                "id = \"work\"",
+                "host = \"imap.example.com\"",
+                "username = \"ana\""
+            ]
+        );
+        let text = full_config().to_toml_string();
+        assert!(
+            text.contains("\n[general]\nlanguage = \"zh-TW\"\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("quiet_hours = [\"22:30\", \"07:05\"]\n"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -651,11 +1160,14 @@ mod tests {
 
     #[test]
     fn the_writer_uses_the_public_key_names() {
-        let text = config_of(vec![full_account()]).to_toml_string();
+        let text = full_config().to_toml_string();
         for key in file::ACCOUNT_KEYS
             .iter()
+            .chain(file::GENERAL_KEYS.iter())
+            .chain(file::NOTIFICATION_KEYS.iter())
             .copied()
             .chain(Timing::KNOBS.iter().map(|knob| knob.key))
+            .chain(Notifications::KNOBS.iter().map(|knob| knob.key))
         {
             assert!(
                 text.lines()
@@ -671,9 +1183,15 @@ mod tests {
     fn every_documented_key_is_accepted() {
         // Guards ACCOUNT_KEYS/ROOT_KEYS (used for "unknown key" messages) against the serde
         // structs.
-        let text = config_of(vec![full_account()]).to_toml_string();
+        let text = full_config().to_toml_string();
         assert!(parse(&text).is_ok());
-        assert_eq!(file::ROOT_KEYS, ["accounts"]);
+        for section in file::ROOT_KEYS {
+            assert!(
+                text.lines()
+                    .any(|line| line.trim_matches(['[', ']']) == section),
+                "[{section}] missing from:\n{text}"
+            );
+        }
     }
 
     #[test]
@@ -723,6 +1241,8 @@ mod tests {
             .map(|block| parse(block).unwrap_or_else(|err| panic!("{err}\n{block}")))
             .collect();
         assert_eq!(configs[0].accounts.len(), 3);
+        assert_ne!(configs[0].general, General::default());
+        assert_ne!(configs[0].notifications, Notifications::default());
         assert_eq!(
             configs[1], configs[2],
             "the defaults written out must mean the same"
@@ -782,10 +1302,357 @@ mod tests {
 
     #[test]
     fn a_valid_config_passes() {
-        config_of(vec![full_account(), minimal_account("home")])
-            .validate()
-            .unwrap();
+        full_config().validate().unwrap();
         Config::default().validate().unwrap();
+    }
+
+    // --- [general] and [notifications] -----------------------------------------------------
+
+    #[test]
+    fn general_open_command_must_name_a_program() {
+        let cases: [Vec<&str>; 3] = [vec![], vec![" "], vec!["thunderbird", "a\0b"]];
+        for argv in cases {
+            let mut config = Config::default();
+            config.general.open_command = Some(argv.iter().map(|a| (*a).to_owned()).collect());
+            let (account, key, shown) = invalid_of(config);
+            assert_eq!(account, None);
+            assert_eq!(key, "general.open_command", "{argv:?}");
+            assert!(shown.starts_with("[general] `open_command`"), "{shown}");
+        }
+        let err = parse("[general]\nopen_command = []\n").unwrap_err();
+        assert!(err.to_string().contains("default mail client"), "{err}");
+    }
+
+    fn with_notifications(change: impl FnOnce(&mut Notifications)) -> Config {
+        let mut config = Config::default();
+        change(&mut config.notifications);
+        config
+    }
+
+    #[test]
+    fn quiet_hours_must_be_two_different_times_of_day() {
+        let cases = [
+            ((22, 0), (22, 0), "starts and ends at 22:00"),
+            ((24, 0), (7, 0), "\"24:00\", which is not a time"),
+            ((22, 0), (7, 60), "\"07:60\", which is not a time"),
+        ];
+        for (start, end, hint) in cases {
+            let config = with_notifications(|n| n.quiet_hours = Some(QuietHours { start, end }));
+            let (account, key, shown) = invalid_of(config);
+            assert_eq!((account, key.as_str()), (None, "notifications.quiet_hours"));
+            assert!(
+                shown.starts_with("[notifications] `quiet_hours`"),
+                "{shown}"
+            );
+            assert!(shown.contains(hint), "{shown}");
+        }
+        for (start, end) in [((0, 0), (23, 59)), ((23, 59), (0, 0)), ((7, 0), (6, 59))] {
+            with_notifications(|n| n.quiet_hours = Some(QuietHours { start, end }))
+                .validate()
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn quiet_hours_that_are_not_hh_mm_name_line_and_key() {
+        for bad in [
+            "[\"22:00\"]",
+            "[\"22:00\", \"7:00\"]",
+            "[\"22:00\", \"07:00\", \"08:00\"]",
+            "[\"10pm\", \"07:00\"]",
+            "[\"22:00\", \"07:00:00\"]",
+            "[\"+1:00\", \"07:00\"]",
+        ] {
+            let (line, key, shown) =
+                parse_error(&format!("[notifications]\nquiet_hours = {bad}\n"));
+            assert_eq!((line, key.as_deref()), (2, Some("quiet_hours")), "{bad}");
+            assert!(shown.contains("24-hour HH:MM"), "{shown}");
+        }
+        let (line, key, shown) = parse_error("[notifications]\n\nquiet_hours = [22, 7]\n");
+        assert_eq!((line, key.as_deref()), (3, Some("quiet_hours")));
+        assert!(shown.contains("e.g. [\"22:00\", \"07:00\"]"), "{shown}");
+        // Out-of-range values have the right shape, so validation reports them.
+        let err = parse("[notifications]\nquiet_hours = [\"25:00\", \"07:00\"]\n").unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Invalid { key, .. } if key == "notifications.quiet_hours"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn quiet_hours_contain_start_but_not_end_and_may_wrap_midnight() {
+        let night = QuietHours {
+            start: (22, 0),
+            end: (7, 0),
+        };
+        let lunch = QuietHours {
+            start: (12, 30),
+            end: (13, 15),
+        };
+        let from_midnight = QuietHours {
+            start: (0, 0),
+            end: (6, 0),
+        };
+        let to_midnight = QuietHours {
+            start: (20, 0),
+            end: (0, 0),
+        };
+        let cases: [(&QuietHours, (u8, u8), bool); 20] = [
+            (&night, (21, 59), false),
+            (&night, (22, 0), true),
+            (&night, (23, 59), true),
+            (&night, (0, 0), true),
+            (&night, (6, 59), true),
+            (&night, (7, 0), false),
+            (&night, (12, 0), false),
+            (&lunch, (12, 29), false),
+            (&lunch, (12, 30), true),
+            (&lunch, (13, 14), true),
+            (&lunch, (13, 15), false),
+            (&lunch, (0, 0), false),
+            (&from_midnight, (0, 0), true),
+            (&from_midnight, (5, 59), true),
+            (&from_midnight, (6, 0), false),
+            (&from_midnight, (23, 59), false),
+            (&to_midnight, (19, 59), false),
+            (&to_midnight, (20, 0), true),
+            (&to_midnight, (23, 59), true),
+            (&to_midnight, (0, 0), false),
+        ];
+        for (quiet, (hour, minute), expected) in cases {
+            assert_eq!(
+                quiet.contains(hour, minute),
+                expected,
+                "{quiet:?} at {hour:02}:{minute:02}"
+            );
+        }
+    }
+
+    #[test]
+    fn vip_matches_addresses_and_domains_ignoring_case() {
+        let notifications = Notifications {
+            vip: vec!["Boss@Example.com".to_owned(), "@family.example".to_owned()],
+            ..Notifications::default()
+        };
+        let cases = [
+            ("boss@example.com", true),
+            ("BOSS@EXAMPLE.COM", true),
+            (" boss@example.com ", true),
+            ("other@example.com", false),
+            ("boss@example.com.evil", false),
+            ("xboss@example.com", false),
+            ("mum@family.example", true),
+            ("Dad@FAMILY.Example", true),
+            ("kid@school.family.example", false),
+            ("mum@family.example.org", false),
+            ("family.example", false),
+            ("@family.example", false),
+            ("", false),
+        ];
+        for (address, expected) in cases {
+            assert_eq!(notifications.is_vip(address), expected, "{address:?}");
+        }
+        assert!(!Notifications::default().is_vip("boss@example.com"));
+    }
+
+    #[test]
+    fn vip_entries_must_be_addresses_or_domains_listed_once() {
+        let cases = [
+            ("", "neither an address nor a domain"),
+            ("boss", "neither an address nor a domain"),
+            ("@", "neither an address nor a domain"),
+            ("@a@b", "neither an address nor a domain"),
+            ("boss @example.com", "neither an address nor a domain"),
+            ("@family .example", "neither an address nor a domain"),
+            ("BOSS@example.com", "twice"),
+        ];
+        for (bad, hint) in cases {
+            let config = with_notifications(|n| {
+                n.vip = vec!["boss@example.com".to_owned(), bad.to_owned()];
+            });
+            let (account, key, shown) = invalid_of(config);
+            assert_eq!(
+                (account, key.as_str()),
+                (None, "notifications.vip"),
+                "{bad:?}"
+            );
+            assert!(shown.contains(hint), "{bad:?}: {shown}");
+        }
+    }
+
+    /// Sets one notification knob (by file key) to `value` seconds or count.
+    fn with_notification_knob(key: &str, value: u64) -> Config {
+        with_notifications(|n| {
+            let count = u32::try_from(value).unwrap_or(u32::MAX);
+            match key {
+                "summary_threshold" => n.summary_threshold = count,
+                "summary_window_secs" => n.summary_window = Duration::from_secs(value),
+                "notify_timeout_secs" => n.notify_timeout = Duration::from_secs(value),
+                "history_size" => n.history_size = count,
+                other => panic!("unknown knob {other}"),
+            }
+        })
+    }
+
+    #[test]
+    fn every_notification_knob_is_range_checked() {
+        for knob in Notifications::KNOBS {
+            for good in [knob.min, knob.default, knob.max] {
+                let result = with_notification_knob(knob.key, good).validate();
+                assert!(result.is_ok(), "{} = {good}: {result:?}", knob.key);
+            }
+            let too_small = knob.min.checked_sub(1);
+            for bad in too_small.into_iter().chain([knob.max + 1]) {
+                let (account, key, shown) = invalid_of(with_notification_knob(knob.key, bad));
+                assert_eq!(account, None);
+                assert_eq!(key, format!("notifications.{}", knob.key));
+                assert!(shown.starts_with("[notifications] "), "{shown}");
+                assert!(shown.contains("out of range"), "{shown}");
+            }
+        }
+        let mut config = Config::default();
+        config.notifications.summary_window = Duration::from_millis(2500);
+        assert_eq!(invalid_of(config).1, "notifications.summary_window_secs");
+        // From a file the key and the section are named too.
+        let err = parse("[notifications]\nsummary_threshold = 0\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "[notifications] `summary_threshold = 0` is out of range; use 1 to 100, or remove \
+             the key for the default (3)"
+        );
+    }
+
+    // --- per-account notification settings ------------------------------------------------
+
+    #[test]
+    fn open_url_must_be_a_web_address() {
+        for bad in [
+            "",
+            "mail.example.com",
+            "file:///etc/passwd",
+            "javascript://alert(1)",
+            "https://",
+            "https:///path",
+            "https://mail.example.com/a b",
+        ] {
+            let mut account = minimal_account("a");
+            account.open = OpenTarget::Url(bad.to_owned());
+            assert_eq!(invalid_key(account).0, "open_url", "{bad:?} accepted");
+        }
+        for good in [
+            "https://mail.example.com/",
+            "HTTP://localhost:8080",
+            "https://mail.example.com?x=1",
+        ] {
+            let mut account = minimal_account("a");
+            account.open = OpenTarget::Url(good.to_owned());
+            config_of(vec![account]).validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn account_open_command_must_name_a_program() {
+        let mut account = minimal_account("a");
+        account.open = OpenTarget::Command(Vec::new());
+        let (key, message) = invalid_key(account);
+        assert_eq!(key, "open_command");
+        assert!(message.contains("default mail client"), "{message}");
+    }
+
+    #[test]
+    fn open_url_and_open_command_are_mutually_exclusive() {
+        let text = format!(
+            "{VALID_ACCOUNT}open_url = \"https://mail.example.com/\"\nopen_command = [\"x\"]\n"
+        );
+        let err = parse(&text).unwrap_err();
+        match &err {
+            ConfigError::Invalid { account, key, .. } => {
+                assert_eq!(account.as_deref(), Some("work"));
+                assert_eq!(key, "open_url");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            err.to_string()
+                .starts_with("account `work`: `open_url` and `open_command`")
+        );
+    }
+
+    #[test]
+    fn same_connection_ignores_only_notification_settings() {
+        type Change = fn(&mut Account);
+        let cases: [(&str, Change, bool); 15] = [
+            ("nothing", |_| {}, true),
+            ("name", |a| a.name = "Other".to_owned(), true),
+            (
+                "email",
+                |a| a.email = Some("x@example.com".to_owned()),
+                true,
+            ),
+            ("mute", |a| a.mute = true, true),
+            ("preview", |a| a.preview = Preview::Count, true),
+            (
+                "open",
+                |a| a.open = OpenTarget::Url("https://x.example/".to_owned()),
+                true,
+            ),
+            ("id", |a| a.id = "other".to_owned(), false),
+            ("host", |a| a.host = "imap2.example.com".to_owned(), false),
+            ("port", |a| a.port = 1993, false),
+            ("security", |a| a.security = Security::Starttls, false),
+            ("username", |a| a.username = "bob".to_owned(), false),
+            (
+                "password",
+                |a| a.password = PasswordSource::Command(vec!["p".to_owned()]),
+                false,
+            ),
+            (
+                "ca_file",
+                |a| a.ca_file = Some(PathBuf::from("/ca.pem")),
+                false,
+            ),
+            ("folders", |a| a.folders.push("Sent".to_owned()), false),
+            (
+                "timing",
+                |a| a.timing.poll_interval = Duration::from_secs(61),
+                false,
+            ),
+        ];
+        let base = minimal_account("work");
+        for (what, change, same) in cases {
+            let mut other = base.clone();
+            change(&mut other);
+            assert_eq!(base.same_connection(&other), same, "changed {what}");
+            assert_eq!(
+                other.same_connection(&base),
+                same,
+                "changed {what} (reversed)"
+            );
+        }
+        let mut disabled = base.clone();
+        disabled.enabled = false;
+        assert!(!base.same_connection(&disabled));
+    }
+
+    #[test]
+    fn a_bad_language_or_preview_names_line_and_key() {
+        let (line, key, shown) = parse_error("[general]\nlanguage = \"fr\"\n");
+        assert_eq!((line, key.as_deref()), (2, Some("language")));
+        assert!(
+            shown.contains(
+                "one of \"auto\", \"en\", \"it\", \"zh-TW\", \"zh-CN\", \"ar\", not `\"fr\"`"
+            ),
+            "{shown}"
+        );
+        let (line, key, shown) = parse_error(&format!("{VALID_ACCOUNT}preview = \"none\"\n"));
+        assert_eq!((line, key.as_deref()), (5, Some("preview")));
+        assert!(
+            shown.contains("\"full\", \"sender\" or \"count\""),
+            "{shown}"
+        );
+        let (line, key, shown) = parse_error("[notifications]\nhistory_size = -1\n");
+        assert_eq!((line, key.as_deref()), (2, Some("history_size")));
+        assert!(shown.contains("from 0 to 1000"), "{shown}");
     }
 
     #[test]
@@ -1094,6 +1961,89 @@ mod tests {
         let (line, key, shown) = parse_error(&format!("acounts = []\n{VALID_ACCOUNT}"));
         assert_eq!((line, key.as_deref()), (1, Some("acounts")));
         assert!(shown.ends_with("did you mean `accounts`?"), "{shown}");
+    }
+
+    #[test]
+    fn an_unknown_key_in_notifications_names_line_and_key() {
+        let text =
+            format!("[notifications]\nenabled = true\nsumary_threshold = 5\n{VALID_ACCOUNT}");
+        let err = parse(&text).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/home/ana/.config/pushmail/config.toml line 3: unknown key `sumary_threshold` in \
+             [notifications] — did you mean `summary_threshold`?"
+        );
+        assert!(matches!(
+            err,
+            ConfigError::Parse { line: 3, column: 1, key: Some(key), .. } if key == "sumary_threshold"
+        ));
+        for (typo, suggestion) in [
+            ("quiet", "quiet_hours"),
+            ("vips", "vip"),
+            ("summary_window", "summary_window_secs"),
+            ("notify_timeout", "notify_timeout_secs"),
+            ("history", "history_size"),
+        ] {
+            let (line, key, shown) = parse_error(&format!("[notifications]\n{typo} = 1\n"));
+            assert_eq!((line, key.as_deref()), (2, Some(typo)));
+            assert!(
+                shown.ends_with(&format!(
+                    "in [notifications] — did you mean `{suggestion}`?"
+                )),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_keys_in_general_and_new_account_keys_get_suggestions() {
+        let (line, key, shown) = parse_error("\n[general]\nlocale = \"en\"\n");
+        assert_eq!((line, key.as_deref()), (3, Some("locale")));
+        assert!(
+            shown.ends_with("in [general] — did you mean `language`?"),
+            "{shown}"
+        );
+        for (typo, suggestion) in [
+            ("muted", "mute"),
+            ("webmail", "open_url"),
+            ("open_cmd", "open_command"),
+            ("previews", "preview"),
+        ] {
+            let (_, _, shown) = parse_error(&format!("{VALID_ACCOUNT}{typo} = 1\n"));
+            assert!(
+                shown.ends_with(&format!("did you mean `{suggestion}`?")),
+                "{shown}"
+            );
+        }
+        let (_, _, shown) = parse_error("[general]\ncolour = 1\n");
+        assert!(
+            shown.contains("in [general] — see docs/configuration.md"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn section_keys_at_the_top_level_are_explained() {
+        let (line, key, shown) = parse_error(&format!("language = \"en\"\n{VALID_ACCOUNT}"));
+        assert_eq!((line, key.as_deref()), (1, Some("language")));
+        assert!(
+            shown.contains("it belongs in the [general] section"),
+            "{shown}"
+        );
+        let (_, _, shown) = parse_error(&format!("quiet_hours = []\n{VALID_ACCOUNT}"));
+        assert!(shown.contains("in the [notifications] section"), "{shown}");
+        let (_, _, shown) = parse_error(&format!("enabled = true\n{VALID_ACCOUNT}"));
+        assert!(
+            shown.contains("in the [notifications] or [[accounts]] section"),
+            "{shown}"
+        );
+        let (_, _, shown) = parse_error("notification = 1\n");
+        assert!(shown.ends_with("did you mean `notifications`?"), "{shown}");
+        let (_, _, shown) = parse_error("general = 1\n");
+        assert!(
+            shown.contains("a line [general] followed by its keys"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -1459,8 +2409,8 @@ mod tests {
             ),
             ca_file in proptest::option::of("/[^\\x00]{1,24}"),
             folders in proptest::collection::vec(PRINTABLE, 1..4),
-            enabled in any::<bool>(),
-            timing in timing(),
+            (enabled, timing) in (any::<bool>(), timing()),
+            (mute, preview, open) in (any::<bool>(), prop::sample::select(Preview::ALL.to_vec()), open_target()),
         ) -> Account {
             let mut seen = std::collections::HashSet::new();
             let folders = folders
@@ -1485,19 +2435,90 @@ mod tests {
                 folders,
                 enabled,
                 timing,
+                mute,
+                preview,
+                open,
             }
         }
     }
 
+    fn argv() -> impl Strategy<Value = Vec<String>> {
+        (
+            "[^\\x00]{1,16}".prop_filter("blank", |p: &String| !p.trim().is_empty()),
+            proptest::collection::vec(ANY_BUT_NUL, 0..4),
+        )
+            .prop_map(|(program, args)| std::iter::once(program).chain(args).collect())
+    }
+
+    fn open_target() -> impl Strategy<Value = OpenTarget> {
+        prop_oneof![
+            Just(OpenTarget::Default),
+            "https?://[a-z0-9.-]{1,12}(:[0-9]{1,5})?(/[^\\s\\p{Cc}]{0,12})?"
+                .prop_map(OpenTarget::Url),
+            argv().prop_map(OpenTarget::Command),
+        ]
+    }
+
+    fn general() -> impl Strategy<Value = General> {
+        (
+            prop::sample::select(Language::ALL.to_vec()),
+            proptest::option::of(argv()),
+        )
+            .prop_map(|(language, open_command)| General {
+                language,
+                open_command,
+            })
+    }
+
+    fn notifications() -> impl Strategy<Value = Notifications> {
+        let time = (0u8..24, 0u8..60);
+        let quiet = (time.clone(), time).prop_filter_map("empty period", |(start, end)| {
+            (start != end).then_some(QuietHours { start, end })
+        });
+        let vip = prop_oneof!["[a-z0-9.+]{1,8}@[a-z0-9.-]{1,10}", "@[a-z0-9.-]{1,10}"];
+        let vips = proptest::collection::vec(vip, 0..4).prop_map(|entries| {
+            let mut seen = std::collections::HashSet::new();
+            entries
+                .into_iter()
+                .filter(|entry| seen.insert(entry.to_lowercase()))
+                .collect::<Vec<String>>()
+        });
+        let knob = |knob: Knob| knob.min..=knob.max;
+        (
+            any::<bool>(),
+            proptest::option::of(quiet),
+            vips,
+            knob(Notifications::SUMMARY_THRESHOLD),
+            knob(Notifications::SUMMARY_WINDOW),
+            knob(Notifications::NOTIFY_TIMEOUT),
+            knob(Notifications::HISTORY_SIZE),
+        )
+            .prop_map(
+                |(enabled, quiet_hours, vip, threshold, window, timeout, history)| Notifications {
+                    enabled,
+                    quiet_hours,
+                    vip,
+                    summary_threshold: u32::try_from(threshold).unwrap(),
+                    summary_window: Duration::from_secs(window),
+                    notify_timeout: Duration::from_secs(timeout),
+                    history_size: u32::try_from(history).unwrap(),
+                },
+            )
+    }
+
     proptest! {
         #[test]
-        fn valid_configs_round_trip(accounts in proptest::collection::vec(account(), 0..4)) {
+        fn valid_configs_round_trip(
+            accounts in proptest::collection::vec(account(), 0..4),
+            general in general(),
+            notifications in notifications(),
+        ) {
             let mut seen = std::collections::HashSet::new();
             let accounts: Vec<Account> = accounts
                 .into_iter()
                 .filter(|a| seen.insert(a.id.to_ascii_lowercase()))
                 .collect();
-            let config = Config { accounts };
+            let config = Config { accounts, general, notifications };
             prop_assert!(config.validate().is_ok(), "generator made an invalid config: {:?}", config.validate());
             let text = config.to_toml_string();
             let parsed = Config::from_toml_str(&text, base());
@@ -1511,7 +2532,7 @@ mod tests {
 
         #[test]
         fn damaged_files_fail_cleanly(account in account(), cut in 0usize..2000, junk in "[\\[\\]=\"'{},.\\n a-z0-9]{0,6}") {
-            let text = Config { accounts: vec![account] }.to_toml_string();
+            let text = config_of(vec![account]).to_toml_string();
             let mut cut = cut.min(text.len());
             while !text.is_char_boundary(cut) {
                 cut -= 1;

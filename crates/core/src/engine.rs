@@ -68,7 +68,9 @@ impl Engine {
     }
 
     /// Starts, stops or restarts account watchers so they match `config`. Accounts whose
-    /// settings did not change keep their connections. Must be called inside a tokio runtime.
+    /// connection settings did not change keep their connections; if only their notification
+    /// settings (name, email, mute, preview, open) changed, the new values are stored without
+    /// reconnecting (see [`Account::same_connection`]). Must be called inside a tokio runtime.
     pub fn apply(&self, config: &Config) {
         let Ok(mut running) = self.running.lock() else {
             return;
@@ -79,13 +81,19 @@ impl Engine {
             .filter(|a| a.enabled)
             .map(|a| (a.id.as_str(), a))
             .collect();
-        running.retain(|id, r| {
-            let keep = wanted.get(id.as_str()).is_some_and(|a| **a == r.account);
-            if !keep {
+        running.retain(|id, r| match wanted.get(id.as_str()) {
+            Some(account) if account.same_connection(&r.account) => {
+                // The watchers only use connection settings, so they keep their copy.
+                if **account != r.account {
+                    r.account = (*account).clone();
+                }
+                true
+            }
+            _ => {
                 info!(account = %id, "stopping watcher");
                 r.cancel.cancel();
+                false
             }
-            keep
         });
         for (id, account) in wanted {
             if running.contains_key(id) {

@@ -13,7 +13,8 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::{
-    Account, Config, ConfigError, Knob, PasswordSource, Security, Timing, default_folders,
+    Account, Config, ConfigError, General, Knob, KnobValue, Language, Notifications, OpenTarget,
+    PasswordSource, Preview, QuietHours, Security, Timing, default_folders,
 };
 
 /// The root of the file.
@@ -23,6 +24,32 @@ struct RawFile {
     /// Spanned so a missing required key can be reported at the `[[accounts]]` line.
     #[serde(default)]
     accounts: Vec<Spanned<RawAccount>>,
+    #[serde(default)]
+    general: RawGeneral,
+    #[serde(default)]
+    notifications: RawNotifications,
+}
+
+/// The `[general]` table exactly as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGeneral {
+    language: Option<Language>,
+    open_command: Option<Vec<String>>,
+}
+
+/// The `[notifications]` table exactly as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotifications {
+    enabled: Option<bool>,
+    /// Spanned so a time that is not `HH:MM` is reported at its line.
+    quiet_hours: Option<Spanned<Vec<String>>>,
+    vip: Option<Vec<String>>,
+    summary_threshold: Option<u32>,
+    summary_window_secs: Option<u64>,
+    notify_timeout_secs: Option<u64>,
+    history_size: Option<u32>,
 }
 
 /// One `[[accounts]]` table exactly as written. Every field is optional here so a missing
@@ -51,14 +78,25 @@ struct RawAccount {
     done_timeout_secs: Option<u64>,
     max_logins_per_minute: Option<u32>,
     throttle_backoff_secs: Option<u64>,
+    mute: Option<bool>,
+    preview: Option<Preview>,
+    open_url: Option<String>,
+    open_command: Option<Vec<String>>,
 }
 
 /// Keys allowed at the root. Must match [`RawFile`] (a test checks).
-pub(super) const ROOT_KEYS: [&str; 1] = ["accounts"];
+pub(super) const ROOT_KEYS: [&str; 3] = ["general", "notifications", "accounts"];
+
+/// Keys allowed in `[general]`. Must match [`RawGeneral`] (a test checks).
+pub(super) const GENERAL_KEYS: [&str; 2] = ["language", "open_command"];
+
+/// Keys allowed in `[notifications]` besides its knobs. Must match [`RawNotifications`]
+/// (a test checks).
+pub(super) const NOTIFICATION_KEYS: [&str; 3] = ["enabled", "quiet_hours", "vip"];
 
 /// Keys allowed in `[[accounts]]` besides the timing knobs. Must match [`RawAccount`]
 /// (a test checks).
-pub(super) const ACCOUNT_KEYS: [&str; 11] = [
+pub(super) const ACCOUNT_KEYS: [&str; 15] = [
     "id",
     "name",
     "email",
@@ -70,10 +108,18 @@ pub(super) const ACCOUNT_KEYS: [&str; 11] = [
     "ca_file",
     "folders",
     "enabled",
+    "mute",
+    "preview",
+    "open_url",
+    "open_command",
 ];
 
 fn is_account_key(key: &str) -> bool {
     ACCOUNT_KEYS.contains(&key) || Timing::KNOBS.iter().any(|knob| knob.key == key)
+}
+
+fn is_notification_key(key: &str) -> bool {
+    NOTIFICATION_KEYS.contains(&key) || Notifications::KNOBS.iter().any(|knob| knob.key == key)
 }
 
 /// Parses config text into a [`Config`] without validating it. `path` is only used in error
@@ -85,7 +131,76 @@ pub(super) fn parse(text: &str, path: &Path, base_dir: &Path) -> Result<Config, 
         .into_iter()
         .map(|account| convert_account(account, text, path, base_dir))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Config { accounts })
+    let general = General {
+        language: raw.general.language.unwrap_or_default(),
+        open_command: raw.general.open_command,
+    };
+    let notifications = convert_notifications(raw.notifications, text, path)?;
+    Ok(Config {
+        accounts,
+        general,
+        notifications,
+    })
+}
+
+fn convert_notifications(
+    raw: RawNotifications,
+    text: &str,
+    path: &Path,
+) -> Result<Notifications, ConfigError> {
+    let quiet_hours = match raw.quiet_hours {
+        None => None,
+        Some(spanned) => {
+            let span = spanned.span();
+            let times = spanned.into_inner();
+            let parsed = match times.as_slice() {
+                [start, end] => parse_time(start).zip(parse_time(end)),
+                _ => None,
+            };
+            let Some((start, end)) = parsed else {
+                return Err(parse_error(
+                    text,
+                    path,
+                    span.start,
+                    Some("quiet_hours"),
+                    "`quiet_hours` must be a start and an end time, 24-hour HH:MM in quotes,                      e.g. [\"22:00\", \"07:00\"]"
+                        .to_owned(),
+                ));
+            };
+            Some(QuietHours { start, end })
+        }
+    };
+    let count = |value: Option<u32>, knob: Knob| {
+        // Knob defaults are small constants; the fallback is never used.
+        value.unwrap_or_else(|| u32::try_from(knob.default).unwrap_or(u32::MAX))
+    };
+    let secs = |value: Option<u64>, knob: Knob| Duration::from_secs(value.unwrap_or(knob.default));
+    Ok(Notifications {
+        enabled: raw.enabled.unwrap_or(true),
+        quiet_hours,
+        vip: raw.vip.unwrap_or_default(),
+        summary_threshold: count(raw.summary_threshold, Notifications::SUMMARY_THRESHOLD),
+        summary_window: secs(raw.summary_window_secs, Notifications::SUMMARY_WINDOW),
+        notify_timeout: secs(raw.notify_timeout_secs, Notifications::NOTIFY_TIMEOUT),
+        history_size: count(raw.history_size, Notifications::HISTORY_SIZE),
+    })
+}
+
+/// `"HH:MM"`, two digits each. Only the shape is checked here; the ranges (hour below 24,
+/// minute below 60) are validation rules, because values built in code need them too.
+fn parse_time(text: &str) -> Option<(u8, u8)> {
+    let (hour, minute) = text.split_once(':')?;
+    let two_digits = |part: &str| {
+        (part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse::<u8>().ok())
+            .flatten()
+    };
+    Some((two_digits(hour)?, two_digits(minute)?))
+}
+
+/// The file spelling of a time of day, `HH:MM`.
+pub(super) fn format_time((hour, minute): (u8, u8)) -> String {
+    format!("{hour:02}:{minute:02}")
 }
 
 fn convert_account(
@@ -115,6 +230,20 @@ fn convert_account(
     let ca_file = match raw.ca_file {
         None => None,
         Some(file) => Some(resolve_ca_file(&id, &file, base_dir)?),
+    };
+    let open = match (raw.open_url, raw.open_command) {
+        (None, None) => OpenTarget::Default,
+        (Some(url), None) => OpenTarget::Url(url),
+        (None, Some(argv)) => OpenTarget::Command(argv),
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::Invalid {
+                account: Some(id),
+                key: "open_url".to_owned(),
+                message: "`open_url` and `open_command` are both set; keep the one that should \
+                          open when you click a notification (a webmail page or a program)"
+                    .to_owned(),
+            });
+        }
     };
 
     let secs = |value: Option<u64>, knob: Knob| Duration::from_secs(value.unwrap_or(knob.default));
@@ -148,6 +277,9 @@ fn convert_account(
         folders: raw.folders.unwrap_or_else(default_folders),
         enabled: raw.enabled.unwrap_or(true),
         timing,
+        mute: raw.mute.unwrap_or(false),
+        preview: raw.preview.unwrap_or_default(),
+        open,
         id,
     })
 }
@@ -230,6 +362,8 @@ enum Segment<'a> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Context {
     Root,
+    General,
+    Notifications,
     Account,
     Other,
 }
@@ -238,6 +372,8 @@ impl Context {
     fn of(path: &[Segment<'_>]) -> Context {
         match path {
             [] => Context::Root,
+            [Segment::Key("general")] => Context::General,
+            [Segment::Key("notifications")] => Context::Notifications,
             [Segment::Key("accounts"), Segment::Index(_)] => Context::Account,
             _ => Context::Other,
         }
@@ -246,6 +382,8 @@ impl Context {
     fn allows(self, key: &str) -> bool {
         match self {
             Context::Root => ROOT_KEYS.contains(&key),
+            Context::General => GENERAL_KEYS.contains(&key),
+            Context::Notifications => is_notification_key(key),
             Context::Account => is_account_key(key),
             Context::Other => false,
         }
@@ -254,12 +392,28 @@ impl Context {
     fn known_keys(self) -> Vec<&'static str> {
         match self {
             Context::Root => ROOT_KEYS.to_vec(),
+            Context::General => GENERAL_KEYS.to_vec(),
+            Context::Notifications => NOTIFICATION_KEYS
+                .iter()
+                .copied()
+                .chain(Notifications::KNOBS.iter().map(|knob| knob.key))
+                .collect(),
             Context::Account => ACCOUNT_KEYS
                 .iter()
                 .copied()
                 .chain(Timing::KNOBS.iter().map(|knob| knob.key))
                 .collect(),
             Context::Other => Vec::new(),
+        }
+    }
+
+    /// The table header a key of this context goes below, as the user writes it.
+    fn header(self) -> &'static str {
+        match self {
+            Context::General => "[general]",
+            Context::Notifications => "[notifications]",
+            Context::Account => "[[accounts]]",
+            Context::Root | Context::Other => "",
         }
     }
 }
@@ -394,7 +548,9 @@ fn unknown_key_message(key: &str, context: Context, path: &[Segment<'_>]) -> Str
     let shown = quote_for_message(key, '`');
     let place = match context {
         Context::Root => "at the top level".to_owned(),
-        Context::Account => "in [[accounts]]".to_owned(),
+        Context::General | Context::Notifications | Context::Account => {
+            format!("in {}", context.header())
+        }
         Context::Other => format!("in `{}`", dotted(path)),
     };
     if context == Context::Account && is_password_key(key) {
@@ -404,17 +560,31 @@ fn unknown_key_message(key: &str, context: Context, path: &[Segment<'_>]) -> Str
              `password_command` to a program that prints it"
         );
     }
-    if context == Context::Root && is_account_key(key) {
-        return format!(
-            "unknown key {shown} {place} — account settings go below an [[accounts]] line"
-        );
+    if context == Context::Root {
+        let homes: Vec<&str> = [Context::General, Context::Notifications, Context::Account]
+            .into_iter()
+            .filter(|home| home.allows(key))
+            .map(Context::header)
+            .collect();
+        if homes == ["[[accounts]]"] {
+            return format!(
+                "unknown key {shown} {place} — account settings go below an [[accounts]] line"
+            );
+        }
+        if !homes.is_empty() {
+            return format!(
+                "unknown key {shown} {place} — it belongs in the {} section; put it below \
+                 that line",
+                homes.join(" or ")
+            );
+        }
     }
     match suggest(key, &context.known_keys()) {
         Some(suggestion) => format!("unknown key {shown} {place} — did you mean `{suggestion}`?"),
         None => match context {
             Context::Root => format!(
-                "unknown key {shown} {place} — the only top-level key is `accounts` \
-                 (one [[accounts]] table per account)"
+                "unknown key {shown} {place} — the top level holds only the sections \
+                 [general], [notifications] and [[accounts]] (one per account)"
             ),
             _ => format!("unknown key {shown} {place} — see docs/configuration.md for the keys"),
         },
@@ -457,6 +627,18 @@ fn suggest(key: &str, known: &[&'static str]) -> Option<&'static str> {
         "display_name" | "label" => Some("name"),
         "mail" | "e_mail" => Some("email"),
         "disabled" => Some("enabled"),
+        "notify" | "notification" | "popups" => Some("notifications"),
+        "settings" | "global" | "app" => Some("general"),
+        "account" => Some("accounts"),
+        "lang" | "locale" => Some("language"),
+        "quiet" | "quiet_time" | "dnd" | "do_not_disturb" => Some("quiet_hours"),
+        "vips" | "important" | "priority" => Some("vip"),
+        "muted" | "silent" | "silence" => Some("mute"),
+        "show" | "privacy" => Some("preview"),
+        "url" | "webmail" | "web_url" => Some("open_url"),
+        "command" | "cmd" | "open_cmd" | "client" | "mail_client" | "open" | "open_with" => {
+            Some("open_command")
+        }
         _ => None,
     };
     if let Some(alias) = alias.and_then(|alias| known.iter().find(|k| **k == alias)) {
@@ -499,6 +681,32 @@ fn expected_value(context: Context, key: &str) -> Option<String> {
         (Context::Root, "accounts") => {
             "a list of accounts, each starting with a line [[accounts]] (double brackets)"
         }
+        (Context::Root, "general") => "a table: a line [general] followed by its keys",
+        (Context::Root, "notifications") => "a table: a line [notifications] followed by its keys",
+        (Context::General, "language") => {
+            let names: Vec<String> = Language::ALL
+                .iter()
+                .map(|language| format!("\"{language}\""))
+                .collect();
+            return Some(format!("one of {}", names.join(", ")));
+        }
+        (Context::General | Context::Account, "open_command") => {
+            "a list of strings: the program and its arguments (no shell), \
+             e.g. [\"thunderbird\"]"
+        }
+        (Context::Notifications, "enabled") => "true or false",
+        (Context::Notifications, "quiet_hours") => {
+            "a start and an end time, 24-hour HH:MM in quotes, e.g. [\"22:00\", \"07:00\"]"
+        }
+        (Context::Notifications, "vip") => {
+            "a list of addresses or @domains, e.g. [\"boss@example.com\", \"@family.example\"]"
+        }
+        (Context::Notifications, key) => return knob_expectation(&Notifications::KNOBS, key),
+        (Context::Account, "mute") => "true or false",
+        (Context::Account, "preview") => "one of \"full\", \"sender\" or \"count\"",
+        (Context::Account, "open_url") => {
+            "a web address in quotes, e.g. \"https://mail.example.com/\""
+        }
         (Context::Account, "id") => "a short name in quotes, e.g. \"work\"",
         (Context::Account, "name") => "text in quotes, e.g. \"Work\"",
         (Context::Account, "email") => "an address in quotes, e.g. \"ana@example.com\"",
@@ -513,21 +721,23 @@ fn expected_value(context: Context, key: &str) -> Option<String> {
         (Context::Account, "ca_file") => "a file path in quotes",
         (Context::Account, "folders") => "a list of folder names, e.g. [\"INBOX\"]",
         (Context::Account, "enabled") => "true or false",
-        (Context::Account, key) => {
-            let knob = Timing::KNOBS.iter().find(|knob| knob.key == key)?;
-            let unit = if knob.key.ends_with("_secs") {
-                " seconds"
-            } else {
-                ""
-            };
-            return Some(format!(
-                "a whole number from {} to {}{unit}",
-                knob.min, knob.max
-            ));
-        }
+        (Context::Account, key) => return knob_expectation(&Timing::KNOBS, key),
         _ => return None,
     };
     Some(text.to_owned())
+}
+
+fn knob_expectation(knobs: &[Knob], key: &str) -> Option<String> {
+    let knob = knobs.iter().find(|knob| knob.key == key)?;
+    let unit = if knob.key.ends_with("_secs") {
+        " seconds"
+    } else {
+        ""
+    };
+    Some(format!(
+        "a whole number from {} to {}{unit}",
+        knob.min, knob.max
+    ))
 }
 
 fn one_line(message: &str) -> String {
@@ -571,11 +781,63 @@ const HEADER: &str = "\
 /// and every string goes through [`push_string`].
 pub(super) fn to_toml_string(config: &Config) -> String {
     let mut out = String::from(HEADER);
+    let general = general_lines(&config.general);
+    if !general.is_empty() {
+        out.push_str("\n[general]\n");
+        out.push_str(&general);
+    }
+    let notifications = notification_lines(&config.notifications);
+    if !notifications.is_empty() {
+        out.push_str("\n[notifications]\n");
+        out.push_str(&notifications);
+    }
     for account in &config.accounts {
         out.push_str("\n[[accounts]]\n");
         push_account(&mut out, account);
     }
     out
+}
+
+/// The non-default keys of `[general]`; empty when everything is default, so the section is
+/// left out.
+fn general_lines(general: &General) -> String {
+    let mut out = String::new();
+    if general.language != Language::default() {
+        push_key_string(&mut out, "language", general.language.as_str());
+    }
+    if let Some(argv) = &general.open_command {
+        push_key_array(&mut out, "open_command", argv);
+    }
+    out
+}
+
+/// The non-default keys of `[notifications]`; empty when everything is default.
+fn notification_lines(notifications: &Notifications) -> String {
+    let mut out = String::new();
+    if !notifications.enabled {
+        out.push_str("enabled = false\n");
+    }
+    if let Some(quiet) = &notifications.quiet_hours {
+        push_key_array(
+            &mut out,
+            "quiet_hours",
+            &[format_time(quiet.start), format_time(quiet.end)],
+        );
+    }
+    if !notifications.vip.is_empty() {
+        push_key_array(&mut out, "vip", &notifications.vip);
+    }
+    push_knobs(&mut out, notifications.values());
+    out
+}
+
+fn push_knobs<const N: usize>(out: &mut String, values: [(Knob, KnobValue); N]) {
+    for (knob, value) in values {
+        let value = value.file_value();
+        if value != knob.default {
+            out.push_str(&format!("{} = {value}\n", knob.key));
+        }
+    }
 }
 
 fn push_account(out: &mut String, account: &Account) {
@@ -607,11 +869,17 @@ fn push_account(out: &mut String, account: &Account) {
     if !account.enabled {
         out.push_str("enabled = false\n");
     }
-    for (knob, value) in account.timing.values() {
-        let value = value.file_value();
-        if value != knob.default {
-            out.push_str(&format!("{} = {value}\n", knob.key));
-        }
+    push_knobs(out, account.timing.values());
+    if account.mute {
+        out.push_str("mute = true\n");
+    }
+    if account.preview != Preview::default() {
+        push_key_string(out, "preview", account.preview.as_str());
+    }
+    match &account.open {
+        OpenTarget::Default => {}
+        OpenTarget::Url(url) => push_key_string(out, "open_url", url),
+        OpenTarget::Command(argv) => push_key_array(out, "open_command", argv),
     }
 }
 

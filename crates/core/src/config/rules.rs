@@ -4,8 +4,11 @@
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv6Addr};
 
-use super::file::quote_for_message;
-use super::{Account, Config, ConfigError, PasswordSource, Security, Timing};
+use super::file::{format_time, quote_for_message};
+use super::{
+    Account, Config, ConfigError, General, Knob, KnobValue, Notifications, OpenTarget,
+    PasswordSource, QuietHours, Security, Timing,
+};
 
 /// Longest account id: ids appear in tray menus, commands and log lines, where a long one is
 /// a nuisance.
@@ -15,6 +18,8 @@ pub(super) const ID_MAX_CHARS: usize = 32;
 const HOST_MAX_CHARS: usize = 253;
 
 pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
+    validate_general(&config.general)?;
+    validate_notifications(&config.notifications)?;
     let mut seen_ids = HashSet::new();
     for account in &config.accounts {
         validate_account(account)?;
@@ -29,6 +34,81 @@ pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
                      ignoring case); give each account its own id",
                     account.id
                 ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An error outside any account: the key is the dotted path (`notifications.vip`) and the
+/// message starts with the section header, so both the UI and the user know where to look.
+fn invalid_in_section(section: &str, key: &str, message: &str) -> ConfigError {
+    ConfigError::Invalid {
+        account: None,
+        key: format!("{section}.{key}"),
+        message: format!("[{section}] {message}"),
+    }
+}
+
+fn validate_general(general: &General) -> Result<(), ConfigError> {
+    if let Some(argv) = &general.open_command {
+        check_argv(&OPEN_COMMAND, argv)
+            .map_err(|message| invalid_in_section("general", OPEN_COMMAND.key, &message))?;
+    }
+    Ok(())
+}
+
+fn validate_notifications(notifications: &Notifications) -> Result<(), ConfigError> {
+    let fail = |key: &str, message: String| Err(invalid_in_section("notifications", key, &message));
+    if let Some(quiet) = &notifications.quiet_hours {
+        check_quiet_hours(quiet).or_else(|message| fail("quiet_hours", message))?;
+    }
+    check_vip(&notifications.vip).or_else(|message| fail("vip", message))?;
+    check_knobs(&notifications.values()).or_else(|(key, message)| fail(key, message))?;
+    Ok(())
+}
+
+fn check_quiet_hours(quiet: &QuietHours) -> Result<(), String> {
+    for (hour, minute) in [quiet.start, quiet.end] {
+        if hour > 23 || minute > 59 {
+            return Err(format!(
+                "`quiet_hours` contains {}, which is not a time of day; use 00:00 to 23:59",
+                quote_for_message(&format_time((hour, minute)), '"')
+            ));
+        }
+    }
+    if quiet.start == quiet.end {
+        return Err(format!(
+            "`quiet_hours` starts and ends at {}; give two different times, remove the key for \
+             no quiet hours, or set `enabled = false` for no popups at all",
+            format_time(quiet.start)
+        ));
+    }
+    Ok(())
+}
+
+fn check_vip(vip: &[String]) -> Result<(), String> {
+    let mut seen = HashSet::new();
+    for entry in vip {
+        let shown = quote_for_message(entry, '"');
+        let valid = match entry.strip_prefix('@') {
+            Some(domain) => {
+                !domain.is_empty()
+                    && !domain
+                        .chars()
+                        .any(|c| c == '@' || c.is_whitespace() || c.is_control())
+            }
+            None => looks_like_email(entry),
+        };
+        if !valid {
+            return Err(format!(
+                "`vip` entry {shown} is neither an address nor a domain; write                  \"boss@example.com\" for one sender or \"@example.com\" for a whole domain"
+            ));
+        }
+        if !seen.insert(entry.to_lowercase()) {
+            return Err(format!(
+                "`vip` lists {shown} twice (entries are compared ignoring case); remove the \
+                 duplicate"
             ));
         }
     }
@@ -111,7 +191,7 @@ fn validate_account(account: &Account) -> Result<(), ConfigError> {
         );
     }
     if let PasswordSource::Command(argv) = &account.password {
-        check_password_command(argv).or_else(|message| fail("password_command", message))?;
+        check_argv(&PASSWORD_COMMAND, argv).or_else(|message| fail("password_command", message))?;
     }
     if let Some(ca_file) = &account.ca_file {
         if ca_file.as_os_str().is_empty() {
@@ -132,6 +212,13 @@ fn validate_account(account: &Account) -> Result<(), ConfigError> {
     }
     check_folders(&account.folders).or_else(|message| fail("folders", message))?;
     check_timing(&account.timing).or_else(|(key, message)| fail(key, message))?;
+    match &account.open {
+        OpenTarget::Default => {}
+        OpenTarget::Url(url) => check_open_url(url).or_else(|message| fail("open_url", message))?,
+        OpenTarget::Command(argv) => {
+            check_argv(&OPEN_COMMAND, argv).or_else(|message| fail(OPEN_COMMAND.key, message))?;
+        }
+    }
     Ok(())
 }
 
@@ -209,26 +296,79 @@ pub(super) fn is_loopback_host(host: &str) -> bool {
     name.eq_ignore_ascii_case("localhost")
 }
 
-fn check_password_command(argv: &[String]) -> Result<(), String> {
+/// A key whose value is a program to run (argv, no shell), with the words its messages need.
+struct ArgvKey {
+    key: &'static str,
+    /// What removing the key means.
+    without: &'static str,
+    example: &'static str,
+}
+
+const PASSWORD_COMMAND: ArgvKey = ArgvKey {
+    key: "password_command",
+    without: "use the OS keyring",
+    example: "[\"pass\", \"show\", \"mail/work\"]",
+};
+
+const OPEN_COMMAND: ArgvKey = ArgvKey {
+    key: "open_command",
+    without: "use the default mail client",
+    example: "[\"thunderbird\"]",
+};
+
+fn check_argv(what: &ArgvKey, argv: &[String]) -> Result<(), String> {
+    let ArgvKey {
+        key,
+        without,
+        example,
+    } = what;
     let Some(program) = argv.first() else {
-        return Err(
-            "`password_command` is empty; remove the key to use the OS keyring, or give the \
-             program and its arguments, e.g. [\"pass\", \"show\", \"mail/work\"]"
-                .to_owned(),
-        );
+        return Err(format!(
+            "`{key}` is empty; remove the key to {without}, or give the program and its \
+             arguments, e.g. {example}"
+        ));
     };
     if program.trim().is_empty() {
-        return Err(
-            "`password_command` starts with an empty program name; the first element is the \
-             program to run, e.g. [\"pass\", \"show\", \"mail/work\"]"
-                .to_owned(),
-        );
+        return Err(format!(
+            "`{key}` starts with an empty program name; the first element is the program to \
+             run, e.g. {example}"
+        ));
     }
     if argv.iter().any(|arg| arg.contains('\0')) {
-        return Err(
-            "`password_command` contains a NUL character, which cannot be passed to a program"
-                .to_owned(),
-        );
+        return Err(format!(
+            "`{key}` contains a NUL character, which cannot be passed to a program"
+        ));
+    }
+    Ok(())
+}
+
+/// An `http` or `https` URL with a host. Other schemes are refused because a click would hand
+/// them to whatever handler the desktop has for them (`file:`, custom schemes).
+fn check_open_url(url: &str) -> Result<(), String> {
+    let shown = quote_for_message(url, '"');
+    let example = "e.g. \"https://mail.example.com/\"";
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "`open_url = {shown}` contains a space or control character; write the address \
+             as the browser shows it, {example}"
+        ));
+    }
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(format!(
+            "`open_url = {shown}` is not a web address; write it with https://, {example}"
+        ));
+    };
+    if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
+        return Err(format!(
+            "`open_url = {shown}` must start with https:// or http:// (other kinds of link \
+             could start any program), {example}"
+        ));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.is_empty() {
+        return Err(format!(
+            "`open_url = {shown}` has no server name; {example}"
+        ));
     }
     Ok(())
 }
@@ -269,7 +409,24 @@ fn check_folders(folders: &[String]) -> Result<(), String> {
 }
 
 fn check_timing(timing: &Timing) -> Result<(), (&'static str, String)> {
-    for (knob, value) in timing.values() {
+    check_knobs(&timing.values())?;
+    if timing.backoff_min > timing.backoff_max {
+        return Err((
+            Timing::BACKOFF_MIN.key,
+            format!(
+                "`backoff_min_secs = {}` is larger than `backoff_max_secs = {}`; the wait \
+                 between retries grows from the minimum to the maximum",
+                timing.backoff_min.as_secs(),
+                timing.backoff_max.as_secs()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Whole seconds and within the knob's range, for every knob of a table.
+fn check_knobs(values: &[(Knob, KnobValue)]) -> Result<(), (&'static str, String)> {
+    for &(knob, value) in values {
         if !value.is_whole() {
             return Err((
                 knob.key,
@@ -292,17 +449,6 @@ fn check_timing(timing: &Timing) -> Result<(), (&'static str, String)> {
                 ),
             ));
         }
-    }
-    if timing.backoff_min > timing.backoff_max {
-        return Err((
-            Timing::BACKOFF_MIN.key,
-            format!(
-                "`backoff_min_secs = {}` is larger than `backoff_max_secs = {}`; the wait \
-                 between retries grows from the minimum to the maximum",
-                timing.backoff_min.as_secs(),
-                timing.backoff_max.as_secs()
-            ),
-        ));
     }
     Ok(())
 }
