@@ -99,6 +99,12 @@ pub struct DovecotOptions {
     /// `imap_idle_notify_interval`: Dovecot sends `* OK Still here` this often during IDLE
     /// (Dovecot's default is 2 minutes).
     pub keepalive_secs: Option<u32>,
+    /// Dovecot's auth penalty: after failed logins from an IP, *every* login from it (right
+    /// password or not) is delayed 2, 4, 8, up to 15 s. Off by default, so that one
+    /// wrong-password test does not turn the next login into a 15 s wait that looks like a
+    /// client bug; turn it on to test a client's patience. The fixed 2 s delay on each failure
+    /// (`auth_failure_delay`) applies either way.
+    pub auth_penalty: bool,
     /// Users and passwords. Default: `alice` / `alicepw`.
     pub users: Vec<(String, String)>,
 }
@@ -112,6 +118,7 @@ impl Default for DovecotOptions {
             ssl_required: false,
             allow_plaintext_auth: false,
             keepalive_secs: None,
+            auth_penalty: false,
             users: vec![("alice".to_owned(), "alicepw".to_owned())],
         }
     }
@@ -128,6 +135,7 @@ impl fmt::Debug for DovecotOptions {
             .field("ssl_required", &self.ssl_required)
             .field("allow_plaintext_auth", &self.allow_plaintext_auth)
             .field("keepalive_secs", &self.keepalive_secs)
+            .field("auth_penalty", &self.auth_penalty)
             .field("users", &user_names(&self.users))
             .finish()
     }
@@ -154,7 +162,8 @@ pub struct Dovecot {
     dir: TempDir,
     conf: PathBuf,
     ca: PathBuf,
-    passwd: PathBuf,
+    /// One passwd-file per user (`users/<user>`), see [`Dovecot::write_user`].
+    users_dir: PathBuf,
     /// Unique per instance; appears in the greeting so we never mistake another server on a
     /// recycled port for ours.
     token: String,
@@ -223,7 +232,7 @@ impl Dovecot {
         let mut dovecot = Dovecot {
             conf: root.join("dovecot.conf"),
             ca: tls.ca.clone(),
-            passwd: root.join("passwd"),
+            users_dir: root.join("users"),
             token,
             users: Mutex::new(opts.users.clone()),
             opts,
@@ -235,7 +244,10 @@ impl Dovecot {
             stderr_offset: 0,
             dir,
         };
-        dovecot.write_passwd(&dovecot.users_snapshot()?)?;
+        dovecot.create_users_dir()?;
+        for (user, password) in dovecot.users_snapshot()? {
+            dovecot.write_user(&user, &password)?;
+        }
 
         let mut last_error = None;
         for _ in 0..START_ATTEMPTS {
@@ -328,7 +340,7 @@ impl Dovecot {
 
     /// A real outage, politely: SIGTERM to every process of the instance (sessions get
     /// `* BYE Server shutting down`), then, once the master has exited (~10 ms) or
-    /// [`STOP_GRACE`] has passed, SIGKILL to whatever is left. Returns once no process of the
+    /// 3 s have passed, SIGKILL to whatever is left. Returns once no process of the
     /// instance is alive (checked in `/proc`, zombies excluded) and both ports refuse
     /// connections. A no-op when already stopped.
     ///
@@ -403,20 +415,27 @@ impl Dovecot {
     /// time a client has seen the failure it is counted. Passwords are never logged
     /// (`auth_verbose_passwords` stays off).
     pub fn login_failures(&self, user: &str) -> usize {
-        // e.g. "auth: Info: passwd-file(alice,127.0.0.1,<sess>): Password mismatch"
-        //      "auth: Info: passwd-file(bob,127.0.0.1,<sess>): unknown user"
-        // Dovecot lowercases user names (auth_username_format = %Lu) before logging them.
-        let needle = format!("passwd-file({},", user.to_lowercase());
+        // Dovecot lowercases user names (auth_username_format = %Lu) before logging them:
+        //   "auth: Info: passwd-file(alice,127.0.0.1,<sess>): Password mismatch"
+        //   "auth: Info: missing passwd file: DIR/users/bob"   (no such user)
+        let user = user.to_lowercase();
+        let mismatch = format!("passwd-file({user},");
+        let missing = format!(
+            "missing passwd file: {}",
+            self.users_dir.join(&user).display()
+        );
         self.log()
             .lines()
             .filter(|line| {
-                line.contains(&needle)
-                    && (line.ends_with("Password mismatch") || line.ends_with("unknown user"))
+                (line.contains(&mismatch) && line.ends_with("Password mismatch"))
+                    || line.ends_with(&missing)
             })
             .count()
     }
 
-    /// Adds a user; Dovecot re-reads the passwd file on the next login, no reload needed.
+    /// Adds a user, usable at once: each user has a passwd-file of their own, which Dovecot
+    /// opens on the first lookup. (With one shared file a user added within a second of the
+    /// last login stays invisible: Dovecot checks the file's mtime at most once a second.)
     pub fn add_user(&self, user: &str, password: &str) -> Result<()> {
         validate_user(user, password)?;
         let mut users = self
@@ -427,8 +446,9 @@ impl Dovecot {
             !users.iter().any(|(u, _)| u.eq_ignore_ascii_case(user)),
             "User {user} already exists"
         );
+        self.write_user(user, password)?;
         users.push((user.to_owned(), password.to_owned()));
-        self.write_passwd(&users)
+        Ok(())
     }
 
     /// Logs in as `user` with the harness's copy of the password.
@@ -445,9 +465,11 @@ impl Dovecot {
         let mut imap = self.login(user)?;
         let lines = imap.command_args_unchecked(&[Arg::Raw("CREATE"), Arg::Mailbox(folder)])?;
         let tagged = lines.last().map(String::as_str).unwrap_or_default();
-        // RFC 5530's ALREADYEXISTS is a standard code, not free text.
+        let mut words = tagged.split_whitespace().skip(1);
+        let (status, code) = (words.next(), words.next());
+        // RFC 5530's ALREADYEXISTS is a standard response code, not free text.
         ensure!(
-            tagged.contains(" OK") || tagged.contains("[ALREADYEXISTS]"),
+            status == Some("OK") || (status == Some("NO") && code == Some("[ALREADYEXISTS]")),
             "Cannot create folder {folder} for {user}: {tagged}"
         );
         imap.command_args(&[Arg::Raw("SUBSCRIBE"), Arg::Mailbox(folder)])
@@ -691,23 +713,31 @@ impl Dovecot {
         Ok(())
     }
 
-    /// Writes the passwd-file atomically (tmp + rename) so auth never reads half a file; the
-    /// new inode also makes Dovecot notice the change at once.
-    fn write_passwd(&self, users: &[(String, String)]) -> Result<()> {
-        let mut text = String::new();
-        for (user, password) in users {
-            // user:{PLAIN}password:uid:gid:gecos:home:shell:extra — empty fields take the
-            // userdb's default_fields.
-            let _ = writeln!(text, "{user}:{{PLAIN}}{password}::::::");
-        }
-        let tmp = self.passwd.with_extension("new");
-        fs::write(&tmp, text).with_context(|| format!("Cannot write {}", tmp.display()))?;
-        // The auth process runs as `dovecot`; nobody else needs to read passwords.
-        chown(&tmp, None, Some(group_id("dovecot")?))
-            .with_context(|| format!("Cannot chown {}", tmp.display()))?;
-        set_mode(&tmp, 0o640)?;
-        fs::rename(&tmp, &self.passwd)
-            .with_context(|| format!("Cannot replace {}", self.passwd.display()))
+    fn create_users_dir(&self) -> Result<()> {
+        fs::create_dir(&self.users_dir)
+            .with_context(|| format!("Cannot create {}", self.users_dir.display()))?;
+        self.give_to_dovecot(&self.users_dir, 0o750)
+    }
+
+    /// Writes `users/<user>` atomically (tmp + rename) so auth never reads half a file. The
+    /// name is lowercased like Dovecot's own lookup key (`auth_username_format = %Lu`).
+    fn write_user(&self, user: &str, password: &str) -> Result<()> {
+        let user = user.to_lowercase();
+        let path = self.users_dir.join(&user);
+        let tmp = self.users_dir.join(format!(".{user}.new"));
+        // user:{PLAIN}password:uid:gid:gecos:home:shell:extra — empty fields take the userdb's
+        // default_fields.
+        fs::write(&tmp, format!("{user}:{{PLAIN}}{password}::::::\n"))
+            .with_context(|| format!("Cannot write {}", tmp.display()))?;
+        self.give_to_dovecot(&tmp, 0o640)?;
+        fs::rename(&tmp, &path).with_context(|| format!("Cannot create {}", path.display()))
+    }
+
+    /// Makes `path` readable by the auth process (user `dovecot`) and nobody else but root.
+    fn give_to_dovecot(&self, path: &Path, mode: u32) -> Result<()> {
+        chown(path, None, Some(group_id("dovecot")?))
+            .with_context(|| format!("Cannot chown {}", path.display()))?;
+        set_mode(path, mode)
     }
 
     fn config_text(&self, cert: &Path, key: &Path) -> String {
@@ -755,6 +785,12 @@ impl Dovecot {
         if let Some(secs) = o.keepalive_secs {
             let _ = writeln!(c, "imap_idle_notify_interval = {secs} secs");
         }
+        if !o.auth_penalty {
+            // Dovecot's documented switch: auth cannot reach anvil's penalty socket.
+            c.push_str(
+                "service anvil {\n  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n}\n",
+            );
+        }
         c.push_str("protocol imap {\n  mail_plugins = $mail_plugins imap_zlib\n");
         if !o.idle {
             // Also applies to imap-login, so IDLE is hidden before login too.
@@ -770,8 +806,8 @@ impl Dovecot {
         let _ = write!(
             c,
             "}}\n\
-             passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN {root}/passwd\n}}\n\
-             userdb {{\n  driver = passwd-file\n  args = {root}/passwd\n  \
+             passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN {root}/users/%u\n}}\n\
+             userdb {{\n  driver = passwd-file\n  args = {root}/users/%u\n  \
              default_fields = uid={MAIL_UID} gid={MAIL_GID} home={root}/mail/%u\n}}\n\
              service imap-login {{\n  \
              inet_listener imap {{\n    port = {imap}\n  }}\n  \
@@ -832,20 +868,25 @@ impl Dovecot {
             {
                 bail!("Dovecot's master exited with {status}");
             }
-            if started.elapsed() > START_TIMEOUT {
-                bail!("No greeting on {addr} within {START_TIMEOUT:?}");
+            // Refused until the master has bound its listeners (~50 ms); after that the greeting
+            // comes from a freshly forked imap-login.
+            match RawImap::connect(self.host(), self.imap_port) {
+                Ok(imap) => {
+                    ensure!(
+                        imap.greeting().contains(&self.token),
+                        "Another server answers on {addr}: {}",
+                        imap.greeting()
+                    );
+                    imap.abort();
+                    return Ok(());
+                }
+                Err(err) if started.elapsed() > START_TIMEOUT => {
+                    return Err(
+                        err.context(format!("No greeting on {addr} within {START_TIMEOUT:?}"))
+                    );
+                }
+                Err(_) => thread::sleep(Duration::from_millis(10)),
             }
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                let imap = RawImap::connect(self.host(), self.imap_port)?;
-                ensure!(
-                    imap.greeting().contains(&self.token),
-                    "Another server answers on {addr}: {}",
-                    imap.greeting()
-                );
-                imap.abort();
-                return Ok(());
-            }
-            thread::sleep(Duration::from_millis(10));
         }
     }
 
@@ -965,7 +1006,7 @@ fn write_maildir_file(tmp: &Path, cur: &Path, base: &str, flags: &str, raw: &[u8
         .with_context(|| format!("Cannot move {} into cur/", tmp_path.display()))
 }
 
-/// Rejects names and passwords that would corrupt the passwd-file.
+/// Rejects names and passwords that would corrupt a passwd-file or its path.
 fn validate_user(user: &str, password: &str) -> Result<()> {
     let bad = |s: &str| s.is_empty() || s.contains([':', '\n', '\r', '\0']);
     ensure!(

@@ -221,9 +221,9 @@ impl RawImap {
     /// `IDLE` until a line satisfies `wanted` or `timeout` passes, then `DONE`.
     ///
     /// Returns the instant the wanted line was read (taken right after the socket read, before
-    /// any further work) and the line itself, or `None` on timeout. The server must advertise
-    /// nothing for this to work: it is a floor measurement, so it sends `IDLE` even when the
-    /// capability list hides it (Dovecot still honours the command).
+    /// any further work) and the line itself, or `None` on timeout. It sends `IDLE` without
+    /// looking at the capability list, so it also measures the floor on an `idle: false`
+    /// instance (Dovecot still honours the command there).
     pub fn idle_until(
         &mut self,
         timeout: Duration,

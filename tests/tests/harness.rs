@@ -416,14 +416,46 @@ fn wrong_password_is_counted_and_never_logged() -> Result<()> {
     );
     assert_eq!(dovecot.login_failures("alice"), 2);
 
+    // So does a user that does not exist; nobody else's count moves.
+    let mut imap = RawImap::connect(dovecot.host(), dovecot.imap_port())?;
+    assert!(imap.login("mallory", "guess").is_err());
+    assert_eq!(dovecot.login_failures("mallory"), 1);
+    assert_eq!(dovecot.login_failures("alice"), 2);
+
     // The right password still works and is not a failure.
     dovecot.login("alice")?.logout()?;
     assert_eq!(dovecot.login_failures("alice"), 2);
+    // With the (default-off) penalty nothing slows the good login down beyond normal.
+    let started = Instant::now();
+    dovecot.login("alice")?.logout()?;
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
     let log = dovecot.log();
     assert!(
         !log.contains("not-the-Password-42") && !log.contains("alicepw"),
         "{log}"
     );
+    Ok(())
+}
+
+#[test]
+fn auth_penalty_slows_every_login_after_failures() -> Result<()> {
+    let dovecot = Dovecot::start(DovecotOptions {
+        auth_penalty: true,
+        ..DovecotOptions::default()
+    })?;
+    for _ in 0..2 {
+        let mut imap = RawImap::connect(dovecot.host(), dovecot.imap_port())?;
+        assert!(imap.login("alice", "wrong").is_err());
+    }
+    let started = Instant::now();
+    dovecot.login("alice")?.logout()?;
+    let took = started.elapsed();
+    eprintln!("login after 2 failures with auth_penalty: {took:?}");
+    assert!(took > Duration::from_secs(1), "{took:?}");
     Ok(())
 }
 
