@@ -51,7 +51,7 @@ impl fmt::Display for LimitError {
         match self {
             LimitError::LineTooLong(n) => write!(f, "server sent a line longer than {n} bytes"),
             LimitError::LiteralTooLarge(n) => {
-                write!(f, "server announced a {n}-byte literal, over the limit")
+                write!(f, "server announced a literal larger than {n} bytes")
             }
             LimitError::ResponseTooLarge(n) => {
                 write!(f, "server sent a response larger than {n} bytes")

@@ -1,13 +1,18 @@
 //! Turning a fetched header block into the fields a notification needs.
 //!
-//! Only `BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)]` is ever fetched, so the input
-//! is a few hundred bytes. mail-parser (with `full_encoding`) decodes RFC 2047 encoded-words in
-//! every charset mail really uses, and raw 8-bit UTF-8 (RFC 6532).
+//! Only `BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID CONTENT-TYPE)]` is ever
+//! fetched, so the input is a few hundred bytes. [`charset::normalise`] first repairs what
+//! mail-parser gets wrong (encoded-words that split a character, raw legacy 8-bit bytes,
+//! wrong labels); mail-parser (with `full_encoding`) then parses addresses and dates.
+//! `Content-Type` is fetched only for its `charset`, the best hint for raw 8-bit headers.
 
 use mail_parser::{HeaderValue, MessageParser};
 
+use super::charset;
+
 /// The IMAP fetch item for exactly these headers, never the body, without setting `\Seen`.
-pub const HEADER_FETCH: &str = "BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID)]";
+pub const HEADER_FETCH: &str =
+    "BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID CONTENT-TYPE)]";
 
 /// Decoded header fields of one message. Empty strings where a header is missing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,7 +29,7 @@ pub struct Headers {
 pub fn decode(raw: &[u8]) -> Headers {
     let mut out = Headers::default();
     // mail-parser wants a message; a header block followed by an empty line is one.
-    let mut buf = raw.to_vec();
+    let mut buf = charset::normalise(raw);
     if !buf.ends_with(b"\r\n\r\n") && !buf.ends_with(b"\n\n") {
         buf.extend_from_slice(b"\r\n\r\n");
     }
@@ -38,9 +43,31 @@ pub fn decode(raw: &[u8]) -> Headers {
         out.from_name = t.trim().to_owned();
     }
     out.subject = msg.subject().unwrap_or_default().trim().to_owned();
+    if out.subject.is_empty() {
+        // Never show nothing for a subject that has text: fall back to it as written.
+        out.subject = raw_subject(&buf);
+    }
     out.date = msg.date().map(|d| d.to_rfc3339()).unwrap_or_default();
     out.message_id = msg.message_id().unwrap_or_default().to_owned();
     out
+}
+
+/// The Subject field's value as written (unfolded, lossy), for when parsing yields nothing.
+fn raw_subject(block: &[u8]) -> String {
+    let text = String::from_utf8_lossy(block);
+    let mut lines = text.split('\n');
+    let Some(first) = lines.find(|l| {
+        l.get(..8)
+            .is_some_and(|name| name.eq_ignore_ascii_case("subject:"))
+    }) else {
+        return String::new();
+    };
+    let mut value = first[8..].trim().to_owned();
+    for line in lines.take_while(|l| l.starts_with([' ', '\t'])) {
+        value.push(' ');
+        value.push_str(line.trim());
+    }
+    value
 }
 
 #[cfg(test)]

@@ -3,6 +3,10 @@
 //! async-imap writes the LOGIN line (password included) to its `log` target at trace level;
 //! Pushmail never installs a `log` bridge and its subscriber forces `async_imap` and
 //! `imap_proto` off, so that line reaches no output (proven by the RUST_LOG=trace test).
+//!
+//! A server may also echo what it received (`a1 BAD Unknown command LOGIN "alice" "pw"`):
+//! whatever a failed login reports is scrubbed of the password and of the SASL PLAIN blob
+//! before it can reach a log line or a status detail.
 
 use async_imap::{Authenticator, Client, Session};
 use secrecy::{ExposeSecret, SecretString};
@@ -69,7 +73,8 @@ pub async fn login(
     };
     let mut session = tokio::time::timeout(command_timeout, attempt)
         .await
-        .map_err(|_| ConnectError::Timeout("logging in"))??;
+        .map_err(|_| ConnectError::Timeout("logging in"))?
+        .map_err(|e| redact(e, username, password))?;
     let caps = tokio::time::timeout(command_timeout, session.capabilities())
         .await
         .map_err(|_| ConnectError::Timeout("reading capabilities after login"))?
@@ -87,6 +92,48 @@ pub async fn login(
         capabilities,
         tap,
     })
+}
+
+/// Replaces the password, and the SASL PLAIN response carrying it, in an error's text.
+fn redact(e: ConnectError, username: &str, password: &SecretString) -> ConnectError {
+    let pw = password.expose_secret();
+    if pw.is_empty() {
+        return e;
+    }
+    let blob = base64(format!("\0{username}\0{pw}").as_bytes());
+    let scrub = |text: String| text.replace(&blob, "[REDACTED]").replace(pw, "[REDACTED]");
+    match e {
+        ConnectError::Network(t) => ConnectError::Network(scrub(t)),
+        ConnectError::Tls(t) => ConnectError::Tls(scrub(t)),
+        ConnectError::StarttlsRefused(t) => ConnectError::StarttlsRefused(scrub(t)),
+        ConnectError::Auth(t) => ConnectError::Auth(scrub(t)),
+        ConnectError::Throttled(t) => ConnectError::Throttled(scrub(t)),
+        ConnectError::Protocol(t) => ConnectError::Protocol(scrub(t)),
+        ConnectError::Config(t) => ConnectError::Config(scrub(t)),
+        other => other,
+    }
+}
+
+/// Standard base64 with padding, as async-imap encodes the SASL response.
+fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(T[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 fn classify_login_error(e: async_imap::error::Error, tap: &StatusTap) -> ConnectError {
@@ -115,5 +162,36 @@ fn classify_login_error(e: async_imap::error::Error, tap: &StatusTap) -> Connect
         }
         E::Io(io) => ConnectError::Network(format!("connection failed during login: {io}")),
         other => ConnectError::Protocol(crate::text::truncate_for_log(&other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        for (raw, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+            ("\0alice\0pw", "AGFsaWNlAHB3"),
+        ] {
+            assert_eq!(base64(raw.as_bytes()), enc);
+        }
+    }
+
+    #[test]
+    fn echoed_credentials_are_scrubbed() {
+        let pw = SecretString::from("s3cr3t-pw");
+        let echoed = ConnectError::Auth(
+            "Unknown command LOGIN \"alice\" \"s3cr3t-pw\" / AGFsaWNlAHMzY3IzdC1wdw==".into(),
+        );
+        let text = redact(echoed, "alice", &pw).to_string();
+        assert!(!text.contains("s3cr3t-pw"), "{text}");
+        assert!(!text.contains("AGFsaWNlAHMzY3IzdC1wdw=="), "{text}");
+        assert!(text.contains("[REDACTED]"), "{text}");
     }
 }

@@ -174,6 +174,14 @@ pub async fn connect(account: &Account) -> Result<Greeted, ConnectError> {
             if !has(&caps, "STARTTLS") {
                 return Err(ConnectError::StarttlsUnavailable);
             }
+            // Nothing may be waiting before we ask: a tagged OK that arrived early (in the
+            // greeting's segment, before the command existed) would otherwise be read as the
+            // answer to STARTTLS.
+            if !reader.buffer().is_empty() {
+                return Err(ConnectError::Protocol(
+                    "the server sent data before STARTTLS was requested (possible injection attack); refusing to continue".into(),
+                ));
+            }
             step(t, "STARTTLS", command_ok(&mut reader, "S1 STARTTLS", "S1")).await?;
             // Anything already buffered arrived before the handshake and is not covered by TLS:
             // it is an injection attempt (CVE-2011-0411 class), never data to act on.
@@ -425,6 +433,8 @@ async fn capabilities<R: AsyncRead + AsyncWrite + Unpin>(
                 "CAPABILITY failed: {}",
                 truncate_for_log(&line)
             )));
+        } else if is_tagged(&line) {
+            return Err(foreign_tag(&line));
         } else if upper.starts_with("* BYE") {
             return Err(ConnectError::Network(format!(
                 "server closed: {}",
@@ -449,8 +459,25 @@ async fn command_ok<R: AsyncRead + AsyncWrite + Unpin>(
         if upper.starts_with(&format!("{tag} ")) {
             return Err(ConnectError::StarttlsRefused(truncate_for_log(&line)));
         }
+        if is_tagged(&line) {
+            return Err(foreign_tag(&line));
+        }
         // Untagged lines before the tagged answer are ignored; they came before encryption.
     }
+}
+
+/// A tagged line (not `*` untagged, not `+` continuation).
+fn is_tagged(line: &str) -> bool {
+    !line.is_empty() && !line.starts_with('*') && !line.starts_with('+')
+}
+
+/// Before TLS and login we send one command at a time, so an answer to any other tag is either
+/// a broken server or an injected response: refuse before any credential is sent.
+fn foreign_tag(line: &str) -> ConnectError {
+    ConnectError::Protocol(format!(
+        "the server answered a command that was never sent (possible injection attack): {}",
+        truncate_for_log(line)
+    ))
 }
 
 async fn write_line<W: AsyncWrite + Unpin>(w: &mut W, line: &str) -> Result<(), ConnectError> {
