@@ -14,6 +14,7 @@ tray-unread-total = { $count ->
 }
 tray-paused = Notifications paused
 tray-paused-until = Notifications paused until { $time }
+tray-paused-until-tomorrow = Notifications paused until tomorrow at { $time }
 
 ## Accounts: one line per account, in the tray menu and the tooltip
 
@@ -68,3 +69,216 @@ sender-unknown = (unknown sender)
 subject-none = (no subject)
 # An account needs the user's attention (password rejected, TLS error).
 notify-attention-title = { $account } needs attention
+
+## Tray process (pushmail): extra lines
+
+# Tooltip line for an account whose connection is not fine: "Work — 3 unread (offline, retrying)".
+account-line-with-state = { $line } ({ $state })
+# Popup body when the account's preview is "sender only".
+notify-sender-only-body = New message in { $account }
+# Popup when an account stops working (password rejected, certificate not trusted).
+notify-attention-body = { $detail }
+# Opening the mail client failed.
+open-failed-title = Cannot open your mail
+open-no-mail-client = No default mail application is set. Choose one for email links in your desktop's settings, or set an open command in Pushmail's Settings → General.
+open-failed-command = Could not start { $program }: { $reason }
+# The configuration file could not be read; the tray keeps the last good one.
+config-error-title = Pushmail's configuration has an error
+
+## Settings window (pushmail-settings, ui/)
+
+settings-window-title = Pushmail Settings
+settings-loading = Loading…
+settings-nav-label = Settings sections
+settings-nav-accounts = Accounts
+settings-nav-folders = Folders
+settings-nav-notifications = Notifications
+settings-nav-general = General
+settings-nav-activity = Activity
+# Sidebar footer: whether the tray process is running.
+settings-tray-running = Pushmail is running
+settings-tray-stopped = Pushmail is not running
+settings-tray-unreachable = Cannot reach Pushmail
+settings-tray-start = Start Pushmail
+settings-tray-starting = Starting…
+settings-tray-started = Pushmail is running.
+settings-tray-stopped-banner = Pushmail is not running, so there is no live state to show. Your settings are saved and apply when it starts.
+
+settings-save = Save
+settings-saving = Saving…
+settings-cancel = Cancel
+settings-back = Back
+settings-saved = Saved.
+settings-saved-not-running = Saved. Pushmail is not running; the change applies when it starts.
+settings-saved-reload-failed = Saved, but the running Pushmail did not take the change: { $message }
+settings-required = Required
+
+# Headline of an error box; the message below it comes from the program.
+settings-error-invalid = Please check this
+settings-error-config_unreadable = The configuration file needs fixing
+settings-error-config_write = The configuration could not be saved
+settings-error-not_found = That account no longer exists
+settings-error-keyring = The keyring did not cooperate
+settings-error-connect = Cannot reach the server
+settings-error-tray_not_running = Pushmail is not running
+settings-error-tray = Pushmail did not answer
+settings-error-spawn = Pushmail could not be started
+settings-error-io = Something went wrong
+settings-error-internal = Something went wrong
+settings-config-broken = Settings will not change a file it cannot read. Fix the file, or move it away to start afresh, then open Settings again.
+
+## Settings → Accounts
+
+settings-accounts-title = Accounts
+settings-accounts-subtitle = The mailboxes Pushmail watches for new mail.
+settings-welcome = Welcome to Pushmail. Add the mail account you want to hear about.
+settings-account-add = Add account
+settings-account-edit = Edit
+settings-account-remove = Remove
+settings-account-check-now = Check now
+settings-account-unread = { $count ->
+    [0] No unread mail
+    [one] 1 unread
+   *[other] { $count } unread
+}
+settings-account-no-live-state = No live state
+settings-account-remove-confirm = Remove { $name }? Its password is deleted from the keyring too. Mail on the server is not touched.
+settings-account-removed = Account removed.
+settings-account-saved = Account saved.
+settings-account-folders = { $count ->
+    [one] 1 folder
+   *[other] { $count } folders
+}
+
+## Settings → Add or edit an account
+
+settings-account-new-title = Add account
+settings-account-edit-title = Edit { $name }
+settings-account-intro = Pushmail connects over IMAP and reads only the headers of new mail.
+settings-section-identity = Account
+settings-section-server = Server
+settings-section-advanced = Advanced
+settings-field-name = Name
+settings-field-name-help = Shown in the tray menu and in notifications.
+settings-field-email = Email address
+settings-field-id = Account ID
+settings-field-id-help = Short and permanent: it names the password in your keyring. Letters, digits, - and _.
+settings-field-host = IMAP server
+settings-field-port = Port
+settings-field-security = Security
+settings-security-tls = TLS
+settings-security-starttls = STARTTLS
+settings-security-plain = None
+settings-field-security-help = TLS is the safest. “None” is only allowed for a server on this computer.
+settings-field-username = User name
+settings-field-password = Password
+settings-field-password-keep = Leave empty to keep the stored password
+settings-field-password-help = Kept in your OS keyring, never in the configuration file.
+settings-field-password-source = Password from
+settings-password-source-keyring = The OS keyring
+settings-password-source-command = A command
+settings-field-password-command = Command that prints the password
+settings-field-ca-file = Extra CA certificate (PEM file)
+settings-field-ca-file-help = Only for servers that use their own certificate authority.
+settings-field-open = A click on a notification opens
+settings-open-default = The mail client
+settings-open-url = A webmail page
+settings-open-command = A command
+settings-field-enabled = Watch this account
+settings-test = Test connection
+settings-testing = Testing…
+settings-test-ok = Everything works.
+settings-test-failed = The test stopped at “{ $step }”.
+settings-test-hint = What to do
+settings-test-folders = Folders to watch
+settings-test-step-password = Password
+settings-test-step-tcp = Reach the server
+settings-test-step-tls = Secure connection
+settings-test-step-login = Log in
+settings-test-step-capabilities = Server features
+settings-test-step-folders = Folders
+
+## Settings → Folders
+
+settings-folders-title = Folders
+settings-folders-subtitle = Choose the folders to watch. New mail usually arrives in INBOX; filters may sort some into other folders.
+settings-folders-account = Account
+settings-folders-loading = Asking the server for its folders…
+settings-folders-reload = Reload list
+settings-folders-filter = Filter folders
+settings-folders-missing = not on the server
+settings-folders-container = holds only other folders
+settings-folders-watched = { $count ->
+    [one] 1 folder watched
+   *[other] { $count } folders watched
+}
+settings-folders-no-accounts = Add an account first.
+settings-folders-save = Save folders
+settings-folder-special-all = all mail
+settings-folder-special-archive = archive
+settings-folder-special-drafts = drafts
+settings-folder-special-flagged = flagged
+settings-folder-special-junk = junk
+settings-folder-special-sent = sent
+settings-folder-special-trash = trash
+
+## Settings → Notifications
+
+settings-notifications-title = Notifications
+settings-notifications-subtitle = When Pushmail shows a popup. The count in the tray always updates.
+settings-notify-enabled = Show notification popups
+settings-quiet-hours = Quiet hours
+settings-quiet-hours-help = No popups during this time each day, except from VIP senders.
+settings-quiet-from = From
+settings-quiet-to = To
+settings-vip = VIP senders
+settings-vip-help = Mail from these addresses or @domains always pops up, even in quiet hours or from a muted account.
+settings-vip-placeholder = boss@example.com or @family.example
+settings-vip-add = Add
+settings-vip-remove = Remove { $address }
+settings-vip-invalid = Enter an address like ana@example.com, or a whole domain like @example.com.
+settings-vip-none = No VIP senders.
+settings-summary = Bursts of mail
+settings-summary-threshold = Summarise when more than this many messages arrive together
+settings-per-account = Per account
+settings-mute = Mute
+settings-preview = Popup shows
+settings-preview-full = Sender and subject
+settings-preview-sender = Sender only
+settings-preview-count = Only how many
+
+## Settings → General
+
+settings-general-title = General
+settings-autostart = Start Pushmail when I log in
+settings-autostart-help = Pushmail sits in the tray and uses little memory while it waits for mail.
+settings-language = Language
+settings-language-auto = Automatic ({ $language })
+settings-mail-client = Mail client
+settings-mail-client-help = What “Open” in a notification and the tray menu start, unless an account says otherwise.
+settings-mail-client-default = The desktop's default mail application
+settings-mail-client-command = This command
+settings-config-file = Configuration file
+# Language names, each in its own language (the same in every catalog).
+language-name-en = English
+language-name-it = Italiano
+language-name-zh-TW = 繁體中文
+language-name-zh-CN = 简体中文
+language-name-ar = العربية
+
+## Settings → Activity
+
+settings-activity-title = Activity
+settings-activity-subtitle = What Pushmail did lately, from the running tray.
+settings-activity-recent = Recent notifications
+settings-activity-none = No notifications yet.
+settings-activity-problems = Problems
+settings-activity-no-problems = No problems: every account is fine.
+settings-activity-what-to-do = What to do
+settings-activity-refresh = Refresh
+settings-activity-unavailable = Start Pushmail to see what it did lately.
+settings-activity-edit-account = Edit account
+# What to do, by the account's state, when the tray's record has no advice of its own.
+settings-activity-hint-auth_failed = The server refused the user name or password. Edit the account, enter the password again (some providers need an app password) and save: Pushmail tries again at once.
+settings-activity-hint-error = Test the connection from the account's page to see which step fails and why.
+settings-activity-hint-backoff = Pushmail cannot reach the server and keeps retrying. Check that this computer is online; if it is, test the connection from the account's page.

@@ -16,6 +16,7 @@ use tracing::info;
 use crate::config::{Account, Config};
 use crate::sync::state::Store;
 use crate::watch::folder::{FolderCtx, folder_loop};
+use crate::watch::power::{self, PowerOptions};
 use crate::watch::{AccountStatus, Incoming, Reporter, Wake, WakeKind};
 
 /// Capacity of the event channel. Watchers wait when it is full (a slow consumer slows
@@ -50,7 +51,8 @@ pub struct Engine {
     tx: mpsc::Sender<Incoming>,
     tracker: TaskTracker,
     cancel: CancellationToken,
-    running: Mutex<HashMap<String, Running>>,
+    /// Shared with the power watcher, which wakes every account from its own task.
+    running: Arc<Mutex<HashMap<String, Running>>>,
 }
 
 impl Engine {
@@ -62,7 +64,7 @@ impl Engine {
             tx,
             tracker: TaskTracker::new(),
             cancel: CancellationToken::new(),
-            running: Mutex::new(HashMap::new()),
+            running: Arc::new(Mutex::new(HashMap::new())),
         };
         (engine, Events(rx))
     }
@@ -132,14 +134,7 @@ impl Engine {
     }
 
     fn wake(&self, account: Option<&str>, kind: WakeKind) {
-        let Ok(running) = self.running.lock() else {
-            return;
-        };
-        for (id, r) in running.iter() {
-            if account.is_none_or(|a| a == id) {
-                r.wakes.iter().for_each(|w| w.wake(kind));
-            }
-        }
+        wake(&self.running, account, kind);
     }
 
     /// "Check now": look for new mail at once on every (or one) account, skipping backoff.
@@ -150,6 +145,23 @@ impl Engine {
     /// The network changed or the machine resumed: rebuild every connection at once.
     pub fn network_changed(&self) {
         self.wake(None, WakeKind::Reconnect);
+    }
+
+    /// Watches for suspend/resume and network changes (logind and NetworkManager on D-Bus, and
+    /// a wall-clock jump detector) and calls [`Engine::network_changed`] on each, until
+    /// shutdown. One call per engine; front ends make it right after creating the engine.
+    /// Must be called inside a tokio runtime.
+    pub fn watch_power(&self, options: PowerOptions) {
+        let running = self.running.clone();
+        let on_change = move |change: power::Change| {
+            info!("{change}: reconnecting every account");
+            wake(&running, None, WakeKind::Reconnect);
+        };
+        self.tracker.spawn(power::power_loop(
+            options,
+            on_change,
+            self.cancel.child_token(),
+        ));
     }
 
     /// Restarts one account's watchers, e.g. after its password changed (this is the only way
@@ -193,5 +205,16 @@ impl Engine {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+}
+
+fn wake(running: &Mutex<HashMap<String, Running>>, account: Option<&str>, kind: WakeKind) {
+    let Ok(running) = running.lock() else {
+        return;
+    };
+    for (id, r) in running.iter() {
+        if account.is_none_or(|a| a == id) {
+            r.wakes.iter().for_each(|w| w.wake(kind));
+        }
     }
 }

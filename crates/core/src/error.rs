@@ -49,7 +49,7 @@ impl ConnectError {
                 "Check the host name and port, and that this computer is online.".into()
             }
             ConnectError::Timeout(_) => {
-                "The server did not answer in time. Check the host and port, or raise connect_timeout_secs on a slow network.".into()
+                "The server did not answer in time. Check the host and port, or raise connect_timeout_secs (connecting) or command_timeout_secs (commands) on a slow network.".into()
             }
             ConnectError::Tls(_) => {
                 "The server's certificate is not trusted for this host name. If the server uses its own certificate authority, set ca_file in the account's settings; otherwise check the host name.".into()
@@ -99,6 +99,9 @@ fn describe_tls_error(e: &rustls::Error) -> String {
     match e {
         rustls::Error::InvalidCertificate(c) => match c {
             C::UnknownIssuer => "the server's certificate is signed by an unknown authority".into(),
+            // The chain names a trusted CA but that CA did not sign it: a certificate from an
+            // impostor CA with the same name, as an interception proxy would present.
+            C::BadSignature => "the server's certificate is signed by an unknown authority (its signature does not verify against the trusted CA it names)".into(),
             C::Expired | C::ExpiredContext { .. } => "the server's certificate has expired".into(),
             C::NotValidYet | C::NotValidYetContext { .. } => {
                 "the server's certificate is not valid yet (check this computer's clock)".into()

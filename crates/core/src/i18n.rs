@@ -9,9 +9,7 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use unic_langid::LanguageIdentifier;
 
 /// Languages with a catalog, as BCP 47 tags, with their Fluent source.
-pub const CATALOGS: &[(&str, &str)] = &[
-    ("en", include_str!("../../../locales/en/pushmail.ftl")),
-];
+pub const CATALOGS: &[(&str, &str)] = &[("en", include_str!("../../../locales/en/pushmail.ftl"))];
 
 /// The reference language.
 pub const FALLBACK: &str = "en";
@@ -33,7 +31,8 @@ fn bundle(tag: &str, source: &str) -> Option<FluentBundle<FluentResource>> {
     let id: LanguageIdentifier = tag.parse().ok()?;
     // A catalog with errors still loads what parsed; the catalog check in the tests fails on
     // any error, so shipped catalogs have none.
-    let resource = FluentResource::try_new(source.to_owned()).unwrap_or_else(|(partial, _)| partial);
+    let resource =
+        FluentResource::try_new(source.to_owned()).unwrap_or_else(|(partial, _)| partial);
     let mut b = FluentBundle::new_concurrent(vec![id]);
     // Placeables are wrapped in FSI/PDI by default. Right for mixed-direction UI text; callers
     // that need plain text (notification daemons that render them as boxes) strip them.
@@ -62,14 +61,25 @@ pub fn system_language() -> String {
 /// then script/region rules for Chinese (zh-HK/zh-MO/zh-Hant → zh-TW, other zh → zh-CN), then
 /// the bare language, then English.
 pub fn negotiate(requested: &str) -> &'static str {
-    let tag = if requested.eq_ignore_ascii_case("auto") { system_language() } else { requested.to_owned() };
+    let tag = if requested.eq_ignore_ascii_case("auto") {
+        system_language()
+    } else {
+        requested.to_owned()
+    };
     let lower = tag.to_ascii_lowercase();
-    let find = |t: &str| CATALOGS.iter().find(|(c, _)| c.eq_ignore_ascii_case(t)).map(|(c, _)| *c);
+    let find = |t: &str| {
+        CATALOGS
+            .iter()
+            .find(|(c, _)| c.eq_ignore_ascii_case(t))
+            .map(|(c, _)| *c)
+    };
     if let Some(c) = find(&lower) {
         return c;
     }
     if lower.starts_with("zh") {
-        let traditional = ["hant", "tw", "hk", "mo"].iter().any(|m| lower.split('-').any(|p| p == *m));
+        let traditional = ["hant", "tw", "hk", "mo"]
+            .iter()
+            .any(|m| lower.split('-').any(|p| p == *m));
         if let Some(c) = find(if traditional { "zh-TW" } else { "zh-CN" }) {
             return c;
         }
@@ -82,10 +92,25 @@ impl I18n {
     /// Loads the catalog for `requested` ("auto" = system language).
     pub fn new(requested: &str) -> I18n {
         let lang = negotiate(requested);
-        let source = |t: &str| CATALOGS.iter().find(|(c, _)| *c == t).map(|(_, s)| *s).unwrap_or("");
-        let fallback = bundle(FALLBACK, source(FALLBACK)).unwrap_or_else(|| FluentBundle::new_concurrent(Vec::new()));
-        let primary = if lang == FALLBACK { None } else { bundle(lang, source(lang)) };
-        I18n { lang: lang.to_owned(), primary, fallback }
+        let source = |t: &str| {
+            CATALOGS
+                .iter()
+                .find(|(c, _)| *c == t)
+                .map(|(_, s)| *s)
+                .unwrap_or("")
+        };
+        let fallback = bundle(FALLBACK, source(FALLBACK))
+            .unwrap_or_else(|| FluentBundle::new_concurrent(Vec::new()));
+        let primary = if lang == FALLBACK {
+            None
+        } else {
+            bundle(lang, source(lang))
+        };
+        I18n {
+            lang: lang.to_owned(),
+            primary,
+            fallback,
+        }
     }
 
     /// The chosen language tag.
@@ -108,7 +133,9 @@ impl I18n {
         for b in self.primary.iter().chain(std::iter::once(&self.fallback)) {
             if let Some(pattern) = b.get_message(id).and_then(|m| m.value()) {
                 let mut errors = Vec::new();
-                return b.format_pattern(pattern, Some(&fargs), &mut errors).into_owned();
+                return b
+                    .format_pattern(pattern, Some(&fargs), &mut errors)
+                    .into_owned();
             }
         }
         id.to_owned()
@@ -138,9 +165,18 @@ mod tests {
     #[test]
     fn english_plurals() {
         let i = I18n::new("en");
-        assert_eq!(i.tr_plain("tray-unread-total", &[("count", num(0))]), "No unread mail");
-        assert_eq!(i.tr_plain("tray-unread-total", &[("count", num(1))]), "1 unread message");
-        assert_eq!(i.tr_plain("tray-unread-total", &[("count", num(5))]), "5 unread messages");
+        assert_eq!(
+            i.tr_plain("tray-unread-total", &[("count", num(0))]),
+            "No unread mail"
+        );
+        assert_eq!(
+            i.tr_plain("tray-unread-total", &[("count", num(1))]),
+            "1 unread message"
+        );
+        assert_eq!(
+            i.tr_plain("tray-unread-total", &[("count", num(5))]),
+            "5 unread messages"
+        );
         assert_eq!(i.tr("no-such-key", &[]), "no-such-key");
     }
 
@@ -154,7 +190,8 @@ mod tests {
     /// English. (Missing translations fall back to English and are listed by scripts/i18n-check.)
     #[test]
     fn catalogs_are_well_formed() {
-        let english = FluentResource::try_new(CATALOGS[0].1.to_owned()).unwrap_or_else(|(_, e)| panic!("en: {e:?}"));
+        let english = FluentResource::try_new(CATALOGS[0].1.to_owned())
+            .unwrap_or_else(|(_, e)| panic!("en: {e:?}"));
         let keys = |r: &FluentResource| -> Vec<String> {
             r.entries()
                 .filter_map(|e| match e {
@@ -166,7 +203,8 @@ mod tests {
         };
         let en_keys = keys(&english);
         for (tag, source) in CATALOGS {
-            let res = FluentResource::try_new((*source).to_owned()).unwrap_or_else(|(_, e)| panic!("{tag}: syntax errors {e:?}"));
+            let res = FluentResource::try_new((*source).to_owned())
+                .unwrap_or_else(|(_, e)| panic!("{tag}: syntax errors {e:?}"));
             let k = keys(&res);
             let mut sorted = k.clone();
             sorted.sort();
@@ -174,7 +212,10 @@ mod tests {
             sorted.dedup();
             assert_eq!(before, sorted.len(), "{tag}: duplicate keys");
             for key in &k {
-                assert!(en_keys.contains(key), "{tag}: key {key} is not in the English catalog");
+                assert!(
+                    en_keys.contains(key),
+                    "{tag}: key {key} is not in the English catalog"
+                );
             }
         }
     }

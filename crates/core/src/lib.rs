@@ -5,12 +5,18 @@
 //! [`engine`]: per-folder loops, backoff, events). Decisions that can be pure are
 //! ([`sync::decide`], [`watch::backoff`]); the tokio driver only performs them.
 
+pub mod actions;
 pub mod config;
+pub mod desktop;
+pub mod display;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod folders;
+pub mod i18n;
 pub mod imap;
 pub mod logging;
+pub mod notify;
 pub mod probe;
 pub mod secret;
 pub mod sync;

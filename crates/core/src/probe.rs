@@ -32,7 +32,11 @@ pub struct Step {
 /// A folder on the server, with counts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FolderInfo {
+    /// The name as people and the config see it: decoded from modified UTF-7 (`收件箱`), or
+    /// exactly as the server wrote it when that is not valid modified UTF-7.
     pub name: String,
+    /// The name as the server lists it (`&ZTZO9nux-`), sent back byte-exact.
+    pub raw_name: String,
     pub messages: Option<u32>,
     pub unseen: Option<u32>,
     pub watched: bool,
@@ -241,17 +245,23 @@ pub async fn test_account<F: FnMut(&Step)>(account: &Account, mut on_step: F) ->
             Ok(Ok(m)) => (Some(m.exists), m.unseen),
             _ => (None, None),
         };
+        let raw_name = name.name().to_owned();
+        let decoded = crate::imap::utf7::decode(&raw_name);
         folders.push(FolderInfo {
-            name: name.name().to_owned(),
+            watched: account
+                .folders
+                .iter()
+                .any(|f| *f == decoded || *f == raw_name),
+            name: decoded,
+            raw_name,
             messages,
             unseen,
-            watched: account.folders.iter().any(|f| f == name.name()),
         });
     }
     let missing: Vec<&String> = account
         .folders
         .iter()
-        .filter(|f| !folders.iter().any(|i| &i.name == *f))
+        .filter(|f| !folders.iter().any(|i| &i.name == *f || &i.raw_name == *f))
         .collect();
     let result = if missing.is_empty() {
         let watched: Vec<String> = folders

@@ -155,8 +155,10 @@ async fn session(ctx: &FolderCtx, limiter: &mut LoginLimiter) -> End {
     let mut watch = Watch::new(ctx, logged_in);
     let end = watch.run().await;
     if let Some(mut s) = watch.session.take() {
-        // Be polite when we chose to leave; a dead link gets no LOGOUT.
-        if matches!(end, End::Stopped | End::Reconnect) {
+        // Be polite when we chose to leave. A dead link gets no LOGOUT, and neither does one
+        // we reconnect because the network changed: it is suspect, and a LOGOUT into a dead
+        // link would hold the reconnect up by its whole timeout.
+        if matches!(end, End::Stopped) {
             let _ = timeout(Duration::from_secs(2), s.logout()).await;
         }
     }
@@ -277,7 +279,8 @@ impl<'a> Watch<'a> {
         let (account, folder) = (ctx.account.id.as_str(), ctx.folder.as_str());
         let (watched, limit) = (self.watched, self.ctx.account.timing.command_timeout);
         let s = self.session()?;
-        let fut = s.select(folder);
+        // The config's name is decoded UTF-8; the server wants modified UTF-7.
+        let fut = crate::imap::mailbox::select(s, folder);
         let mbox = cmd(limit, watched, "selecting the folder", fut).await?;
         let uidvalidity = mbox.uid_validity.ok_or_else(|| {
             self.fail(ConnectError::Protocol(format!(
@@ -456,21 +459,10 @@ impl<'a> Watch<'a> {
         let mut changed = false;
         let mut bye = None;
         while let Ok(r) = s.unsolicited_responses.try_recv() {
-            match r {
-                UnsolicitedResponse::Exists(_)
-                | UnsolicitedResponse::Expunge(_)
-                | UnsolicitedResponse::Recent(_) => changed = true,
-                UnsolicitedResponse::Other(data) => match data.parsed() {
-                    Response::Fetch(..) | Response::Vanished { .. } => changed = true,
-                    Response::Data {
-                        status: imap_proto::Status::Bye,
-                        outcome,
-                    } => {
-                        bye = Some(outcome.information.as_deref().unwrap_or("").to_owned());
-                    }
-                    _ => {}
-                },
-                _ => {}
+            match classify(&r) {
+                Unsolicited::Change => changed = true,
+                Unsolicited::Bye(text) => bye = Some(text),
+                Unsolicited::Other => {}
             }
         }
         if let Some(text) = bye {
@@ -493,15 +485,41 @@ impl<'a> Watch<'a> {
         // A clone of the unsolicited queue: the IDLE handle hides the session's own.
         let pending = session.unsolicited_responses.clone();
         let mut handle = session.idle();
-        match timeout(t.command_timeout, handle.init()).await {
+        // Until "+ idling" arrives, async-imap queues everything else as unsolicited: EXISTS
+        // that raced the IDLE command (a change to act on), or `* BYE` instead of `+` (the
+        // server is leaving; without watching for it we would wait `command_timeout` for a
+        // "+" that never comes when the server does not also close the connection).
+        let mut early_change = false;
+        let started = timeout(t.command_timeout, async {
+            let init = handle.init();
+            tokio::pin!(init);
+            loop {
+                tokio::select! {
+                    r = &mut init => return r.map_err(|e| imap_error("starting IDLE", e)),
+                    r = pending.recv() => match r.as_ref().map(classify) {
+                        Ok(Unsolicited::Bye(text)) => {
+                            return Err(ConnectError::Network(format!(
+                                "the server closed the session instead of idling: {text}"
+                            )));
+                        }
+                        Ok(Unsolicited::Change) => early_change = true,
+                        Ok(Unsolicited::Other) => {}
+                        // The session owns the sender, so this cannot close while we wait.
+                        Err(_) => std::future::pending::<()>().await,
+                    },
+                }
+            }
+        })
+        .await;
+        match started {
             Err(_) => return Err(self.fail(ConnectError::Timeout("starting IDLE"))),
-            Ok(Err(e)) => return Err(self.fail(imap_error("starting IDLE", e))),
+            Ok(Err(e)) => return Err(self.fail(e)),
             Ok(Ok(())) => {}
         }
         let refresh_at = Instant::now() + t.idle_refresh;
         let outcome = loop {
-            // EXISTS may arrive before "+ idling"; async-imap then queues it as unsolicited.
-            if !pending.is_empty() {
+            // EXISTS may arrive before "+ idling" (taken above), or be queued as unsolicited.
+            if early_change || !pending.is_empty() {
                 break IdleEnd::Changed;
             }
             let (fut, stop) = handle.wait_with_timeout(t.dead_after);
@@ -543,6 +561,13 @@ impl<'a> Watch<'a> {
                 Err(e) => return Err(self.fail(imap_error("waiting in IDLE", e))),
             }
         };
+        if matches!(outcome, IdleEnd::Woken(WakeKind::Reconnect)) {
+            // The network changed or the machine resumed: the link is suspect. A DONE into a
+            // dead link would wait `done_timeout` and then count as a failure (backoff) — the
+            // opposite of "reconnect at once". Dropping the handle closes the socket.
+            drop(handle);
+            return Err(End::Reconnect);
+        }
         if matches!(outcome, IdleEnd::Stopped) {
             // Leaving anyway; a polite DONE is best-effort.
             if let Ok(Ok(s)) = timeout(Duration::from_secs(2), handle.done()).await {
@@ -574,6 +599,34 @@ impl<'a> Watch<'a> {
     }
 }
 
+/// What an unsolicited response means to the watcher.
+enum Unsolicited {
+    /// New, read or deleted mail (or maybe: the queue may have dropped some): look again.
+    Change,
+    /// `* BYE`: the server is leaving; its text, capped.
+    Bye(String),
+    Other,
+}
+
+fn classify(r: &UnsolicitedResponse) -> Unsolicited {
+    match r {
+        UnsolicitedResponse::Exists(_)
+        | UnsolicitedResponse::Expunge(_)
+        | UnsolicitedResponse::Recent(_) => Unsolicited::Change,
+        UnsolicitedResponse::Other(data) => match data.parsed() {
+            Response::Fetch(..) | Response::Vanished { .. } => Unsolicited::Change,
+            Response::Data {
+                status: imap_proto::Status::Bye,
+                outcome,
+            } => Unsolicited::Bye(truncate_for_log(
+                outcome.information.as_deref().unwrap_or(""),
+            )),
+            _ => Unsolicited::Other,
+        },
+        _ => Unsolicited::Other,
+    }
+}
+
 /// Runs one IMAP command future under `limit`, mapping errors.
 async fn cmd<T>(
     limit: Duration,
@@ -591,11 +644,13 @@ async fn cmd<T>(
 
 fn imap_error(what: &str, e: async_imap::error::Error) -> ConnectError {
     use async_imap::error::Error as E;
+    // Every branch caps its text: async-imap's parse errors carry the whole unparsed buffer
+    // (up to the framer's 4 MiB) of server bytes.
     match e {
         E::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
-            ConnectError::Protocol(format!("{what}: {io}"))
+            ConnectError::Protocol(truncate_for_log(&format!("{what}: {io}")))
         }
-        E::Io(io) => ConnectError::Network(format!("{what}: {io}")),
+        E::Io(io) => ConnectError::Network(truncate_for_log(&format!("{what}: {io}"))),
         E::ConnectionLost => ConnectError::Network(format!("{what}: connection lost")),
         E::No(m) | E::Bad(m) => {
             ConnectError::Protocol(format!("{what}: server said {}", truncate_for_log(&m)))

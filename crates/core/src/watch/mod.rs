@@ -3,6 +3,7 @@
 
 pub mod backoff;
 pub(crate) mod folder;
+pub mod power;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
