@@ -1,0 +1,953 @@
+//! The tray process: one tokio runtime, the core [`Engine`], and one loop ([`App::run`]) that
+//! owns every piece of state and is the only writer of it.
+//!
+//! ```text
+//!   engine events ─┐                                  ┌─> tray item (ksni)
+//!   D-Bus methods ─┤                                  ├─> D-Bus properties and signals
+//!   menu clicks ───┼─> App::run ── TrayModel, Policy ─┼─> notifier queue ─> notifier task
+//!   popup actions ─┤                                  └─> tracked tasks: mark read, open
+//!   config watch ──┘
+//! ```
+//!
+//! Nothing the loop does waits on the outside world for long: popups go through the notifier's
+//! queue, "mark as read" and "open" run as tracked tasks, and updates of the tray item are
+//! bounded. So a hung notification daemon or a slow server never holds up the watchers, whose
+//! events the loop must keep reading.
+//!
+//! Lifecycle: `run` returns on Quit (menu, D-Bus, SIGTERM/SIGINT); then the engine is shut
+//! down (bounded, while its events are drained), the tasks are cancelled and joined, and the
+//! bus name is released by closing the connection.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context as _;
+use pushmail_core::config::{Config, Preview};
+use pushmail_core::display;
+use pushmail_core::event::{Event, NewMail, State};
+use pushmail_core::i18n::{I18n, num, text};
+use pushmail_core::notify::policy::{
+    Action, Content, Mail, MessageKey, Pause, Policy, PopupId, Rules,
+};
+use pushmail_core::{Engine, Events, Store};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{info, warn};
+use zbus::Connection;
+
+use crate::activity::{Activity, ErrorRecord, NotificationRecord};
+use crate::clock;
+use crate::model::{MenuAction, PauseChoice, TrayModel};
+use crate::notifier::{self, Job, Note, PopupEvent, Queue};
+use crate::open::{self, Target};
+use crate::service::{self, Claim, Control, Props, Publisher, Request};
+use crate::tray::{self, View};
+
+/// How often the configuration file is checked for changes. A save in Settings takes effect
+/// within this; a `stat` per second costs nothing measurable.
+pub const CONFIG_POLL: Duration = Duration::from_secs(1);
+
+/// A wall clock that moved this much further than the monotonic clock between two polls means
+/// the machine was asleep: every connection is suspect, so all are rebuilt at once.
+pub const RESUME_JUMP: Duration = Duration::from_secs(10);
+
+/// Limit for one update of the tray item (it only talks to our own bus connection).
+pub const TRAY_UPDATE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Capacity of the channels into the loop; the senders are people clicking and D-Bus callers.
+const CHANNEL_CAPACITY: usize = 64;
+
+/// Popup ids for "account needs attention", apart from the policy's own ids.
+const ATTENTION_POPUP_BASE: u64 = 1 << 62;
+
+/// Command-line options.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub config_path: PathBuf,
+}
+
+/// Runs the tray until Quit. Exit code 0 also when another instance was already running.
+pub fn run(options: Options) -> ExitCode {
+    // One thread: the work is waiting, not computing, and each extra worker costs memory.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(main_async(options)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Messages from helper tasks to the loop.
+#[derive(Debug)]
+enum Internal {
+    ConfigChanged,
+    Resumed,
+    /// Opening the mail client or a target failed: a popup says so.
+    OpenFailed {
+        account: String,
+        error: open::OpenError,
+    },
+    /// A helper task failed; shown in Activity.
+    Failed {
+        account: String,
+        what: &'static str,
+        detail: String,
+    },
+}
+
+async fn main_async(options: Options) -> anyhow::Result<ExitCode> {
+    let (req_tx, req_rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let props = Arc::new(Mutex::new(Props::default()));
+    let conn = match service::claim(Control::new(req_tx, props.clone())).await? {
+        Claim::AlreadyRunning => {
+            info!("Pushmail is already running; asked it to open Settings");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Claim::Owner(conn) => conn,
+    };
+    let (config, config_error) = match Config::load(&options.config_path) {
+        Ok(c) => (c, None),
+        Err(e) => {
+            warn!("{e:#}");
+            (Config::default(), Some(e.to_string()))
+        }
+    };
+    let store_path = Store::default_path()?;
+    let store = Store::open(&store_path)
+        .with_context(|| format!("Cannot open the state database {}", store_path.display()))?;
+    let (engine, events) = Engine::new(store);
+
+    let tracker = TaskTracker::new();
+    let cancel = CancellationToken::new();
+    let queue = Queue::new(config.notifications.notify_timeout);
+    let (popup_tx, popup_rx) = mpsc::channel(CHANNEL_CAPACITY);
+    tracker.spawn(notifier::notifier_loop(
+        conn.clone(),
+        queue.clone(),
+        popup_tx,
+        cancel.child_token(),
+    ));
+    let (internal_tx, internal_rx) = mpsc::channel(CHANNEL_CAPACITY);
+    tracker.spawn(config_watch_loop(
+        options.config_path.clone(),
+        internal_tx.clone(),
+        cancel.child_token(),
+    ));
+    let (click_tx, click_rx) = mpsc::channel(CHANNEL_CAPACITY);
+
+    let mut app = App {
+        first_run: config.accounts.is_empty() && !options.config_path.exists(),
+        config_path: options.config_path,
+        i18n: I18n::new(config.general.language.tag().unwrap_or("auto")),
+        model: TrayModel::default(),
+        policy: Policy::new(Rules::from_config(&config)),
+        activity: Activity::new(usize::try_from(config.notifications.history_size).unwrap_or(0)),
+        config: Config::default(),
+        engine,
+        queue,
+        publisher: Publisher::new(conn.clone(), props),
+        tray: None,
+        tracker: tracker.clone(),
+        internal_tx,
+        settings_running: Arc::new(AtomicBool::new(false)),
+        attention: HashSet::new(),
+        next_attention_popup: ATTENTION_POPUP_BASE,
+        last_view: None,
+        dirty: Dirty::all(),
+    };
+    app.apply_config(config);
+    if let Some(error) = config_error {
+        app.config_failed(&error);
+    }
+    match tray::spawn(app.view(), click_tx).await {
+        Ok(handle) => app.tray = Some(handle),
+        Err(e) => warn!("no tray icon: {e}"),
+    }
+    if app.first_run {
+        app.open_settings();
+    }
+    let events = app
+        .run(events, req_rx, click_rx, popup_rx, internal_rx)
+        .await;
+    app.shutdown(events, &conn, cancel).await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What needs publishing after the current step.
+#[derive(Clone, Copy, Debug, Default)]
+struct Dirty {
+    view: bool,
+    accounts: bool,
+}
+
+impl Dirty {
+    fn all() -> Dirty {
+        Dirty {
+            view: true,
+            accounts: true,
+        }
+    }
+}
+
+struct App {
+    config_path: PathBuf,
+    config: Config,
+    first_run: bool,
+    i18n: I18n,
+    model: TrayModel,
+    policy: Policy,
+    activity: Activity,
+    engine: Engine,
+    queue: Arc<Queue>,
+    publisher: Publisher,
+    tray: Option<tray::Handle>,
+    tracker: TaskTracker,
+    internal_tx: mpsc::Sender<Internal>,
+    settings_running: Arc<AtomicBool>,
+    /// Accounts whose "needs attention" popup was shown (until they recover).
+    attention: HashSet<String>,
+    next_attention_popup: u64,
+    last_view: Option<View>,
+    dirty: Dirty,
+}
+
+#[derive(PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Quit,
+}
+
+impl App {
+    async fn run(
+        &mut self,
+        mut events: Events,
+        mut requests: mpsc::Receiver<Request>,
+        mut clicks: mpsc::Receiver<MenuAction>,
+        mut popups: mpsc::Receiver<PopupEvent>,
+        mut internal: mpsc::Receiver<Internal>,
+    ) -> Events {
+        let mut terminate = signal(tokio::signal::unix::SignalKind::terminate());
+        let mut interrupt = signal(tokio::signal::unix::SignalKind::interrupt());
+        let mut hangup = signal(tokio::signal::unix::SignalKind::hangup());
+        loop {
+            self.publish().await;
+            let deadline = self.policy.next_deadline();
+            let pause_left = match self.policy.pause() {
+                Pause::Until(end) => Some(Duration::from_secs(
+                    u64::try_from(end - clock::unix_now()).unwrap_or(0),
+                )),
+                Pause::Off | Pause::Indefinite => None,
+            };
+            let flow = tokio::select! {
+                incoming = events.recv() => match incoming {
+                    Some(incoming) => {
+                        self.on_event(incoming.event());
+                        // Dropping `incoming` here acknowledges a new_mail.
+                        Flow::Continue
+                    }
+                    None => Flow::Quit,
+                },
+                Some(request) = requests.recv() => self.on_request(request),
+                Some(action) = clicks.recv() => self.on_menu(action),
+                Some(event) = popups.recv() => {
+                    self.on_popup(event);
+                    Flow::Continue
+                }
+                Some(message) = internal.recv() => {
+                    self.on_internal(message);
+                    Flow::Continue
+                }
+                _ = sleep_until_opt(deadline.map(tokio::time::Instant::from_std)) => {
+                    let actions = self.policy.tick(Instant::now());
+                    self.perform(actions);
+                    Flow::Continue
+                }
+                _ = sleep_opt(pause_left) => {
+                    self.set_pause(Pause::Off);
+                    Flow::Continue
+                }
+                _ = recv_signal(&mut terminate) => Flow::Quit,
+                _ = recv_signal(&mut interrupt) => Flow::Quit,
+                _ = recv_signal(&mut hangup) => {
+                    let _ = self.reload();
+                    Flow::Continue
+                }
+            };
+            if flow == Flow::Quit {
+                break;
+            }
+        }
+        events
+    }
+
+    async fn shutdown(mut self, mut events: Events, conn: &Connection, cancel: CancellationToken) {
+        info!("quitting");
+        // Watchers may be blocked on a full event channel: keep reading while they stop.
+        let engine = &self.engine;
+        let drain = async { while events.recv().await.is_some() {} };
+        tokio::select! {
+            _ = engine.shutdown() => {}
+            _ = drain => {}
+        }
+        cancel.cancel();
+        if let Some(tray) = self.tray.take() {
+            let _ = tokio::time::timeout(TRAY_UPDATE_TIMEOUT, tray.shutdown()).await;
+        }
+        self.tracker.close();
+        if tokio::time::timeout(Duration::from_secs(2), self.tracker.wait())
+            .await
+            .is_err()
+        {
+            warn!("some tasks did not stop in time");
+        }
+        let _ = conn.release_name(service::NAME).await;
+    }
+
+    // --- inputs ---------------------------------------------------------------------------
+
+    fn on_event(&mut self, event: &Event) {
+        let change = self.model.apply(event);
+        self.dirty.view |= change.unread || change.accounts;
+        self.dirty.accounts |= change.accounts;
+        match event {
+            Event::NewMail(mail) => self.on_new_mail(mail),
+            Event::Seen {
+                account,
+                folder,
+                uid,
+            } => {
+                let actions = self.policy.on_seen(account, folder, *uid);
+                self.perform(actions);
+            }
+            Event::State {
+                account,
+                state,
+                detail,
+            } => self.on_state(account, *state, detail.as_deref()),
+            Event::Unread { .. } => {}
+        }
+    }
+
+    fn on_new_mail(&mut self, mail: &NewMail) {
+        let sender = display::sender(&mail.from_name, &mail.from_address);
+        let short_name = display::sender(&mail.from_name, "")
+            .or_else(|| display::sender("", &mail.from_address));
+        let subject = display::subject(&mail.subject);
+        let preview = self
+            .config
+            .account(&mail.account)
+            .map_or(Preview::Full, |a| a.preview);
+        // What other tools (Activity, the NewMail signal) may show follows the same preview
+        // level as the popup.
+        let (shown_from, shown_subject) = match preview {
+            Preview::Full => (
+                sender
+                    .clone()
+                    .unwrap_or_else(|| self.i18n.tr_plain("sender-unknown", &[])),
+                subject
+                    .clone()
+                    .unwrap_or_else(|| self.i18n.tr_plain("subject-none", &[])),
+            ),
+            Preview::Sender => (
+                sender
+                    .clone()
+                    .unwrap_or_else(|| self.i18n.tr_plain("sender-unknown", &[])),
+                String::new(),
+            ),
+            Preview::Count => (String::new(), String::new()),
+        };
+        self.activity.notified(NotificationRecord {
+            account: mail.account.clone(),
+            folder: mail.folder.clone(),
+            uid: mail.uid,
+            from: shown_from.clone(),
+            subject: shown_subject.clone(),
+            at: clock::rfc3339_now(),
+        });
+        let publisher = self.publisher.clone();
+        let (account, folder, uid) = (mail.account.clone(), mail.folder.clone(), mail.uid);
+        self.tracker.spawn(async move {
+            let _ = publisher
+                .new_mail(&account, &folder, uid, &shown_from, &shown_subject)
+                .await;
+        });
+        let actions = self.policy.on_new_mail(
+            &clock::now(),
+            Mail {
+                key: MessageKey {
+                    account: mail.account.clone(),
+                    folder: mail.folder.clone(),
+                    uidvalidity: mail.uidvalidity,
+                    uid: mail.uid,
+                },
+                from_address: mail.from_address.clone(),
+                sender,
+                short_name,
+                subject,
+                catch_up: mail.catch_up,
+            },
+        );
+        self.perform(actions);
+    }
+
+    fn on_state(&mut self, account: &str, state: State, detail: Option<&str>) {
+        let attention = matches!(state, State::AuthFailed | State::Error);
+        if let Some(detail) =
+            detail.filter(|_| matches!(state, State::AuthFailed | State::Error | State::Backoff))
+        {
+            self.activity.error(ErrorRecord {
+                account: account.to_owned(),
+                state: state.as_str().to_owned(),
+                detail: detail.to_owned(),
+                at: clock::rfc3339_now(),
+            });
+        }
+        if !attention {
+            if matches!(state, State::Push | State::Polling) {
+                self.attention.remove(account);
+            }
+            return;
+        }
+        if !self.attention.insert(account.to_owned()) || !self.popups_allowed() {
+            return;
+        }
+        let name = self
+            .config
+            .account(account)
+            .map_or_else(|| account.to_owned(), |a| a.name.clone());
+        self.next_attention_popup += 1;
+        self.queue.push(Job::Show {
+            popup: PopupId(self.next_attention_popup),
+            note: Note {
+                summary: self
+                    .i18n
+                    .tr_plain("notify-attention-title", &[("account", text(&name))]),
+                body: self.i18n.tr_plain(
+                    "notify-attention-body",
+                    &[("detail", text(detail.unwrap_or("")))],
+                ),
+                actions: vec![("default".into(), self.i18n.tr_plain("menu-settings", &[]))],
+                category: "email",
+                sound: false,
+                urgency: 2,
+            },
+        });
+    }
+
+    fn popups_allowed(&self) -> bool {
+        self.config.notifications.enabled && !self.policy.pause().is_active(clock::unix_now())
+    }
+
+    fn on_request(&mut self, request: Request) -> Flow {
+        match request {
+            Request::GetAccounts(reply) => {
+                let _ = reply.send(self.model.rows());
+            }
+            Request::GetActivity(reply) => {
+                let _ = reply.send(self.activity.to_json());
+            }
+            Request::CheckNow(account, reply) => {
+                let known = account
+                    .as_deref()
+                    .is_none_or(|id| self.config.account(id).is_some());
+                if known {
+                    self.engine.check_now(account.as_deref());
+                }
+                let _ = reply.send(known);
+            }
+            Request::Pause(pause) => self.set_pause(pause),
+            Request::Resume => self.set_pause(Pause::Off),
+            Request::MarkRead(key, reply) => self.mark_read(key, Some(reply)),
+            Request::Reload(reply) => {
+                let _ = reply.send(self.reload());
+            }
+            Request::OpenSettings => self.open_settings(),
+            Request::Quit => return Flow::Quit,
+        }
+        Flow::Continue
+    }
+
+    fn on_menu(&mut self, action: MenuAction) -> Flow {
+        info!(?action, "menu");
+        match action {
+            MenuAction::OpenAccount(id) => {
+                let target = open::target(self.config.account(&id), &self.config.general);
+                self.open(target, &id);
+            }
+            MenuAction::OpenMailClient => {
+                let target = open::target(None, &self.config.general);
+                self.open(target, "");
+            }
+            MenuAction::CheckNow => self.engine.check_now(None),
+            MenuAction::Pause(choice) => {
+                let now = clock::unix_now();
+                let until = match choice {
+                    PauseChoice::Minutes30 => Some(now + 30 * 60),
+                    PauseChoice::Hour1 => Some(now + 60 * 60),
+                    PauseChoice::TomorrowMorning => clock::next_morning_local(now),
+                };
+                self.set_pause(until.map_or(Pause::Indefinite, Pause::Until));
+            }
+            MenuAction::Resume => self.set_pause(Pause::Off),
+            MenuAction::Settings => self.open_settings(),
+            MenuAction::Quit => return Flow::Quit,
+        }
+        Flow::Continue
+    }
+
+    fn on_popup(&mut self, event: PopupEvent) {
+        match event {
+            PopupEvent::Closed { popup } => self.policy.on_popup_closed(popup),
+            PopupEvent::Action { popup, key } => {
+                if popup.0 > ATTENTION_POPUP_BASE {
+                    self.open_settings();
+                    return;
+                }
+                let Some(info) = self.policy.popup(popup) else {
+                    return;
+                };
+                let account = info.account.to_owned();
+                let messages = info.messages.to_vec();
+                info!(popup = popup.0, %key, "popup action");
+                match key.as_str() {
+                    "mark-read" => {
+                        for key in messages {
+                            self.mark_read(key, None);
+                        }
+                    }
+                    _ => {
+                        let target =
+                            open::target(self.config.account(&account), &self.config.general);
+                        self.open(target, &account);
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_internal(&mut self, message: Internal) {
+        match message {
+            Internal::ConfigChanged => {
+                let _ = self.reload();
+            }
+            Internal::OpenFailed { account, error } => self.open_failed(account, error),
+            Internal::Resumed => {
+                info!("the machine woke up; reconnecting every account");
+                self.engine.network_changed();
+            }
+            Internal::Failed {
+                account,
+                what,
+                detail,
+            } => {
+                warn!(%account, "{what} failed: {detail}");
+                self.activity.error(ErrorRecord {
+                    account,
+                    state: what.to_owned(),
+                    detail,
+                    at: clock::rfc3339_now(),
+                });
+            }
+        }
+    }
+
+    // --- doing ----------------------------------------------------------------------------
+
+    fn perform(&mut self, actions: Vec<Action>) {
+        for action in actions {
+            let job = match action {
+                Action::ShowSingle {
+                    popup,
+                    account_name,
+                    content,
+                    ..
+                } => Job::Show {
+                    popup,
+                    note: self.single_note(&account_name, content),
+                },
+                Action::ShowSummary {
+                    popup,
+                    account_name,
+                    count,
+                    names,
+                    others,
+                    ..
+                } => Job::Show {
+                    popup,
+                    note: self.summary_note(&account_name, count, &names, others),
+                },
+                Action::Withdraw { popup, .. } => Job::Close { popup },
+            };
+            self.queue.push(job);
+        }
+    }
+
+    fn actions(&self, mark_read: bool) -> Vec<(String, String)> {
+        let mut actions = vec![(
+            "default".to_owned(),
+            self.i18n.tr_plain("notify-action-open", &[]),
+        )];
+        if mark_read {
+            actions.push((
+                "mark-read".to_owned(),
+                self.i18n.tr_plain("notify-action-mark-read", &[]),
+            ));
+        }
+        actions
+    }
+
+    fn single_note(&self, account_name: &str, content: Content) -> Note {
+        let unknown = || self.i18n.tr_plain("sender-unknown", &[]);
+        let (summary, body) = match content {
+            Content::Full { sender, subject } => (
+                sender.unwrap_or_else(unknown),
+                subject.unwrap_or_else(|| self.i18n.tr_plain("subject-none", &[])),
+            ),
+            Content::Sender { sender } => (
+                sender.unwrap_or_else(unknown),
+                self.i18n.tr_plain(
+                    "notify-sender-only-body",
+                    &[("account", text(account_name))],
+                ),
+            ),
+            Content::CountOnly => (
+                self.i18n.tr_plain(
+                    "notify-count-only",
+                    &[("count", num(1)), ("account", text(account_name))],
+                ),
+                String::new(),
+            ),
+        };
+        Note {
+            summary,
+            body,
+            actions: self.actions(true),
+            category: notifier::CATEGORY_NEW_MAIL,
+            sound: true,
+            urgency: 1,
+        }
+    }
+
+    fn summary_note(&self, account_name: &str, count: u32, names: &[String], others: u32) -> Note {
+        let summary = self.i18n.tr_plain(
+            "notify-summary-title",
+            &[("count", num(count)), ("account", text(account_name))],
+        );
+        let body = if names.is_empty() {
+            String::new()
+        } else {
+            self.i18n.tr_plain(
+                "notify-summary-from",
+                &[("names", text(&names.join(", "))), ("others", num(others))],
+            )
+        };
+        Note {
+            summary,
+            body,
+            actions: self.actions(false),
+            category: notifier::CATEGORY_NEW_MAIL,
+            sound: true,
+            urgency: 1,
+        }
+    }
+
+    fn set_pause(&mut self, pause: Pause) {
+        let now = clock::unix_now();
+        let pause = match pause {
+            Pause::Until(end) if end <= now => Pause::Off,
+            other => other,
+        };
+        info!(?pause, "pause");
+        self.policy.set_pause(pause);
+        let end = match pause {
+            Pause::Until(end) => Some(clock::pause_end(end, now)),
+            Pause::Off | Pause::Indefinite => None,
+        };
+        self.model.set_pause(pause, end);
+        self.dirty.view = true;
+    }
+
+    fn mark_read(&self, key: MessageKey, reply: Option<oneshot::Sender<Result<(), String>>>) {
+        let Some(account) = self.config.account(&key.account).cloned() else {
+            if let Some(reply) = reply {
+                let _ = reply.send(Err(format!("no account {:?}", key.account)));
+            }
+            return;
+        };
+        let failed = self.internal_tx.clone();
+        self.tracker.spawn(async move {
+            let result =
+                pushmail_core::actions::mark_read(&account, &key.folder, key.uidvalidity, key.uid)
+                    .await
+                    .map_err(|e| e.to_string());
+            info!(account = %key.account, uid = key.uid, ok = result.is_ok(), "mark as read");
+            if let Err(detail) = &result {
+                let _ = failed
+                    .send(Internal::Failed {
+                        account: key.account.clone(),
+                        what: "mark_read",
+                        detail: detail.clone(),
+                    })
+                    .await;
+            }
+            if let Some(reply) = reply {
+                let _ = reply.send(result);
+            }
+        });
+    }
+
+    fn open(&self, target: Target, account: &str) {
+        let failed = self.internal_tx.clone();
+        let account = account.to_owned();
+        self.tracker.spawn(async move {
+            if let Err(error) = open::open(&target).await {
+                let _ = failed.send(Internal::OpenFailed { account, error }).await;
+            }
+        });
+    }
+
+    fn open_failed(&mut self, account: String, error: open::OpenError) {
+        let body = match &error {
+            open::OpenError::NoMailClient => self.i18n.tr_plain("open-no-mail-client", &[]),
+            open::OpenError::Spawn { program, source } => self.i18n.tr_plain(
+                "open-failed-command",
+                &[
+                    ("program", text(program)),
+                    ("reason", text(&source.to_string())),
+                ],
+            ),
+            open::OpenError::Entry(detail) => detail.clone(),
+        };
+        self.queue.push(Job::Show {
+            popup: PopupId(ATTENTION_POPUP_BASE - 1),
+            note: Note {
+                summary: self.i18n.tr_plain("open-failed-title", &[]),
+                body,
+                actions: Vec::new(),
+                category: "email",
+                sound: false,
+                urgency: 1,
+            },
+        });
+        self.on_internal(Internal::Failed {
+            account,
+            what: "open",
+            detail: error.to_string(),
+        });
+    }
+
+    fn open_settings(&self) {
+        if self.settings_running.swap(true, Ordering::SeqCst) {
+            info!("Settings is already open");
+            return;
+        }
+        let program = open::settings_program();
+        let mut cmd = tokio::process::Command::new(&program);
+        cmd.arg("--config")
+            .arg(&self.config_path)
+            .stdin(std::process::Stdio::null())
+            .process_group(0);
+        match cmd.spawn() {
+            Ok(mut child) => {
+                info!(program = %program.display(), "Settings opened");
+                let running = self.settings_running.clone();
+                self.tracker.spawn(async move {
+                    let _ = child.wait().await;
+                    running.store(false, Ordering::SeqCst);
+                });
+            }
+            Err(e) => {
+                self.settings_running.store(false, Ordering::SeqCst);
+                warn!("cannot start {}: {e}", program.display());
+            }
+        }
+    }
+
+    fn reload(&mut self) -> Result<(), String> {
+        match Config::load(&self.config_path) {
+            Ok(config) => {
+                info!(accounts = config.accounts.len(), "configuration reloaded");
+                self.apply_config(config);
+                // Only a restart gets an account out of auth_failed; a reload is when the
+                // user may have fixed the password (Settings writes the keyring, then reloads).
+                for account in self.model.accounts() {
+                    if account.state == Some(State::AuthFailed) {
+                        self.engine.restart(&account.id);
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let message = e.to_string();
+                self.config_failed(&message);
+                Err(message)
+            }
+        }
+    }
+
+    fn config_failed(&mut self, message: &str) {
+        warn!("configuration not loaded: {message}");
+        self.activity.error(ErrorRecord {
+            account: String::new(),
+            state: "config".into(),
+            detail: message.to_owned(),
+            at: clock::rfc3339_now(),
+        });
+        self.queue.push(Job::Show {
+            popup: PopupId(ATTENTION_POPUP_BASE - 2),
+            note: Note {
+                summary: self.i18n.tr_plain("config-error-title", &[]),
+                body: message.to_owned(),
+                actions: vec![("default".into(), self.i18n.tr_plain("menu-settings", &[]))],
+                category: "email",
+                sound: false,
+                urgency: 2,
+            },
+        });
+    }
+
+    fn apply_config(&mut self, config: Config) {
+        self.engine.apply(&config);
+        let change = self.model.set_config(&config);
+        self.dirty.view = true;
+        self.dirty.accounts |= change.accounts;
+        self.policy.set_rules(Rules::from_config(&config));
+        self.queue.set_timeout(config.notifications.notify_timeout);
+        self.activity
+            .set_capacity(usize::try_from(config.notifications.history_size).unwrap_or(0));
+        self.activity
+            .retain_accounts(|id| config.account(id).is_some());
+        if config.general.language != self.config.general.language {
+            self.i18n = I18n::new(config.general.language.tag().unwrap_or("auto"));
+        }
+        self.config = config;
+    }
+
+    // --- publishing -----------------------------------------------------------------------
+
+    fn view(&self) -> View {
+        let (tooltip_title, tooltip_body) = self.model.tooltip(&self.i18n);
+        View {
+            look: Some(self.model.look()),
+            unread: self.model.total_unread(),
+            title: self.i18n.tr_plain("app-name", &[]),
+            tooltip_title,
+            tooltip_body,
+            menu: self.model.menu(&self.i18n),
+        }
+    }
+
+    async fn publish(&mut self) {
+        let dirty = std::mem::take(&mut self.dirty);
+        if dirty.view {
+            let view = self.view();
+            if self.last_view.as_ref() != Some(&view) {
+                if let Some(tray) = &self.tray
+                    && tokio::time::timeout(TRAY_UPDATE_TIMEOUT, tray.show(view.clone()))
+                        .await
+                        .is_err()
+                {
+                    warn!("the tray item did not update in time");
+                }
+                self.last_view = Some(view);
+            }
+            let pause = self.policy.pause();
+            let props = Props {
+                unread: self.model.total_unread(),
+                paused: pause != Pause::Off,
+                paused_until: match pause {
+                    Pause::Until(t) => t,
+                    Pause::Off | Pause::Indefinite => 0,
+                },
+            };
+            if let Err(e) = self.publisher.set_props(props).await {
+                warn!("cannot publish properties: {e}");
+            }
+        }
+        if dirty.accounts
+            && let Err(e) = self.publisher.accounts_changed().await
+        {
+            warn!("cannot signal AccountsChanged: {e}");
+        }
+    }
+}
+
+/// Watches the configuration file (size, mtime, inode: an atomic save replaces the inode)
+/// and, on the same tick, notices a resume from sleep.
+async fn config_watch_loop(path: PathBuf, tx: mpsc::Sender<Internal>, cancel: CancellationToken) {
+    let mut last = stamp(&path);
+    let mut wall = SystemTime::now();
+    let mut mono = Instant::now();
+    let mut ticker = tokio::time::interval(CONFIG_POLL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = ticker.tick() => {}
+        }
+        let now = stamp(&path);
+        if now != last {
+            last = now;
+            if tx.send(Internal::ConfigChanged).await.is_err() {
+                break;
+            }
+        }
+        let (wall_now, mono_now) = (SystemTime::now(), Instant::now());
+        let wall_elapsed = wall_now.duration_since(wall).unwrap_or_default();
+        if wall_elapsed > mono_now.duration_since(mono) + RESUME_JUMP
+            && tx.send(Internal::Resumed).await.is_err()
+        {
+            break;
+        }
+        (wall, mono) = (wall_now, mono_now);
+    }
+}
+
+fn stamp(path: &Path) -> Option<(SystemTime, u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len(), meta.ino()))
+}
+
+fn signal(kind: tokio::signal::unix::SignalKind) -> Option<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(kind).ok()
+}
+
+async fn recv_signal(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_opt(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
