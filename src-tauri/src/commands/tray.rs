@@ -1,0 +1,31 @@
+//! Live state from the tray process, and starting it.
+
+use tauri::State;
+
+use crate::error::UiError;
+use crate::state::AppState;
+use crate::tray::{Activity, LiveAccount};
+
+/// Each account's state and unread count right now (`GetAccounts`).
+#[tauri::command]
+pub async fn tray_accounts(state: State<'_, AppState>) -> Result<Vec<LiveAccount>, UiError> {
+    state.tray.accounts().await
+}
+
+/// The last notifications and each account's last error (`GetActivity`).
+#[tauri::command]
+pub async fn tray_activity(state: State<'_, AppState>) -> Result<Activity, UiError> {
+    state.tray.activity().await
+}
+
+/// Starts `pushmail` with this window's configuration file, if it is not running.
+#[tauri::command]
+pub async fn start_tray(state: State<'_, AppState>) -> Result<(), UiError> {
+    state.tray.start(state.config_path()).await
+}
+
+/// Looks for new mail now (`CheckNow`); `""` = every account.
+#[tauri::command]
+pub async fn check_now(state: State<'_, AppState>, account: String) -> Result<(), UiError> {
+    state.tray.check_now(&account).await
+}

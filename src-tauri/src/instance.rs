@@ -1,0 +1,117 @@
+//! One settings window per session: the first `pushmail-settings` owns
+//! `io.github.pushmail.Settings` on the session bus; a second one asks it to come to the front
+//! (`Present`) and exits, so the tray's "Settings…" or the launcher clicked twice never opens
+//! two windows editing the same file.
+//!
+//! The object also offers `Close()`, for the tray's Quit and for tests that want to close the
+//! window the way a user does (it goes through the same close request as the title bar's ×).
+
+use std::sync::{Arc, OnceLock};
+
+use tauri::{AppHandle, Manager};
+use zbus::Connection;
+use zbus::fdo::{RequestNameFlags, RequestNameReply};
+
+use crate::MAIN_WINDOW;
+
+pub const SETTINGS_NAME: &str = "io.github.pushmail.Settings";
+pub const SETTINGS_PATH: &str = "/io/github/pushmail/Settings";
+pub const SETTINGS_INTERFACE: &str = "io.github.pushmail.Settings1";
+
+/// The outcome of start-up on the bus.
+pub enum Claim {
+    /// We are the only settings window; the service is exported. Set the app handle once the
+    /// app exists, so `Present` and `Close` can reach the window.
+    First {
+        bus: Connection,
+        app: Arc<OnceLock<AppHandle>>,
+    },
+    /// Another settings window is open and was asked to come to the front.
+    AlreadyOpen,
+    /// No session bus: run without single-instance and without the tray bridge.
+    NoBus(String),
+}
+
+struct SettingsService {
+    app: Arc<OnceLock<AppHandle>>,
+}
+
+#[zbus::interface(name = "io.github.pushmail.Settings1")]
+impl SettingsService {
+    /// Brings the window to the front (un-minimises, shows, focuses).
+    fn present(&self) {
+        if let Some(window) = self
+            .app
+            .get()
+            .and_then(|a| a.get_webview_window(MAIN_WINDOW))
+        {
+            let _ = window.unminimize();
+            let _ = window.show();
+            let _ = window.set_focus();
+        }
+    }
+
+    /// Closes the window as its close button does; the process then exits.
+    fn close(&self) {
+        if let Some(window) = self
+            .app
+            .get()
+            .and_then(|a| a.get_webview_window(MAIN_WINDOW))
+        {
+            let _ = window.close();
+        }
+    }
+}
+
+/// Connects to the session bus, exports the service and claims the name.
+pub async fn claim() -> Claim {
+    let bus = match zbus::connection::Builder::session()
+        .map(|b| b.method_timeout(crate::tray::TRAY_CALL_TIMEOUT))
+    {
+        Ok(builder) => match builder.build().await {
+            Ok(bus) => bus,
+            Err(e) => return Claim::NoBus(e.to_string()),
+        },
+        Err(e) => return Claim::NoBus(e.to_string()),
+    };
+    let app = Arc::new(OnceLock::new());
+    // Export before claiming the name, so a Present arriving right after the claim is served.
+    if let Err(e) = bus
+        .object_server()
+        .at(SETTINGS_PATH, SettingsService { app: app.clone() })
+        .await
+    {
+        tracing::warn!("cannot export {SETTINGS_INTERFACE}: {e}");
+        return Claim::First { bus, app };
+    }
+    let claimed = bus
+        .request_name_with_flags(SETTINGS_NAME, RequestNameFlags::DoNotQueue.into())
+        .await;
+    match claimed {
+        Ok(RequestNameReply::PrimaryOwner | RequestNameReply::AlreadyOwner) => {
+            Claim::First { bus, app }
+        }
+        // zbus reports "someone else has it" as an error (NameTaken), a bus without zbus's
+        // mapping as the `Exists` reply: both mean another window is open.
+        Ok(RequestNameReply::Exists | RequestNameReply::InQueue) | Err(zbus::Error::NameTaken) => {
+            let presented = bus
+                .call_method(
+                    Some(SETTINGS_NAME),
+                    SETTINGS_PATH,
+                    Some(SETTINGS_INTERFACE),
+                    "Present",
+                    &(),
+                )
+                .await;
+            if let Err(e) = presented {
+                tracing::warn!("another settings window is open but did not answer: {e}");
+            }
+            Claim::AlreadyOpen
+        }
+        Err(e) => {
+            // The bus refused the name (policy): still useful as a window, just not unique.
+            tracing::warn!("cannot own {SETTINGS_NAME}: {e}");
+            Claim::First { bus, app }
+        }
+    }
+}

@@ -1,0 +1,381 @@
+// The settings UI as a user drives it, in headless Chromium (Debian's /usr/bin/chromium via
+// playwright-core) against the BUILT UI (dist/), served with the shell's own CSP, with the
+// Rust side replaced by the fake backend through Tauri's mockIPC (e2e/bootstrap.ts).
+//
+// Every test also checks that nothing hostile ran: no dialog, no CSP violation, no element an
+// attacker could have injected (img, svg, iframe, inline script), no marker set by a payload.
+// Screenshots for the docs are written to docs/screenshots/.
+
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+
+import { HOSTILE } from "../src/testing/fakeBackend";
+import type { Language } from "../src/types";
+import { serve, tauriCsp, type StaticServer } from "./server";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const UI = resolve(here, "..");
+const REPO = resolve(UI, "..");
+const SCREENSHOTS = join(REPO, "docs", "screenshots");
+const BOOTSTRAP = join(UI, "e2e", "dist", "bootstrap.js");
+const CHROMIUM = process.env.PUSHMAIL_CHROMIUM ?? "/usr/bin/chromium";
+/** The settings window's default size (src-tauri/src/lib.rs). */
+const WINDOW = { width: 900, height: 640 };
+
+let server: StaticServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(join(UI, "dist", "index.html"))) throw new Error("ui/dist is missing: run `npm run build` first");
+  if (!existsSync(BOOTSTRAP)) throw new Error("e2e/dist/bootstrap.js is missing: run `npm run build:e2e` first");
+  server = await serve(join(UI, "dist"), await tauriCsp(join(REPO, "src-tauri", "tauri.conf.json")));
+  // playwright-core gives every launch a fresh, throw-away profile directory.
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--font-render-hinting=none",
+    ],
+  });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+interface Opened {
+  page: Page;
+  context: BrowserContext;
+  dialogs: string[];
+  errors: string[];
+}
+
+const opened: Opened[] = [];
+
+async function open(
+  scenario: "rich" | "first-run" | "tray-stopped" = "rich",
+  language?: Language,
+): Promise<Opened> {
+  const context = await browser.newContext({ viewport: WINDOW, deviceScaleFactor: 1, locale: "en-US", colorScheme: "light" });
+  const page = await context.newPage();
+  const dialogs: string[] = [];
+  const errors: string[] = [];
+  page.on("dialog", (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => {
+    // The browser's own favicon request is not the app's doing.
+    if (message.type() === "error" && !message.location().url.endsWith("/favicon.ico")) errors.push(message.text());
+  });
+  await page.addInitScript(
+    ([s, l]) => {
+      window.__PUSHMAIL_SCENARIO__ = s;
+      if (l) window.__PUSHMAIL_LANGUAGE__ = l;
+    },
+    [scenario, language] as const,
+  );
+  await page.addInitScript({ path: BOOTSTRAP });
+  await page.goto(server.url);
+  await page.locator(".layout").waitFor();
+  const result = { page, context, dialogs, errors };
+  opened.push(result);
+  return result;
+}
+
+/** Nothing from a server or a message became markup or ran. */
+async function expectNothingRan({ page, dialogs, errors }: Opened): Promise<void> {
+  expect(dialogs).toEqual([]);
+  const state = await page.evaluate(() => ({
+    pwned: document.body.dataset.pwned ?? null,
+    injected: document.querySelectorAll("img, svg, iframe, object, embed, script:not([src])").length,
+    csp: window.__CSP_VIOLATIONS__ ?? [],
+  }));
+  expect(state).toEqual({ pwned: null, injected: 0, csp: [] });
+  expect(errors).toEqual([]);
+}
+
+afterEach(async () => {
+  for (const o of opened.splice(0)) {
+    await expectNothingRan(o);
+    await o.context.close();
+  }
+});
+
+/** Calls the fake backend received, by command. */
+async function calls(page: Page, command: string): Promise<Record<string, unknown>[]> {
+  return page.evaluate((c) => (window.__PUSHMAIL_FAKE__?.callsOf(c) ?? []).map((call) => call.args), command);
+}
+
+/** Text without Fluent's bidi isolation marks, for comparisons. */
+const plain = (text: string | null) => (text ?? "").replace(/[\u2068\u2069]/g, "");
+
+describe("settings window flows", () => {
+  it("first run opens on Add account; a new account is tested step by step and saved", async () => {
+    const o = await open("first-run");
+    const { page } = o;
+    await expect(page.locator("h1").textContent()).resolves.toBe("Add account");
+    await expect(page.locator("[data-page=accounts]").getAttribute("aria-current")).resolves.toBe("page");
+
+    await page.fill("input[name=name]", "Ana's Work");
+    await page.fill("input[name=email]", "ana@example.com");
+    await expect(page.inputValue("input[name=id]")).resolves.toBe("ana");
+    await expect(page.inputValue("input[name=username]")).resolves.toBe("ana@example.com");
+    await page.fill("input[name=host]", "imap.example.com");
+    await page.fill("input[name=password]", "s3cret-pw");
+
+    // Record every state the step list goes through while the test runs.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { __steps: string[] }).__steps = seen;
+      new MutationObserver(() => {
+        const now = [...document.querySelectorAll("[data-step]")].map((e) => e.getAttribute("data-status")).join(",");
+        if (seen[seen.length - 1] !== now) seen.push(now);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
+    await page.click("[data-action=test]");
+    await page.locator("[data-step=folders][data-status=ok]").waitFor();
+    await expect(page.locator(".test-panel .banner-title").textContent()).resolves.toBe("Everything works.");
+    // Each step was shown running, then done, one after the other, before the test returned.
+    const seen = await page.evaluate(() => (window as unknown as { __steps: string[] }).__steps);
+    for (const expected of [
+      "running,pending,pending,pending,pending,pending",
+      "ok,running,pending,pending,pending,pending",
+      "ok,ok,running,pending,pending,pending",
+      "ok,ok,ok,running,pending,pending",
+      "ok,ok,ok,ok,running,pending",
+      "ok,ok,ok,ok,ok,running",
+      "ok,ok,ok,ok,ok,ok",
+    ]) {
+      expect(seen).toContain(expected);
+    }
+    // The server's folders are offered, hostile names as plain text.
+    await expect(page.getByText(HOSTILE.img, { exact: true }).count()).resolves.toBe(1);
+    await page.check("[data-folder=Newsletters]");
+
+    // The whole form in one picture: the window made as tall as the page for the shot.
+    await page.evaluate(() => document.getElementById("content")?.scrollTo(0, 0));
+    const height = await page.evaluate(() => document.getElementById("content")?.scrollHeight ?? 640);
+    await page.setViewportSize({ width: WINDOW.width, height });
+    await page.screenshot({ path: join(SCREENSHOTS, "settings-add-account.png") });
+    await page.setViewportSize(WINDOW);
+
+    await page.click("[data-action=save]");
+    await page.locator(".page-accounts").waitFor();
+    await page.locator("[data-account=ana]").waitFor();
+
+    const [save] = await calls(page, "save_account");
+    expect(save).toMatchObject({
+      originalId: null,
+      password: "s3cret-pw",
+      account: { id: "ana", name: "Ana's Work", host: "imap.example.com", port: 993, folders: ["INBOX", "Newsletters"] },
+    });
+    const [test] = await calls(page, "test_connection");
+    expect(test).toMatchObject({ password: "s3cret-pw", originalId: null });
+    // The password went to the "keyring" and never comes back in anything the UI reads.
+    const settingsJson = await page.evaluate(() => JSON.stringify(window.__PUSHMAIL_FAKE__?.scenario.settings));
+    expect(settingsJson).not.toContain("s3cret-pw");
+    await expect(page.locator("body").textContent()).resolves.not.toContain("s3cret-pw");
+  });
+
+  it("a failed test shows where it stopped and what to do; hostile error text stays text", async () => {
+    const o = await open("first-run");
+    const { page } = o;
+    await page.fill("input[name=name]", "Broken");
+    await page.fill("input[name=host]", "unreachable.example");
+    await page.fill("input[name=username]", "ana");
+    await page.fill("input[name=password]", "pw");
+    await page.click("[data-action=test]");
+    await page.locator("[data-step=tcp][data-status=failed]").waitFor();
+    await expect(page.locator("[data-step=tcp] .step-hint").textContent()).resolves.toContain(
+      "Check the host name and port",
+    );
+    for (const later of ["tls", "login", "capabilities", "folders"]) {
+      await expect(page.getAttribute(`[data-step=${later}]`, "data-status")).resolves.toBe("pending");
+    }
+    await expect(plain(await page.locator(".test-panel .banner-title").textContent())).toBe(
+      "The test stopped at “Reach the server”.",
+    );
+
+    // Wrong password: the server's (hostile) words are shown verbatim, as text.
+    await page.fill("input[name=host]", "imap.example.com");
+    await page.fill("input[name=password]", "wrong");
+    await page.click("[data-action=test]");
+    await page.locator("[data-step=login][data-status=failed]").waitFor();
+    await expect(page.locator("[data-step=login] .step-detail").textContent()).resolves.toBe(
+      `login failed: [AUTHENTICATIONFAILED] ${HOSTILE.script}`,
+    );
+    await expect(page.locator("[data-step=login] .step-hint").textContent()).resolves.toContain("app password");
+
+    // TLS failure with markup in the certificate text.
+    await page.fill("input[name=host]", "selfsigned.example");
+    await page.fill("input[name=password]", "pw");
+    await page.click("[data-action=test]");
+    await page.locator("[data-step=tls][data-status=failed]").waitFor();
+    await expect(page.locator("[data-step=tls] .step-detail").textContent()).resolves.toContain(HOSTILE.img);
+
+    // Missing required fields are marked before anything is sent.
+    await page.fill("input[name=host]", "");
+    await page.click("[data-action=save]");
+    await expect(page.getAttribute("input[name=host]", "aria-invalid")).resolves.toBe("");
+    expect(await calls(page, "save_account")).toEqual([]);
+  });
+
+  it("accounts show the tray's live state and unread counts", async () => {
+    const o = await open("rich");
+    const { page } = o;
+    await page.locator("[data-account=work] [data-state=push]").waitFor();
+    await expect(plain(await page.locator("[data-account=work] .unread-pill").textContent())).toBe("3 unread");
+    await expect(page.locator("[data-account=home] [data-state=auth_failed]").textContent()).resolves.toBe(
+      "password rejected",
+    );
+    // The tray's detail (hostile on purpose) is text.
+    await expect(page.locator("[data-account=home] .state-detail").textContent()).resolves.toBe(
+      `Password rejected ${HOSTILE.img}`,
+    );
+    await expect(page.locator(".tray-line").textContent()).resolves.toBe("Pushmail is running");
+    await page.screenshot({ path: join(SCREENSHOTS, "settings-accounts.png") });
+  });
+
+  it("removing an account asks first and also deletes its keyring entry", async () => {
+    const o = await open("rich");
+    const { page } = o;
+    await page.click("[data-account=home] [data-action=remove]");
+    await page.click("[data-account=home] [data-action=confirm-remove]");
+    await page.locator("[data-account=home]").waitFor({ state: "detached" });
+    expect(await calls(page, "remove_account")).toEqual([{ id: "home" }]);
+    const keyring = await page.evaluate(() => [...(window.__PUSHMAIL_FAKE__?.keyring.keys() ?? [])]);
+    expect(keyring).toEqual(["work"]);
+  });
+
+  it("folders are picked from the server's list, hostile names as text", async () => {
+    const o = await open("rich");
+    const { page } = o;
+    await page.click("[data-page=folders]");
+    await page.locator(".folder-list").waitFor();
+    await expect(page.getByText(HOSTILE.img, { exact: true }).count()).resolves.toBe(1);
+    await expect(page.getByText(HOSTILE.script, { exact: true }).count()).resolves.toBe(1);
+    await expect(page.getByText("Entwürfe", { exact: true }).count()).resolves.toBe(1);
+    // A folder that only holds others cannot be chosen.
+    await expect(page.isDisabled("[data-folder=Lists]")).resolves.toBe(true);
+    await expect(page.isDisabled("[data-action=save-folders]")).resolves.toBe(true);
+
+    await page.uncheck('[data-folder="Lists/Rust"]');
+    await page.check('[data-folder="Lists/Tauri"]');
+    await page.check('[data-folder="Entwürfe"]');
+    await expect(plain(await page.locator(".footer-note").textContent())).toBe("3 folders watched");
+    await page.click("[data-action=save-folders]");
+    await page.locator(".toast").waitFor();
+    expect(await calls(page, "save_folders")).toEqual([{ id: "work", folders: ["INBOX", "Lists/Tauri", "Entwürfe"] }]);
+
+    // The other account, chosen from the picker.
+    await page.selectOption("select[name=account]", "home");
+    await page.locator("[data-folder=Family]").waitFor();
+  });
+
+  it("notification rules: quiet hours, VIP senders, per-account mute and preview", async () => {
+    const o = await open("rich");
+    const { page } = o;
+    await page.click("[data-page=notifications]");
+    await expect(page.isDisabled("input[name=quiet-start]")).resolves.toBe(true);
+    await page.check("input[name=quiet-hours]");
+    await page.fill("input[name=quiet-start]", "21:30");
+    await page.fill("input[name=quiet-end]", "07:15");
+
+    await page.fill("input[name=vip]", "not an address");
+    await page.click("[data-action=add-vip]");
+    await expect(page.locator(".field-error").textContent()).resolves.toContain("Enter an address like");
+    await page.fill("input[name=vip]", "boss@example.com");
+    await page.press("input[name=vip]", "Enter");
+    await page.fill("input[name=vip]", "@family.example");
+    await page.click("[data-action=add-vip]");
+    await page.locator('[data-vip="@family.example"]').waitFor();
+
+    await page.fill("input[name=summary-threshold]", "5");
+    await page.check("tr[data-account=home] input[type=checkbox]");
+    await page.selectOption("tr[data-account=work] select", "sender");
+    await page.click("[data-action=save-rules]");
+    await page.locator(".toast").waitFor();
+
+    const [save] = await calls(page, "save_notification_rules");
+    expect(save).toEqual({
+      rules: {
+        notifications: {
+          enabled: true,
+          quietHours: { start: "21:30", end: "07:15" },
+          vip: ["boss@example.com", "@family.example"],
+          summaryThreshold: 5,
+          summaryWindowSecs: 10,
+          notifyTimeoutSecs: 5,
+          historySize: 50,
+        },
+        accounts: [
+          { id: "work", mute: false, preview: "sender" },
+          { id: "home", mute: true, preview: "full" },
+        ],
+      },
+    });
+  });
+
+  it("activity shows hostile subjects and senders as text and each account's problem with what to do", async () => {
+    const o = await open("rich");
+    const { page } = o;
+    await page.click("[data-page=activity]");
+    await page.locator(".mail-list").waitFor();
+    await expect(page.locator("[data-uid='42'] .mail-subject").textContent()).resolves.toBe(HOSTILE.script);
+    await expect(page.locator("[data-uid='42'] .mail-from").textContent()).resolves.toBe(`Mallory ${HOSTILE.img}`);
+    await expect(page.locator("[data-uid='42'] .mail-folder").textContent()).resolves.toBe(HOSTILE.svg);
+    await expect(page.locator(".problem .problem-detail").textContent()).resolves.toBe(`login failed: ${HOSTILE.script}`);
+    await expect(page.locator(".problem .step-hint").textContent()).resolves.toContain("app password");
+  });
+
+  it("without a running tray, settings still work and it offers to start Pushmail", async () => {
+    const o = await open("tray-stopped");
+    const { page } = o;
+    await page.locator(".banner-warning").waitFor();
+    await expect(page.locator(".tray-line").textContent()).resolves.toBe("Pushmail is not running");
+    await expect(page.locator("[data-account=work] .state").textContent()).resolves.toBe("No live state");
+    await page.click("[data-action=start-tray]");
+    await page.locator(".tray-running").waitFor();
+    expect(await calls(page, "start_tray")).toHaveLength(1);
+  });
+
+  it("the language is applied at once and saved", async () => {
+    const o = await open("rich");
+    const { page } = o;
+    await page.click("[data-page=general]");
+    const target = existsSync(join(REPO, "locales", "ar", "pushmail.ftl")) ? "ar" : "en";
+    await page.selectOption("select[name=language]", target);
+    await expect(page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).resolves.toEqual([
+      target,
+      target === "ar" ? "rtl" : "ltr",
+    ]);
+    const [save] = await calls(page, "save_general");
+    expect(save).toEqual({ general: { language: target, openCommand: "" } });
+  });
+
+  for (const lang of ["ar", "zh-TW"] as const) {
+    const present = existsSync(join(REPO, "locales", lang, "pushmail.ftl"));
+    it.skipIf(!present)(`screenshot in ${lang} (${present ? "catalog present" : "no catalog yet"})`, async () => {
+      const o = await open("rich", lang);
+      const { page } = o;
+      await page.locator("[data-account=work] [data-state=push]").waitFor();
+      await expect(page.evaluate(() => document.documentElement.lang)).resolves.toBe(lang);
+      await expect(page.evaluate(() => document.documentElement.dir)).resolves.toBe(lang === "ar" ? "rtl" : "ltr");
+      await page.screenshot({ path: join(SCREENSHOTS, `settings-${lang}.png`) });
+    });
+  }
+});

@@ -1,0 +1,269 @@
+// Page behaviour in jsdom, against the fake backend behind Tauri's mockIPC: what a user does
+// and what reaches the shell.
+
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+import { App } from "./app";
+import { CATALOGS } from "./i18n";
+import { api, events } from "./ipc";
+import {
+  clearMocks,
+  FakeBackend,
+  firstRunScenario,
+  HOSTILE,
+  install,
+  richScenario,
+  type Scenario,
+} from "./testing/fakeBackend";
+
+let root: HTMLElement;
+
+beforeEach(() => {
+  document.body.replaceChildren();
+  root = document.createElement("div");
+  document.body.appendChild(root);
+});
+
+afterEach(async () => {
+  // Let the page's pending work (event unsubscriptions, toasts) finish against the mocks.
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  clearMocks();
+});
+
+async function start(scenario: Scenario): Promise<FakeBackend> {
+  scenario.stepDelayMs = 5;
+  const backend = new FakeBackend(scenario);
+  install(backend);
+  await new App(root, api, events).start();
+  return backend;
+}
+
+const $ = <T extends Element = HTMLElement>(selector: string): T => {
+  const found = document.querySelector<T>(selector);
+  if (!found) throw new Error(`nothing matches ${selector}`);
+  return found;
+};
+
+function type(selector: string, value: string): void {
+  const input = $<HTMLInputElement>(selector);
+  input.value = value;
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+}
+
+function choose(selector: string, value: string): void {
+  const select = $<HTMLSelectElement>(selector);
+  select.value = value;
+  select.dispatchEvent(new Event("change", { bubbles: true }));
+}
+
+function setChecked(selector: string, checked: boolean): void {
+  const box = $<HTMLInputElement>(selector);
+  box.checked = checked;
+  box.dispatchEvent(new Event("change", { bubbles: true }));
+}
+
+const click = (selector: string) => $(selector).click();
+const plain = (s: string | null | undefined) => (s ?? "").replace(/[\u2068\u2069]/g, "");
+
+/** Nothing hostile became an element. */
+function expectNoInjection(): void {
+  expect(document.querySelectorAll("img, svg, iframe, object, embed, script").length).toBe(0);
+  expect(document.body.dataset.pwned).toBeUndefined();
+}
+
+describe("add account", () => {
+  it("opens on Add account on first run and suggests id and user name", async () => {
+    await start(firstRunScenario());
+    expect($("h1").textContent).toBe("Add account");
+    type("input[name=name]", "Work Mail");
+    expect($<HTMLInputElement>("input[name=id]").value).toBe("work-mail");
+    type("input[name=email]", "ana@example.com");
+    expect($<HTMLInputElement>("input[name=id]").value).toBe("ana");
+    expect($<HTMLInputElement>("input[name=username]").value).toBe("ana@example.com");
+    // The port follows the security choice until the user sets one.
+    choose("select[name=security]", "starttls");
+    expect($<HTMLInputElement>("input[name=port]").value).toBe("143");
+  });
+
+  it("shows each test step as it arrives, then saves with the password going only one way", async () => {
+    const backend = await start(firstRunScenario());
+    type("input[name=name]", "Work");
+    type("input[name=host]", "imap.example.com");
+    type("input[name=username]", "ana");
+    type("input[name=password]", "hunter2");
+    const seen: string[] = [];
+    const observer = new MutationObserver(() => {
+      const now = [...document.querySelectorAll<HTMLElement>("[data-step]")].map((e) => e.dataset.status).join(",");
+      if (seen[seen.length - 1] !== now) seen.push(now);
+    });
+    observer.observe(document.body, { subtree: true, childList: true, attributes: true });
+    click("[data-action=test]");
+    await vi.waitFor(() => expect($(".test-panel .banner-title").textContent).toBe("Everything works."), { timeout: 2000 });
+    observer.disconnect();
+
+    // Each step was shown running, then done, in order, while the test ran.
+    expect(seen).toEqual([
+      "running,pending,pending,pending,pending,pending",
+      "ok,running,pending,pending,pending,pending",
+      "ok,ok,running,pending,pending,pending",
+      "ok,ok,ok,running,pending,pending",
+      "ok,ok,ok,ok,running,pending",
+      "ok,ok,ok,ok,ok,running",
+      "ok,ok,ok,ok,ok,ok",
+    ]);
+
+    // Folders offered from the server, hostile name as text.
+    const hostile = [...document.querySelectorAll(".folder-choices .folder-name")].map((e) => e.textContent);
+    expect(hostile).toContain(HOSTILE.img);
+    setChecked('[data-folder="Newsletters"]', true);
+
+    click("[data-action=save]");
+    await vi.waitFor(() => expect(document.querySelector(".page-accounts")).not.toBeNull());
+    const [save] = backend.callsOf("save_account");
+    expect(save?.args).toMatchObject({ originalId: null, password: "hunter2", account: { id: "work", folders: ["INBOX", "Newsletters"] } });
+    expect(backend.keyring.get("work")).toBe("hunter2");
+    expect(JSON.stringify(backend.scenario.settings)).not.toContain("hunter2");
+    expect(document.body.textContent).not.toContain("hunter2");
+    expectNoInjection();
+  });
+
+  it("a failed step shows its hint and leaves the rest pending", async () => {
+    await start(firstRunScenario());
+    type("input[name=name]", "X");
+    type("input[name=host]", "imap.example.com");
+    type("input[name=username]", "ana");
+    type("input[name=password]", "wrong");
+    click("[data-action=test]");
+    await vi.waitFor(() => expect($("[data-step=login]").dataset.status).toBe("failed"), { timeout: 2000 });
+    await vi.waitFor(() => expect($(".test-panel .banner-error")).toBeTruthy());
+    expect($("[data-step=login] .step-detail").textContent).toBe(`login failed: [AUTHENTICATIONFAILED] ${HOSTILE.script}`);
+    expect($("[data-step=login] .step-hint").textContent).toContain("app password");
+    expect($("[data-step=capabilities]").dataset.status).toBe("pending");
+    expect(plain($(".test-panel .banner-title").textContent)).toBe("The test stopped at “Log in”.");
+    expectNoInjection();
+  });
+
+  it("refuses to send an incomplete form and shows the shell's validation errors", async () => {
+    const backend = await start(firstRunScenario());
+    click("[data-action=save]");
+    expect($("input[name=host]").getAttribute("aria-invalid")).toBe("");
+    expect(backend.callsOf("save_account")).toEqual([]);
+
+    type("input[name=name]", "X");
+    type("input[name=host]", "mail.example.com");
+    type("input[name=username]", "ana");
+    type("input[name=password]", "pw");
+    choose("select[name=security]", "plain");
+    click("[data-action=save]");
+    await vi.waitFor(() => expect($(".form-error .banner-title").textContent).toBe("Please check this"));
+    expect($(".form-error .banner-text").textContent).toContain("only allowed for a loopback host");
+  });
+
+  it("editing keeps the id fixed and an empty password means keep the stored one", async () => {
+    const backend = await start(richScenario());
+    click("[data-account=work] [data-action=edit]");
+    expect($<HTMLInputElement>("input[name=id]").readOnly).toBe(true);
+    type("input[name=name]", "Work (new)");
+    click("[data-action=save]");
+    await vi.waitFor(() => expect(backend.callsOf("save_account")).toHaveLength(1));
+    expect(backend.callsOf("save_account")[0]?.args).toMatchObject({ originalId: "work", password: null, account: { name: "Work (new)" } });
+    expect(backend.keyring.get("work")).toBe("stored-secret");
+  });
+});
+
+describe("accounts", () => {
+  it("shows live state and counts; tray texts are text", async () => {
+    await start(richScenario());
+    await vi.waitFor(() => expect(document.querySelector("[data-account=work] [data-state=push]")).not.toBeNull());
+    expect(plain($("[data-account=work] .unread-pill").textContent)).toBe("3 unread");
+    expect($("[data-account=home] .state-detail").textContent).toBe(`Password rejected ${HOSTILE.img}`);
+    expectNoInjection();
+  });
+
+  it("offers to start the tray when it is not running", async () => {
+    const scenario = richScenario();
+    scenario.live = "not_running";
+    const backend = await start(scenario);
+    await vi.waitFor(() => expect(document.querySelector(".banner-warning")).not.toBeNull());
+    click("[data-action=start-tray]");
+    await vi.waitFor(() => expect(document.querySelector(".tray-running")).not.toBeNull());
+    expect(backend.callsOf("start_tray")).toHaveLength(1);
+  });
+});
+
+describe("folders", () => {
+  it("picks folders from the server's list and saves them", async () => {
+    const backend = await start(richScenario());
+    click("[data-page=folders]");
+    await vi.waitFor(() => expect(document.querySelector(".folder-list")).not.toBeNull());
+    const names = [...document.querySelectorAll(".folder-list .folder-name")].map((e) => e.textContent);
+    expect(names).toContain(HOSTILE.img);
+    expect($<HTMLInputElement>('[data-folder="Lists"]').disabled).toBe(true);
+    setChecked('[data-folder="Lists/Rust"]', false);
+    setChecked('[data-folder="Sent"]', true);
+    click("[data-action=save-folders]");
+    await vi.waitFor(() => expect(backend.callsOf("save_folders")).toHaveLength(1));
+    expect(backend.callsOf("save_folders")[0]?.args).toEqual({ id: "work", folders: ["INBOX", "Sent"] });
+    expectNoInjection();
+  });
+
+  it("explains a server that cannot be reached and offers to retry", async () => {
+    const scenario = richScenario();
+    delete scenario.folders.work;
+    await start(scenario);
+    click("[data-page=folders]");
+    await vi.waitFor(() => expect($(".folders-body .banner-title").textContent).toBe("Cannot reach the server"));
+  });
+});
+
+describe("notification rules", () => {
+  it("saves quiet hours, VIPs, per-account mute and preview in one call", async () => {
+    const backend = await start(richScenario());
+    click("[data-page=notifications]");
+    setChecked("input[name=quiet-hours]", true);
+    type("input[name=quiet-start]", "23:00");
+    type("input[name=vip]", "boss@example.com");
+    click("[data-action=add-vip]");
+    type("input[name=vip]", "nonsense");
+    click("[data-action=add-vip]");
+    expect($(".field-error").hidden).toBe(false);
+    type("input[name=vip]", "@family.example");
+    click("[data-action=add-vip]");
+    setChecked("tr[data-account=home] input[type=checkbox]", true);
+    choose("tr[data-account=work] select", "count");
+    click("[data-action=save-rules]");
+    await vi.waitFor(() => expect(backend.callsOf("save_notification_rules")).toHaveLength(1));
+    expect(backend.callsOf("save_notification_rules")[0]?.args).toMatchObject({
+      rules: {
+        notifications: { quietHours: { start: "23:00", end: "07:00" }, vip: ["boss@example.com", "@family.example"] },
+        accounts: [
+          { id: "work", mute: false, preview: "count" },
+          { id: "home", mute: true, preview: "full" },
+        ],
+      },
+    });
+  });
+});
+
+describe("activity and language", () => {
+  it("renders hostile subjects, senders and folders as text", async () => {
+    await start(richScenario());
+    click("[data-page=activity]");
+    await vi.waitFor(() => expect(document.querySelector(".mail-list")).not.toBeNull());
+    expect($("[data-uid='42'] .mail-subject").textContent).toBe(HOSTILE.script);
+    expect($("[data-uid='42'] .mail-folder").textContent).toBe(HOSTILE.svg);
+    expect($(".problem .step-hint").textContent).toContain("app password");
+    expectNoInjection();
+  });
+
+  it("applies a language at once and saves it", async () => {
+    const backend = await start(richScenario());
+    click("[data-page=general]");
+    choose("select[name=language]", "it");
+    // Applied before the save returns; Italian falls back to English until its catalog exists.
+    expect(document.documentElement.lang).toBe(CATALOGS.has("it") ? "it" : "en");
+    await vi.waitFor(() => expect(backend.callsOf("save_general")).toHaveLength(1));
+    expect(backend.callsOf("save_general")[0]?.args).toEqual({ general: { language: "it", openCommand: "" } });
+    expect($<HTMLSelectElement>("select[name=language]").value).toBe("it");
+  });
+});

@@ -1,0 +1,474 @@
+// Add or edit an account, with "Test connection" showing each step as the server answers it
+// (steps arrive as `probe://step` events while the test runs) and, when a step fails, what to
+// do about it. The password goes from this form to the keyring and is never read back.
+
+import type { Context } from "../app";
+import { h, replaceChildren, uid } from "../dom";
+import { IpcError } from "../ipc";
+import {
+  SECURITIES,
+  STEPS,
+  type AccountView,
+  type FolderChoice,
+  type OpenKind,
+  type Security,
+  type Step,
+  type StepName,
+  type TestReport,
+} from "../types";
+import { banner, button, errorBox, field, pageHeader, section, select, spinner, textInput, toggle } from "../widgets";
+
+const DEFAULT_PORT: Record<Security, number> = { tls: 993, starttls: 143, plain: 143 };
+
+/** Test runs are numbered so steps of an abandoned run are ignored. */
+let lastRun = 0;
+
+export function blankAccount(): AccountView {
+  return {
+    id: "",
+    name: "",
+    email: "",
+    host: "",
+    port: DEFAULT_PORT.tls,
+    security: "tls",
+    username: "",
+    passwordCommand: "",
+    caFile: "",
+    folders: ["INBOX"],
+    enabled: true,
+    mute: false,
+    preview: "full",
+    open: { kind: "default", value: "" },
+    pollIntervalSecs: 60,
+  };
+}
+
+/** A short, unique id from what the user typed: "Ana's Work" → "anas-work". */
+export function suggestId(source: string, taken: readonly string[]): string {
+  const base =
+    source
+      .normalize("NFKD")
+      .replace(/[\u0300-\u036f]/g, "")
+      .toLowerCase()
+      .replace(/@.*$/, "")
+      .replace(/[^a-z0-9_-]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 28) || "account";
+  const lower = new Set(taken.map((id) => id.toLowerCase()));
+  let id = base;
+  for (let n = 2; lower.has(id); n += 1) id = `${base}-${n}`;
+  return id;
+}
+
+type StepState = { status: "pending" } | { status: "running" } | { status: "done"; step: Step };
+
+export function renderAccountForm(ctx: Context, id: string | null): HTMLElement {
+  const t = ctx.i18n.t.bind(ctx.i18n);
+  const existing = id === null ? undefined : ctx.settings.accounts.find((a) => a.id === id);
+  if (id !== null && existing === undefined) {
+    return h(
+      "div",
+      { class: "page" },
+      errorBox(ctx.i18n, new IpcError("not_found", id)),
+      button(t("settings-back"), () => ctx.navigate({ page: "accounts" })),
+    );
+  }
+  const isNew = existing === undefined;
+  const firstRun = ctx.settings.accounts.length === 0;
+  const form: AccountView = existing ? structuredClone(existing) : blankAccount();
+  let password = "";
+  let idTouched = !isNew;
+  let portTouched = !isNew;
+  const otherIds = ctx.settings.accounts.map((a) => a.id).filter((a) => a !== id);
+
+  // --- inputs ----------------------------------------------------------------------------
+
+  const nameInput = textInput(form.name, { name: "name", autocomplete: "off" });
+  const emailInput = textInput(form.email, { name: "email", type: "email", inputmode: "email" });
+  const idInput = textInput(form.id, {
+    name: "id",
+    maxlength: 32,
+    pattern: "[A-Za-z0-9_\\-]{1,32}",
+    readonly: !isNew,
+    required: true,
+  });
+  const hostInput = textInput(form.host, { name: "host", required: true, placeholder: "imap.example.com" });
+  const portInput = h("input", {
+    attrs: { type: "number", name: "port", min: 1, max: 65535, required: true },
+    props: { value: String(form.port) },
+  });
+  const securitySelect = select(
+    form.security,
+    SECURITIES.map((s) => ({ value: s, label: t(`settings-security-${s}`) })),
+    (security) => {
+      form.security = security;
+      if (!portTouched) {
+        form.port = DEFAULT_PORT[security];
+        portInput.value = String(form.port);
+      }
+    },
+  );
+  securitySelect.name = "security";
+  const usernameInput = textInput(form.username, { name: "username", required: true });
+  const passwordInput = h("input", {
+    attrs: {
+      type: "password",
+      name: "password",
+      autocomplete: "new-password",
+      placeholder: isNew ? undefined : t("settings-field-password-keep"),
+    },
+  });
+  const commandInput = textInput(form.passwordCommand, { name: "password-command", placeholder: "pass show mail/work" });
+  const caInput = textInput(form.caFile, { name: "ca-file", placeholder: "/etc/ssl/private-ca.pem" });
+  const openValue = textInput(form.open.value, { name: "open-value" });
+
+  const suggest = () => {
+    if (idTouched) return;
+    form.id = suggestId(form.email || form.name, otherIds);
+    idInput.value = form.id;
+  };
+  let previousEmail = form.email;
+  nameInput.addEventListener("input", () => {
+    form.name = nameInput.value;
+    suggest();
+  });
+  emailInput.addEventListener("input", () => {
+    form.email = emailInput.value;
+    if (!form.username || form.username === previousEmail) {
+      form.username = emailInput.value;
+      usernameInput.value = form.username;
+    }
+    previousEmail = emailInput.value;
+    suggest();
+  });
+  idInput.addEventListener("input", () => {
+    idTouched = true;
+    form.id = idInput.value;
+  });
+  hostInput.addEventListener("input", () => (form.host = hostInput.value));
+  portInput.addEventListener("input", () => {
+    portTouched = true;
+    form.port = Number(portInput.value);
+  });
+  usernameInput.addEventListener("input", () => (form.username = usernameInput.value));
+  passwordInput.addEventListener("input", () => (password = passwordInput.value));
+  commandInput.addEventListener("input", () => (form.passwordCommand = commandInput.value));
+  caInput.addEventListener("input", () => (form.caFile = caInput.value));
+  openValue.addEventListener("input", () => (form.open.value = openValue.value));
+
+  let usesCommand = form.passwordCommand.trim() !== "";
+  const passwordField = field(t("settings-field-password"), passwordInput, { help: t("settings-field-password-help") });
+  const commandField = field(t("settings-field-password-command"), commandInput);
+  const showPasswordSource = () => {
+    passwordField.hidden = usesCommand;
+    commandField.hidden = !usesCommand;
+  };
+  const sourceSelect = select<"keyring" | "command">(
+    usesCommand ? "command" : "keyring",
+    [
+      { value: "keyring", label: t("settings-password-source-keyring") },
+      { value: "command", label: t("settings-password-source-command") },
+    ],
+    (source) => {
+      usesCommand = source === "command";
+      if (!usesCommand) form.passwordCommand = "";
+      else form.passwordCommand = commandInput.value;
+      showPasswordSource();
+    },
+  );
+  sourceSelect.name = "password-source";
+  showPasswordSource();
+
+  const openField = field("", openValue);
+  const showOpen = () => {
+    openField.hidden = form.open.kind === "default";
+    openValue.placeholder = form.open.kind === "url" ? "https://mail.example.com/" : "thunderbird -P work";
+  };
+  const openSelect = select<OpenKind>(
+    form.open.kind,
+    (["default", "url", "command"] as const).map((k) => ({ value: k, label: t(`settings-open-${k}`) })),
+    (kind) => {
+      form.open.kind = kind;
+      showOpen();
+    },
+  );
+  openSelect.name = "open-kind";
+  showOpen();
+
+  // --- test panel --------------------------------------------------------------------------
+
+  const testPanel = h("section", { class: "card test-panel", attrs: { "aria-live": "polite", hidden: true } });
+  const steps = new Map<StepName, StepState>();
+  let running: number | null = null;
+  let report: TestReport | null = null;
+  let chosen: Set<string> | null = null;
+
+  const drawTest = () => {
+    testPanel.hidden = running === null && report === null;
+    const failed = [...steps.values()].find((s) => s.status === "done" && !s.step.ok);
+    replaceChildren(
+      testPanel,
+      h("h2", { class: "card-title" }, t("settings-test")),
+      h(
+        "ol",
+        { class: "steps" },
+        STEPS.map((name) => {
+          const state = steps.get(name) ?? { status: "pending" };
+          const status = state.status === "done" ? (state.step.ok ? "ok" : "failed") : state.status;
+          return h(
+            "li",
+            { class: `step step-${status}`, attrs: { "data-step": name, "data-status": status } },
+            h("span", { class: "step-icon", attrs: { "aria-hidden": "true" } }, state.status === "running" ? spinner() : null),
+            h(
+              "div",
+              { class: "step-body" },
+              h("span", { class: "step-name" }, t(`settings-test-step-${name}`)),
+              state.status === "done" ? h("span", { class: "step-detail", attrs: { dir: "auto" } }, state.step.detail) : null,
+              state.status === "done" && !state.step.ok && state.step.hint
+                ? h(
+                    "div",
+                    { class: "step-hint" },
+                    h("strong", null, t("settings-test-hint")),
+                    " ",
+                    h("span", null, state.step.hint),
+                  )
+                : null,
+            ),
+            state.status === "done" ? h("span", { class: "step-time" }, `${state.step.millis} ms`) : null,
+          );
+        }),
+      ),
+      report === null
+        ? null
+        : report.ok
+          ? banner("info", h("strong", { class: "banner-title" }, t("settings-test-ok")), h("span", { class: "banner-text", attrs: { dir: "auto" } }, report.strategy))
+          : banner(
+              "error",
+              h(
+                "strong",
+                { class: "banner-title" },
+                t("settings-test-failed", { step: t(`settings-test-step-${failed?.status === "done" ? failed.step.step : "folders"}`) }),
+              ),
+            ),
+      report && report.folders.length > 0 ? folderChoices(report.folders) : null,
+    );
+  };
+
+  const folderChoices = (folders: FolderChoice[]) => {
+    chosen ??= new Set(form.folders);
+    const picked = chosen;
+    return h(
+      "fieldset",
+      { class: "folder-choices" },
+      h("legend", null, t("settings-test-folders")),
+      h(
+        "ul",
+        { class: "folder-list compact" },
+        folders.map((folder) => {
+          const checkId = uid("choice");
+          const box = h("input", {
+            attrs: { type: "checkbox", id: checkId, "data-folder": folder.name },
+            props: { checked: picked.has(folder.name) },
+            on: {
+              change: () => {
+                if (box.checked) picked.add(folder.name);
+                else picked.delete(folder.name);
+                form.folders = folders.map((f) => f.name).filter((n) => picked.has(n));
+                // Keep watched names the server did not list (the folders step already said so).
+                for (const n of picked) if (!form.folders.includes(n)) form.folders.push(n);
+              },
+            },
+          });
+          return h(
+            "li",
+            { class: "folder" },
+            box,
+            h("label", { attrs: { for: checkId } }, h("span", { class: "folder-name", attrs: { dir: "auto" } }, folder.display)),
+            folder.unseen !== null ? h("span", { class: "folder-count" }, String(folder.unseen)) : null,
+          );
+        }),
+      ),
+    );
+  };
+
+  const unlisten = ctx.events.onProbeStep(({ run, step }) => {
+    if (run !== running) return;
+    steps.set(step.step, { status: "done", step });
+    if (step.ok) {
+      const next = STEPS[STEPS.indexOf(step.step) + 1];
+      if (next !== undefined && steps.get(next)?.status !== "done") steps.set(next, { status: "running" });
+    }
+    drawTest();
+  });
+  ctx.onLeave(() => {
+    running = null;
+    void unlisten.then((stop) => stop());
+  });
+
+  // --- errors and actions -------------------------------------------------------------------
+
+  const errorSlot = h("div", { class: "form-error" });
+  const showError = (error: IpcError | null) => {
+    replaceChildren(errorSlot, error ? errorBox(ctx.i18n, error) : null);
+    if (error) errorSlot.scrollIntoView?.({ block: "nearest" });
+  };
+
+  /** Marks empty required fields; returns false if any. */
+  const checkRequired = (): boolean => {
+    const required: [HTMLInputElement, boolean][] = [
+      [idInput, isNew],
+      [hostInput, true],
+      [usernameInput, true],
+      [portInput, true],
+      [passwordInput, isNew && !usesCommand],
+      [commandInput, usesCommand],
+    ];
+    let first: HTMLInputElement | null = null;
+    for (const [input, applies] of required) {
+      const missing = applies && input.value.trim() === "";
+      input.toggleAttribute("aria-invalid", missing);
+      if (missing && first === null) first = input;
+    }
+    if (first) {
+      showError(new IpcError("invalid", `${labelOf(first)}: ${t("settings-required")}`));
+      first.focus();
+      return false;
+    }
+    showError(null);
+    return true;
+  };
+
+  const testButton = button(t("settings-test"), () => void runTest(), { attrs: { "data-action": "test" } });
+  const saveButton = button(t("settings-save"), () => void save(), { kind: "primary", attrs: { "data-action": "save" } });
+
+  const runTest = async () => {
+    if (!checkRequired()) return;
+    lastRun += 1;
+    const run = lastRun;
+    running = run;
+    report = null;
+    steps.clear();
+    steps.set("password", { status: "running" });
+    testButton.disabled = true;
+    testButton.replaceChildren(spinner(), t("settings-testing"));
+    drawTest();
+    try {
+      const result = await ctx.api.testConnection(run, existing?.id ?? null, form, password);
+      if (running !== run) return;
+      report = result;
+      steps.clear();
+      for (const step of result.steps) steps.set(step.step, { status: "done", step });
+    } catch (raw) {
+      if (running !== run) return;
+      report = null;
+      steps.clear();
+      showError(IpcError.from(raw));
+    } finally {
+      if (running === run) {
+        running = null;
+        testButton.disabled = false;
+        testButton.replaceChildren(t("settings-test"));
+        drawTest();
+      }
+    }
+  };
+
+  const save = async () => {
+    if (!checkRequired()) return;
+    saveButton.disabled = true;
+    saveButton.replaceChildren(spinner(), t("settings-saving"));
+    try {
+      const outcome = await ctx.api.saveAccount(existing?.id ?? null, form, usesCommand ? "" : password);
+      password = "";
+      passwordInput.value = "";
+      await ctx.reloadSettings();
+      ctx.announceSave(outcome, t("settings-account-saved"));
+      ctx.navigate({ page: "accounts" });
+    } catch (raw) {
+      showError(IpcError.from(raw));
+      saveButton.disabled = false;
+      saveButton.replaceChildren(t("settings-save"));
+    }
+  };
+
+  // --- layout --------------------------------------------------------------------------------
+
+  const page = h(
+    "form",
+    {
+      class: "page page-account-form",
+      attrs: { novalidate: true, autocomplete: "off", "aria-label": isNew ? t("settings-account-new-title") : existing.name },
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          void save();
+        },
+      },
+    },
+    pageHeader(
+      isNew ? t("settings-account-new-title") : t("settings-account-edit-title", { name: existing.name }),
+      t("settings-account-intro"),
+    ),
+    firstRun ? banner("info", h("span", { class: "banner-text", attrs: { dir: "auto" } }, t("settings-welcome"))) : null,
+    section(
+      t("settings-section-identity"),
+      h(
+        "div",
+        { class: "grid" },
+        field(t("settings-field-name"), nameInput, { help: t("settings-field-name-help") }),
+        field(t("settings-field-email"), emailInput),
+        field(t("settings-field-id"), idInput, { help: t("settings-field-id-help") }),
+      ),
+    ),
+    section(
+      t("settings-section-server"),
+      h(
+        "div",
+        { class: "grid" },
+        field(t("settings-field-host"), hostInput),
+        h(
+          "div",
+          { class: "field-pair" },
+          field(t("settings-field-security"), securitySelect),
+          field(t("settings-field-port"), portInput),
+          h("p", { class: "help" }, t("settings-field-security-help")),
+        ),
+        field(t("settings-field-username"), usernameInput),
+        field(t("settings-field-password-source"), sourceSelect),
+        passwordField,
+        commandField,
+      ),
+    ),
+    h(
+      "details",
+      { class: "card advanced" },
+      h("summary", { class: "card-title" }, t("settings-section-advanced")),
+      h(
+        "div",
+        { class: "grid" },
+        field(t("settings-field-ca-file"), caInput, { help: t("settings-field-ca-file-help") }),
+        field(t("settings-field-open"), openSelect),
+        openField,
+      ),
+      toggle(t("settings-field-enabled"), form.enabled, (on) => (form.enabled = on), { name: "enabled" }),
+    ),
+    testPanel,
+    errorSlot,
+    h(
+      "footer",
+      { class: "form-footer" },
+      testButton,
+      h("span", { class: "spacer" }),
+      firstRun ? null : button(t("settings-cancel"), () => ctx.navigate({ page: "accounts" }), { kind: "ghost" }),
+      saveButton,
+    ),
+  );
+  drawTest();
+  queueMicrotask(() => (isNew ? nameInput : hostInput).focus());
+  return page;
+}
+
+function labelOf(input: HTMLElement): string {
+  const label = input.id ? input.ownerDocument.querySelector(`label[for="${input.id}"]`) : null;
+  return label?.textContent ?? input.getAttribute("name") ?? "";
+}

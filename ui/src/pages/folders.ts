@@ -1,0 +1,165 @@
+// Folders: the account's folders as the server lists them, with a checkbox each. Watched
+// folders the server no longer lists are shown too (checked, marked), so they can be dropped.
+
+import type { Context } from "../app";
+import { h, replaceChildren, uid } from "../dom";
+import { IpcError } from "../ipc";
+import type { AccountView, Folder } from "../types";
+import { button, errorBox, pageHeader, select, spinner } from "../widgets";
+
+/** Deepest indentation level drawn; deeper folders still show their full path. */
+const MAX_DEPTH = 6;
+
+export function renderFolders(ctx: Context, id: string | undefined): HTMLElement {
+  const t = ctx.i18n.t.bind(ctx.i18n);
+  const accounts = ctx.settings.accounts;
+  const header = pageHeader(t("settings-folders-title"), t("settings-folders-subtitle"));
+  if (accounts.length === 0) {
+    return h(
+      "div",
+      { class: "page page-folders" },
+      header,
+      h(
+        "div",
+        { class: "empty" },
+        h("p", null, t("settings-folders-no-accounts")),
+        button(t("settings-account-add"), () => ctx.navigate({ page: "account", id: null }), { kind: "primary" }),
+      ),
+    );
+  }
+  const account: AccountView = accounts.find((a) => a.id === id) ?? (accounts[0] as AccountView);
+  const picker = select(
+    account.id,
+    accounts.map((a) => ({ value: a.id, label: a.name })),
+    (next) => ctx.navigate({ page: "folders", id: next }),
+  );
+  picker.name = "account";
+  const pickerId = uid("account");
+  picker.id = pickerId;
+
+  const chosen = new Set(account.folders);
+  const body = h("div", { class: "folders-body", attrs: { "aria-busy": "true" } });
+  const count = h("span", { class: "footer-note", attrs: { "aria-live": "polite" } });
+  const filter = h("input", {
+    class: "filter",
+    attrs: { type: "search", name: "filter", placeholder: t("settings-folders-filter"), "aria-label": t("settings-folders-filter") },
+  });
+  const saveButton = button(t("settings-folders-save"), () => void save(), { kind: "primary", attrs: { "data-action": "save-folders" } });
+  const errorSlot = h("div", { class: "form-error" });
+  let folders: Folder[] = [];
+
+  const changed = () => {
+    const before = [...account.folders].sort().join("\n");
+    const after = [...chosen].sort().join("\n");
+    return before !== after;
+  };
+  const updateFooter = () => {
+    count.textContent = t("settings-folders-watched", { count: chosen.size });
+    saveButton.disabled = chosen.size === 0 || !changed();
+  };
+
+  const drawList = () => {
+    const needle = filter.value.trim().toLowerCase();
+    const listed = new Set(folders.map((f) => f.name));
+    const missing = account.folders.filter((name) => !listed.has(name));
+    const rows = [
+      ...missing.map((name) => folderRow({ name, rawName: name, display: name, delimiter: null, selectable: true, specialUse: null }, true)),
+      ...folders.map((folder) => folderRow(folder, false)),
+    ].filter((row) => needle === "" || (row.dataset.search ?? "").includes(needle));
+    replaceChildren(body, h("ul", { class: "folder-list", attrs: { "aria-label": t("settings-folders-title") } }, rows));
+    body.setAttribute("aria-busy", "false");
+    updateFooter();
+  };
+
+  const folderRow = (folder: Folder, missing: boolean): HTMLLIElement => {
+    const checkId = uid("folder");
+    const parts = folder.delimiter ? folder.display.split(folder.delimiter) : [folder.display];
+    const depth = Math.min(parts.length - 1, MAX_DEPTH);
+    const box = h("input", {
+      attrs: { type: "checkbox", id: checkId, "data-folder": folder.name, disabled: !folder.selectable && !chosen.has(folder.name) },
+      props: { checked: chosen.has(folder.name) },
+      on: {
+        change: () => {
+          if (box.checked) chosen.add(folder.name);
+          else chosen.delete(folder.name);
+          updateFooter();
+        },
+      },
+    });
+    const row = h(
+      "li",
+      { class: `folder depth-${depth}${folder.selectable ? "" : " container"}${missing ? " missing" : ""}` },
+      box,
+      h(
+        "label",
+        { attrs: { for: checkId, title: folder.display } },
+        h("span", { class: "folder-name", attrs: { dir: "auto" } }, parts[parts.length - 1] ?? folder.display),
+        depth > 0 ? h("span", { class: "folder-path", attrs: { dir: "auto" } }, folder.display) : null,
+      ),
+      folder.specialUse ? h("span", { class: "tag" }, t(`settings-folder-special-${folder.specialUse}`)) : null,
+      missing ? h("span", { class: "tag tag-warn" }, t("settings-folders-missing")) : null,
+      !folder.selectable ? h("span", { class: "tag tag-muted" }, t("settings-folders-container")) : null,
+    );
+    row.dataset.search = folder.display.toLowerCase();
+    return row;
+  };
+
+  const load = async () => {
+    body.setAttribute("aria-busy", "true");
+    replaceChildren(body, h("div", { class: "loading" }, spinner(), t("settings-folders-loading")));
+    replaceChildren(errorSlot);
+    try {
+      folders = await ctx.api.listFolders(account.id);
+      drawList();
+    } catch (raw) {
+      folders = [];
+      body.setAttribute("aria-busy", "false");
+      replaceChildren(
+        body,
+        errorBox(ctx.i18n, IpcError.from(raw)),
+        button(t("settings-folders-reload"), () => void load()),
+      );
+      updateFooter();
+    }
+  };
+
+  const save = async () => {
+    saveButton.disabled = true;
+    replaceChildren(errorSlot);
+    // Keep the order: INBOX and the server's order first, then names only the config has.
+    const order = [...account.folders.filter((n) => !folders.some((f) => f.name === n)), ...folders.map((f) => f.name)];
+    const selected = order.filter((name) => chosen.has(name));
+    try {
+      const outcome = await ctx.api.saveFolders(account.id, selected);
+      await ctx.reloadSettings();
+      account.folders = selected;
+      ctx.announceSave(outcome);
+      updateFooter();
+    } catch (raw) {
+      replaceChildren(errorSlot, errorBox(ctx.i18n, IpcError.from(raw)));
+      updateFooter();
+    }
+  };
+
+  filter.addEventListener("input", drawList);
+  updateFooter();
+  void load();
+
+  return h(
+    "div",
+    { class: "page page-folders" },
+    header,
+    h(
+      "div",
+      { class: "toolbar" },
+      h("label", { class: "toolbar-label", attrs: { for: pickerId } }, t("settings-folders-account")),
+      picker,
+      h("span", { class: "spacer" }),
+      filter,
+      button(t("settings-folders-reload"), () => void load(), { kind: "ghost" }),
+    ),
+    h("section", { class: "card folders-card" }, body),
+    errorSlot,
+    h("footer", { class: "form-footer" }, count, h("span", { class: "spacer" }), saveButton),
+  );
+}

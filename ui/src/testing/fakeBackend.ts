@@ -1,0 +1,322 @@
+// A scripted stand-in for the Rust shell, installed with Tauri's `mockIPC`. Used by the Vitest
+// page tests and, bundled by vite.e2e.config.ts, by the Playwright flows. It keeps state like
+// the real shell (accounts saved here show up in get_settings), emits test steps as events
+// with delays, and records every call so tests can check what reached "Rust".
+// Never imported by the shipped app.
+
+import { emit } from "@tauri-apps/api/event";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+
+import { COMMANDS, EVENTS } from "../ipc";
+import type {
+  AccountView,
+  Activity,
+  Folder,
+  LiveAccount,
+  NotificationRules,
+  ReloadOutcome,
+  SettingsView,
+  Step,
+  StepName,
+  TestReport,
+} from "../types";
+
+/** Markup and script payloads that must only ever appear as text. */
+export const HOSTILE = {
+  img: `<img src=x onerror="document.body.dataset.pwned='img';alert(1)">`,
+  script: `<script>document.body.dataset.pwned='script';alert(2)</script>`,
+  svg: `<svg onload=alert(3)>`,
+} as const;
+
+export interface Call {
+  command: string;
+  args: Record<string, unknown>;
+}
+
+export interface Scenario {
+  settings: SettingsView;
+  /** The tray's accounts, or "not_running". */
+  live: LiveAccount[] | "not_running";
+  activity: Activity;
+  /** Server folder lists per account id (or per host for unsaved accounts). */
+  folders: Record<string, Folder[]>;
+  /** Milliseconds between test steps, so progress is visible. */
+  stepDelayMs: number;
+}
+
+const folder = (name: string, extra: Partial<Folder> = {}): Folder => ({
+  name,
+  rawName: name,
+  display: name,
+  delimiter: "/",
+  selectable: true,
+  specialUse: null,
+  ...extra,
+});
+
+export function account(id: string, extra: Partial<AccountView> = {}): AccountView {
+  return {
+    id,
+    name: id,
+    email: `${id}@example.org`,
+    host: "imap.example.org",
+    port: 993,
+    security: "tls",
+    username: id,
+    passwordCommand: "",
+    caFile: "",
+    folders: ["INBOX"],
+    enabled: true,
+    mute: false,
+    preview: "full",
+    open: { kind: "default", value: "" },
+    pollIntervalSecs: 60,
+    ...extra,
+  };
+}
+
+export function baseSettings(accounts: AccountView[] = []): SettingsView {
+  return {
+    configPath: "/home/ana/.config/pushmail/config.toml",
+    accounts,
+    general: { language: "en", openCommand: "" },
+    notifications: {
+      enabled: true,
+      quietHours: null,
+      vip: [],
+      summaryThreshold: 3,
+      summaryWindowSecs: 10,
+      notifyTimeoutSecs: 5,
+      historySize: 50,
+    },
+    knobs: [
+      { key: "summary_threshold", min: 1, max: 100, default: 3 },
+      { key: "summary_window_secs", min: 1, max: 600, default: 10 },
+      { key: "notify_timeout_secs", min: 1, max: 60, default: 5 },
+      { key: "history_size", min: 0, max: 1000, default: 50 },
+    ],
+    systemLanguage: "en",
+    autostart: false,
+  };
+}
+
+/** Two accounts, a running tray, hostile server texts everywhere they can appear. */
+export function richScenario(): Scenario {
+  return {
+    settings: baseSettings([
+      account("work", { name: "Work", email: "ana@work.example", folders: ["INBOX", "Lists/Rust"] }),
+      account("home", { name: "Home", email: "ana@home.example", host: "imap.home.example" }),
+    ]),
+    live: [
+      { id: "work", name: "Work", state: "push", detail: "", unread: 3 },
+      { id: "home", name: "Home", state: "auth_failed", detail: `Password rejected ${HOSTILE.img}`, unread: 0 },
+    ],
+    activity: {
+      notifications: [
+        { account: "work", folder: HOSTILE.svg, uid: 42, from: `Mallory ${HOSTILE.img}`, subject: HOSTILE.script, at: 1_763_800_000 },
+        { account: "work", folder: "INBOX", uid: 41, from: "Li Wei", subject: "Lunch on Friday?", at: 1_763_799_000 },
+        { account: "home", folder: "INBOX", uid: 7, from: "Ana Souza", subject: "Photos from the trip", at: "2025-11-22T09:15:00Z" },
+      ],
+      errors: [
+        {
+          account: "home",
+          state: "auth_failed",
+          detail: `login failed: ${HOSTILE.script}`,
+          hint: "Check the user name, and set the password again. Some providers need an app password.",
+          at: 1_763_800_100,
+        },
+      ],
+    },
+    folders: {
+      work: [
+        folder("INBOX"),
+        folder("Archive", { specialUse: "archive" }),
+        folder("Lists", { selectable: false }),
+        folder("Lists/Rust"),
+        folder("Lists/Tauri"),
+        folder("Sent", { specialUse: "sent" }),
+        folder(HOSTILE.img),
+        folder(HOSTILE.script),
+        folder("Entwürfe", { rawName: "Entw&APw-rfe", specialUse: "drafts" }),
+      ],
+      home: [folder("INBOX"), folder("Family")],
+      "imap.example.com": [folder("INBOX"), folder("Newsletters"), folder(HOSTILE.img)],
+    },
+    stepDelayMs: 150,
+  };
+}
+
+export function firstRunScenario(): Scenario {
+  return { ...richScenario(), settings: baseSettings([]), live: [], activity: { notifications: [], errors: [] } };
+}
+
+const STEP_DETAIL: Record<StepName, string> = {
+  password: "typed in the form (stored when you save)",
+  tcp: "connected to 192.0.2.10:993",
+  tls: "TLSv1.3 TLS13_AES_256_GCM_SHA384; certificate imap.example.com issued by Example CA",
+  login: "logged in",
+  capabilities: "IDLE yes, NOTIFY no, CONDSTORE yes, QRESYNC yes",
+  folders: "3 folders; watching INBOX (2 unread)",
+};
+
+/** Where a test against `account` fails, by host/password convention. */
+function failure(form: AccountView, password: string | null): { step: StepName; detail: string; hint: string } | null {
+  if (form.host.startsWith("unreachable")) {
+    return {
+      step: "tcp",
+      detail: `cannot reach ${form.host}:${form.port}: connection refused`,
+      hint: "Check the host name and port, and that this computer is online.",
+    };
+  }
+  if (form.host.startsWith("selfsigned")) {
+    return {
+      step: "tls",
+      detail: `TLS failed: the server's certificate is signed by an unknown authority (${form.host}) ${HOSTILE.img}`,
+      hint: "If the server uses its own certificate authority, set ca_file in the account's settings.",
+    };
+  }
+  if (password === "wrong") {
+    return {
+      step: "login",
+      detail: `login failed: [AUTHENTICATIONFAILED] ${HOSTILE.script}`,
+      hint: "Check the user name, and set the password again. Some providers need an app password.",
+    };
+  }
+  return null;
+}
+
+export class FakeBackend {
+  readonly calls: Call[] = [];
+  /** Passwords "stored in the keyring", by account id. Never returned by any command. */
+  readonly keyring = new Map<string, string>();
+  scenario: Scenario;
+
+  constructor(scenario: Scenario) {
+    this.scenario = scenario;
+    for (const a of scenario.settings.accounts) this.keyring.set(a.id, "stored-secret");
+  }
+
+  private outcome(): ReloadOutcome {
+    return this.scenario.live === "not_running" ? { tray: "not_running" } : { tray: "reloaded" };
+  }
+
+  private saved(): ReloadOutcome {
+    void emit(EVENTS.settingsUpdated, null);
+    return this.outcome();
+  }
+
+  callsOf(command: string): Call[] {
+    return this.calls.filter((c) => c.command === command);
+  }
+
+  async handle(command: string, args: Record<string, unknown>): Promise<unknown> {
+    this.calls.push({ command, args: structuredClone(args) });
+    const s = this.scenario;
+    const fail = (kind: string, message: string) => Promise.reject({ kind, message });
+    switch (command) {
+      case COMMANDS.getSettings:
+        return structuredClone(s.settings);
+      case COMMANDS.trayAccounts:
+        return s.live === "not_running" ? fail("tray_not_running", "Pushmail is not running.") : structuredClone(s.live);
+      case COMMANDS.trayActivity:
+        return s.live === "not_running" ? fail("tray_not_running", "Pushmail is not running.") : structuredClone(s.activity);
+      case COMMANDS.startTray:
+        s.live = s.settings.accounts.map((a) => ({ id: a.id, name: a.name, state: "connecting", detail: "", unread: 0 }));
+        return null;
+      case COMMANDS.checkNow:
+        return null;
+      case COMMANDS.saveAccount: {
+        const originalId = args.originalId as string | null;
+        const form = args.account as AccountView;
+        const password = args.password as string | null;
+        if (originalId === null && s.settings.accounts.some((a) => a.id.toLowerCase() === form.id.toLowerCase())) {
+          return fail("invalid", `There is already an account with the id \`${form.id}\`; choose another id.`);
+        }
+        if (!/^[A-Za-z0-9_-]{1,32}$/.test(form.id)) {
+          return fail("invalid", "account: `id` must be 1 to 32 characters of A-Z, a-z, 0-9, _ and -");
+        }
+        if (form.security === "plain" && !["localhost", "127.0.0.1", "::1"].includes(form.host)) {
+          return fail("invalid", `account \`${form.id}\`: \`security = "plain"\` is only allowed for a loopback host`);
+        }
+        if (originalId === null && form.passwordCommand === "" && password === null) {
+          return fail("invalid", "Enter the account's password.");
+        }
+        if (password !== null) this.keyring.set(form.id, password);
+        const saved = { ...structuredClone(form), name: form.name.trim() || form.id };
+        const index = s.settings.accounts.findIndex((a) => a.id === originalId);
+        if (index >= 0) s.settings.accounts[index] = saved;
+        else s.settings.accounts.push(saved);
+        return this.saved();
+      }
+      case COMMANDS.removeAccount: {
+        const id = args.id as string;
+        s.settings.accounts = s.settings.accounts.filter((a) => a.id !== id);
+        this.keyring.delete(id);
+        if (s.live !== "not_running") s.live = s.live.filter((l) => l.id !== id);
+        return this.saved();
+      }
+      case COMMANDS.saveFolders: {
+        const target = s.settings.accounts.find((a) => a.id === args.id);
+        if (!target) return fail("not_found", "There is no such account any more.");
+        target.folders = structuredClone(args.folders as string[]);
+        return this.saved();
+      }
+      case COMMANDS.saveNotificationRules: {
+        const rules = args.rules as NotificationRules;
+        s.settings.notifications = structuredClone(rules.notifications);
+        for (const rule of rules.accounts) {
+          const target = s.settings.accounts.find((a) => a.id === rule.id);
+          if (target) Object.assign(target, { mute: rule.mute, preview: rule.preview });
+        }
+        return this.saved();
+      }
+      case COMMANDS.saveGeneral:
+        s.settings.general = structuredClone(args.general as SettingsView["general"]);
+        return this.saved();
+      case COMMANDS.setAutostart:
+        s.settings.autostart = args.enabled as boolean;
+        return s.settings.autostart;
+      case COMMANDS.listFolders: {
+        const list = s.folders[args.id as string];
+        return list ? structuredClone(list) : fail("connect", "cannot reach imap.example.org:993: connection refused. Check the host name and port, and that this computer is online.");
+      }
+      case COMMANDS.testConnection:
+        return this.test(args.run as number, args.account as AccountView, (args.password as string | null) ?? null);
+      default:
+        return fail("internal", `unknown command ${command}`);
+    }
+  }
+
+  private async test(run: number, form: AccountView, password: string | null): Promise<TestReport> {
+    const failed = failure(form, password);
+    const steps: Step[] = [];
+    for (const name of ["password", "tcp", "tls", "login", "capabilities", "folders"] as const) {
+      await new Promise((resolve) => setTimeout(resolve, this.scenario.stepDelayMs));
+      const step: Step =
+        failed?.step === name
+          ? { step: name, ok: false, detail: failed.detail, hint: failed.hint, millis: 12 }
+          : { step: name, ok: true, detail: STEP_DETAIL[name], millis: 12 };
+      steps.push(step);
+      await emit(EVENTS.probeStep, { run, step });
+      if (!step.ok) break;
+    }
+    const ok = failed === null;
+    const folders = ok
+      ? (this.scenario.folders[form.host] ?? [folder("INBOX")]).map((f) => ({
+          name: f.name,
+          display: f.display,
+          messages: 10,
+          unseen: 2,
+          watched: form.folders.includes(f.name),
+        }))
+      : [];
+    return { ok, steps, strategy: ok ? "IDLE push: 1 folder on 1 connection" : "", folders };
+  }
+}
+
+/** Installs `backend` behind the real `invoke`/`listen` (events are delivered locally). */
+export function install(backend: FakeBackend): void {
+  mockIPC((command, args) => backend.handle(command, (args ?? {}) as Record<string, unknown>), { shouldMockEvents: true });
+}
+
+export { clearMocks };

@@ -1,0 +1,168 @@
+// The shapes exchanged with the Rust shell. Twins of src-tauri/src/view.rs, tray.rs,
+// commands/probe.rs and pushmail_core::folders; keep them in step.
+
+export type Security = "tls" | "starttls" | "plain";
+export type Preview = "full" | "sender" | "count";
+export type Language = "auto" | "en" | "it" | "zh-TW" | "zh-CN" | "ar";
+export type OpenKind = "default" | "url" | "command";
+
+export const LANGUAGES: readonly Language[] = ["auto", "en", "it", "zh-TW", "zh-CN", "ar"];
+export const PREVIEWS: readonly Preview[] = ["full", "sender", "count"];
+export const SECURITIES: readonly Security[] = ["tls", "starttls", "plain"];
+
+export interface OpenView {
+  kind: OpenKind;
+  value: string;
+}
+
+export interface AccountView {
+  id: string;
+  name: string;
+  email: string;
+  host: string;
+  port: number;
+  security: Security;
+  username: string;
+  /** "" = the OS keyring. */
+  passwordCommand: string;
+  caFile: string;
+  folders: string[];
+  enabled: boolean;
+  mute: boolean;
+  preview: Preview;
+  open: OpenView;
+  /** Read-only. */
+  pollIntervalSecs: number;
+}
+
+export interface GeneralView {
+  language: Language;
+  openCommand: string;
+}
+
+export interface QuietHoursView {
+  start: string;
+  end: string;
+}
+
+export interface NotificationsView {
+  enabled: boolean;
+  quietHours: QuietHoursView | null;
+  vip: string[];
+  summaryThreshold: number;
+  summaryWindowSecs: number;
+  notifyTimeoutSecs: number;
+  historySize: number;
+}
+
+export interface KnobView {
+  key: string;
+  min: number;
+  max: number;
+  default: number;
+}
+
+export interface SettingsView {
+  configPath: string;
+  accounts: AccountView[];
+  general: GeneralView;
+  notifications: NotificationsView;
+  knobs: KnobView[];
+  systemLanguage: string;
+  autostart: boolean;
+}
+
+export interface AccountRule {
+  id: string;
+  mute: boolean;
+  preview: Preview;
+}
+
+export interface NotificationRules {
+  notifications: NotificationsView;
+  accounts: AccountRule[];
+}
+
+/** What a save did to the running tray. */
+export type ReloadOutcome =
+  | { tray: "reloaded" }
+  | { tray: "not_running" }
+  | { tray: "failed"; message: string };
+
+export type StepName = "password" | "tcp" | "tls" | "login" | "capabilities" | "folders";
+export const STEPS: readonly StepName[] = ["password", "tcp", "tls", "login", "capabilities", "folders"];
+
+export interface Step {
+  step: StepName;
+  ok: boolean;
+  detail: string;
+  hint?: string;
+  millis: number;
+}
+
+export interface StepEvent {
+  run: number;
+  step: Step;
+}
+
+export interface FolderChoice {
+  name: string;
+  display: string;
+  messages: number | null;
+  unseen: number | null;
+  watched: boolean;
+}
+
+export interface TestReport {
+  ok: boolean;
+  steps: Step[];
+  strategy: string;
+  folders: FolderChoice[];
+}
+
+export type SpecialUse = "all" | "archive" | "drafts" | "flagged" | "junk" | "sent" | "trash";
+
+export interface Folder {
+  /** Decoded: what the config's `folders` holds. */
+  name: string;
+  /** As the server lists it (modified UTF-7). */
+  rawName: string;
+  display: string;
+  delimiter: string | null;
+  selectable: boolean;
+  specialUse: SpecialUse | null;
+}
+
+export interface LiveAccount {
+  id: string;
+  name: string;
+  state: string;
+  detail: string;
+  unread: number;
+}
+
+export type Timestamp = number | string | null;
+
+export interface ActivityNotification {
+  account: string;
+  folder: string;
+  uid: number;
+  from: string;
+  subject: string;
+  at: Timestamp;
+}
+
+export interface ActivityError {
+  account: string;
+  state: string;
+  detail: string;
+  hint?: string;
+  at: Timestamp;
+}
+
+export interface Activity {
+  notifications: ActivityNotification[];
+  errors: ActivityError[];
+}
+
+export type TrayChange = "presence" | "accounts" | "activity";
