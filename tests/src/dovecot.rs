@@ -776,7 +776,12 @@ impl Dovecot {
              auth_verbose = yes\n\
              mail_location = maildir:~/Maildir\n\
              # Tests never survive a power cut; skipping fsync keeps APPEND at a few ms.\n\
-             mail_fsync = never\n",
+             mail_fsync = never\n\
+             # Room for hundreds of sessions at once (the 500-account benchmark): over TLS each\n\
+             # session keeps its imap-login process as the TLS proxy, and every process is a\n\
+             # client of the log and anvil services; the defaults (100 login processes, 1000\n\
+             # clients per service) would refuse the rest.\n\
+             default_client_limit = 5000\n",
             token = self.token,
             listen = o.listen,
             cert = cert.display(),
@@ -809,7 +814,7 @@ impl Dovecot {
              passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN {root}/users/%u\n}}\n\
              userdb {{\n  driver = passwd-file\n  args = {root}/users/%u\n  \
              default_fields = uid={MAIL_UID} gid={MAIL_GID} home={root}/mail/%u\n}}\n\
-             service imap-login {{\n  \
+             service imap-login {{\n  process_limit = 2000\n  \
              inet_listener imap {{\n    port = {imap}\n  }}\n  \
              inet_listener imaps {{\n    port = {imaps_port}\n    ssl = yes\n  }}\n}}\n",
             imap = self.imap_port,

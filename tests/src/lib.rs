@@ -10,9 +10,11 @@
 //! its own instances.
 
 mod dovecot;
+mod faultproxy;
 mod message;
 mod process;
 mod raw_imap;
+mod scripted;
 mod tls;
 
 use std::net::TcpListener;
@@ -24,9 +26,14 @@ pub use dovecot::{
     CAPABILITIES_WITHOUT_PUSH, Dovecot, DovecotOptions, MAIL_GID, MAIL_UID, MailboxStatus,
     SPECIAL_FOLDERS,
 };
+pub use faultproxy::FaultProxy;
 pub use message::{encode_mailbox_name, message};
 pub use process::{ProcessInfo, live_members};
 pub use raw_imap::{Arg, COMMAND_TIMEOUT, RawImap, parse_untagged_number};
+pub use scripted::{
+    CertKind, ConnRecord, DEFAULT_CAPABILITIES, Listen, Mailbox, Script, ScriptedMessage,
+    ScriptedServer, Step,
+};
 
 /// Path of a workspace binary (e.g. `"pushmail-cli"`) built next to the running test.
 ///

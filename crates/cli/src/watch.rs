@@ -6,6 +6,7 @@ use std::process::{ExitCode, Stdio};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use pushmail_core::watch::power::{PowerBus, PowerOptions};
 use pushmail_core::{Config, Engine, Event, NewMail, Store};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::task::JoinSet;
@@ -25,6 +26,15 @@ pub struct WatchArgs {
     /// State database (default: $XDG_STATE_HOME/pushmail/state.sqlite3).
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
+    /// D-Bus bus on which to listen for suspend/resume (logind) and network changes
+    /// (NetworkManager), to reconnect at once: `system`, `session`, `off`, or a D-Bus address.
+    #[arg(
+        long,
+        value_name = "BUS",
+        default_value = "system",
+        env = "PUSHMAIL_POWER_BUS"
+    )]
+    power_bus: PowerBus,
 }
 
 /// Hooks running at once at most; more wait, so a burst cannot fork-bomb the machine.
@@ -58,6 +68,9 @@ pub async fn run(args: WatchArgs, config_path: &Path) -> Result<ExitCode> {
     let store = Store::open(&state_path)?;
     let (engine, mut events) = Engine::new(store);
     engine.apply(&config);
+    engine.watch_power(PowerOptions {
+        bus: args.power_bus.clone(),
+    });
 
     let mut hooks = JoinSet::new();
     let mut sigint = signal(SignalKind::interrupt()).context("Cannot listen for Ctrl-C")?;

@@ -1,225 +1,432 @@
-//! Pushmail's benchmarks, side by side with a baseline in the same run (ratios, not absolute
-//! times: these machines are noisy). Run with `scripts/bench`; figures go to stdout as Markdown.
+//! Pushmail's benchmark suite: every figure next to its baseline, measured in the same run on a
+//! private Dovecot on loopback (ratios, not absolute times: these machines are shared and
+//! noisy). Run it with `scripts/bench`, which installs what it needs, builds release binaries,
+//! starts a private desktop (bus, dunst, keyring) for the tray and Mailnag, and publishes the
+//! results in docs/benchmarks.md. See that file for what each figure means.
 //!
-//! - `latency N`: N deliveries to a private Dovecot; for each, when a raw IDLE client (the floor:
-//!   Dovecot itself adds ~500 ms) saw `EXISTS` and when `pushmail-cli watch --json` printed the
-//!   `new_mail` line. Pushmail's *added* latency is the difference, per delivery.
-//! - `footprint N…`: resident memory and CPU time of one `pushmail-cli watch` idling with N
-//!   accounts (one Dovecot user each), after every account reached push.
+//! ```text
+//! pushmail-bench all [--quick] [--out DIR]   everything below; DIR gets results.json, report.md, summary.md
+//! pushmail-bench latency [N]                 1. push latency vs a raw IDLE client (and tray, Mailnag)
+//! pushmail-bench footprint [ACCOUNTS…]       2. idle RSS and CPU (6. start-up comes with it)
+//! pushmail-bench burst [N]                   3. N messages at once
+//! pushmail-bench bigbox [N…]                 4. big INBOXes
+//! pushmail-bench wire [N]                    5. bytes per new message and per idle hour
+//! ```
+//!
+//! `PUSHMAIL_BENCH_IDLE_SECS` changes the 60 s idle window.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot run should stop loudly
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+#[path = "../bench/bigbox.rs"]
+mod bigbox;
+#[path = "../bench/burst.rs"]
+mod burst;
+#[path = "../bench/common.rs"]
+mod common;
+#[path = "../bench/desktop.rs"]
+mod desktop;
+#[path = "../bench/footprint.rs"]
+mod footprint;
+#[path = "../bench/latency.rs"]
+mod latency;
+#[path = "../bench/proxy.rs"]
+mod proxy;
+#[path = "../bench/wire.rs"]
+mod wire;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use pushmail_tests::{Dovecot, DovecotOptions, RawImap, message};
+use serde_json::{Value, json};
+
+use crate::common::{Clock, verdict};
+use crate::footprint::Footprint;
+
+/// What became of one measurement: a figure, a reason it was not taken, or why it failed. A
+/// failure is reported in the tables and the run goes on (the release profile aborts on panic,
+/// so one broken client must not cost the other nineteen minutes of figures).
+pub enum Outcome<T> {
+    Done(T),
+    Skipped(String),
+    Failed(String),
+}
+
+impl<T> Outcome<T> {
+    pub fn from_result(r: anyhow::Result<T>) -> Outcome<T> {
+        match r {
+            Ok(v) => Outcome::Done(v),
+            Err(e) => {
+                eprintln!("pushmail-bench: FAILED: {e:#}");
+                Outcome::Failed(format!("{e:#}"))
+            }
+        }
+    }
+
+    /// Why there is no figure, for a table cell.
+    pub fn reason(&self) -> String {
+        match self {
+            Outcome::Done(_) => String::new(),
+            Outcome::Skipped(why) => why.clone(),
+            Outcome::Failed(why) => format!("failed: {}", footprint::short(why)),
+        }
+    }
+
+    pub fn json(&self, f: impl Fn(&T) -> Value) -> Value {
+        match self {
+            Outcome::Done(v) => f(v),
+            Outcome::Skipped(why) => json!({"skipped": why}),
+            Outcome::Failed(why) => json!({"failed": why}),
+        }
+    }
+}
+
+fn idle_secs() -> u64 {
+    std::env::var("PUSHMAIL_BENCH_IDLE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60)
+}
+
+fn numbers(args: &[String]) -> Vec<usize> {
+    args.iter().filter_map(|n| n.parse().ok()).collect()
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = args.get(1..).unwrap_or_default();
+    let clock = Clock::new();
     match args.first().map(String::as_str) {
-        Some("latency") => latency(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(200)),
+        Some("all") => all(rest, clock),
+        Some("latency") => {
+            let n = numbers(rest).first().copied().unwrap_or(200);
+            let l = latency::run(
+                latency::Counts {
+                    cli: n,
+                    tray: n,
+                    mailnag: n,
+                },
+                clock,
+            )
+            .expect("latency");
+            println!("{}", l.markdown());
+        }
         Some("footprint") => {
-            let counts: Vec<usize> = args[1..].iter().filter_map(|n| n.parse().ok()).collect();
-            let idle = std::env::var("PUSHMAIL_BENCH_IDLE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
-            footprint(if counts.is_empty() { vec![1, 100] } else { counts }, idle);
+            let counts = numbers(rest);
+            let counts = if counts.is_empty() {
+                vec![1, 100]
+            } else {
+                counts
+            };
+            let f = footprint_run(&counts, &[1, 100], false);
+            println!("{}\n{}", f.0.markdown(), f.0.startup_markdown());
+        }
+        Some("burst") => {
+            let n = numbers(rest).first().copied().unwrap_or(5000);
+            println!("{}", burst::run(n, 200).markdown());
+        }
+        Some("bigbox") => {
+            let sizes = numbers(rest);
+            let sizes = if sizes.is_empty() {
+                vec![1000, 100_000]
+            } else {
+                sizes
+            };
+            println!("{}", bigbox::run(&sizes).markdown());
+        }
+        Some("wire") => {
+            let n = numbers(rest).first().copied().unwrap_or(50);
+            let (f, idle) = footprint_run(&[], &[], true);
+            let w = wire::Wire {
+                per_message: wire::per_message(n),
+                idle,
+            };
+            drop(f);
+            println!("{}", w.markdown());
         }
         _ => {
-            eprintln!("usage: pushmail-bench latency [N] | footprint [ACCOUNTS…]");
+            eprintln!(
+                "usage: pushmail-bench all [--quick] [--out DIR] | latency [N] | footprint [ACCOUNTS…] | burst [N] | bigbox [N…] | wire [N]"
+            );
             std::process::exit(2);
         }
     }
 }
 
-fn cli_path() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let p = exe.parent().expect("dir").join("pushmail-cli");
-    assert!(p.is_file(), "{} missing: build pushmail-cli in the same profile", p.display());
-    p
-}
-
-struct Scratch {
-    dir: tempfile::TempDir,
-}
-
-impl Scratch {
-    fn config(&self, dc: &Dovecot, users: &[String]) -> PathBuf {
-        let pw = self.dir.path().join("pw");
-        std::fs::write(&pw, "benchpw\n").unwrap();
-        let mut toml = String::new();
-        for u in users {
-            toml.push_str(&format!(
-                "[[accounts]]\nid = \"{u}\"\nhost = \"{}\"\nport = {}\nsecurity = \"tls\"\nusername = \"{u}\"\npassword_command = [\"cat\", \"{}\"]\nca_file = \"{}\"\n\n",
-                dc.host(),
-                dc.imaps_port(),
-                pw.display(),
-                dc.ca_file().display()
-            ));
-        }
-        let path = self.dir.path().join("config.toml");
-        std::fs::write(&path, toml).unwrap();
-        path
+/// Idle windows: small subjects (and, with `wire`, the idle wire-cost subjects) together, then
+/// the 100-account ones, then the bigger ones.
+fn footprint_run(
+    counts: &[usize],
+    tray_counts: &[usize],
+    with_wire: bool,
+) -> (Footprint, Outcome<wire::Idle>) {
+    let idle = idle_secs();
+    let (mut windows, skipped) = footprint::plan(counts, tray_counts);
+    if with_wire {
+        windows[0].extend(wire::idle_subjects());
     }
-
-    fn watch(&self, config: &Path) -> (Child, mpsc::Receiver<(Instant, serde_json::Value)>) {
-        let mut child = Command::new(cli_path())
-            .arg("--config")
-            .arg(config)
-            .args(["watch", "--json", "--state"])
-            .arg(self.dir.path().join("state.sqlite3"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-                if tx.send((Instant::now(), v)).is_err() {
-                    break;
-                }
-            }
-        });
-        (child, rx)
+    let mut rows = Vec::new();
+    let mut failed = Vec::new();
+    for w in windows.into_iter().filter(|w| !w.is_empty()) {
+        let (m, f) = footprint::window(w, Duration::from_secs(idle));
+        rows.extend(m);
+        failed.extend(f);
     }
-}
-
-fn wait_push(rx: &mpsc::Receiver<(Instant, serde_json::Value)>, n: usize) -> Instant {
-    let mut pushing = std::collections::HashSet::new();
-    loop {
-        let (at, v) = rx.recv_timeout(Duration::from_secs(60)).expect("accounts did not reach push");
-        if v["event"] == "state" && v["state"] == "push" {
-            pushing.insert(v["account"].as_str().unwrap().to_owned());
-            if pushing.len() == n {
-                return at;
-            }
-        }
-    }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx]
-}
-
-fn summary(name: &str, mut v: Vec<f64>) -> String {
-    v.sort_by(|a, b| a.total_cmp(b));
-    format!(
-        "| {name} | {:.1} | {:.1} | {:.1} | {:.1} |",
-        percentile(&v, 0.5),
-        percentile(&v, 0.9),
-        percentile(&v, 0.99),
-        v.last().copied().unwrap_or(f64::NAN)
+    let wire_idle = if with_wire {
+        Outcome::from_result(wire::idle_from(&rows))
+    } else {
+        Outcome::Skipped("not run".into())
+    };
+    // The wire subjects are not footprint rows.
+    rows.retain(|m| !m.started.label.starts_with("wire-"));
+    failed.retain(|(l, _)| !l.starts_with("wire-"));
+    (
+        Footprint {
+            rows,
+            failed,
+            skipped,
+            idle_secs: idle,
+        },
+        wire_idle,
     )
 }
 
-fn latency(n: usize) {
-    let dc = Dovecot::start(DovecotOptions { users: vec![("bench".into(), "benchpw".into())], ..Default::default() }).unwrap();
-    let scratch = Scratch { dir: tempfile::tempdir().unwrap() };
-    let config = scratch.config(&dc, &["bench".to_owned()]);
-    let (mut child, rx) = scratch.watch(&config);
-    wait_push(&rx, 1);
-
-    // The floor: a raw client idling on the same folder, re-entering IDLE after each EXISTS.
-    let (floor_tx, floor_rx) = mpsc::channel();
-    let mut floor = RawImap::connect_login(dc.host(), dc.imap_port(), "bench", "benchpw").unwrap();
-    floor.select("INBOX").unwrap();
-    std::thread::spawn(move || {
-        loop {
-            match floor.idle_until_exists(Duration::from_secs(30)) {
-                Ok(Some(at)) => {
-                    if floor_tx.send(at).is_err() {
-                        break;
-                    }
-                }
-                Ok(None) => {}
-                Err(_) => break,
-            }
-        }
-    });
-    let mut sender = RawImap::connect_login(dc.host(), dc.imap_port(), "bench", "benchpw").unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    let (mut floor_ms, mut pm_ms, mut added_ms) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..n {
-        let subject = format!("Latency {i}");
-        let raw = message("Bench <bench@example.com>", "bench@example.org", &subject, "x");
-        let t0 = Instant::now();
-        sender.append("INBOX", &raw).unwrap();
-        let floor_at = floor_rx.recv_timeout(Duration::from_secs(10)).expect("floor saw nothing");
-        let pm_at = loop {
-            let (at, v) = rx.recv_timeout(Duration::from_secs(10)).expect("pushmail saw nothing");
-            if v["event"] == "new_mail" && v["subject"] == subject.as_str() {
-                break at;
-            }
-        };
-        floor_ms.push(floor_at.duration_since(t0).as_secs_f64() * 1e3);
-        pm_ms.push(pm_at.duration_since(t0).as_secs_f64() * 1e3);
-        added_ms.push(pm_at.saturating_duration_since(floor_at).as_secs_f64() * 1e3);
-        // Let both clients settle back into IDLE before the next delivery.
-        std::thread::sleep(Duration::from_millis(150));
-        if (i + 1) % 50 == 0 {
-            eprintln!("{} / {n} deliveries", i + 1);
-        }
-    }
-    let _ = child.kill();
-    println!("### Push latency, {n} deliveries (ms from APPEND)\n");
-    println!("| client | p50 | p90 | p99 | max |\n|---|---|---|---|---|");
-    println!("{}", summary("raw IDLE client (floor)", floor_ms));
-    println!("{}", summary("`pushmail-cli watch --json`", pm_ms));
-    println!("{}", summary("**added by Pushmail** (per delivery)", added_ms));
-    std::io::stdout().flush().ok();
+/// Output of a command, trimmed, or `?`.
+fn cmd_out(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "?".into())
 }
 
-/// (RSS kB, utime+stime in clock ticks) of a process.
-fn proc_usage(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let rss = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    (rss, ticks)
-}
-
-fn footprint(counts: Vec<usize>, idle_secs: u64) {
-    #[allow(unsafe_code)]
-    // SAFETY: sysconf has no memory effects.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    println!("### Idle footprint of one `pushmail-cli watch` ({idle_secs} s idle after all accounts reached push)\n");
-    println!("| accounts | RSS (MB) | CPU over the idle window (% of one core) | start → all in push (ms) |\n|---|---|---|---|");
-    for n in counts {
-        let users: Vec<String> = (0..n).map(|i| format!("user{i}")).collect();
-        let dc = Dovecot::start(DovecotOptions {
-            users: users.iter().map(|u| (u.clone(), "benchpw".to_owned())).collect(),
-            ..Default::default()
+/// This process's nice value (scripts/bench runs everything at -10 when it may).
+fn own_nice() -> i64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let after = s.get(s.rfind(')')? + 2..)?.to_owned();
+            after.split_whitespace().nth(16)?.parse().ok()
         })
-        .unwrap();
-        let scratch = Scratch { dir: tempfile::tempdir().unwrap() };
-        let config = scratch.config(&dc, &users);
-        let started = Instant::now();
-        let (mut child, rx) = scratch.watch(&config);
-        let all = wait_push(&rx, n);
-        let startup = all.duration_since(started).as_millis();
-        std::thread::sleep(Duration::from_secs(2));
-        let (_, t0) = proc_usage(child.id());
-        std::thread::sleep(Duration::from_secs(idle_secs));
-        let (rss, t1) = proc_usage(child.id());
-        let cpu = (t1 - t0) as f64 / hz / idle_secs as f64 * 100.0;
-        println!("| {n} | {:.1} | {cpu:.3} | {startup} |", rss as f64 / 1024.0);
-        std::io::stdout().flush().ok();
-        let _ = child.kill();
-        let _ = child.wait();
+        .unwrap_or(0)
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "?".into())
+}
+
+fn machine() -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "?".into());
+    let mem_gb = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0 / 1024.0)
+        .unwrap_or(f64::NAN);
+    let cli = common::sibling_binary("pushmail-cli")
+        .map(|p| cmd_out(&p.to_string_lossy(), &["--version"]))
+        .unwrap_or_else(|| "?".into());
+    let tray = desktop::tray_binary()
+        .and_then(|p| std::fs::metadata(&p).ok()?.modified().ok())
+        .map(|t| {
+            let age = t.elapsed().map(|d| d.as_secs() / 60).unwrap_or(0);
+            format!("built ({age} min before this run)")
+        })
+        .unwrap_or_else(|| "not built".into());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = root.to_string_lossy();
+    let commit = cmd_out("git", &["-C", &root, "rev-parse", "--short", "HEAD"]);
+    let dirty = cmd_out("git", &["-C", &root, "status", "--porcelain"]);
+    json!({
+        "date": cmd_out("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+        "cpu": cpu, "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "memory_gb": mem_gb, "kernel": cmd_out("uname", &["-srm"]),
+        "os": cmd_out("sh", &["-c", ". /etc/os-release && echo \"$PRETTY_NAME\""]),
+        "rustc": cmd_out("rustc", &["--version"]),
+        "dovecot": cmd_out("dovecot", &["--version"]),
+        "mailnag": cmd_out("dpkg-query", &["-W", "-f=${Version}", "mailnag"]),
+        "dunst": cmd_out("dpkg-query", &["-W", "-f=${Version}", "dunst"]),
+        "pushmail_cli": cli, "tray": tray,
+        "commit": if dirty == "?" { commit } else { format!("{commit} + uncommitted changes") },
+        "load_at_start": loadavg(),
+        "nice": own_nice(),
+    })
+}
+
+fn all(args: &[String], clock: Clock) {
+    let quick = args.iter().any(|a| a == "--quick");
+    let out = args
+        .iter()
+        .position(|a| a == "--out")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target/bench"));
+    std::fs::create_dir_all(&out).expect("output directory");
+    let started = Instant::now();
+    let machine = machine();
+    let mut sections_load = Vec::new();
+    let mut section = |name: &str, t: Instant| {
+        let line = format!(
+            "{name}: {:.0} s, load average after it {}",
+            t.elapsed().as_secs_f64(),
+            loadavg()
+        );
+        eprintln!("== {line}");
+        sections_load.push(line);
+    };
+
+    let counts = if quick {
+        latency::Counts {
+            cli: 20,
+            tray: 10,
+            mailnag: 10,
+        }
+    } else {
+        latency::Counts {
+            cli: 200,
+            tray: 200,
+            mailnag: std::env::var("PUSHMAIL_BENCH_MAILNAG_N")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(200),
+        }
+    };
+    let t = Instant::now();
+    let latency = latency::run(counts, clock).expect("latency benchmark");
+    section("latency", t);
+
+    let t = Instant::now();
+    let accounts: &[usize] = if quick { &[1, 10] } else { &[1, 10, 100, 500] };
+    let trays: &[usize] = if quick { &[1] } else { &[1, 100] };
+    let (footprint, wire_idle) = footprint_run(accounts, trays, true);
+    section("footprint + idle wire cost", t);
+
+    let t = Instant::now();
+    let burst = if quick {
+        burst::run(500, 50)
+    } else {
+        burst::run(5000, 200)
+    };
+    section("burst", t);
+
+    let t = Instant::now();
+    let bigbox = bigbox::run(if quick {
+        &[1000, 5000]
+    } else {
+        &[1000, 100_000]
+    });
+    section("big mailbox", t);
+
+    let t = Instant::now();
+    let wire = wire::Wire {
+        per_message: wire::per_message(if quick { 5 } else { 50 }),
+        idle: wire_idle,
+    };
+    section("wire per message", t);
+    let total = started.elapsed();
+
+    // Targets first: the reader's first question is "does it do what it promised?".
+    let mut targets = latency.targets();
+    targets.extend(footprint.targets());
+    targets.extend(burst.targets());
+    targets.extend(bigbox.targets());
+    targets.extend(wire.targets());
+
+    let m = &machine;
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "Last full run: {date}, `scripts/bench`{quick} ({mins:.1} min).\n\n\
+         | | |\n|---|---|\n\
+         | machine | {cpu}, {cores} cores (shared with other builds), {mem:.0} GB RAM |\n\
+         | system | {os}, {kernel} |\n\
+         | versions | pushmail-cli {cli} ({commit}), {rustc}, Dovecot {dovecot}, Mailnag {mailnag}, dunst {dunst} |\n\
+         | tray (`pushmail`) | {tray} |\n\
+         | scheduling | every process of the run at nice {nice} (other work on the machine at 0) |\n\
+         | load average (1/5/15 min) | {load} at start; {sections} |\n",
+        date = m["date"].as_str().unwrap_or("?"),
+        quick = if quick { " all --quick" } else { "" },
+        mins = total.as_secs_f64() / 60.0,
+        cpu = m["cpu"].as_str().unwrap_or("?"),
+        cores = m["cores"],
+        mem = m["memory_gb"].as_f64().unwrap_or(f64::NAN),
+        os = m["os"].as_str().unwrap_or("?"),
+        kernel = m["kernel"].as_str().unwrap_or("?"),
+        cli = m["pushmail_cli"]
+            .as_str()
+            .unwrap_or("?")
+            .trim_start_matches("pushmail-cli "),
+        commit = m["commit"].as_str().unwrap_or("?"),
+        rustc = m["rustc"].as_str().unwrap_or("?"),
+        dovecot = m["dovecot"].as_str().unwrap_or("?"),
+        mailnag = m["mailnag"].as_str().unwrap_or("?"),
+        dunst = m["dunst"].as_str().unwrap_or("?"),
+        tray = m["tray"].as_str().unwrap_or("?"),
+        load = m["load_at_start"].as_str().unwrap_or("?"),
+        nice = m["nice"],
+        sections = sections_load.join("; "),
+    );
+    report.push_str("### Targets\n\n| target | measured | |\n|---|---|---|\n");
+    for (what, value, ok) in &targets {
+        let _ = writeln!(report, "| {what} | {value} | {} |", verdict(*ok));
     }
+    report.push('\n');
+    for part in [
+        latency.markdown(),
+        footprint.markdown(),
+        burst.markdown(),
+        bigbox.markdown(),
+        wire.markdown(),
+        footprint.startup_markdown(),
+    ] {
+        report.push_str(&part);
+        report.push('\n');
+    }
+
+    let mut summary = String::from("| | Pushmail | Mailnag 2.2 |\n|---|---|---|\n");
+    for line in [
+        latency.summary_line(),
+        footprint.summary_line(),
+        wire.summary_line(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        summary.push_str(&line);
+        summary.push('\n');
+    }
+
+    let results = json!({
+        "machine": machine, "quick": quick, "minutes": total.as_secs_f64() / 60.0,
+        "sections": sections_load,
+        "latency": latency.json(), "footprint": footprint.json(), "burst": burst.json(),
+        "bigbox": bigbox.json(), "wire": wire.json(),
+        "targets": targets.iter().map(|(w, v, ok)| json!({"target": w, "measured": v, "met": ok})).collect::<Vec<_>>(),
+    });
+    std::fs::write(
+        out.join("results.json"),
+        serde_json::to_string_pretty(&results).unwrap(),
+    )
+    .expect("results.json");
+    std::fs::write(out.join("report.md"), &report).expect("report.md");
+    std::fs::write(out.join("summary.md"), &summary).expect("summary.md");
+    println!("{report}");
+    eprintln!("pushmail-bench: results in {}", out.display());
 }

@@ -13,10 +13,16 @@ use std::time::Duration;
 use pushmail_tests::{Dovecot, DovecotOptions, message};
 
 const SAMPLES: &[(&str, &str)] = &[
-    ("Ana Pérez <ana@example.com>", "Welcome to Pushmail — this arrived by push"),
+    (
+        "Ana Pérez <ana@example.com>",
+        "Welcome to Pushmail — this arrived by push",
+    ),
     ("李伟 <li.wei@example.cn>", "会议改到明天上午十点"),
     ("سارة <sara@example.eg>", "تم تأكيد الحجز"),
-    ("Giulia Rossi <giulia@example.it>", "Riunione spostata a giovedì"),
+    (
+        "Giulia Rossi <giulia@example.it>",
+        "Riunione spostata a giovedì",
+    ),
     ("Build bot <ci@example.org>", "Nightly build passed ✔"),
 ];
 
@@ -45,8 +51,11 @@ fn main() {
         std::process::exit(2);
     };
     let rest: Vec<String> = args.collect();
-    let dc = Dovecot::start(DovecotOptions { users: vec![("demo".into(), "demo".into())], ..Default::default() })
-        .expect("cannot start the demo mail server (Dovecot; the demo needs root to run it)");
+    let dc = Dovecot::start(DovecotOptions {
+        users: vec![("demo".into(), "demo".into())],
+        ..Default::default()
+    })
+    .expect("cannot start the demo mail server (Dovecot; the demo needs root to run it)");
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("password");
     std::fs::write(&pw, "demo\n").unwrap();
@@ -62,8 +71,17 @@ fn main() {
         ),
     )
     .unwrap();
-    eprintln!("Demo mail server on 127.0.0.1:{} (TLS), configuration {}", dc.imaps_port(), config.display());
-    let mut child = Command::new(&app).arg("--config").arg(&config).args(&rest).spawn().expect("cannot start the app");
+    eprintln!(
+        "Demo mail server on 127.0.0.1:{} (TLS), configuration {}",
+        dc.imaps_port(),
+        config.display()
+    );
+    let mut child = Command::new(&app)
+        .arg("--config")
+        .arg(&config)
+        .args(&rest)
+        .spawn()
+        .expect("cannot start the app");
     let mut sender = dc.login("demo").unwrap();
     std::thread::sleep(Duration::from_secs(3));
     'outer: for (i, (from, subject)) in SAMPLES.iter().cycle().enumerate() {
@@ -71,7 +89,18 @@ fn main() {
             break;
         }
         eprintln!("demo: delivering “{subject}”");
-        if sender.append("INBOX", &message(from, "demo@example.org", subject, "Sent by the Pushmail demo.")).is_err() {
+        if sender
+            .append(
+                "INBOX",
+                &message(
+                    from,
+                    "demo@example.org",
+                    subject,
+                    "Sent by the Pushmail demo.",
+                ),
+            )
+            .is_err()
+        {
             sender = dc.login("demo").unwrap();
         }
         // A few at once first, then one every ten seconds.

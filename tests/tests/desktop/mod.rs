@@ -1,0 +1,461 @@
+//! A private virtual desktop per test: its own X server (Xvfb), D-Bus session bus (no service
+//! activation, eavesdropping allowed), notification daemon (dunst), and a StatusNotifierWatcher
+//! that also records the notification and Pushmail D-Bus traffic. Plus the real `pushmail`
+//! binary started inside it, and helpers to read the tray item and click its menu.
+//!
+//! Each test gets its own everything, so tests run in parallel and one test's popups never
+//! appear in another's screenshot.
+#![allow(dead_code)] // each test uses a different subset
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pushmail_tests::bin;
+use serde_json::Value;
+
+const PYTHON: &str = "/usr/bin/python3";
+
+fn helper() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/desktop/bus.py")
+}
+
+/// A child killed when dropped.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads a child's stdout as JSON lines on a thread.
+fn json_lines(child: &mut Child) -> Receiver<Value> {
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            if tx.send(v).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+pub struct Desktop {
+    pub dir: tempfile::TempDir,
+    pub bus: String,
+    pub display: String,
+    children: Vec<Guard>,
+    messages: Receiver<Value>,
+    /// Every message the watcher printed so far.
+    pub seen: Vec<Value>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Daemon {
+    Dunst,
+    /// A notification daemon that never answers.
+    Hung,
+    None,
+}
+
+impl Desktop {
+    pub fn start(daemon: Daemon) -> Desktop {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for d in ["run", "config", "data/applications", "state", "empty"] {
+            std::fs::create_dir_all(dir.path().join(d)).expect("mkdir");
+        }
+        let mut children = Vec::new();
+
+        // X server: -displayfd 1 prints the display number it chose on stdout.
+        let mut x = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1024x600x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb (scripts/setup --test installs it)");
+        let mut line = String::new();
+        BufReader::new(x.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("Xvfb display");
+        let display = format!(":{}", line.trim());
+        children.push(Guard(x));
+
+        // A private bus without service activation, so nothing starts behind the test's back.
+        let conf = dir.path().join("bus.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\" \
+                 \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n\
+                 <busconfig><type>session</type><listen>unix:dir={}</listen><auth>EXTERNAL</auth>\
+                 <policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>\
+                 <allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>\n",
+                dir.path().join("run").display()
+            ),
+        )
+        .expect("bus.conf");
+        let mut bus = Command::new("dbus-daemon")
+            .arg(format!("--config-file={}", conf.display()))
+            .args(["--nofork", "--print-address=1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon");
+        let mut addr = String::new();
+        BufReader::new(bus.stdout.take().expect("stdout"))
+            .read_line(&mut addr)
+            .expect("bus address");
+        children.push(Guard(bus));
+
+        let mut desktop = Desktop {
+            dir,
+            bus: addr.trim().to_owned(),
+            display,
+            children,
+            messages: channel().1,
+            seen: Vec::new(),
+        };
+
+        let mut watcher = desktop
+            .command(PYTHON)
+            .arg(helper())
+            .arg("watch")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("watcher");
+        desktop.messages = json_lines(&mut watcher);
+        desktop.children.push(Guard(watcher));
+        desktop.wait_message(Duration::from_secs(10), "watcher ready", |m| {
+            m["kind"] == "ready"
+        });
+
+        match daemon {
+            Daemon::Dunst => {
+                let conf = desktop.dir.path().join("dunstrc");
+                std::fs::write(&conf, DUNSTRC).expect("dunstrc");
+                let dunst = desktop
+                    .command("dunst")
+                    .arg("-config")
+                    .arg(&conf)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("dunst");
+                desktop.children.push(Guard(dunst));
+                desktop.wait_owner("org.freedesktop.Notifications");
+            }
+            Daemon::Hung => {
+                let mut hung = desktop
+                    .command(PYTHON)
+                    .arg(helper())
+                    .arg("hung-daemon")
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .expect("hung daemon");
+                let rx = json_lines(&mut hung);
+                let _ = rx.recv_timeout(Duration::from_secs(10));
+                desktop.children.push(Guard(hung));
+                desktop.wait_owner("org.freedesktop.Notifications");
+            }
+            Daemon::None => {}
+        }
+        desktop
+    }
+
+    /// A command that runs inside this desktop.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        let d = self.dir.path();
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", d)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+            .env("DISPLAY", &self.display)
+            .env("XDG_RUNTIME_DIR", d.join("run"))
+            .env("XDG_CONFIG_HOME", d.join("config"))
+            .env("XDG_DATA_HOME", d.join("data"))
+            .env("XDG_DATA_DIRS", d.join("empty"))
+            .env("XDG_STATE_HOME", d.join("state"))
+            .env("LANG", "C.UTF-8")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs a one-shot helper command; its JSON output, or `Err(stderr)`.
+    pub fn try_py(&self, args: &[&str]) -> Result<Value, String> {
+        let out = self
+            .command(PYTHON)
+            .arg(helper())
+            .args(args)
+            .output()
+            .expect("python helper");
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("{e}: {:?}", out.stdout))
+    }
+
+    pub fn py(&self, args: &[&str]) -> Value {
+        self.try_py(args)
+            .unwrap_or_else(|e| panic!("bus.py {args:?} failed: {e}"))
+    }
+
+    fn wait_owner(&self, name: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self.try_py(&["has-owner", name]) == Ok(Value::Bool(true)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("{name} never appeared on the bus");
+    }
+
+    /// Waits for a watcher message matching `pred` (earlier ones are kept in `seen`), searching
+    /// those already seen first.
+    pub fn wait_message(
+        &mut self,
+        timeout: Duration,
+        what: &str,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        if let Some(v) = self.seen.iter().find(|v| pred(v)) {
+            return v.clone();
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.messages.recv_timeout(left) {
+                Ok(v) => {
+                    self.seen.push(v.clone());
+                    if pred(&v) {
+                        return v;
+                    }
+                }
+                Err(_) => panic!(
+                    "timed out after {timeout:?} waiting for {what}; bus traffic so far:\n{}",
+                    self.seen
+                        .iter()
+                        .map(|v| v.to_string().chars().take(300).collect::<String>())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Collects whatever the watcher prints within `d`.
+    pub fn collect_for(&mut self, d: Duration) {
+        let deadline = Instant::now() + d;
+        while let Ok(v) = self
+            .messages
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            self.seen.push(v);
+        }
+    }
+
+    /// Calls seen so far to `member` of the notification service.
+    pub fn notify_calls(&self, member: &str) -> Vec<Value> {
+        self.seen
+            .iter()
+            .filter(|m| {
+                m["kind"] == "call"
+                    && m["member"] == member
+                    && m["interface"] == "org.freedesktop.Notifications"
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The id the daemon gave the popup of a Notify call (from its method return).
+    pub fn notification_id(&mut self, notify: &Value) -> u64 {
+        let serial = notify["serial"].as_u64().expect("serial");
+        let sender = notify["sender"].as_str().unwrap_or("").to_owned();
+        let reply = self.wait_message(Duration::from_secs(5), "Notify's reply", |m| {
+            m["kind"] == "return" && m["reply_serial"] == serial && m["destination"] == sender
+        });
+        reply["args"][0].as_u64().expect("id")
+    }
+
+    /// Takes a screenshot of the top-right corner of the X screen (where dunst shows popups)
+    /// into `path` (PNG).
+    pub fn screenshot(&self, path: &Path) {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("screenshot dir");
+        }
+        let status = self
+            .command("import")
+            .args(["-window", "root", "-crop", "480x110+544+0", "+repage"])
+            .arg(path)
+            .status()
+            .expect("import (imagemagick)");
+        assert!(status.success(), "import failed");
+    }
+
+    /// Registers `argv0` (a script) as the default `mailto:` application, its Exec line with
+    /// a `%u` that must be dropped.
+    pub fn set_mail_client(&self, script: &Path) {
+        let file = self
+            .dir
+            .path()
+            .join("data/applications/pushmail-test-mail.desktop");
+        std::fs::write(
+            &file,
+            format!(
+                "[Desktop Entry]\nType=Application\nName=Test Mail\nExec={} --main-window %u\n\
+                 MimeType=x-scheme-handler/mailto;\n",
+                script.display()
+            ),
+        )
+        .expect("desktop file");
+        let status = self
+            .command("xdg-mime")
+            .args([
+                "default",
+                "pushmail-test-mail.desktop",
+                "x-scheme-handler/mailto",
+            ])
+            .status()
+            .expect("xdg-mime");
+        assert!(status.success());
+    }
+}
+
+const DUNSTRC: &str = "[global]\n\
+    font = DejaVu Sans 11\n\
+    width = 420\n\
+    origin = top-right\n\
+    offset = 12x12\n\
+    markup = full\n\
+    format = \"<b>%s</b>\\n%b\"\n\
+    icon_position = left\n\
+    max_icon_size = 48\n\
+    frame_width = 2\n\
+    corner_radius = 6\n\
+    [urgency_low]\n    timeout = 0\n\
+    [urgency_normal]\n    background = \"#263238\"\n    foreground = \"#ECEFF1\"\n    frame_color = \"#1E88E5\"\n    timeout = 0\n\
+    [urgency_critical]\n    timeout = 0\n";
+
+/// The real `pushmail` binary running inside a [`Desktop`].
+pub struct Tray {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Tray {
+    pub fn start(desktop: &Desktop, config: &Path) -> Tray {
+        let log = desktop.dir.path().join(format!(
+            "pushmail-{}.log",
+            Instant::now().elapsed().as_nanos()
+        ));
+        let child = desktop
+            .command(bin("pushmail"))
+            .arg("--config")
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("spawn pushmail");
+        Tray { child, log }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `timeout` for the process to exit.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn stderr_tail(&self) -> String {
+        let mut s = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.log) {
+            let _ = f.read_to_string(&mut s);
+        }
+        s.lines()
+            .rev()
+            .take(40)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Drop for Tray {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `f` every 50 ms until it returns `Some` or `timeout` passes.
+pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?}: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Shared state for a script that records how it was started.
+pub fn recorder(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let out = dir.join(format!("{name}.out"));
+    let script = dir.join(format!("{name}.sh"));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {out}.tmp\nmv {out}.tmp {out}\n",
+            out = out.display()
+        ),
+    )
+    .expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    (script, out)
+}
+
+pub type Shared<T> = Arc<Mutex<T>>;
