@@ -69,6 +69,8 @@ const ATTENTION_POPUP_BASE: u64 = 1 << 62;
 #[derive(Clone, Debug)]
 pub struct Options {
     pub config_path: PathBuf,
+    /// Where logind and NetworkManager announce sleep and network changes.
+    pub power_bus: pushmail_core::watch::power::PowerBus,
 }
 
 /// Runs the tray until Quit. Exit code 0 also when another instance was already running.
@@ -132,6 +134,11 @@ async fn main_async(options: Options) -> anyhow::Result<ExitCode> {
     let store = Store::open(&store_path)
         .with_context(|| format!("Cannot open the state database {}", store_path.display()))?;
     let (engine, events) = Engine::new(store);
+    // After a suspend or on a new network every connection is suspect: reconnect at once
+    // instead of waiting for `dead_after`.
+    engine.watch_power(pushmail_core::watch::power::PowerOptions {
+        bus: options.power_bus.clone(),
+    });
 
     let tracker = TaskTracker::new();
     let cancel = CancellationToken::new();

@@ -26,6 +26,15 @@ struct Cli {
     /// Configuration file (default: $XDG_CONFIG_HOME/pushmail/config.toml).
     #[arg(long, value_name = "FILE", env = "PUSHMAIL_CONFIG")]
     config: Option<PathBuf>,
+    /// Bus to hear sleep/resume (logind) and network changes (NetworkManager) on: `system`,
+    /// `session`, `off`, or a D-Bus address.
+    #[arg(
+        long,
+        value_name = "BUS",
+        default_value = "system",
+        env = "PUSHMAIL_POWER_BUS"
+    )]
+    power_bus: pushmail_core::watch::power::PowerBus,
 }
 
 fn main() -> ExitCode {
@@ -42,5 +51,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    app::run(app::Options { config_path })
+    app::run(app::Options {
+        config_path,
+        power_bus: cli.power_bus,
+    })
 }

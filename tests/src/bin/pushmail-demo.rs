@@ -43,6 +43,39 @@ fn catch_signals() {
     }
 }
 
+/// Dovecot needs root, but the app belongs in the user's desktop session: a root process is
+/// refused by the user's session bus. Under `sudo`, run the app as the user who asked for it,
+/// with their home, and hand them the demo's files.
+fn as_invoking_user(command: &mut Command, files: &[&std::path::Path]) {
+    use std::os::unix::process::CommandExt;
+    let (Ok(uid), Ok(gid)) = (
+        std::env::var("SUDO_UID").map(|v| v.parse::<u32>()),
+        std::env::var("SUDO_GID").map(|v| v.parse::<u32>()),
+    ) else {
+        return;
+    };
+    let (Ok(uid), Ok(gid)) = (uid, gid) else {
+        return;
+    };
+    if uid == 0 {
+        return;
+    }
+    for f in files {
+        let _ = std::os::unix::fs::chown(f, Some(uid), Some(gid));
+    }
+    let home = std::process::Command::new("getent")
+        .args(["passwd", &uid.to_string()])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|line| line.trim_end().split(':').nth(5).map(str::to_owned))
+        .filter(|h| !h.is_empty());
+    if let Some(home) = home {
+        command.env("HOME", home);
+    }
+    command.uid(uid).gid(gid);
+}
+
 fn main() {
     catch_signals();
     let mut args = std::env::args().skip(1);
@@ -59,6 +92,8 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("password");
     std::fs::write(&pw, "demo\n").unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::copy(dc.ca_file(), &ca).unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
@@ -67,7 +102,7 @@ fn main() {
              security = \"tls\"\nusername = \"demo\"\npassword_command = [\"cat\", \"{}\"]\nca_file = \"{}\"\n",
             dc.imaps_port(),
             pw.display(),
-            dc.ca_file().display()
+            ca.display()
         ),
     )
     .unwrap();
@@ -76,12 +111,10 @@ fn main() {
         dc.imaps_port(),
         config.display()
     );
-    let mut child = Command::new(&app)
-        .arg("--config")
-        .arg(&config)
-        .args(&rest)
-        .spawn()
-        .expect("cannot start the app");
+    let mut command = Command::new(&app);
+    command.arg("--config").arg(&config).args(&rest);
+    as_invoking_user(&mut command, &[dir.path(), &pw, &ca, &config]);
+    let mut child = command.spawn().expect("cannot start the app");
     let mut sender = dc.login("demo").unwrap();
     std::thread::sleep(Duration::from_secs(3));
     'outer: for (i, (from, subject)) in SAMPLES.iter().cycle().enumerate() {
