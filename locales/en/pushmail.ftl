@@ -231,6 +231,12 @@ settings-quiet-hours = Quiet hours
 settings-quiet-hours-help = No popups during this time each day, except from VIP senders.
 settings-quiet-from = From
 settings-quiet-to = To
+# Under the quiet-hours times: the span in words, each time as the language writes it.
+# $span is "overnight" when the end is at or before the start (22:00 → 07:00).
+settings-quiet-hours-summary = { $span ->
+    [overnight] No popups from { $start } until { $end } the next morning.
+   *[day] No popups from { $start } until { $end }.
+}
 settings-vip = VIP senders
 settings-vip-help = Mail from these addresses or @domains always pops up, even in quiet hours or from a muted account.
 settings-vip-placeholder = boss@example.com or @family.example
@@ -282,3 +288,32 @@ settings-activity-edit-account = Edit account
 settings-activity-hint-auth_failed = The server refused the user name or password. Edit the account, enter the password again (some providers need an app password) and save: Pushmail tries again at once.
 settings-activity-hint-error = Test the connection from the account's page to see which step fails and why.
 settings-activity-hint-backoff = Pushmail cannot reach the server and keeps retrying. Check that this computer is online; if it is, test the connection from the account's page.
+
+## Command line (pushmail-cli): lines a person reads in a terminal
+
+# `watch` without --json: one line per event. $where is "account/folder".
+cli-new-mail = [{ $where }] new mail from { $from }: { $subject }
+cli-new-mail-catch-up = [{ $where }] new mail (while away) from { $from }: { $subject }
+cli-unread = [{ $where }] { $count ->
+    [0] no unread
+    [one] 1 unread
+   *[other] { $count } unread
+}
+cli-seen = [{ $where }] message { $uid } was read elsewhere
+# `account test`: the line after the steps.
+cli-strategy = Strategy: { $strategy }
+cli-testing = Testing the connection…
+# `account add` prompts.
+cli-ask-host = IMAP server (host name)
+cli-ask-security = Security (tls, starttls, plain)
+cli-ask-port = Port
+cli-ask-username = User name
+cli-ask-email = E-mail address
+cli-ask-id = Short name for this account
+cli-ask-password = Password for { $user }@{ $host }:
+cli-account-saved = Account “{ $id }” saved to { $path }.
+cli-account-not-saved = The account was not saved. Fix the problem above, or add --no-test to save it anyway.
+cli-account-removed = Account “{ $id }” removed.
+cli-password-stored = Password for “{ $id }” stored in the OS keyring.
+cli-no-accounts = No accounts. Add one with: pushmail-cli account add
+cli-account-disabled = (disabled)

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use pushmail_core::config::{OpenTarget, Preview};
+use pushmail_core::i18n::{I18n, text};
 use pushmail_core::probe::{self, Step};
 use pushmail_core::{Account, Config, PasswordSource, Security, Store, Timing, secret};
 use secrecy::SecretString;
@@ -91,9 +92,10 @@ fn parse_security(s: &str) -> Result<Security, String> {
 }
 
 pub async fn run(cmd: AccountCmd, config_path: &Path) -> Result<ExitCode> {
+    let i18n = crate::lang::for_config(config_path);
     match cmd {
-        AccountCmd::Add(args) => add(args, config_path).await,
-        AccountCmd::List { json } => list(config_path, json),
+        AccountCmd::Add(args) => add(&i18n, args, config_path).await,
+        AccountCmd::List { json } => list(&i18n, config_path, json),
         AccountCmd::Password { id, password_stdin } => {
             let config = Config::load(config_path)?;
             let account = config
@@ -102,12 +104,12 @@ pub async fn run(cmd: AccountCmd, config_path: &Path) -> Result<ExitCode> {
             if let PasswordSource::Command(_) = account.password {
                 bail!("account `{id}` gets its password from password_command, not the keyring");
             }
-            let pw = read_password(
-                password_stdin,
-                &format!("Password for {}@{}: ", account.username, account.host),
-            )?;
+            let pw = read_password(password_stdin, &password_prompt(&i18n, account))?;
             secret::store_password(&id, pw).await.map_err(with_hint)?;
-            println!("Password for `{id}` stored in the OS keyring.");
+            println!(
+                "{}",
+                i18n.tr_plain("cli-password-stored", &[("id", text(&id))])
+            );
             Ok(ExitCode::SUCCESS)
         }
         AccountCmd::Test { id, json } => {
@@ -115,7 +117,7 @@ pub async fn run(cmd: AccountCmd, config_path: &Path) -> Result<ExitCode> {
             let account = config
                 .account(&id)
                 .with_context(|| format!("No account `{id}` in {}", config_path.display()))?;
-            let report = test(account, json).await;
+            let report = test(&i18n, account, json).await;
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             }
@@ -142,7 +144,10 @@ pub async fn run(cmd: AccountCmd, config_path: &Path) -> Result<ExitCode> {
             if state.exists() {
                 Store::open(&state)?.forget_account(&id)?;
             }
-            println!("Account `{id}` removed.");
+            println!(
+                "{}",
+                i18n.tr_plain("cli-account-removed", &[("id", text(&id))])
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -152,7 +157,20 @@ fn with_hint(e: secret::SecretError) -> anyhow::Error {
     anyhow::anyhow!("{e}. {}", e.hint())
 }
 
-fn list(config_path: &Path, json: bool) -> Result<ExitCode> {
+fn password_prompt(i18n: &I18n, account: &Account) -> String {
+    format!(
+        "{} ",
+        i18n.tr_plain(
+            "cli-ask-password",
+            &[
+                ("user", text(&account.username)),
+                ("host", text(&account.host))
+            ]
+        )
+    )
+}
+
+fn list(i18n: &I18n, config_path: &Path, json: bool) -> Result<ExitCode> {
     let config = Config::load(config_path)?;
     if json {
         let rows: Vec<serde_json::Value> = config
@@ -168,10 +186,14 @@ fn list(config_path: &Path, json: bool) -> Result<ExitCode> {
             .collect();
         println!("{}", serde_json::to_string(&rows)?);
     } else if config.accounts.is_empty() {
-        println!("No accounts. Add one with: pushmail-cli account add");
+        println!("{}", i18n.tr_plain("cli-no-accounts", &[]));
     } else {
         for a in &config.accounts {
-            let off = if a.enabled { "" } else { " (disabled)" };
+            let off = if a.enabled {
+                String::new()
+            } else {
+                format!(" {}", i18n.tr_plain("cli-account-disabled", &[]))
+            };
             println!(
                 "{}  {} <{}@{}:{}> {} [{}]{off}",
                 a.id,
@@ -188,7 +210,7 @@ fn list(config_path: &Path, json: bool) -> Result<ExitCode> {
 }
 
 /// Prints each step as it completes (and nothing else when `quiet`).
-async fn test(account: &Account, quiet: bool) -> probe::Report {
+async fn test(i18n: &I18n, account: &Account, quiet: bool) -> probe::Report {
     let report = probe::test_account(account, |s: &Step| {
         if !quiet {
             let mark = if s.ok { "ok  " } else { "FAIL" };
@@ -200,7 +222,10 @@ async fn test(account: &Account, quiet: bool) -> probe::Report {
     })
     .await;
     if !quiet && report.ok() {
-        println!("Strategy: {}", report.strategy);
+        println!(
+            "{}",
+            i18n.tr_plain("cli-strategy", &[("strategy", text(&report.strategy))])
+        );
     }
     report
 }
@@ -262,39 +287,49 @@ fn read_password(from_stdin: bool, prompt: &str) -> Result<SecretString> {
     Ok(SecretString::from(pw))
 }
 
-async fn add(args: AddArgs, config_path: &Path) -> Result<ExitCode> {
+async fn add(i18n: &I18n, args: AddArgs, config_path: &Path) -> Result<ExitCode> {
     let mut config = Config::load(config_path)?;
     let p = Prompter {
         interactive: std::io::stdin().is_terminal() && !args.password_stdin,
     };
     let host = match args.host {
         Some(h) => h,
-        None => p.ask("IMAP server (host name)", "--host", None)?,
+        None => p.ask(&i18n.tr_plain("cli-ask-host", &[]), "--host", None)?,
     };
     let security = match args.security {
         Some(s) => s,
-        None if p.interactive => {
-            parse_security(&p.ask("Security (tls, starttls, plain)", "--security", Some("tls"))?)
-                .map_err(anyhow::Error::msg)?
-        }
+        None if p.interactive => parse_security(&p.ask(
+            &i18n.tr_plain("cli-ask-security", &[]),
+            "--security",
+            Some("tls"),
+        )?)
+        .map_err(anyhow::Error::msg)?,
         None => Security::Tls,
     };
     let default_port = if security == Security::Tls { 993 } else { 143 };
     let port = match args.port {
         Some(port) => port,
         None if p.interactive => p
-            .ask("Port", "--port", Some(&default_port.to_string()))?
+            .ask(
+                &i18n.tr_plain("cli-ask-port", &[]),
+                "--port",
+                Some(&default_port.to_string()),
+            )?
             .parse()
             .context("The port must be a number")?,
         None => default_port,
     };
     let username = match args.username {
         Some(u) => u,
-        None => p.ask("User name", "--username", None)?,
+        None => p.ask(&i18n.tr_plain("cli-ask-username", &[]), "--username", None)?,
     };
     let email = match args.email {
         Some(e) => Some(e),
-        None if p.interactive => Some(p.ask("E-mail address", "--email", Some(&username))?),
+        None if p.interactive => Some(p.ask(
+            &i18n.tr_plain("cli-ask-email", &[]),
+            "--email",
+            Some(&username),
+        )?),
         None => None,
     };
     let suggested = host
@@ -305,7 +340,7 @@ async fn add(args: AddArgs, config_path: &Path) -> Result<ExitCode> {
     let id = match args.id {
         Some(id) => id,
         None => p.ask(
-            "Short name for this account",
+            &i18n.tr_plain("cli-ask-id", &[]),
             "--id",
             if p.interactive {
                 Some(&suggested)
@@ -350,28 +385,32 @@ async fn add(args: AddArgs, config_path: &Path) -> Result<ExitCode> {
 
     let stored_secret = account.password == PasswordSource::Keyring;
     if stored_secret {
-        let pw = read_password(
-            args.password_stdin,
-            &format!("Password for {}@{}: ", account.username, account.host),
-        )?;
+        let pw = read_password(args.password_stdin, &password_prompt(i18n, &account))?;
         secret::store_password(&id, pw).await.map_err(with_hint)?;
     }
     if !args.no_test {
-        println!("Testing the connection…");
-        let report = test(&account, false).await;
+        println!("{}", i18n.tr_plain("cli-testing", &[]));
+        let report = test(i18n, &account, false).await;
         if !report.ok() {
             if stored_secret {
                 // Nothing half-added remains: no config entry, no orphaned keyring entry.
                 let _ = secret::delete_password(&id).await;
             }
-            eprintln!(
-                "error: the account was not saved. Fix the problem above, or add --no-test to save it anyway."
-            );
+            eprintln!("error: {}", i18n.tr_plain("cli-account-not-saved", &[]));
             return Ok(ExitCode::FAILURE);
         }
     }
     config = candidate;
     config.save(config_path)?;
-    println!("Account `{id}` saved to {}.", config_path.display());
+    println!(
+        "{}",
+        i18n.tr_plain(
+            "cli-account-saved",
+            &[
+                ("id", text(&id)),
+                ("path", text(&config_path.display().to_string()))
+            ]
+        )
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@
 //! lines, JSON or hook runs. Every decision lives in the core.
 
 mod account;
+mod lang;
 mod watch;
 
 use std::path::PathBuf;

@@ -6,6 +6,8 @@ use std::process::{ExitCode, Stdio};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use pushmail_core::display;
+use pushmail_core::i18n::{I18n, num, text};
 use pushmail_core::watch::power::{PowerBus, PowerOptions};
 use pushmail_core::{Config, Engine, Event, NewMail, Store};
 use tokio::signal::unix::{SignalKind, signal};
@@ -66,6 +68,7 @@ pub async fn run(args: WatchArgs, config_path: &Path) -> Result<ExitCode> {
         None => Store::default_path()?,
     };
     let store = Store::open(&state_path)?;
+    let mut i18n = language(&config);
     let (engine, mut events) = Engine::new(store);
     engine.apply(&config);
     engine.watch_power(PowerOptions {
@@ -80,14 +83,17 @@ pub async fn run(args: WatchArgs, config_path: &Path) -> Result<ExitCode> {
     loop {
         tokio::select! {
             ev = events.recv() => match ev {
-                Some(ev) => handle(&args, ev.event(), &mut hooks).await,
+                Some(ev) => handle(&args, &i18n, ev.event(), &mut hooks).await,
                 None => break,
             },
             _ = sigint.recv() => break,
             _ = sigterm.recv() => break,
             // SIGHUP: re-read the configuration, as daemons do.
             _ = sighup.recv() => match load(config_path, &args.accounts) {
-                Ok(c) => engine.apply(&c),
+                Ok(c) => {
+                    i18n = language(&c);
+                    engine.apply(&c);
+                }
                 Err(e) => eprintln!("error: configuration not reloaded: {e:#}"),
             },
             // SIGUSR1: check every account now.
@@ -101,19 +107,23 @@ pub async fn run(args: WatchArgs, config_path: &Path) -> Result<ExitCode> {
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
-            Some(ev) = events.recv() => handle(&args, ev.event(), &mut hooks).await,
+            Some(ev) = events.recv() => handle(&args, &i18n, ev.event(), &mut hooks).await,
         }
     }
     while hooks.join_next().await.is_some() {}
     Ok(ExitCode::SUCCESS)
 }
 
-async fn handle(args: &WatchArgs, event: &Event, hooks: &mut JoinSet<()>) {
+fn language(config: &Config) -> I18n {
+    I18n::new(config.general.language.tag().unwrap_or("auto"))
+}
+
+async fn handle(args: &WatchArgs, i18n: &I18n, event: &Event, hooks: &mut JoinSet<()>) {
     let mut out = std::io::stdout().lock();
     let line = if args.json {
         serde_json::to_string(event).unwrap_or_default()
     } else {
-        human(event)
+        human(i18n, event)
     };
     // A closed stdout (the reader went away) is not a reason to stop watching or to panic.
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
@@ -126,45 +136,69 @@ async fn handle(args: &WatchArgs, event: &Event, hooks: &mut JoinSet<()>) {
     }
 }
 
-fn human(event: &Event) -> String {
+fn human(i18n: &I18n, event: &Event) -> String {
     match event {
         Event::NewMail(m) => {
-            let from = match (m.from_name.is_empty(), m.from_address.is_empty()) {
-                (false, false) => format!("{} <{}>", m.from_name, m.from_address),
-                (true, false) => m.from_address.clone(),
-                (false, true) => m.from_name.clone(),
-                (true, true) => "(unknown sender)".into(),
-            };
-            let subject = if m.subject.is_empty() {
-                "(no subject)"
+            // The same pipeline as a popup: a subject full of ANSI escapes or bidi overrides
+            // must not repaint the terminal either.
+            let from = display::sender(&m.from_name, &m.from_address)
+                .unwrap_or_else(|| i18n.tr_plain("sender-unknown", &[]));
+            let subject =
+                display::subject(&m.subject).unwrap_or_else(|| i18n.tr_plain("subject-none", &[]));
+            let id = if m.catch_up {
+                "cli-new-mail-catch-up"
             } else {
-                &m.subject
+                "cli-new-mail"
             };
-            let when = if m.catch_up { " (while away)" } else { "" };
-            format!(
-                "[{}/{}] new mail{when} from {from}: {subject}",
-                m.account, m.folder
+            i18n.tr_plain(
+                id,
+                &[
+                    ("where", text(&where_(&m.account, &m.folder))),
+                    ("from", text(&from)),
+                    ("subject", text(&subject)),
+                ],
             )
         }
         Event::Unread {
             account,
             folder,
             count,
-        } => format!("[{account}/{folder}] {count} unread"),
+        } => i18n.tr_plain(
+            "cli-unread",
+            &[
+                ("where", text(&where_(account, folder))),
+                ("count", num(*count)),
+            ],
+        ),
         Event::Seen {
             account,
             folder,
             uid,
-        } => format!("[{account}/{folder}] message {uid} was read"),
+        } => i18n.tr_plain(
+            "cli-seen",
+            &[
+                ("where", text(&where_(account, folder))),
+                ("uid", num(*uid)),
+            ],
+        ),
         Event::State {
             account,
             state,
             detail,
         } => match detail {
-            Some(d) => format!("[{account}] {}: {d}", state.as_str()),
+            Some(d) => format!(
+                "[{account}] {}: {}",
+                state.as_str(),
+                display::clean_text(d, 1024, false)
+            ),
             None => format!("[{account}] {}", state.as_str()),
         },
     }
+}
+
+/// `account/folder`, with a hostile folder name made harmless like any other server text.
+fn where_(account: &str, folder: &str) -> String {
+    format!("{account}/{}", display::clean_text(folder, 200, false))
 }
 
 fn spawn_hook(program: &Path, mail: &NewMail, hooks: &mut JoinSet<()>) {
@@ -195,5 +229,64 @@ fn spawn_hook(program: &Path, mail: &NewMail, hooks: &mut JoinSet<()>) {
             });
         }
         Err(e) => eprintln!("warning: cannot run hook {}: {e}", program.display()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(from_name: &str, subject: &str) -> Event {
+        Event::NewMail(NewMail {
+            account: "work".into(),
+            folder: "INBOX".into(),
+            uidvalidity: 1,
+            uid: 7,
+            from_name: from_name.into(),
+            from_address: "ana@example.com".into(),
+            subject: subject.into(),
+            date: String::new(),
+            message_id: String::new(),
+            catch_up: false,
+        })
+    }
+
+    #[test]
+    fn a_hostile_subject_cannot_drive_the_terminal() {
+        let en = I18n::new("en");
+        let line = human(
+            &en,
+            &mail(
+                "Ana\u{202E}moc.lapyap",
+                "\u{1b}[2J\u{1b}]0;owned\u{7}Invoice\r\nBcc: x",
+            ),
+        );
+        assert!(!line.contains('\u{1b}'), "{line:?}");
+        assert!(!line.contains('\u{202E}'), "{line:?}");
+        assert!(!line.contains(['\r', '\n']), "{line:?}");
+        assert!(line.starts_with("[work/INBOX] new mail from "), "{line:?}");
+        // A name that looks like a domain comes after the real address, never instead of it.
+        assert!(
+            line.contains("ana@example.com (\"Anamoc.lapyap\")"),
+            "{line:?}"
+        );
+        assert!(line.contains("Invoice"), "{line:?}");
+    }
+
+    #[test]
+    fn empty_values_get_placeholders_and_counts_plurals() {
+        let en = I18n::new("en");
+        assert_eq!(
+            human(&en, &mail("", "")),
+            "[work/INBOX] new mail from ana@example.com: (no subject)"
+        );
+        let unread = |count| Event::Unread {
+            account: "work".into(),
+            folder: "INBOX".into(),
+            count,
+        };
+        assert_eq!(human(&en, &unread(0)), "[work/INBOX] no unread");
+        assert_eq!(human(&en, &unread(1)), "[work/INBOX] 1 unread");
+        assert_eq!(human(&en, &unread(12)), "[work/INBOX] 12 unread");
     }
 }
