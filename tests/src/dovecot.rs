@@ -43,6 +43,22 @@ pub const MAIL_GID: u32 = 10000;
 /// including what Dovecot would append itself, so `SPECIAL-USE` (from the namespace) and
 /// `COMPRESS=DEFLATE` (from imap_zlib) are listed here too. The harness test compares this
 /// against a default instance so a Dovecot upgrade that adds a capability is noticed.
+/// Dovecot 2.3's capabilities with IDLE but without NOTIFY: a server that can push one folder
+/// per connection only.
+pub const CAPABILITIES_WITHOUT_NOTIFY: &str = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE \
+     SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL \
+     CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC \
+     ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY \
+     PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ SPECIAL-USE COMPRESS=DEFLATE";
+
+/// Dovecot 2.3's capabilities without CONDSTORE and QRESYNC (IDLE and NOTIFY kept): a server
+/// where a reconnect must re-read the unread set.
+pub const CAPABILITIES_WITHOUT_QRESYNC: &str = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE \
+     SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL \
+     CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 NOTIFY \
+     ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY \
+     PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ SPECIAL-USE COMPRESS=DEFLATE";
+
 pub const CAPABILITIES_WITHOUT_PUSH: &str = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE SORT \
      SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL \
      CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC \
@@ -107,6 +123,11 @@ pub struct DovecotOptions {
     pub auth_penalty: bool,
     /// Users and passwords. Default: `alice` / `alicepw`.
     pub users: Vec<(String, String)>,
+    /// `imap_capability` verbatim (before and after login), e.g.
+    /// [`CAPABILITIES_WITHOUT_NOTIFY`]; overrides [`idle`](Self::idle). `None`: Dovecot's own.
+    pub capabilities: Option<String>,
+    /// `mail_max_userip_connections` (Dovecot's default is 10 per user and IP).
+    pub max_userip_connections: Option<u32>,
 }
 
 impl Default for DovecotOptions {
@@ -120,6 +141,8 @@ impl Default for DovecotOptions {
             keepalive_secs: None,
             auth_penalty: false,
             users: vec![("alice".to_owned(), "alicepw".to_owned())],
+            capabilities: None,
+            max_userip_connections: None,
         }
     }
 }
@@ -137,6 +160,8 @@ impl fmt::Debug for DovecotOptions {
             .field("keepalive_secs", &self.keepalive_secs)
             .field("auth_penalty", &self.auth_penalty)
             .field("users", &user_names(&self.users))
+            .field("capabilities", &self.capabilities)
+            .field("max_userip_connections", &self.max_userip_connections)
             .finish()
     }
 }
@@ -153,6 +178,31 @@ pub struct MailboxStatus {
     pub uidnext: u32,
     pub uidvalidity: u32,
     pub highestmodseq: u64,
+}
+
+/// Counts logged-in IMAP sessions (`doveadm who`); see [`Dovecot::connection_counter`].
+#[derive(Clone, Debug)]
+pub struct ConnectionCounter {
+    doveadm: PathBuf,
+    conf: PathBuf,
+}
+
+impl ConnectionCounter {
+    /// Sessions of `user` right now; an error while the server is down.
+    pub fn count(&self, user: &str) -> Result<usize> {
+        let out = run_ok(
+            Command::new(&self.doveadm)
+                .arg("-c")
+                .arg(&self.conf)
+                .args(["-f", "tab", "who", "-1", user]),
+            DOVEADM_TIMEOUT,
+        )?;
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .skip(1)
+            .filter(|line| line.split('\t').next() == Some(user))
+            .count())
+    }
 }
 
 /// One running (or stopped) private Dovecot.
@@ -489,6 +539,36 @@ impl Dovecot {
         Ok(uid)
     }
 
+    /// Delivers `raw` into `folder` with `doveadm save`, as a local delivery agent would: no IMAP
+    /// session is opened, so nothing shows up in [`connections`](Self::connections) (a test
+    /// counting the client's connections can deliver meanwhile). ~30 ms per message.
+    pub fn deliver_quietly(&self, user: &str, folder: &str, raw: &[u8]) -> Result<()> {
+        use std::io::Write as _;
+        let mut child = Command::new(&self.doveadm_bin)
+            .arg("-c")
+            .arg(&self.conf)
+            .args(["save", "-u", user, "-m", folder])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("Cannot start doveadm save")?;
+        child
+            .stdin
+            .take()
+            .context("doveadm save has no stdin")?
+            .write_all(raw)
+            .context("Cannot feed doveadm save")?;
+        let out = child.wait_with_output().context("doveadm save")?;
+        ensure!(
+            out.status.success(),
+            "doveadm save to {user}/{folder} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        Ok(())
+    }
+
     /// Delivers a simple generated message; returns its UID.
     pub fn deliver_simple(&self, user: &str, folder: &str, subject: &str) -> Result<u32> {
         let raw = message(
@@ -667,6 +747,16 @@ impl Dovecot {
             .count())
     }
 
+    /// A cheap, clonable handle that counts `user`'s sessions like
+    /// [`connections`](Self::connections), usable from a sampling thread while the test holds
+    /// the server mutably (to stop and restart it).
+    pub fn connection_counter(&self) -> ConnectionCounter {
+        ConnectionCounter {
+            doveadm: self.doveadm_bin.clone(),
+            conf: self.conf.clone(),
+        }
+    }
+
     /// Disconnects every session of `user` (`doveadm kick`): each gets `* BYE` and EOF. An error
     /// if nobody was logged in, which almost always means the test raced its client.
     pub fn kick(&self, user: &str) -> Result<()> {
@@ -797,9 +887,14 @@ impl Dovecot {
             );
         }
         c.push_str("protocol imap {\n  mail_plugins = $mail_plugins imap_zlib\n");
-        if !o.idle {
+        if let Some(caps) = &o.capabilities {
+            let _ = writeln!(c, "  imap_capability = {caps}");
+        } else if !o.idle {
             // Also applies to imap-login, so IDLE is hidden before login too.
             let _ = writeln!(c, "  imap_capability = {CAPABILITIES_WITHOUT_PUSH}");
+        }
+        if let Some(n) = o.max_userip_connections {
+            let _ = writeln!(c, "  mail_max_userip_connections = {n}");
         }
         c.push_str("}\nnamespace inbox {\n  inbox = yes\n");
         for (name, role) in SPECIAL_FOLDERS {

@@ -23,8 +23,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub use dovecot::{
-    CAPABILITIES_WITHOUT_PUSH, Dovecot, DovecotOptions, MAIL_GID, MAIL_UID, MailboxStatus,
-    SPECIAL_FOLDERS,
+    CAPABILITIES_WITHOUT_NOTIFY, CAPABILITIES_WITHOUT_PUSH, CAPABILITIES_WITHOUT_QRESYNC,
+    ConnectionCounter, Dovecot, DovecotOptions, MAIL_GID, MAIL_UID, MailboxStatus, SPECIAL_FOLDERS,
 };
 pub use faultproxy::FaultProxy;
 pub use message::{encode_mailbox_name, message};

@@ -125,6 +125,9 @@ pub struct Timing {
     /// Minimum wait after the server says it is overloaded or we have too many connections
     /// ([`Timing::THROTTLE_BACKOFF`]).
     pub throttle_backoff: Duration,
+    /// Most IMAP connections open at once for this account's server login (same host, port
+    /// and user name), shared by every account using that login ([`Timing::MAX_CONNECTIONS`]).
+    pub max_connections: u32,
 }
 
 impl Timing {
@@ -208,9 +211,20 @@ impl Timing {
         max: 3600,
     };
 
+    /// 2: Pushmail watches any number of folders on one connection (NOTIFY, or IDLE plus a
+    /// STATUS sweep), so 2 leaves room for a mail client on servers that allow few connections
+    /// per user (Dovecot: 10 per user and IP; some providers 5 or fewer). Accounts that log in
+    /// as the same user on the same server share this budget.
+    pub const MAX_CONNECTIONS: Knob = Knob {
+        key: "max_connections",
+        default: 2,
+        min: 1,
+        max: 20,
+    };
+
     /// All timing knobs in file order, for code that treats them uniformly (validation, the
     /// writer, the settings UI).
-    pub const KNOBS: [Knob; 10] = [
+    pub const KNOBS: [Knob; 11] = [
         Self::IDLE_REFRESH,
         Self::DEAD_AFTER,
         Self::POLL_INTERVAL,
@@ -221,6 +235,7 @@ impl Timing {
         Self::DONE_TIMEOUT,
         Self::MAX_LOGINS_PER_MINUTE,
         Self::THROTTLE_BACKOFF,
+        Self::MAX_CONNECTIONS,
     ];
 
     /// The defaults, usable in `const` context (e.g. by tests of the engine).
@@ -236,10 +251,12 @@ impl Timing {
         // The knob's default is 6; the cast cannot truncate.
         max_logins_per_minute: Self::MAX_LOGINS_PER_MINUTE.default as u32,
         throttle_backoff: Duration::from_secs(Self::THROTTLE_BACKOFF.default),
+        // The knob's default is 2; the cast cannot truncate.
+        max_connections: Self::MAX_CONNECTIONS.default as u32,
     };
 
     /// Each knob with its current value, in [`Timing::KNOBS`] order.
-    fn values(&self) -> [(Knob, KnobValue); 10] {
+    fn values(&self) -> [(Knob, KnobValue); 11] {
         [
             (Self::IDLE_REFRESH, KnobValue::Secs(self.idle_refresh)),
             (Self::DEAD_AFTER, KnobValue::Secs(self.dead_after)),
@@ -256,6 +273,10 @@ impl Timing {
             (
                 Self::THROTTLE_BACKOFF,
                 KnobValue::Secs(self.throttle_backoff),
+            ),
+            (
+                Self::MAX_CONNECTIONS,
+                KnobValue::Count(self.max_connections),
             ),
         ]
     }
@@ -882,6 +903,7 @@ mod tests {
                 done_timeout: Duration::from_secs(3),
                 max_logins_per_minute: 2,
                 throttle_backoff: Duration::from_secs(120),
+                max_connections: 3,
             },
             mute: true,
             preview: Preview::Sender,
@@ -1860,6 +1882,9 @@ mod tests {
                 t.max_logins_per_minute = u32::try_from(value).unwrap_or(u32::MAX);
             }
             "throttle_backoff_secs" => t.throttle_backoff = secs,
+            "max_connections" => {
+                t.max_connections = u32::try_from(value).unwrap_or(u32::MAX);
+            }
             other => panic!("unknown knob {other}"),
         }
         if key == "backoff_min_secs" {
@@ -2391,6 +2416,7 @@ mod tests {
                     done_timeout: done,
                     max_logins_per_minute: logins,
                     throttle_backoff: throttle,
+                    max_connections: 2,
                 },
             )
     }

@@ -15,7 +15,8 @@ use tracing::info;
 
 use crate::config::{Account, Config};
 use crate::sync::state::Store;
-use crate::watch::folder::{FolderCtx, folder_loop};
+use crate::watch::account::{AccountCtx, account_loop};
+use crate::watch::budget::{Budgets, Pool};
 use crate::watch::power::{self, PowerOptions};
 use crate::watch::{AccountStatus, Incoming, Reporter, Wake, WakeKind};
 
@@ -43,6 +44,8 @@ struct Running {
     cancel: CancellationToken,
     wakes: Vec<Arc<Wake>>,
     status: Arc<Mutex<AccountStatus>>,
+    /// Cancelled when the account's loop has returned (its connection is closed).
+    finished: CancellationToken,
 }
 
 /// Owns the watchers of all enabled accounts.
@@ -53,6 +56,10 @@ pub struct Engine {
     cancel: CancellationToken,
     /// Shared with the power watcher, which wakes every account from its own task.
     running: Arc<Mutex<HashMap<String, Running>>>,
+    /// Connection budgets, one per server login.
+    budgets: Budgets,
+    /// Loops being stopped, by account id: a replacement waits for its predecessor.
+    retiring: Mutex<HashMap<String, CancellationToken>>,
 }
 
 impl Engine {
@@ -65,6 +72,8 @@ impl Engine {
             tracker: TaskTracker::new(),
             cancel: CancellationToken::new(),
             running: Arc::new(Mutex::new(HashMap::new())),
+            budgets: Budgets::default(),
+            retiring: Mutex::new(HashMap::new()),
         };
         (engine, Events(rx))
     }
@@ -94,42 +103,62 @@ impl Engine {
             _ => {
                 info!(account = %id, "stopping watcher");
                 r.cancel.cancel();
+                self.retire(id, r.finished.clone());
                 false
             }
         });
+        // Budgets follow the accounts that will run, including those about to start.
+        let (pools, shrink) = self.budgets.plan(wanted.values().copied());
+        for task in shrink {
+            self.tracker.spawn(task);
+        }
         for (id, account) in wanted {
             if running.contains_key(id) {
                 continue;
             }
+            let Some(pool) = pools.get(id) else { continue };
             info!(account = %id, folders = account.folders.len(), "starting watcher");
-            running.insert(id.to_owned(), self.spawn_account(account));
+            running.insert(id.to_owned(), self.spawn_account(account, pool.clone()));
         }
     }
 
-    fn spawn_account(&self, account: &Account) -> Running {
+    /// Remembers a stopping loop so that its replacement (same id) waits until it is gone.
+    fn retire(&self, id: &str, finished: CancellationToken) {
+        if let Ok(mut retiring) = self.retiring.lock() {
+            retiring.retain(|_, f| !f.is_cancelled());
+            retiring.insert(id.to_owned(), finished);
+        }
+    }
+
+    fn spawn_account(&self, account: &Account, budget: Arc<Pool>) -> Running {
         let cancel = self.cancel.child_token();
         let status = Arc::new(Mutex::new(AccountStatus::new(&account.id)));
         let reporter = Reporter::new(&account.id, self.tx.clone(), status.clone());
-        let shared = Arc::new(account.clone());
-        let mut wakes = Vec::new();
-        for folder in &account.folders {
-            let wake = Arc::new(Wake::default());
-            wakes.push(wake.clone());
-            let ctx = FolderCtx {
-                account: shared.clone(),
-                folder: folder.clone(),
-                store: self.store.clone(),
-                reporter: reporter.clone(),
-                wake,
-                cancel: cancel.clone(),
-            };
-            self.tracker.spawn(folder_loop(ctx));
-        }
+        let wake = Arc::new(Wake::default());
+        let finished = CancellationToken::new();
+        let previous = self
+            .retiring
+            .lock()
+            .ok()
+            .and_then(|mut r| r.remove(&account.id))
+            .filter(|f| !f.is_cancelled());
+        let ctx = AccountCtx {
+            account: Arc::new(account.clone()),
+            store: self.store.clone(),
+            reporter,
+            wake: wake.clone(),
+            cancel: cancel.clone(),
+            budget,
+            previous,
+            finished: finished.clone(),
+        };
+        self.tracker.spawn(account_loop(ctx));
         Running {
             account: account.clone(),
             cancel,
-            wakes,
+            wakes: vec![wake],
             status,
+            finished,
         }
     }
 
@@ -172,8 +201,17 @@ impl Engine {
         };
         if let Some(r) = running.remove(account) {
             r.cancel.cancel();
+            self.retire(account, r.finished.clone());
             let acc = r.account.clone();
-            running.insert(account.to_owned(), self.spawn_account(&acc));
+            let (pools, shrink) = self
+                .budgets
+                .plan(running.values().map(|r| &r.account).chain([&acc]));
+            for task in shrink {
+                self.tracker.spawn(task);
+            }
+            if let Some(pool) = pools.get(account) {
+                running.insert(account.to_owned(), self.spawn_account(&acc, pool.clone()));
+            }
         }
     }
 

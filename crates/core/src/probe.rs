@@ -193,20 +193,11 @@ pub async fn test_account<F: FnMut(&Step)>(account: &Account, mut on_step: F) ->
         .map(yes_no)
         .join(", ");
     r.done("capabilities", t, Ok(detail));
-    let n = account.folders.len();
-    r.report.strategy = if has(&caps, "IDLE") {
-        format!(
-            "IDLE push: {n} folder{} on {n} connection{}",
-            plural(n),
-            plural(n)
-        )
-    } else {
-        format!(
-            "no IDLE: {n} folder{} checked every {} s",
-            plural(n),
-            timing.poll_interval.as_secs()
-        )
-    };
+    let strategy = crate::watch::strategy::choose(
+        crate::watch::strategy::Caps::from_list(&caps),
+        &account.folders,
+    );
+    r.report.strategy = strategy.describe(timing.poll_interval.as_secs());
     r.report.capabilities = caps;
 
     let t = Instant::now();

@@ -77,6 +77,7 @@ struct RawAccount {
     command_timeout_secs: Option<u64>,
     done_timeout_secs: Option<u64>,
     max_logins_per_minute: Option<u32>,
+    max_connections: Option<u32>,
     throttle_backoff_secs: Option<u64>,
     mute: Option<bool>,
     preview: Option<Preview>,
@@ -260,6 +261,9 @@ fn convert_account(
             .max_logins_per_minute
             .unwrap_or(Timing::DEFAULT.max_logins_per_minute),
         throttle_backoff: secs(raw.throttle_backoff_secs, Timing::THROTTLE_BACKOFF),
+        max_connections: raw
+            .max_connections
+            .unwrap_or(Timing::DEFAULT.max_connections),
     };
 
     Ok(Account {

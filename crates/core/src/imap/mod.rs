@@ -5,5 +5,7 @@ pub mod framing;
 pub mod headers;
 pub mod login;
 pub mod mailbox;
+pub mod rfc5465_notify;
+pub mod rfc7162_qresync;
 pub mod transport;
 pub mod utf7;

@@ -41,7 +41,8 @@ impl FolderStatus {
                 StatusAttribute::UidValidity(n) => s.uidvalidity = Some(n),
                 StatusAttribute::Unseen(n) => s.unseen = Some(n),
                 StatusAttribute::HighestModSeq(n) => s.highestmodseq = Some(n),
-                StatusAttribute::Recent(_) => {}
+                // RECENT, and anything newer imap-proto learns, changes nothing we show.
+                _ => {}
             }
         }
         s
@@ -102,19 +103,47 @@ pub fn quote(name: &str) -> String {
     out
 }
 
-/// `NOTIFY SET` for the selected folder plus a list of others: message events for the selected
-/// one (it is in IDLE, EXISTS/EXPUNGE/FETCH arrive as usual), STATUS for the rest.
+/// `NOTIFY SET` for the selected folder plus the others: message events for the selected one
+/// (it is in IDLE: EXISTS/EXPUNGE/FETCH arrive as usual), STATUS responses for the rest.
+/// `STATUS` after `SET` makes the server report every listed folder once at once, which closes
+/// the gap between our own look at a folder and the moment NOTIFY starts.
 pub fn notify_set(others: &[String]) -> String {
+    const EVENTS: &str = "(MessageNew MessageExpunge FlagChange)";
     let list: Vec<String> = others.iter().map(|n| quote(n)).collect();
     format!(
-        "NOTIFY SET STATUS (SELECTED (MessageNew MessageExpunge FlagChange)) (MAILBOXES ({}) (MessageNew MessageExpunge FlagChange))",
+        "NOTIFY SET STATUS (SELECTED {EVENTS}) (MAILBOXES ({}) {EVENTS})",
         list.join(" ")
     )
 }
 
+/// What the watcher itself knows about a folder after its last look (SELECT, fetch, search).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LocalView {
+    pub uidvalidity: u32,
+    /// Lowest UID not yet considered: every UID below it has been looked at.
+    pub watermark: u32,
+    /// Messages in the folder at the last SELECT.
+    pub messages: u32,
+    /// Unread messages at the last `UID SEARCH UNSEEN`.
+    pub unseen: u32,
+}
+
+/// Whether the server's view (merged STATUS) says the folder changed since our last look: new
+/// mail, mail gone, or a different unread count. Items the server never sent do not count.
+pub fn stale(server: &FolderStatus, local: &LocalView) -> bool {
+    server.uidvalidity.is_some_and(|v| v != local.uidvalidity)
+        || server.uidnext.is_some_and(|n| n > local.watermark)
+        || server.messages.is_some_and(|m| m != local.messages)
+        || server.unseen.is_some_and(|u| u != local.unseen)
+}
+
 /// The STATUS items asked for in sweeps.
 pub fn status_items(condstore: bool) -> &'static str {
-    if condstore { "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ)" } else { "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN)" }
+    if condstore {
+        "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ)"
+    } else {
+        "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN)"
+    }
 }
 
 #[cfg(test)]
@@ -122,7 +151,12 @@ mod tests {
     use super::*;
 
     fn st(messages: Option<u32>, uidnext: Option<u32>, unseen: Option<u32>) -> FolderStatus {
-        FolderStatus { messages, uidnext, unseen, ..FolderStatus::default() }
+        FolderStatus {
+            messages,
+            uidnext,
+            unseen,
+            ..FolderStatus::default()
+        }
     }
 
     /// A recorded Dovecot 2.3 NOTIFY transcript: a full STATUS when mail arrives, then a partial
@@ -131,11 +165,26 @@ mod tests {
     fn merges_partial_and_redundant_status() {
         let mut known = st(Some(3), Some(4), Some(1));
         let c = known.merge(st(Some(4), Some(5), Some(2)));
-        assert_eq!(c, StatusChange { new_mail: true, other: true });
+        assert_eq!(
+            c,
+            StatusChange {
+                new_mail: true,
+                other: true
+            }
+        );
         let c = known.merge(st(None, None, Some(1)));
-        assert_eq!(c, StatusChange { new_mail: false, other: true });
+        assert_eq!(
+            c,
+            StatusChange {
+                new_mail: false,
+                other: true
+            }
+        );
         assert_eq!(known, st(Some(4), Some(5), Some(1)));
-        assert!(!known.merge(st(Some(4), Some(5), Some(1))).any(), "redundant STATUS changes nothing");
+        assert!(
+            !known.merge(st(Some(4), Some(5), Some(1))).any(),
+            "redundant STATUS changes nothing"
+        );
         assert!(!known.merge(FolderStatus::default()).any());
     }
 
@@ -155,17 +204,106 @@ mod tests {
 
     #[test]
     fn uidvalidity_change_means_look_again() {
-        let mut known = FolderStatus { uidvalidity: Some(1), uidnext: Some(5), ..Default::default() };
-        let c = known.merge(FolderStatus { uidvalidity: Some(2), uidnext: Some(1), ..Default::default() });
+        let mut known = FolderStatus {
+            uidvalidity: Some(1),
+            uidnext: Some(5),
+            ..Default::default()
+        };
+        let c = known.merge(FolderStatus {
+            uidvalidity: Some(2),
+            uidnext: Some(1),
+            ..Default::default()
+        });
         assert!(c.new_mail);
+    }
+
+    /// The transcript of one NOTIFY session on Dovecot 2.3 (recorded with a raw client): the
+    /// initial STATUS for each folder, a delivery to Lists, a read in Lists, and a redundant
+    /// repeat. Only real changes make the folder stale.
+    #[test]
+    fn notify_transcript_marks_only_changed_folders_stale() {
+        let local = LocalView {
+            uidvalidity: 1_700_000_001,
+            watermark: 4,
+            messages: 3,
+            unseen: 1,
+        };
+        let mut known = FolderStatus::default();
+        let transcript: [(&[StatusAttribute], bool); 4] = [
+            // * STATUS Lists (MESSAGES 3 UIDNEXT 4 UNSEEN 1 HIGHESTMODSEQ 7)
+            (
+                &[
+                    StatusAttribute::Messages(3),
+                    StatusAttribute::UidNext(4),
+                    StatusAttribute::Unseen(1),
+                    StatusAttribute::HighestModSeq(7),
+                ],
+                false,
+            ),
+            // * STATUS Lists (MESSAGES 4 UIDNEXT 5 UNSEEN 2 HIGHESTMODSEQ 8)
+            (
+                &[
+                    StatusAttribute::Messages(4),
+                    StatusAttribute::UidNext(5),
+                    StatusAttribute::Unseen(2),
+                    StatusAttribute::HighestModSeq(8),
+                ],
+                true,
+            ),
+            // * STATUS Lists (UNSEEN 1 HIGHESTMODSEQ 9): partial
+            (
+                &[
+                    StatusAttribute::Unseen(1),
+                    StatusAttribute::HighestModSeq(9),
+                ],
+                true,
+            ),
+            // * STATUS Lists (MESSAGES 4 UIDNEXT 5 UNSEEN 1): redundant
+            (
+                &[
+                    StatusAttribute::Messages(4),
+                    StatusAttribute::UidNext(5),
+                    StatusAttribute::Unseen(1),
+                ],
+                true,
+            ),
+        ];
+        let mut local = local;
+        for (i, (attrs, want)) in transcript.iter().enumerate() {
+            known.merge(FolderStatus::from_attributes(attrs));
+            assert_eq!(stale(&known, &local), *want, "line {i}: {known:?}");
+            if i == 1 {
+                // The watcher looked: its view now matches the server's (4 messages, 2 unread);
+                // then the read elsewhere makes it stale again.
+                local = LocalView {
+                    watermark: 5,
+                    messages: 4,
+                    unseen: 2,
+                    ..local
+                };
+            }
+        }
+        local.unseen = 1;
+        assert!(
+            !stale(&known, &local),
+            "after the second look nothing is pending"
+        );
+        // A server that sends nothing but HIGHESTMODSEQ changes nothing we show.
+        assert!(!stale(
+            &FolderStatus {
+                highestmodseq: Some(99),
+                ..FolderStatus::default()
+            },
+            &local
+        ));
     }
 
     #[test]
     fn notify_command_quotes_names() {
         assert_eq!(quote(r#"a"b\c"#), r#""a\"b\\c""#);
         assert_eq!(
-            notify_set(&["Lists".into(), "&UXZO1mWHTvZZOQ-".into()]),
-            "NOTIFY SET STATUS (SELECTED (MessageNew MessageExpunge FlagChange)) (MAILBOXES (\"Lists\" \"&UXZO1mWHTvZZOQ-\") (MessageNew MessageExpunge FlagChange))"
+            notify_set(&["Lists".into(), "a\"b".into()]),
+            "NOTIFY SET STATUS (SELECTED (MessageNew MessageExpunge FlagChange)) (MAILBOXES (\"Lists\" \"a\\\"b\") (MessageNew MessageExpunge FlagChange))"
         );
     }
 }

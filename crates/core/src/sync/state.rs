@@ -12,6 +12,7 @@ use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::decide::FolderMark;
+pub use crate::imap::rfc7162_qresync::Known;
 
 /// How many announced UIDs are remembered per folder; older ones can no longer produce a
 /// `seen` event, which only matters for notifications long gone from the screen.
@@ -72,6 +73,7 @@ impl Store {
                  uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,
                  PRIMARY KEY (account, folder, uidvalidity, uid));",
         )?;
+        migrate(&conn)?;
         let ok: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
         anyhow::ensure!(
             ok == "ok",
@@ -114,10 +116,52 @@ impl Store {
         )?;
         tx.execute(
             "INSERT INTO folder_mark (account, folder, uidvalidity, watermark) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (account, folder) DO UPDATE SET uidvalidity = excluded.uidvalidity, watermark = excluded.watermark",
+             ON CONFLICT (account, folder) DO UPDATE SET uidvalidity = excluded.uidvalidity, watermark = excluded.watermark,
+               highestmodseq = CASE WHEN folder_mark.uidvalidity = excluded.uidvalidity THEN folder_mark.highestmodseq END",
             params![account, folder, mark.uidvalidity, mark.watermark],
         )?;
         tx.commit().context("Saving folder state")
+    }
+
+    /// The folder's HIGHESTMODSEQ as of the last full look (CONDSTORE/QRESYNC servers only).
+    pub fn modseq(&self, account: &str, folder: &str) -> Result<Option<Known>> {
+        let conn = self.lock()?;
+        let row: Option<(u32, Option<i64>)> = conn
+            .query_row(
+                "SELECT uidvalidity, highestmodseq FROM folder_mark WHERE account = ?1 AND folder = ?2",
+                params![account, folder],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .context("Reading folder state")?;
+        Ok(row.and_then(|(uidvalidity, m)| {
+            let modseq = u64::try_from(m?).ok().filter(|m| *m > 0)?;
+            Some(Known {
+                uidvalidity,
+                modseq,
+            })
+        }))
+    }
+
+    /// Remembers HIGHESTMODSEQ for the folder's current UIDVALIDITY. Call it only once every
+    /// change up to `modseq` has been taken into account.
+    pub fn set_modseq(
+        &self,
+        account: &str,
+        folder: &str,
+        uidvalidity: u32,
+        modseq: u64,
+    ) -> Result<()> {
+        // RFC 7162 mod-sequences are 63-bit; anything larger is not stored (no resync then).
+        let Ok(modseq) = i64::try_from(modseq) else {
+            return Ok(());
+        };
+        let conn = self.lock()?;
+        conn.execute(
+            "UPDATE folder_mark SET highestmodseq = ?4 WHERE account = ?1 AND folder = ?2 AND uidvalidity = ?3",
+            params![account, folder, uidvalidity, modseq],
+        )?;
+        Ok(())
     }
 
     /// Records that `uid` was announced and raises the watermark past it, atomically.
@@ -204,6 +248,27 @@ impl Store {
     }
 }
 
+/// Schema version 2 adds `folder_mark.highestmodseq` (QRESYNC). Databases written by older
+/// versions are upgraded in place; the column starts empty, so their first reconnect is a
+/// full one.
+const SCHEMA_VERSION: i64 = 2;
+
+fn migrate(conn: &Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    let has_column = conn
+        .prepare("SELECT 1 FROM pragma_table_info('folder_mark') WHERE name = 'highestmodseq'")?
+        .exists([])?;
+    if !has_column {
+        conn.execute_batch("ALTER TABLE folder_mark ADD COLUMN highestmodseq INTEGER")
+            .context("Upgrading the state database")?;
+    }
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    Ok(())
+}
+
 pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
@@ -264,6 +329,59 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o700);
+    }
+
+    #[test]
+    fn old_databases_are_upgraded_and_modseq_follows_uidvalidity() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite3");
+        {
+            // The schema as version 1 wrote it.
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE folder_mark (account TEXT NOT NULL, folder TEXT NOT NULL,
+                   uidvalidity INTEGER NOT NULL, watermark INTEGER NOT NULL,
+                   PRIMARY KEY (account, folder));
+                 INSERT INTO folder_mark VALUES ('a', 'INBOX', 7, 42);",
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.mark("a", "INBOX").unwrap().unwrap().watermark, 42);
+        assert_eq!(s.modseq("a", "INBOX").unwrap(), None);
+        s.set_modseq("a", "INBOX", 7, 900).unwrap();
+        assert_eq!(
+            s.modseq("a", "INBOX").unwrap(),
+            Some(Known {
+                uidvalidity: 7,
+                modseq: 900
+            })
+        );
+        // Same UIDVALIDITY: the modseq stays; a new one forgets it.
+        s.set_mark(
+            "a",
+            "INBOX",
+            FolderMark {
+                uidvalidity: 7,
+                watermark: 50,
+            },
+        )
+        .unwrap();
+        assert!(s.modseq("a", "INBOX").unwrap().is_some());
+        s.set_mark(
+            "a",
+            "INBOX",
+            FolderMark {
+                uidvalidity: 8,
+                watermark: 1,
+            },
+        )
+        .unwrap();
+        assert_eq!(s.modseq("a", "INBOX").unwrap(), None);
+        drop(s);
+        // Opening again is a no-op.
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.mark("a", "INBOX").unwrap().unwrap().uidvalidity, 8);
     }
 
     #[test]

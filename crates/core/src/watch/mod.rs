@@ -1,9 +1,13 @@
-//! Per-account watching: wake-ups, state aggregation and reporting. The loops themselves are
-//! in [`folder`]; the pure pacing policy is in [`backoff`].
+//! Per-account watching: wake-ups, state aggregation and reporting. The loop itself is in
+//! [`account`] (one connection per account, whatever the number of folders); how it watches is
+//! chosen by [`strategy`]; the connection budget is [`budget`]; the pure pacing policy is in
+//! [`backoff`].
 
+pub(crate) mod account;
 pub mod backoff;
-pub(crate) mod folder;
+pub(crate) mod budget;
 pub mod power;
+pub mod strategy;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,7 +26,7 @@ pub(crate) enum WakeKind {
     Reconnect,
 }
 
-/// A one-slot wake-up for a folder loop. `Notify` keeps one permit when nobody waits, so a
+/// A one-slot wake-up for an account loop. `Notify` keeps one permit when nobody waits, so a
 /// wake-up sent while the loop is busy is seen at its next wait — none is lost.
 #[derive(Debug, Default)]
 pub(crate) struct Wake {

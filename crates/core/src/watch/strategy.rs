@@ -53,12 +53,17 @@ pub struct Strategy {
 
 /// The home folder: INBOX if watched, else the first configured one.
 pub fn home_folder(folders: &[String]) -> Option<&String> {
-    folders.iter().find(|f| f.eq_ignore_ascii_case("INBOX")).or_else(|| folders.first())
+    folders
+        .iter()
+        .find(|f| f.eq_ignore_ascii_case("INBOX"))
+        .or_else(|| folders.first())
 }
 
 /// Chooses the strategy. `folders` must be non-empty (the configuration guarantees it).
 pub fn choose(caps: Caps, folders: &[String]) -> Strategy {
-    let home = home_folder(folders).cloned().unwrap_or_else(|| "INBOX".to_owned());
+    let home = home_folder(folders)
+        .cloned()
+        .unwrap_or_else(|| "INBOX".to_owned());
     let others: Vec<String> = folders.iter().filter(|f| **f != home).cloned().collect();
     let mode = match (caps.idle, caps.notify) {
         // NOTIFY without IDLE cannot happen on a sane server; treat it as polling.
@@ -82,16 +87,27 @@ impl Strategy {
     /// In words, for `account test` and Settings.
     pub fn describe(&self, poll_interval_secs: u64) -> String {
         let n = self.folder_count();
-        let folders = |k: usize| if k == 1 { "1 folder".to_owned() } else { format!("{k} folders") };
+        let folders = |k: usize| {
+            if k == 1 {
+                "1 folder".to_owned()
+            } else {
+                format!("{k} folders")
+            }
+        };
         match self.mode {
             Mode::Notify => format!("NOTIFY: all {} on one connection", folders(n)),
-            Mode::IdleAndSweep if self.others.is_empty() => format!("IDLE push: {} on one connection", self.home),
+            Mode::IdleAndSweep if self.others.is_empty() => {
+                format!("IDLE push: {} on one connection", self.home)
+            }
             Mode::IdleAndSweep => format!(
                 "no NOTIFY: {} push, {} checked every {poll_interval_secs} s",
                 self.home,
                 folders(self.others.len())
             ),
-            Mode::Poll => format!("no IDLE: {} checked every {poll_interval_secs} s", folders(n)),
+            Mode::Poll => format!(
+                "no IDLE: {} checked every {poll_interval_secs} s",
+                folders(n)
+            ),
         }
     }
 }
@@ -106,21 +122,40 @@ mod tests {
 
     #[test]
     fn strategy_table() {
-        let all = Caps { idle: true, notify: true, condstore: true, qresync: true, esearch: true };
-        let idle_only = Caps { idle: true, ..Caps::default() };
+        let all = Caps {
+            idle: true,
+            notify: true,
+            condstore: true,
+            qresync: true,
+            esearch: true,
+        };
+        let idle_only = Caps {
+            idle: true,
+            ..Caps::default()
+        };
         let none = Caps::default();
         let many = f(&["Clients", "INBOX", "Lists"]);
 
         let s = choose(all, &many);
-        assert_eq!((s.mode, s.home.as_str(), s.others.len()), (Mode::Notify, "INBOX", 2));
+        assert_eq!(
+            (s.mode, s.home.as_str(), s.others.len()),
+            (Mode::Notify, "INBOX", 2)
+        );
         assert_eq!(s.describe(60), "NOTIFY: all 3 folders on one connection");
 
         let s = choose(idle_only, &many);
         assert_eq!(s.mode, Mode::IdleAndSweep);
-        assert_eq!(s.describe(60), "no NOTIFY: INBOX push, 2 folders checked every 60 s");
+        assert_eq!(
+            s.describe(60),
+            "no NOTIFY: INBOX push, 2 folders checked every 60 s"
+        );
 
         let s = choose(all, &f(&["INBOX"]));
-        assert_eq!(s.mode, Mode::IdleAndSweep, "NOTIFY buys nothing for one folder");
+        assert_eq!(
+            s.mode,
+            Mode::IdleAndSweep,
+            "NOTIFY buys nothing for one folder"
+        );
         assert_eq!(s.describe(60), "IDLE push: INBOX on one connection");
 
         let s = choose(none, &many);

@@ -1,0 +1,1085 @@
+//! One account, every watched folder, one connection: connect, log in, choose a strategy from
+//! the server's capabilities ([`strategy`]), look at every folder once, then wait for changes —
+//! forever, with backoff between sessions.
+//!
+//! - **NOTIFY** (RFC 5465): the home folder (INBOX) stays selected in IDLE; `NOTIFY SET` asks
+//!   for message events there and STATUS responses for every other folder. A STATUS that shows
+//!   a change (merged, since they may be partial or redundant) ends the IDLE; the folder is
+//!   selected, its new UIDs fetched and announced, and the home folder selected again.
+//! - **IDLE + sweep**: the same, but the other folders are asked with STATUS every
+//!   `poll_interval`, between IDLE rounds on the same connection.
+//! - **Poll**: no IDLE: every folder is checked every `poll_interval`.
+//!
+//! Lifecycle: `account_loop` owns the retry policy and the connection budget; `Conn` is one
+//! session on one connection. Every network wait is bounded by a configured timeout and also
+//! listens for the account's wake-up (Check now, network changed) and for cancellation.
+//! Per folder the exactly-once rules are those of [`crate::sync::decide`], unchanged.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_imap::Session;
+use async_imap::extensions::idle::IdleResponse;
+use async_imap::types::UnsolicitedResponse;
+use futures::TryStreamExt;
+use imap_proto::{MailboxDatum, Response, StatusAttribute};
+use tokio::time::{Instant, sleep, sleep_until, timeout};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use super::backoff::{Backoff, LoginLimiter};
+use super::budget::Pool;
+use super::strategy::{self, Caps, Mode, Strategy};
+use super::{Reporter, Wake, WakeKind};
+use crate::config::Account;
+use crate::error::ConnectError;
+use crate::event::{NewMail, State};
+use crate::imap::headers::{self, HEADER_FETCH};
+use crate::imap::login::{LoggedIn, login};
+use crate::imap::rfc5465_notify::{self, FolderStatus, LocalView};
+use crate::imap::rfc7162_qresync::{self, Resync};
+use crate::imap::transport::{self, MailStream};
+use crate::imap::utf7;
+use crate::secret;
+use crate::sync::decide::{self, Candidate, Reconcile};
+use crate::sync::state::Store;
+use crate::text::truncate_for_log;
+
+/// The key the account's connection state is reported under (folders that cannot be watched
+/// report under their own name).
+const SESSION_KEY: &str = "";
+
+/// Everything an account loop needs; owned by the loop.
+pub(crate) struct AccountCtx {
+    pub account: Arc<Account>,
+    pub store: Store,
+    pub reporter: Reporter,
+    pub wake: Arc<Wake>,
+    pub cancel: CancellationToken,
+    /// The connection budget of this account's login.
+    pub budget: Arc<Pool>,
+    /// Cancelled when the watcher this one replaces has finished (its connection is closed).
+    pub previous: Option<CancellationToken>,
+    /// Cancelled when this loop returns.
+    pub finished: CancellationToken,
+}
+
+/// Why a session ended.
+enum End {
+    /// Cancelled: the loop returns.
+    Stopped,
+    /// The network changed or the user asked: reconnect at once, no backoff.
+    Reconnect,
+    /// A shared-budget visit is done: give the permit back and come again in `poll_interval`.
+    Visited,
+    /// Something failed. `watched` says whether the session got as far as watching.
+    Failed { error: ConnectError, watched: bool },
+}
+
+impl From<ConnectError> for End {
+    fn from(error: ConnectError) -> Self {
+        End::Failed {
+            error,
+            watched: false,
+        }
+    }
+}
+
+/// The per-account supervisor: budget, sessions, backoff, login cap, state reports.
+pub(crate) async fn account_loop(ctx: AccountCtx) {
+    let _finished = ctx.finished.clone().drop_guard();
+    if let Some(previous) = &ctx.previous {
+        // A restarted account: its old connection still counts until it is closed.
+        tokio::select! {
+            _ = ctx.cancel.cancelled() => return,
+            _ = previous.cancelled() => {}
+        }
+    }
+    let t = ctx.account.timing.clone();
+    let mut backoff = Backoff::new(t.backoff_min, t.backoff_max);
+    let mut limiter = LoginLimiter::new(t.max_logins_per_minute);
+    let mut delay = Duration::ZERO;
+    loop {
+        if !delay.is_zero() {
+            // A wake-up (Check now, network back) skips the backoff wait.
+            tokio::select! {
+                _ = ctx.cancel.cancelled() => break,
+                _ = sleep(delay) => {}
+                _ = ctx.wake.notified() => {}
+            }
+        }
+        // The login cap is not skippable: it is what keeps a flapping server from a busy loop.
+        let cap = limiter.wait(Instant::now());
+        if !cap.is_zero() {
+            debug!(account = %ctx.account.id, wait_ms = cap.as_millis() as u64, "login cap reached");
+            tokio::select! {
+                _ = ctx.cancel.cancelled() => break,
+                _ = sleep(cap) => {}
+            }
+        }
+        ctx.reporter
+            .state(SESSION_KEY, State::Connecting, None)
+            .await;
+        // Counted from before the TCP connect until the socket is closed: the lease is dropped
+        // only after the session future (which owns the stream) is gone.
+        let lease = tokio::select! {
+            _ = ctx.cancel.cancelled() => break,
+            lease = ctx.budget.acquire() => lease,
+        };
+        let end = tokio::select! {
+            _ = ctx.cancel.cancelled() => End::Stopped,
+            end = session(&ctx, &mut limiter, lease.resident()) => end,
+        };
+        drop(lease);
+        match end {
+            End::Stopped => break,
+            End::Reconnect => {
+                backoff.reset();
+                delay = Duration::ZERO;
+            }
+            End::Visited => {
+                backoff.reset();
+                delay = jittered(t.poll_interval);
+            }
+            End::Failed { error, watched } => {
+                if watched {
+                    backoff.reset();
+                }
+                let detail = format!("{error} — {}", error.hint());
+                if let ConnectError::Auth(_) = error {
+                    // No further LOGIN until the configuration or password changes (the engine
+                    // restarts this loop then). Retrying a wrong password gets accounts locked.
+                    warn!(account = %ctx.account.id, "login rejected; stopping until the account changes");
+                    ctx.reporter
+                        .state(SESSION_KEY, State::AuthFailed, Some(detail))
+                        .await;
+                    ctx.cancel.cancelled().await;
+                    break;
+                }
+                let jitter: f64 = rand::random();
+                delay = backoff.next_delay(jitter);
+                if let ConnectError::Throttled(_) = error {
+                    delay = delay.max(t.throttle_backoff);
+                }
+                let state = if error.is_permanent() {
+                    State::Error
+                } else {
+                    State::Backoff
+                };
+                info!(account = %ctx.account.id, retry_in_ms = delay.as_millis() as u64, "session ended: {error}");
+                ctx.reporter.state(SESSION_KEY, state, Some(detail)).await;
+            }
+        }
+    }
+    ctx.reporter.state(SESSION_KEY, State::Stopped, None).await;
+}
+
+/// `base` ±10 %, so many accounts do not poll in lockstep.
+fn jittered(base: Duration) -> Duration {
+    let jitter: f64 = rand::random();
+    base.mul_f64(0.9 + 0.2 * jitter)
+}
+
+async fn session(ctx: &AccountCtx, limiter: &mut LoginLimiter, resident: bool) -> End {
+    let account = &ctx.account;
+    let password = match secret::password(account).await {
+        Ok(p) => p,
+        Err(e) => return ConnectError::Secret(e).into(),
+    };
+    let greeted = match transport::connect(account).await {
+        Ok(g) => g,
+        Err(e) => return e.into(),
+    };
+    let logged_in = match login(
+        greeted,
+        &account.username,
+        &password,
+        account.timing.command_timeout,
+    )
+    .await
+    {
+        Ok(l) => l,
+        Err(e) => return e.into(),
+    };
+    drop(password);
+    limiter.record(Instant::now());
+    let mut conn = Conn::new(ctx, logged_in);
+    let end = match conn.run(resident).await {
+        Ok(()) => End::Stopped,
+        Err(end) => end,
+    };
+    if let Some(mut s) = conn.session.take() {
+        // Be polite when we chose to leave. A dead link gets no LOGOUT, and neither does one
+        // we reconnect because the network changed: it is suspect, and a LOGOUT into a dead
+        // link would hold the reconnect up by its whole timeout.
+        if matches!(end, End::Stopped | End::Visited) {
+            let _ = timeout(Duration::from_secs(2), s.logout()).await;
+        }
+    }
+    end
+}
+
+/// One watched folder: what is stored and what this session has learnt.
+struct Folder {
+    /// As configured (decoded UTF-8); used in events and the store.
+    name: String,
+    /// As the server knows it (modified UTF-7).
+    wire: String,
+    /// The name as written, for a server that does not escape `&` (see `mailbox::select`).
+    raw: Option<String>,
+    uidvalidity: u32,
+    watermark: u32,
+    /// Messages at the last SELECT.
+    exists: u32,
+    /// UIDs currently unread, from the last `UID SEARCH UNSEEN`.
+    unseen: HashSet<u32>,
+    /// Announced and still unread: a drop from `unseen` produces a `seen` event.
+    announced: HashSet<u32>,
+    /// Unread messages: `unseen.len()`, or after a QRESYNC resync the count from STATUS (the
+    /// set then holds only the announced ones).
+    unread: u32,
+    last_unread: Option<u32>,
+    /// The server's view from STATUS responses, merged.
+    known: FolderStatus,
+    /// The folder could not be selected (deleted or renamed on the server): skipped.
+    missing: bool,
+}
+
+impl Folder {
+    fn new(name: &str) -> Folder {
+        let (wire, raw) = utf7::wire_names(name);
+        Folder {
+            name: name.to_owned(),
+            wire,
+            raw,
+            uidvalidity: 0,
+            watermark: 0,
+            exists: 0,
+            unseen: HashSet::new(),
+            announced: HashSet::new(),
+            unread: 0,
+            last_unread: None,
+            known: FolderStatus::default(),
+            missing: false,
+        }
+    }
+
+    fn local(&self) -> LocalView {
+        LocalView {
+            uidvalidity: self.uidvalidity,
+            watermark: self.watermark,
+            messages: self.exists,
+            unseen: self.unread,
+        }
+    }
+
+    fn is(&self, wire_name: &str) -> bool {
+        if self.name.eq_ignore_ascii_case("INBOX") {
+            return wire_name.eq_ignore_ascii_case("INBOX");
+        }
+        self.wire == wire_name
+            || self.raw.as_deref() == Some(wire_name)
+            || utf7::decode(wire_name) == self.name
+    }
+}
+
+/// What ended one wait.
+enum Wait {
+    /// The selected folder changed (EXISTS, EXPUNGE, FETCH, VANISHED), or may have.
+    Changed,
+    /// Time to re-issue IDLE (refresh, or a silent link that answered DONE).
+    Refresh,
+    /// Time to sweep the other folders with STATUS (and, when polling, the home folder).
+    Sweep,
+    Woken(WakeKind),
+    Stopped,
+}
+
+/// One session on one connection.
+struct Conn<'a> {
+    ctx: &'a AccountCtx,
+    session: Option<Session<MailStream>>,
+    caps: Caps,
+    strategy: Strategy,
+    /// Index 0 is the home folder; the rest in configuration order.
+    folders: Vec<Folder>,
+    selected: Option<usize>,
+    /// Folders whose STATUS says they changed since our last look.
+    dirty: BTreeSet<usize>,
+    /// The selected folder changed.
+    home_dirty: bool,
+    watched: bool,
+}
+
+impl<'a> Conn<'a> {
+    fn new(ctx: &'a AccountCtx, li: LoggedIn) -> Self {
+        let caps = Caps::from_list(&li.capabilities);
+        let strategy = strategy::choose(caps, &ctx.account.folders);
+        let mut folders = vec![Folder::new(&strategy.home)];
+        folders.extend(strategy.others.iter().map(|f| Folder::new(f)));
+        Conn {
+            ctx,
+            session: Some(li.session),
+            caps,
+            strategy,
+            folders,
+            selected: None,
+            dirty: BTreeSet::new(),
+            home_dirty: false,
+            watched: false,
+        }
+    }
+
+    fn fail(&self, error: ConnectError) -> End {
+        End::Failed {
+            error,
+            watched: self.watched,
+        }
+    }
+
+    fn store_failed(&self, e: anyhow::Error) -> End {
+        self.fail(ConnectError::Config(format!(
+            "the state database failed: {e:#}"
+        )))
+    }
+
+    fn limit(&self) -> (bool, Duration) {
+        (self.watched, self.ctx.account.timing.command_timeout)
+    }
+
+    fn session(&mut self) -> Result<&mut Session<MailStream>, End> {
+        let watched = self.watched;
+        self.session.as_mut().ok_or(End::Failed {
+            error: ConnectError::Protocol("session lost".into()),
+            watched,
+        })
+    }
+
+    async fn run(&mut self, resident: bool) -> Result<(), End> {
+        let ctx = self.ctx;
+        let account = ctx.account.id.as_str();
+        if self.caps.qresync {
+            // RFC 7162: QRESYNC must be enabled before the SELECTs that use it. It also makes
+            // the server say VANISHED instead of EXPUNGE, which the waits below understand.
+            let (watched, limit) = self.limit();
+            let s = self.session()?;
+            let fut = s.run_command_and_check_ok("ENABLE QRESYNC");
+            cmd(limit, watched, "enabling QRESYNC", fut).await?;
+        }
+        // Every other folder first, the home folder last: it stays selected.
+        for i in (1..self.folders.len()).chain([0]) {
+            self.open(i, true).await?;
+        }
+        if !resident {
+            // The budget is shared by more accounts than it has connections: this was one
+            // look at every folder; the permit goes to the next account in line.
+            debug!(account, "visit done; giving the connection back");
+            self.report_state(State::Polling).await;
+            return Err(End::Visited);
+        }
+        let mode = if self.selected != Some(0) {
+            // The home folder itself is missing: keep looking at the others by polling.
+            Mode::Poll
+        } else {
+            self.strategy.mode
+        };
+        if mode == Mode::Notify {
+            let others: Vec<String> = self.folders[1..]
+                .iter()
+                .filter(|f| !f.missing)
+                .map(|f| f.wire.clone())
+                .collect();
+            let (watched, limit) = self.limit();
+            let s = self.session()?;
+            let fut = s.run_command_and_check_ok(rfc5465_notify::notify_set(&others));
+            cmd(limit, watched, "asking for NOTIFY", fut).await?;
+        }
+        self.watched = true;
+        let state = if mode == Mode::Poll {
+            State::Polling
+        } else {
+            State::Push
+        };
+        self.report_state(state).await;
+        info!(
+            account,
+            strategy = %self.strategy.describe(ctx.account.timing.poll_interval.as_secs()),
+            "watching"
+        );
+        // With NOTIFY the sweep is a safety net: Dovecot 2.3 sends no STATUS at all for a
+        // folder whose name needs modified UTF-7 (verified with `Clients Ünïcode`), so every
+        // `poll_interval` the others are asked anyway — one STATUS each, a few dozen bytes.
+        let sweeps = self.folders.len() > 1 || mode == Mode::Poll;
+        let mut next_sweep = Instant::now() + jittered(ctx.account.timing.poll_interval);
+        loop {
+            self.drain_unsolicited()?;
+            if self.home_dirty {
+                self.home_dirty = false;
+                if self.selected == Some(0) {
+                    self.announce_new(0, false).await?;
+                    self.sync_unseen(0).await?;
+                }
+                continue;
+            }
+            if !self.dirty.is_empty() {
+                self.visit_dirty().await?;
+                continue;
+            }
+            if ctx.cancel.is_cancelled() {
+                return Ok(());
+            }
+            let until = sweeps.then_some(next_sweep);
+            let outcome = if mode == Mode::Poll {
+                self.poll_wait(next_sweep).await
+            } else {
+                self.idle_round(until).await?
+            };
+            match outcome {
+                // The flags are set; queued responses are drained at the top of the loop.
+                Wait::Changed | Wait::Refresh => {}
+                Wait::Sweep => {
+                    next_sweep = Instant::now() + jittered(ctx.account.timing.poll_interval);
+                    self.sweep(mode == Mode::Poll).await?;
+                }
+                Wait::Woken(WakeKind::Check) => {
+                    // NOOP first: a dead link shows here, and the server flushes pending changes.
+                    let (watched, limit) = self.limit();
+                    let s = self.session()?;
+                    let fut = s.noop();
+                    cmd(limit, watched, "checking the connection", fut).await?;
+                    self.sweep(true).await?;
+                }
+                Wait::Woken(WakeKind::Reconnect) => return Err(End::Reconnect),
+                Wait::Stopped => return Ok(()),
+            }
+        }
+    }
+
+    async fn report_state(&self, state: State) {
+        self.ctx.reporter.state(SESSION_KEY, state, None).await;
+    }
+
+    /// STATUS for every other folder (and, with `home`, a fresh look at the home folder).
+    async fn sweep(&mut self, home: bool) -> Result<(), End> {
+        if home {
+            self.home_dirty = true;
+        }
+        for i in 1..self.folders.len() {
+            if !self.folders[i].missing {
+                self.status(i).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `STATUS folder (…)`, merged into what the server told us before.
+    async fn status(&mut self, i: usize) -> Result<(), End> {
+        let items = rfc5465_notify::status_items(self.caps.condstore);
+        let wire = self.folders[i].wire.clone();
+        let (watched, limit) = self.limit();
+        let s = self.session()?;
+        let fut = s.status(&wire, items);
+        let mbox = cmd(limit, watched, "asking a folder's status", fut).await?;
+        let update = FolderStatus {
+            messages: Some(mbox.exists),
+            uidnext: mbox.uid_next,
+            uidvalidity: mbox.uid_validity,
+            unseen: mbox.unseen,
+            highestmodseq: mbox.highest_modseq,
+        };
+        self.merge_status(i, update);
+        Ok(())
+    }
+
+    fn merge_status(&mut self, i: usize, update: FolderStatus) {
+        let f = &mut self.folders[i];
+        f.known.merge(update);
+        if Some(i) == self.selected {
+            // A STATUS for the selected folder: its own events cover it, but look anyway.
+            self.home_dirty |= rfc5465_notify::stale(&f.known, &f.local());
+        } else if rfc5465_notify::stale(&f.known, &f.local()) {
+            debug!(account = %self.ctx.account.id, folder = %f.name, "changed elsewhere");
+            self.dirty.insert(i);
+        }
+    }
+
+    fn on_status(&mut self, mailbox: &str, attrs: &[StatusAttribute]) {
+        match self.folders.iter().position(|f| f.is(mailbox)) {
+            Some(i) => self.merge_status(i, FolderStatus::from_attributes(attrs)),
+            None => debug!(
+                account = %self.ctx.account.id,
+                mailbox = %truncate_for_log(mailbox),
+                "STATUS for a folder we do not watch"
+            ),
+        }
+    }
+
+    /// Looks at every folder STATUS said changed, then selects the home folder again and
+    /// looks there too (its events were not watched meanwhile). A STATUS asked afterwards
+    /// catches what arrived while we were busy.
+    async fn visit_dirty(&mut self) -> Result<(), End> {
+        let visited: Vec<usize> = std::mem::take(&mut self.dirty).into_iter().collect();
+        for &i in &visited {
+            self.open(i, false).await?;
+        }
+        self.open(0, false).await?;
+        for &i in &visited {
+            if !self.folders[i].missing {
+                self.status(i).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// SELECT folder `i`, reconcile with the stored state, announce what is new, count unread.
+    /// A folder the server does not have is reported and skipped, not fatal to the others.
+    async fn open(&mut self, i: usize, catch_up: bool) -> Result<(), End> {
+        if self.folders[i].missing {
+            return Ok(());
+        }
+        let ctx = self.ctx;
+        let account = ctx.account.id.as_str();
+        let name = self.folders[i].name.clone();
+        let stored = ctx
+            .store
+            .mark(account, &name)
+            .map_err(|e| self.store_failed(e))?;
+        let resync = if self.caps.qresync {
+            ctx.store
+                .modseq(account, &name)
+                .map_err(|e| self.store_failed(e))?
+                .filter(|r| stored.is_some_and(|m| m.uidvalidity == r.uidvalidity))
+        } else {
+            None
+        };
+        // With QRESYNC the exact unread count comes from STATUS, asked while the folder is not
+        // selected (RFC 3501 discourages STATUS on the selected one).
+        let unseen_before = match resync {
+            Some(_) if self.selected != Some(i) => {
+                let (watched, limit) = self.limit();
+                let wire = self.folders[i].wire.clone();
+                let s = self.session()?;
+                let fut = s.status(&wire, "(UNSEEN)");
+                cmd(limit, watched, "counting unread messages", fut)
+                    .await?
+                    .unseen
+            }
+            _ => None,
+        };
+        let (watched, limit) = self.limit();
+        let wire = self.folders[i].wire.clone();
+        let s = self.session()?;
+        let selected = match resync {
+            Some(known) => timeout(limit, rfc7162_qresync::select(s, &wire, known)).await,
+            None => {
+                timeout(limit, async {
+                    crate::imap::mailbox::select(s, &name)
+                        .await
+                        .map(Resync::from_mailbox)
+                })
+                .await
+            }
+        };
+        let mut sel = match selected {
+            Ok(Ok(m)) => m,
+            Ok(Err(async_imap::error::Error::No(text))) => {
+                // NO to SELECT: the folder is gone or was never there. The others go on.
+                let text = truncate_for_log(&text);
+                warn!(account, folder = %name, "cannot select: {text}");
+                self.folders[i].missing = true;
+                self.selected = None;
+                ctx.reporter
+                    .state(
+                        &name,
+                        State::Error,
+                        Some(format!("the server has no folder {name}")),
+                    )
+                    .await;
+                return Ok(());
+            }
+            Ok(Err(e)) => {
+                return Err(End::Failed {
+                    error: imap_error("selecting a folder", e),
+                    watched,
+                });
+            }
+            Err(_) => {
+                return Err(End::Failed {
+                    error: ConnectError::Timeout("selecting a folder"),
+                    watched,
+                });
+            }
+        };
+        if let Some(changes) = sel.changes.as_mut() {
+            changes.unseen = unseen_before;
+        }
+        self.selected = Some(i);
+        let uidvalidity = sel.uidvalidity.ok_or_else(|| {
+            self.fail(ConnectError::Protocol(format!(
+                "SELECT {name} returned no UIDVALIDITY"
+            )))
+        })?;
+        let uidnext = match sel.uidnext {
+            Some(n) => n,
+            // Some servers omit UIDNEXT; the highest UID + 1 is what it would have said.
+            None => self.highest_uid(sel.exists).await?.saturating_add(1),
+        };
+        {
+            let f = &mut self.folders[i];
+            f.uidvalidity = uidvalidity;
+            f.exists = sel.exists;
+        }
+        let decision = decide::reconcile(stored, uidvalidity, uidnext);
+        debug!(account, folder = %name, ?decision, "selected");
+        match decision {
+            Reconcile::Baseline(m) | Reconcile::Rebaseline(m) | Reconcile::Rewind(m) => {
+                if !matches!(decision, Reconcile::Baseline(_)) {
+                    warn!(
+                        account,
+                        folder = %name,
+                        ?stored,
+                        uidvalidity,
+                        uidnext,
+                        "mailbox identity changed; starting over without announcing old mail"
+                    );
+                }
+                ctx.store
+                    .set_mark(account, &name, m)
+                    .map_err(|e| self.store_failed(e))?;
+                self.folders[i].watermark = m.watermark;
+            }
+            Reconcile::CatchUp(m) => {
+                self.folders[i].watermark = m.watermark;
+                if m.watermark < uidnext {
+                    self.announce_new(i, catch_up).await?;
+                }
+                // Everything below UIDNEXT existed at SELECT and has now been looked at.
+                ctx.store
+                    .raise_watermark(account, &name, uidvalidity, uidnext)
+                    .map_err(|e| self.store_failed(e))?;
+                let f = &mut self.folders[i];
+                f.watermark = f.watermark.max(uidnext);
+            }
+        }
+        let announced = ctx
+            .store
+            .announced(account, &name, uidvalidity)
+            .map_err(|e| self.store_failed(e))?;
+        self.folders[i].announced = announced.into_iter().collect();
+        match &sel.changes {
+            Some(changes) => self.apply_resync(i, changes).await?,
+            None => self.sync_unseen(i).await?,
+        }
+        if let Some(modseq) = sel.highestmodseq.filter(|_| self.caps.qresync) {
+            ctx.store
+                .set_modseq(account, &name, uidvalidity, modseq)
+                .map_err(|e| self.store_failed(e))?;
+        }
+        // Our view is now the server's, as far as STATUS can tell.
+        let local = self.folders[i].local();
+        let f = &mut self.folders[i];
+        f.known = FolderStatus {
+            messages: Some(local.messages),
+            uidnext: Some(uidnext),
+            uidvalidity: Some(uidvalidity),
+            unseen: Some(local.unseen),
+            highestmodseq: sel.highestmodseq,
+        };
+        Ok(())
+    }
+
+    async fn highest_uid(&mut self, exists: u32) -> Result<u32, End> {
+        if exists == 0 {
+            return Ok(0);
+        }
+        let (watched, limit) = self.limit();
+        let s = self.session()?;
+        let fut = async {
+            let stream = s.fetch("*", "(UID)").await?;
+            stream.try_collect::<Vec<_>>().await
+        };
+        let fetches = cmd(limit, watched, "finding the highest UID", fut).await?;
+        Ok(fetches.iter().filter_map(|f| f.uid).max().unwrap_or(0))
+    }
+
+    /// Fetches headers of UIDs ≥ watermark in the selected folder `i` and announces the unread
+    /// ones, in UID order. Each announcement is acknowledged by the consumer before it is
+    /// recorded, so a crash repeats at most the message in flight and never skips one.
+    async fn announce_new(&mut self, i: usize, catch_up: bool) -> Result<(), End> {
+        let ctx = self.ctx;
+        let account = ctx.account.id.as_str();
+        let name = self.folders[i].name.clone();
+        let watermark = self.folders[i].watermark;
+        let uidvalidity = self.folders[i].uidvalidity;
+        let set = format!("{}:*", watermark.max(1));
+        let query = format!("(UID FLAGS {HEADER_FETCH})");
+        let (watched, limit) = self.limit();
+        let s = self.session()?;
+        let fut = async {
+            let stream = s.uid_fetch(&set, &query).await?;
+            stream.try_collect::<Vec<_>>().await
+        };
+        let fetches = cmd(limit, watched, "fetching new messages", fut).await?;
+        let mut candidates = Vec::with_capacity(fetches.len());
+        let mut by_uid = HashMap::with_capacity(fetches.len());
+        for f in &fetches {
+            let Some(uid) = f.uid else { continue };
+            let seen = f
+                .flags()
+                .any(|fl| matches!(fl, async_imap::types::Flag::Seen));
+            candidates.push(Candidate { uid, seen });
+            by_uid.insert(uid, f);
+        }
+        let uids = decide::to_announce(watermark, &candidates);
+        for uid in &uids {
+            let raw = by_uid.get(uid).and_then(|f| f.header()).unwrap_or_default();
+            let h = headers::decode(raw);
+            let mail = NewMail {
+                account: account.to_owned(),
+                folder: name.clone(),
+                uidvalidity,
+                uid: *uid,
+                from_name: h.from_name,
+                from_address: h.from_address,
+                subject: h.subject,
+                date: h.date,
+                message_id: h.message_id,
+                catch_up,
+            };
+            ctx.reporter.new_mail(mail).await;
+            ctx.store
+                .record_announced(account, &name, uidvalidity, *uid)
+                .map_err(|e| self.store_failed(e))?;
+            let f = &mut self.folders[i];
+            f.announced.insert(*uid);
+            if f.unseen.insert(*uid) {
+                f.unread = f.unread.saturating_add(1);
+            }
+        }
+        let next = decide::next_watermark(watermark, &candidates);
+        if next > watermark {
+            ctx.store
+                .raise_watermark(account, &name, uidvalidity, next)
+                .map_err(|e| self.store_failed(e))?;
+            self.folders[i].watermark = next;
+        }
+        if !uids.is_empty() {
+            debug!(account, folder = %name, count = uids.len(), catch_up, "announced");
+        }
+        Ok(())
+    }
+
+    /// Re-reads the unread set of the selected folder `i`: the count, and `seen` for announced
+    /// messages no longer unread.
+    async fn sync_unseen(&mut self, i: usize) -> Result<(), End> {
+        let (watched, limit) = self.limit();
+        let s = self.session()?;
+        let fut = s.uid_search("UNSEEN");
+        let unseen = cmd(limit, watched, "counting unread messages", fut).await?;
+        let gone: Vec<u32> = self.folders[i]
+            .announced
+            .iter()
+            .copied()
+            .filter(|u| !unseen.contains(u))
+            .collect();
+        self.folders[i].unread = u32::try_from(unseen.len()).unwrap_or(u32::MAX);
+        self.folders[i].unseen = unseen;
+        self.withdraw(i, gone).await?;
+        self.report_unread(i).await;
+        Ok(())
+    }
+
+    /// After `SELECT … (QRESYNC …)`: the server told us which UIDs vanished and which changed
+    /// flags since the stored HIGHESTMODSEQ. Announced messages among them that are gone or
+    /// read become `seen`; the unread count comes from STATUS asked before the SELECT.
+    async fn apply_resync(
+        &mut self,
+        i: usize,
+        changes: &rfc7162_qresync::Changes,
+    ) -> Result<(), End> {
+        let gone = rfc7162_qresync::withdrawn(&self.folders[i].announced, changes);
+        let Some(unseen) = changes.unseen else {
+            return self.sync_unseen(i).await;
+        };
+        // The unread set itself is not listed (that is the point): keep the announced ones
+        // that are still unread, and the exact count from STATUS.
+        let f = &mut self.folders[i];
+        f.unseen = f
+            .announced
+            .iter()
+            .copied()
+            .filter(|u| !gone.contains(u))
+            .collect();
+        f.unread = unseen;
+        self.withdraw(i, gone).await?;
+        self.report_unread(i).await;
+        Ok(())
+    }
+
+    async fn withdraw(&mut self, i: usize, mut gone: Vec<u32>) -> Result<(), End> {
+        if gone.is_empty() {
+            return Ok(());
+        }
+        let ctx = self.ctx;
+        gone.sort_unstable();
+        let (name, uidvalidity) = (self.folders[i].name.clone(), self.folders[i].uidvalidity);
+        ctx.store
+            .forget_announced(&ctx.account.id, &name, uidvalidity, &gone)
+            .map_err(|e| self.store_failed(e))?;
+        for uid in gone {
+            self.folders[i].announced.remove(&uid);
+            ctx.reporter.seen(&name, uid).await;
+        }
+        Ok(())
+    }
+
+    async fn report_unread(&mut self, i: usize) {
+        let f = &mut self.folders[i];
+        let count = f.unread;
+        if f.last_unread != Some(count) {
+            f.last_unread = Some(count);
+            self.ctx.reporter.unread(&f.name, count).await;
+        }
+    }
+
+    /// Empties async-imap's unsolicited channel (it silently drops past 100): changes in the
+    /// selected folder, and STATUS responses (NOTIFY) for the others.
+    fn drain_unsolicited(&mut self) -> Result<(), End> {
+        let mut bye = None;
+        loop {
+            let s = self.session()?;
+            let Ok(r) = s.unsolicited_responses.try_recv() else {
+                break;
+            };
+            match classify(&r) {
+                Unsolicited::Change => self.home_dirty = true,
+                Unsolicited::Bye(text) => bye = Some(text),
+                Unsolicited::Other => {}
+            }
+            if let UnsolicitedResponse::Status {
+                mailbox,
+                attributes,
+            } = &r
+            {
+                self.on_status(mailbox, attributes);
+            }
+        }
+        if let Some(text) = bye {
+            return Err(self.fail(ConnectError::Network(format!(
+                "the server closed the session: {}",
+                truncate_for_log(&text)
+            ))));
+        }
+        Ok(())
+    }
+
+    /// One IDLE round: until a change, the refresh deadline, the sweep time `until`, a silent
+    /// link, a wake-up or stop.
+    async fn idle_round(&mut self, until: Option<Instant>) -> Result<Wait, End> {
+        let ctx = self.ctx;
+        let t = &ctx.account.timing;
+        let session = self
+            .session
+            .take()
+            .ok_or_else(|| self.fail(ConnectError::Protocol("session lost".into())))?;
+        // A clone of the unsolicited queue: the IDLE handle hides the session's own.
+        let pending = session.unsolicited_responses.clone();
+        let mut handle = session.idle();
+        // Until "+ idling" arrives, async-imap queues everything else as unsolicited: EXISTS
+        // or STATUS that raced the IDLE command (a change to act on), or `* BYE` instead of
+        // `+` (the server is leaving; without watching for it we would wait
+        // `command_timeout` for a "+" that never comes).
+        let mut early: Vec<UnsolicitedResponse> = Vec::new();
+        let started = timeout(t.command_timeout, async {
+            let init = handle.init();
+            tokio::pin!(init);
+            loop {
+                tokio::select! {
+                    r = &mut init => return r.map_err(|e| imap_error("starting IDLE", e)),
+                    r = pending.recv() => match r {
+                        Ok(r) => {
+                            if let Unsolicited::Bye(text) = classify(&r) {
+                                return Err(ConnectError::Network(format!(
+                                    "the server closed the session instead of idling: {text}"
+                                )));
+                            }
+                            early.push(r);
+                        }
+                        // The session owns the sender, so this cannot close while we wait.
+                        Err(_) => std::future::pending::<()>().await,
+                    },
+                }
+            }
+        })
+        .await;
+        match started {
+            Err(_) => return Err(self.fail(ConnectError::Timeout("starting IDLE"))),
+            Ok(Err(e)) => return Err(self.fail(e)),
+            Ok(Ok(())) => {}
+        }
+        for r in early {
+            if let Unsolicited::Change = classify(&r) {
+                self.home_dirty = true;
+            }
+            if let UnsolicitedResponse::Status {
+                mailbox,
+                attributes,
+            } = &r
+            {
+                self.on_status(mailbox, attributes);
+            }
+        }
+        let refresh_at = Instant::now() + t.idle_refresh;
+        let outcome = loop {
+            // Changes may arrive before "+ idling" (taken above), or be queued as unsolicited.
+            if self.home_dirty || !self.dirty.is_empty() || !pending.is_empty() {
+                break Wait::Changed;
+            }
+            let (fut, stop) = handle.wait_with_timeout(t.dead_after);
+            tokio::pin!(fut);
+            let r = tokio::select! {
+                r = &mut fut => r,
+                _ = sleep_until(refresh_at) => break Wait::Refresh,
+                _ = sleep_until(until.unwrap_or(refresh_at)), if until.is_some() => break Wait::Sweep,
+                kind = ctx.wake.notified() => break Wait::Woken(kind),
+                _ = ctx.cancel.cancelled() => break Wait::Stopped,
+            };
+            drop(stop);
+            match r {
+                Ok(IdleResponse::NewData(data)) => match data.parsed() {
+                    Response::MailboxData(MailboxDatum::Exists(_) | MailboxDatum::Recent(_))
+                    | Response::Expunge(_)
+                    | Response::Fetch(..)
+                    | Response::Vanished { .. } => {
+                        self.home_dirty = true;
+                        break Wait::Changed;
+                    }
+                    Response::MailboxData(MailboxDatum::Status { mailbox, status }) => {
+                        // NOTIFY: another folder changed. Merged, since STATUS may be partial
+                        // or repeat what we know; only a real change ends the IDLE.
+                        let mailbox = mailbox.to_string();
+                        self.on_status(&mailbox, status);
+                        continue;
+                    }
+                    Response::Data {
+                        status: imap_proto::Status::Bye,
+                        outcome,
+                    } => {
+                        let text = truncate_for_log(outcome.information.as_deref().unwrap_or(""));
+                        return Err(self.fail(ConnectError::Network(format!(
+                            "the server closed the session: {text}"
+                        ))));
+                    }
+                    // Anything else (ALERTs, keepalives with codes, stray tagged lines) is
+                    // harmless while idling: keep waiting.
+                    _ => continue,
+                },
+                // Silence for `dead_after`: DONE below asks whether anyone is still there.
+                Ok(IdleResponse::Timeout) => break Wait::Refresh,
+                // async-imap reports EOF as a manual interrupt; we did not interrupt.
+                Ok(IdleResponse::ManualInterrupt) => {
+                    return Err(self.fail(ConnectError::Network(
+                        "the server closed the connection".into(),
+                    )));
+                }
+                Err(e) => return Err(self.fail(imap_error("waiting in IDLE", e))),
+            }
+        };
+        if matches!(outcome, Wait::Woken(WakeKind::Reconnect)) {
+            // The network changed or the machine resumed: the link is suspect. A DONE into a
+            // dead link would wait `done_timeout` and then count as a failure (backoff) — the
+            // opposite of "reconnect at once". Dropping the handle closes the socket.
+            drop(handle);
+            return Err(End::Reconnect);
+        }
+        if matches!(outcome, Wait::Stopped) {
+            // Leaving anyway; a polite DONE is best-effort.
+            if let Ok(Ok(s)) = timeout(Duration::from_secs(2), handle.done()).await {
+                self.session = Some(s);
+            }
+            return Ok(outcome);
+        }
+        match timeout(t.done_timeout, handle.done()).await {
+            Err(_) => Err(self.fail(ConnectError::Timeout("ending IDLE (the link looks dead)"))),
+            Ok(Err(e)) => Err(self.fail(imap_error("ending IDLE", e))),
+            Ok(Ok(s)) => {
+                self.session = Some(s);
+                Ok(outcome)
+            }
+        }
+    }
+
+    /// Polling for servers without IDLE: wait until the next sweep.
+    async fn poll_wait(&mut self, until: Instant) -> Wait {
+        let ctx = self.ctx;
+        tokio::select! {
+            _ = sleep_until(until) => Wait::Sweep,
+            kind = ctx.wake.notified() => Wait::Woken(kind),
+            _ = ctx.cancel.cancelled() => Wait::Stopped,
+        }
+    }
+}
+
+/// What an unsolicited response means to the watcher.
+enum Unsolicited {
+    /// New, read or deleted mail in the selected folder (or maybe: the queue may have
+    /// dropped some): look again.
+    Change,
+    /// `* BYE`: the server is leaving; its text, capped.
+    Bye(String),
+    Other,
+}
+
+fn classify(r: &UnsolicitedResponse) -> Unsolicited {
+    match r {
+        UnsolicitedResponse::Exists(_)
+        | UnsolicitedResponse::Expunge(_)
+        | UnsolicitedResponse::Recent(_) => Unsolicited::Change,
+        UnsolicitedResponse::Other(data) => match data.parsed() {
+            Response::Fetch(..) | Response::Vanished { .. } => Unsolicited::Change,
+            Response::Data {
+                status: imap_proto::Status::Bye,
+                outcome,
+            } => Unsolicited::Bye(truncate_for_log(
+                outcome.information.as_deref().unwrap_or(""),
+            )),
+            _ => Unsolicited::Other,
+        },
+        _ => Unsolicited::Other,
+    }
+}
+
+/// Runs one IMAP command future under `limit`, mapping errors.
+async fn cmd<T>(
+    limit: Duration,
+    watched: bool,
+    what: &'static str,
+    fut: impl Future<Output = async_imap::error::Result<T>>,
+) -> Result<T, End> {
+    let error = match timeout(limit, fut).await {
+        Ok(Ok(v)) => return Ok(v),
+        Err(_) => ConnectError::Timeout(what),
+        Ok(Err(e)) => imap_error(what, e),
+    };
+    Err(End::Failed { error, watched })
+}
+
+fn imap_error(what: &str, e: async_imap::error::Error) -> ConnectError {
+    use async_imap::error::Error as E;
+    // Every branch caps its text: async-imap's parse errors carry the whole unparsed buffer
+    // (up to the framer's 4 MiB) of server bytes.
+    match e {
+        E::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            ConnectError::Protocol(truncate_for_log(&format!("{what}: {io}")))
+        }
+        E::Io(io) => ConnectError::Network(truncate_for_log(&format!("{what}: {io}"))),
+        E::ConnectionLost => ConnectError::Network(format!("{what}: connection lost")),
+        E::No(m) | E::Bad(m) => {
+            ConnectError::Protocol(format!("{what}: server said {}", truncate_for_log(&m)))
+        }
+        other => {
+            ConnectError::Protocol(format!("{what}: {}", truncate_for_log(&other.to_string())))
+        }
+    }
+}
