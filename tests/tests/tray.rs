@@ -394,6 +394,40 @@ fn a_saved_config_takes_effect_without_restart_and_quit_exits() {
     );
 }
 
+/// Settings → General saves `[general] language`; the running tray re-reads the file and its
+/// menu and tooltip switch language without a restart.
+#[test]
+fn a_language_change_in_the_config_switches_the_tray_menu_and_tooltip() {
+    let mut s = scene(Daemon::Dunst, "[general]\nlanguage = \"en\"\n");
+    s.start_tray();
+    assert!(s.menu_labels().contains(&"Work — no unread".to_owned()));
+    let text = std::fs::read_to_string(s.pm.config()).unwrap();
+    let tmp = s.pm.config().with_extension("new");
+    for (lang, line, title, quit) in [
+        (
+            "ar",
+            "Work — لا رسائل غير مقروءة",
+            "لا توجد رسائل غير مقروءة",
+            "إنهاء",
+        ),
+        ("zh-TW", "Work — 沒有未讀", "沒有未讀郵件", "結束"),
+    ] {
+        let changed = text.replace("language = \"en\"", &format!("language = \"{lang}\""));
+        std::fs::write(&tmp, changed).unwrap();
+        std::fs::rename(&tmp, s.pm.config()).unwrap();
+        eventually(
+            Duration::from_secs(5),
+            &format!("the menu in {lang}"),
+            || {
+                let labels = s.menu_labels();
+                (labels.contains(&line.to_owned()) && labels.contains(&quit.to_owned()))
+                    .then_some(())
+            },
+        );
+        assert_eq!(s.desk.py(&["item"])["tooltip_title"], title);
+    }
+}
+
 #[test]
 fn dbus_methods_check_now_mark_read_pause_and_reload() {
     let mut s = scene(Daemon::Dunst, "");

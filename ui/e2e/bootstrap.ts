@@ -2,12 +2,12 @@
 // fake backend through Tauri's mockIPC, and records CSP violations. Scenario and language come
 // from globals the test sets in an earlier init script.
 
-import { FakeBackend, firstRunScenario, install, richScenario, type Scenario } from "../src/testing/fakeBackend";
+import { FakeBackend, firstRunScenario, install, localizedScenario, richScenario, type Scenario } from "../src/testing/fakeBackend";
 import type { Language } from "../src/types";
 
 declare global {
   interface Window {
-    __PUSHMAIL_SCENARIO__?: "rich" | "first-run" | "tray-stopped";
+    __PUSHMAIL_SCENARIO__?: "rich" | "first-run" | "tray-stopped" | "localized-ar" | "localized-zh-TW";
     __PUSHMAIL_LANGUAGE__?: Language;
     __PUSHMAIL_FAKE__?: FakeBackend;
     __CSP_VIOLATIONS__?: string[];
@@ -20,6 +20,10 @@ function scenario(): Scenario {
       return firstRunScenario();
     case "tray-stopped":
       return { ...richScenario(), live: "not_running" };
+    case "localized-ar":
+      return localizedScenario("ar");
+    case "localized-zh-TW":
+      return localizedScenario("zh-TW");
     default:
       return richScenario();
   }

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { CATALOGS, I18n, negotiate } from "./i18n";
 import type { ErrorKind } from "./ipc";
@@ -37,12 +37,83 @@ describe("i18n", () => {
     expect(i18n.has("state-push")).toBe(true);
   });
 
-  it("sets lang and dir on the document; Arabic is right to left", () => {
+  it("negotiates regional variants to the catalog a reader of that region expects", () => {
+    // With the catalogs actually shipped, not a list made up for the test.
+    expect([...CATALOGS.keys()].sort()).toEqual(["ar", "en", "it", "zh-CN", "zh-TW"]);
+    expect(negotiate("auto", "zh-HK")).toBe("zh-TW");
+    expect(negotiate("auto", "zh_MO")).toBe("zh-TW");
+    expect(negotiate("auto", "zh-Hant-CN")).toBe("zh-TW");
+    expect(negotiate("auto", "zh-SG")).toBe("zh-CN");
+    expect(negotiate("auto", "zh-Hans")).toBe("zh-CN");
+    expect(negotiate("auto", "it-CH")).toBe("it");
+    expect(negotiate("auto", "it_IT")).toBe("it");
+    expect(negotiate("auto", "ar-MA")).toBe("ar");
+    expect(negotiate("auto", "en-GB")).toBe("en");
+    // An explicit choice wins over the system.
+    expect(negotiate("zh-TW", "it-IT")).toBe("zh-TW");
+  });
+
+  it("sets lang and dir on the document; Arabic is right to left, the others left to right", () => {
+    for (const [lang, dir] of [["ar", "rtl"], ["zh-TW", "ltr"], ["zh-CN", "ltr"], ["it", "ltr"], ["en", "ltr"]] as const) {
+      const i18n = new I18n(lang);
+      i18n.applyTo(document);
+      expect([document.documentElement.lang, document.documentElement.dir]).toEqual([lang, dir]);
+    }
     new I18n("en").applyTo(document);
-    expect([document.documentElement.lang, document.documentElement.dir]).toEqual(["en", "ltr"]);
-    const arabic = new I18n("ar");
-    // Without an Arabic catalog the UI stays English and left to right.
-    expect(arabic.dir).toBe(CATALOGS.has("ar") ? "rtl" : "ltr");
+  });
+
+  it("Arabic has six plural forms: 0, 1, 2, 3, 11 and 100 messages each read differently", () => {
+    const ar = new I18n("ar");
+    const forms = [0, 1, 2, 3, 11, 100].map((count) => plain(ar.t("tray-unread-total", { count })));
+    expect(forms).toEqual([
+      "لا توجد رسائل غير مقروءة",
+      "رسالة واحدة غير مقروءة",
+      "رسالتان غير مقروءتين",
+      "3 رسائل غير مقروءة",
+      "11 رسالة غير مقروءة",
+      "100 رسالة غير مقروءة",
+    ]);
+    expect(new Set(forms).size).toBe(6);
+    // CLDR: n % 100 in 3..10 is "few", in 11..99 "many" — so 103 and 111 too.
+    expect(plain(ar.t("settings-account-folders", { count: 103 }))).toBe("103 مجلدات");
+    expect(plain(ar.t("settings-account-folders", { count: 111 }))).toBe("111 مجلدًا");
+    // Latin digits, the same as the tray writes them (pinned: older ICU defaults to ١٢٣).
+    expect(plain(ar.t("settings-account-unread", { count: 1234 }))).toBe("1,234 رسالة غير مقروءة");
+  });
+
+  it("Italian has one/other, Chinese one form; numbers are grouped as each language does", () => {
+    const it_ = new I18n("it");
+    expect(plain(it_.t("settings-account-unread", { count: 1 }))).toBe("1 non letto");
+    expect(plain(it_.t("settings-account-unread", { count: 2 }))).toBe("2 non letti");
+    expect(plain(it_.t("settings-account-unread", { count: 12345 }))).toBe("12.345 non letti");
+    const tw = new I18n("zh-TW");
+    expect(plain(tw.t("settings-account-unread", { count: 1 }))).toBe("1 封未讀");
+    expect(plain(tw.t("settings-account-unread", { count: 0 }))).toBe("沒有未讀郵件");
+    expect(plain(new I18n("zh-CN").t("settings-account-folders", { count: 2 }))).toBe("2 个文件夹");
+  });
+
+  it("a key a translation lacks is shown in English", () => {
+    const partial = new Map([
+      ["en", "greeting = Hello\nfarewell = Goodbye, { $name }\n"],
+      ["it", "greeting = Ciao\n"],
+    ]);
+    const it_ = new I18n("it", partial);
+    expect(it_.t("greeting")).toBe("Ciao");
+    expect(plain(it_.t("farewell", { name: "Ana" }))).toBe("Goodbye, Ana");
+    expect(it_.has("farewell")).toBe(true);
+    // Every English key reads as something (its translation or English) in every language.
+    const keys = [...(CATALOGS.get("en") ?? "").matchAll(/^([a-z][a-z0-9_-]*) =/gm)].map((m) => m[1] ?? "");
+    expect(keys.length).toBeGreaterThan(200);
+    for (const lang of CATALOGS.keys()) {
+      const i18n = new I18n(lang);
+      expect(keys.filter((key) => !i18n.has(key))).toEqual([]);
+    }
+  });
+
+  it("every catalog parses without errors", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    for (const lang of CATALOGS.keys()) new I18n(lang);
+    expect(warn).not.toHaveBeenCalled();
   });
 
   it("every key the UI uses exists in the English catalog", () => {

@@ -4,6 +4,8 @@
 
 import { FluentBundle, FluentResource, type FluentVariable } from "@fluent/bundle";
 
+import { intlLocale } from "./format";
+
 const sources = import.meta.glob<string>("../../locales/*/pushmail.ftl", {
   query: "?raw",
   import: "default",
@@ -55,13 +57,15 @@ export class I18n {
   readonly dir: "ltr" | "rtl";
   private readonly bundles: FluentBundle[];
 
-  constructor(lang: string) {
-    this.lang = CATALOGS.has(lang) ? lang : FALLBACK;
+  /** `catalogs` is for tests; the app uses the shipped ones. */
+  constructor(lang: string, catalogs: ReadonlyMap<string, string> = CATALOGS) {
+    this.lang = catalogs.has(lang) ? lang : FALLBACK;
     this.dir = RTL.has(this.lang.split("-")[0] ?? "") ? "rtl" : "ltr";
     const tags = this.lang === FALLBACK ? [FALLBACK] : [this.lang, FALLBACK];
     this.bundles = tags.map((tag) => {
-      const bundle = new FluentBundle(tag);
-      const errors = bundle.addResource(new FluentResource(CATALOGS.get(tag) ?? ""));
+      // Numbers in messages ("3 unread") go through Intl.NumberFormat for this locale.
+      const bundle = new FluentBundle(intlLocale(tag));
+      const errors = bundle.addResource(new FluentResource(catalogs.get(tag) ?? ""));
       for (const e of errors) console.warn(`locales/${tag}: ${e.message}`);
       return bundle;
     });

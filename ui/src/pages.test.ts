@@ -4,7 +4,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { App } from "./app";
-import { CATALOGS } from "./i18n";
 import { api, events } from "./ipc";
 import {
   clearMocks,
@@ -12,6 +11,7 @@ import {
   firstRunScenario,
   HOSTILE,
   install,
+  localizedScenario,
   richScenario,
   type Scenario,
 } from "./testing/fakeBackend";
@@ -260,10 +260,42 @@ describe("activity and language", () => {
     const backend = await start(richScenario());
     click("[data-page=general]");
     choose("select[name=language]", "it");
-    // Applied before the save returns; Italian falls back to English until its catalog exists.
-    expect(document.documentElement.lang).toBe(CATALOGS.has("it") ? "it" : "en");
+    // Applied before the save returns.
+    expect(document.documentElement.lang).toBe("it");
+    expect($("h1").textContent).toBe("Generale");
     await vi.waitFor(() => expect(backend.callsOf("save_general")).toHaveLength(1));
     expect(backend.callsOf("save_general")[0]?.args).toEqual({ general: { language: "it", openCommand: "" } });
     expect($<HTMLSelectElement>("select[name=language]").value).toBe("it");
+  });
+});
+
+describe("right to left and other languages", () => {
+  it("Arabic: right to left, addresses isolated in their own direction, plural forms, avatar letters", async () => {
+    const scenario = localizedScenario("ar");
+    scenario.settings.general.language = "ar";
+    await start(scenario);
+    expect([document.documentElement.lang, document.documentElement.dir]).toEqual(["ar", "rtl"]);
+    await vi.waitFor(() => expect(document.querySelector("[data-account=work] .unread-pill")).not.toBeNull());
+    expect($("h1").textContent).toBe("الحسابات");
+    const address = $("[data-account=work] .account-address");
+    expect([address.tagName, address.textContent]).toEqual(["BDI", "layla.haddad@example.com"]);
+    expect(plain($("[data-account=work] .unread-pill").textContent)).toBe("3 رسائل غير مقروءة");
+    expect(plain($("[data-account=home] .unread-pill").textContent)).toBe("12 رسالة غير مقروءة");
+    expect(plain($("[data-account=uni] .account-sub").textContent)).toContain("مجلدان");
+    expect([...document.querySelectorAll(".account-row .avatar")].map((a) => a.textContent)).toEqual(["ع", "م", "ج"]);
+    // The server's English words keep their own direction.
+    expect($("[data-account=uni] .state-detail").getAttribute("dir")).toBe("auto");
+  });
+
+  it("quiet hours are described with the times as the language writes them", async () => {
+    const scenario = localizedScenario("zh-TW");
+    scenario.settings.general.language = "zh-TW";
+    await start(scenario);
+    click("[data-page=notifications]");
+    expect(plain($(".quiet-summary").textContent)).toBe("從 22:00 到隔天早上 07:00 不顯示彈出通知。");
+    type("input[name=quiet-end]", "23:30");
+    expect(plain($(".quiet-summary").textContent)).toBe("從 22:00 到 23:30 不顯示彈出通知。");
+    setChecked("input[name=quiet-hours]", false);
+    expect($(".quiet-summary").hidden).toBe(true);
   });
 });

@@ -32,8 +32,19 @@ describe("UI source rules", () => {
   });
 
   it("uses no physical left/right CSS, so right-to-left layouts mirror", () => {
-    const css = readFileSync(join(root, "styles.css"), "utf8");
-    const physical = css.match(/(^|[\s;{])(margin|padding|border)-(left|right)\b|text-align:\s*(left|right)|(^|[\s;{])(left|right):/gm) ?? [];
+    // Comments may say "left" and "right" freely.
+    const css = readFileSync(join(root, "styles.css"), "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
+    const physical =
+      css.match(
+        /(^|[\s;{])(margin|padding|border|scroll-margin|scroll-padding)-(left|right)\b|border-(top|bottom)-(left|right)-radius|text-align:\s*(left|right)|(float|clear):\s*(left|right)|(^|[\s;{])(left|right):/gm,
+      ) ?? [];
     expect(physical).toEqual([]);
+    // Where a physical value cannot be avoided (a background position), the rule has an
+    // [dir="rtl"] twin.
+    const rules = css.match(/[^{}]+\{[^}]*background-position:[^;]*\b(left|right)\b[^}]*\}/g) ?? [];
+    const selectors = rules.map((rule) => rule.slice(0, rule.indexOf("{")).trim());
+    for (const selector of selectors.filter((s) => !s.startsWith('[dir="rtl"]'))) {
+      expect(selectors, `${selector} needs a [dir="rtl"] twin`).toContain(`[dir="rtl"] ${selector}`);
+    }
   });
 });

@@ -23,11 +23,16 @@ export function field(
   );
 }
 
+/**
+ * A text field. `dir="auto"`: what is typed (an address, a host name, an Arabic account name)
+ * takes its own direction, so an English address in the Arabic window reads and edits left to
+ * right; an empty field follows the page.
+ */
 export function textInput(
   value: string,
   attrs: Record<string, string | number | boolean | undefined> = {},
 ): HTMLInputElement {
-  return h("input", { attrs: { type: "text", spellcheck: "false", autocomplete: "off", ...attrs }, props: { value } });
+  return h("input", { attrs: { type: "text", spellcheck: "false", autocomplete: "off", dir: "auto", ...attrs }, props: { value } });
 }
 
 export function select<T extends string>(

@@ -1,15 +1,24 @@
-//! Localised strings from the Fluent catalogs in `locales/`, shared with the settings UI.
+//! Localised strings from the Fluent catalogs in `locales/`, shared with the settings UI, and the
+//! numbers, times and dates that go into them.
 //!
 //! The catalogs are compiled in (a tray that cannot find its strings at run time is worse than a
 //! slightly bigger binary). English is the reference: every key exists there, and any key
-//! missing from another language falls back to it.
+//! missing from another language falls back to it. `scripts/check-locales` lists what each
+//! translation still lacks; the tests below fail on anything worse.
 
 use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::types::{FluentNumber, FluentNumberOptions};
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use unic_langid::LanguageIdentifier;
 
-/// Languages with a catalog, as BCP 47 tags, with their Fluent source.
-pub const CATALOGS: &[(&str, &str)] = &[("en", include_str!("../../../locales/en/pushmail.ftl"))];
+/// Languages with a catalog, as BCP 47 tags, with their Fluent source. English first.
+pub const CATALOGS: &[(&str, &str)] = &[
+    ("en", include_str!("../../../locales/en/pushmail.ftl")),
+    ("it", include_str!("../../../locales/it/pushmail.ftl")),
+    ("zh-TW", include_str!("../../../locales/zh-TW/pushmail.ftl")),
+    ("zh-CN", include_str!("../../../locales/zh-CN/pushmail.ftl")),
+    ("ar", include_str!("../../../locales/ar/pushmail.ftl")),
+];
 
 /// The reference language.
 pub const FALLBACK: &str = "en";
@@ -37,6 +46,12 @@ fn bundle(tag: &str, source: &str) -> Option<FluentBundle<FluentResource>> {
     // Placeables are wrapped in FSI/PDI by default. Right for mixed-direction UI text; callers
     // that need plain text (notification daemons that render them as boxes) strip them.
     b.add_resource_overriding(resource);
+    // Numbers as the settings window's Intl.NumberFormat writes them ("1,234", "12.345").
+    b.set_formatter(Some(if NumberStyle::of(tag) == ITALIAN_NUMBERS {
+        |v, _| ITALIAN_NUMBERS.fluent(v)
+    } else {
+        |v, _| NUMBERS.fluent(v)
+    }));
     Some(b)
 }
 
@@ -66,7 +81,11 @@ pub fn negotiate(requested: &str) -> &'static str {
     } else {
         requested.to_owned()
     };
-    let lower = tag.to_ascii_lowercase();
+    negotiate_tag(&tag)
+}
+
+fn negotiate_tag(tag: &str) -> &'static str {
+    let lower = tag.replace('_', "-").to_ascii_lowercase();
     let find = |t: &str| {
         CATALOGS
             .iter()
@@ -88,23 +107,30 @@ pub fn negotiate(requested: &str) -> &'static str {
     find(base).unwrap_or(FALLBACK)
 }
 
+fn catalog_source(tag: &str) -> &'static str {
+    CATALOGS
+        .iter()
+        .find(|(c, _)| *c == tag)
+        .map(|(_, s)| *s)
+        .unwrap_or("")
+}
+
 impl I18n {
     /// Loads the catalog for `requested` ("auto" = system language).
     pub fn new(requested: &str) -> I18n {
         let lang = negotiate(requested);
-        let source = |t: &str| {
-            CATALOGS
-                .iter()
-                .find(|(c, _)| *c == t)
-                .map(|(_, s)| *s)
-                .unwrap_or("")
-        };
-        let fallback = bundle(FALLBACK, source(FALLBACK))
-            .unwrap_or_else(|| FluentBundle::new_concurrent(Vec::new()));
+        I18n::from_sources(lang, catalog_source(lang), catalog_source(FALLBACK))
+    }
+
+    /// `lang` from `source`, falling back to `english`. `new` with the compiled-in catalogs;
+    /// tests use it with catalogs of their own.
+    fn from_sources(lang: &str, source: &str, english: &str) -> I18n {
+        let fallback =
+            bundle(FALLBACK, english).unwrap_or_else(|| FluentBundle::new_concurrent(Vec::new()));
         let primary = if lang == FALLBACK {
             None
         } else {
-            bundle(lang, source(lang))
+            bundle(lang, source)
         };
         I18n {
             lang: lang.to_owned(),
@@ -128,7 +154,10 @@ impl I18n {
     pub fn tr(&self, id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
         let mut fargs = FluentArgs::new();
         for (k, v) in args {
-            fargs.set(*k, v.clone());
+            match plural_stand_in(&self.lang, v) {
+                Some(stand_in) => fargs.set(*k, stand_in),
+                None => fargs.set(*k, v.clone()),
+            }
         }
         for b in self.primary.iter().chain(std::iter::once(&self.fallback)) {
             if let Some(pattern) = b.get_message(id).and_then(|m| m.value()) {
@@ -146,6 +175,141 @@ impl I18n {
     pub fn tr_plain(&self, id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
         self.tr(id, args).replace(['\u{2068}', '\u{2069}'], "")
     }
+
+    /// A whole number as this language writes it: "1,234" (English, Chinese, Arabic), "1234"
+    /// and "12.345" (Italian). Numbers given to [`tr`](Self::tr) are written the same way.
+    pub fn number(&self, n: i64) -> String {
+        NumberStyle::of(&self.lang).write(n)
+    }
+
+    /// A time of day: "07:05". Every catalog language is shown the 24-hour clock, as the
+    /// settings window shows it (`Intl.DateTimeFormat` with `hourCycle: "h23"`).
+    pub fn time(&self, hour: u8, minute: u8) -> String {
+        format!("{hour:02}:{minute:02}")
+    }
+
+    /// A date and time of day, as `Intl.DateTimeFormat` writes it for this language with
+    /// numeric year, month and day and the 24-hour clock: "11/2/2025, 07:05" (English),
+    /// "02/11/2025, 07:05" (Italian), "2025/11/2 07:05" (Chinese), "2‏/11‏/2025، 07:05" (Arabic:
+    /// right-to-left marks after the day and the month keep the numbers in order).
+    pub fn date_time(&self, year: i32, month: u8, day: u8, hour: u8, minute: u8) -> String {
+        let time = self.time(hour, minute);
+        match self.lang.split('-').next().unwrap_or("") {
+            "it" => format!("{day:02}/{month:02}/{year}, {time}"),
+            "zh" => format!("{year}/{month}/{day} {time}"),
+            "ar" => format!("{day}\u{200F}/{month}\u{200F}/{year}\u{060C} {time}"),
+            _ => format!("{month}/{day}/{year}, {time}"),
+        }
+    }
+}
+
+/// How a language groups the digits of whole numbers, as CLDR (and so `Intl.NumberFormat`)
+/// has it. Latin digits everywhere: CLDR 48 writes Arabic (`ar`) with them too, and the
+/// settings window asks for them explicitly (`ar-u-nu-latn`) so older ICU versions agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct NumberStyle {
+    separator: char,
+    /// The fewest digits that get a separator: 4 ("1,234"), or 5 where a lone thousand is
+    /// written without one ("1234", "12.345").
+    min_digits: usize,
+}
+
+const NUMBERS: NumberStyle = NumberStyle {
+    separator: ',',
+    min_digits: 4,
+};
+
+const ITALIAN_NUMBERS: NumberStyle = NumberStyle {
+    separator: '.',
+    min_digits: 5,
+};
+
+impl NumberStyle {
+    fn of(lang: &str) -> NumberStyle {
+        match lang.split('-').next() {
+            Some("it") => ITALIAN_NUMBERS,
+            _ => NUMBERS,
+        }
+    }
+
+    fn write(self, n: i64) -> String {
+        let digits = n.unsigned_abs().to_string();
+        let sign = if n < 0 { "-" } else { "" };
+        if digits.len() < self.min_digits {
+            return format!("{sign}{digits}");
+        }
+        let mut out = String::from(sign);
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(self.separator);
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    /// The bundle's formatter: whole numbers without NUMBER() options; anything else as Fluent
+    /// writes it.
+    fn fluent(self, value: &FluentValue<'_>) -> Option<String> {
+        if let FluentValue::Number(FluentNumber { options, .. }) = value
+            && let Some(shown) = options
+                .currency
+                .as_deref()
+                .and_then(|c| c.strip_prefix(SHOWN_AS))
+        {
+            return Some(shown.to_owned());
+        }
+        match value {
+            FluentValue::Number(FluentNumber { value, options })
+                if value.fract() == 0.0
+                    && value.abs() < 1e15
+                    && *options == FluentNumberOptions::default() =>
+            {
+                // Whole and well inside i64: the conversion is exact.
+                #[allow(clippy::cast_possible_truncation)]
+                Some(self.write(*value as i64))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Marks a number option that carries the text to show in place of the number (see
+/// [`plural_stand_in`]).
+const SHOWN_AS: &str = "\u{0}shown-as:";
+
+/// intl_pluralrules 7.0 (CLDR 37 data, what fluent-bundle 0.16 selects plurals with) leaves out
+/// the `% 100` of Arabic's rules — "few: n % 100 = 3..10", "many: n % 100 = 11..99" — so 103
+/// would read as "other" ("103 مجلد") where the settings window's ICU says "few" ("103
+/// مجلدات"). For such numbers `tr` passes a stand-in that the buggy rule puts in the right
+/// category (3 or 11) and that carries the real number for display, through an option only
+/// our number formatter reads.
+fn plural_stand_in(lang: &str, value: &FluentValue<'_>) -> Option<FluentValue<'static>> {
+    let FluentValue::Number(FluentNumber { value: n, options }) = value else {
+        return None;
+    };
+    if lang.split('-').next() != Some("ar")
+        || n.fract() != 0.0
+        || !(100.0..1e15).contains(n)
+        || *options != FluentNumberOptions::default()
+    {
+        return None;
+    }
+    // Whole and well inside i64: the conversion is exact.
+    #[allow(clippy::cast_possible_truncation)]
+    let whole = *n as i64;
+    let stand_in = match whole % 100 {
+        3..=10 => 3.0,
+        11..=99 => 11.0,
+        _ => return None,
+    };
+    Some(FluentValue::Number(FluentNumber {
+        value: stand_in,
+        options: FluentNumberOptions {
+            currency: Some(format!("{SHOWN_AS}{}", NumberStyle::of(lang).write(whole))),
+            ..FluentNumberOptions::default()
+        },
+    }))
 }
 
 /// A number argument.
@@ -158,65 +322,506 @@ pub fn text(s: &str) -> FluentValue<'_> {
     FluentValue::from(s)
 }
 
+/// The catalog check: what `scripts/check-locales` and the test command run.
+///
+/// Fails on a Fluent syntax error, a duplicate key, a message, term or attribute a translation
+/// has and English does not, a variable or reference English does not provide for that
+/// message, a plural variant the language does not have (it could never be chosen), and a
+/// message value English has and the translation lacks. Keys a translation lacks are not
+/// errors: they fall back to English, and the check prints them.
+#[cfg(test)]
+mod check {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use fluent_syntax::ast;
+    use fluent_syntax::parser;
+
+    /// One message or term (`-name`) of a catalog.
+    #[derive(Debug, Default)]
+    pub struct Entry {
+        has_value: bool,
+        attributes: BTreeSet<String>,
+        /// `$name` for every variable its patterns use.
+        variables: BTreeSet<String>,
+        /// Messages and terms it refers to.
+        references: BTreeSet<String>,
+        /// Identifier keys of select expressions that look like plural selections.
+        plural_keys: BTreeSet<String>,
+    }
+
+    #[derive(Debug, Default)]
+    pub struct Catalog {
+        pub entries: BTreeMap<String, Entry>,
+        /// Syntax errors and duplicate keys.
+        pub errors: Vec<String>,
+    }
+
+    /// What a translation lacks (falls back to English) and what is wrong with it.
+    #[derive(Debug, Default)]
+    pub struct Report {
+        pub missing: Vec<String>,
+        pub errors: Vec<String>,
+    }
+
+    /// CLDR plural categories of the catalog languages.
+    fn plural_categories(tag: &str) -> &'static [&'static str] {
+        match tag.split('-').next() {
+            Some("ar") => &["zero", "one", "two", "few", "many", "other"],
+            Some("zh" | "ja" | "ko") => &["other"],
+            _ => &["one", "other"],
+        }
+    }
+
+    const CATEGORIES: [&str; 6] = ["zero", "one", "two", "few", "many", "other"];
+
+    fn line_of(source: &str, offset: usize) -> usize {
+        source
+            .get(..offset)
+            .map_or(0, |s| s.bytes().filter(|b| *b == b'\n').count())
+            + 1
+    }
+
+    pub fn parse(source: &str) -> Catalog {
+        let mut catalog = Catalog::default();
+        let resource = match parser::parse(source) {
+            Ok(r) => r,
+            Err((r, errors)) => {
+                for e in errors {
+                    catalog
+                        .errors
+                        // The line where the broken entry starts (the error's own position
+                        // may be where the parser gave up, a line later).
+                        .push(format!(
+                            "line {}: {e}",
+                            line_of(source, e.slice.as_ref().unwrap_or(&e.pos).start)
+                        ));
+                }
+                r
+            }
+        };
+        for entry in &resource.body {
+            let (key, value, attributes) = match entry {
+                ast::Entry::Message(m) => (m.id.name.to_owned(), m.value.as_ref(), &m.attributes),
+                ast::Entry::Term(t) => (format!("-{}", t.id.name), Some(&t.value), &t.attributes),
+                _ => continue,
+            };
+            let mut e = Entry {
+                has_value: value.is_some(),
+                ..Entry::default()
+            };
+            if let Some(p) = value {
+                walk_pattern(p, &mut e);
+            }
+            for a in attributes {
+                if !e.attributes.insert(a.id.name.to_owned()) {
+                    catalog
+                        .errors
+                        .push(format!("{key}.{}: duplicate attribute", a.id.name));
+                }
+                walk_pattern(&a.value, &mut e);
+            }
+            if catalog.entries.insert(key.clone(), e).is_some() {
+                catalog.errors.push(format!("{key}: duplicate key"));
+            }
+        }
+        catalog
+    }
+
+    fn walk_pattern(p: &ast::Pattern<&str>, e: &mut Entry) {
+        for element in &p.elements {
+            if let ast::PatternElement::Placeable { expression } = element {
+                walk_expression(expression, e);
+            }
+        }
+    }
+
+    fn walk_expression(x: &ast::Expression<&str>, e: &mut Entry) {
+        match x {
+            ast::Expression::Select { selector, variants } => {
+                walk_inline(selector, e);
+                let keys: Vec<&str> = variants
+                    .iter()
+                    .filter_map(|v| match v.key {
+                        ast::VariantKey::Identifier { name } => Some(name),
+                        ast::VariantKey::NumberLiteral { .. } => None,
+                    })
+                    .collect();
+                // A plural selection: its named variants are all CLDR categories.
+                if !keys.is_empty() && keys.iter().all(|k| CATEGORIES.contains(k)) {
+                    e.plural_keys.extend(keys.iter().map(|k| (*k).to_owned()));
+                }
+                for v in variants {
+                    walk_pattern(&v.value, e);
+                }
+            }
+            ast::Expression::Inline(i) => walk_inline(i, e),
+        }
+    }
+
+    fn walk_inline(i: &ast::InlineExpression<&str>, e: &mut Entry) {
+        match i {
+            ast::InlineExpression::VariableReference { id } => {
+                e.variables.insert(id.name.to_owned());
+            }
+            ast::InlineExpression::MessageReference { id, .. } => {
+                e.references.insert(id.name.to_owned());
+            }
+            ast::InlineExpression::TermReference { id, arguments, .. } => {
+                e.references.insert(format!("-{}", id.name));
+                if let Some(a) = arguments {
+                    walk_arguments(a, e);
+                }
+            }
+            ast::InlineExpression::FunctionReference { arguments, .. } => {
+                walk_arguments(arguments, e);
+            }
+            ast::InlineExpression::Placeable { expression } => walk_expression(expression, e),
+            ast::InlineExpression::StringLiteral { .. }
+            | ast::InlineExpression::NumberLiteral { .. } => {}
+        }
+    }
+
+    fn walk_arguments(a: &ast::CallArguments<&str>, e: &mut Entry) {
+        for p in &a.positional {
+            walk_inline(p, e);
+        }
+        for n in &a.named {
+            walk_inline(&n.value, e);
+        }
+    }
+
+    /// Checks the translation `tag` (`source`) against English.
+    pub fn compare(tag: &str, source: &str, english: &Catalog) -> Report {
+        let translation = parse(source);
+        let mut report = Report {
+            errors: translation.errors.clone(),
+            ..Report::default()
+        };
+        let categories = plural_categories(tag);
+        for (key, t) in &translation.entries {
+            let Some(en) = english.entries.get(key) else {
+                report
+                    .errors
+                    .push(format!("{key}: not in the English catalog"));
+                continue;
+            };
+            if en.has_value && !t.has_value {
+                report.errors.push(format!("{key}: has no value"));
+            }
+            for a in t.attributes.difference(&en.attributes) {
+                report
+                    .errors
+                    .push(format!("{key}.{a}: attribute not in the English catalog"));
+            }
+            for v in t.variables.difference(&en.variables) {
+                report
+                    .errors
+                    .push(format!("{key}: uses ${v}, which English does not provide"));
+            }
+            for r in &t.references {
+                if !english.entries.contains_key(r) {
+                    report
+                        .errors
+                        .push(format!("{key}: refers to {r}, which is not in English"));
+                }
+            }
+            for k in &t.plural_keys {
+                if !categories.contains(&k.as_str()) {
+                    report.errors.push(format!(
+                        "{key}: [{k}] is not a plural form of {tag} ({}), so it is never chosen",
+                        categories.join(", ")
+                    ));
+                }
+            }
+        }
+        for (key, en) in &english.entries {
+            match translation.entries.get(key) {
+                None => report.missing.push(key.clone()),
+                Some(t) => report.missing.extend(
+                    en.attributes
+                        .difference(&t.attributes)
+                        .map(|a| format!("{key}.{a}")),
+                ),
+            }
+        }
+        report
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tr(i: &I18n, id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
+        i.tr_plain(id, args)
+    }
 
     #[test]
     fn english_plurals() {
         let i = I18n::new("en");
         assert_eq!(
-            i.tr_plain("tray-unread-total", &[("count", num(0))]),
+            tr(&i, "tray-unread-total", &[("count", num(0))]),
             "No unread mail"
         );
         assert_eq!(
-            i.tr_plain("tray-unread-total", &[("count", num(1))]),
+            tr(&i, "tray-unread-total", &[("count", num(1))]),
             "1 unread message"
         );
         assert_eq!(
-            i.tr_plain("tray-unread-total", &[("count", num(5))]),
+            tr(&i, "tray-unread-total", &[("count", num(5))]),
             "5 unread messages"
         );
+        assert_eq!(
+            tr(&i, "tray-unread-total", &[("count", num(1234))]),
+            "1,234 unread messages"
+        );
         assert_eq!(i.tr("no-such-key", &[]), "no-such-key");
+    }
+
+    /// Arabic has all six CLDR forms: 0, 1, 2, 3–10, 11–99 and 100 each read differently.
+    #[test]
+    fn arabic_has_six_plural_forms() {
+        let i = I18n::new("ar");
+        assert!(i.is_rtl());
+        let forms: Vec<String> = [0, 1, 2, 3, 11, 100]
+            .iter()
+            .map(|n| tr(&i, "tray-unread-total", &[("count", num(*n))]))
+            .collect();
+        assert_eq!(
+            forms,
+            [
+                "لا توجد رسائل غير مقروءة",
+                "رسالة واحدة غير مقروءة",
+                "رسالتان غير مقروءتين",
+                "3 رسائل غير مقروءة",
+                "11 رسالة غير مقروءة",
+                "100 رسالة غير مقروءة",
+            ]
+        );
+        // 103 is "few" again, 111 "many" (CLDR: n % 100 in 3..10, 11..99), as the settings
+        // window's ICU has it (see `plural_stand_in`), written as numbers are.
+        assert_eq!(
+            tr(&i, "tray-unread-total", &[("count", num(205))]),
+            "205 رسائل غير مقروءة"
+        );
+        assert_eq!(
+            tr(&i, "tray-unread-total", &[("count", num(1234))]),
+            "1,234 رسالة غير مقروءة"
+        );
+        assert_eq!(
+            tr(&i, "settings-account-folders", &[("count", num(103))]),
+            "103 مجلدات"
+        );
+        assert_eq!(
+            tr(&i, "settings-account-folders", &[("count", num(111))]),
+            "111 مجلدًا"
+        );
+    }
+
+    #[test]
+    fn italian_and_chinese_plurals() {
+        let it = I18n::new("it");
+        assert_eq!(
+            tr(
+                &it,
+                "notify-summary-title",
+                &[("count", num(1)), ("account", text("Lavoro"))]
+            ),
+            "1 nuovo messaggio in Lavoro"
+        );
+        assert_eq!(
+            tr(
+                &it,
+                "notify-summary-title",
+                &[("count", num(12345)), ("account", text("Lavoro"))]
+            ),
+            "12.345 nuovi messaggi in Lavoro"
+        );
+        let tw = I18n::new("zh-TW");
+        assert_eq!(
+            tr(&tw, "tray-unread-total", &[("count", num(1))]),
+            "1 封未讀郵件"
+        );
+        assert_eq!(
+            tr(&tw, "tray-unread-total", &[("count", num(0))]),
+            "沒有未讀郵件"
+        );
+        let cn = I18n::new("zh-CN");
+        assert_eq!(tr(&cn, "menu-check-now", &[]), "立即检查");
     }
 
     #[test]
     fn negotiation() {
         assert_eq!(negotiate("en-GB"), "en");
         assert_eq!(negotiate("xx"), "en");
+        assert_eq!(negotiate("it"), "it");
+        assert_eq!(negotiate("it-CH"), "it");
+        assert_eq!(negotiate("it_IT"), "it");
+        assert_eq!(negotiate("zh-TW"), "zh-TW");
+        assert_eq!(negotiate("zh-HK"), "zh-TW");
+        assert_eq!(negotiate("zh-Hant-MO"), "zh-TW");
+        assert_eq!(negotiate("zh_CN"), "zh-CN");
+        assert_eq!(negotiate("zh-SG"), "zh-CN");
+        assert_eq!(negotiate("zh"), "zh-CN");
+        assert_eq!(negotiate("ar-EG"), "ar");
+        assert_eq!(negotiate("ar_SA"), "ar");
     }
 
-    /// Every catalog parses without errors and has no duplicate keys; every key exists in
-    /// English. (Missing translations fall back to English and are listed by scripts/i18n-check.)
+    /// The same moments and numbers the settings window's Intl formats, from the shared
+    /// samples (`locales/format-samples.json`, also checked by the UI's unit tests).
     #[test]
-    fn catalogs_are_well_formed() {
-        let english = FluentResource::try_new(CATALOGS[0].1.to_owned())
-            .unwrap_or_else(|(_, e)| panic!("en: {e:?}"));
-        let keys = |r: &FluentResource| -> Vec<String> {
-            r.entries()
-                .filter_map(|e| match e {
-                    fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_owned()),
-                    fluent_syntax::ast::Entry::Term(t) => Some(format!("-{}", t.id.name)),
-                    _ => None,
-                })
-                .collect()
-        };
-        let en_keys = keys(&english);
-        for (tag, source) in CATALOGS {
-            let res = FluentResource::try_new((*source).to_owned())
-                .unwrap_or_else(|(_, e)| panic!("{tag}: syntax errors {e:?}"));
-            let k = keys(&res);
-            let mut sorted = k.clone();
-            sorted.sort();
-            let before = sorted.len();
-            sorted.dedup();
-            assert_eq!(before, sorted.len(), "{tag}: duplicate keys");
-            for key in &k {
-                assert!(
-                    en_keys.contains(key),
-                    "{tag}: key {key} is not in the English catalog"
-                );
+    fn numbers_times_and_dates_match_the_settings_window() {
+        let samples: serde_json::Value =
+            serde_json::from_str(include_str!("../../../locales/format-samples.json"))
+                .expect("format-samples.json");
+        let at = &samples["moment"];
+        let field = |k: &str| u8::try_from(at[k].as_u64().expect(k)).expect(k);
+        let year = i32::try_from(at["year"].as_i64().expect("year")).expect("year");
+        let numbers: Vec<i64> = samples["numbers"]
+            .as_array()
+            .expect("numbers")
+            .iter()
+            .map(|n| n.as_i64().expect("number"))
+            .collect();
+        for (tag, _) in CATALOGS {
+            let want = &samples["expected"][*tag];
+            let i = I18n::new(tag);
+            assert_eq!(
+                i.time(field("hour"), field("minute")),
+                want["time"],
+                "{tag} time"
+            );
+            assert_eq!(
+                i.date_time(
+                    year,
+                    field("month"),
+                    field("day"),
+                    field("hour"),
+                    field("minute")
+                ),
+                want["dateTime"],
+                "{tag} date and time"
+            );
+            let written: Vec<String> = numbers.iter().map(|n| i.number(*n)).collect();
+            assert_eq!(serde_json::json!(written), want["numbers"], "{tag} numbers");
+        }
+    }
+
+    #[test]
+    fn times_and_dates_in_messages() {
+        let ar = I18n::new("ar");
+        assert_eq!(
+            tr(&ar, "tray-paused-until", &[("time", text(&ar.time(7, 0)))]),
+            "الإشعارات متوقفة مؤقتًا حتى 07:00"
+        );
+        let it = I18n::new("it");
+        assert_eq!(
+            tr(
+                &it,
+                "tray-paused-until-tomorrow",
+                &[("time", text(&it.time(8, 0)))]
+            ),
+            "Notifiche in pausa fino a domani alle 08:00"
+        );
+        assert_eq!(I18n::new("en").number(-1234567), "-1,234,567");
+        assert_eq!(it.number(999), "999");
+    }
+
+    /// A key a translation lacks is shown in English; a key it has, in the translation.
+    #[test]
+    fn a_missing_translation_falls_back_to_english() {
+        let english = "greeting = Hello\nfarewell = Goodbye, { $name }\n";
+        let partial = "greeting = Ciao\n";
+        let i = I18n::from_sources("it", partial, english);
+        assert_eq!(tr(&i, "greeting", &[]), "Ciao");
+        assert_eq!(tr(&i, "farewell", &[("name", text("Ana"))]), "Goodbye, Ana");
+        let report = check::compare("it", partial, &check::parse(english));
+        assert_eq!(report.missing, ["farewell"]);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        // And with the real catalogs: every English key reads as something in every language.
+        for (tag, _) in CATALOGS {
+            let i = I18n::new(tag);
+            for key in check::parse(catalog_source(FALLBACK)).entries.keys() {
+                if !key.starts_with('-') {
+                    assert_ne!(i.tr(key, &[]), *key, "{tag}: {key}");
+                }
             }
         }
+    }
+
+    /// The check catches each kind of mistake it promises to.
+    #[test]
+    fn the_catalog_check_catches_mistakes() {
+        let english = check::parse(
+            "hello = Hello { $name }\n    .title = Greeting\nunread = { $count ->\n    [one] 1 unread\n   *[other] { $count } unread\n}\n",
+        );
+        assert!(english.errors.is_empty());
+        let errors = |source: &str| check::compare("it", source, &english).errors;
+        assert_eq!(errors("hello = Ciao { $name }\n"), Vec::<String>::new());
+        let syntax = errors("hello = Ciao\nunread = { $count\n");
+        assert!(
+            syntax.len() == 1 && syntax[0].starts_with("line 2:"),
+            "{syntax:?}"
+        );
+        assert_eq!(
+            errors("hello = Ciao\nhello = Salve\n"),
+            ["hello: duplicate key"]
+        );
+        assert_eq!(
+            errors("bye = Arrivederci\n"),
+            ["bye: not in the English catalog"]
+        );
+        assert_eq!(
+            errors("hello = Ciao\n    .tooltip = Saluto\n"),
+            ["hello.tooltip: attribute not in the English catalog"]
+        );
+        assert_eq!(
+            errors("hello = Ciao { $nome }\n"),
+            ["hello: uses $nome, which English does not provide"]
+        );
+        assert_eq!(
+            errors(
+                "unread = { $count ->\n    [one] 1 non letto\n    [few] pochi\n   *[other] { $count } non letti\n}\n"
+            ),
+            ["unread: [few] is not a plural form of it (one, other), so it is never chosen"]
+        );
+        assert_eq!(
+            errors("hello = { -brand }\n"),
+            ["hello: refers to -brand, which is not in English"]
+        );
+        let missing = check::compare("it", "hello = Ciao\n", &english).missing;
+        assert_eq!(missing, ["hello.title", "unread"]);
+    }
+
+    /// Every catalog against English. Run by the test command; `scripts/check-locales` runs it
+    /// alone with `--nocapture` to show what each translation still lacks (shown in English).
+    #[test]
+    fn catalogs_are_well_formed() {
+        let english = check::parse(catalog_source(FALLBACK));
+        assert!(
+            english.errors.is_empty(),
+            "{FALLBACK}: {:#?}",
+            english.errors
+        );
+        let mut failures = Vec::new();
+        for (tag, source) in CATALOGS.iter().filter(|(t, _)| *t != FALLBACK) {
+            let report = check::compare(tag, source, &english);
+            if report.missing.is_empty() {
+                eprintln!("{tag}: complete ({} keys)", english.entries.len());
+            } else {
+                eprintln!(
+                    "{tag}: {} of {} keys missing (shown in English): {}",
+                    report.missing.len(),
+                    english.entries.len(),
+                    report.missing.join(", ")
+                );
+            }
+            failures.extend(report.errors.iter().map(|e| format!("{tag}: {e}")));
+        }
+        assert!(
+            failures.is_empty(),
+            "catalog errors:\n{}",
+            failures.join("\n")
+        );
     }
 }

@@ -683,7 +683,7 @@ impl App {
         info!(?pause, "pause");
         self.policy.set_pause(pause);
         let end = match pause {
-            Pause::Until(end) => Some(clock::pause_end(end, now)),
+            Pause::Until(end) => clock::pause_end(end, now),
             Pause::Off | Pause::Indefinite => None,
         };
         self.model.set_pause(pause, end);

@@ -4,9 +4,10 @@
 
 use std::time::Instant;
 
-use jiff::civil::Time;
+use jiff::civil::{DateTime, Time};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan, Zoned};
+use pushmail_core::i18n::I18n;
 use pushmail_core::notify::policy::Now;
 
 /// "Tomorrow morning" of the pause menu: 08:00 local time, when most people start reading mail.
@@ -53,38 +54,63 @@ pub fn next_morning_local(unix: i64) -> Option<i64> {
     next_morning(unix, &TimeZone::system())
 }
 
-/// When a pause ends, relative to today, for "paused until …".
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// When a pause ends in local time, relative to today, for "paused until …". Written out in
+/// the tray's language when shown ([`PauseEnd::text`]), so a language change rewrites it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PauseEnd {
-    /// Today at `HH:MM`.
-    Today(String),
-    /// Tomorrow at `HH:MM`.
-    Tomorrow(String),
-    /// Later: `YYYY-MM-DD HH:MM` (ISO, so no month or weekday names need translating).
-    Later(String),
+    /// Today at this time.
+    Today(DateTime),
+    /// Tomorrow at this time.
+    Tomorrow(DateTime),
+    /// Later: shown with the date.
+    Later(DateTime),
 }
 
-/// [`PauseEnd`] of `unix` in the system zone.
-pub fn pause_end(unix: i64, now_unix: i64) -> PauseEnd {
+impl PauseEnd {
+    /// The time ("07:00"), or the date and time for [`PauseEnd::Later`], as `i18n`'s language
+    /// writes them.
+    pub fn text(&self, i18n: &I18n) -> String {
+        let hm = |at: &DateTime| {
+            (
+                u8::try_from(at.hour()).unwrap_or(0),
+                u8::try_from(at.minute()).unwrap_or(0),
+            )
+        };
+        match self {
+            PauseEnd::Today(at) | PauseEnd::Tomorrow(at) => {
+                let (hour, minute) = hm(at);
+                i18n.time(hour, minute)
+            }
+            PauseEnd::Later(at) => {
+                let (hour, minute) = hm(at);
+                i18n.date_time(
+                    i32::from(at.year()),
+                    u8::try_from(at.month()).unwrap_or(1),
+                    u8::try_from(at.day()).unwrap_or(1),
+                    hour,
+                    minute,
+                )
+            }
+        }
+    }
+}
+
+/// [`PauseEnd`] of `unix` in the system zone; `None` for a time out of range.
+pub fn pause_end(unix: i64, now_unix: i64) -> Option<PauseEnd> {
     pause_end_in(unix, now_unix, &TimeZone::system())
 }
 
-fn pause_end_in(unix: i64, now_unix: i64, tz: &TimeZone) -> PauseEnd {
-    let (Ok(at), Ok(now)) = (
-        Timestamp::from_second(unix),
-        Timestamp::from_second(now_unix),
-    ) else {
-        return PauseEnd::Later(String::new());
-    };
-    let (at, now) = (at.to_zoned(tz.clone()), now.to_zoned(tz.clone()));
-    let time = at.strftime("%H:%M").to_string();
-    if at.date() == now.date() {
-        PauseEnd::Today(time)
+fn pause_end_in(unix: i64, now_unix: i64, tz: &TimeZone) -> Option<PauseEnd> {
+    let at = Timestamp::from_second(unix).ok()?.to_zoned(tz.clone());
+    let now = Timestamp::from_second(now_unix).ok()?.to_zoned(tz.clone());
+    let local = at.datetime();
+    Some(if at.date() == now.date() {
+        PauseEnd::Today(local)
     } else if now.date().checked_add(1.day()).ok() == Some(at.date()) {
-        PauseEnd::Tomorrow(time)
+        PauseEnd::Tomorrow(local)
     } else {
-        PauseEnd::Later(at.strftime("%Y-%m-%d %H:%M").to_string())
-    }
+        PauseEnd::Later(local)
+    })
 }
 
 /// Now as RFC 3339 UTC, for activity records.
@@ -135,12 +161,24 @@ mod tests {
     fn pause_ends_say_the_day_when_it_is_not_today() {
         let tz = TimeZone::get("Europe/Rome").unwrap();
         let now = unix("2026-03-10T22:15", &tz);
-        let end = |s| pause_end_in(unix(s, &tz), now, &tz);
-        assert_eq!(end("2026-03-10T22:45"), PauseEnd::Today("22:45".into()));
-        assert_eq!(end("2026-03-11T08:00"), PauseEnd::Tomorrow("08:00".into()));
-        assert_eq!(
-            end("2026-03-14T09:30"),
-            PauseEnd::Later("2026-03-14 09:30".into())
+        let end = |s| pause_end_in(unix(s, &tz), now, &tz).unwrap();
+        let (en, it, ar, tw) = (
+            I18n::new("en"),
+            I18n::new("it"),
+            I18n::new("ar"),
+            I18n::new("zh-TW"),
         );
+        let today = end("2026-03-10T22:45");
+        assert!(matches!(today, PauseEnd::Today(_)), "{today:?}");
+        assert_eq!(today.text(&en), "22:45");
+        let tomorrow = end("2026-03-11T08:00");
+        assert!(matches!(tomorrow, PauseEnd::Tomorrow(_)), "{tomorrow:?}");
+        assert_eq!(tomorrow.text(&ar), "08:00");
+        let later = end("2026-03-14T09:30");
+        assert!(matches!(later, PauseEnd::Later(_)), "{later:?}");
+        assert_eq!(later.text(&en), "3/14/2026, 09:30");
+        assert_eq!(later.text(&it), "14/03/2026, 09:30");
+        assert_eq!(later.text(&tw), "2026/3/14 09:30");
+        assert_eq!(later.text(&ar), "14\u{200F}/3\u{200F}/2026\u{060C} 09:30");
     }
 }

@@ -261,12 +261,13 @@ impl TrayModel {
     fn pause_line(&self, i18n: &I18n) -> Option<String> {
         match (self.pause, &self.pause_until) {
             (Pause::Off, _) => None,
-            (Pause::Until(_), Some(PauseEnd::Today(time) | PauseEnd::Later(time))) => {
-                Some(i18n.tr_plain("tray-paused-until", &[("time", text(time))]))
+            (Pause::Until(_), Some(end @ (PauseEnd::Today(_) | PauseEnd::Later(_)))) => {
+                Some(i18n.tr_plain("tray-paused-until", &[("time", text(&end.text(i18n)))]))
             }
-            (Pause::Until(_), Some(PauseEnd::Tomorrow(time))) => {
-                Some(i18n.tr_plain("tray-paused-until-tomorrow", &[("time", text(time))]))
-            }
+            (Pause::Until(_), Some(end @ PauseEnd::Tomorrow(_))) => Some(i18n.tr_plain(
+                "tray-paused-until-tomorrow",
+                &[("time", text(&end.text(i18n)))],
+            )),
             _ => Some(i18n.tr_plain("tray-paused", &[])),
         }
     }
@@ -397,6 +398,11 @@ mod tests {
         }
     }
 
+    /// 08:00 tomorrow morning, local.
+    fn morning() -> jiff::civil::DateTime {
+        jiff::civil::date(2026, 3, 11).at(8, 0, 0, 0)
+    }
+
     fn labels(menu: &[MenuEntry]) -> Vec<String> {
         menu.iter()
             .map(|e| match e {
@@ -483,7 +489,7 @@ mod tests {
         let mut m = TrayModel::default();
         m.set_config(&config());
         m.apply(&unread("home", "INBOX", 2));
-        m.set_pause(Pause::Until(100), Some(PauseEnd::Tomorrow("08:00".into())));
+        m.set_pause(Pause::Until(100), Some(PauseEnd::Tomorrow(morning())));
         assert_eq!(m.look(), Look::Paused);
         let (_, body) = m.tooltip(&i18n);
         assert!(
@@ -524,6 +530,48 @@ mod tests {
         );
         m.set_pause(Pause::Indefinite, None);
         assert!(m.tooltip(&i18n).1.ends_with("\nNotifications paused"));
+    }
+
+    /// The same model read in another language, as after a configuration reload that changed
+    /// `[general] language` (the app builds a new `I18n` and republishes the view).
+    #[test]
+    fn menu_and_tooltip_follow_the_language() {
+        let mut m = TrayModel::default();
+        m.set_config(&config());
+        m.apply(&unread("work", "INBOX", 3));
+        m.apply(&state("work", State::Push, None));
+        m.apply(&unread("home", "INBOX", 1));
+        m.apply(&state("home", State::Push, None));
+        m.set_pause(Pause::Until(100), Some(PauseEnd::Tomorrow(morning())));
+        let view = |lang: &str| {
+            let i18n = I18n::new(lang);
+            (labels(&m.menu(&i18n)), m.tooltip(&i18n))
+        };
+        let (menu, (title, body)) = view("it");
+        assert_eq!(menu[0], "Work — 3 non letti");
+        assert_eq!(menu[1], "Home — 1 non letto");
+        assert_eq!(menu[4], "Apri il programma di posta");
+        assert_eq!(menu[menu.len() - 1], "Esci");
+        assert_eq!(title, "4 messaggi non letti");
+        assert!(
+            body.ends_with("Notifiche in pausa fino a domani alle 08:00"),
+            "{body}"
+        );
+        let (menu, (title, body)) = view("ar");
+        assert_eq!(menu[0], "Work — 3 رسائل غير مقروءة");
+        assert_eq!(menu[1], "Home — رسالة غير مقروءة");
+        assert_eq!(menu[menu.len() - 1], "إنهاء");
+        assert_eq!(title, "4 رسائل غير مقروءة");
+        assert!(
+            body.ends_with("الإشعارات متوقفة مؤقتًا حتى الغد الساعة 08:00"),
+            "{body}"
+        );
+        let (menu, (title, _)) = view("zh-TW");
+        assert_eq!(menu[0], "Work — 3 封未讀");
+        assert_eq!(menu[5], "立即檢查");
+        assert_eq!(title, "4 封未讀郵件");
+        let (menu, _) = view("zh-CN");
+        assert_eq!(menu[5], "立即检查");
     }
 
     #[test]

@@ -118,8 +118,8 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
       placeholder: isNew ? undefined : t("settings-field-password-keep"),
     },
   });
-  const commandInput = textInput(form.passwordCommand, { name: "password-command", placeholder: "pass show mail/work" });
-  const caInput = textInput(form.caFile, { name: "ca-file", placeholder: "/etc/ssl/private-ca.pem" });
+  const commandInput = textInput(form.passwordCommand, { name: "password-command", placeholder: "pass show mail/work", dir: "ltr" });
+  const caInput = textInput(form.caFile, { name: "ca-file", placeholder: "/etc/ssl/private-ca.pem", dir: "ltr" });
   const openValue = textInput(form.open.value, { name: "open-value" });
 
   const suggest = () => {
@@ -234,7 +234,7 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
                   )
                 : null,
             ),
-            state.status === "done" ? h("span", { class: "step-time" }, `${state.step.millis} ms`) : null,
+            state.status === "done" ? h("span", { class: "step-time", attrs: { dir: "ltr" } }, `${state.step.millis} ms`) : null,
           );
         }),
       ),

@@ -155,7 +155,13 @@ function row(ctx: Context, account: AccountView, live: LiveAccount | undefined, 
     else redraw();
   };
 
-  const subtitle = [account.email || `${account.username}@${account.host}`, t("settings-account-folders", { count: account.folders.length })];
+  // The address is server data in any script: isolated, so it keeps its own direction inside
+  // a right-to-left line.
+  const subtitle = [
+    h("bdi", { class: "account-address" }, account.email || `${account.username}@${account.host}`),
+    " · ",
+    t("settings-account-folders", { count: account.folders.length }),
+  ];
   item.append(
     h(
       "div",
@@ -165,7 +171,7 @@ function row(ctx: Context, account: AccountView, live: LiveAccount | undefined, 
         "div",
         { class: "account-text" },
         h("span", { class: "account-name", attrs: { dir: "auto" } }, account.name),
-        h("span", { class: "account-sub", attrs: { dir: "auto" } }, subtitle.join(" · ")),
+        h("span", { class: "account-sub" }, subtitle),
       ),
       status,
       unread,
@@ -177,8 +183,11 @@ function row(ctx: Context, account: AccountView, live: LiveAccount | undefined, 
   return item;
 }
 
-function initial(name: string): string {
-  const first = [...name.trim()][0];
+/** The avatar's letter: the name's first, skipping the Arabic article "ال" (العمل → ع). */
+export function initial(name: string): string {
+  const letters = [...name.trim()];
+  const start = letters.length > 2 && letters[0] === "ا" && letters[1] === "ل" ? 2 : 0;
+  const first = letters[start];
   return first === undefined ? "?" : first.toLocaleUpperCase();
 }
 

@@ -4,14 +4,18 @@
 import type { Context } from "../app";
 import { h, replaceChildren } from "../dom";
 import { IpcError } from "../ipc";
+import { formatDateTime, formatWhen, toDate } from "../format";
 import type { Activity, Timestamp } from "../types";
 import { banner, button, errorBox, pageHeader, section, spinner } from "../widgets";
 
-/** Unix seconds or an RFC 3339 text → a short local date and time; "" if unknown. */
-export function formatTime(at: Timestamp, lang: string): string {
-  const date = typeof at === "number" ? new Date(at * 1000) : typeof at === "string" ? new Date(at) : null;
-  if (date === null || Number.isNaN(date.getTime())) return typeof at === "string" ? at : "";
-  return new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(date);
+/** A `<time>` for a record: relative when recent, the full date and time on hover. */
+function when(at: Timestamp, lang: string): HTMLElement {
+  const date = toDate(at);
+  return h(
+    "time",
+    { class: "when", attrs: { datetime: date?.toISOString(), title: date ? formatDateTime(date, lang) : undefined } },
+    formatWhen(at, lang),
+  );
 }
 
 export function renderActivity(ctx: Context): HTMLElement {
@@ -40,7 +44,7 @@ export function renderActivity(ctx: Context): HTMLElement {
                   { class: "problem-head" },
                   h("span", { class: "account-name", attrs: { dir: "auto" } }, accountName(e.account)),
                   h("span", { class: "state state-bad" }, h("span", { class: "status-dot", attrs: { "aria-hidden": "true" } }), stateLabel(e.state)),
-                  h("time", { class: "when" }, formatTime(e.at, ctx.i18n.lang)),
+                  when(e.at, ctx.i18n.lang),
                 ),
                 h("p", { class: "problem-detail", attrs: { dir: "auto" } }, e.detail),
                 hintFor(e.hint, e.state)
@@ -84,8 +88,8 @@ export function renderActivity(ctx: Context): HTMLElement {
                 h(
                   "div",
                   { class: "mail-meta" },
-                  h("time", { class: "when" }, formatTime(n.at, ctx.i18n.lang)),
-                  h("span", { class: "mail-where" }, `${accountName(n.account)} · `, h("span", { class: "mail-folder", attrs: { dir: "auto" } }, n.folder)),
+                  when(n.at, ctx.i18n.lang),
+                  h("span", { class: "mail-where" }, h("bdi", { class: "mail-account" }, accountName(n.account)), " · ", h("bdi", { class: "mail-folder" }, n.folder)),
                 ),
               ),
             ),

@@ -42,7 +42,7 @@ export function renderFolders(ctx: Context, id: string | undefined): HTMLElement
   const count = h("span", { class: "footer-note", attrs: { "aria-live": "polite" } });
   const filter = h("input", {
     class: "filter",
-    attrs: { type: "search", name: "filter", placeholder: t("settings-folders-filter"), "aria-label": t("settings-folders-filter") },
+    attrs: { type: "search", name: "filter", dir: "auto", placeholder: t("settings-folders-filter"), "aria-label": t("settings-folders-filter") },
   });
   const saveButton = button(t("settings-folders-save"), () => void save(), { kind: "primary", attrs: { "data-action": "save-folders" } });
   const errorSlot = h("div", { class: "form-error" });

@@ -61,7 +61,7 @@ export function renderGeneral(ctx: Context): HTMLElement {
 
   // --- mail client ---------------------------------------------------------------------------
   let custom = general.openCommand.trim() !== "";
-  const command = textInput(general.openCommand, { name: "open-command", placeholder: "thunderbird" });
+  const command = textInput(general.openCommand, { name: "open-command", placeholder: "thunderbird", dir: "ltr" });
   command.addEventListener("input", () => (general.openCommand = command.value));
   const radioName = uid("client");
   const radio = (value: "default" | "command", label: string) => {
@@ -118,7 +118,7 @@ export function renderGeneral(ctx: Context): HTMLElement {
       ),
       h("div", { class: "card-actions" }, saveClient),
     ),
-    section(t("settings-config-file"), h("code", { class: "path" }, ctx.settings.configPath)),
+    section(t("settings-config-file"), h("code", { class: "path", attrs: { dir: "ltr" } }, ctx.settings.configPath)),
     errorSlot,
   );
 }

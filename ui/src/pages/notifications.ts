@@ -3,6 +3,7 @@
 
 import type { Context } from "../app";
 import { h, replaceChildren, uid } from "../dom";
+import { formatClock, isOvernight } from "../format";
 import { IpcError } from "../ipc";
 import { PREVIEWS, type AccountRule, type NotificationsView } from "../types";
 import { button, errorBox, field, pageHeader, section, select, spinner, toggle } from "../widgets";
@@ -27,13 +28,28 @@ export function renderNotifications(ctx: Context): HTMLElement {
     field(t("settings-quiet-from"), from),
     field(t("settings-quiet-to"), to),
   );
+  // The span in words, each time as the language writes it (the time inputs themselves follow
+  // the desktop's locale, not the chosen language).
+  const summary = h("p", { class: "help quiet-summary", attrs: { "aria-live": "polite" } });
+  const describeTimes = () => {
+    const valid = /^\d{1,2}:\d{2}$/.test(from.value) && /^\d{1,2}:\d{2}$/.test(to.value);
+    summary.hidden = rules.quietHours === null || !valid;
+    if (summary.hidden) return;
+    summary.textContent = t("settings-quiet-hours-summary", {
+      span: isOvernight(from.value, to.value) ? "overnight" : "day",
+      start: formatClock(from.value, ctx.i18n.lang),
+      end: formatClock(to.value, ctx.i18n.lang),
+    });
+  };
   const showTimes = () => {
     from.disabled = rules.quietHours === null;
     to.disabled = rules.quietHours === null;
     times.classList.toggle("disabled", rules.quietHours === null);
+    describeTimes();
   };
   const syncTimes = () => {
     if (rules.quietHours !== null) rules.quietHours = { start: from.value, end: to.value };
+    describeTimes();
   };
   from.addEventListener("input", syncTimes);
   to.addEventListener("input", syncTimes);
@@ -42,7 +58,7 @@ export function renderNotifications(ctx: Context): HTMLElement {
   // --- VIP senders ---------------------------------------------------------------------------
   const vipList = h("ul", { class: "chips", attrs: { "aria-label": t("settings-vip") } });
   const vipInput = h("input", {
-    attrs: { type: "text", name: "vip", placeholder: t("settings-vip-placeholder"), autocomplete: "off", spellcheck: "false" },
+    attrs: { type: "text", name: "vip", placeholder: t("settings-vip-placeholder"), autocomplete: "off", spellcheck: "false", dir: "auto" },
   });
   const vipError = h("p", { class: "field-error", attrs: { role: "alert", hidden: true } });
   const drawVip = () => {
@@ -124,7 +140,7 @@ export function renderNotifications(ctx: Context): HTMLElement {
     return h(
       "tr",
       { attrs: { "data-account": rule.id } },
-      h("th", { attrs: { scope: "row" } }, account?.name ?? rule.id),
+      h("th", { attrs: { scope: "row" } }, h("bdi", null, account?.name ?? rule.id)),
       h("td", null, h("span", { class: "switch" }, mute, h("span", { class: "switch-track", attrs: { "aria-hidden": "true" } }))),
       h("td", null, preview),
     );
@@ -169,6 +185,7 @@ export function renderNotifications(ctx: Context): HTMLElement {
         { help: t("settings-quiet-hours-help"), name: "quiet-hours" },
       ),
       times,
+      summary,
     ),
     section(
       t("settings-vip"),

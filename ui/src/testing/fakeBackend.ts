@@ -146,6 +146,65 @@ export function richScenario(): Scenario {
   };
 }
 
+/**
+ * What a reader of `lang` would have: accounts named in the language, their own addresses and
+ * folder names, counts that need different plural forms, and one account in trouble with the
+ * server's (English) words — for the screenshots in docs/screenshots/settings-<lang>.png.
+ */
+export function localizedScenario(lang: "ar" | "zh-TW"): Scenario {
+  const words =
+    lang === "ar"
+      ? {
+          work: "العمل",
+          home: "المنزل",
+          uni: "الجامعة",
+          workEmail: "layla.haddad@example.com",
+          homeEmail: "layla@example.net",
+          uniEmail: "l.haddad@uni.example.edu",
+          folders: ["INBOX", "العمل/المشاريع", "الفواتير"],
+          from: "سلمى يوسف <salma@example.com>",
+          subject: "اجتماع الفريق يوم الأحد",
+        }
+      : {
+          work: "工作",
+          home: "個人",
+          uni: "學校",
+          workEmail: "chen.meiling@example.com.tw",
+          homeEmail: "meiling@example.tw",
+          uniEmail: "mlchen@uni.example.edu.tw",
+          folders: ["INBOX", "工作/專案", "帳單"],
+          from: "王小明 <xiaoming@example.tw>",
+          subject: "週五的會議改到下午三點",
+        };
+  const base = richScenario();
+  return {
+    ...base,
+    settings: {
+      ...baseSettings([
+        account("work", { name: words.work, email: words.workEmail, folders: words.folders }),
+        account("home", { name: words.home, email: words.homeEmail, host: "imap.home.example", pollIntervalSecs: 300 }),
+        account("uni", { name: words.uni, email: words.uniEmail, host: "imap.uni.example.edu", folders: ["INBOX", words.folders[2] ?? "INBOX"] }),
+      ]),
+      notifications: { ...baseSettings().notifications, quietHours: { start: "22:00", end: "07:00" } },
+    },
+    live: [
+      { id: "work", name: words.work, state: "push", detail: "", unread: 3 },
+      { id: "home", name: words.home, state: "polling", detail: "", unread: 12 },
+      {
+        id: "uni",
+        name: words.uni,
+        state: "auth_failed",
+        detail: `login failed for ${words.uniEmail}: [AUTHENTICATIONFAILED] Invalid credentials`,
+        unread: 0,
+      },
+    ],
+    activity: {
+      notifications: [{ account: "work", folder: words.folders[1] ?? "INBOX", uid: 7, from: words.from, subject: words.subject, at: 1_763_800_000 }],
+      errors: [],
+    },
+  };
+}
+
 export function firstRunScenario(): Scenario {
   return { ...richScenario(), settings: baseSettings([]), live: [], activity: { notifications: [], errors: [] } };
 }

@@ -1,0 +1,338 @@
+# Pushmail — العربية الفصحى المعاصرة.
+# ترجمة locales/en/pushmail.ftl (الملف المرجعي: كل مفتاح موجود فيه).
+# صيغ الجمع الست في CLDR: zero (0)، one (1)، two (2)، few (3–10)، many (11–99)، other (100…).
+# A U+200E LEFT-TO-RIGHT MARK (invisible) stands before "@" where a line shows a bare
+# "@domain" example, so the "@" stays on the left of the domain in right-to-left text.
+
+app-name = Pushmail
+
+## Tray: tooltip and icon title
+
+tray-unread-total = { $count ->
+    [zero] لا توجد رسائل غير مقروءة
+    [one] رسالة واحدة غير مقروءة
+    [two] رسالتان غير مقروءتين
+    [few] { $count } رسائل غير مقروءة
+    [many] { $count } رسالة غير مقروءة
+   *[other] { $count } رسالة غير مقروءة
+}
+tray-paused = الإشعارات متوقفة مؤقتًا
+tray-paused-until = الإشعارات متوقفة مؤقتًا حتى { $time }
+tray-paused-until-tomorrow = الإشعارات متوقفة مؤقتًا حتى الغد الساعة { $time }
+
+## Accounts: one line per account, in the tray menu and the tooltip
+
+account-line = { $name } — { $count ->
+    [zero] لا رسائل غير مقروءة
+    [one] رسالة غير مقروءة
+    [two] رسالتان غير مقروءتين
+    [few] { $count } رسائل غير مقروءة
+    [many] { $count } رسالة غير مقروءة
+   *[other] { $count } رسالة غير مقروءة
+}
+account-line-state = { $name } — { $state }
+state-connecting = جارٍ الاتصال…
+state-push = متصل
+state-polling = { $seconds ->
+    [one] يتحقق كل ثانية
+    [two] يتحقق كل ثانيتين
+    [few] يتحقق كل { $seconds } ثوانٍ
+   *[other] يتحقق كل { $seconds } ثانية
+}
+state-backoff = غير متصل، تجري إعادة المحاولة
+state-error = خطأ
+state-auth_failed = رُفضت كلمة المرور
+state-stopped = متوقف
+state-disabled = معطّل
+
+## Tray menu
+
+menu-open-mail-client = فتح عميل البريد
+menu-check-now = التحقق الآن
+menu-pause = إيقاف الإشعارات مؤقتًا
+menu-pause-30m = لمدة 30 دقيقة
+menu-pause-1h = لمدة ساعة
+menu-pause-tomorrow = حتى صباح الغد
+menu-resume = استئناف الإشعارات
+menu-settings = الإعدادات…
+menu-quit = إنهاء
+
+## Notifications
+
+notify-action-open = فتح
+notify-action-mark-read = تعليم كمقروءة
+notify-summary-title = { $count ->
+    [zero] لا رسائل جديدة في { $account }
+    [one] رسالة جديدة في { $account }
+    [two] رسالتان جديدتان في { $account }
+    [few] { $count } رسائل جديدة في { $account }
+    [many] { $count } رسالة جديدة في { $account }
+   *[other] { $count } رسالة جديدة في { $account }
+}
+notify-summary-from = { $others ->
+    [zero] من { $names }
+    [one] من { $names } ومرسل آخر
+    [two] من { $names } ومرسلَين آخرَين
+    [few] من { $names } و{ $others } مرسلين آخرين
+    [many] من { $names } و{ $others } مرسلًا آخر
+   *[other] من { $names } و{ $others } مرسل آخر
+}
+notify-count-only = { $count ->
+    [zero] لا رسائل جديدة في { $account }
+    [one] رسالة جديدة في { $account }
+    [two] رسالتان جديدتان في { $account }
+    [few] { $count } رسائل جديدة في { $account }
+    [many] { $count } رسالة جديدة في { $account }
+   *[other] { $count } رسالة جديدة في { $account }
+}
+sender-unknown = (مرسل غير معروف)
+subject-none = (بلا موضوع)
+notify-attention-title = { $account } بحاجة إلى انتباهك
+
+## Tray process (pushmail): extra lines
+
+account-line-with-state = { $line } ({ $state })
+notify-sender-only-body = رسالة جديدة في { $account }
+notify-attention-body = { $detail }
+open-failed-title = تعذّر فتح بريدك
+open-no-mail-client = لم يُعيَّن تطبيق بريد افتراضي. اختر تطبيقًا لروابط البريد الإلكتروني من إعدادات سطح المكتب، أو عيّن أمر فتح في إعدادات Pushmail ← عام.
+open-failed-command = تعذّر تشغيل { $program }: { $reason }
+config-error-title = يوجد خطأ في ملف إعدادات Pushmail
+
+## Settings window (pushmail-settings, ui/)
+
+settings-window-title = إعدادات Pushmail
+settings-loading = جارٍ التحميل…
+settings-nav-label = أقسام الإعدادات
+settings-nav-accounts = الحسابات
+settings-nav-folders = المجلدات
+settings-nav-notifications = الإشعارات
+settings-nav-general = عام
+settings-nav-activity = النشاط
+settings-tray-running = يعمل Pushmail الآن
+settings-tray-stopped = لا يعمل Pushmail
+settings-tray-unreachable = تعذّر الوصول إلى Pushmail
+settings-tray-start = تشغيل Pushmail
+settings-tray-starting = جارٍ التشغيل…
+settings-tray-started = يعمل Pushmail الآن.
+settings-tray-stopped-banner = لا يعمل Pushmail، لذا لا توجد حالة مباشرة لعرضها. إعداداتك محفوظة وستُطبَّق عند تشغيله.
+
+settings-save = حفظ
+settings-saving = جارٍ الحفظ…
+settings-cancel = إلغاء
+settings-back = رجوع
+settings-saved = تم الحفظ.
+settings-saved-not-running = تم الحفظ. لا يعمل Pushmail حاليًا؛ سيُطبَّق التغيير عند تشغيله.
+settings-saved-reload-failed = تم الحفظ، لكن Pushmail قيد التشغيل لم يطبّق التغيير: { $message }
+settings-required = مطلوب
+
+settings-error-invalid = يُرجى التحقق من هذا
+settings-error-config_unreadable = ملف الإعدادات يحتاج إلى إصلاح
+settings-error-config_write = تعذّر حفظ الإعدادات
+settings-error-not_found = هذا الحساب لم يعد موجودًا
+settings-error-keyring = لم تستجب حلقة المفاتيح كما ينبغي
+settings-error-connect = تعذّر الوصول إلى الخادم
+settings-error-tray_not_running = لا يعمل Pushmail
+settings-error-tray = لم يستجب Pushmail
+settings-error-spawn = تعذّر تشغيل Pushmail
+settings-error-io = حدث خطأ ما
+settings-error-internal = حدث خطأ ما
+settings-config-broken = لن تعدّل الإعدادات ملفًا لا تستطيع قراءته. أصلِح الملف، أو انقله إلى مكان آخر للبدء من جديد، ثم افتح الإعدادات مرة أخرى.
+
+## Settings → Accounts
+
+settings-accounts-title = الحسابات
+settings-accounts-subtitle = صناديق البريد التي يراقبها Pushmail بحثًا عن رسائل جديدة.
+settings-welcome = مرحبًا بك في Pushmail. أضِف حساب البريد الذي تريد أن تصلك إشعاراته.
+settings-account-add = إضافة حساب
+settings-account-edit = تحرير
+settings-account-remove = إزالة
+settings-account-check-now = التحقق الآن
+settings-account-unread = { $count ->
+    [zero] لا رسائل غير مقروءة
+    [one] رسالة غير مقروءة
+    [two] رسالتان غير مقروءتين
+    [few] { $count } رسائل غير مقروءة
+    [many] { $count } رسالة غير مقروءة
+   *[other] { $count } رسالة غير مقروءة
+}
+settings-account-no-live-state = لا توجد حالة مباشرة
+settings-account-remove-confirm = أتريد إزالة { $name }؟ ستُحذف كلمة مروره من حلقة المفاتيح أيضًا. لن يُمَسّ البريد الموجود على الخادم.
+settings-account-removed = أُزيل الحساب.
+settings-account-saved = حُفظ الحساب.
+settings-account-folders = { $count ->
+    [zero] لا مجلدات
+    [one] مجلد واحد
+    [two] مجلدان
+    [few] { $count } مجلدات
+    [many] { $count } مجلدًا
+   *[other] { $count } مجلد
+}
+
+## Settings → Add or edit an account
+
+settings-account-new-title = إضافة حساب
+settings-account-edit-title = تحرير { $name }
+settings-account-intro = يتصل Pushmail عبر IMAP ولا يقرأ إلا ترويسات الرسائل الجديدة.
+settings-section-identity = الحساب
+settings-section-server = الخادم
+settings-section-advanced = خيارات متقدمة
+settings-field-name = الاسم
+settings-field-name-help = يظهر في قائمة علبة النظام وفي الإشعارات.
+settings-field-email = عنوان البريد الإلكتروني
+settings-field-id = معرّف الحساب
+settings-field-id-help = قصير ودائم: تُسمّى به كلمة المرور في حلقة المفاتيح. يُسمح بالحروف والأرقام و«-» و«_».
+settings-field-host = خادم IMAP
+settings-field-port = المنفذ
+settings-field-security = الأمان
+settings-security-tls = TLS
+settings-security-starttls = STARTTLS
+settings-security-plain = بلا
+settings-field-security-help = الخيار TLS هو الأكثر أمانًا. لا يُسمح بـ«بلا» إلا لخادم على هذا الحاسوب.
+settings-field-username = اسم المستخدم
+settings-field-password = كلمة المرور
+settings-field-password-keep = اتركها فارغة للإبقاء على كلمة المرور المحفوظة
+settings-field-password-help = تُحفظ في حلقة مفاتيح النظام، ولا تُكتب أبدًا في ملف الإعدادات.
+settings-field-password-source = مصدر كلمة المرور
+settings-password-source-keyring = حلقة مفاتيح النظام
+settings-password-source-command = أمر
+settings-field-password-command = أمر يطبع كلمة المرور
+settings-field-ca-file = شهادة CA إضافية (ملف PEM)
+settings-field-ca-file-help = فقط للخوادم التي تستخدم جهة إصدار شهادات خاصة بها.
+settings-field-open = النقر على الإشعار يفتح
+settings-open-default = عميل البريد
+settings-open-url = صفحة بريد ويب
+settings-open-command = أمر
+settings-field-enabled = مراقبة هذا الحساب
+settings-test = اختبار الاتصال
+settings-testing = جارٍ الاختبار…
+settings-test-ok = كل شيء يعمل.
+settings-test-failed = توقّف الاختبار عند «{ $step }».
+settings-test-hint = ما الذي يجب فعله
+settings-test-folders = المجلدات المراد مراقبتها
+settings-test-step-password = كلمة المرور
+settings-test-step-tcp = الوصول إلى الخادم
+settings-test-step-tls = اتصال آمن
+settings-test-step-login = تسجيل الدخول
+settings-test-step-capabilities = ميزات الخادم
+settings-test-step-folders = المجلدات
+
+## Settings → Folders
+
+settings-folders-title = المجلدات
+settings-folders-subtitle = اختر المجلدات المراد مراقبتها. يصل البريد الجديد عادةً إلى INBOX (الوارد)، وقد تنقل عوامل التصفية بعضه إلى مجلدات أخرى.
+settings-folders-account = الحساب
+settings-folders-loading = جارٍ طلب قائمة المجلدات من الخادم…
+settings-folders-reload = إعادة تحميل القائمة
+settings-folders-filter = تصفية المجلدات
+settings-folders-missing = غير موجود على الخادم
+settings-folders-container = يحتوي على مجلدات أخرى فقط
+settings-folders-watched = { $count ->
+    [zero] لا مجلدات مراقبة
+    [one] مجلد واحد مراقب
+    [two] مجلدان مراقبان
+    [few] { $count } مجلدات مراقبة
+    [many] { $count } مجلدًا مراقبًا
+   *[other] { $count } مجلد مراقب
+}
+settings-folders-no-accounts = أضِف حسابًا أولًا.
+settings-folders-save = حفظ المجلدات
+settings-folder-special-all = كل البريد
+settings-folder-special-archive = الأرشيف
+settings-folder-special-drafts = المسودات
+settings-folder-special-flagged = المميّزة بنجمة
+settings-folder-special-junk = غير المرغوب فيه
+settings-folder-special-sent = المُرسَل
+settings-folder-special-trash = المهملات
+
+## Settings → Notifications
+
+settings-notifications-title = الإشعارات
+settings-notifications-subtitle = متى يعرض Pushmail إشعارًا منبثقًا. أما العدد في علبة النظام فيُحدَّث دائمًا.
+settings-notify-enabled = عرض الإشعارات المنبثقة
+settings-quiet-hours = ساعات الهدوء
+settings-quiet-hours-help = لا إشعارات منبثقة خلال هذا الوقت من كل يوم، إلا من المرسلين المهمّين.
+settings-quiet-from = من
+settings-quiet-to = إلى
+settings-quiet-hours-summary = { $span ->
+    [overnight] لا إشعارات منبثقة من { $start } حتى { $end } صباح اليوم التالي.
+   *[day] لا إشعارات منبثقة من { $start } حتى { $end }.
+}
+settings-vip = المرسلون المهمّون (VIP)
+settings-vip-help = يظهر إشعار دائمًا للبريد الوارد من هذه العناوين أو النطاقات، حتى في ساعات الهدوء أو من حساب مكتوم.
+settings-vip-placeholder = boss@example.com أو ‎@family.example
+settings-vip-add = إضافة
+settings-vip-remove = إزالة { $address }
+settings-vip-invalid = أدخل عنوانًا مثل ana@example.com، أو نطاقًا كاملًا مثل ‎@example.com.
+settings-vip-none = لا يوجد مرسلون مهمّون.
+settings-summary = وصول رسائل كثيرة معًا
+settings-summary-threshold = اعرض ملخصًا واحدًا عندما يصل معًا أكثر من هذا العدد من الرسائل
+settings-per-account = لكل حساب
+settings-mute = كتم
+settings-preview = يعرض الإشعار
+settings-preview-full = المرسل والموضوع
+settings-preview-sender = المرسل فقط
+settings-preview-count = العدد فقط
+
+## Settings → General
+
+settings-general-title = عام
+settings-autostart = تشغيل Pushmail عند تسجيل الدخول
+settings-autostart-help = يبقى Pushmail في علبة النظام ويستهلك القليل من الذاكرة أثناء انتظار البريد.
+settings-language = اللغة
+settings-language-auto = تلقائي ({ $language })
+settings-mail-client = عميل البريد
+settings-mail-client-help = ما يشغّله زر «فتح» في الإشعار وفي قائمة علبة النظام، ما لم يحدّد الحساب غير ذلك.
+settings-mail-client-default = تطبيق البريد الافتراضي لسطح المكتب
+settings-mail-client-command = هذا الأمر
+settings-config-file = ملف الإعدادات
+language-name-en = English
+language-name-it = Italiano
+language-name-zh-TW = 繁體中文
+language-name-zh-CN = 简体中文
+language-name-ar = العربية
+
+## Settings → Activity
+
+settings-activity-title = النشاط
+settings-activity-subtitle = ما فعله Pushmail مؤخرًا، كما يرويه البرنامج قيد التشغيل.
+settings-activity-recent = الإشعارات الأخيرة
+settings-activity-none = لا إشعارات بعد.
+settings-activity-problems = المشكلات
+settings-activity-no-problems = لا مشكلات: جميع الحسابات تعمل جيدًا.
+settings-activity-what-to-do = ما الذي يجب فعله
+settings-activity-refresh = تحديث
+settings-activity-unavailable = شغّل Pushmail لترى ما فعله مؤخرًا.
+settings-activity-edit-account = تحرير الحساب
+settings-activity-hint-auth_failed = رفض الخادم اسم المستخدم أو كلمة المرور. حرّر الحساب وأدخل كلمة المرور مجددًا (يطلب بعض مزوّدي الخدمة كلمة مرور خاصة بالتطبيقات) ثم احفظ: سيعيد Pushmail المحاولة فورًا.
+settings-activity-hint-error = اختبر الاتصال من صفحة الحساب لمعرفة الخطوة التي تفشل وسبب فشلها.
+settings-activity-hint-backoff = يتعذّر على Pushmail الوصول إلى الخادم، وهو يواصل المحاولة. تأكّد من أن هذا الحاسوب متصل بالإنترنت؛ فإن كان متصلًا، فاختبر الاتصال من صفحة الحساب.
+
+## Command line (pushmail-cli): lines a person reads in a terminal
+
+cli-new-mail = [{ $where }] رسالة جديدة من { $from }: { $subject }
+cli-new-mail-catch-up = [{ $where }] رسالة جديدة وصلت أثناء غيابك من { $from }: { $subject }
+cli-unread = [{ $where }] { $count ->
+    [zero] لا رسائل غير مقروءة
+    [one] رسالة غير مقروءة
+    [two] رسالتان غير مقروءتين
+    [few] { $count } رسائل غير مقروءة
+    [many] { $count } رسالة غير مقروءة
+   *[other] { $count } رسالة غير مقروءة
+}
+cli-seen = [{ $where }] قُرئت الرسالة { $uid } في مكان آخر
+cli-strategy = الاستراتيجية: { $strategy }
+cli-testing = جارٍ اختبار الاتصال…
+cli-ask-host = خادم IMAP (اسم المضيف)
+cli-ask-security = الأمان (tls أو starttls أو plain)
+cli-ask-port = المنفذ
+cli-ask-username = اسم المستخدم
+cli-ask-email = عنوان البريد الإلكتروني
+cli-ask-id = اسم مختصر لهذا الحساب
+cli-ask-password = كلمة المرور لـ { $user }@{ $host }:
+cli-account-saved = حُفظ الحساب «{ $id }» في { $path }.
+cli-account-not-saved = لم يُحفظ الحساب. أصلِح المشكلة المذكورة أعلاه، أو أضِف الخيار --no-test لحفظه على أي حال.
+cli-account-removed = أُزيل الحساب «{ $id }».
+cli-password-stored = خُزّنت كلمة مرور «{ $id }» في حلقة مفاتيح النظام.
+cli-no-accounts = لا توجد حسابات. أضِف حسابًا بالأمر: pushmail-cli account add
+cli-account-disabled = (معطّل)

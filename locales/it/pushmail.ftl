@@ -1,0 +1,300 @@
+# Pushmail — italiano.
+# Traduzione di locales/en/pushmail.ftl (il riferimento: ogni chiave esiste lì).
+# Terminologia come in Thunderbird: account, cartelle, Posta in arrivo, non letti.
+
+app-name = Pushmail
+
+## Tray: tooltip and icon title
+
+tray-unread-total = { $count ->
+    [0] Nessun messaggio non letto
+    [one] 1 messaggio non letto
+   *[other] { $count } messaggi non letti
+}
+tray-paused = Notifiche in pausa
+tray-paused-until = Notifiche in pausa fino alle { $time }
+tray-paused-until-tomorrow = Notifiche in pausa fino a domani alle { $time }
+
+## Accounts: one line per account, in the tray menu and the tooltip
+
+account-line = { $name } — { $count ->
+    [0] nessun non letto
+    [one] 1 non letto
+   *[other] { $count } non letti
+}
+account-line-state = { $name } — { $state }
+state-connecting = connessione in corso…
+state-push = connesso
+state-polling = controllo ogni { $seconds } s
+state-backoff = non in linea, nuovo tentativo a breve
+state-error = errore
+state-auth_failed = password rifiutata
+state-stopped = fermo
+state-disabled = disattivato
+
+## Tray menu
+
+menu-open-mail-client = Apri il programma di posta
+menu-check-now = Controlla ora
+menu-pause = Sospendi le notifiche
+menu-pause-30m = Per 30 minuti
+menu-pause-1h = Per 1 ora
+menu-pause-tomorrow = Fino a domani mattina
+menu-resume = Riattiva le notifiche
+menu-settings = Impostazioni…
+menu-quit = Esci
+
+## Notifications
+
+notify-action-open = Apri
+notify-action-mark-read = Segna come letto
+notify-summary-title = { $count ->
+    [one] 1 nuovo messaggio in { $account }
+   *[other] { $count } nuovi messaggi in { $account }
+}
+notify-summary-from = { $others ->
+    [0] da { $names }
+    [one] da { $names } e un altro mittente
+   *[other] da { $names } e altri { $others }
+}
+notify-count-only = { $count ->
+    [one] 1 nuovo messaggio in { $account }
+   *[other] { $count } nuovi messaggi in { $account }
+}
+sender-unknown = (mittente sconosciuto)
+subject-none = (nessun oggetto)
+notify-attention-title = { $account } richiede attenzione
+
+## Tray process (pushmail): extra lines
+
+account-line-with-state = { $line } ({ $state })
+notify-sender-only-body = Nuovo messaggio in { $account }
+notify-attention-body = { $detail }
+open-failed-title = Impossibile aprire la posta
+open-no-mail-client = Non è impostato alcun programma di posta predefinito. Scegline uno per i link email nelle impostazioni del desktop, oppure indica un comando di apertura in Pushmail, Impostazioni → Generale.
+open-failed-command = Impossibile avviare { $program }: { $reason }
+config-error-title = La configurazione di Pushmail contiene un errore
+
+## Settings window (pushmail-settings, ui/)
+
+settings-window-title = Impostazioni di Pushmail
+settings-loading = Caricamento…
+settings-nav-label = Sezioni delle impostazioni
+settings-nav-accounts = Account
+settings-nav-folders = Cartelle
+settings-nav-notifications = Notifiche
+settings-nav-general = Generale
+settings-nav-activity = Attività
+settings-tray-running = Pushmail è in esecuzione
+settings-tray-stopped = Pushmail non è in esecuzione
+settings-tray-unreachable = Impossibile contattare Pushmail
+settings-tray-start = Avvia Pushmail
+settings-tray-starting = Avvio in corso…
+settings-tray-started = Pushmail è in esecuzione.
+settings-tray-stopped-banner = Pushmail non è in esecuzione, quindi non c'è uno stato in tempo reale da mostrare. Le impostazioni sono salvate e avranno effetto al suo avvio.
+
+settings-save = Salva
+settings-saving = Salvataggio…
+settings-cancel = Annulla
+settings-back = Indietro
+settings-saved = Salvato.
+settings-saved-not-running = Salvato. Pushmail non è in esecuzione: la modifica avrà effetto al suo avvio.
+settings-saved-reload-failed = Salvato, ma Pushmail in esecuzione non ha accettato la modifica: { $message }
+settings-required = Obbligatorio
+
+settings-error-invalid = Controlla questo campo
+settings-error-config_unreadable = Il file di configurazione va corretto
+settings-error-config_write = Impossibile salvare la configurazione
+settings-error-not_found = L'account non esiste più
+settings-error-keyring = Il portachiavi non ha risposto come previsto
+settings-error-connect = Impossibile raggiungere il server
+settings-error-tray_not_running = Pushmail non è in esecuzione
+settings-error-tray = Pushmail non ha risposto
+settings-error-spawn = Impossibile avviare Pushmail
+settings-error-io = Si è verificato un problema
+settings-error-internal = Si è verificato un problema
+settings-config-broken = Le impostazioni non modificano un file che non riescono a leggere. Correggi il file, oppure spostalo altrove per ricominciare da capo, poi riapri le Impostazioni.
+
+## Settings → Accounts
+
+settings-accounts-title = Account
+settings-accounts-subtitle = Le caselle di posta che Pushmail tiene d'occhio per i nuovi messaggi.
+settings-welcome = Benvenuto in Pushmail. Aggiungi l'account di posta di cui vuoi ricevere le notifiche.
+settings-account-add = Aggiungi account
+settings-account-edit = Modifica
+settings-account-remove = Rimuovi
+settings-account-check-now = Controlla ora
+settings-account-unread = { $count ->
+    [0] Nessun messaggio non letto
+    [one] 1 non letto
+   *[other] { $count } non letti
+}
+settings-account-no-live-state = Stato non disponibile
+settings-account-remove-confirm = Rimuovere { $name }? Anche la sua password verrà eliminata dal portachiavi. La posta sul server non viene toccata.
+settings-account-removed = Account rimosso.
+settings-account-saved = Account salvato.
+settings-account-folders = { $count ->
+    [one] 1 cartella
+   *[other] { $count } cartelle
+}
+
+## Settings → Add or edit an account
+
+settings-account-new-title = Aggiungi account
+settings-account-edit-title = Modifica { $name }
+settings-account-intro = Pushmail si collega tramite IMAP e legge solo le intestazioni dei nuovi messaggi.
+settings-section-identity = Account
+settings-section-server = Server
+settings-section-advanced = Avanzate
+settings-field-name = Nome
+settings-field-name-help = Mostrato nel menu dell'area di notifica e nelle notifiche.
+settings-field-email = Indirizzo email
+settings-field-id = ID dell'account
+settings-field-id-help = Breve e definitivo: dà il nome alla password nel portachiavi. Lettere, cifre, - e _.
+settings-field-host = Server IMAP
+settings-field-port = Porta
+settings-field-security = Sicurezza
+settings-security-tls = TLS
+settings-security-starttls = STARTTLS
+settings-security-plain = Nessuna
+settings-field-security-help = TLS è la scelta più sicura. «Nessuna» è consentita solo per un server su questo computer.
+settings-field-username = Nome utente
+settings-field-password = Password
+settings-field-password-keep = Lascia vuoto per non cambiarla
+settings-field-password-help = Conservata nel portachiavi del sistema, mai nel file di configurazione.
+settings-field-password-source = Password da
+settings-password-source-keyring = Il portachiavi del sistema
+settings-password-source-command = Un comando
+settings-field-password-command = Comando che stampa la password
+settings-field-ca-file = Certificato CA aggiuntivo (file PEM)
+settings-field-ca-file-help = Solo per i server che usano una propria autorità di certificazione.
+settings-field-open = Un clic su una notifica apre
+settings-open-default = Il programma di posta
+settings-open-url = Una pagina di webmail
+settings-open-command = Un comando
+settings-field-enabled = Monitora questo account
+settings-test = Verifica connessione
+settings-testing = Verifica in corso…
+settings-test-ok = Funziona tutto.
+settings-test-failed = La verifica si è fermata a «{ $step }».
+settings-test-hint = Cosa fare
+settings-test-folders = Cartelle da monitorare
+settings-test-step-password = Password
+settings-test-step-tcp = Contatto con il server
+settings-test-step-tls = Connessione sicura
+settings-test-step-login = Accesso
+settings-test-step-capabilities = Funzionalità del server
+settings-test-step-folders = Cartelle
+
+## Settings → Folders
+
+settings-folders-title = Cartelle
+settings-folders-subtitle = Scegli le cartelle da monitorare. Di solito i nuovi messaggi arrivano in INBOX; i filtri possono smistarne alcuni in altre cartelle.
+settings-folders-account = Account
+settings-folders-loading = Richiesta dell'elenco delle cartelle al server…
+settings-folders-reload = Ricarica elenco
+settings-folders-filter = Filtra cartelle
+settings-folders-missing = non presente sul server
+settings-folders-container = contiene solo altre cartelle
+settings-folders-watched = { $count ->
+    [one] 1 cartella monitorata
+   *[other] { $count } cartelle monitorate
+}
+settings-folders-no-accounts = Aggiungi prima un account.
+settings-folders-save = Salva cartelle
+settings-folder-special-all = tutti i messaggi
+settings-folder-special-archive = archivio
+settings-folder-special-drafts = bozze
+settings-folder-special-flagged = speciali
+settings-folder-special-junk = indesiderata
+settings-folder-special-sent = inviata
+settings-folder-special-trash = cestino
+
+## Settings → Notifications
+
+settings-notifications-title = Notifiche
+settings-notifications-subtitle = Quando Pushmail mostra un avviso. Il conteggio nell'area di notifica si aggiorna sempre.
+settings-notify-enabled = Mostra gli avvisi di notifica
+settings-quiet-hours = Ore di silenzio
+settings-quiet-hours-help = Nessun avviso in questa fascia oraria ogni giorno, tranne che dai mittenti VIP.
+settings-quiet-from = Dalle
+settings-quiet-to = Alle
+settings-quiet-hours-summary = { $span ->
+    [overnight] Nessun avviso dalle { $start } fino alle { $end } del mattino dopo.
+   *[day] Nessun avviso dalle { $start } alle { $end }.
+}
+settings-vip = Mittenti VIP
+settings-vip-help = La posta da questi indirizzi o @domini appare sempre, anche durante le ore di silenzio o da un account silenziato.
+settings-vip-placeholder = capo@example.com oppure @famiglia.example
+settings-vip-add = Aggiungi
+settings-vip-remove = Rimuovi { $address }
+settings-vip-invalid = Inserisci un indirizzo come ana@example.com, o un intero dominio come @example.com.
+settings-vip-none = Nessun mittente VIP.
+settings-summary = Raffiche di messaggi
+settings-summary-threshold = Mostra un riepilogo quando arrivano insieme più di questo numero di messaggi
+settings-per-account = Per account
+settings-mute = Silenzia
+settings-preview = L'avviso mostra
+settings-preview-full = Mittente e oggetto
+settings-preview-sender = Solo il mittente
+settings-preview-count = Solo quanti sono
+
+## Settings → General
+
+settings-general-title = Generale
+settings-autostart = Avvia Pushmail all'accesso
+settings-autostart-help = Pushmail resta nell'area di notifica e usa poca memoria mentre attende la posta.
+settings-language = Lingua
+settings-language-auto = Automatica ({ $language })
+settings-mail-client = Programma di posta
+settings-mail-client-help = Cosa avviano «Apri» in una notifica e il menu dell'area di notifica, se un account non indica altro.
+settings-mail-client-default = Il programma di posta predefinito del desktop
+settings-mail-client-command = Questo comando
+settings-config-file = File di configurazione
+language-name-en = English
+language-name-it = Italiano
+language-name-zh-TW = 繁體中文
+language-name-zh-CN = 简体中文
+language-name-ar = العربية
+
+## Settings → Activity
+
+settings-activity-title = Attività
+settings-activity-subtitle = Cosa ha fatto Pushmail di recente, secondo l'applicazione in esecuzione.
+settings-activity-recent = Notifiche recenti
+settings-activity-none = Ancora nessuna notifica.
+settings-activity-problems = Problemi
+settings-activity-no-problems = Nessun problema: tutti gli account funzionano.
+settings-activity-what-to-do = Cosa fare
+settings-activity-refresh = Aggiorna
+settings-activity-unavailable = Avvia Pushmail per vedere cosa ha fatto di recente.
+settings-activity-edit-account = Modifica account
+settings-activity-hint-auth_failed = Il server ha rifiutato il nome utente o la password. Modifica l'account, inserisci di nuovo la password (alcuni provider richiedono una password per le app) e salva: Pushmail riprova subito.
+settings-activity-hint-error = Verifica la connessione dalla pagina dell'account per vedere quale passaggio non riesce e perché.
+settings-activity-hint-backoff = Pushmail non riesce a raggiungere il server e continua a riprovare. Controlla che questo computer sia connesso a Internet; se lo è, verifica la connessione dalla pagina dell'account.
+
+## Command line (pushmail-cli): lines a person reads in a terminal
+
+cli-new-mail = [{ $where }] nuovo messaggio da { $from }: { $subject }
+cli-new-mail-catch-up = [{ $where }] nuovo messaggio (arrivato in tua assenza) da { $from }: { $subject }
+cli-unread = [{ $where }] { $count ->
+    [0] nessun non letto
+    [one] 1 non letto
+   *[other] { $count } non letti
+}
+cli-seen = [{ $where }] il messaggio { $uid } è stato letto altrove
+cli-strategy = Strategia: { $strategy }
+cli-testing = Verifica della connessione…
+cli-ask-host = Server IMAP (nome host)
+cli-ask-security = Sicurezza (tls, starttls, plain)
+cli-ask-port = Porta
+cli-ask-username = Nome utente
+cli-ask-email = Indirizzo email
+cli-ask-id = Nome breve per questo account
+cli-ask-password = Password per { $user }@{ $host }:
+cli-account-saved = Account «{ $id }» salvato in { $path }.
+cli-account-not-saved = L'account non è stato salvato. Risolvi il problema indicato sopra, oppure aggiungi --no-test per salvarlo comunque.
+cli-account-removed = Account «{ $id }» rimosso.
+cli-password-stored = Password di «{ $id }» salvata nel portachiavi del sistema.
+cli-no-accounts = Nessun account. Aggiungine uno con: pushmail-cli account add
+cli-account-disabled = (disattivato)

@@ -1,0 +1,291 @@
+# Pushmail — 简体中文。
+# 译自 locales/en/pushmail.ftl（参考目录：每个键都必须在其中存在）。
+# 术语参照 Thunderbird 简体中文版：账户、文件夹、收件箱、未读。
+
+app-name = Pushmail
+
+## Tray: tooltip and icon title
+
+tray-unread-total = { $count ->
+    [0] 没有未读邮件
+   *[other] { $count } 封未读邮件
+}
+tray-paused = 通知已暂停
+tray-paused-until = 通知已暂停至 { $time }
+tray-paused-until-tomorrow = 通知已暂停至明天 { $time }
+
+## Accounts: one line per account, in the tray menu and the tooltip
+
+account-line = { $name } — { $count ->
+    [0] 没有未读
+   *[other] { $count } 封未读
+}
+account-line-state = { $name } — { $state }
+state-connecting = 正在连接…
+state-push = 已连接
+state-polling = 每 { $seconds } 秒检查一次
+state-backoff = 离线，正在重试
+state-error = 出错
+state-auth_failed = 密码被拒绝
+state-stopped = 已停止
+state-disabled = 已停用
+
+## Tray menu
+
+menu-open-mail-client = 打开邮件客户端
+menu-check-now = 立即检查
+menu-pause = 暂停通知
+menu-pause-30m = 30 分钟
+menu-pause-1h = 1 小时
+menu-pause-tomorrow = 直到明天早上
+menu-resume = 恢复通知
+menu-settings = 设置…
+menu-quit = 退出
+
+## Notifications
+
+notify-action-open = 打开
+notify-action-mark-read = 标记为已读
+notify-summary-title = { $count ->
+   *[other] { $account } 有 { $count } 封新邮件
+}
+notify-summary-from = { $others ->
+    [0] 来自 { $names }
+   *[other] 来自 { $names } 及另外 { $others } 人
+}
+notify-count-only = { $count ->
+   *[other] { $account } 有 { $count } 封新邮件
+}
+sender-unknown = （未知发件人）
+subject-none = （无主题）
+notify-attention-title = { $account } 需要处理
+
+## Tray process (pushmail): extra lines
+
+account-line-with-state = { $line }（{ $state }）
+notify-sender-only-body = { $account } 有新邮件
+notify-attention-body = { $detail }
+open-failed-title = 无法打开邮件
+open-no-mail-client = 尚未设置默认邮件应用。请在桌面环境的设置中为电子邮件链接选择一个，或在 Pushmail 的“设置 → 常规”中设置打开命令。
+open-failed-command = 无法启动 { $program }：{ $reason }
+config-error-title = Pushmail 的配置文件有错误
+
+## Settings window (pushmail-settings, ui/)
+
+settings-window-title = Pushmail 设置
+settings-loading = 正在加载…
+settings-nav-label = 设置分类
+settings-nav-accounts = 账户
+settings-nav-folders = 文件夹
+settings-nav-notifications = 通知
+settings-nav-general = 常规
+settings-nav-activity = 活动
+settings-tray-running = Pushmail 正在运行
+settings-tray-stopped = Pushmail 未运行
+settings-tray-unreachable = 无法连接到 Pushmail
+settings-tray-start = 启动 Pushmail
+settings-tray-starting = 正在启动…
+settings-tray-started = Pushmail 已在运行。
+settings-tray-stopped-banner = Pushmail 未运行，因此没有实时状态可显示。您的设置已保存，将在 Pushmail 启动时生效。
+
+settings-save = 保存
+settings-saving = 正在保存…
+settings-cancel = 取消
+settings-back = 返回
+settings-saved = 已保存。
+settings-saved-not-running = 已保存。Pushmail 未运行，更改将在它启动时生效。
+settings-saved-reload-failed = 已保存，但正在运行的 Pushmail 未应用更改：{ $message }
+settings-required = 必填
+
+settings-error-invalid = 请检查此项
+settings-error-config_unreadable = 配置文件需要修正
+settings-error-config_write = 无法保存配置
+settings-error-not_found = 该账户已不存在
+settings-error-keyring = 密钥环未能完成操作
+settings-error-connect = 无法连接到服务器
+settings-error-tray_not_running = Pushmail 未运行
+settings-error-tray = Pushmail 没有响应
+settings-error-spawn = 无法启动 Pushmail
+settings-error-io = 出现问题
+settings-error-internal = 出现问题
+settings-config-broken = “设置”不会修改无法读取的文件。请修正该文件，或将其移走以重新开始，然后再次打开“设置”。
+
+## Settings → Accounts
+
+settings-accounts-title = 账户
+settings-accounts-subtitle = Pushmail 会留意这些邮箱里的新邮件。
+settings-welcome = 欢迎使用 Pushmail。请添加您希望接收通知的邮件账户。
+settings-account-add = 添加账户
+settings-account-edit = 编辑
+settings-account-remove = 移除
+settings-account-check-now = 立即检查
+settings-account-unread = { $count ->
+    [0] 没有未读邮件
+   *[other] { $count } 封未读
+}
+settings-account-no-live-state = 无实时状态
+settings-account-remove-confirm = 要移除 { $name } 吗？其密码也会从密钥环中删除。服务器上的邮件不受影响。
+settings-account-removed = 账户已移除。
+settings-account-saved = 账户已保存。
+settings-account-folders = { $count ->
+   *[other] { $count } 个文件夹
+}
+
+## Settings → Add or edit an account
+
+settings-account-new-title = 添加账户
+settings-account-edit-title = 编辑 { $name }
+settings-account-intro = Pushmail 通过 IMAP 连接，只读取新邮件的邮件头。
+settings-section-identity = 账户
+settings-section-server = 服务器
+settings-section-advanced = 高级
+settings-field-name = 名称
+settings-field-name-help = 显示在托盘菜单和通知中。
+settings-field-email = 电子邮件地址
+settings-field-id = 账户 ID
+settings-field-id-help = 简短且不可更改：用于在密钥环中命名密码。可使用字母、数字、- 和 _。
+settings-field-host = IMAP 服务器
+settings-field-port = 端口
+settings-field-security = 安全性
+settings-security-tls = TLS
+settings-security-starttls = STARTTLS
+settings-security-plain = 无
+settings-field-security-help = TLS 最安全。“无”仅允许用于本机上的服务器。
+settings-field-username = 用户名
+settings-field-password = 密码
+settings-field-password-keep = 留空以保留已保存的密码
+settings-field-password-help = 保存在操作系统的密钥环中，绝不写入配置文件。
+settings-field-password-source = 密码来源
+settings-password-source-keyring = 操作系统密钥环
+settings-password-source-command = 命令
+settings-field-password-command = 输出密码的命令
+settings-field-ca-file = 额外的 CA 证书（PEM 文件）
+settings-field-ca-file-help = 仅适用于使用自有证书颁发机构的服务器。
+settings-field-open = 点击通知时打开
+settings-open-default = 邮件客户端
+settings-open-url = 网页邮箱
+settings-open-command = 命令
+settings-field-enabled = 监视此账户
+settings-test = 测试连接
+settings-testing = 正在测试…
+settings-test-ok = 一切正常。
+settings-test-failed = 测试在“{ $step }”处停止。
+settings-test-hint = 解决办法
+settings-test-folders = 要监视的文件夹
+settings-test-step-password = 密码
+settings-test-step-tcp = 连接服务器
+settings-test-step-tls = 安全连接
+settings-test-step-login = 登录
+settings-test-step-capabilities = 服务器功能
+settings-test-step-folders = 文件夹
+
+## Settings → Folders
+
+settings-folders-title = 文件夹
+settings-folders-subtitle = 选择要监视的文件夹。新邮件通常会进入 INBOX（收件箱）；过滤器可能会把部分邮件归入其他文件夹。
+settings-folders-account = 账户
+settings-folders-loading = 正在向服务器获取文件夹列表…
+settings-folders-reload = 重新加载列表
+settings-folders-filter = 筛选文件夹
+settings-folders-missing = 服务器上不存在
+settings-folders-container = 仅包含其他文件夹
+settings-folders-watched = { $count ->
+   *[other] 监视 { $count } 个文件夹
+}
+settings-folders-no-accounts = 请先添加账户。
+settings-folders-save = 保存文件夹
+settings-folder-special-all = 所有邮件
+settings-folder-special-archive = 归档
+settings-folder-special-drafts = 草稿
+settings-folder-special-flagged = 星标邮件
+settings-folder-special-junk = 垃圾邮件
+settings-folder-special-sent = 已发送
+settings-folder-special-trash = 已删除
+
+## Settings → Notifications
+
+settings-notifications-title = 通知
+settings-notifications-subtitle = Pushmail 何时弹出通知。托盘中的数字始终会更新。
+settings-notify-enabled = 显示弹出通知
+settings-quiet-hours = 免打扰时段
+settings-quiet-hours-help = 每天这段时间内不弹出通知，VIP 发件人除外。
+settings-quiet-from = 从
+settings-quiet-to = 到
+settings-quiet-hours-summary = { $span ->
+    [overnight] 从 { $start } 到次日早上 { $end } 不弹出通知。
+   *[day] 从 { $start } 到 { $end } 不弹出通知。
+}
+settings-vip = VIP 发件人
+settings-vip-help = 来自这些地址或 @域名的邮件总会弹出通知，即使在免打扰时段或来自已静音的账户。
+settings-vip-placeholder = boss@example.com 或 @family.example
+settings-vip-add = 添加
+settings-vip-remove = 移除 { $address }
+settings-vip-invalid = 请输入类似 ana@example.com 的地址，或类似 @example.com 的整个域名。
+settings-vip-none = 没有 VIP 发件人。
+settings-summary = 邮件集中到达
+settings-summary-threshold = 同时到达的邮件超过此数量时，合并为一条摘要
+settings-per-account = 按账户
+settings-mute = 静音
+settings-preview = 弹出通知显示
+settings-preview-full = 发件人和主题
+settings-preview-sender = 仅发件人
+settings-preview-count = 仅邮件数量
+
+## Settings → General
+
+settings-general-title = 常规
+settings-autostart = 登录时启动 Pushmail
+settings-autostart-help = Pushmail 驻留在托盘中，等待邮件时只占用很少的内存。
+settings-language = 语言
+settings-language-auto = 自动（{ $language }）
+settings-mail-client = 邮件客户端
+settings-mail-client-help = 通知中的“打开”和托盘菜单所启动的程序，除非账户另有设置。
+settings-mail-client-default = 桌面环境的默认邮件应用
+settings-mail-client-command = 此命令
+settings-config-file = 配置文件
+language-name-en = English
+language-name-it = Italiano
+language-name-zh-TW = 繁體中文
+language-name-zh-CN = 简体中文
+language-name-ar = العربية
+
+## Settings → Activity
+
+settings-activity-title = 活动
+settings-activity-subtitle = 正在运行的 Pushmail 最近做了什么。
+settings-activity-recent = 最近的通知
+settings-activity-none = 暂无通知。
+settings-activity-problems = 问题
+settings-activity-no-problems = 没有问题：所有账户都正常。
+settings-activity-what-to-do = 解决办法
+settings-activity-refresh = 刷新
+settings-activity-unavailable = 启动 Pushmail 即可查看它最近做了什么。
+settings-activity-edit-account = 编辑账户
+settings-activity-hint-auth_failed = 服务器拒绝了用户名或密码。请编辑账户，重新输入密码（部分服务商需要使用应用专用密码）并保存：Pushmail 会立即重试。
+settings-activity-hint-error = 请在账户页面测试连接，查看是哪一步失败以及原因。
+settings-activity-hint-backoff = Pushmail 无法连接到服务器，正在不断重试。请检查这台电脑是否已联网；如果已联网，请在账户页面测试连接。
+
+## Command line (pushmail-cli): lines a person reads in a terminal
+
+cli-new-mail = [{ $where }] 来自 { $from } 的新邮件：{ $subject }
+cli-new-mail-catch-up = [{ $where }] 离开期间收到来自 { $from } 的新邮件：{ $subject }
+cli-unread = [{ $where }] { $count ->
+    [0] 没有未读
+   *[other] { $count } 封未读
+}
+cli-seen = [{ $where }] 邮件 { $uid } 已在别处阅读
+cli-strategy = 策略：{ $strategy }
+cli-testing = 正在测试连接…
+cli-ask-host = IMAP 服务器（主机名）
+cli-ask-security = 安全性（tls、starttls、plain）
+cli-ask-port = 端口
+cli-ask-username = 用户名
+cli-ask-email = 电子邮件地址
+cli-ask-id = 此账户的简称
+cli-ask-password = { $user }@{ $host } 的密码：
+cli-account-saved = 账户“{ $id }”已保存到 { $path }。
+cli-account-not-saved = 账户未保存。请解决上面的问题，或加上 --no-test 直接保存。
+cli-account-removed = 已移除账户“{ $id }”。
+cli-password-stored = “{ $id }”的密码已存入操作系统密钥环。
+cli-no-accounts = 没有账户。请使用此命令添加：pushmail-cli account add
+cli-account-disabled = （已停用）

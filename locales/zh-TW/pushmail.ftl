@@ -1,0 +1,291 @@
+# Pushmail — 繁體中文（臺灣）。
+# 翻譯自 locales/en/pushmail.ftl（參考目錄：每個鍵都必須存在於其中）。
+# 用語依照 Thunderbird 的臺灣正體中文版：帳號、資料夾、收件匣、未讀。
+
+app-name = Pushmail
+
+## Tray: tooltip and icon title
+
+tray-unread-total = { $count ->
+    [0] 沒有未讀郵件
+   *[other] { $count } 封未讀郵件
+}
+tray-paused = 通知已暫停
+tray-paused-until = 通知已暫停至 { $time }
+tray-paused-until-tomorrow = 通知已暫停至明天 { $time }
+
+## Accounts: one line per account, in the tray menu and the tooltip
+
+account-line = { $name } — { $count ->
+    [0] 沒有未讀
+   *[other] { $count } 封未讀
+}
+account-line-state = { $name } — { $state }
+state-connecting = 正在連線…
+state-push = 已連線
+state-polling = 每 { $seconds } 秒檢查一次
+state-backoff = 離線，正在重試
+state-error = 錯誤
+state-auth_failed = 密碼遭拒
+state-stopped = 已停止
+state-disabled = 已停用
+
+## Tray menu
+
+menu-open-mail-client = 開啟郵件軟體
+menu-check-now = 立即檢查
+menu-pause = 暫停通知
+menu-pause-30m = 30 分鐘
+menu-pause-1h = 1 小時
+menu-pause-tomorrow = 直到明天早上
+menu-resume = 恢復通知
+menu-settings = 設定…
+menu-quit = 結束
+
+## Notifications
+
+notify-action-open = 開啟
+notify-action-mark-read = 標示為已讀
+notify-summary-title = { $count ->
+   *[other] { $account } 有 { $count } 封新郵件
+}
+notify-summary-from = { $others ->
+    [0] 來自 { $names }
+   *[other] 來自 { $names } 及另外 { $others } 人
+}
+notify-count-only = { $count ->
+   *[other] { $account } 有 { $count } 封新郵件
+}
+sender-unknown = （不明寄件者）
+subject-none = （無主旨）
+notify-attention-title = { $account } 需要處理
+
+## Tray process (pushmail): extra lines
+
+account-line-with-state = { $line }（{ $state }）
+notify-sender-only-body = { $account } 有新郵件
+notify-attention-body = { $detail }
+open-failed-title = 無法開啟您的郵件
+open-no-mail-client = 尚未設定預設的郵件應用程式。請在桌面環境的設定中為電子郵件連結選擇一個，或在 Pushmail 的「設定 → 一般」中設定開啟指令。
+open-failed-command = 無法啟動 { $program }：{ $reason }
+config-error-title = Pushmail 的設定檔有錯誤
+
+## Settings window (pushmail-settings, ui/)
+
+settings-window-title = Pushmail 設定
+settings-loading = 載入中…
+settings-nav-label = 設定分類
+settings-nav-accounts = 帳號
+settings-nav-folders = 資料夾
+settings-nav-notifications = 通知
+settings-nav-general = 一般
+settings-nav-activity = 活動紀錄
+settings-tray-running = Pushmail 執行中
+settings-tray-stopped = Pushmail 未執行
+settings-tray-unreachable = 無法與 Pushmail 連絡
+settings-tray-start = 啟動 Pushmail
+settings-tray-starting = 正在啟動…
+settings-tray-started = Pushmail 已在執行。
+settings-tray-stopped-banner = Pushmail 未執行，因此沒有即時狀態可以顯示。您的設定已儲存，會在 Pushmail 啟動時生效。
+
+settings-save = 儲存
+settings-saving = 正在儲存…
+settings-cancel = 取消
+settings-back = 返回
+settings-saved = 已儲存。
+settings-saved-not-running = 已儲存。Pushmail 未執行，變更將在它啟動時生效。
+settings-saved-reload-failed = 已儲存，但執行中的 Pushmail 未套用變更：{ $message }
+settings-required = 必填
+
+settings-error-invalid = 請檢查此欄位
+settings-error-config_unreadable = 設定檔需要修正
+settings-error-config_write = 無法儲存設定
+settings-error-not_found = 該帳號已不存在
+settings-error-keyring = 鑰匙圈無法完成操作
+settings-error-connect = 無法連線到伺服器
+settings-error-tray_not_running = Pushmail 未執行
+settings-error-tray = Pushmail 沒有回應
+settings-error-spawn = 無法啟動 Pushmail
+settings-error-io = 發生錯誤
+settings-error-internal = 發生錯誤
+settings-config-broken = 「設定」不會修改無法讀取的檔案。請修正該檔案，或將它移到別處以重新開始，然後再次開啟「設定」。
+
+## Settings → Accounts
+
+settings-accounts-title = 帳號
+settings-accounts-subtitle = Pushmail 會留意這些信箱的新郵件。
+settings-welcome = 歡迎使用 Pushmail。請新增您想收到通知的郵件帳號。
+settings-account-add = 新增帳號
+settings-account-edit = 編輯
+settings-account-remove = 移除
+settings-account-check-now = 立即檢查
+settings-account-unread = { $count ->
+    [0] 沒有未讀郵件
+   *[other] { $count } 封未讀
+}
+settings-account-no-live-state = 無即時狀態
+settings-account-remove-confirm = 要移除 { $name } 嗎？其密碼也會從鑰匙圈中刪除。伺服器上的郵件不受影響。
+settings-account-removed = 已移除帳號。
+settings-account-saved = 已儲存帳號。
+settings-account-folders = { $count ->
+   *[other] { $count } 個資料夾
+}
+
+## Settings → Add or edit an account
+
+settings-account-new-title = 新增帳號
+settings-account-edit-title = 編輯 { $name }
+settings-account-intro = Pushmail 透過 IMAP 連線，只讀取新郵件的標頭。
+settings-section-identity = 帳號
+settings-section-server = 伺服器
+settings-section-advanced = 進階
+settings-field-name = 名稱
+settings-field-name-help = 顯示在系統匣選單和通知中。
+settings-field-email = 電子郵件地址
+settings-field-id = 帳號 ID
+settings-field-id-help = 簡短且不可更改：用來命名鑰匙圈中的密碼。可使用字母、數字、- 和 _。
+settings-field-host = IMAP 伺服器
+settings-field-port = 連接埠
+settings-field-security = 安全性
+settings-security-tls = TLS
+settings-security-starttls = STARTTLS
+settings-security-plain = 無
+settings-field-security-help = TLS 最安全。「無」僅適用於本機上的伺服器。
+settings-field-username = 使用者名稱
+settings-field-password = 密碼
+settings-field-password-keep = 留空以保留已儲存的密碼
+settings-field-password-help = 保存在作業系統的鑰匙圈中，絕不寫入設定檔。
+settings-field-password-source = 密碼來源
+settings-password-source-keyring = 作業系統鑰匙圈
+settings-password-source-command = 指令
+settings-field-password-command = 會輸出密碼的指令
+settings-field-ca-file = 額外的 CA 憑證（PEM 檔案）
+settings-field-ca-file-help = 僅適用於使用自有憑證授權單位的伺服器。
+settings-field-open = 點選通知時開啟
+settings-open-default = 郵件軟體
+settings-open-url = 網頁郵件頁面
+settings-open-command = 指令
+settings-field-enabled = 監看此帳號
+settings-test = 測試連線
+settings-testing = 正在測試…
+settings-test-ok = 一切正常。
+settings-test-failed = 測試在「{ $step }」停止。
+settings-test-hint = 解決方式
+settings-test-folders = 要監看的資料夾
+settings-test-step-password = 密碼
+settings-test-step-tcp = 連線到伺服器
+settings-test-step-tls = 安全連線
+settings-test-step-login = 登入
+settings-test-step-capabilities = 伺服器功能
+settings-test-step-folders = 資料夾
+
+## Settings → Folders
+
+settings-folders-title = 資料夾
+settings-folders-subtitle = 選擇要監看的資料夾。新郵件通常會送到 INBOX（收件匣）；篩選器可能會把部分郵件分到其他資料夾。
+settings-folders-account = 帳號
+settings-folders-loading = 正在向伺服器取得資料夾清單…
+settings-folders-reload = 重新載入清單
+settings-folders-filter = 篩選資料夾
+settings-folders-missing = 伺服器上沒有
+settings-folders-container = 只包含其他資料夾
+settings-folders-watched = { $count ->
+   *[other] 監看 { $count } 個資料夾
+}
+settings-folders-no-accounts = 請先新增帳號。
+settings-folders-save = 儲存資料夾
+settings-folder-special-all = 所有郵件
+settings-folder-special-archive = 封存
+settings-folder-special-drafts = 草稿
+settings-folder-special-flagged = 已加星號
+settings-folder-special-junk = 垃圾郵件
+settings-folder-special-sent = 寄件備份
+settings-folder-special-trash = 垃圾桶
+
+## Settings → Notifications
+
+settings-notifications-title = 通知
+settings-notifications-subtitle = Pushmail 何時顯示彈出通知。系統匣中的數字一律會更新。
+settings-notify-enabled = 顯示彈出通知
+settings-quiet-hours = 勿擾時段
+settings-quiet-hours-help = 每天這段時間不顯示彈出通知，VIP 寄件者除外。
+settings-quiet-from = 從
+settings-quiet-to = 到
+settings-quiet-hours-summary = { $span ->
+    [overnight] 從 { $start } 到隔天早上 { $end } 不顯示彈出通知。
+   *[day] 從 { $start } 到 { $end } 不顯示彈出通知。
+}
+settings-vip = VIP 寄件者
+settings-vip-help = 來自這些地址或 @網域的郵件一律會彈出通知，即使在勿擾時段或來自已靜音的帳號。
+settings-vip-placeholder = boss@example.com 或 @family.example
+settings-vip-add = 新增
+settings-vip-remove = 移除 { $address }
+settings-vip-invalid = 請輸入像 ana@example.com 這樣的地址，或像 @example.com 這樣的整個網域。
+settings-vip-none = 沒有 VIP 寄件者。
+settings-summary = 大量郵件同時到達
+settings-summary-threshold = 同時到達的郵件超過此數量時，合併為一則摘要
+settings-per-account = 個別帳號
+settings-mute = 靜音
+settings-preview = 彈出通知顯示
+settings-preview-full = 寄件者與主旨
+settings-preview-sender = 僅寄件者
+settings-preview-count = 僅郵件數量
+
+## Settings → General
+
+settings-general-title = 一般
+settings-autostart = 登入時啟動 Pushmail
+settings-autostart-help = Pushmail 待在系統匣中，等待郵件時只占用很少的記憶體。
+settings-language = 語言
+settings-language-auto = 自動（{ $language }）
+settings-mail-client = 郵件軟體
+settings-mail-client-help = 通知中的「開啟」和系統匣選單所啟動的程式，除非帳號另有設定。
+settings-mail-client-default = 桌面環境預設的郵件應用程式
+settings-mail-client-command = 此指令
+settings-config-file = 設定檔
+language-name-en = English
+language-name-it = Italiano
+language-name-zh-TW = 繁體中文
+language-name-zh-CN = 简体中文
+language-name-ar = العربية
+
+## Settings → Activity
+
+settings-activity-title = 活動紀錄
+settings-activity-subtitle = 執行中的 Pushmail 最近做了什麼。
+settings-activity-recent = 最近的通知
+settings-activity-none = 尚無通知。
+settings-activity-problems = 問題
+settings-activity-no-problems = 沒有問題：所有帳號都正常。
+settings-activity-what-to-do = 解決方式
+settings-activity-refresh = 重新整理
+settings-activity-unavailable = 啟動 Pushmail 即可查看它最近做了什麼。
+settings-activity-edit-account = 編輯帳號
+settings-activity-hint-auth_failed = 伺服器拒絕了使用者名稱或密碼。請編輯帳號、重新輸入密碼（部分服務商需要應用程式密碼）並儲存：Pushmail 會立即重試。
+settings-activity-hint-error = 請在帳號頁面測試連線，查看哪個步驟失敗以及原因。
+settings-activity-hint-backoff = Pushmail 無法連線到伺服器，正在持續重試。請確認這台電腦已連上網路；若已連線，請在帳號頁面測試連線。
+
+## Command line (pushmail-cli): lines a person reads in a terminal
+
+cli-new-mail = [{ $where }] 來自 { $from } 的新郵件：{ $subject }
+cli-new-mail-catch-up = [{ $where }] 離開期間收到來自 { $from } 的新郵件：{ $subject }
+cli-unread = [{ $where }] { $count ->
+    [0] 沒有未讀
+   *[other] { $count } 封未讀
+}
+cli-seen = [{ $where }] 郵件 { $uid } 已在其他地方讀取
+cli-strategy = 策略：{ $strategy }
+cli-testing = 正在測試連線…
+cli-ask-host = IMAP 伺服器（主機名稱）
+cli-ask-security = 安全性（tls、starttls、plain）
+cli-ask-port = 連接埠
+cli-ask-username = 使用者名稱
+cli-ask-email = 電子郵件地址
+cli-ask-id = 此帳號的簡稱
+cli-ask-password = { $user }@{ $host } 的密碼：
+cli-account-saved = 帳號「{ $id }」已儲存至 { $path }。
+cli-account-not-saved = 帳號未儲存。請修正上述問題，或加上 --no-test 以直接儲存。
+cli-account-removed = 已移除帳號「{ $id }」。
+cli-password-stored = 「{ $id }」的密碼已存入作業系統鑰匙圈。
+cli-no-accounts = 沒有帳號。請用此指令新增：pushmail-cli account add
+cli-account-disabled = （已停用）
