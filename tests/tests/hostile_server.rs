@@ -632,7 +632,7 @@ fn server_text_in_logs_is_capped_at_one_kib() {
             (
                 id.as_str(),
                 if i == 3 {
-                    "selecting the folder"
+                    "selecting a folder"
                 } else {
                     "ZZZZ"
                 },

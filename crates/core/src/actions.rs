@@ -51,7 +51,7 @@ pub async fn mark_read(
     drop(password);
     let mut session = logged_in.session;
     let result = async {
-        let mailbox = timeout(limit, session.select(folder))
+        let mailbox = timeout(limit, crate::imap::mailbox::select(&mut session, folder))
             .await
             .map_err(|_| ConnectError::Timeout("selecting the folder"))?
             .map_err(|e| imap_failure("selecting the folder", &e))?;
