@@ -14,6 +14,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to fail
 
+mod x11;
+
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -22,20 +24,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use pushmail_tests::{bin, wait_until};
+use x11::{PAGE_RGB, SIDEBAR_RGB, TITLE, has_color, parse_ppm};
 
 /// The first WebKit start on a loaded 2-core machine takes several seconds; later ones ~1 s.
 const WINDOW_TIMEOUT: Duration = Duration::from_secs(90);
 /// From the close request to the process being gone: WebKit tears down in well under a second.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(20);
-/// The window's title in English (`settings-window-title`).
-const TITLE: &str = "Pushmail Settings";
-/// The sidebar's background colour (`--sidebar` in ui/src/styles.css): on screen only once the
-/// web UI has loaded, run and laid out the settings (an empty web view is white).
-const SIDEBAR_RGB: [u8; 3] = [0xee, 0xf0, 0xf3];
-/// The page background (`--bg`): on screen once the stylesheet applies, also on the page that
-/// explains a broken configuration (which has no sidebar).
-const PAGE_RGB: [u8; 3] = [0xf6, 0xf7, 0xf9];
-
 /// A private X server on a free display, stopped on drop.
 struct Xvfb {
     child: Child,
@@ -181,85 +175,27 @@ impl Desk {
         fs::read_to_string(self.dir.path().join(name)).unwrap_or_default()
     }
 
-    /// Top-level windows titled [`TITLE`]: `(id, width, height)` from `xwininfo -root -tree`.
     fn windows(&self) -> Vec<(String, u32, u32)> {
-        let out = self
-            .x
-            .command("xwininfo")
-            .args(["-root", "-tree"])
-            .output()
-            .expect("xwininfo is missing: apt-get install x11-utils");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|line| line.contains(&format!("\"{TITLE}\":")))
-            .filter_map(|line| {
-                let mut words = line.split_whitespace();
-                let id = words.next()?.to_owned();
-                let size = line.split(")  ").nth(1)?.split('+').next()?;
-                let (w, h) = size.split_once('x')?;
-                Some((id, w.trim().parse().ok()?, h.trim().parse().ok()?))
-            })
-            .collect()
+        x11::windows(&self.x.display, TITLE)
     }
 
     fn is_viewable(&self, id: &str) -> bool {
-        let out = self
-            .x
-            .command("xwininfo")
-            .args(["-id", id])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).contains("Map State: IsViewable")
+        x11::is_viewable(&self.x.display, id)
     }
 
-    /// The window's pixels as `(width, height, rgb bytes)`, via ImageMagick's `import`.
     fn capture(&self, id: &str) -> Option<(usize, usize, Vec<u8>)> {
-        let out = self
-            .x
-            .command("import")
-            .args(["-window", id, "-depth", "8", "ppm:-"])
-            .output()
-            .expect("import is missing: apt-get install imagemagick");
-        parse_ppm(&out.stdout)
+        x11::capture(&self.x.display, id)
     }
 
     /// Saves the window as a PNG next to the test's logs (for looking at a failure).
     fn screenshot(&self, id: &str, name: &str) -> PathBuf {
         let path = self.dir.path().join(name);
-        let _ = self
-            .x
-            .command("import")
-            .args(["-window", id])
-            .arg(&path)
-            .status();
+        x11::screenshot(&self.x.display, id, &path);
         path
     }
 
-    /// Sends `WM_DELETE_WINDOW`, exactly what a window manager sends when the user clicks ×.
     fn close(&self, id: &str) {
-        const SCRIPT: &str = r#"
-import sys
-from Xlib import X, display, protocol
-d = display.Display()
-w = d.create_resource_object("window", int(sys.argv[1], 16))
-protocols = d.intern_atom("WM_PROTOCOLS")
-delete = d.intern_atom("WM_DELETE_WINDOW")
-assert delete in (w.get_wm_protocols() or []), "the window does not take WM_DELETE_WINDOW"
-w.send_event(protocol.event.ClientMessage(window=w, client_type=protocols,
-    data=(32, [delete, X.CurrentTime, 0, 0, 0])), event_mask=X.NoEventMask)
-d.flush()
-"#;
-        let out = self
-            .x
-            .command("/usr/bin/python3")
-            .args(["-c", SCRIPT, id])
-            .output()
-            .expect("run /usr/bin/python3");
-        assert!(
-            out.status.success(),
-            "could not send WM_DELETE_WINDOW (apt-get install python3-xlib?): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        x11::close(&self.x.display, id);
     }
 
     /// Live (not zombie) processes carrying this desk's marker, as `(pid, comm)`.
@@ -307,32 +243,6 @@ impl Drop for Desk {
             let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
         }
     }
-}
-
-/// A binary PPM (`P6`, 8-bit) → `(width, height, rgb)`.
-fn parse_ppm(bytes: &[u8]) -> Option<(usize, usize, Vec<u8>)> {
-    let mut fields = Vec::new();
-    let mut pos = 0;
-    while fields.len() < 4 {
-        while bytes.get(pos)?.is_ascii_whitespace() {
-            pos += 1;
-        }
-        let start = pos;
-        while !bytes.get(pos)?.is_ascii_whitespace() {
-            pos += 1;
-        }
-        fields.push(std::str::from_utf8(&bytes[start..pos]).ok()?.to_owned());
-    }
-    let (w, h): (usize, usize) = (fields[1].parse().ok()?, fields[2].parse().ok()?);
-    (fields[0] == "P6" && fields[3] == "255").then_some(())?;
-    let pixels = bytes.get(pos + 1..pos + 1 + w * h * 3)?.to_vec();
-    Some((w, h, pixels))
-}
-
-/// Whether `rgb` covers a real area (at least 10,000 pixels, e.g. the 220 × 640 sidebar), not
-/// just a few anti-aliased glyph edges that happen to blend to that exact colour.
-fn has_color(pixels: &[u8], rgb: [u8; 3]) -> bool {
-    pixels.chunks_exact(3).filter(|p| *p == rgb).count() >= 10_000
 }
 
 /// Waits for the child with a deadline; `None` if it is still running.
