@@ -631,11 +631,7 @@ fn server_text_in_logs_is_capped_at_one_kib() {
         .map(|(i, id)| {
             (
                 id.as_str(),
-                if i == 3 {
-                    "selecting a folder"
-                } else {
-                    "ZZZZ"
-                },
+                if i == 3 { "selecting a folder" } else { "ZZZZ" },
             )
         })
         .collect();

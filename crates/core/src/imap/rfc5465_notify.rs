@@ -103,17 +103,45 @@ pub fn quote(name: &str) -> String {
     out
 }
 
-/// `NOTIFY SET` for the selected folder plus the others: message events for the selected one
-/// (it is in IDLE: EXISTS/EXPUNGE/FETCH arrive as usual), STATUS responses for the rest.
-/// `STATUS` after `SET` makes the server report every listed folder once at once, which closes
-/// the gap between our own look at a folder and the moment NOTIFY starts.
-pub fn notify_set(others: &[String]) -> String {
+/// The names to list for one folder in `NOTIFY SET … (MAILBOXES …)`: its modified UTF-7 name
+/// (what RFC 5465 means), and with `utf8_alias`, when that differs, its UTF-8 name as well.
+///
+/// Dovecot 2.3 compares the names given to NOTIFY with its own (UTF-8) names without decoding
+/// them first, so a folder called `客户` (`&W6JiNw-`), `Clients Ünïcode` or `R&D` (`R&-D`)
+/// listed by its wire name alone is never reported — no STATUS at NOTIFY SET, none when mail
+/// arrives (verified against 2.3.19 with a raw client; its STATUS responses then name the folder
+/// in UTF-8, as a literal, which [`crate::imap::utf7::decode`] passes through unchanged). The
+/// alias matches there; a server that decodes properly sees a name it does not have, which
+/// NOTIFY allows. A name with control characters gets no alias: it could not be quoted.
+pub fn notify_names(name: &str, utf8_alias: bool) -> Vec<String> {
+    let wire = super::utf7::encode(name);
+    let mut out = vec![quote(&wire)];
+    if utf8_alias && wire != name && !name.chars().any(char::is_control) {
+        out.push(quote(name));
+    }
+    out
+}
+
+/// `NOTIFY SET` for the selected folder plus the others (decoded names, see [`notify_names`]):
+/// message events for the selected one (it is in IDLE: EXISTS/EXPUNGE/FETCH arrive as usual),
+/// STATUS responses for the rest. `STATUS` after `SET` makes the server report every listed
+/// folder once at once, which closes the gap between our own look at a folder and the moment
+/// NOTIFY starts (and shows which folders the server matched).
+pub fn notify_set(others: &[String], utf8_alias: bool) -> String {
     const EVENTS: &str = "(MessageNew MessageExpunge FlagChange)";
-    let list: Vec<String> = others.iter().map(|n| quote(n)).collect();
+    let list: Vec<String> = others
+        .iter()
+        .flat_map(|n| notify_names(n, utf8_alias))
+        .collect();
     format!(
         "NOTIFY SET STATUS (SELECTED {EVENTS}) (MAILBOXES ({}) {EVENTS})",
         list.join(" ")
     )
+}
+
+/// Whether [`notify_set`] with `utf8_alias` lists anything more than without.
+pub fn needs_alias(others: &[String]) -> bool {
+    others.iter().any(|n| notify_names(n, true).len() > 1)
 }
 
 /// What the watcher itself knows about a folder after its last look (SELECT, fetch, search).
@@ -302,8 +330,55 @@ mod tests {
     fn notify_command_quotes_names() {
         assert_eq!(quote(r#"a"b\c"#), r#""a\"b\\c""#);
         assert_eq!(
-            notify_set(&["Lists".into(), "a\"b".into()]),
+            notify_set(&["Lists".into(), "a\"b".into()], true),
             "NOTIFY SET STATUS (SELECTED (MessageNew MessageExpunge FlagChange)) (MAILBOXES (\"Lists\" \"a\\\"b\") (MessageNew MessageExpunge FlagChange))"
         );
+        assert!(!needs_alias(&["Lists".into(), "Clients X".into()]));
+    }
+
+    /// Names that are not the same on the wire are listed twice: modified UTF-7 (RFC 5465) and
+    /// UTF-8 (what Dovecot 2.3 matches), so Chinese, Arabic, accented and `&` names are reported.
+    #[test]
+    fn notify_lists_encoded_names_also_in_utf8() {
+        let names: Vec<String> = ["客户", "العملاء", "Clients Ünïcode", "R&D", "Lists"]
+            .iter()
+            .map(|n| (*n).to_owned())
+            .collect();
+        assert!(needs_alias(&names));
+        assert_eq!(
+            notify_set(&names, true),
+            "NOTIFY SET STATUS (SELECTED (MessageNew MessageExpunge FlagChange)) (MAILBOXES \
+             (\"&W6JiNw-\" \"客户\" \"&BicGRAY5BkUGRAYnBiE-\" \"العملاء\" \
+             \"Clients &ANw-n&AO8-code\" \"Clients Ünïcode\" \"R&-D\" \"R&D\" \"Lists\") \
+             (MessageNew MessageExpunge FlagChange))"
+        );
+        assert_eq!(
+            notify_set(&names, false),
+            "NOTIFY SET STATUS (SELECTED (MessageNew MessageExpunge FlagChange)) (MAILBOXES \
+             (\"&W6JiNw-\" \"&BicGRAY5BkUGRAYnBiE-\" \"Clients &ANw-n&AO8-code\" \"R&-D\" \
+             \"Lists\") (MessageNew MessageExpunge FlagChange))"
+        );
+        // A control character would break the command line: no alias, only the encoded name.
+        assert_eq!(
+            notify_names("a\r\nb", true),
+            vec!["\"a&AA0ACg-b\"".to_owned()]
+        );
+    }
+
+    /// Dovecot 2.3's STATUS for a folder matched by its UTF-8 alias names it in UTF-8, as a
+    /// literal (recorded with a raw client); imap-proto hands the UTF-8 name through.
+    #[test]
+    fn dovecot_names_notified_folders_in_utf8_literals() {
+        let line = "* STATUS {6}\r\n客户 (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 1795328504 UNSEEN 1 HIGHESTMODSEQ 2)\r\n";
+        let (rest, r) = imap_proto::Response::parse(line.as_bytes()).unwrap();
+        assert!(rest.is_empty());
+        let imap_proto::Response::MailboxData(imap_proto::MailboxDatum::Status { mailbox, status }) =
+            r
+        else {
+            panic!("{r:?}");
+        };
+        assert_eq!(mailbox, "客户");
+        assert_eq!(crate::imap::utf7::decode(&mailbox), "客户");
+        assert_eq!(FolderStatus::from_attributes(&status).uidnext, Some(2));
     }
 }

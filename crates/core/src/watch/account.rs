@@ -244,6 +244,8 @@ struct Folder {
     known: FolderStatus,
     /// The folder could not be selected (deleted or renamed on the server): skipped.
     missing: bool,
+    /// A STATUS event named it this session (NOTIFY covers it): the sweep can skip it.
+    notified: bool,
 }
 
 impl Folder {
@@ -262,6 +264,7 @@ impl Folder {
             last_unread: None,
             known: FolderStatus::default(),
             missing: false,
+            notified: false,
         }
     }
 
@@ -274,12 +277,16 @@ impl Folder {
         }
     }
 
+    /// Whether a name from the server (STATUS) is this folder: in modified UTF-7 as it should
+    /// be, as written (a server that does not escape `&`), or in UTF-8 (Dovecot 2.3's NOTIFY
+    /// STATUS, see [`rfc5465_notify::notify_names`]).
     fn is(&self, wire_name: &str) -> bool {
         if self.name.eq_ignore_ascii_case("INBOX") {
             return wire_name.eq_ignore_ascii_case("INBOX");
         }
         self.wire == wire_name
             || self.raw.as_deref() == Some(wire_name)
+            || self.name == wire_name
             || utf7::decode(wire_name) == self.name
     }
 }
@@ -378,22 +385,16 @@ impl<'a> Conn<'a> {
             self.report_state(State::Polling).await;
             return Err(End::Visited);
         }
-        let mode = if self.selected != Some(0) {
+        let mut mode = if self.selected != Some(0) {
             // The home folder itself is missing: keep looking at the others by polling.
             Mode::Poll
         } else {
             self.strategy.mode
         };
-        if mode == Mode::Notify {
-            let others: Vec<String> = self.folders[1..]
-                .iter()
-                .filter(|f| !f.missing)
-                .map(|f| f.wire.clone())
-                .collect();
-            let (watched, limit) = self.limit();
-            let s = self.session()?;
-            let fut = s.run_command_and_check_ok(rfc5465_notify::notify_set(&others));
-            cmd(limit, watched, "asking for NOTIFY", fut).await?;
+        if mode == Mode::Notify && !self.ask_notify().await? {
+            // Refused (too many names, say): the sweep covers the others instead.
+            mode = Mode::IdleAndSweep;
+            self.strategy.mode = mode;
         }
         self.watched = true;
         let state = if mode == Mode::Poll {
@@ -407,9 +408,9 @@ impl<'a> Conn<'a> {
             strategy = %self.strategy.describe(ctx.account.timing.poll_interval.as_secs()),
             "watching"
         );
-        // With NOTIFY the sweep is a safety net: Dovecot 2.3 sends no STATUS at all for a
-        // folder whose name needs modified UTF-7 (verified with `Clients Ünïcode`), so every
-        // `poll_interval` the others are asked anyway — one STATUS each, a few dozen bytes.
+        // With NOTIFY the sweep is a safety net for the folders NOTIFY has not named yet (the
+        // server reports every listed folder at NOTIFY SET, so normally none): one STATUS each
+        // every `poll_interval`, a few dozen bytes.
         let sweeps = self.folders.len() > 1 || mode == Mode::Poll;
         let mut next_sweep = Instant::now() + jittered(ctx.account.timing.poll_interval);
         loop {
@@ -429,7 +430,7 @@ impl<'a> Conn<'a> {
             if ctx.cancel.is_cancelled() {
                 return Ok(());
             }
-            let until = sweeps.then_some(next_sweep);
+            let until = (sweeps && self.needs_sweep(mode)).then_some(next_sweep);
             let outcome = if mode == Mode::Poll {
                 self.poll_wait(next_sweep).await
             } else {
@@ -440,7 +441,7 @@ impl<'a> Conn<'a> {
                 Wait::Changed | Wait::Refresh => {}
                 Wait::Sweep => {
                     next_sweep = Instant::now() + jittered(ctx.account.timing.poll_interval);
-                    self.sweep(mode == Mode::Poll).await?;
+                    self.sweep(mode == Mode::Poll, mode == Mode::Notify).await?;
                 }
                 Wait::Woken(WakeKind::Check) => {
                     // NOOP first: a dead link shows here, and the server flushes pending changes.
@@ -448,7 +449,7 @@ impl<'a> Conn<'a> {
                     let s = self.session()?;
                     let fut = s.noop();
                     cmd(limit, watched, "checking the connection", fut).await?;
-                    self.sweep(true).await?;
+                    self.sweep(true, false).await?;
                 }
                 Wait::Woken(WakeKind::Reconnect) => return Err(End::Reconnect),
                 Wait::Stopped => return Ok(()),
@@ -460,13 +461,59 @@ impl<'a> Conn<'a> {
         self.ctx.reporter.state(SESSION_KEY, state, None).await;
     }
 
-    /// STATUS for every other folder (and, with `home`, a fresh look at the home folder).
-    async fn sweep(&mut self, home: bool) -> Result<(), End> {
+    /// `NOTIFY SET` for every other folder; `false` if the server refused it even without the
+    /// UTF-8 aliases (then the caller sweeps instead).
+    async fn ask_notify(&mut self) -> Result<bool, End> {
+        use async_imap::error::Error as E;
+        let others: Vec<String> = self.folders[1..]
+            .iter()
+            .filter(|f| !f.missing)
+            .map(|f| f.name.clone())
+            .collect();
+        let mut attempts = vec![true];
+        if rfc5465_notify::needs_alias(&others) {
+            // A server stricter than Dovecot about 8-bit names may refuse the aliases.
+            attempts.push(false);
+        }
+        let account = self.ctx.account.id.as_str();
+        for alias in attempts {
+            let limit = self.ctx.account.timing.command_timeout;
+            let s = self.session()?;
+            let fut = s.run_command_and_check_ok(rfc5465_notify::notify_set(&others, alias));
+            match timeout(limit, fut).await {
+                Ok(Ok(())) => return Ok(true),
+                Ok(Err(E::No(text) | E::Bad(text))) => {
+                    warn!(
+                        account,
+                        alias,
+                        "NOTIFY SET refused: {}",
+                        truncate_for_log(&text)
+                    );
+                }
+                Ok(Err(e)) => return Err(self.fail(imap_error("asking for NOTIFY", e))),
+                Err(_) => return Err(self.fail(ConnectError::Timeout("asking for NOTIFY"))),
+            }
+        }
+        Ok(false)
+    }
+
+    /// Whether a sweep has anything to ask: with NOTIFY only folders it has not named.
+    fn needs_sweep(&self, mode: Mode) -> bool {
+        mode == Mode::Poll
+            || self.folders[1..]
+                .iter()
+                .any(|f| !f.missing && (mode != Mode::Notify || !f.notified))
+    }
+
+    /// STATUS for every other folder — with `skip_notified`, only those NOTIFY has not named —
+    /// and, with `home`, a fresh look at the home folder.
+    async fn sweep(&mut self, home: bool, skip_notified: bool) -> Result<(), End> {
         if home {
             self.home_dirty = true;
         }
         for i in 1..self.folders.len() {
-            if !self.folders[i].missing {
+            let f = &self.folders[i];
+            if !f.missing && (!skip_notified || !f.notified) {
                 self.status(i).await?;
             }
         }
@@ -506,7 +553,10 @@ impl<'a> Conn<'a> {
 
     fn on_status(&mut self, mailbox: &str, attrs: &[StatusAttribute]) {
         match self.folders.iter().position(|f| f.is(mailbox)) {
-            Some(i) => self.merge_status(i, FolderStatus::from_attributes(attrs)),
+            Some(i) => {
+                self.folders[i].notified = true;
+                self.merge_status(i, FolderStatus::from_attributes(attrs));
+            }
             None => debug!(
                 account = %self.ctx.account.id,
                 mailbox = %truncate_for_log(mailbox),
@@ -593,7 +643,7 @@ impl<'a> Conn<'a> {
                     .state(
                         &name,
                         State::Error,
-                        Some(format!("the server has no folder {name}")),
+                        Some(format!("cannot open the folder {name}: {text}")),
                     )
                     .await;
                 return Ok(());
@@ -1081,5 +1131,29 @@ fn imap_error(what: &str, e: async_imap::error::Error) -> ConnectError {
         other => {
             ConnectError::Protocol(format!("{what}: {}", truncate_for_log(&other.to_string())))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder is recognised under every name a server uses for it: modified UTF-7, UTF-8
+    /// (Dovecot 2.3's NOTIFY STATUS), and as written for a server that does not escape `&`.
+    #[test]
+    fn folder_matches_its_names_on_the_wire() {
+        for (name, wire) in [
+            ("客户", "&W6JiNw-"),
+            ("العملاء", "&BicGRAY5BkUGRAYnBiE-"),
+            ("Clients Ünïcode", "Clients &ANw-n&AO8-code"),
+            ("R&D", "R&-D"),
+        ] {
+            let f = Folder::new(name);
+            assert!(f.is(wire), "{name} as {wire}");
+            assert!(f.is(name), "{name} in UTF-8");
+            assert!(!f.is("Clients X"), "{name}");
+        }
+        assert!(Folder::new("INBOX").is("inbox"));
+        assert!(!Folder::new("客户").is("&W6JiNw-x"));
     }
 }
