@@ -203,3 +203,41 @@ fn uidvalidity_change_rebaselines_without_a_flood() {
         w2.new_mails()
     );
 }
+
+/// 20,000 unread messages make a `* SEARCH` line of ~140 KB, past the 64 KiB line limit that
+/// protects against hostile servers: the limit must let a real result through (and the count
+/// must be exact), or a user who never reads a mailing-list folder would lose push on it.
+#[test]
+fn a_folder_with_twenty_thousand_unread_is_counted_and_pushed() {
+    let dc = Dovecot::start(DovecotOptions::default()).unwrap();
+    dc.fill("alice", "INBOX", 20_000, false).unwrap();
+    let pm = Pushmail::new();
+    let id = unique_id("unread20k");
+    pm.write_config(&[pm.account_toml(&dc, &id, "alice", Via::Tls, PW, "")]);
+    let mut w = pm.watch(&[]);
+    w.wait_state("push", Duration::from_secs(30));
+    // The first count comes with the initial sync, before the session reports push.
+    assert!(
+        w.seen
+            .iter()
+            .any(|(_, v)| v["event"] == "unread" && v["count"] == 20_000),
+        "{:#?}",
+        w.seen
+    );
+    let uid = dc.deliver("alice", "INBOX", &mail("One more")).unwrap();
+    let (_, ev) = w.wait_new_mail("One more", SHORT);
+    assert_eq!(ev["uid"], uid);
+    w.wait_for(SHORT, "the count after one more", |v| {
+        v["event"] == "unread" && v["count"] == 20_001
+    });
+    assert!(
+        !w.seen.iter().any(|(_, v)| v["event"] == "state"
+            && v["state"] != "push"
+            && v["state"] != "connecting"),
+        "the session broke: {:#?}",
+        w.seen
+            .iter()
+            .filter(|(_, v)| v["event"] == "state")
+            .collect::<Vec<_>>()
+    );
+}

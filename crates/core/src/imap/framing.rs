@@ -74,6 +74,9 @@ pub struct TaggedStatus {
     pub text: String,
 }
 
+/// The start of a SEARCH result line (`* SEARCH 1 2 3`).
+const SEARCH_PREFIX: &[u8] = b"* SEARCH ";
+
 /// How much of a line's start is kept for tag/status parsing and for logs.
 const HEAD_KEEP: usize = 512;
 
@@ -93,6 +96,11 @@ pub struct Framer {
     head: Vec<u8>,
     /// Tail of the current physical line, to spot a `{N}` / `{N+}` literal announcement.
     tail: Vec<u8>,
+    /// The current line is `* SEARCH` followed by nothing but numbers so far. Such a line is
+    /// allowed past `max_line` (up to `max_response`): it is how a server lists the unread
+    /// UIDs, and a mailbox with 10,000 unread messages makes a 70 KB one. It cannot nest or
+    /// carry literals, so the only cost is its length, which the response cap bounds.
+    search_numbers: bool,
     last_tagged: Option<TaggedStatus>,
 }
 
@@ -108,6 +116,7 @@ impl Framer {
             escaped: false,
             head: Vec::with_capacity(64),
             tail: Vec::with_capacity(24),
+            search_numbers: false,
             last_tagged: None,
         }
     }
@@ -133,11 +142,17 @@ impl Framer {
             i += 1;
             self.add_response(1)?;
             self.line_len += 1;
-            if self.line_len > self.limits.max_line {
-                return Err(LimitError::LineTooLong(self.limits.max_line));
-            }
             if self.head.len() < HEAD_KEEP {
                 self.head.push(b);
+            }
+            if self.line_len == SEARCH_PREFIX.len() {
+                self.search_numbers = self.head.len() == self.line_len
+                    && self.head.eq_ignore_ascii_case(SEARCH_PREFIX);
+            } else if self.search_numbers && !matches!(b, b'0'..=b'9' | b' ' | b'\r' | b'\n') {
+                self.search_numbers = false;
+            }
+            if self.line_len > self.limits.max_line && !self.search_numbers {
+                return Err(LimitError::LineTooLong(self.limits.max_line));
             }
             if b == b'\n' {
                 self.end_of_physical_line()?;
@@ -187,6 +202,7 @@ impl Framer {
 
     fn end_of_physical_line(&mut self) -> Result<(), LimitError> {
         self.line_len = 0;
+        self.search_numbers = false;
         // A quoted string cannot span lines; a server that leaves one open is broken, and
         // resetting keeps the depth count honest for the next line.
         self.in_quote = false;
@@ -326,6 +342,37 @@ mod tests {
             }
         }
         assert_eq!(result, Err(LimitError::LineTooLong(64 * 1024)));
+    }
+
+    #[test]
+    fn a_long_search_result_passes_but_not_a_long_line_pretending_to_be_one() {
+        // 20,000 unread UIDs: ~140 KB on one line, past the 64 KiB line limit.
+        let mut line = b"* SEARCH".to_vec();
+        for uid in 100_000..120_000u32 {
+            line.extend_from_slice(format!(" {uid}").as_bytes());
+        }
+        line.extend_from_slice(b"\r\na3 OK Search completed\r\n");
+        assert!(line.len() > 128 * 1024);
+        let mut f = framer();
+        assert_eq!(f.feed(&line), Ok(()));
+        assert_eq!(f.take_last_tagged().map(|t| t.status), Some("OK".into()));
+
+        // The same length of anything else on a SEARCH line is still refused...
+        let mut evil = b"* SEARCH 1 2 3 x".to_vec();
+        evil.resize(70 * 1024, b'Z');
+        assert_eq!(
+            framer().feed(&evil),
+            Err(LimitError::LineTooLong(64 * 1024))
+        );
+        // ...and so is a search line longer than a whole response may be.
+        let mut huge = b"* SEARCH".to_vec();
+        while huge.len() <= 4 * 1024 * 1024 {
+            huge.extend_from_slice(b" 1234567");
+        }
+        assert_eq!(
+            framer().feed(&huge),
+            Err(LimitError::ResponseTooLarge(4 * 1024 * 1024))
+        );
     }
 
     #[test]
