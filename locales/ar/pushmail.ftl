@@ -336,3 +336,125 @@ cli-account-removed = أُزيل الحساب «{ $id }».
 cli-password-stored = خُزّنت كلمة مرور «{ $id }» في حلقة مفاتيح النظام.
 cli-no-accounts = لا توجد حسابات. أضِف حسابًا بالأمر: pushmail-cli account add
 cli-account-disabled = (معطّل)
+
+## Connection diagnostics: what went wrong and what to do, shown by `pushmail-cli account test`,
+## Settings → Test connection and the tray's "needs attention" popup. Logs stay in English.
+## Type configuration keys (ca_file, password_command, security = "tls", connect_timeout_secs…)
+## and commands (pushmail-cli account password ID) exactly as here: people copy them.
+## $reason is the server's or the system's own text and stays as they wrote it.
+
+list-separator = {"، "}
+
+error-timeout = انتهت المهلة أثناء { $step }
+error-tls = فشل TLS: { $reason }
+error-starttls-unavailable = لا يوفّر الخادم STARTTLS، لذا لا يمكن تشفير الاتصال
+error-starttls-refused = رفض الخادم STARTTLS: { $reason }
+error-login-disabled = لا يسمح الخادم بتسجيل الدخول عبر اتصال غير مشفّر
+error-auth = فشل تسجيل الدخول: { $reason }
+error-throttled = الخادم مشغول أو يحدّ من عدد الاتصالات: { $reason }
+error-protocol = خطأ في البروتوكول: { $reason }
+error-secret-no-keyring = لا تتوفر حلقة مفاتيح للنظام: { $reason }
+error-secret-locked = حلقة مفاتيح النظام مقفلة أو رفضت الوصول: { $reason }
+error-secret-missing = لا توجد كلمة مرور مخزّنة في حلقة مفاتيح النظام للحساب `{ $id }`
+error-secret-keyring = فشلت حلقة المفاتيح: { $reason }
+error-secret-command = فشل password_command: { $reason }
+timeout-connecting = الاتصال
+timeout-tls-handshake = مصافحة TLS
+timeout-greeting = انتظار ترحيب الخادم
+timeout-starttls = STARTTLS
+timeout-capabilities = قراءة ميزات الخادم
+timeout-logging-in = تسجيل الدخول
+timeout-capabilities-after-login = قراءة ميزات الخادم بعد تسجيل الدخول
+timeout-listing-folders = سرد المجلدات
+timeout-asking-for-notify = طلب NOTIFY
+timeout-selecting-a-folder = تحديد مجلد
+timeout-selecting-the-folder = تحديد المجلد
+timeout-starting-idle = بدء IDLE
+timeout-ending-idle = إنهاء IDLE (يبدو أن الاتصال انقطع)
+timeout-marking-read = تعليم الرسالة كمقروءة
+tls-unknown-issuer = شهادة الخادم موقّعة من جهة غير معروفة
+tls-bad-signature = شهادة الخادم موقّعة من جهة غير معروفة (لا يتطابق توقيعها مع جهة CA الموثوقة التي تذكرها)
+tls-expired = انتهت صلاحية شهادة الخادم
+tls-not-valid-yet = شهادة الخادم لم تصبح صالحة بعد (تحقّق من ساعة هذا الحاسوب)
+tls-wrong-host = شهادة الخادم صادرة لاسم مضيف آخر
+tls-revoked = أُلغيت شهادة الخادم
+tls-invalid = شهادة الخادم غير صالحة: { $reason }
+tls-incompatible = TLS لدى الخادم قديم جدًا أو غير متوافق: { $reason }
+
+hint-network = تحقّق من اسم المضيف والمنفذ، ومن أن هذا الحاسوب متصل بالشبكة.
+hint-timeout = لم يستجب الخادم في الوقت المحدد. تحقّق من المضيف والمنفذ، أو زِد connect_timeout_secs (للاتصال) أو command_timeout_secs (للأوامر) إذا كانت الشبكة بطيئة.
+hint-tls = شهادة الخادم غير موثوقة لاسم المضيف هذا. إذا كان الخادم يستخدم جهة إصدار شهادات خاصة به، فعيّن ca_file في إعدادات الحساب؛ وإلا فتحقّق من اسم المضيف.
+hint-starttls = استخدم security = "tls" (المنفذ 993 عادةً) إن كان الخادم يدعمه، أو اسأل مزوّد الخدمة؛ لا يرسل Pushmail كلمة المرور دون تشفير أبدًا.
+hint-login-disabled = استخدم security = "tls" أو "starttls" لهذا الحساب.
+hint-auth = تحقّق من اسم المستخدم، وعيّن كلمة المرور من جديد (pushmail-cli account password ID). يطلب بعض مزوّدي الخدمة كلمة مرور خاصة بالتطبيقات.
+hint-throttled = سيعيد Pushmail المحاولة بعد فترة. ربما تستهلك برامج بريد أخرى كل الاتصالات التي يسمح بها الخادم.
+hint-protocol = تصرّف الخادم على نحو غير متوقع؛ سيعيد Pushmail المحاولة. إذا تكرّر ذلك، فأبلغ عنه مع السجل.
+hint-config = أصلح الحساب في ملف الإعدادات أو في الإعدادات.
+hint-secret-no-keyring = شغّل حلقة مفاتيح سطح المكتب (GNOME Keyring، أو KWallet مع Secret Service) أو استخدم password_command في الحساب.
+hint-secret-locked = افتح قفل حلقة المفاتيح (سجّل الدخول إلى جلسة سطح المكتب)، ثم اضغط «التحقق الآن».
+hint-secret-missing = خزّنها بالأمر: pushmail-cli account password { $id }
+hint-secret-keyring = تحقّق من أن حلقة المفاتيح تعمل (مثلًا باستخدام secret-tool)، ثم حاول مجددًا.
+hint-secret-command = شغّل password_command الخاص بالحساب بنفسك، وتحقّق من أنه يطبع كلمة المرور في سطره الأول.
+
+probe-password-keyring = موجودة في حلقة مفاتيح النظام
+probe-password-command = من `{ $program }`
+probe-password-typed = مكتوبة في النموذج (تُخزَّن عند الحفظ)
+probe-cannot-reach = تعذّر الوصول إلى { $address }: { $reason }
+probe-connected = متصل بـ { $address }
+probe-tls = { $protocol } { $cipher }؛ الشهادة { $subject } صادرة عن { $issuer }، صالحة حتى { $until }
+probe-plaintext = غير مشفّر (على هذا الحاسوب فقط)
+probe-logged-in = تم تسجيل الدخول باسم { $user }
+probe-capability = { $present ->
+    [yes] { $capability } مدعومة
+   *[no] { $capability } غير مدعومة
+}
+probe-folders = { $count ->
+    [zero] لا مجلدات؛ المراقَبة: { $watched }
+    [one] مجلد واحد؛ المراقَبة: { $watched }
+    [two] مجلدان؛ المراقَبة: { $watched }
+    [few] { $count } مجلدات؛ المراقَبة: { $watched }
+    [many] { $count } مجلدًا؛ المراقَبة: { $watched }
+   *[other] { $count } مجلد؛ المراقَبة: { $watched }
+}
+probe-folder-unread = { $folder } ({ $unread } غير مقروءة)
+probe-folders-missing = { $count ->
+    [one] مجلد مراقَب غير موجود على الخادم: { $folders }
+    [two] مجلدان مراقَبان غير موجودين على الخادم: { $folders }
+   *[other] مجلدات مراقَبة غير موجودة على الخادم: { $folders }
+}
+
+strategy-notify = NOTIFY: مراقبة { $folders ->
+    [zero] لا مجلدات
+    [one] مجلد واحد
+    [two] المجلدين كليهما
+    [few] المجلدات الـ{ $folders } كلها
+    [many] المجلدات الـ{ $folders } كلها
+   *[other] المجلدات الـ{ $folders } كلها
+} عبر اتصال واحد
+strategy-idle = إشعار فوري عبر IDLE: { $home } عبر اتصال واحد
+strategy-idle-sweep = بدون NOTIFY: إشعار فوري لـ { $home }، وفحص { $others ->
+    [zero] لا مجلدات أخرى
+    [one] مجلد واحد آخر
+    [two] مجلدين آخرين
+    [few] { $others } مجلدات أخرى
+    [many] { $others } مجلدًا آخر
+   *[other] { $others } مجلد آخر
+} كل { $seconds ->
+    [one] ثانية
+    [two] ثانيتين
+    [few] { $seconds } ثوانٍ
+   *[other] { $seconds } ثانية
+}
+strategy-poll = بدون IDLE: فحص { $folders ->
+    [zero] لا مجلدات
+    [one] مجلد واحد
+    [two] مجلدين
+    [few] { $folders } مجلدات
+    [many] { $folders } مجلدًا
+   *[other] { $folders } مجلد
+} كل { $seconds ->
+    [one] ثانية
+    [two] ثانيتين
+    [few] { $seconds } ثوانٍ
+   *[other] { $seconds } ثانية
+}

@@ -317,3 +317,111 @@ cli-account-removed = Account “{ $id }” removed.
 cli-password-stored = Password for “{ $id }” stored in the OS keyring.
 cli-no-accounts = No accounts. Add one with: pushmail-cli account add
 cli-account-disabled = (disabled)
+
+## Connection diagnostics: what went wrong and what to do, shown by `pushmail-cli account test`,
+## Settings → Test connection and the tray's "needs attention" popup. Logs stay in English.
+## Type configuration keys (ca_file, password_command, security = "tls", connect_timeout_secs…)
+## and commands (pushmail-cli account password ID) exactly as here: people copy them.
+## $reason is the server's or the system's own text and stays as they wrote it.
+
+# Between the items of a short list ("IDLE yes, NOTIFY no"; "INBOX, Lists").
+list-separator = {", "}
+
+# What went wrong, by kind of error.
+error-timeout = timed out while { $step }
+error-tls = TLS failed: { $reason }
+error-starttls-unavailable = the server does not offer STARTTLS, so the connection cannot be encrypted
+error-starttls-refused = the server refused STARTTLS: { $reason }
+error-login-disabled = the server does not allow logging in on an unencrypted connection
+error-auth = login failed: { $reason }
+error-throttled = the server is busy or limits connections: { $reason }
+error-protocol = protocol error: { $reason }
+error-secret-no-keyring = no OS keyring is available: { $reason }
+error-secret-locked = the OS keyring is locked or refused access: { $reason }
+error-secret-missing = no password is stored in the OS keyring for account `{ $id }`
+error-secret-keyring = the keyring failed: { $reason }
+error-secret-command = password_command failed: { $reason }
+# $step of error-timeout: what Pushmail was doing when the server stopped answering.
+timeout-connecting = connecting
+timeout-tls-handshake = TLS handshake
+timeout-greeting = greeting
+timeout-starttls = STARTTLS
+timeout-capabilities = capabilities
+timeout-logging-in = logging in
+timeout-capabilities-after-login = reading capabilities after login
+timeout-listing-folders = listing folders
+timeout-asking-for-notify = asking for NOTIFY
+timeout-selecting-a-folder = selecting a folder
+timeout-selecting-the-folder = selecting the folder
+timeout-starting-idle = starting IDLE
+timeout-ending-idle = ending IDLE (the link looks dead)
+timeout-marking-read = marking the message as read
+# Why the server's certificate was refused (after "TLS failed: ").
+tls-unknown-issuer = the server's certificate is signed by an unknown authority
+tls-bad-signature = the server's certificate is signed by an unknown authority (its signature does not verify against the trusted CA it names)
+tls-expired = the server's certificate has expired
+tls-not-valid-yet = the server's certificate is not valid yet (check this computer's clock)
+tls-wrong-host = the server's certificate is for a different host name
+tls-revoked = the server's certificate has been revoked
+tls-invalid = the server's certificate is invalid: { $reason }
+tls-incompatible = the server's TLS is too old or incompatible: { $reason }
+
+# What to do, by kind of error: a sentence a non-expert can act on.
+hint-network = Check the host name and port, and that this computer is online.
+hint-timeout = The server did not answer in time. Check the host and port, or raise connect_timeout_secs (connecting) or command_timeout_secs (commands) on a slow network.
+hint-tls = The server's certificate is not trusted for this host name. If the server uses its own certificate authority, set ca_file in the account's settings; otherwise check the host name.
+hint-starttls = Use security = "tls" (usually port 993) if the server supports it, or ask the provider; Pushmail never sends a password unencrypted.
+hint-login-disabled = Use security = "tls" or "starttls" for this account.
+hint-auth = Check the user name, and set the password again (pushmail-cli account password ID). Some providers need an app password.
+hint-throttled = Pushmail will retry after a pause. Other mail programs may be using up the server's connection limit.
+hint-protocol = The server misbehaved; Pushmail will retry. If it persists, report it with the log.
+hint-config = Fix the account in the configuration file or in Settings.
+hint-secret-no-keyring = Start your desktop's keyring (GNOME Keyring, KWallet with Secret Service) or use password_command in the account.
+# "Check now" is the tray menu's item (menu-check-now).
+hint-secret-locked = Unlock your keyring (log in to the desktop session), then press Check now.
+hint-secret-missing = Store it with: pushmail-cli account password { $id }
+hint-secret-keyring = Check that your keyring works (e.g. with secret-tool), then try again.
+hint-secret-command = Run the account's password_command yourself and check that it prints the password on its first line.
+
+# Each step of the connection test, when it worked.
+probe-password-keyring = found in the OS keyring
+probe-password-command = from `{ $program }`
+probe-password-typed = typed in the form (stored when you save)
+probe-cannot-reach = cannot reach { $address }: { $reason }
+probe-connected = connected to { $address }
+# "TLSv1_3 TLS13_AES_256_GCM_SHA384; certificate CN=imap.example.com issued by CN=R11, valid until 2026-01-31".
+probe-tls = { $protocol } { $cipher }; certificate { $subject } issued by { $issuer }, valid until { $until }
+probe-plaintext = plaintext (loopback only)
+probe-logged-in = logged in as { $user }
+# One capability of the server: "IDLE yes", "NOTIFY no".
+probe-capability = { $present ->
+    [yes] { $capability } yes
+   *[no] { $capability } no
+}
+# $watched: a list of probe-folder-unread.
+probe-folders = { $count ->
+    [one] 1 folder; watching { $watched }
+   *[other] { $count } folders; watching { $watched }
+}
+# $unread is a number, or "?" when the server did not say.
+probe-folder-unread = { $folder } ({ $unread } unread)
+probe-folders-missing = { $count ->
+    [one] watched folder not on the server: { $folders }
+   *[other] watched folders not on the server: { $folders }
+}
+
+# How the account will be watched (after "Strategy: "). NOTIFY and IDLE are IMAP features.
+strategy-notify = NOTIFY: all { $folders ->
+    [one] 1 folder
+   *[other] { $folders } folders
+} on one connection
+# $home is a folder name ("INBOX").
+strategy-idle = IDLE push: { $home } on one connection
+strategy-idle-sweep = no NOTIFY: { $home } push, { $others ->
+    [one] 1 folder
+   *[other] { $others } folders
+} checked every { $seconds } s
+strategy-poll = no IDLE: { $folders ->
+    [one] 1 folder
+   *[other] { $folders } folders
+} checked every { $seconds } s

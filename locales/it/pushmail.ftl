@@ -298,3 +298,98 @@ cli-account-removed = Account «{ $id }» rimosso.
 cli-password-stored = Password di «{ $id }» salvata nel portachiavi del sistema.
 cli-no-accounts = Nessun account. Aggiungine uno con: pushmail-cli account add
 cli-account-disabled = (disattivato)
+
+## Connection diagnostics: what went wrong and what to do, shown by `pushmail-cli account test`,
+## Settings → Test connection and the tray's "needs attention" popup. Logs stay in English.
+## Type configuration keys (ca_file, password_command, security = "tls", connect_timeout_secs…)
+## and commands (pushmail-cli account password ID) exactly as here: people copy them.
+## $reason is the server's or the system's own text and stays as they wrote it.
+
+list-separator = {", "}
+
+error-timeout = tempo scaduto durante { $step }
+error-tls = connessione TLS non riuscita: { $reason }
+error-starttls-unavailable = il server non offre STARTTLS, quindi la connessione non può essere cifrata
+error-starttls-refused = il server ha rifiutato STARTTLS: { $reason }
+error-login-disabled = il server non consente l'accesso su una connessione non cifrata
+error-auth = accesso non riuscito: { $reason }
+error-throttled = il server è occupato o limita le connessioni: { $reason }
+error-protocol = errore di protocollo: { $reason }
+error-secret-no-keyring = nessun portachiavi del sistema disponibile: { $reason }
+error-secret-locked = il portachiavi del sistema è bloccato o ha negato l'accesso: { $reason }
+error-secret-missing = nel portachiavi del sistema non c'è alcuna password per l'account `{ $id }`
+error-secret-keyring = errore del portachiavi: { $reason }
+error-secret-command = password_command non riuscito: { $reason }
+timeout-connecting = la connessione
+timeout-tls-handshake = l'handshake TLS
+timeout-greeting = il saluto del server
+timeout-starttls = STARTTLS
+timeout-capabilities = la richiesta delle funzionalità
+timeout-logging-in = l'accesso
+timeout-capabilities-after-login = la lettura delle funzionalità dopo l'accesso
+timeout-listing-folders = l'elenco delle cartelle
+timeout-asking-for-notify = la richiesta di NOTIFY
+timeout-selecting-a-folder = la selezione di una cartella
+timeout-selecting-the-folder = la selezione della cartella
+timeout-starting-idle = l'avvio di IDLE
+timeout-ending-idle = la chiusura di IDLE (il collegamento sembra interrotto)
+timeout-marking-read = la marcatura del messaggio come letto
+tls-unknown-issuer = il certificato del server è firmato da un'autorità sconosciuta
+tls-bad-signature = il certificato del server è firmato da un'autorità sconosciuta (la firma non corrisponde alla CA attendibile che indica)
+tls-expired = il certificato del server è scaduto
+tls-not-valid-yet = il certificato del server non è ancora valido (controlla l'orologio di questo computer)
+tls-wrong-host = il certificato del server è intestato a un altro nome host
+tls-revoked = il certificato del server è stato revocato
+tls-invalid = il certificato del server non è valido: { $reason }
+tls-incompatible = il TLS del server è troppo vecchio o incompatibile: { $reason }
+
+hint-network = Controlla il nome host e la porta, e che questo computer sia connesso alla rete.
+hint-timeout = Il server non ha risposto in tempo. Controlla host e porta oppure, su una rete lenta, aumenta connect_timeout_secs (connessione) o command_timeout_secs (comandi).
+hint-tls = Il certificato del server non è attendibile per questo nome host. Se il server usa una propria autorità di certificazione, imposta ca_file nelle impostazioni dell'account; altrimenti controlla il nome host.
+hint-starttls = Usa security = "tls" (di solito porta 993) se il server lo supporta, oppure chiedi al provider; Pushmail non invia mai una password senza cifratura.
+hint-login-disabled = Usa security = "tls" o "starttls" per questo account.
+hint-auth = Controlla il nome utente e imposta di nuovo la password (pushmail-cli account password ID). Alcuni provider richiedono una password per le app.
+hint-throttled = Pushmail riproverà dopo una pausa. Altri programmi di posta potrebbero occupare tutte le connessioni consentite dal server.
+hint-protocol = Il server si è comportato in modo anomalo; Pushmail riproverà. Se succede ancora, segnalalo allegando il log.
+hint-config = Correggi l'account nel file di configurazione o nelle Impostazioni.
+hint-secret-no-keyring = Avvia il portachiavi del desktop (GNOME Keyring, KWallet con Secret Service) oppure usa password_command nell'account.
+hint-secret-locked = Sblocca il portachiavi (accedi alla sessione del desktop), poi premi Controlla ora.
+hint-secret-missing = Salvala con: pushmail-cli account password { $id }
+hint-secret-keyring = Controlla che il portachiavi funzioni (ad esempio con secret-tool), poi riprova.
+hint-secret-command = Esegui tu stesso il password_command dell'account e controlla che stampi la password sulla prima riga.
+
+probe-password-keyring = trovata nel portachiavi del sistema
+probe-password-command = da `{ $program }`
+probe-password-typed = digitata nel modulo (verrà salvata quando salvi)
+probe-cannot-reach = impossibile raggiungere { $address }: { $reason }
+probe-connected = connesso a { $address }
+probe-tls = { $protocol } { $cipher }; certificato { $subject } emesso da { $issuer }, valido fino a { $until }
+probe-plaintext = in chiaro (solo su questo computer)
+probe-logged-in = accesso eseguito come { $user }
+probe-capability = { $present ->
+    [yes] { $capability } sì
+   *[no] { $capability } no
+}
+probe-folders = { $count ->
+    [one] 1 cartella; monitorate: { $watched }
+   *[other] { $count } cartelle; monitorate: { $watched }
+}
+probe-folder-unread = { $folder } ({ $unread } non letti)
+probe-folders-missing = { $count ->
+    [one] cartella monitorata che non esiste sul server: { $folders }
+   *[other] cartelle monitorate che non esistono sul server: { $folders }
+}
+
+strategy-notify = NOTIFY: { $folders ->
+    [one] 1 cartella
+   *[other] tutte le { $folders } cartelle
+} su una sola connessione
+strategy-idle = push IDLE: { $home } su una sola connessione
+strategy-idle-sweep = senza NOTIFY: push su { $home }, { $others ->
+    [one] 1 altra cartella controllata
+   *[other] altre { $others } cartelle controllate
+} ogni { $seconds } s
+strategy-poll = senza IDLE: { $folders ->
+    [one] 1 cartella controllata
+   *[other] { $folders } cartelle controllate
+} ogni { $seconds } s

@@ -289,3 +289,83 @@ cli-account-removed = 已移除账户“{ $id }”。
 cli-password-stored = “{ $id }”的密码已存入操作系统密钥环。
 cli-no-accounts = 没有账户。请使用此命令添加：pushmail-cli account add
 cli-account-disabled = （已停用）
+
+## Connection diagnostics: what went wrong and what to do, shown by `pushmail-cli account test`,
+## Settings → Test connection and the tray's "needs attention" popup. Logs stay in English.
+## Type configuration keys (ca_file, password_command, security = "tls", connect_timeout_secs…)
+## and commands (pushmail-cli account password ID) exactly as here: people copy them.
+## $reason is the server's or the system's own text and stays as they wrote it.
+
+list-separator = {"、"}
+
+error-timeout = { $step }超时
+error-tls = TLS 失败：{ $reason }
+error-starttls-unavailable = 服务器不提供 STARTTLS，因此无法加密连接
+error-starttls-refused = 服务器拒绝了 STARTTLS：{ $reason }
+error-login-disabled = 服务器不允许在未加密的连接上登录
+error-auth = 登录失败：{ $reason }
+error-throttled = 服务器繁忙或限制了连接数：{ $reason }
+error-protocol = 协议错误：{ $reason }
+error-secret-no-keyring = 没有可用的操作系统密钥环：{ $reason }
+error-secret-locked = 操作系统密钥环已锁定或拒绝访问：{ $reason }
+error-secret-missing = 操作系统密钥环中没有账户 `{ $id }` 的密码
+error-secret-keyring = 密钥环出错：{ $reason }
+error-secret-command = password_command 执行失败：{ $reason }
+timeout-connecting = 连接
+timeout-tls-handshake = TLS 握手
+timeout-greeting = 等待服务器问候
+timeout-starttls = STARTTLS
+timeout-capabilities = 读取服务器功能
+timeout-logging-in = 登录
+timeout-capabilities-after-login = 登录后读取服务器功能
+timeout-listing-folders = 列出文件夹
+timeout-asking-for-notify = 请求 NOTIFY
+timeout-selecting-a-folder = 选择文件夹
+timeout-selecting-the-folder = 选择该文件夹
+timeout-starting-idle = 启动 IDLE
+timeout-ending-idle = 结束 IDLE（连接似乎已断开）
+timeout-marking-read = 将邮件标记为已读
+tls-unknown-issuer = 服务器的证书由未知的证书颁发机构签发
+tls-bad-signature = 服务器的证书由未知的证书颁发机构签发（其签名无法用它所声称的受信任 CA 验证）
+tls-expired = 服务器的证书已过期
+tls-not-valid-yet = 服务器的证书尚未生效（请检查这台电脑的时钟）
+tls-wrong-host = 服务器的证书属于另一个主机名
+tls-revoked = 服务器的证书已被吊销
+tls-invalid = 服务器的证书无效：{ $reason }
+tls-incompatible = 服务器的 TLS 太旧或不兼容：{ $reason }
+
+hint-network = 请检查主机名和端口，并确认这台电脑已联网。
+hint-timeout = 服务器没有及时响应。请检查主机和端口；如果网络较慢，可调大 connect_timeout_secs（连接）或 command_timeout_secs（命令）。
+hint-tls = 服务器的证书对这个主机名不受信任。如果服务器使用自己的证书颁发机构，请在账户设置中设置 ca_file；否则请检查主机名。
+hint-starttls = 如果服务器支持，请使用 security = "tls"（通常是端口 993），或咨询服务商；Pushmail 绝不以未加密的方式发送密码。
+hint-login-disabled = 请为这个账户使用 security = "tls" 或 "starttls"。
+hint-auth = 请检查用户名，并重新设置密码（pushmail-cli account password ID）。部分服务商需要使用应用专用密码。
+hint-throttled = Pushmail 会在稍后重试。其他邮件程序可能占满了服务器允许的连接数。
+hint-protocol = 服务器的响应不正常；Pushmail 会重试。如果问题持续，请附上日志报告。
+hint-config = 请在配置文件或“设置”中修正这个账户。
+hint-secret-no-keyring = 请启动桌面环境的密钥环（GNOME Keyring，或支持 Secret Service 的 KWallet），或在账户中改用 password_command。
+hint-secret-locked = 请解锁密钥环（登录桌面会话），然后点击“立即检查”。
+hint-secret-missing = 请用这个命令保存：pushmail-cli account password { $id }
+hint-secret-keyring = 请确认密钥环工作正常（例如用 secret-tool 测试），然后重试。
+hint-secret-command = 请自己运行账户的 password_command，确认它在第一行输出密码。
+
+probe-password-keyring = 已在操作系统密钥环中找到
+probe-password-command = 来自 `{ $program }`
+probe-password-typed = 在表单中输入（保存时一并存储）
+probe-cannot-reach = 无法连接到 { $address }：{ $reason }
+probe-connected = 已连接到 { $address }
+probe-tls = { $protocol } { $cipher }；证书 { $subject }，颁发者 { $issuer }，有效期至 { $until }
+probe-plaintext = 未加密（仅限本机）
+probe-logged-in = 已以 { $user } 登录
+probe-capability = { $present ->
+    [yes] { $capability } 支持
+   *[no] { $capability } 不支持
+}
+probe-folders = { $count } 个文件夹；正在监视：{ $watched }
+probe-folder-unread = { $folder }（{ $unread } 封未读）
+probe-folders-missing = 服务器上没有这些监视的文件夹：{ $folders }
+
+strategy-notify = NOTIFY：全部 { $folders } 个文件夹共用一个连接
+strategy-idle = IDLE 实时推送：{ $home }，使用一个连接
+strategy-idle-sweep = 不支持 NOTIFY：{ $home } 实时推送，另外 { $others } 个文件夹每 { $seconds } 秒检查一次
+strategy-poll = 不支持 IDLE：{ $folders } 个文件夹每 { $seconds } 秒检查一次

@@ -289,3 +289,83 @@ cli-account-removed = 已移除帳號「{ $id }」。
 cli-password-stored = 「{ $id }」的密碼已存入作業系統鑰匙圈。
 cli-no-accounts = 沒有帳號。請用此指令新增：pushmail-cli account add
 cli-account-disabled = （已停用）
+
+## Connection diagnostics: what went wrong and what to do, shown by `pushmail-cli account test`,
+## Settings → Test connection and the tray's "needs attention" popup. Logs stay in English.
+## Type configuration keys (ca_file, password_command, security = "tls", connect_timeout_secs…)
+## and commands (pushmail-cli account password ID) exactly as here: people copy them.
+## $reason is the server's or the system's own text and stays as they wrote it.
+
+list-separator = {"、"}
+
+error-timeout = { $step }逾時
+error-tls = TLS 失敗：{ $reason }
+error-starttls-unavailable = 伺服器不提供 STARTTLS，因此無法加密連線
+error-starttls-refused = 伺服器拒絕了 STARTTLS：{ $reason }
+error-login-disabled = 伺服器不允許在未加密的連線上登入
+error-auth = 登入失敗：{ $reason }
+error-throttled = 伺服器忙碌或限制了連線數：{ $reason }
+error-protocol = 通訊協定錯誤：{ $reason }
+error-secret-no-keyring = 沒有可用的作業系統鑰匙圈：{ $reason }
+error-secret-locked = 作業系統鑰匙圈已鎖定或拒絕存取：{ $reason }
+error-secret-missing = 作業系統鑰匙圈中沒有帳號 `{ $id }` 的密碼
+error-secret-keyring = 鑰匙圈發生錯誤：{ $reason }
+error-secret-command = password_command 執行失敗：{ $reason }
+timeout-connecting = 連線
+timeout-tls-handshake = TLS 交握
+timeout-greeting = 等待伺服器問候
+timeout-starttls = STARTTLS
+timeout-capabilities = 讀取伺服器功能
+timeout-logging-in = 登入
+timeout-capabilities-after-login = 登入後讀取伺服器功能
+timeout-listing-folders = 列出資料夾
+timeout-asking-for-notify = 要求 NOTIFY
+timeout-selecting-a-folder = 選取資料夾
+timeout-selecting-the-folder = 選取該資料夾
+timeout-starting-idle = 啟動 IDLE
+timeout-ending-idle = 結束 IDLE（連線似乎已中斷）
+timeout-marking-read = 將郵件標示為已讀
+tls-unknown-issuer = 伺服器的憑證由不明的憑證機構簽發
+tls-bad-signature = 伺服器的憑證由不明的憑證機構簽發（其簽章無法以它所列的受信任 CA 驗證）
+tls-expired = 伺服器的憑證已過期
+tls-not-valid-yet = 伺服器的憑證尚未生效（請檢查這部電腦的時鐘）
+tls-wrong-host = 伺服器的憑證屬於另一個主機名稱
+tls-revoked = 伺服器的憑證已被撤銷
+tls-invalid = 伺服器的憑證無效：{ $reason }
+tls-incompatible = 伺服器的 TLS 太舊或不相容：{ $reason }
+
+hint-network = 請檢查主機名稱和連接埠，並確認這部電腦已連上網路。
+hint-timeout = 伺服器沒有及時回應。請檢查主機和連接埠；若網路較慢，可調高 connect_timeout_secs（連線）或 command_timeout_secs（指令）。
+hint-tls = 伺服器的憑證對這個主機名稱不受信任。如果伺服器使用自己的憑證機構，請在帳號設定中設定 ca_file；否則請檢查主機名稱。
+hint-starttls = 如果伺服器支援，請使用 security = "tls"（通常是連接埠 993），或詢問服務商；Pushmail 絕不以未加密的方式傳送密碼。
+hint-login-disabled = 請為這個帳號使用 security = "tls" 或 "starttls"。
+hint-auth = 請檢查使用者名稱，並重新設定密碼（pushmail-cli account password ID）。部分服務商需要應用程式密碼。
+hint-throttled = Pushmail 會在稍候重試。其他郵件程式可能用光了伺服器允許的連線數。
+hint-protocol = 伺服器的回應不正常；Pushmail 會重試。如果問題持續，請附上記錄檔回報。
+hint-config = 請在設定檔或「設定」中修正這個帳號。
+hint-secret-no-keyring = 請啟動桌面環境的鑰匙圈（GNOME Keyring，或支援 Secret Service 的 KWallet），或在帳號中改用 password_command。
+hint-secret-locked = 請解鎖鑰匙圈（登入桌面工作階段），然後按「立即檢查」。
+hint-secret-missing = 請用這個指令儲存：pushmail-cli account password { $id }
+hint-secret-keyring = 請確認鑰匙圈正常運作（例如用 secret-tool 測試），然後再試一次。
+hint-secret-command = 請自行執行帳號的 password_command，確認它在第一行輸出密碼。
+
+probe-password-keyring = 已在作業系統鑰匙圈中找到
+probe-password-command = 來自 `{ $program }`
+probe-password-typed = 在表單中輸入（儲存時一併保存）
+probe-cannot-reach = 無法連到 { $address }：{ $reason }
+probe-connected = 已連線到 { $address }
+probe-tls = { $protocol } { $cipher }；憑證 { $subject }，簽發者 { $issuer }，有效期限至 { $until }
+probe-plaintext = 未加密（僅限本機）
+probe-logged-in = 已以 { $user } 登入
+probe-capability = { $present ->
+    [yes] { $capability } 支援
+   *[no] { $capability } 不支援
+}
+probe-folders = { $count } 個資料夾；監看中：{ $watched }
+probe-folder-unread = { $folder }（{ $unread } 封未讀）
+probe-folders-missing = 伺服器上沒有這些監看的資料夾：{ $folders }
+
+strategy-notify = NOTIFY：全部 { $folders } 個資料夾共用一個連線
+strategy-idle = IDLE 即時推送：{ $home }，使用一個連線
+strategy-idle-sweep = 不支援 NOTIFY：{ $home } 即時推送，另外 { $others } 個資料夾每 { $seconds } 秒檢查一次
+strategy-poll = 不支援 IDLE：{ $folders } 個資料夾每 { $seconds } 秒檢查一次

@@ -6,6 +6,7 @@
 
 use pushmail_core::ConnectError;
 use pushmail_core::config::ConfigError;
+use pushmail_core::i18n::I18n;
 use pushmail_core::secret::SecretError;
 use serde::Serialize;
 
@@ -88,15 +89,25 @@ impl UiError {
         }
     }
 
-    pub fn keyring(err: &SecretError) -> UiError {
-        UiError::new(ErrorKind::Keyring, format!("{err}. {}", err.hint()))
+    /// A keyring failure and what to do, in the window's language ([`AppState::i18n`]).
+    ///
+    /// [`AppState::i18n`]: crate::state::AppState::i18n
+    pub fn keyring(err: &SecretError, i18n: &I18n) -> UiError {
+        UiError::new(
+            ErrorKind::Keyring,
+            format!("{}. {}", err.message_in(i18n), err.hint_in(i18n)),
+        )
     }
 
-    /// A connection failure; a password that could not be obtained is a keyring problem.
-    pub fn connect(err: &ConnectError) -> UiError {
+    /// A connection failure and what to do, in the window's language; a password that could
+    /// not be obtained is a keyring problem.
+    pub fn connect(err: &ConnectError, i18n: &I18n) -> UiError {
         match err {
-            ConnectError::Secret(secret) => UiError::keyring(secret),
-            other => UiError::new(ErrorKind::Connect, format!("{other}. {}", other.hint())),
+            ConnectError::Secret(secret) => UiError::keyring(secret, i18n),
+            other => UiError::new(
+                ErrorKind::Connect,
+                format!("{}. {}", other.message_in(i18n), other.hint_in(i18n)),
+            ),
         }
     }
 

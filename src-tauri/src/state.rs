@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use pushmail_core::Config;
+use pushmail_core::i18n::I18n;
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::error::UiError;
@@ -49,6 +50,16 @@ impl AppState {
     /// Reads and validates the file (a missing file is an empty configuration: first run).
     pub fn load(&self) -> Result<Config, UiError> {
         Config::load(&self.config_path).map_err(|e| UiError::unreadable(&e))
+    }
+
+    /// The window's language: the configuration's `[general] language` ("auto" = the system's,
+    /// as the UI resolves it from `system_language`), for texts the shell writes (connection
+    /// test steps, error messages). A file that does not load means "auto".
+    pub fn i18n(&self) -> I18n {
+        let language = Config::load(&self.config_path)
+            .map(|c| c.general.language)
+            .unwrap_or_default();
+        I18n::new(language.as_str())
     }
 
     /// Takes the write lock; hold it from [`AppState::load`] to [`AppState::save`].

@@ -105,7 +105,9 @@ pub async fn run(cmd: AccountCmd, config_path: &Path) -> Result<ExitCode> {
                 bail!("account `{id}` gets its password from password_command, not the keyring");
             }
             let pw = read_password(password_stdin, &password_prompt(&i18n, account))?;
-            secret::store_password(&id, pw).await.map_err(with_hint)?;
+            secret::store_password(&id, pw)
+                .await
+                .map_err(|e| with_hint(&i18n, e))?;
             println!(
                 "{}",
                 i18n.tr_plain("cli-password-stored", &[("id", text(&id))])
@@ -135,7 +137,9 @@ pub async fn run(cmd: AccountCmd, config_path: &Path) -> Result<ExitCode> {
             let removed = config.accounts.remove(pos);
             config.save(config_path)?;
             if removed.password == PasswordSource::Keyring {
-                secret::delete_password(&id).await.map_err(with_hint)?;
+                secret::delete_password(&id)
+                    .await
+                    .map_err(|e| with_hint(&i18n, e))?;
             }
             let state = match state {
                 Some(p) => p,
@@ -153,8 +157,9 @@ pub async fn run(cmd: AccountCmd, config_path: &Path) -> Result<ExitCode> {
     }
 }
 
-fn with_hint(e: secret::SecretError) -> anyhow::Error {
-    anyhow::anyhow!("{e}. {}", e.hint())
+/// The keyring's error and what to do, in the reader's language.
+fn with_hint(i18n: &I18n, e: secret::SecretError) -> anyhow::Error {
+    anyhow::anyhow!("{}. {}", e.message_in(i18n), e.hint_in(i18n))
 }
 
 fn password_prompt(i18n: &I18n, account: &Account) -> String {
@@ -209,9 +214,10 @@ fn list(i18n: &I18n, config_path: &Path, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints each step as it completes (and nothing else when `quiet`).
+/// Prints each step as it completes (and nothing else when `quiet`). Details, hints and the
+/// strategy are in the reader's language, in the report too (`--json`); step ids are not.
 async fn test(i18n: &I18n, account: &Account, quiet: bool) -> probe::Report {
-    let report = probe::test_account(account, |s: &Step| {
+    let report = probe::test_account_in(account, i18n, |s: &Step| {
         if !quiet {
             let mark = if s.ok { "ok  " } else { "FAIL" };
             println!("{mark} {:<12} {} ({} ms)", s.step, s.detail, s.millis);
@@ -386,7 +392,9 @@ async fn add(i18n: &I18n, args: AddArgs, config_path: &Path) -> Result<ExitCode>
     let stored_secret = account.password == PasswordSource::Keyring;
     if stored_secret {
         let pw = read_password(args.password_stdin, &password_prompt(i18n, &account))?;
-        secret::store_password(&id, pw).await.map_err(with_hint)?;
+        secret::store_password(&id, pw)
+            .await
+            .map_err(|e| with_hint(i18n, e))?;
     }
     if !args.no_test {
         println!("{}", i18n.tr_plain("cli-testing", &[]));

@@ -7,6 +7,7 @@ use std::process::{ExitCode, Stdio};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use pushmail_core::display;
+use pushmail_core::error::localize_detail;
 use pushmail_core::i18n::{I18n, num, text};
 use pushmail_core::watch::power::{PowerBus, PowerOptions};
 use pushmail_core::{Config, Engine, Event, NewMail, Store};
@@ -186,10 +187,12 @@ fn human(i18n: &I18n, event: &Event) -> String {
             state,
             detail,
         } => match detail {
+            // The watcher's English "error — hint", in the reader's language (`--json` keeps
+            // the English).
             Some(d) => format!(
                 "[{account}] {}: {}",
                 state.as_str(),
-                display::clean_text(d, 1024, false)
+                display::clean_text(&localize_detail(d, i18n).joined(), 1024, false)
             ),
             None => format!("[{account}] {}", state.as_str()),
         },
@@ -288,5 +291,26 @@ mod tests {
         assert_eq!(human(&en, &unread(0)), "[work/INBOX] no unread");
         assert_eq!(human(&en, &unread(1)), "[work/INBOX] 1 unread");
         assert_eq!(human(&en, &unread(12)), "[work/INBOX] 12 unread");
+    }
+
+    #[test]
+    fn a_state_detail_reads_in_the_configured_language() {
+        let state = Event::State {
+            account: "work".into(),
+            state: pushmail_core::event::State::AuthFailed,
+            detail: Some("login failed: [AUTHENTICATIONFAILED] nope — Check the user name, and set the password again (pushmail-cli account password ID). Some providers need an app password.".into()),
+        };
+        let en = human(&I18n::new("en"), &state);
+        assert!(
+            en.starts_with("[work] auth_failed: login failed: [AUTHENTICATIONFAILED] nope — Check"),
+            "{en}"
+        );
+        let it = human(&I18n::new("it"), &state);
+        assert!(
+            it.starts_with(
+                "[work] auth_failed: accesso non riuscito: [AUTHENTICATIONFAILED] nope — Controlla"
+            ),
+            "{it}"
+        );
     }
 }

@@ -139,6 +139,32 @@ impl I18n {
         }
     }
 
+    /// The English catalog, loaded once: what the English-only methods (`ConnectError::hint`,
+    /// `Strategy::describe`, …) read, so logs and the localised variants share one text.
+    pub fn english() -> &'static I18n {
+        static ENGLISH: std::sync::OnceLock<I18n> = std::sync::OnceLock::new();
+        ENGLISH.get_or_init(|| I18n::new(FALLBACK))
+    }
+
+    /// `items` as a short list in this language ("a, b" or "a、b"), joined with
+    /// `list-separator`.
+    pub fn list<S: AsRef<str>>(&self, items: &[S]) -> String {
+        let separator = self.tr_plain("list-separator", &[]);
+        items
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(&separator)
+    }
+
+    /// Whether this language's own catalog has message `id` (not just the English fallback).
+    pub fn has(&self, id: &str) -> bool {
+        self.primary
+            .as_ref()
+            .unwrap_or(&self.fallback)
+            .has_message(id)
+    }
+
     /// The chosen language tag.
     pub fn lang(&self) -> &str {
         &self.lang

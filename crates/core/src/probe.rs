@@ -1,5 +1,10 @@
 //! `account test`: every step from TCP to the folder list, each reported as it completes, with
 //! a sentence a non-expert can act on when one fails.
+//!
+//! [`test_account_in`] writes the steps' `detail` and `hint` and the report's `strategy` in the
+//! language it is given (`probe-*`, `error-*`, `hint-*` and `strategy-*` in the catalogs);
+//! [`test_account`] in English. The server's own words inside them stay as it wrote them. The
+//! step ids (`password`, `tcp`, …) never change with the language.
 
 use std::time::{Duration, Instant};
 
@@ -8,6 +13,7 @@ use serde::Serialize;
 
 use crate::config::Account;
 use crate::error::ConnectError;
+use crate::i18n::{I18n, num, text};
 use crate::imap::login::login;
 use crate::imap::transport::{self, has};
 use crate::secret;
@@ -22,8 +28,9 @@ pub struct Step {
     /// `password`, `tcp`, `tls`, `login`, `capabilities`, `folders`.
     pub step: &'static str,
     pub ok: bool,
+    /// What happened, in the test's language.
     pub detail: String,
-    /// What to do, when `ok` is false.
+    /// What to do, when `ok` is false, in the test's language.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
     pub millis: u64,
@@ -48,7 +55,7 @@ pub struct Report {
     pub steps: Vec<Step>,
     pub capabilities: Vec<String>,
     pub folders: Vec<FolderInfo>,
-    /// How the account will be watched, in words.
+    /// How the account will be watched, in words, in the test's language.
     pub strategy: String,
 }
 
@@ -61,6 +68,7 @@ impl Report {
 struct Recorder<'a, F: FnMut(&Step)> {
     report: Report,
     on_step: &'a mut F,
+    i18n: &'a I18n,
 }
 
 impl<F: FnMut(&Step)> Recorder<'_, F> {
@@ -82,8 +90,8 @@ impl<F: FnMut(&Step)> Recorder<'_, F> {
             Err(e) => Step {
                 step,
                 ok: false,
-                detail: e.to_string(),
-                hint: Some(e.hint()),
+                detail: e.message_in(self.i18n),
+                hint: Some(e.hint_in(self.i18n)),
                 millis,
             },
         };
@@ -94,21 +102,36 @@ impl<F: FnMut(&Step)> Recorder<'_, F> {
     }
 }
 
-/// Runs every step, calling `on_step` as each finishes, and stops at the first failure.
-pub async fn test_account<F: FnMut(&Step)>(account: &Account, mut on_step: F) -> Report {
+/// Runs every step, calling `on_step` as each finishes, and stops at the first failure. Texts
+/// in English; [`test_account_in`] writes them in another language.
+pub async fn test_account<F: FnMut(&Step)>(account: &Account, on_step: F) -> Report {
+    test_account_in(account, I18n::english(), on_step).await
+}
+
+/// [`test_account`] with the steps' details and hints and the strategy in `i18n`'s language.
+pub async fn test_account_in<F: FnMut(&Step)>(
+    account: &Account,
+    i18n: &I18n,
+    mut on_step: F,
+) -> Report {
     let mut r = Recorder {
         report: Report::default(),
         on_step: &mut on_step,
+        i18n,
     };
     let timing = &account.timing;
 
     let t = Instant::now();
     let password = secret::password(account).await;
     let detail = match &account.password {
-        crate::config::PasswordSource::Keyring => "found in the OS keyring".to_owned(),
-        crate::config::PasswordSource::Command(argv) => {
-            format!("from `{}`", argv.first().map(String::as_str).unwrap_or(""))
-        }
+        crate::config::PasswordSource::Keyring => i18n.tr_plain("probe-password-keyring", &[]),
+        crate::config::PasswordSource::Command(argv) => i18n.tr_plain(
+            "probe-password-command",
+            &[(
+                "program",
+                text(argv.first().map(String::as_str).unwrap_or("")),
+            )],
+        ),
     };
     let Ok(password) = (match password {
         Ok(p) => r.done("password", t, Ok(detail)).then_some(p).ok_or(()),
@@ -128,13 +151,22 @@ pub async fn test_account<F: FnMut(&Step)>(account: &Account, mut on_step: F) ->
     .await;
     let tcp = match tcp {
         Err(_) => Err(ConnectError::Timeout("connecting")),
-        Ok(Err(e)) => Err(ConnectError::Network(format!(
-            "cannot reach {}:{}: {e}",
-            account.host, account.port
+        Ok(Err(e)) => Err(ConnectError::Network(i18n.tr_plain(
+            "probe-cannot-reach",
+            &[
+                (
+                    "address",
+                    text(&format!("{}:{}", account.host, account.port)),
+                ),
+                ("reason", text(&e.to_string())),
+            ],
         ))),
-        Ok(Ok(s)) => Ok(format!(
-            "connected to {}",
-            s.peer_addr().map(|a| a.to_string()).unwrap_or_default()
+        Ok(Ok(s)) => Ok(i18n.tr_plain(
+            "probe-connected",
+            &[(
+                "address",
+                text(&s.peer_addr().map(|a| a.to_string()).unwrap_or_default()),
+            )],
         )),
     };
     if !r.done("tcp", t, tcp) {
@@ -145,11 +177,17 @@ pub async fn test_account<F: FnMut(&Step)>(account: &Account, mut on_step: F) ->
     let greeted = match transport::connect(account).await {
         Ok(g) => {
             let detail = match &g.tls {
-                Some(info) => format!(
-                    "{} {}; certificate {} issued by {}, valid until {}",
-                    info.protocol, info.cipher, info.subject, info.issuer, info.not_after
+                Some(info) => i18n.tr_plain(
+                    "probe-tls",
+                    &[
+                        ("protocol", text(&info.protocol)),
+                        ("cipher", text(&info.cipher)),
+                        ("subject", text(&info.subject)),
+                        ("issuer", text(&info.issuer)),
+                        ("until", text(&info.not_after)),
+                    ],
                 ),
-                None => "plaintext (loopback only)".to_owned(),
+                None => i18n.tr_plain("probe-plaintext", &[]),
             };
             r.done("tls", t, Ok(detail));
             g
@@ -170,7 +208,11 @@ pub async fn test_account<F: FnMut(&Step)>(account: &Account, mut on_step: F) ->
     .await
     {
         Ok(li) => {
-            r.done("login", t, Ok(format!("logged in as {}", account.username)));
+            r.done(
+                "login",
+                t,
+                Ok(i18n.tr_plain("probe-logged-in", &[("user", text(&account.username))])),
+            );
             li
         }
         Err(e) => {
@@ -183,21 +225,19 @@ pub async fn test_account<F: FnMut(&Step)>(account: &Account, mut on_step: F) ->
     let t = Instant::now();
     let caps = li.capabilities.clone();
     let yes_no = |c: &str| {
-        if has(&caps, c) {
-            format!("{c} yes")
-        } else {
-            format!("{c} no")
-        }
+        let present = if has(&caps, c) { "yes" } else { "no" };
+        i18n.tr_plain(
+            "probe-capability",
+            &[("capability", text(c)), ("present", text(present))],
+        )
     };
-    let detail = ["IDLE", "NOTIFY", "CONDSTORE", "QRESYNC"]
-        .map(yes_no)
-        .join(", ");
+    let detail = i18n.list(&["IDLE", "NOTIFY", "CONDSTORE", "QRESYNC"].map(yes_no));
     r.done("capabilities", t, Ok(detail));
     let strategy = crate::watch::strategy::choose(
         crate::watch::strategy::Caps::from_list(&caps),
         &account.folders,
     );
-    r.report.strategy = strategy.describe(timing.poll_interval.as_secs());
+    r.report.strategy = strategy.describe_in(i18n, timing.poll_interval.as_secs());
     r.report.capabilities = caps;
 
     let t = Instant::now();
@@ -259,29 +299,29 @@ pub async fn test_account<F: FnMut(&Step)>(account: &Account, mut on_step: F) ->
             .iter()
             .filter(|f| f.watched)
             .map(|f| {
-                format!(
-                    "{} ({} unread)",
-                    f.name,
-                    f.unseen
-                        .map(|u| u.to_string())
-                        .unwrap_or_else(|| "?".into())
+                i18n.tr_plain(
+                    "probe-folder-unread",
+                    &[
+                        ("folder", text(&f.name)),
+                        ("unread", f.unseen.map_or_else(|| text("?"), num)),
+                    ],
                 )
             })
             .collect();
-        Ok(format!(
-            "{} folders; watching {}",
-            folders.len(),
-            watched.join(", ")
+        Ok(i18n.tr_plain(
+            "probe-folders",
+            &[
+                ("count", count(folders.len())),
+                ("watched", text(&i18n.list(&watched))),
+            ],
         ))
     } else {
-        Err(ConnectError::Config(format!(
-            "watched folder{} not on the server: {}",
-            plural(missing.len()),
-            missing
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+        Err(ConnectError::Config(i18n.tr_plain(
+            "probe-folders-missing",
+            &[
+                ("count", count(missing.len())),
+                ("folders", text(&i18n.list(&missing))),
+            ],
         )))
     };
     r.report.folders = folders;
@@ -290,6 +330,8 @@ pub async fn test_account<F: FnMut(&Step)>(account: &Account, mut on_step: F) ->
     r.report
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+/// A count as a Fluent number (exact: far below 2^53).
+#[allow(clippy::cast_precision_loss)]
+fn count(n: usize) -> fluent_bundle::FluentValue<'static> {
+    num(n as f64)
 }

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::io::AsyncReadExt;
 
 use crate::config::{Account, PasswordSource};
+use crate::i18n::{I18n, text};
 
 /// The keyring "service" all Pushmail entries are stored under; the entry's user is the
 /// account id, so renaming host or user keeps the password.
@@ -37,14 +38,43 @@ pub enum SecretError {
 }
 
 impl SecretError {
-    pub fn hint(&self) -> String {
+    /// The Fluent id of [`hint`](Self::hint): `hint-secret-no-keyring`, `hint-secret-locked`,
+    /// `hint-secret-missing`, `hint-secret-keyring` or `hint-secret-command`.
+    pub fn hint_id(&self) -> &'static str {
         match self {
-            SecretError::NoKeyring(_) => "Start your desktop's keyring (GNOME Keyring, KWallet with Secret Service) or use password_command in the account.".into(),
-            SecretError::Locked(_) => "Unlock your keyring (log in to the desktop session), then press Check now.".into(),
-            SecretError::Missing(id) => format!("Store it with: pushmail-cli account password {id}"),
-            SecretError::Keyring(_) => "Check that your keyring works (e.g. with secret-tool), then try again.".into(),
-            SecretError::Command(_) => "Run the account's password_command yourself and check that it prints the password on its first line.".into(),
+            SecretError::NoKeyring(_) => "hint-secret-no-keyring",
+            SecretError::Locked(_) => "hint-secret-locked",
+            SecretError::Missing(_) => "hint-secret-missing",
+            SecretError::Keyring(_) => "hint-secret-keyring",
+            SecretError::Command(_) => "hint-secret-command",
         }
+    }
+
+    /// What to do, in English (logs).
+    pub fn hint(&self) -> String {
+        self.hint_in(I18n::english())
+    }
+
+    /// [`hint`](Self::hint) in `i18n`'s language.
+    pub fn hint_in(&self, i18n: &I18n) -> String {
+        let id = match self {
+            SecretError::Missing(id) => id.as_str(),
+            _ => "",
+        };
+        i18n.tr_plain(self.hint_id(), &[("id", text(id))])
+    }
+
+    /// What went wrong (the English `Display` text) in `i18n`'s language; the keyring's or the
+    /// command's own words stay as they were.
+    pub fn message_in(&self, i18n: &I18n) -> String {
+        let (key, var, value) = match self {
+            SecretError::NoKeyring(r) => ("error-secret-no-keyring", "reason", r),
+            SecretError::Locked(r) => ("error-secret-locked", "reason", r),
+            SecretError::Missing(id) => ("error-secret-missing", "id", id),
+            SecretError::Keyring(r) => ("error-secret-keyring", "reason", r),
+            SecretError::Command(r) => ("error-secret-command", "reason", r),
+        };
+        i18n.tr_plain(key, &[(var, text(value))])
     }
 
     /// A missing password will not appear by itself; a locked keyring may be unlocked later.

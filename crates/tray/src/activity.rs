@@ -22,7 +22,11 @@ pub struct NotificationRecord {
 pub struct ErrorRecord {
     pub account: String,
     pub state: String,
+    /// What went wrong, in the tray's language where Pushmail wrote it.
     pub detail: String,
+    /// What to do, in the tray's language, when Pushmail knows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
     pub at: String,
 }
 
@@ -107,6 +111,7 @@ mod tests {
             account: account.into(),
             state: "error".into(),
             detail: detail.into(),
+            hint: None,
             at: "t".into(),
         }
     }

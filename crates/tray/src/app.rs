@@ -28,6 +28,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context as _;
 use pushmail_core::config::{Config, Preview};
 use pushmail_core::display;
+use pushmail_core::error::{Problem, localize_detail};
 use pushmail_core::event::{Event, NewMail, State};
 use pushmail_core::i18n::{I18n, num, text};
 use pushmail_core::notify::policy::{
@@ -415,13 +416,18 @@ impl App {
 
     fn on_state(&mut self, account: &str, state: State, detail: Option<&str>) {
         let attention = matches!(state, State::AuthFailed | State::Error);
-        if let Some(detail) =
-            detail.filter(|_| matches!(state, State::AuthFailed | State::Error | State::Backoff))
+        // The watcher's detail is English ("error — hint", as events and logs carry it); people
+        // read it in the tray's language.
+        let problem = detail.map(|d| localize_detail(d, &self.i18n));
+        if let Some(problem) = problem
+            .as_ref()
+            .filter(|_| matches!(state, State::AuthFailed | State::Error | State::Backoff))
         {
             self.activity.error(ErrorRecord {
                 account: account.to_owned(),
                 state: state.as_str().to_owned(),
-                detail: detail.to_owned(),
+                detail: problem.what.clone(),
+                hint: problem.hint.clone(),
                 at: clock::rfc3339_now(),
             });
         }
@@ -447,7 +453,10 @@ impl App {
                     .tr_plain("notify-attention-title", &[("account", text(&name))]),
                 body: self.i18n.tr_plain(
                     "notify-attention-body",
-                    &[("detail", text(detail.unwrap_or("")))],
+                    &[(
+                        "detail",
+                        text(&problem.as_ref().map(Problem::joined).unwrap_or_default()),
+                    )],
                 ),
                 actions: vec![("default".into(), self.i18n.tr_plain("menu-settings", &[]))],
                 category: "email",
@@ -464,7 +473,14 @@ impl App {
     fn on_request(&mut self, request: Request) -> Flow {
         match request {
             Request::GetAccounts(reply) => {
-                let _ = reply.send(self.model.rows());
+                let mut rows = self.model.rows();
+                // Each account's detail in the tray's language, like the popup.
+                for row in &mut rows {
+                    if !row.3.is_empty() {
+                        row.3 = localize_detail(&row.3, &self.i18n).joined();
+                    }
+                }
+                let _ = reply.send(rows);
             }
             Request::GetActivity(reply) => {
                 let _ = reply.send(self.activity.to_json());
@@ -568,6 +584,7 @@ impl App {
                     account,
                     state: what.to_owned(),
                     detail,
+                    hint: None,
                     at: clock::rfc3339_now(),
                 });
             }
@@ -814,6 +831,7 @@ impl App {
             account: String::new(),
             state: "config".into(),
             detail: message.to_owned(),
+            hint: None,
             at: clock::rfc3339_now(),
         });
         self.queue.push(Job::Show {

@@ -89,7 +89,7 @@ pub async fn save(
         Some(password) if uses_keyring => {
             secret::store_password(&id, password)
                 .await
-                .map_err(|e| UiError::keyring(&e))?;
+                .map_err(|e| UiError::keyring(&e, &state.i18n()))?;
             true
         }
         _ => false,
@@ -138,7 +138,7 @@ pub async fn remove(ui: &dyn Sink, state: &AppState, id: String) -> Result<Reloa
         // An account that used a password command may never have had an entry, and then a
         // missing keyring is no reason to worry the user.
         Err(_) if removed.password != PasswordSource::Keyring => Ok(outcome),
-        Err(e) => Err(UiError::keyring(&e).prefixed(
+        Err(e) => Err(UiError::keyring(&e, &state.i18n()).prefixed(
             "The account was removed, but its password could not be deleted from the keyring",
         )),
     }

@@ -243,3 +243,46 @@ async fn a_wrong_password_fails_at_login_with_advice_and_a_bad_form_changes_noth
         "a refused save stored the password"
     );
 }
+
+/// The test's steps, hints and strategy read in the window's language (`[general] language`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_test_speaks_the_configured_language() {
+    let _one_at_a_time = KEYRING.lock().await;
+    let f = fixture("lang");
+    let path = f.state.config_path();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, "[general]\nlanguage = \"it\"\n").unwrap();
+
+    let report = probe::test(&f.ui, &f.state, 1, None, f.form(), pw("alicepw"))
+        .await
+        .unwrap();
+    assert!(report.ok, "{:?}", report.steps);
+    assert_eq!(
+        report.steps[0].detail,
+        "digitata nel modulo (verrà salvata quando salvi)"
+    );
+    assert!(
+        report.strategy.contains("su una sola connessione"),
+        "{}",
+        report.strategy
+    );
+
+    let report = probe::test(&f.ui, &f.state, 2, None, f.form(), pw("not-it"))
+        .await
+        .unwrap();
+    let login = report.steps.iter().find(|s| s.step == "login").unwrap();
+    assert!(
+        login.detail.starts_with("accesso non riuscito: "),
+        "{login:?}"
+    );
+    assert!(
+        login
+            .hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("password per le app"),
+        "{login:?}"
+    );
+    assert_eq!(leftover_test_entries(), "");
+    drop(f.dispose());
+}

@@ -2,6 +2,7 @@
 //! list for choosing what to watch.
 
 use pushmail_core::config::Config;
+use pushmail_core::i18n::I18n;
 use pushmail_core::probe::{self, Step};
 use pushmail_core::{Account, PasswordSource, folders, secret};
 use secrecy::{ExposeSecret, SecretString};
@@ -27,7 +28,8 @@ pub struct StepEvent<'a> {
 pub struct TestReport {
     pub ok: bool,
     pub steps: Vec<Step>,
-    /// How the account will be watched, in words ("IDLE push: 1 folder on 1 connection").
+    /// How the account will be watched, in words, in the window's language ("IDLE push: INBOX
+    /// on one connection").
     pub strategy: String,
     /// The server's folders (with counts), to choose from right away.
     pub folders: Vec<FolderChoice>,
@@ -69,6 +71,8 @@ pub async fn test(
     password: Option<SecretString>,
 ) -> Result<TestReport, UiError> {
     let password = password.filter(|p| !p.expose_secret().is_empty());
+    // Steps, hints and the strategy in the window's language.
+    let i18n = state.i18n();
     let base = match &original_id {
         Some(id) => state
             .load()?
@@ -103,7 +107,7 @@ pub async fn test(
             );
             secret::store_password(&entry, password)
                 .await
-                .map_err(|e| UiError::keyring(&e))?;
+                .map_err(|e| UiError::keyring(&e, &i18n))?;
             account.id = entry.clone();
             Some(entry)
         }
@@ -116,8 +120,8 @@ pub async fn test(
     };
 
     let typed = throwaway.is_some();
-    let report = probe::test_account(&account, |step| {
-        let step = as_shown(step, typed);
+    let report = probe::test_account_in(&account, &i18n, |step| {
+        let step = as_shown(step, typed, &i18n);
         match serde_json::to_value(StepEvent { run, step: &step }) {
             Ok(payload) => ui.send(events::PROBE_STEP, payload),
             Err(e) => tracing::debug!("cannot encode a test step: {e}"),
@@ -145,16 +149,20 @@ pub async fn test(
                 watched: f.watched,
             })
             .collect(),
-        steps: report.steps.iter().map(|s| as_shown(s, typed)).collect(),
+        steps: report
+            .steps
+            .iter()
+            .map(|s| as_shown(s, typed, &i18n))
+            .collect(),
     })
 }
 
 /// The step as the user should read it: with a typed password, "found in the OS keyring"
 /// would be misleading (it is only there for the test).
-fn as_shown(step: &Step, typed_password: bool) -> Step {
+fn as_shown(step: &Step, typed_password: bool, i18n: &I18n) -> Step {
     if typed_password && step.step == "password" && step.ok {
         Step {
-            detail: "typed in the form (stored when you save)".to_owned(),
+            detail: i18n.tr_plain("probe-password-typed", &[]),
             ..step.clone()
         }
     } else {
@@ -172,5 +180,5 @@ pub async fn list_folders(
     let account = config.account(&id).ok_or_else(|| UiError::not_found(&id))?;
     folders::list(account)
         .await
-        .map_err(|e| UiError::connect(&e))
+        .map_err(|e| UiError::connect(&e, &state.i18n()))
 }

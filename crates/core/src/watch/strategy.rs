@@ -84,30 +84,36 @@ impl Strategy {
         1 + self.others.len()
     }
 
-    /// In words, for `account test` and Settings.
+    /// In words, in English (logs): "NOTIFY: all 14 folders on one connection".
     pub fn describe(&self, poll_interval_secs: u64) -> String {
-        let n = self.folder_count();
-        let folders = |k: usize| {
-            if k == 1 {
-                "1 folder".to_owned()
-            } else {
-                format!("{k} folders")
-            }
-        };
+        self.describe_in(crate::i18n::I18n::english(), poll_interval_secs)
+    }
+
+    /// In words, in `i18n`'s language, for `account test` and Settings (`strategy-notify`,
+    /// `strategy-idle`, `strategy-idle-sweep`, `strategy-poll`).
+    pub fn describe_in(&self, i18n: &crate::i18n::I18n, poll_interval_secs: u64) -> String {
+        use crate::i18n::{num, text};
+        // Counts and intervals are far below 2^53: exact as f64.
+        #[allow(clippy::cast_precision_loss)]
+        let (all, others, seconds) = (
+            num(self.folder_count() as f64),
+            num(self.others.len() as f64),
+            num(poll_interval_secs as f64),
+        );
         match self.mode {
-            Mode::Notify => format!("NOTIFY: all {} on one connection", folders(n)),
+            Mode::Notify => i18n.tr_plain("strategy-notify", &[("folders", all)]),
             Mode::IdleAndSweep if self.others.is_empty() => {
-                format!("IDLE push: {} on one connection", self.home)
+                i18n.tr_plain("strategy-idle", &[("home", text(&self.home))])
             }
-            Mode::IdleAndSweep => format!(
-                "no NOTIFY: {} push, {} checked every {poll_interval_secs} s",
-                self.home,
-                folders(self.others.len())
+            Mode::IdleAndSweep => i18n.tr_plain(
+                "strategy-idle-sweep",
+                &[
+                    ("home", text(&self.home)),
+                    ("others", others),
+                    ("seconds", seconds),
+                ],
             ),
-            Mode::Poll => format!(
-                "no IDLE: {} checked every {poll_interval_secs} s",
-                folders(n)
-            ),
+            Mode::Poll => i18n.tr_plain("strategy-poll", &[("folders", all), ("seconds", seconds)]),
         }
     }
 }
@@ -164,6 +170,75 @@ mod tests {
         let s = choose(all, &f(&["Work", "Home"]));
         assert_eq!(s.home, "Work", "without INBOX the first folder is home");
         assert_eq!(s.connections(), 1);
+    }
+
+    #[test]
+    fn described_in_the_reader_language() {
+        use crate::i18n::I18n;
+        let idle_only = Caps {
+            idle: true,
+            ..Caps::default()
+        };
+        let all = Caps {
+            notify: true,
+            ..idle_only
+        };
+        let many = f(&["Clients", "INBOX", "Lists"]);
+        let it = I18n::new("it");
+        assert_eq!(
+            choose(all, &many).describe_in(&it, 60),
+            "NOTIFY: tutte le 3 cartelle su una sola connessione"
+        );
+        assert_eq!(
+            choose(idle_only, &many).describe_in(&it, 60),
+            "senza NOTIFY: push su INBOX, altre 2 cartelle controllate ogni 60 s"
+        );
+        assert_eq!(
+            choose(idle_only, &f(&["INBOX", "Lists"])).describe_in(&it, 60),
+            "senza NOTIFY: push su INBOX, 1 altra cartella controllata ogni 60 s"
+        );
+        assert_eq!(
+            choose(Caps::default(), &f(&["INBOX"])).describe_in(&it, 30),
+            "senza IDLE: 1 cartella controllata ogni 30 s"
+        );
+        let tw = I18n::new("zh-TW");
+        assert_eq!(
+            choose(all, &many).describe_in(&tw, 60),
+            "NOTIFY：全部 3 個資料夾共用一個連線"
+        );
+        // English through the catalog is what `describe` says.
+        let s = choose(idle_only, &many);
+        assert_eq!(s.describe_in(I18n::english(), 60), s.describe(60));
+    }
+
+    /// Arabic has a form of "folder" for 1, 2, 3–10, 11–99 and 100+ (and of "second").
+    #[test]
+    fn arabic_folder_counts() {
+        let ar = crate::i18n::I18n::new("ar");
+        let poll = |n: usize, secs: u64| {
+            let names: Vec<String> = (0..n).map(|i| format!("F{i}")).collect();
+            choose(Caps::default(), &names).describe_in(&ar, secs)
+        };
+        assert_eq!(poll(1, 60), "بدون IDLE: فحص مجلد واحد كل 60 ثانية");
+        assert_eq!(poll(2, 1), "بدون IDLE: فحص مجلدين كل ثانية");
+        assert_eq!(poll(3, 2), "بدون IDLE: فحص 3 مجلدات كل ثانيتين");
+        assert_eq!(poll(11, 5), "بدون IDLE: فحص 11 مجلدًا كل 5 ثوانٍ");
+        assert_eq!(poll(100, 60), "بدون IDLE: فحص 100 مجلد كل 60 ثانية");
+        assert_eq!(poll(103, 60), "بدون IDLE: فحص 103 مجلدات كل 60 ثانية");
+        let notify = Caps {
+            idle: true,
+            notify: true,
+            ..Caps::default()
+        };
+        let fourteen: Vec<String> = (0..14).map(|i| format!("F{i}")).collect();
+        assert_eq!(
+            choose(notify, &fourteen).describe_in(&ar, 60),
+            "NOTIFY: مراقبة المجلدات الـ14 كلها عبر اتصال واحد"
+        );
+        assert_eq!(
+            choose(notify, &f(&["INBOX", "Sent"])).describe_in(&ar, 60),
+            "NOTIFY: مراقبة المجلدين كليهما عبر اتصال واحد"
+        );
     }
 
     #[test]
