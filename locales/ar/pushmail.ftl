@@ -237,6 +237,8 @@ settings-folders-watched = { $count ->
 }
 settings-folders-no-accounts = أضِف حسابًا أولًا.
 settings-folders-save = حفظ المجلدات
+settings-folders-all-but-special = الكل ما عدا المهملات وغير المرغوب فيه والمُرسَل والمسودات
+settings-folders-all-but-special-hint = يستبعد أيضًا «كل البريد» و«المميّزة بنجمة» لأنهما يكرّران بريد المجلدات الأخرى. يمكنك تعديل الاختيار قبل الحفظ.
 settings-folder-special-all = كل البريد
 settings-folder-special-archive = الأرشيف
 settings-folder-special-drafts = المسودات

@@ -214,6 +214,8 @@ settings-folders-watched = { $count ->
 }
 settings-folders-no-accounts = Add an account first.
 settings-folders-save = Save folders
+settings-folders-all-but-special = All except Trash, Junk, Sent and Drafts
+settings-folders-all-but-special-hint = Also leaves out “All Mail” and “Starred”, which repeat mail from other folders. Change anything before you save.
 settings-folder-special-all = all mail
 settings-folder-special-archive = archive
 settings-folder-special-drafts = drafts

@@ -202,6 +202,8 @@ settings-folders-watched = { $count ->
 }
 settings-folders-no-accounts = Aggiungi prima un account.
 settings-folders-save = Salva cartelle
+settings-folders-all-but-special = Tutte tranne Cestino, Indesiderata, Posta inviata e Bozze
+settings-folders-all-but-special-hint = Esclude anche «Tutti i messaggi» e «Speciali», che ripetono la posta di altre cartelle. Puoi modificare la scelta prima di salvare.
 settings-folder-special-all = tutti i messaggi
 settings-folder-special-archive = archivio
 settings-folder-special-drafts = bozze

@@ -194,6 +194,8 @@ settings-folders-watched = { $count ->
 }
 settings-folders-no-accounts = 请先添加账户。
 settings-folders-save = 保存文件夹
+settings-folders-all-but-special = 除已删除、垃圾邮件、已发送和草稿外的全部文件夹
+settings-folders-all-but-special-hint = 也会跳过“所有邮件”和“星标邮件”，因为它们重复其他文件夹中的邮件。保存前仍可自行调整。
 settings-folder-special-all = 所有邮件
 settings-folder-special-archive = 归档
 settings-folder-special-drafts = 草稿

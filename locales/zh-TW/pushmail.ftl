@@ -194,6 +194,8 @@ settings-folders-watched = { $count ->
 }
 settings-folders-no-accounts = 請先新增帳號。
 settings-folders-save = 儲存資料夾
+settings-folders-all-but-special = 除垃圾桶、垃圾郵件、寄件備份和草稿外的全部資料夾
+settings-folders-all-but-special-hint = 也會略過「所有郵件」和「已加星號」，因為它們重複其他資料夾的郵件。儲存前仍可自行調整。
 settings-folder-special-all = 所有郵件
 settings-folder-special-archive = 封存
 settings-folder-special-drafts = 草稿

@@ -281,6 +281,14 @@ describe("settings window flows", () => {
     await page.locator(".toast").waitFor();
     expect(await calls(page, "save_folders")).toEqual([{ id: "work", folders: ["INBOX", "Lists/Tauri", "Entwürfe"] }]);
 
+    // One click: everything but Trash, Junk, Sent and Drafts (and the virtual All/Flagged); not saved yet.
+    await page.click("[data-action=all-but-special]");
+    await expect(plain(await page.locator(".form-footer .footer-note").textContent())).toBe("6 folders watched");
+    await expect(page.isChecked('[data-folder="Sent"]')).resolves.toBe(false);
+    await expect(page.isChecked('[data-folder="Entwürfe"]')).resolves.toBe(false);
+    await expect(page.isChecked('[data-folder="Archive"]')).resolves.toBe(true);
+    expect(await calls(page, "save_folders")).toHaveLength(1);
+
     // The other account, chosen from the picker.
     await page.selectOption("select[name=account]", "home");
     await page.locator("[data-folder=Family]").waitFor();

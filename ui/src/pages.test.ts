@@ -15,6 +15,7 @@ import {
   richScenario,
   type Scenario,
 } from "./testing/fakeBackend";
+import type { Folder } from "./types";
 
 let root: HTMLElement;
 
@@ -204,6 +205,72 @@ describe("folders", () => {
     click("[data-action=save-folders]");
     await vi.waitFor(() => expect(backend.callsOf("save_folders")).toHaveLength(1));
     expect(backend.callsOf("save_folders")[0]?.args).toEqual({ id: "work", folders: ["INBOX", "Sent"] });
+    expectNoInjection();
+  });
+
+  it("offers all folders except Trash, Junk, Sent, Drafts and the virtual ones, then lets the user adjust", async () => {
+    const scenario = richScenario();
+    const work = scenario.settings.accounts.find((a) => a.id === "work");
+    if (!work) throw new Error("no work account");
+    // Watched before: an excluded folder and one the server no longer lists; both are dropped.
+    work.folders = ["INBOX", "[Gmail]/Sent Mail", "Gone"];
+    const f = (name: string, extra: Partial<Folder> = {}): Folder => ({
+      name,
+      rawName: name,
+      display: name,
+      delimiter: "/",
+      selectable: true,
+      specialUse: null,
+      ...extra,
+    });
+    scenario.folders.work = [
+      f("INBOX"),
+      f("[Gmail]", { selectable: false }),
+      f("[Gmail]/All Mail", { specialUse: "all" }),
+      f("[Gmail]/Drafts", { specialUse: "drafts" }),
+      f("[Gmail]/Important"),
+      f("[Gmail]/Sent Mail", { specialUse: "sent" }),
+      f("[Gmail]/Spam", { specialUse: "junk" }),
+      f("[Gmail]/Starred", { specialUse: "flagged" }),
+      f("[Gmail]/Trash", { specialUse: "trash" }),
+      f("Archive", { specialUse: "archive" }),
+      f("Lists", { selectable: false }),
+      f("Lists/Rust"),
+      f("Lists/Rust/Announcements"),
+      f(`Lists/${HOSTILE.img}`),
+      f(HOSTILE.script, { specialUse: "trash" }),
+      f(HOSTILE.svg),
+    ];
+    const backend = await start(scenario);
+    click("[data-page=folders]");
+    await vi.waitFor(() => expect(document.querySelector(".folder-list")).not.toBeNull());
+    const button = $<HTMLButtonElement>("[data-action=all-but-special]");
+    expect(button.textContent).toBe("All except Trash, Junk, Sent and Drafts");
+    expect($(`#${button.getAttribute("aria-describedby") ?? ""}`).textContent).toContain("Starred");
+
+    click("[data-action=all-but-special]");
+    const checked = () =>
+      [...document.querySelectorAll<HTMLInputElement>(".folder-list input[data-folder]")].filter((b) => b.checked).map((b) => b.dataset.folder);
+    expect(checked()).toEqual(["INBOX", "[Gmail]/Important", "Archive", "Lists/Rust", "Lists/Rust/Announcements", `Lists/${HOSTILE.img}`, HOSTILE.svg]);
+    // Nothing is saved yet; the missing folder stays listed, unchecked, so it can be taken back.
+    expect(backend.callsOf("save_folders")).toHaveLength(0);
+    expect($<HTMLInputElement>('[data-folder="Gone"]').checked).toBe(false);
+    expect(plain($(".form-footer .footer-note").textContent)).toBe("7 folders watched");
+
+    // The user adjusts before saving.
+    setChecked('[data-folder="Lists/Rust/Announcements"]', false);
+    setChecked('[data-folder="[Gmail]/Drafts"]', true);
+    click("[data-action=save-folders]");
+    await vi.waitFor(() => expect(backend.callsOf("save_folders")).toHaveLength(1));
+    expect(backend.callsOf("save_folders")[0]?.args).toEqual({
+      id: "work",
+      folders: ["INBOX", "[Gmail]/Drafts", "[Gmail]/Important", "Archive", "Lists/Rust", `Lists/${HOSTILE.img}`, HOSTILE.svg],
+    });
+    // Names render as text, nested ones with their last part and full path ("</script>" nests too).
+    const names = [...document.querySelectorAll(".folder-list .folder-name")].map((e) => e.textContent);
+    expect(names).toContain(HOSTILE.img);
+    const paths = [...document.querySelectorAll(".folder-list .folder-path")].map((e) => e.textContent);
+    expect(paths).toEqual(expect.arrayContaining([`Lists/${HOSTILE.img}`, HOSTILE.script, "Lists/Rust/Announcements"]));
     expectNoInjection();
   });
 

@@ -4,11 +4,28 @@
 import type { Context } from "../app";
 import { h, replaceChildren, uid } from "../dom";
 import { IpcError } from "../ipc";
-import type { AccountView, Folder } from "../types";
+import type { AccountView, Folder, SpecialUse } from "../types";
 import { button, errorBox, pageHeader, select, spinner } from "../widgets";
 
 /** Deepest indentation level drawn; deeper folders still show their full path. */
 const MAX_DEPTH = 6;
+
+/**
+ * Special uses left out by "All except Trash, Junk, Sent and Drafts": those four, and the
+ * virtual `\All` and `\Flagged` folders (Gmail's "All Mail" and "Starred"), which hold copies
+ * of messages in other folders and would notify each of them twice.
+ */
+const SKIPPED_BY_ALL_BUT: ReadonlySet<SpecialUse> = new Set<SpecialUse>(["trash", "junk", "sent", "drafts", "all", "flagged"]);
+
+/**
+ * The folders "All except Trash, Junk, Sent and Drafts" checks, in the server's order: every
+ * selectable folder whose special use is not skipped, and INBOX always.
+ */
+export function allButSpecial(folders: readonly Folder[]): string[] {
+  return folders
+    .filter((f) => f.name.toUpperCase() === "INBOX" || (f.selectable && !(f.specialUse && SKIPPED_BY_ALL_BUT.has(f.specialUse))))
+    .map((f) => f.name);
+}
 
 export function renderFolders(ctx: Context, id: string | undefined): HTMLElement {
   const t = ctx.i18n.t.bind(ctx.i18n);
@@ -45,6 +62,11 @@ export function renderFolders(ctx: Context, id: string | undefined): HTMLElement
     attrs: { type: "search", name: "filter", dir: "auto", placeholder: t("settings-folders-filter"), "aria-label": t("settings-folders-filter") },
   });
   const saveButton = button(t("settings-folders-save"), () => void save(), { kind: "primary", attrs: { "data-action": "save-folders" } });
+  const allButHintId = uid("all-but-hint");
+  const allButButton = button(t("settings-folders-all-but-special"), () => chooseAllButSpecial(), {
+    attrs: { "data-action": "all-but-special", "aria-describedby": allButHintId },
+  });
+  const allButHint = h("span", { class: "folders-quick-hint", attrs: { id: allButHintId } }, t("settings-folders-all-but-special-hint"));
   const errorSlot = h("div", { class: "form-error" });
   let folders: Folder[] = [];
 
@@ -56,6 +78,14 @@ export function renderFolders(ctx: Context, id: string | undefined): HTMLElement
   const updateFooter = () => {
     count.textContent = t("settings-folders-watched", { count: chosen.size });
     saveButton.disabled = chosen.size === 0 || !changed();
+    allButButton.disabled = folders.length === 0;
+  };
+
+  // One click replaces the choice; nothing is saved until Save, so the user can still adjust.
+  const chooseAllButSpecial = () => {
+    chosen.clear();
+    for (const name of allButSpecial(folders)) chosen.add(name);
+    drawList();
   };
 
   const drawList = () => {
@@ -158,6 +188,7 @@ export function renderFolders(ctx: Context, id: string | undefined): HTMLElement
       filter,
       button(t("settings-folders-reload"), () => void load(), { kind: "ghost" }),
     ),
+    h("div", { class: "toolbar folders-quick" }, allButButton, allButHint),
     h("section", { class: "card folders-card" }, body),
     errorSlot,
     h("footer", { class: "form-footer" }, count, h("span", { class: "spacer" }), saveButton),
