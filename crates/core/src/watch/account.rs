@@ -316,6 +316,12 @@ struct Conn<'a> {
     dirty: BTreeSet<usize>,
     /// The selected folder changed.
     home_dirty: bool,
+    /// Something other than new mail may have changed in the home folder (flags, expunges, a
+    /// poll, a refresh): re-read the whole unread set. When only EXISTS/RECENT arrived, the
+    /// fetch of the new UIDs says which are unread, and the count is kept without a
+    /// `UID SEARCH UNSEEN` whose answer grows with every unread message (with 20,000 unread,
+    /// 140 KB per new mail).
+    home_recount: bool,
     watched: bool,
 }
 
@@ -334,6 +340,7 @@ impl<'a> Conn<'a> {
             selected: None,
             dirty: BTreeSet::new(),
             home_dirty: false,
+            home_recount: false,
             watched: false,
         }
     }
@@ -417,9 +424,14 @@ impl<'a> Conn<'a> {
             self.drain_unsolicited()?;
             if self.home_dirty {
                 self.home_dirty = false;
+                let recount = std::mem::take(&mut self.home_recount);
                 if self.selected == Some(0) {
                     self.announce_new(0, false).await?;
-                    self.sync_unseen(0).await?;
+                    if recount {
+                        self.sync_unseen(0).await?;
+                    } else {
+                        self.report_unread(0).await;
+                    }
                 }
                 continue;
             }
@@ -438,7 +450,14 @@ impl<'a> Conn<'a> {
             };
             match outcome {
                 // The flags are set; queued responses are drained at the top of the loop.
-                Wait::Changed | Wait::Refresh => {}
+                Wait::Changed => {}
+                // Every `idle_refresh` the count is re-read even if only new mail arrived, so
+                // a change the server reported in a response async-imap dropped (its queue
+                // holds 100) is corrected within minutes.
+                Wait::Refresh => {
+                    self.home_dirty = true;
+                    self.home_recount = true;
+                }
                 Wait::Sweep => {
                     next_sweep = Instant::now() + jittered(ctx.account.timing.poll_interval);
                     self.sweep(mode == Mode::Poll, mode == Mode::Notify).await?;
@@ -510,6 +529,7 @@ impl<'a> Conn<'a> {
     async fn sweep(&mut self, home: bool, skip_notified: bool) -> Result<(), End> {
         if home {
             self.home_dirty = true;
+            self.home_recount = true;
         }
         for i in 1..self.folders.len() {
             let f = &self.folders[i];
@@ -544,7 +564,10 @@ impl<'a> Conn<'a> {
         f.known.merge(update);
         if Some(i) == self.selected {
             // A STATUS for the selected folder: its own events cover it, but look anyway.
-            self.home_dirty |= rfc5465_notify::stale(&f.known, &f.local());
+            if rfc5465_notify::stale(&f.known, &f.local()) {
+                self.home_dirty = true;
+                self.home_recount = true;
+            }
         } else if rfc5465_notify::stale(&f.known, &f.local()) {
             debug!(account = %self.ctx.account.id, folder = %f.name, "changed elsewhere");
             self.dirty.insert(i);
@@ -903,7 +926,11 @@ impl<'a> Conn<'a> {
                 break;
             };
             match classify(&r) {
-                Unsolicited::Change => self.home_dirty = true,
+                Unsolicited::New => self.home_dirty = true,
+                Unsolicited::Change => {
+                    self.home_dirty = true;
+                    self.home_recount = true;
+                }
                 Unsolicited::Bye(text) => bye = Some(text),
                 Unsolicited::Other => {}
             }
@@ -969,8 +996,13 @@ impl<'a> Conn<'a> {
             Ok(Ok(())) => {}
         }
         for r in early {
-            if let Unsolicited::Change = classify(&r) {
-                self.home_dirty = true;
+            match classify(&r) {
+                Unsolicited::New => self.home_dirty = true,
+                Unsolicited::Change => {
+                    self.home_dirty = true;
+                    self.home_recount = true;
+                }
+                _ => {}
             }
             if let UnsolicitedResponse::Status {
                 mailbox,
@@ -998,11 +1030,13 @@ impl<'a> Conn<'a> {
             drop(stop);
             match r {
                 Ok(IdleResponse::NewData(data)) => match data.parsed() {
-                    Response::MailboxData(MailboxDatum::Exists(_) | MailboxDatum::Recent(_))
-                    | Response::Expunge(_)
-                    | Response::Fetch(..)
-                    | Response::Vanished { .. } => {
+                    Response::MailboxData(MailboxDatum::Exists(_) | MailboxDatum::Recent(_)) => {
                         self.home_dirty = true;
+                        break Wait::Changed;
+                    }
+                    Response::Expunge(_) | Response::Fetch(..) | Response::Vanished { .. } => {
+                        self.home_dirty = true;
+                        self.home_recount = true;
                         break Wait::Changed;
                     }
                     Response::MailboxData(MailboxDatum::Status { mailbox, status }) => {
@@ -1073,8 +1107,9 @@ impl<'a> Conn<'a> {
 
 /// What an unsolicited response means to the watcher.
 enum Unsolicited {
-    /// New, read or deleted mail in the selected folder (or maybe: the queue may have
-    /// dropped some): look again.
+    /// New mail in the selected folder (EXISTS, RECENT): fetch it.
+    New,
+    /// Read or deleted mail in the selected folder: look again, and re-count.
     Change,
     /// `* BYE`: the server is leaving; its text, capped.
     Bye(String),
@@ -1083,9 +1118,8 @@ enum Unsolicited {
 
 fn classify(r: &UnsolicitedResponse) -> Unsolicited {
     match r {
-        UnsolicitedResponse::Exists(_)
-        | UnsolicitedResponse::Expunge(_)
-        | UnsolicitedResponse::Recent(_) => Unsolicited::Change,
+        UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_) => Unsolicited::New,
+        UnsolicitedResponse::Expunge(_) => Unsolicited::Change,
         UnsolicitedResponse::Other(data) => match data.parsed() {
             Response::Fetch(..) | Response::Vanished { .. } => Unsolicited::Change,
             Response::Data {
