@@ -98,6 +98,8 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 
 /// Encodes a mailbox name in IMAP's modified UTF-7 (RFC 3501 §5.1.3), the only form Dovecot
 /// accepts on the wire without `UTF8=ACCEPT` (which it does not offer).
+/// Deliberately not `pushmail_core::imap::utf7::encode`: the harness creates the folders the
+/// tests then watch, so sharing the encoder under test would let a bug in it agree with itself.
 pub fn encode_mailbox_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut pending: Vec<u16> = Vec::new();

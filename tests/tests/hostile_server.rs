@@ -11,7 +11,7 @@ mod faults;
 
 use std::time::{Duration, Instant};
 
-use common::{Pushmail, Via, unique_id};
+use common::{Pushmail, Via, files_under, unique_id};
 use faults::{
     SCRIPTED_PW, alive, count_subject, eventually, reset_peak, scripted_account, status_kib,
     wait_account_state, wait_all, wait_detail, wait_details,
@@ -752,7 +752,7 @@ fn no_secret_in_any_output_even_when_the_server_echoes_it() {
         haystacks[1].1.contains("TRACE") || haystacks[1].1.contains("DEBUG"),
         "trace logging was not on"
     );
-    for entry in walk(pm.dir.path()) {
+    for entry in files_under(pm.dir.path()) {
         let name = entry.display().to_string();
         if name.contains("/pw-") {
             continue; // the password_command's own source, which the test wrote
@@ -793,17 +793,4 @@ fn no_secret_in_any_output_even_when_the_server_echoes_it() {
         !msg.contains(SCRIPTED_PW) && msg.contains("REDACTED"),
         "{msg}"
     );
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p))
-        } else {
-            out.push(p)
-        }
-    }
-    out
 }

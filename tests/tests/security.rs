@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Pushmail, Via, unique_id};
+use common::{Pushmail, Via, files_under, unique_id};
 use pushmail_tests::{Dovecot, DovecotOptions, message};
 
 const PW: &str = "alicepw";
@@ -217,7 +217,7 @@ fn trace_logging_leaks_no_password_anywhere() {
         ("test stdout", test.stdout),
         ("test stderr", test.stderr),
     ];
-    for entry in walk(pm.dir.path()) {
+    for entry in files_under(pm.dir.path()) {
         let name = entry.display().to_string();
         if name.contains("/pw-") {
             continue; // the password_command's own source, which the test wrote
@@ -231,19 +231,6 @@ fn trace_logging_leaks_no_password_anywhere() {
         assert!(!text.contains(secret), "password found in {what}");
         assert!(!text.contains(&sasl), "SASL PLAIN blob found in {what}");
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p))
-        } else {
-            out.push(p)
-        }
-    }
-    out
 }
 
 fn base64_plain(user: &str, pw: &str) -> String {

@@ -189,27 +189,14 @@ fn close_and_wait_gone(desk: &Desktop, wid: &str) {
     );
 }
 
-/// Every regular file under `dir` whose bytes contain `needle`.
+/// Every file under `dir` whose bytes contain `needle`.
 fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
-    let mut hits = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let Ok(kind) = e.file_type() else { continue };
-            if kind.is_dir() {
-                stack.push(e.path());
-            } else if kind.is_file()
-                && let Ok(bytes) = std::fs::read(e.path())
-                && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-            {
-                hits.push(e.path());
-            }
-        }
-    }
-    hits
+    common::files_under(dir)
+        .into_iter()
+        .filter(|p| {
+            std::fs::read(p).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        })
+        .collect()
 }
 
 // --- WebDriver -------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ pub async fn run(args: WatchArgs, config_path: &Path) -> Result<ExitCode> {
         None => Store::default_path()?,
     };
     let store = Store::open(&state_path)?;
-    let mut i18n = language(&config);
+    let mut i18n = crate::lang::of(&config);
     let (engine, mut events) = Engine::new(store);
     engine.apply(&config);
     engine.watch_power(PowerOptions {
@@ -92,7 +92,7 @@ pub async fn run(args: WatchArgs, config_path: &Path) -> Result<ExitCode> {
             // SIGHUP: re-read the configuration, as daemons do.
             _ = sighup.recv() => match load(config_path, &args.accounts) {
                 Ok(c) => {
-                    i18n = language(&c);
+                    i18n = crate::lang::of(&c);
                     engine.apply(&c);
                 }
                 Err(e) => eprintln!("error: configuration not reloaded: {e:#}"),
@@ -113,10 +113,6 @@ pub async fn run(args: WatchArgs, config_path: &Path) -> Result<ExitCode> {
     }
     while hooks.join_next().await.is_some() {}
     Ok(ExitCode::SUCCESS)
-}
-
-fn language(config: &Config) -> I18n {
-    I18n::new(config.general.language.tag().unwrap_or("auto"))
 }
 
 async fn handle(args: &WatchArgs, i18n: &I18n, event: &Event, hooks: &mut JoinSet<()>) {
@@ -192,7 +188,7 @@ fn human(i18n: &I18n, event: &Event) -> String {
             Some(d) => format!(
                 "[{account}] {}: {}",
                 state.as_str(),
-                display::clean_text(&localize_detail(d, i18n).joined(), 1024, false)
+                localize_detail(d, i18n).joined()
             ),
             None => format!("[{account}] {}", state.as_str()),
         },

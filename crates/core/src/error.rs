@@ -1,6 +1,8 @@
 //! Errors callers branch on. Everything else is `anyhow` with context.
 
+use std::collections::HashMap;
 use std::io;
+use std::sync::{Mutex, OnceLock};
 
 use crate::i18n::{I18n, text};
 
@@ -197,12 +199,27 @@ const SLOT: &str = "\u{E000}";
 
 /// English message `id` split around its variable `var`: (before, after), or the whole
 /// message and `None` when it does not use `var`.
+///
+/// Formatted once per (id, variable) and kept: the tray matches every state detail against
+/// some thirty of these, on every event and every `GetAccounts` call.
 fn english_template(id: &str, var: &str) -> (String, Option<String>) {
-    let whole = I18n::english().tr_plain(id, &[(var, text(SLOT))]);
-    match whole.split_once(SLOT) {
-        Some((before, after)) => (before.to_owned(), Some(after.to_owned())),
-        None => (whole, None),
-    }
+    type Templates = HashMap<(String, String), (String, Option<String>)>;
+    static TEMPLATES: OnceLock<Mutex<Templates>> = OnceLock::new();
+    let key = (id.to_owned(), var.to_owned());
+    let mut cache = TEMPLATES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    cache
+        .entry(key)
+        .or_insert_with(|| {
+            let whole = I18n::english().tr_plain(id, &[(var, text(SLOT))]);
+            match whole.split_once(SLOT) {
+                Some((before, after)) => (before.to_owned(), Some(after.to_owned())),
+                None => (whole, None),
+            }
+        })
+        .clone()
 }
 
 /// If `s` is English message `id` (its variable `var` standing for any text), that text:
@@ -311,11 +328,16 @@ pub fn localize_detail(detail: &str, i18n: &I18n) -> Problem {
             }
         }
     }
+    // The detail carries the server's words: made harmless here, once, for every front end
+    // that shows it (popups, Settings → Activity, `GetAccounts`, the CLI).
     Problem {
-        what: localize_error(what, i18n),
-        hint,
+        what: crate::display::clean_text(&localize_error(what, i18n), DETAIL_MAX, false),
+        hint: hint.map(|h| crate::display::clean_text(&h, DETAIL_MAX, false)),
     }
 }
+
+/// Longest problem text shown, in graphemes (server text in it is already capped at 1 KiB).
+const DETAIL_MAX: usize = 1024;
 
 /// The English `Display` text of a [`ConnectError`] in `i18n`'s language, found by matching
 /// the catalog; unchanged if it is none of them.

@@ -162,7 +162,7 @@ async fn main_async(options: Options) -> anyhow::Result<ExitCode> {
     let mut app = App {
         first_run: config.accounts.is_empty() && !options.config_path.exists(),
         config_path: options.config_path,
-        i18n: I18n::new(config.general.language.tag().unwrap_or("auto")),
+        i18n: I18n::new(config.general.language.as_str()),
         model: TrayModel::default(),
         policy: Policy::new(Rules::from_config(&config)),
         activity: Activity::new(usize::try_from(config.notifications.history_size).unwrap_or(0)),
@@ -678,7 +678,10 @@ impl App {
         } else {
             self.i18n.tr_plain(
                 "notify-summary-from",
-                &[("names", text(&names.join(", "))), ("others", num(others))],
+                &[
+                    ("names", text(&self.i18n.list(names))),
+                    ("others", num(others)),
+                ],
             )
         };
         Note {
@@ -859,7 +862,7 @@ impl App {
         self.activity
             .retain_accounts(|id| config.account(id).is_some());
         if config.general.language != self.config.general.language {
-            self.i18n = I18n::new(config.general.language.tag().unwrap_or("auto"));
+            self.i18n = I18n::new(config.general.language.as_str());
         }
         self.config = config;
     }

@@ -427,3 +427,17 @@ impl RecordingProxy {
             .unwrap_or_default()
     }
 }
+
+/// Every file under `dir`, recursively: where tests look for a leaked secret.
+pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
