@@ -4,8 +4,6 @@
 //! The watcher of the folder sees the result like any change made elsewhere (a `FETCH FLAGS`
 //! during IDLE), so counts and popups follow without the front end doing anything more.
 
-use std::time::Duration;
-
 use tokio::time::timeout;
 
 use crate::config::Account;
@@ -14,10 +12,6 @@ use crate::imap::login::login;
 use crate::imap::transport;
 use crate::secret;
 use crate::text::truncate_for_log;
-
-/// How long a polite LOGOUT may take before the connection is simply dropped: the work is
-/// done by then and nobody waits for the answer.
-const LOGOUT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Why an action did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +68,7 @@ pub async fn mark_read(
         Ok(())
     }
     .await;
-    let _ = timeout(LOGOUT_TIMEOUT, session.logout()).await;
+    crate::imap::login::logout(&mut session).await;
     result
 }
 

@@ -9,8 +9,6 @@
 //! bytes. [`Folder::display`] is the name with control characters made visible. All three are
 //! server data: front ends render them as text, never as markup.
 
-use std::time::Duration;
-
 use futures::{StreamExt, TryStreamExt};
 use secrecy::SecretString;
 use serde::Serialize;
@@ -25,10 +23,6 @@ use crate::text::truncate_for_log;
 /// Folders returned at most. Far above any real account; a server that lists more is either
 /// broken or hostile, and a settings window with more checkboxes than that is unusable anyway.
 pub const MAX_FOLDERS: usize = 5000;
-
-/// How long `LOGOUT` may take: the list is already in hand, so a slow goodbye is not waited
-/// for beyond this.
-const LOGOUT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// RFC 6154 special-use attributes, so the UI can label and order well-known folders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -127,7 +121,7 @@ pub async fn list_with_password(
         Ok(Err(e)) => return Err(ConnectError::Protocol(truncate_for_log(&e.to_string()))),
         Ok(Ok(folders)) => folders,
     };
-    let _ = tokio::time::timeout(LOGOUT_TIMEOUT, logged_in.session.logout()).await;
+    crate::imap::login::logout(&mut logged_in.session).await;
     sort(&mut folders);
     Ok(folders)
 }

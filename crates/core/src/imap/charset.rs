@@ -468,7 +468,8 @@ fn decode_base64(text: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn encode_base64(bytes: &[u8]) -> String {
+/// Standard base64 with padding (also how async-imap encodes a SASL response).
+pub(crate) fn encode_base64(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [

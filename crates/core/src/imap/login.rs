@@ -100,7 +100,7 @@ fn redact(e: ConnectError, username: &str, password: &SecretString) -> ConnectEr
     if pw.is_empty() {
         return e;
     }
-    let blob = base64(format!("\0{username}\0{pw}").as_bytes());
+    let blob = super::charset::encode_base64(format!("\0{username}\0{pw}").as_bytes());
     let scrub = |text: String| text.replace(&blob, "[REDACTED]").replace(pw, "[REDACTED]");
     match e {
         ConnectError::Network(t) => ConnectError::Network(scrub(t)),
@@ -112,28 +112,6 @@ fn redact(e: ConnectError, username: &str, password: &SecretString) -> ConnectEr
         ConnectError::Config(t) => ConnectError::Config(scrub(t)),
         other => other,
     }
-}
-
-/// Standard base64 with padding, as async-imap encodes the SASL response.
-fn base64(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(T[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 fn classify_login_error(e: async_imap::error::Error, tap: &StatusTap) -> ConnectError {
@@ -165,6 +143,15 @@ fn classify_login_error(e: async_imap::error::Error, tap: &StatusTap) -> Connect
     }
 }
 
+/// How long a polite `LOGOUT` may take before the connection is simply dropped: whatever the
+/// session was for is done, so a slow goodbye is not waited for.
+const LOGOUT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `LOGOUT`, bounded by [`LOGOUT_TIMEOUT`]; its outcome does not matter to anyone.
+pub(crate) async fn logout(session: &mut async_imap::Session<super::transport::MailStream>) {
+    let _ = tokio::time::timeout(LOGOUT_TIMEOUT, session.logout()).await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,7 +166,7 @@ mod tests {
             ("foobar", "Zm9vYmFy"),
             ("\0alice\0pw", "AGFsaWNlAHB3"),
         ] {
-            assert_eq!(base64(raw.as_bytes()), enc);
+            assert_eq!(super::super::charset::encode_base64(raw.as_bytes()), enc);
         }
     }
 

@@ -214,7 +214,7 @@ async fn session(ctx: &AccountCtx, limiter: &mut LoginLimiter, resident: bool) -
         // we reconnect because the network changed: it is suspect, and a LOGOUT into a dead
         // link would hold the reconnect up by its whole timeout.
         if matches!(end, End::Stopped | End::Visited) {
-            let _ = timeout(Duration::from_secs(2), s.logout()).await;
+            crate::imap::login::logout(&mut s).await;
         }
     }
     end

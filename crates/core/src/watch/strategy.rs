@@ -13,8 +13,6 @@ pub struct Caps {
     pub notify: bool,
     pub condstore: bool,
     pub qresync: bool,
-    /// `SEARCH RETURN (COUNT)` (RFC 4731): counting unread costs a few bytes, not a UID list.
-    pub esearch: bool,
 }
 
 impl Caps {
@@ -25,7 +23,6 @@ impl Caps {
             notify: has("NOTIFY"),
             condstore: has("CONDSTORE") || has("QRESYNC"),
             qresync: has("QRESYNC"),
-            esearch: has("ESEARCH"),
         }
     }
 }
@@ -75,11 +72,6 @@ pub fn choose(caps: Caps, folders: &[String]) -> Strategy {
 }
 
 impl Strategy {
-    /// Connections this strategy holds open.
-    pub fn connections(&self) -> u32 {
-        1
-    }
-
     pub fn folder_count(&self) -> usize {
         1 + self.others.len()
     }
@@ -133,7 +125,6 @@ mod tests {
             notify: true,
             condstore: true,
             qresync: true,
-            esearch: true,
         };
         let idle_only = Caps {
             idle: true,
@@ -169,7 +160,6 @@ mod tests {
 
         let s = choose(all, &f(&["Work", "Home"]));
         assert_eq!(s.home, "Work", "without INBOX the first folder is home");
-        assert_eq!(s.connections(), 1);
     }
 
     #[test]
@@ -248,7 +238,7 @@ mod tests {
             .map(str::to_owned)
             .collect();
         let c = Caps::from_list(&list);
-        assert!(c.idle && c.notify && c.condstore && c.qresync && c.esearch);
+        assert!(c.idle && c.notify && c.condstore && c.qresync);
         assert_eq!(Caps::from_list(&[]), Caps::default());
     }
 }
