@@ -11,7 +11,6 @@ use crate::error::ConnectError;
 use crate::imap::login::login;
 use crate::imap::transport;
 use crate::secret;
-use crate::text::truncate_for_log;
 
 /// Why an action did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +47,7 @@ pub async fn mark_read(
         let mailbox = timeout(limit, crate::imap::mailbox::select(&mut session, folder))
             .await
             .map_err(|_| ConnectError::Timeout("selecting the folder"))?
-            .map_err(|e| imap_failure("selecting the folder", &e))?;
+            .map_err(|e| imap_failure("selecting the folder", e))?;
         if mailbox.uid_validity != Some(uidvalidity) {
             return Err(ActionError::UidValidityChanged {
                 folder: folder.to_owned(),
@@ -64,7 +63,7 @@ pub async fn mark_read(
         timeout(limit, store)
             .await
             .map_err(|_| ConnectError::Timeout("marking the message as read"))?
-            .map_err(|e| imap_failure("marking the message as read", &e))?;
+            .map_err(|e| imap_failure("marking the message as read", e))?;
         Ok(())
     }
     .await;
@@ -72,9 +71,8 @@ pub async fn mark_read(
     result
 }
 
-fn imap_failure(what: &str, e: &async_imap::error::Error) -> ActionError {
-    ActionError::Connect(ConnectError::Protocol(format!(
-        "{what}: {}",
-        truncate_for_log(&e.to_string())
-    )))
+/// The watcher's reading of an IMAP error (network, the server's own NO/BAD, or a protocol
+/// breach), so a failed action says the same as a failed watch would.
+fn imap_failure(what: &'static str, e: async_imap::error::Error) -> ActionError {
+    ActionError::Connect(crate::watch::account::imap_error(what, e))
 }

@@ -881,9 +881,12 @@ mod tests {
 
         #[test]
         fn encoded_words_of_any_text_round_trip(text in "\\PC{1,40}", cut in 0usize..200) {
-            // Any text, UTF-8, split at any byte into two adjacent words.
+            // Any visible text, UTF-8, split at any byte into two adjacent non-empty words
+            // (RFC 2047's encoded-text is at least one character). Whitespace alone is not a
+            // subject: the decoder keeps the raw words rather than show nothing.
+            proptest::prop_assume!(!text.trim().is_empty() && text.len() > 1);
             let bytes = text.as_bytes();
-            let cut = cut % (bytes.len() + 1);
+            let cut = 1 + cut % (bytes.len() - 1);
             let (a, b) = bytes.split_at(cut);
             let value = format!("=?UTF-8?B?{}?= =?UTF-8?B?{}?=", encode_base64(a), encode_base64(b));
             proptest::prop_assert_eq!(subject(value.as_bytes()), text.trim());

@@ -1149,7 +1149,7 @@ async fn cmd<T>(
     Err(End::Failed { error, watched })
 }
 
-fn imap_error(what: &str, e: async_imap::error::Error) -> ConnectError {
+pub(crate) fn imap_error(what: &str, e: async_imap::error::Error) -> ConnectError {
     use async_imap::error::Error as E;
     // Every branch caps its text: async-imap's parse errors carry the whole unparsed buffer
     // (up to the framer's 4 MiB) of server bytes.
