@@ -428,15 +428,20 @@ impl RecordingProxy {
     }
 }
 
-/// Every file under `dir`, recursively: where tests look for a leaked secret.
+/// Every regular file under `dir`, recursively, without following symlinks: where tests look
+/// for a leaked secret. Sockets and FIFOs (a desktop's bus, a keyring's control socket) are
+/// skipped: reading a FIFO would block.
 pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(files_under(&p))
-        } else {
-            out.push(p)
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let Ok(kind) = e.file_type() else { continue };
+        if kind.is_dir() {
+            out.extend(files_under(&e.path()));
+        } else if kind.is_file() {
+            out.push(e.path());
         }
     }
     out
