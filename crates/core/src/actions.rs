@@ -42,12 +42,15 @@ pub async fn mark_read(
     let greeted = transport::connect(account).await?;
     let logged_in = login(greeted, &account.username, &password, limit).await?;
     drop(password);
-    let mut session = logged_in.session;
+    let (mut session, tap) = (logged_in.session, logged_in.tap);
     let result = async {
-        let mailbox = timeout(limit, crate::imap::mailbox::select(&mut session, folder))
-            .await
-            .map_err(|_| ConnectError::Timeout("selecting the folder"))?
-            .map_err(|e| imap_failure("selecting the folder", e))?;
+        let mailbox = timeout(
+            limit,
+            crate::imap::mailbox::select(&mut session, &tap, folder),
+        )
+        .await
+        .map_err(|_| ConnectError::Timeout("selecting the folder"))?
+        .map_err(|e| imap_failure("selecting the folder", e))?;
         if mailbox.uid_validity != Some(uidvalidity) {
             return Err(ActionError::UidValidityChanged {
                 folder: folder.to_owned(),
@@ -60,7 +63,8 @@ pub async fn mark_read(
                 .await?;
             stream.try_collect::<Vec<_>>().await
         };
-        timeout(limit, store)
+        // Confirmed: async-imap reports a STORE cut off by a closed connection as done.
+        timeout(limit, tap.confirmed(store))
             .await
             .map_err(|_| ConnectError::Timeout("marking the message as read"))?
             .map_err(|e| imap_failure("marking the message as read", e))?;

@@ -9,7 +9,7 @@
 //! bytes. [`Folder::display`] is the name with control characters made visible. All three are
 //! server data: front ends render them as text, never as markup.
 
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use secrecy::SecretString;
 use serde::Serialize;
 
@@ -90,31 +90,23 @@ pub async fn list_with_password(
     let timeout = account.timing.command_timeout;
     let greeted = transport::connect(account).await?;
     let mut logged_in = login(greeted, &account.username, password, timeout).await?;
-    let listed = tokio::time::timeout(timeout, async {
-        let names = logged_in.session.list(Some(""), Some("*")).await?;
-        names
-            .take(MAX_FOLDERS)
-            .map_ok(|name| {
-                use async_imap::types::NameAttribute as A;
-                let attributes = name.attributes();
-                let selectable = !attributes
-                    .iter()
-                    .any(|a| matches!(a, A::NoSelect) || is_extension(a, "\\NonExistent"));
-                let special_use = attributes.iter().find_map(|a| match a {
-                    A::All => Some(SpecialUse::All),
-                    A::Archive => Some(SpecialUse::Archive),
-                    A::Drafts => Some(SpecialUse::Drafts),
-                    A::Flagged => Some(SpecialUse::Flagged),
-                    A::Junk => Some(SpecialUse::Junk),
-                    A::Sent => Some(SpecialUse::Sent),
-                    A::Trash => Some(SpecialUse::Trash),
-                    _ => None,
-                });
-                Folder::new(name.name(), name.delimiter(), selectable, special_use)
-            })
-            .try_collect::<Vec<_>>()
-            .await
-    })
+    // Read to the end even past MAX_FOLDERS, so the tagged OK confirms a complete listing
+    // (async-imap reports one cut off by a closed connection as complete).
+    let tap = logged_in.tap.clone();
+    let listed = tokio::time::timeout(
+        timeout,
+        tap.confirmed(async {
+            let names = logged_in.session.list(Some(""), Some("*")).await?;
+            names
+                .try_fold(Vec::new(), |mut folders, name| async move {
+                    if folders.len() < MAX_FOLDERS {
+                        folders.push(folder_of(&name));
+                    }
+                    Ok(folders)
+                })
+                .await
+        }),
+    )
     .await;
     let mut folders = match listed {
         Err(_) => return Err(ConnectError::Timeout("listing folders")),
@@ -124,6 +116,25 @@ pub async fn list_with_password(
     crate::imap::login::logout(&mut logged_in.session).await;
     sort(&mut folders);
     Ok(folders)
+}
+
+fn folder_of(name: &async_imap::types::Name) -> Folder {
+    use async_imap::types::NameAttribute as A;
+    let attributes = name.attributes();
+    let selectable = !attributes
+        .iter()
+        .any(|a| matches!(a, A::NoSelect) || is_extension(a, "\\NonExistent"));
+    let special_use = attributes.iter().find_map(|a| match a {
+        A::All => Some(SpecialUse::All),
+        A::Archive => Some(SpecialUse::Archive),
+        A::Drafts => Some(SpecialUse::Drafts),
+        A::Flagged => Some(SpecialUse::Flagged),
+        A::Junk => Some(SpecialUse::Junk),
+        A::Sent => Some(SpecialUse::Sent),
+        A::Trash => Some(SpecialUse::Trash),
+        _ => None,
+    });
+    Folder::new(name.name(), name.delimiter(), selectable, special_use)
 }
 
 fn is_extension(attribute: &async_imap::types::NameAttribute<'_>, name: &str) -> bool {

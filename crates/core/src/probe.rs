@@ -241,10 +241,16 @@ pub async fn test_account_in<F: FnMut(&Step)>(
     r.report.capabilities = caps;
 
     let t = Instant::now();
-    let listed = tokio::time::timeout(timing.command_timeout, async {
-        let names = li.session.list(Some(""), Some("*")).await?;
-        names.try_collect::<Vec<_>>().await
-    })
+    // Confirmed: async-imap reports a listing or a STATUS cut off by a closed connection as
+    // complete, which would show as missing folders or empty ones.
+    let tap = li.tap.clone();
+    let listed = tokio::time::timeout(
+        timing.command_timeout,
+        tap.confirmed(async {
+            let names = li.session.list(Some(""), Some("*")).await?;
+            names.try_collect::<Vec<_>>().await
+        }),
+    )
     .await;
     let names = match listed {
         Err(_) => Err(ConnectError::Timeout("listing folders")),
@@ -269,7 +275,7 @@ pub async fn test_account_in<F: FnMut(&Step)>(
         }
         let status = tokio::time::timeout(
             timing.command_timeout,
-            li.session.status(name.name(), "(MESSAGES UNSEEN)"),
+            tap.confirmed(li.session.status(name.name(), "(MESSAGES UNSEEN)")),
         )
         .await;
         let (messages, unseen) = match status {

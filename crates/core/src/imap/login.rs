@@ -75,7 +75,7 @@ pub async fn login(
         .await
         .map_err(|_| ConnectError::Timeout("logging in"))?
         .map_err(|e| redact(e, username, password))?;
-    let caps = tokio::time::timeout(command_timeout, session.capabilities())
+    let caps = tokio::time::timeout(command_timeout, tap.confirmed(session.capabilities()))
         .await
         .map_err(|_| ConnectError::Timeout("reading capabilities after login"))?
         .map_err(|e| ConnectError::Network(format!("reading capabilities failed: {e}")))?;

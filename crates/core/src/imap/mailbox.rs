@@ -6,7 +6,7 @@ use async_imap::error::{Error, Result};
 use async_imap::types::Mailbox;
 use tracing::debug;
 
-use super::transport::MailStream;
+use super::transport::{MailStream, StatusTap};
 use super::utf7;
 use crate::text::truncate_for_log;
 
@@ -14,9 +14,14 @@ use crate::text::truncate_for_log;
 /// every name the server listed and Pushmail decoded. A name shown raw because it was not valid
 /// modified UTF-7 (`Tom&Jerry` from a server that does not escape `&`) does not survive
 /// encoding, so when the server says NO to the encoded name, the name as written is tried.
-pub async fn select(session: &mut Session<MailStream>, name: &str) -> Result<Mailbox> {
+/// Each SELECT counts only once the server has said OK to it (see [`StatusTap::confirmed`]).
+pub async fn select(
+    session: &mut Session<MailStream>,
+    tap: &StatusTap,
+    name: &str,
+) -> Result<Mailbox> {
     let (encoded, raw) = utf7::wire_names(name);
-    let result = session.select(&encoded).await;
+    let result = tap.confirmed(session.select(&encoded)).await;
     match (result, raw) {
         (Err(Error::No(text)), Some(raw)) => {
             debug!(
@@ -24,7 +29,7 @@ pub async fn select(session: &mut Session<MailStream>, name: &str) -> Result<Mai
                 "the server has no {encoded:?} ({}); trying the name as written",
                 truncate_for_log(&text)
             );
-            session.select(&raw).await
+            tap.confirmed(session.select(&raw)).await
         }
         (result, _) => result,
     }

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use async_imap::Session;
 use async_imap::error::{Error, Result};
 use async_imap::types::Mailbox;
-use imap_proto::{AttributeValue, MailboxDatum, Response, ResponseCode, Status};
+use imap_proto::{AttributeValue, MailboxDatum, Response, ResponseCode, Status, StatusAttribute};
 
 use super::rfc5465_notify::quote;
 use super::transport::MailStream;
@@ -45,6 +45,9 @@ pub struct Resync {
     pub highestmodseq: Option<u64>,
     /// `Some` only when the server resynchronised (same UIDVALIDITY, QRESYNC accepted).
     pub changes: Option<Changes>,
+    /// `STATUS` responses for other folders that NOTIFY sent while the SELECT ran: news for
+    /// the caller, not part of this folder's outcome.
+    pub statuses: Vec<(String, Vec<StatusAttribute>)>,
 }
 
 impl Resync {
@@ -55,12 +58,33 @@ impl Resync {
             exists: m.exists,
             highestmodseq: m.highest_modseq,
             changes: None,
+            statuses: Vec::new(),
         }
     }
 
     /// Folds one response of the SELECT into the outcome.
     pub fn absorb(&mut self, r: &Response<'_>) {
         match r {
+            // RFC 7162 §3.2.11: everything before `* OK [CLOSED]` was about the folder selected
+            // until now (flag changes, expunges, new mail reported late), not this one.
+            // imap-proto does not know the code and leaves it in the text.
+            Response::Data {
+                status: Status::Ok,
+                outcome,
+            } if outcome.code.is_none()
+                && outcome.information.as_deref().is_some_and(|t| {
+                    t.trim_start().to_ascii_uppercase().starts_with("[CLOSED]")
+                }) =>
+            {
+                let statuses = std::mem::take(&mut self.statuses);
+                *self = Resync {
+                    statuses,
+                    ..Resync::default()
+                };
+            }
+            Response::MailboxData(MailboxDatum::Status { mailbox, status }) => {
+                self.statuses.push((mailbox.to_string(), status.clone()));
+            }
             Response::Data {
                 status: Status::Ok,
                 outcome,
@@ -204,6 +228,34 @@ mod tests {
         assert_eq!(c.seen, HashSet::from([41, 43]));
         let announced = HashSet::from([7, 8, 41, 42, 43, 99]);
         assert_eq!(withdrawn(&announced, &c), vec![7, 41, 43]);
+    }
+
+    /// With QRESYNC enabled Dovecot separates the old folder's news from the new one's with
+    /// `[CLOSED]`; a NOTIFY STATUS for a third folder in between is kept for the caller.
+    #[test]
+    fn closed_separates_the_previous_folder_and_status_is_kept() {
+        let lines = [
+            "* 3 FETCH (UID 41 FLAGS (\\Seen) MODSEQ (90))\r\n",
+            "* VANISHED 12\r\n",
+            "* STATUS Lists (UIDNEXT 8 MESSAGES 7)\r\n",
+            "* OK [CLOSED] Previous mailbox closed.\r\n",
+            "* 5 EXISTS\r\n",
+            "* OK [UIDVALIDITY 9] UIDs valid\r\n",
+            "* OK [UIDNEXT 6] Predicted next UID\r\n",
+            "* VANISHED (EARLIER) 2\r\n",
+        ];
+        let mut out = Resync::default();
+        for l in lines {
+            out.absorb(&parse(l));
+        }
+        assert_eq!(out.exists, 5);
+        assert_eq!((out.uidvalidity, out.uidnext), (Some(9), Some(6)));
+        let c = out.changes.unwrap();
+        assert_eq!(c.vanished, HashSet::from([2]), "12 was the old folder's");
+        assert!(c.seen.is_empty(), "UID 41 was the old folder's");
+        assert_eq!(out.statuses.len(), 1);
+        assert_eq!(out.statuses[0].0, "Lists");
+        assert!(out.statuses[0].1.contains(&StatusAttribute::UidNext(8)));
     }
 
     #[test]

@@ -56,6 +56,31 @@ impl StatusTap {
     pub fn take(&self) -> Option<TaggedStatus> {
         self.0.lock().ok().and_then(|mut f| f.take_last_tagged())
     }
+
+    /// Runs one command (a future not yet polled, so nothing is on the wire yet) and succeeds
+    /// only if the server finished it with a tagged `OK`.
+    ///
+    /// async-imap 0.12 ends the answer to FETCH, UID STORE, SEARCH, STATUS and a plain SELECT
+    /// at end of stream as if the command had succeeded, and ignores a tagged `NO` to FETCH
+    /// and SEARCH: a server that says `* BYE` and closes in the middle of `UID FETCH` would
+    /// look like one with no new mail, and the watermark would move past mail never fetched.
+    /// Here that is [`Error::ConnectionLost`](async_imap::error::Error::ConnectionLost) (or
+    /// the `NO`/`BAD`), and the session is rebuilt and catches up instead.
+    pub async fn confirmed<T>(
+        &self,
+        command: impl Future<Output = async_imap::error::Result<T>>,
+    ) -> async_imap::error::Result<T> {
+        use async_imap::error::Error;
+        // A tagged line left from an earlier command must not vouch for this one.
+        let _ = self.take();
+        let value = command.await?;
+        match self.take() {
+            Some(s) if s.status == "OK" => Ok(value),
+            Some(s) if s.status == "NO" => Err(Error::No(s.text)),
+            Some(s) => Err(Error::Bad(s.text)),
+            None => Err(Error::ConnectionLost),
+        }
+    }
 }
 
 impl MailStream {

@@ -35,11 +35,12 @@ use super::{Reporter, Wake, WakeKind};
 use crate::config::Account;
 use crate::error::ConnectError;
 use crate::event::{NewMail, State};
+use crate::imap::framing::TaggedStatus;
 use crate::imap::headers::{self, HEADER_FETCH};
 use crate::imap::login::{LoggedIn, login};
 use crate::imap::rfc5465_notify::{self, FolderStatus, LocalView};
 use crate::imap::rfc7162_qresync::{self, Resync};
-use crate::imap::transport::{self, MailStream};
+use crate::imap::transport::{self, MailStream, StatusTap};
 use crate::imap::utf7;
 use crate::secret;
 use crate::sync::decide::{self, Candidate, Reconcile};
@@ -323,6 +324,8 @@ struct Conn<'a> {
     /// 140 KB per new mail).
     home_recount: bool,
     watched: bool,
+    /// Says whether the server finished each command with a tagged OK (see [`Call`]).
+    tap: StatusTap,
 }
 
 impl<'a> Conn<'a> {
@@ -342,6 +345,7 @@ impl<'a> Conn<'a> {
             home_dirty: false,
             home_recount: false,
             watched: false,
+            tap: li.tap,
         }
     }
 
@@ -358,8 +362,12 @@ impl<'a> Conn<'a> {
         )))
     }
 
-    fn limit(&self) -> (bool, Duration) {
-        (self.watched, self.ctx.account.timing.command_timeout)
+    fn call(&self) -> Call {
+        Call {
+            watched: self.watched,
+            limit: self.ctx.account.timing.command_timeout,
+            tap: self.tap.clone(),
+        }
     }
 
     fn session(&mut self) -> Result<&mut Session<MailStream>, End> {
@@ -376,10 +384,10 @@ impl<'a> Conn<'a> {
         if self.caps.qresync {
             // RFC 7162: QRESYNC must be enabled before the SELECTs that use it. It also makes
             // the server say VANISHED instead of EXPUNGE, which the waits below understand.
-            let (watched, limit) = self.limit();
+            let call = self.call();
             let s = self.session()?;
             let fut = s.run_command_and_check_ok("ENABLE QRESYNC");
-            cmd(limit, watched, "enabling QRESYNC", fut).await?;
+            call.run("enabling QRESYNC", fut).await?;
         }
         // Every other folder first, the home folder last: it stays selected.
         for i in (1..self.folders.len()).chain([0]) {
@@ -464,10 +472,10 @@ impl<'a> Conn<'a> {
                 }
                 Wait::Woken(WakeKind::Check) => {
                     // NOOP first: a dead link shows here, and the server flushes pending changes.
-                    let (watched, limit) = self.limit();
+                    let call = self.call();
                     let s = self.session()?;
                     let fut = s.noop();
-                    cmd(limit, watched, "checking the connection", fut).await?;
+                    call.run("checking the connection", fut).await?;
                     self.sweep(true, false).await?;
                 }
                 Wait::Woken(WakeKind::Reconnect) => return Err(End::Reconnect),
@@ -544,10 +552,10 @@ impl<'a> Conn<'a> {
     async fn status(&mut self, i: usize) -> Result<(), End> {
         let items = rfc5465_notify::status_items(self.caps.condstore);
         let wire = self.folders[i].wire.clone();
-        let (watched, limit) = self.limit();
+        let call = self.call();
         let s = self.session()?;
         let fut = s.status(&wire, items);
-        let mbox = cmd(limit, watched, "asking a folder's status", fut).await?;
+        let mbox = call.run("asking a folder's status", fut).await?;
         let update = FolderStatus {
             messages: Some(mbox.exists),
             uidnext: mbox.uid_next,
@@ -630,24 +638,32 @@ impl<'a> Conn<'a> {
         // selected (RFC 3501 discourages STATUS on the selected one).
         let unseen_before = match resync {
             Some(_) if self.selected != Some(i) => {
-                let (watched, limit) = self.limit();
+                let call = self.call();
                 let wire = self.folders[i].wire.clone();
                 let s = self.session()?;
                 let fut = s.status(&wire, "(UNSEEN)");
-                cmd(limit, watched, "counting unread messages", fut)
-                    .await?
-                    .unseen
+                call.run("counting unread messages", fut).await?.unseen
             }
             _ => None,
         };
-        let (watched, limit) = self.limit();
+        let Call {
+            watched,
+            limit,
+            tap,
+        } = self.call();
         let wire = self.folders[i].wire.clone();
         let s = self.session()?;
         let selected = match resync {
-            Some(known) => timeout(limit, rfc7162_qresync::select(s, &wire, known)).await,
+            Some(known) => {
+                timeout(
+                    limit,
+                    tap.confirmed(rfc7162_qresync::select(s, &wire, known)),
+                )
+                .await
+            }
             None => {
                 timeout(limit, async {
-                    crate::imap::mailbox::select(s, &name)
+                    crate::imap::mailbox::select(s, &tap, &name)
                         .await
                         .map(Resync::from_mailbox)
                 })
@@ -656,7 +672,7 @@ impl<'a> Conn<'a> {
         };
         let mut sel = match selected {
             Ok(Ok(m)) => m,
-            Ok(Err(async_imap::error::Error::No(text))) => {
+            Ok(Err(async_imap::error::Error::No(text))) if !refused_for_now(tap.take()) => {
                 // NO to SELECT: the folder is gone or was never there. The others go on.
                 let text = truncate_for_log(&text);
                 warn!(account, folder = %name, "cannot select: {text}");
@@ -759,6 +775,10 @@ impl<'a> Conn<'a> {
             unseen: Some(local.unseen),
             highestmodseq: sel.highestmodseq,
         };
+        // NOTIFY news about other folders that arrived during a QRESYNC SELECT.
+        for (mailbox, attrs) in std::mem::take(&mut sel.statuses) {
+            self.on_status(&mailbox, &attrs);
+        }
         Ok(())
     }
 
@@ -766,13 +786,13 @@ impl<'a> Conn<'a> {
         if exists == 0 {
             return Ok(0);
         }
-        let (watched, limit) = self.limit();
+        let call = self.call();
         let s = self.session()?;
         let fut = async {
             let stream = s.fetch("*", "(UID)").await?;
             stream.try_collect::<Vec<_>>().await
         };
-        let fetches = cmd(limit, watched, "finding the highest UID", fut).await?;
+        let fetches = call.run("finding the highest UID", fut).await?;
         Ok(fetches.iter().filter_map(|f| f.uid).max().unwrap_or(0))
     }
 
@@ -787,13 +807,13 @@ impl<'a> Conn<'a> {
         let uidvalidity = self.folders[i].uidvalidity;
         let set = format!("{}:*", watermark.max(1));
         let query = format!("(UID FLAGS {HEADER_FETCH})");
-        let (watched, limit) = self.limit();
+        let call = self.call();
         let s = self.session()?;
         let fut = async {
             let stream = s.uid_fetch(&set, &query).await?;
             stream.try_collect::<Vec<_>>().await
         };
-        let fetches = cmd(limit, watched, "fetching new messages", fut).await?;
+        let fetches = call.run("fetching new messages", fut).await?;
         let mut candidates = Vec::with_capacity(fetches.len());
         let mut by_uid = HashMap::with_capacity(fetches.len());
         for f in &fetches {
@@ -846,10 +866,10 @@ impl<'a> Conn<'a> {
     /// Re-reads the unread set of the selected folder `i`: the count, and `seen` for announced
     /// messages no longer unread.
     async fn sync_unseen(&mut self, i: usize) -> Result<(), End> {
-        let (watched, limit) = self.limit();
+        let call = self.call();
         let s = self.session()?;
         let fut = s.uid_search("UNSEEN");
-        let unseen = cmd(limit, watched, "counting unread messages", fut).await?;
+        let unseen = call.run("counting unread messages", fut).await?;
         let gone: Vec<u32> = self.folders[i]
             .announced
             .iter()
@@ -1134,19 +1154,40 @@ fn classify(r: &UnsolicitedResponse) -> Unsolicited {
     }
 }
 
-/// Runs one IMAP command future under `limit`, mapping errors.
-async fn cmd<T>(
-    limit: Duration,
+/// A NO that says "not now" rather than "no such folder" (RFC 5530 response codes): skipping
+/// the folder until the next reconnect could mean days without its mail, so the session is
+/// rebuilt (with backoff) and the folder tried again.
+fn refused_for_now(status: Option<TaggedStatus>) -> bool {
+    status
+        .and_then(|s| s.code)
+        .is_some_and(|c| matches!(c.as_str(), "UNAVAILABLE" | "INUSE" | "SERVERBUG" | "LIMIT"))
+}
+
+/// How one command runs: under `limit`, confirmed by the server's tagged OK (through `tap`,
+/// see [`StatusTap::confirmed`]), and failing with `watched` for the backoff.
+struct Call {
     watched: bool,
-    what: &'static str,
-    fut: impl Future<Output = async_imap::error::Result<T>>,
-) -> Result<T, End> {
-    let error = match timeout(limit, fut).await {
-        Ok(Ok(v)) => return Ok(v),
-        Err(_) => ConnectError::Timeout(what),
-        Ok(Err(e)) => imap_error(what, e),
-    };
-    Err(End::Failed { error, watched })
+    limit: Duration,
+    tap: StatusTap,
+}
+
+impl Call {
+    /// Runs one IMAP command future, mapping errors.
+    async fn run<T>(
+        self,
+        what: &'static str,
+        fut: impl Future<Output = async_imap::error::Result<T>>,
+    ) -> Result<T, End> {
+        let error = match timeout(self.limit, self.tap.confirmed(fut)).await {
+            Ok(Ok(v)) => return Ok(v),
+            Err(_) => ConnectError::Timeout(what),
+            Ok(Err(e)) => imap_error(what, e),
+        };
+        Err(End::Failed {
+            error,
+            watched: self.watched,
+        })
+    }
 }
 
 pub(crate) fn imap_error(what: &str, e: async_imap::error::Error) -> ConnectError {
@@ -1189,5 +1230,23 @@ mod tests {
         }
         assert!(Folder::new("INBOX").is("inbox"));
         assert!(!Folder::new("客户").is("&W6JiNw-x"));
+    }
+
+    #[test]
+    fn only_a_temporary_refusal_keeps_a_folder_in_play() {
+        let no = |code: Option<&str>| {
+            Some(TaggedStatus {
+                status: "NO".into(),
+                code: code.map(str::to_owned),
+                text: "x".into(),
+            })
+        };
+        for code in ["UNAVAILABLE", "INUSE", "SERVERBUG", "LIMIT"] {
+            assert!(refused_for_now(no(Some(code))), "{code}");
+        }
+        // Dovecot: `NO [NONEXISTENT] Mailbox doesn't exist`; many servers give no code at all.
+        assert!(!refused_for_now(no(Some("NONEXISTENT"))));
+        assert!(!refused_for_now(no(None)));
+        assert!(!refused_for_now(None));
     }
 }
