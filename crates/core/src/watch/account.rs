@@ -936,6 +936,28 @@ impl<'a> Conn<'a> {
         }
     }
 
+    /// Notes what one unsolicited response means: a change in the selected folder, a NOTIFY
+    /// STATUS for another; the text of a `* BYE` is returned for the caller to end on.
+    fn absorb_unsolicited(&mut self, r: &UnsolicitedResponse) -> Option<String> {
+        if let UnsolicitedResponse::Status {
+            mailbox,
+            attributes,
+        } = r
+        {
+            self.on_status(mailbox, attributes);
+        }
+        match classify(r) {
+            Unsolicited::New => self.home_dirty = true,
+            Unsolicited::Change => {
+                self.home_dirty = true;
+                self.home_recount = true;
+            }
+            Unsolicited::Bye(text) => return Some(text),
+            Unsolicited::Other => {}
+        }
+        None
+    }
+
     /// Empties async-imap's unsolicited channel (it silently drops past 100): changes in the
     /// selected folder, and STATUS responses (NOTIFY) for the others.
     fn drain_unsolicited(&mut self) -> Result<(), End> {
@@ -945,21 +967,8 @@ impl<'a> Conn<'a> {
             let Ok(r) = s.unsolicited_responses.try_recv() else {
                 break;
             };
-            match classify(&r) {
-                Unsolicited::New => self.home_dirty = true,
-                Unsolicited::Change => {
-                    self.home_dirty = true;
-                    self.home_recount = true;
-                }
-                Unsolicited::Bye(text) => bye = Some(text),
-                Unsolicited::Other => {}
-            }
-            if let UnsolicitedResponse::Status {
-                mailbox,
-                attributes,
-            } = &r
-            {
-                self.on_status(mailbox, attributes);
+            if let Some(text) = self.absorb_unsolicited(&r) {
+                bye = Some(text);
             }
         }
         if let Some(text) = bye {
@@ -1016,21 +1025,8 @@ impl<'a> Conn<'a> {
             Ok(Ok(())) => {}
         }
         for r in early {
-            match classify(&r) {
-                Unsolicited::New => self.home_dirty = true,
-                Unsolicited::Change => {
-                    self.home_dirty = true;
-                    self.home_recount = true;
-                }
-                _ => {}
-            }
-            if let UnsolicitedResponse::Status {
-                mailbox,
-                attributes,
-            } = &r
-            {
-                self.on_status(mailbox, attributes);
-            }
+            // A BYE among them already ended the start above.
+            let _ = self.absorb_unsolicited(&r);
         }
         let refresh_at = Instant::now() + t.idle_refresh;
         let outcome = loop {
