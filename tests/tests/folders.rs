@@ -255,6 +255,7 @@ fn without_notify_inbox_is_pushed_and_the_others_swept_within_poll_interval() {
 /// failure message, so only what bears on the missing mail).
 fn storm_diagnosis(w: &Watch, dc: &Dovecot, missing: &[&(String, String)]) -> String {
     let accounts: BTreeSet<&str> = missing.iter().map(|(id, _)| id.as_str()).collect();
+    let stderr = w.stderr();
     let mut out = String::new();
     for id in &accounts {
         let states: Vec<String> = w
@@ -265,7 +266,6 @@ fn storm_diagnosis(w: &Watch, dc: &Dovecot, missing: &[&(String, String)]) -> St
             .map(|v| format!("{} {}", v["state"], v["detail"]))
             .collect();
         out.push_str(&format!("states of {id}: {states:#?}\n"));
-        let stderr = w.stderr();
         let lines: Vec<&str> = stderr.lines().filter(|l| l.contains(id)).collect();
         let tail = lines.len().saturating_sub(80);
         out.push_str(&format!(
@@ -388,28 +388,21 @@ fn budget_holds_through_ten_server_restarts_and_nothing_is_lost_or_repeated() {
         .collect();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let got = wanted
+        let missing: Vec<&(String, String)> = wanted
             .iter()
             .filter(|(id, s)| {
-                w.new_mails()
+                !w.new_mails()
                     .iter()
                     .any(|v| v["account"] == id.as_str() && v["subject"] == s.as_str())
             })
-            .count();
-        if got == wanted.len() {
+            .collect();
+        if missing.is_empty() {
             break;
         }
         if Instant::now() >= deadline {
-            let missing: Vec<&(String, String)> = wanted
-                .iter()
-                .filter(|(id, s)| {
-                    !w.new_mails()
-                        .iter()
-                        .any(|v| v["account"] == id.as_str() && v["subject"] == s.as_str())
-                })
-                .collect();
             panic!(
-                "{got} of {} announcements after the storm; missing {missing:?}\n{}",
+                "{} of {} announcements after the storm; missing {missing:?}\n{}",
+                wanted.len() - missing.len(),
                 wanted.len(),
                 storm_diagnosis(&w, &dc, &missing)
             );

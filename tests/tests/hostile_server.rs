@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::{Pushmail, Via, files_under, unique_id};
 use faults::{
-    SCRIPTED_PW, alive, count_subject, eventually, reset_peak, scripted_account, status_kib,
+    SCRIPTED_PW, alive, assert_each_once, eventually, reset_peak, scripted_account, status_kib,
     wait_account_state, wait_all, wait_detail, wait_details,
 };
 use pushmail_tests::{
@@ -230,13 +230,14 @@ fn bye_instead_of_idle_continuation_loses_nothing() {
     server.deliver("After the BYEs");
     w.wait_new_mail("After the BYEs", SHORT);
     w.collect_for(Duration::from_millis(500));
-    for s in [
-        "Delivered while BYE stalled",
-        "Delivered while BYE closed",
-        "After the BYEs",
-    ] {
-        assert_eq!(count_subject(&w, s), 1, "{s}: {:#?}", w.new_mails());
-    }
+    assert_each_once(
+        &w,
+        &[
+            "Delivered while BYE stalled",
+            "Delivered while BYE closed",
+            "After the BYEs",
+        ],
+    );
 }
 
 /// async-imap reports a FETCH whose answer ends in `* BYE` and a closed connection, or in a
@@ -293,13 +294,14 @@ fn a_catch_up_fetch_cut_short_or_refused_loses_nothing() {
     server.kick();
     w.wait_new_mail("Delivered before a refused select", SHORT);
     w.collect_for(Duration::from_millis(500));
-    for s in [
-        "Delivered before a cut fetch",
-        "After the cut fetches",
-        "Delivered before a refused select",
-    ] {
-        assert_eq!(count_subject(&w, s), 1, "{s}: {:#?}", w.new_mails());
-    }
+    assert_each_once(
+        &w,
+        &[
+            "Delivered before a cut fetch",
+            "After the cut fetches",
+            "Delivered before a refused select",
+        ],
+    );
 }
 
 #[test]
@@ -321,7 +323,7 @@ fn exists_before_the_idle_continuation_is_acted_on() {
     let (_, v) = w.wait_new_mail("Raced the IDLE", Duration::from_secs(5));
     assert_eq!(v["catch_up"], false, "announced live, not on a reconnect");
     w.collect_for(Duration::from_millis(500));
-    assert_eq!(count_subject(&w, "Raced the IDLE"), 1);
+    assert_each_once(&w, &["Raced the IDLE"]);
     assert_eq!(server.connections(), 1, "no reconnect was needed");
 }
 
@@ -366,13 +368,14 @@ fn responses_for_tags_never_sent_lose_nothing() {
     server.deliver("After the stray NO");
     w.wait_new_mail("After the stray NO", SHORT);
     w.collect_for(Duration::from_millis(500));
-    for s in [
-        "After stray lines",
-        "Across the stray NO",
-        "After the stray NO",
-    ] {
-        assert_eq!(count_subject(&w, s), 1, "{s}: {:#?}", w.new_mails());
-    }
+    assert_each_once(
+        &w,
+        &[
+            "After stray lines",
+            "Across the stray NO",
+            "After the stray NO",
+        ],
+    );
 }
 
 #[test]
@@ -400,8 +403,7 @@ fn uidnext_going_backwards_does_not_hide_new_mail() {
     let (_, v) = w.wait_new_mail("After the restore", SHORT);
     assert_eq!(v["uid"], 95);
     w.collect_for(Duration::from_millis(500));
-    assert_eq!(count_subject(&w, "After the restore"), 1);
-    assert_eq!(count_subject(&w, "Before the restore"), 1);
+    assert_each_once(&w, &["After the restore", "Before the restore"]);
 }
 
 #[test]

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use common::{Pushmail, Watch, unique_id};
 use faults::{
-    PrivateBus, count_subject, eventually, fd_count, proxied_account, wait_account_state,
-    wait_detail,
+    PrivateBus, assert_each_once, count_subject, eventually, fd_count, proxied_account,
+    wait_account_state, wait_detail,
 };
 use pushmail_tests::{Dovecot, DovecotOptions, FaultProxy, message};
 
@@ -130,13 +130,14 @@ fn a_black_holed_link_is_detected_within_dead_after_and_rebuilt() {
     r.deliver("After the rebuild");
     w.wait_new_mail("After the rebuild", SHORT);
     w.collect_for(Duration::from_millis(800));
-    for s in [
-        "Before the black hole",
-        "Into the black hole",
-        "After the rebuild",
-    ] {
-        assert_eq!(count_subject(&w, s), 1, "{s}: {:#?}", w.new_mails());
-    }
+    assert_each_once(
+        &w,
+        &[
+            "Before the black hole",
+            "Into the black hole",
+            "After the rebuild",
+        ],
+    );
 }
 
 #[test]
@@ -170,15 +171,16 @@ fn resets_closes_and_refusals_lose_nothing_and_repeat_nothing() {
     r.deliver("After the outages");
     w.wait_new_mail("After the outages", SHORT);
     w.collect_for(Duration::from_millis(800));
-    for s in [
-        "Around the RST",
-        "Around the FIN",
-        "While refused 1",
-        "While refused 2",
-        "After the outages",
-    ] {
-        assert_eq!(count_subject(&w, s), 1, "{s}: {:#?}", w.new_mails());
-    }
+    assert_each_once(
+        &w,
+        &[
+            "Around the RST",
+            "Around the FIN",
+            "While refused 1",
+            "While refused 2",
+            "After the outages",
+        ],
+    );
 }
 
 #[test]
@@ -211,9 +213,7 @@ fn latency_and_connections_cut_every_two_seconds_lose_nothing() {
         }
     }
     w.collect_for(Duration::from_millis(800));
-    for s in &subjects {
-        assert_eq!(count_subject(&w, s), 1, "{s}: {:#?}", w.new_mails());
-    }
+    assert_each_once(&w, &subjects);
     assert!(
         r.proxy.connections() >= 4,
         "the link was cut {} times",
@@ -254,9 +254,7 @@ fn a_flapping_server_gets_no_more_logins_than_the_cap_and_leaks_nothing() {
     }
     push(&mut w, &r.id);
     w.collect_for(Duration::from_millis(800));
-    for s in &subjects {
-        assert_eq!(count_subject(&w, s), 1, "{s}: {:#?}", w.new_mails());
-    }
+    assert_each_once(&w, &subjects);
     let logins = r.logins();
     let first = logins[0];
     let in_first_minute = logins.iter().filter(|t| **t < first + 60).count();
@@ -333,9 +331,7 @@ fn resume_from_sleep_reconnects_and_catches_up_at_once() {
     r.deliver("After resume");
     w.wait_new_mail("After resume", SHORT);
     w.collect_for(Duration::from_millis(800));
-    for s in ["While asleep", "After resume"] {
-        assert_eq!(count_subject(&w, s), 1, "{s}: {:#?}", w.new_mails());
-    }
+    assert_each_once(&w, &["While asleep", "After resume"]);
     assert!(
         w.stderr().contains("resumed from sleep: reconnecting"),
         "{}",
@@ -388,7 +384,5 @@ fn network_coming_back_skips_backoff_and_catches_up_at_once() {
         "{latency:?} after connectivity came back"
     );
     w.collect_for(Duration::from_millis(800));
-    for s in ["While offline", "While offline again"] {
-        assert_eq!(count_subject(&w, s), 1, "{s}: {:#?}", w.new_mails());
-    }
+    assert_each_once(&w, &["While offline", "While offline again"]);
 }

@@ -18,7 +18,6 @@ use crate::error::ConnectError;
 use crate::imap::login::login;
 use crate::imap::{transport, utf7};
 use crate::secret;
-use crate::text::truncate_for_log;
 
 /// Folders returned at most. Far above any real account; a server that lists more is either
 /// broken or hostile, and a settings window with more checkboxes than that is unusable anyway.
@@ -110,7 +109,7 @@ pub async fn list_with_password(
     .await;
     let mut folders = match listed {
         Err(_) => return Err(ConnectError::Timeout("listing folders")),
-        Ok(Err(e)) => return Err(ConnectError::Protocol(truncate_for_log(&e.to_string()))),
+        Ok(Err(e)) => return Err(crate::watch::account::imap_error("listing folders", e)),
         Ok(Ok(folders)) => folders,
     };
     crate::imap::login::logout(&mut logged_in.session).await;

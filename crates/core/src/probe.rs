@@ -17,7 +17,6 @@ use crate::i18n::{I18n, num, text};
 use crate::imap::login::login;
 use crate::imap::transport::{self, has};
 use crate::secret;
-use crate::text::truncate_for_log;
 
 /// Folders listed with counts at most; a mailbox with thousands of folders is summarised.
 pub const MAX_FOLDERS_LISTED: usize = 200;
@@ -254,7 +253,7 @@ pub async fn test_account_in<F: FnMut(&Step)>(
     .await;
     let names = match listed {
         Err(_) => Err(ConnectError::Timeout("listing folders")),
-        Ok(Err(e)) => Err(ConnectError::Protocol(truncate_for_log(&e.to_string()))),
+        Ok(Err(e)) => Err(crate::watch::account::imap_error("listing folders", e)),
         Ok(Ok(n)) => Ok(n),
     };
     let names = match names {

@@ -183,6 +183,13 @@ pub fn count_subject(w: &Watch, subject: &str) -> usize {
     w.count_new_mail(subject)
 }
 
+/// Each subject was announced exactly once: nothing lost, nothing repeated.
+pub fn assert_each_once<S: AsRef<str>>(w: &Watch, subjects: &[S]) {
+    for s in subjects.iter().map(AsRef::as_ref) {
+        assert_eq!(count_subject(w, s), 1, "{s}: {:#?}", w.new_mails());
+    }
+}
+
 /// Polls `cond` every 20 ms for up to `timeout`.
 pub fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     pushmail_tests::wait_until(timeout, || Ok(cond())).unwrap_or(false)

@@ -198,6 +198,14 @@ mod tests {
         r
     }
 
+    fn absorb_all(lines: &[&str]) -> Resync {
+        let mut out = Resync::default();
+        for l in lines {
+            out.absorb(&parse(l));
+        }
+        out
+    }
+
     /// Dovecot 2.3's answer to `SELECT INBOX (QRESYNC (1700000000 120))` after 2 messages were
     /// deleted and 2 read on another device (recorded with a raw client).
     #[test]
@@ -215,10 +223,7 @@ mod tests {
             "* 41 FETCH (UID 42 FLAGS () MODSEQ (124))\r\n",
             "* 42 FETCH (UID 43 FLAGS (\\Seen \\Flagged) MODSEQ (125))\r\n",
         ];
-        let mut out = Resync::default();
-        for l in lines {
-            out.absorb(&parse(l));
-        }
+        let out = absorb_all(&lines);
         assert_eq!(out.uidvalidity, Some(1_700_000_000));
         assert_eq!(out.uidnext, Some(101));
         assert_eq!(out.exists, 98);
@@ -244,10 +249,7 @@ mod tests {
             "* OK [UIDNEXT 6] Predicted next UID\r\n",
             "* VANISHED (EARLIER) 2\r\n",
         ];
-        let mut out = Resync::default();
-        for l in lines {
-            out.absorb(&parse(l));
-        }
+        let out = absorb_all(&lines);
         assert_eq!(out.exists, 5);
         assert_eq!((out.uidvalidity, out.uidnext), (Some(9), Some(6)));
         let c = out.changes.unwrap();
