@@ -87,6 +87,7 @@ notify-count-only = { $count ->
 }
 sender-unknown = (مرسل غير معروف)
 subject-none = (بلا موضوع)
+subject-unreadable = (تعذّرت قراءة هذه الرسالة)
 notify-attention-title = { $account } بحاجة إلى انتباهك
 
 ## Tray process (pushmail): extra lines
@@ -355,6 +356,8 @@ error-login-disabled = لا يسمح الخادم بتسجيل الدخول عب
 error-auth = فشل تسجيل الدخول: { $reason }
 error-throttled = الخادم مشغول أو يحدّ من عدد الاتصالات: { $reason }
 error-protocol = خطأ في البروتوكول: { $reason }
+error-unsafe = رُفض اتصال غير آمن: { $reason }
+error-store = تعذّرت الكتابة في قاعدة بيانات الحالة { $reason }
 error-secret-no-keyring = لا تتوفر حلقة مفاتيح للنظام: { $reason }
 error-secret-locked = حلقة مفاتيح النظام مقفلة أو رفضت الوصول: { $reason }
 error-secret-missing = لا توجد كلمة مرور مخزّنة في حلقة مفاتيح النظام للحساب `{ $id }`
@@ -392,6 +395,8 @@ hint-auth = تحقّق من اسم المستخدم، وعيّن كلمة الم
 hint-throttled = سيعيد Pushmail المحاولة بعد فترة. ربما تستهلك برامج بريد أخرى كل الاتصالات التي يسمح بها الخادم.
 hint-protocol = تصرّف الخادم على نحو غير متوقع؛ سيعيد Pushmail المحاولة. إذا تكرّر ذلك، فأبلغ عنه مع السجل.
 hint-config = أصلح الحساب في ملف الإعدادات أو في الإعدادات.
+hint-unsafe = لم يرسل Pushmail كلمة مرورك. قد تسبّب ذلك شبكةٌ تتدخّل في البريد (صفحة تسجيل الدخول في فندق أو مقهى)، وقد يكون هجومًا: جرّب شبكة أخرى، وأبلغ مزوّد البريد إن استمرّ ذلك.
+hint-store = أفرغ بعض المساحة على القرص الذي يحفظ هذا الملف (أو أصلح أذوناته). سيعيد Pushmail المحاولة تلقائيًا ولن يكرّر أي إشعار.
 hint-secret-no-keyring = شغّل حلقة مفاتيح سطح المكتب (GNOME Keyring، أو KWallet مع Secret Service) أو استخدم password_command في الحساب.
 hint-secret-locked = افتح قفل حلقة المفاتيح (سجّل الدخول إلى جلسة سطح المكتب)، ثم اضغط «التحقق الآن».
 hint-secret-missing = خزّنها بالأمر: pushmail-cli account password { $id }

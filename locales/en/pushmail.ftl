@@ -67,6 +67,7 @@ notify-count-only = { $count ->
 }
 sender-unknown = (unknown sender)
 subject-none = (no subject)
+subject-unreadable = (this message could not be read)
 # An account needs the user's attention (password rejected, TLS error).
 notify-attention-title = { $account } needs attention
 
@@ -338,6 +339,8 @@ error-login-disabled = the server does not allow logging in on an unencrypted co
 error-auth = login failed: { $reason }
 error-throttled = the server is busy or limits connections: { $reason }
 error-protocol = protocol error: { $reason }
+error-unsafe = unsafe connection refused: { $reason }
+error-store = cannot write the state database { $reason }
 error-secret-no-keyring = no OS keyring is available: { $reason }
 error-secret-locked = the OS keyring is locked or refused access: { $reason }
 error-secret-missing = no password is stored in the OS keyring for account `{ $id }`
@@ -378,6 +381,8 @@ hint-auth = Check the user name, and set the password again (pushmail-cli accoun
 hint-throttled = Pushmail will retry after a pause. Other mail programs may be using up the server's connection limit.
 hint-protocol = The server misbehaved; Pushmail will retry. If it persists, report it with the log.
 hint-config = Fix the account in the configuration file or in Settings.
+hint-unsafe = Pushmail did not send your password. A network that interferes with mail (a hotel or café sign-in page) can cause this, and so can an attack: try another network, and tell your provider if it lasts.
+hint-store = Free some space on the disk that holds this file (or fix its permissions). Pushmail tries again by itself and will not repeat a notification.
 hint-secret-no-keyring = Start your desktop's keyring (GNOME Keyring, KWallet with Secret Service) or use password_command in the account.
 # "Check now" is the tray menu's item (menu-check-now).
 hint-secret-locked = Unlock your keyring (log in to the desktop session), then press Check now.

@@ -63,6 +63,7 @@ notify-count-only = { $count ->
 }
 sender-unknown = (mittente sconosciuto)
 subject-none = (nessun oggetto)
+subject-unreadable = (impossibile leggere questo messaggio)
 notify-attention-title = { $account } richiede attenzione
 
 ## Tray process (pushmail): extra lines
@@ -317,6 +318,8 @@ error-login-disabled = il server non consente l'accesso su una connessione non c
 error-auth = accesso non riuscito: { $reason }
 error-throttled = il server è occupato o limita le connessioni: { $reason }
 error-protocol = errore di protocollo: { $reason }
+error-unsafe = connessione non sicura rifiutata: { $reason }
+error-store = impossibile scrivere il database di stato { $reason }
 error-secret-no-keyring = nessun portachiavi del sistema disponibile: { $reason }
 error-secret-locked = il portachiavi del sistema è bloccato o ha negato l'accesso: { $reason }
 error-secret-missing = nel portachiavi del sistema non c'è alcuna password per l'account `{ $id }`
@@ -354,6 +357,8 @@ hint-auth = Controlla il nome utente e imposta di nuovo la password (pushmail-cl
 hint-throttled = Pushmail riproverà dopo una pausa. Altri programmi di posta potrebbero occupare tutte le connessioni consentite dal server.
 hint-protocol = Il server si è comportato in modo anomalo; Pushmail riproverà. Se succede ancora, segnalalo allegando il log.
 hint-config = Correggi l'account nel file di configurazione o nelle Impostazioni.
+hint-unsafe = Pushmail non ha inviato la password. Può dipendere da una rete che interferisce con la posta (la pagina di accesso di un hotel o di un bar) oppure da un attacco: prova un'altra rete e, se continua, avvisa il tuo provider.
+hint-store = Libera spazio sul disco che contiene questo file (o correggi i permessi). Pushmail riprova da solo e non ripeterà nessuna notifica.
 hint-secret-no-keyring = Avvia il portachiavi del desktop (GNOME Keyring, KWallet con Secret Service) oppure usa password_command nell'account.
 hint-secret-locked = Sblocca il portachiavi (accedi alla sessione del desktop), poi premi Controlla ora.
 hint-secret-missing = Salvala con: pushmail-cli account password { $id }

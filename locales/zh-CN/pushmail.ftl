@@ -58,6 +58,7 @@ notify-count-only = { $count ->
 }
 sender-unknown = （未知发件人）
 subject-none = （无主题）
+subject-unreadable = （无法读取这封邮件）
 notify-attention-title = { $account } 需要处理
 
 ## Tray process (pushmail): extra lines
@@ -308,6 +309,8 @@ error-login-disabled = 服务器不允许在未加密的连接上登录
 error-auth = 登录失败：{ $reason }
 error-throttled = 服务器繁忙或限制了连接数：{ $reason }
 error-protocol = 协议错误：{ $reason }
+error-unsafe = 已拒绝不安全的连接：{ $reason }
+error-store = 无法写入状态数据库 { $reason }
 error-secret-no-keyring = 没有可用的操作系统密钥环：{ $reason }
 error-secret-locked = 操作系统密钥环已锁定或拒绝访问：{ $reason }
 error-secret-missing = 操作系统密钥环中没有账户 `{ $id }` 的密码
@@ -345,6 +348,8 @@ hint-auth = 请检查用户名，并重新设置密码（pushmail-cli account pa
 hint-throttled = Pushmail 会在稍后重试。其他邮件程序可能占满了服务器允许的连接数。
 hint-protocol = 服务器的响应不正常；Pushmail 会重试。如果问题持续，请附上日志报告。
 hint-config = 请在配置文件或“设置”中修正这个账户。
+hint-unsafe = Pushmail 没有发送你的密码。干扰邮件的网络（酒店或咖啡馆的登录页面）或者攻击都可能导致这种情况：请换一个网络试试；如果一直如此，请告诉你的邮件服务商。
+hint-store = 请在存放这个文件的磁盘上腾出空间（或修正它的权限）。Pushmail 会自动重试，不会重复通知。
 hint-secret-no-keyring = 请启动桌面环境的密钥环（GNOME Keyring，或支持 Secret Service 的 KWallet），或在账户中改用 password_command。
 hint-secret-locked = 请解锁密钥环（登录桌面会话），然后点击“立即检查”。
 hint-secret-missing = 请用这个命令保存：pushmail-cli account password { $id }

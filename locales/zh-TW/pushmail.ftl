@@ -58,6 +58,7 @@ notify-count-only = { $count ->
 }
 sender-unknown = （不明寄件者）
 subject-none = （無主旨）
+subject-unreadable = （無法讀取這封郵件）
 notify-attention-title = { $account } 需要處理
 
 ## Tray process (pushmail): extra lines
@@ -308,6 +309,8 @@ error-login-disabled = 伺服器不允許在未加密的連線上登入
 error-auth = 登入失敗：{ $reason }
 error-throttled = 伺服器忙碌或限制了連線數：{ $reason }
 error-protocol = 通訊協定錯誤：{ $reason }
+error-unsafe = 已拒絕不安全的連線：{ $reason }
+error-store = 無法寫入狀態資料庫 { $reason }
 error-secret-no-keyring = 沒有可用的作業系統鑰匙圈：{ $reason }
 error-secret-locked = 作業系統鑰匙圈已鎖定或拒絕存取：{ $reason }
 error-secret-missing = 作業系統鑰匙圈中沒有帳號 `{ $id }` 的密碼
@@ -345,6 +348,8 @@ hint-auth = 請檢查使用者名稱，並重新設定密碼（pushmail-cli acco
 hint-throttled = Pushmail 會在稍候重試。其他郵件程式可能用光了伺服器允許的連線數。
 hint-protocol = 伺服器的回應不正常；Pushmail 會重試。如果問題持續，請附上記錄檔回報。
 hint-config = 請在設定檔或「設定」中修正這個帳號。
+hint-unsafe = Pushmail 沒有送出你的密碼。干擾郵件的網路（飯店或咖啡廳的登入頁面）或攻擊都可能造成這種情況：請換一個網路試試；如果一直如此，請告訴你的郵件服務商。
+hint-store = 請在存放這個檔案的磁碟上騰出空間（或修正它的權限）。Pushmail 會自動重試，不會重複通知。
 hint-secret-no-keyring = 請啟動桌面環境的鑰匙圈（GNOME Keyring，或支援 Secret Service 的 KWallet），或在帳號中改用 password_command。
 hint-secret-locked = 請解鎖鑰匙圈（登入桌面工作階段），然後按「立即檢查」。
 hint-secret-missing = 請用這個指令儲存：pushmail-cli account password { $id }

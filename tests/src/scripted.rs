@@ -207,6 +207,14 @@ pub struct ScriptedMessage {
     pub uid: u32,
     pub seen: bool,
     pub subject: String,
+    /// The header block to serve instead of the generated one (From, Subject, Message-ID),
+    /// cut like any other to a partial FETCH's `<0.N>`.
+    pub header: Option<Vec<u8>>,
+    /// Bytes sent instead of this message's whole `* n FETCH (…)` response whenever its
+    /// headers are asked for (a listing of `UID FLAGS` alone is answered normally): a
+    /// literal that lies about its size, a response that does not parse. `{seq}` and
+    /// `{uid}` are replaced by the message's numbers.
+    pub fetch: Option<Vec<u8>>,
 }
 
 /// The one folder every connection of a [`ScriptedServer`] sees (whatever name is selected).
@@ -232,12 +240,25 @@ impl Default for Mailbox {
 
 impl Mailbox {
     fn add(&mut self, subject: &str) -> u32 {
+        self.add_hostile(subject, None, None)
+    }
+
+    /// Adds a message whose header block or whole FETCH response is given as bytes (see
+    /// [`ScriptedMessage`]). Returns its UID.
+    pub fn add_hostile(
+        &mut self,
+        subject: &str,
+        header: Option<Vec<u8>>,
+        fetch: Option<Vec<u8>>,
+    ) -> u32 {
         let uid = self.uidnext;
         self.uidnext += 1;
         self.messages.push(ScriptedMessage {
             uid,
             seen: false,
             subject: subject.to_owned(),
+            header,
+            fetch,
         });
         uid
     }
@@ -875,6 +896,12 @@ impl Conn<'_> {
                 items[from..].find(']').map(|j| &items[from..=from + j])
             })
             .map(str::to_owned);
+        // A partial FETCH (`BODY.PEEK[…]<0.N>`): at most N bytes, answered as `BODY[…]<0>`.
+        let partial: Option<usize> = section.as_ref().and_then(|sec| {
+            let after = &items[items.find(sec.as_str())? + sec.len()..];
+            let spec = after.strip_prefix("<0.")?;
+            spec[..spec.find('>')?].parse().ok()
+        });
         let highest = |by_uid: bool| -> u32 {
             if by_uid {
                 m.messages.last().map_or(0, |x| x.uid)
@@ -894,18 +921,34 @@ impl Conn<'_> {
             if !ranges.iter().any(|(a, b)| (*a..=*b).contains(&key)) {
                 continue;
             }
+            if let (Some(raw), Some(_)) = (&msg.fetch, &section) {
+                let raw = replace_all(raw, b"{seq}", seq.to_string().as_bytes());
+                out.extend_from_slice(&replace_all(&raw, b"{uid}", msg.uid.to_string().as_bytes()));
+                continue;
+            }
             let flags = if msg.seen { "\\Seen" } else { "" };
             out.extend_from_slice(
                 format!("* {seq} FETCH (UID {} FLAGS ({flags})", msg.uid).as_bytes(),
             );
             if let Some(section) = &section {
-                let header = format!(
-                    "From: Scripted Sender <sender@scripted.test>\r\nSubject: {}\r\nMessage-ID: <{}.{}@scripted.test>\r\n\r\n",
-                    msg.subject, m.uidvalidity, msg.uid
-                );
+                let mut header = msg.header.clone().unwrap_or_else(|| {
+                    format!(
+                        "From: Scripted Sender <sender@scripted.test>\r\nSubject: {}\r\nMessage-ID: <{}.{}@scripted.test>\r\n\r\n",
+                        msg.subject, m.uidvalidity, msg.uid
+                    )
+                    .into_bytes()
+                });
+                let origin = match partial {
+                    Some(n) => {
+                        header.truncate(n);
+                        "<0>"
+                    }
+                    None => "",
+                };
                 out.extend_from_slice(
-                    format!(" BODY{section} {{{}}}\r\n{header}", header.len()).as_bytes(),
+                    format!(" BODY{section}{origin} {{{}}}\r\n", header.len()).as_bytes(),
                 );
+                out.extend_from_slice(&header);
             }
             out.extend_from_slice(b")\r\n");
         }

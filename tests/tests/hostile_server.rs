@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use common::{Pushmail, Via, files_under, unique_id};
 use faults::{
-    SCRIPTED_PW, alive, assert_each_once, eventually, reset_peak, scripted_account, status_kib,
-    wait_account_state, wait_all, wait_detail, wait_details,
+    SCRIPTED_PW, alive, assert_each_once, count_subject, eventually, reset_peak, scripted_account,
+    status_kib, wait_account_state, wait_all, wait_detail, wait_details,
 };
 use pushmail_tests::{
     CertKind, Dovecot, DovecotOptions, Listen, Script, ScriptedServer, Step, message,
@@ -416,6 +416,8 @@ fn select_without_uidnext_still_finds_new_mail_once() {
                 uid: 10 + i,
                 seen: false,
                 subject: format!("Old unread {i}"),
+                header: None,
+                fetch: None,
             });
         }
         m.uidnext = 15;
@@ -556,7 +558,8 @@ fn starttls_attacks_are_refused_before_any_credential() {
         SHORT,
     );
     for v in refusals {
-        assert_ne!(v["state"], "push", "{v}");
+        // A possible attack needs the user: `error` (attention), never a quiet `backoff`.
+        assert_eq!(v["state"], "error", "{v}");
         println!("{}", v["detail"].as_str().unwrap_or(""));
     }
     // Let every attacker try again at least once: still nothing.
@@ -606,6 +609,7 @@ fn bad_certificates_are_refused_with_a_specific_error_and_no_fallback() {
     );
     for v in refusals {
         let detail = v["detail"].as_str().unwrap();
+        assert_eq!(v["state"], "error", "{v}");
         assert!(detail.contains("ca_file"), "the hint names the fix: {v}");
         println!("{detail}");
     }
@@ -858,4 +862,185 @@ fn no_secret_in_any_output_even_when_the_server_echoes_it() {
         !msg.contains(SCRIPTED_PW) && msg.contains("REDACTED"),
         "{msg}"
     );
+}
+
+/// Issue 16 §1: anyone can send a message Pushmail cannot read in full — a 1 MiB subject, a
+/// 300 KiB From — or a server can answer for one with a literal that lies about its size or a
+/// FETCH that does not parse. Before, each broke the header fetch on every reconnect, forever,
+/// and nothing after it in the folder was ever announced. Now each is announced once (cut, or
+/// as "could not be read") and the normal message after it arrives once, on time.
+#[test]
+fn one_unreadable_message_never_blocks_the_next() {
+    let server = plain_server(|_| Script::serve());
+    let pm = Pushmail::new();
+    let id = unique_id("poison");
+    // Short command timeout: the lying literal is only noticed when the rest never comes.
+    // Each hostile message costs two or three reconnects; five in a row would reach the
+    // default cap of 6 logins a minute, which is not what this test is about.
+    pm.write_config(&[scripted_account(
+        &pm,
+        &id,
+        server.port(),
+        "plain",
+        None,
+        "command_timeout_secs = 2\nmax_logins_per_minute = 60",
+    )]);
+    let mut w = pm.watch(&[]);
+    wait_account_state(&mut w, &id, "push", SHORT);
+
+    let mut huge_subject = b"From: Big <big@example.com>\r\nSubject: ".to_vec();
+    huge_subject.extend(std::iter::repeat_n(b'S', 1024 * 1024));
+    huge_subject.extend_from_slice(b"\r\n\r\n");
+    let mut huge_from = b"Subject: Wide sender\r\nFrom: \"".to_vec();
+    huge_from.extend(std::iter::repeat_n(b'F', 300 * 1024));
+    huge_from.extend_from_slice(b"\" <wide@example.com>\r\n\r\n");
+    let section = "BODY[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID CONTENT-TYPE)]";
+    // Announces 4,000 bytes and sends 30: the tagged OK disappears into the "literal".
+    let lies_long = format!(
+        "* {{seq}} FETCH (UID {{uid}} FLAGS () {section} {{4000}}\r\nSubject: lies\r\n\r\n)\r\n"
+    );
+    // Announces 5 bytes and sends 30: the rest does not parse.
+    let lies_short = format!(
+        "* {{seq}} FETCH (UID {{uid}} FLAGS () {section} {{5}}\r\nSubject: lies\r\n\r\n)\r\n"
+    );
+    let garbage = format!("* {{seq}} FETCH (UID {{uid}} FLAGS () {section} ((((\"\r\n");
+    type Hostile = (&'static str, Option<Vec<u8>>, Option<Vec<u8>>);
+    let cases: Vec<Hostile> = vec![
+        ("a 1 MiB subject", Some(huge_subject), None),
+        ("a 300 KiB From", Some(huge_from), None),
+        (
+            "a literal longer than it says",
+            None,
+            Some(lies_short.into_bytes()),
+        ),
+        (
+            "a literal shorter than it says",
+            None,
+            Some(lies_long.into_bytes()),
+        ),
+        (
+            "a FETCH that does not parse",
+            None,
+            Some(garbage.into_bytes()),
+        ),
+    ];
+    for (i, (what, header, fetch)) in cases.into_iter().enumerate() {
+        let started = Instant::now();
+        let bad_uid =
+            server.with_mailbox(|m| m.add_hostile(&format!("hostile {i}"), header, fetch));
+        let after = format!("After hostile {i}");
+        server.deliver(&after);
+        w.wait_new_mail(&after, Duration::from_secs(40));
+        let took = started.elapsed();
+        w.collect_for(Duration::from_secs(1));
+        let bad: Vec<&serde_json::Value> = w
+            .new_mails()
+            .into_iter()
+            .filter(|v| v["uid"] == bad_uid)
+            .collect();
+        assert_eq!(bad.len(), 1, "{what}: announced once: {bad:#?}");
+        assert_eq!(count_subject(&w, &after), 1, "{what}");
+        println!(
+            "{what}: the next message announced after {:.1} s; the hostile one as {}",
+            took.as_secs_f64(),
+            bad[0].to_string().chars().take(200).collect::<String>()
+        );
+        match i {
+            0 => {
+                let s = bad[0]["subject"].as_str().unwrap();
+                assert!(
+                    s.starts_with("SSSS") && s.len() < 40 * 1024,
+                    "{what}: cut, not refused"
+                );
+                assert_eq!(bad[0]["from_address"], "big@example.com");
+            }
+            1 => assert_eq!(bad[0]["subject"], "Wide sender", "{what}"),
+            _ => assert_eq!(bad[0]["unreadable"], true, "{what}"),
+        }
+        // No user reads a Rust Debug dump of the parser's state.
+        for (_, v) in &w.seen {
+            let detail = v["detail"].as_str().unwrap_or("");
+            assert!(!detail.contains("Error {"), "{what}: {detail}");
+        }
+    }
+    // Settled: a later message costs one push as ever, and nothing was repeated.
+    server.deliver("Quiet again");
+    w.wait_new_mail("Quiet again", SHORT);
+    assert_each_once(
+        &w,
+        &[
+            "After hostile 0",
+            "After hostile 1",
+            "After hostile 2",
+            "After hostile 3",
+            "After hostile 4",
+            "Quiet again",
+        ],
+    );
+    assert!(w.stop(), "watch did not exit cleanly");
+}
+
+/// Issue 16 §2: a security problem (here STARTTLS stripped, as an attacker or a captive portal
+/// would) is retried, but shows as `error` — attention — through every retry, not as a quiet
+/// `backoff` or a flicker back to `connecting`, and clears as soon as the account connects.
+#[test]
+fn a_security_problem_needs_attention_until_the_account_connects() {
+    let caps = "IMAP4rev1 STARTTLS IDLE AUTH=PLAIN";
+    let stripped = || {
+        Script::new()
+            .capabilities("IMAP4rev1 IDLE AUTH=PLAIN")
+            .greet()
+            .then(Step::Serve)
+    };
+    let server = plain_server(move |_| stripped());
+    let pm = Pushmail::new();
+    let id = unique_id("stripped");
+    pm.write_config(&[scripted_account(
+        &pm,
+        &id,
+        server.port(),
+        "starttls",
+        Some(server.ca_file()),
+        "",
+    )]);
+    let mut w = pm.watch(&[]);
+    let v = wait_detail(&mut w, &id, "does not offer STARTTLS", SHORT);
+    assert_eq!(v["state"], "error", "{v}");
+    // Three more attempts (backoff 1–2 s): the state never leaves `error`.
+    assert!(eventually(SHORT, || server.connections() >= 4));
+    w.collect_for(Duration::from_millis(500));
+    let states = w_states(&w, &id);
+    let after_first_error: Vec<&String> = states
+        .iter()
+        .skip_while(|s| s.as_str() != "error")
+        .collect();
+    assert!(
+        after_first_error.iter().all(|s| s.as_str() == "error"),
+        "the attention state flickered: {states:?}"
+    );
+    assert!(!server.credentials_seen(), "a credential was sent");
+    // The network is fine again: the account connects and the problem is gone.
+    server.set_script(move |_| {
+        Script::new()
+            .capabilities(caps)
+            .greet()
+            .expect("STARTTLS")
+            .send("{tag} OK Begin TLS negotiation now\r\n")
+            .then(Step::StartTls)
+            .then(Step::Serve)
+    });
+    wait_account_state(&mut w, &id, "push", SHORT);
+    server.deliver("Safe again");
+    w.wait_new_mail("Safe again", SHORT);
+    assert!(w.stop(), "watch did not exit cleanly");
+}
+
+/// The account's `state` events so far, in order.
+fn w_states(w: &common::Watch, account: &str) -> Vec<String> {
+    w.seen
+        .iter()
+        .map(|(_, v)| v)
+        .filter(|v| v["event"] == "state" && v["account"] == account)
+        .map(|v| v["state"].as_str().unwrap_or("").to_owned())
+        .collect()
 }

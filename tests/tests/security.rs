@@ -254,3 +254,94 @@ fn base64_plain(user: &str, pw: &str) -> String {
     }
     out
 }
+
+/// Issue 16 §4: a `ca_file` with a PEM block cut in the middle (a bad copy-paste) read as a
+/// problem with the system's certificates and a quiet `backoff`. Every unreadable `ca_file` —
+/// cut, missing, DER, garbage — is now an `error` naming the file and what is wrong with it,
+/// in the watcher and in `account test`, and no login is attempted.
+#[test]
+fn an_unreadable_ca_file_is_named_whatever_is_wrong_with_it() {
+    let dc = Dovecot::start(DovecotOptions::default()).unwrap();
+    let pm = Pushmail::new();
+    let pem = std::fs::read_to_string(dc.ca_file()).unwrap();
+    let lines: Vec<&str> = pem.lines().collect();
+    assert!(lines.len() > 6, "{pem}");
+    // Three base64 lines gone from the middle: still valid base64, no longer a certificate.
+    let cut: String = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !(2..5).contains(i))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let der = {
+        let out = std::process::Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(dc.ca_file())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    let dir = pm.dir.path();
+    let cases: Vec<(&str, Option<Vec<u8>>, &str)> = vec![
+        ("cut.pem", Some(cut.into_bytes()), "damaged"),
+        ("missing.pem", None, "cannot read ca_file"),
+        ("ca.der", Some(der), "PEM"),
+        (
+            "garbage.pem",
+            Some(b"hello, this is not a certificate\n".to_vec()),
+            "PEM",
+        ),
+    ];
+    let mut accounts = Vec::new();
+    let mut ids = Vec::new();
+    for (file, contents, _) in &cases {
+        let path = dir.join(file);
+        if let Some(c) = contents {
+            std::fs::write(&path, c).unwrap();
+        }
+        let id = unique_id("cafile");
+        let toml = pm.account_toml(&dc, &id, "alice", Via::Tls, PW, "");
+        accounts.push(
+            toml.lines()
+                .map(|l| {
+                    if l.starts_with("ca_file") {
+                        format!("ca_file = \"{}\"\n", path.display())
+                    } else {
+                        format!("{l}\n")
+                    }
+                })
+                .collect::<String>(),
+        );
+        ids.push(id);
+    }
+    pm.write_config(&accounts);
+    let mut w = pm.watch(&[]);
+    for ((file, _, what), id) in cases.iter().zip(&ids) {
+        let (_, v) = w.wait_for(SHORT, &format!("{file}: an error"), |v| {
+            v["event"] == "state" && v["account"] == id.as_str() && v["state"] != "connecting"
+        });
+        let detail = state_detail(&v);
+        assert_eq!(v["state"], "error", "{file}: {v}");
+        assert!(detail.contains(file), "{file}: names the file: {detail}");
+        assert!(
+            detail.contains(what),
+            "{file}: says what is wrong: {detail}"
+        );
+        assert!(!detail.contains("system's trusted"), "{file}: {detail}");
+        println!("{file}: {detail}");
+    }
+    drop(w);
+    // `account test` names it the same way.
+    let out = pm.cli(&["account", "test", &ids[0]], "", &[]);
+    assert_ne!(out.code, Some(0), "{out:?}");
+    let said = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        said.contains("cut.pem") && said.contains("damaged"),
+        "{out:?}"
+    );
+    assert!(
+        !dc.log().contains("Login: user=<alice>"),
+        "no login may happen without a usable CA file"
+    );
+}

@@ -140,8 +140,16 @@ fn human(i18n: &I18n, event: &Event) -> String {
             // must not repaint the terminal either.
             let from = display::sender(&m.from_name, &m.from_address)
                 .unwrap_or_else(|| i18n.tr_plain("sender-unknown", &[]));
-            let subject =
-                display::subject(&m.subject).unwrap_or_else(|| i18n.tr_plain("subject-none", &[]));
+            let subject = display::subject(&m.subject).unwrap_or_else(|| {
+                i18n.tr_plain(
+                    if m.unreadable {
+                        "subject-unreadable"
+                    } else {
+                        "subject-none"
+                    },
+                    &[],
+                )
+            });
             let id = if m.catch_up {
                 "cli-new-mail-catch-up"
             } else {
@@ -247,6 +255,7 @@ mod tests {
             date: String::new(),
             message_id: String::new(),
             catch_up: false,
+            unreadable: false,
         })
     }
 

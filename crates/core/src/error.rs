@@ -37,6 +37,16 @@ pub enum ConnectError {
     /// The server said something that breaks the protocol or our limits.
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// The server (or something between us and it) did what an attacker would: a PREAUTH
+    /// greeting on a connection that was to be encrypted, data injected around STARTTLS.
+    /// Like a certificate problem it is retried (a captive portal may be the cause and go
+    /// away) but always shown as needing attention ([`ConnectError::is_security`]).
+    #[error("unsafe connection refused: {0}")]
+    Unsafe(String),
+    /// The state database cannot be written (a full disk, permissions): `path: reason`.
+    /// Nothing is announced that cannot be recorded, so the session ends until it can.
+    #[error("cannot write the state database {0}")]
+    Store(String),
     /// The password could not be obtained.
     #[error(transparent)]
     Secret(#[from] crate::secret::SecretError),
@@ -48,7 +58,7 @@ pub enum ConnectError {
 impl ConnectError {
     /// The Fluent id of [`hint`](Self::hint): `hint-network`, `hint-timeout`, `hint-tls`,
     /// `hint-starttls`, `hint-login-disabled`, `hint-auth`, `hint-throttled`, `hint-protocol`,
-    /// `hint-config`, or the password problem's `hint-secret-*`.
+    /// `hint-config`, `hint-unsafe`, `hint-store`, or the password problem's `hint-secret-*`.
     pub fn hint_id(&self) -> &'static str {
         match self {
             ConnectError::Network(_) => "hint-network",
@@ -59,6 +69,8 @@ impl ConnectError {
             ConnectError::Auth(_) => "hint-auth",
             ConnectError::Throttled(_) => "hint-throttled",
             ConnectError::Protocol(_) => "hint-protocol",
+            ConnectError::Unsafe(_) => "hint-unsafe",
+            ConnectError::Store(_) => "hint-store",
             ConnectError::Secret(e) => e.hint_id(),
             ConnectError::Config(_) => "hint-config",
         }
@@ -96,6 +108,8 @@ impl ConnectError {
             ConnectError::Auth(s) => reason("error-auth", s),
             ConnectError::Throttled(s) => reason("error-throttled", s),
             ConnectError::Protocol(s) => reason("error-protocol", s),
+            ConnectError::Unsafe(s) => reason("error-unsafe", s),
+            ConnectError::Store(s) => reason("error-store", s),
             ConnectError::Secret(e) => e.message_in(i18n),
         }
     }
@@ -106,6 +120,26 @@ impl ConnectError {
             self,
             ConnectError::Auth(_) | ConnectError::Config(_) | ConnectError::LoginDisabled
         ) || matches!(self, ConnectError::Secret(e) if e.is_permanent())
+    }
+
+    /// Whether this may be an attack on the connection (a certificate that does not verify,
+    /// STARTTLS stripped or refused, PREAUTH or injected data around STARTTLS). No credential
+    /// was sent; the watcher keeps retrying, but the account is shown as needing attention
+    /// (`error`, not `backoff`) for as long as it lasts, because the user must know.
+    pub fn is_security(&self) -> bool {
+        matches!(
+            self,
+            ConnectError::Tls(_)
+                | ConnectError::StarttlsUnavailable
+                | ConnectError::StarttlsRefused(_)
+                | ConnectError::Unsafe(_)
+        )
+    }
+
+    /// Whether the account needs the user's attention while this lasts: the state is `error`
+    /// rather than `backoff`. Transient network trouble stays quiet.
+    pub fn needs_attention(&self) -> bool {
+        self.is_permanent() || self.is_security() || matches!(self, ConnectError::Store(_))
     }
 
     pub(crate) fn from_tls_io(host: &str, e: io::Error) -> Self {
@@ -268,6 +302,8 @@ const ERROR_IDS: &[(&str, &str)] = &[
     ("error-auth", "reason"),
     ("error-throttled", "reason"),
     ("error-protocol", "reason"),
+    ("error-unsafe", "reason"),
+    ("error-store", "reason"),
     ("error-secret-no-keyring", "reason"),
     ("error-secret-locked", "reason"),
     ("error-secret-missing", "id"),
@@ -286,6 +322,8 @@ pub const HINT_IDS: &[(&str, &str)] = &[
     ("hint-throttled", ""),
     ("hint-protocol", ""),
     ("hint-config", ""),
+    ("hint-unsafe", ""),
+    ("hint-store", ""),
     ("hint-secret-no-keyring", ""),
     ("hint-secret-locked", ""),
     ("hint-secret-missing", "id"),
@@ -379,6 +417,10 @@ mod tests {
             ConnectError::Auth("[AUTHENTICATIONFAILED] Invalid credentials".into()),
             ConnectError::Throttled("[UNAVAILABLE] try later".into()),
             ConnectError::Protocol("session lost".into()),
+            ConnectError::Unsafe("the server greeted with PREAUTH".into()),
+            ConnectError::Store(
+                "/home/ana/.local/state/pushmail/state.sqlite3: the disk is full".into(),
+            ),
             ConnectError::Secret(SecretError::NoKeyring("no Secret Service".into())),
             ConnectError::Secret(SecretError::Locked("dismissed".into())),
             ConnectError::Secret(SecretError::Missing("work".into())),

@@ -52,6 +52,12 @@ pub struct NewMail {
     /// True when found on (re)connect rather than pushed live: mail that arrived while
     /// Pushmail was off or disconnected. Front ends summarise these instead of popping each.
     pub catch_up: bool,
+    /// The server's answer for this message could not be read (a header beyond every limit,
+    /// a response that does not parse): it is announced once with what is known — sender and
+    /// subject empty — so it never holds up the messages after it. Front ends say "could not
+    /// be read" instead of "(no subject)". Only present in JSON when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unreadable: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -106,6 +112,7 @@ mod tests {
             date: String::new(),
             message_id: "m@x".into(),
             catch_up: false,
+            unreadable: false,
         });
         assert_eq!(
             serde_json::to_string(&e).unwrap(),

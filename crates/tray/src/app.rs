@@ -356,7 +356,11 @@ impl App {
         let sender = display::sender(&mail.from_name, &mail.from_address);
         let short_name = display::sender(&mail.from_name, "")
             .or_else(|| display::sender("", &mail.from_address));
-        let subject = display::subject(&mail.subject);
+        // A message the server's answer for could not be read still gets its popup, saying so.
+        let subject = display::subject(&mail.subject).or_else(|| {
+            mail.unreadable
+                .then(|| self.i18n.tr_plain("subject-unreadable", &[]))
+        });
         let preview = self
             .config
             .account(&mail.account)

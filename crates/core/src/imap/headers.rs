@@ -1,7 +1,8 @@
 //! Turning a fetched header block into the fields a notification needs.
 //!
-//! Only `BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID CONTENT-TYPE)]` is ever
-//! fetched, so the input is a few hundred bytes. [`charset::normalise`] first repairs what
+//! Only `BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID CONTENT-TYPE)]<0.32768>` is
+//! ever fetched, so the input is usually a few hundred bytes and at most 32 KiB (possibly cut
+//! in the middle of a field, which then decodes as far as it goes). [`charset::normalise`] first repairs what
 //! mail-parser gets wrong (encoded-words that split a character, raw legacy 8-bit bytes,
 //! wrong labels); mail-parser (with `full_encoding`) then parses addresses and dates.
 //! `Content-Type` is fetched only for its `charset`, the best hint for raw 8-bit headers.
@@ -10,9 +11,18 @@ use mail_parser::{HeaderValue, MessageParser};
 
 use super::charset;
 
-/// The IMAP fetch item for exactly these headers, never the body, without setting `\Seen`.
+/// The IMAP fetch item for exactly these headers, never the body, without setting `\Seen`,
+/// and at most [`HEADER_MAX`] bytes of them (a partial FETCH, RFC 3501 §6.4.5): anyone can
+/// send a message with a 1 MiB subject, and asked for in full it would arrive as a literal
+/// beyond the framer's limit, refused — every time, blocking every message after it. Cut, it
+/// arrives like any other and is shown as far as it goes.
 pub const HEADER_FETCH: &str =
-    "BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID CONTENT-TYPE)]";
+    "BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID CONTENT-TYPE)]<0.32768>";
+
+/// The most header bytes fetched per message: 32 KiB, far more than any real sender, subject,
+/// date and Message-ID need (a long subject in CJK encoded-words is ~6 KB), and well under
+/// the framer's 256 KiB literal limit.
+pub const HEADER_MAX: usize = 32 * 1024;
 
 /// Decoded header fields of one message. Empty strings where a header is missing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -204,7 +204,7 @@ pub async fn connect(account: &Account) -> Result<Greeted, ConnectError> {
             // greeting's segment, before the command existed) would otherwise be read as the
             // answer to STARTTLS.
             if !reader.buffer().is_empty() {
-                return Err(ConnectError::Protocol(
+                return Err(ConnectError::Unsafe(
                     "the server sent data before STARTTLS was requested (possible injection attack); refusing to continue".into(),
                 ));
             }
@@ -212,7 +212,7 @@ pub async fn connect(account: &Account) -> Result<Greeted, ConnectError> {
             // Anything already buffered arrived before the handshake and is not covered by TLS:
             // it is an injection attempt (CVE-2011-0411 class), never data to act on.
             if !reader.buffer().is_empty() {
-                return Err(ConnectError::Protocol(
+                return Err(ConnectError::Unsafe(
                     "the server sent data after agreeing to STARTTLS (possible injection attack); refusing to continue".into(),
                 ));
             }
@@ -355,16 +355,34 @@ fn build_tls_config(
                     path.display()
                 )));
             }
+            // A block cut in the middle (a bad copy-paste) can still be valid base64: the PEM
+            // reader accepts it and the verifier later fails with a bare `BadEncoding` that
+            // reads like a problem with the system's store. Parse each one here to name it.
+            for (n, cert) in certs.iter().enumerate() {
+                if let Err(e) = x509_parser::parse_x509_certificate(cert.as_ref()) {
+                    return Err(ConnectError::Config(format!(
+                        "ca_file {}: certificate {} of {} is damaged ({e}); copy the whole file again",
+                        path.display(),
+                        n + 1,
+                        certs.len()
+                    )));
+                }
+            }
             certs
         }
         None => Vec::new(),
     };
     let verifier =
         rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone()).map_err(
-            |e| {
-                ConnectError::Tls(format!(
+            |e| match ca_file {
+                // The system's own roots were fine before this file was added to them.
+                Some((path, _)) => ConnectError::Config(format!(
+                    "ca_file {} cannot be used as a trusted certificate: {e}",
+                    path.display()
+                )),
+                None => ConnectError::Tls(format!(
                     "cannot load the system's trusted certificates: {e}"
-                ))
+                )),
             },
         )?;
     let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -454,11 +472,15 @@ async fn greeting_and_capabilities<R: AsyncRead + AsyncWrite + Unpin>(
     if upper.starts_with("* PREAUTH") {
         // A PREAUTH greeting skips authentication, and on a connection that was to be upgraded
         // with STARTTLS it means we could never encrypt: refuse either way.
-        return Err(ConnectError::Protocol(if before_tls {
-            "the server greeted with PREAUTH, so STARTTLS cannot be used; refusing to continue unencrypted".into()
+        // Before TLS it is what a man in the middle would send to keep us unencrypted.
+        return Err(if before_tls {
+            ConnectError::Unsafe("the server greeted with PREAUTH, so STARTTLS cannot be used; refusing to continue unencrypted".into())
         } else {
-            "the server greeted with PREAUTH (pre-authenticated sessions are not supported)".into()
-        }));
+            ConnectError::Protocol(
+                "the server greeted with PREAUTH (pre-authenticated sessions are not supported)"
+                    .into(),
+            )
+        });
     }
     if upper.starts_with("* BYE") {
         return Err(ConnectError::Throttled(truncate_for_log(&greeting)));
@@ -546,7 +568,7 @@ fn is_tagged(line: &str) -> bool {
 /// Before TLS and login we send one command at a time, so an answer to any other tag is either
 /// a broken server or an injected response: refuse before any credential is sent.
 fn foreign_tag(line: &str) -> ConnectError {
-    ConnectError::Protocol(format!(
+    ConnectError::Unsafe(format!(
         "the server answered a command that was never sent (possible injection attack): {}",
         truncate_for_log(line)
     ))
@@ -632,6 +654,20 @@ APa6M1gXZYltOL+e8bS5uZo+/C+uq9o13+qVLXKdfyAa
         let edited = tls_config(&with(&one)).unwrap();
         assert!(!Arc::ptr_eq(&first, &edited));
         // Errors are still per connection, never cached.
+        // A block with lines cut from its middle (still valid base64) names the file.
+        let cut: String = TEST_CA
+            .lines()
+            .enumerate()
+            .filter(|(i, _)| !(3..6).contains(i))
+            .map(|(_, l)| format!("{l}\n"))
+            .collect();
+        std::fs::write(&one, cut).unwrap();
+        match tls_config(&with(&one)) {
+            Err(ConnectError::Config(m)) => {
+                assert!(m.contains("one.pem") && m.contains("damaged"), "{m}")
+            }
+            other => panic!("a cut certificate: {other:?}"),
+        }
         std::fs::write(&one, "not a certificate").unwrap();
         assert!(matches!(
             tls_config(&with(&one)),

@@ -22,6 +22,8 @@ const ANNOUNCED_KEEP: i64 = 1000;
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    /// The database file, for messages that must name it (`None` in memory).
+    path: Option<Arc<Path>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -50,16 +52,37 @@ impl Store {
         }
         let conn = Connection::open(path)
             .with_context(|| format!("Cannot open the state database {}", path.display()))?;
-        Self::init(conn)
+        Self::init(conn, Some(path.into()))
             .with_context(|| format!("Cannot use the state database {}", path.display()))
     }
 
     /// An in-memory store, for tests and `account test`.
     pub fn in_memory() -> Result<Store> {
-        Self::init(Connection::open_in_memory()?)
+        Self::init(Connection::open_in_memory()?, None)
     }
 
-    fn init(conn: Connection) -> Result<Store> {
+    /// The database file, or `(in memory)`.
+    pub fn location(&self) -> String {
+        self.path
+            .as_deref()
+            .map_or_else(|| "(in memory)".to_owned(), |p| p.display().to_string())
+    }
+
+    /// Whether a write can be committed now: one small real write, as an announcement would
+    /// make. After a failed write (a full disk) the watcher asks this before it announces
+    /// anything, so a message is only ever shown when it can also be recorded.
+    pub fn check_writable(&self) -> Result<()> {
+        let conn = self.lock()?;
+        conn.execute(
+            "INSERT INTO write_check (id, n) VALUES (1, random())
+             ON CONFLICT (id) DO UPDATE SET n = excluded.n",
+            [],
+        )
+        .context("Writing to the state database")?;
+        Ok(())
+    }
+
+    fn init(conn: Connection, path: Option<Arc<Path>>) -> Result<Store> {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -71,7 +94,8 @@ impl Store {
              CREATE TABLE IF NOT EXISTS announced (
                  account TEXT NOT NULL, folder TEXT NOT NULL,
                  uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,
-                 PRIMARY KEY (account, folder, uidvalidity, uid));",
+                 PRIMARY KEY (account, folder, uidvalidity, uid));
+             CREATE TABLE IF NOT EXISTS write_check (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);",
         )?;
         migrate(&conn)?;
         let ok: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
@@ -81,6 +105,7 @@ impl Store {
         );
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
+            path,
         })
     }
 

@@ -15,7 +15,7 @@
 //! listens for the account's wake-up (Check now, network changed) and for cancellation.
 //! Per folder the exactly-once rules are those of [`crate::sync::decide`], unchanged.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +30,7 @@ use tracing::{debug, info, warn};
 
 use super::backoff::{Backoff, LoginLimiter};
 use super::budget::Pool;
+use super::memory::Memory;
 use super::strategy::{self, Caps, Mode, Strategy};
 use super::{Reporter, Wake, WakeKind};
 use crate::config::Account;
@@ -100,7 +101,11 @@ pub(crate) async fn account_loop(ctx: AccountCtx) {
     let t = ctx.account.timing.clone();
     let mut backoff = Backoff::new(t.backoff_min, t.backoff_max);
     let mut limiter = LoginLimiter::new(t.max_logins_per_minute);
+    let mut memory = Memory::default();
     let mut delay = Duration::ZERO;
+    // The last report was `error` (a problem that needs the user): it stays shown through
+    // every retry until a session works, instead of flickering to `connecting` and back.
+    let mut attention = false;
     loop {
         if !delay.is_zero() {
             // A wake-up (Check now, network back) skips the backoff wait.
@@ -119,9 +124,11 @@ pub(crate) async fn account_loop(ctx: AccountCtx) {
                 _ = sleep(cap) => {}
             }
         }
-        ctx.reporter
-            .state(SESSION_KEY, State::Connecting, None)
-            .await;
+        if !attention {
+            ctx.reporter
+                .state(SESSION_KEY, State::Connecting, None)
+                .await;
+        }
         // Counted from before the TCP connect until the socket is closed: the lease is dropped
         // only after the session future (which owns the stream) is gone.
         let lease = tokio::select! {
@@ -130,9 +137,10 @@ pub(crate) async fn account_loop(ctx: AccountCtx) {
         };
         let end = tokio::select! {
             _ = ctx.cancel.cancelled() => End::Stopped,
-            end = session(&ctx, &mut limiter, lease.resident()) => end,
+            end = session(&ctx, &mut limiter, &mut memory, lease.resident()) => end,
         };
         drop(lease);
+        attention = false;
         match end {
             End::Stopped => break,
             End::Reconnect => {
@@ -144,6 +152,10 @@ pub(crate) async fn account_loop(ctx: AccountCtx) {
                 delay = jittered(t.poll_interval);
             }
             End::Failed { error, watched } => {
+                if let ConnectError::Store(_) = error {
+                    // Nothing more is announced until a write to the store succeeds.
+                    memory.store_failed = true;
+                }
                 if watched {
                     backoff.reset();
                 }
@@ -163,7 +175,10 @@ pub(crate) async fn account_loop(ctx: AccountCtx) {
                 if let ConnectError::Throttled(_) = error {
                     delay = delay.max(t.throttle_backoff);
                 }
-                let state = if error.is_permanent() {
+                // A certificate that does not verify, STARTTLS stripped, a full disk: retried
+                // like any failure, but shown as needing attention while it lasts.
+                attention = error.needs_attention();
+                let state = if attention {
                     State::Error
                 } else {
                     State::Backoff
@@ -182,7 +197,12 @@ fn jittered(base: Duration) -> Duration {
     base.mul_f64(0.9 + 0.2 * jitter)
 }
 
-async fn session(ctx: &AccountCtx, limiter: &mut LoginLimiter, resident: bool) -> End {
+async fn session(
+    ctx: &AccountCtx,
+    limiter: &mut LoginLimiter,
+    memory: &mut Memory,
+    resident: bool,
+) -> End {
     let account = &ctx.account;
     let password = match secret::password(account).await {
         Ok(p) => p,
@@ -205,11 +225,12 @@ async fn session(ctx: &AccountCtx, limiter: &mut LoginLimiter, resident: bool) -
     };
     drop(password);
     limiter.record(Instant::now());
-    let mut conn = Conn::new(ctx, logged_in);
+    let mut conn = Conn::new(ctx, logged_in, std::mem::take(memory));
     let end = match conn.run(resident).await {
         Ok(()) => End::Stopped,
         Err(end) => end,
     };
+    *memory = std::mem::take(&mut conn.memory);
     if let Some(mut s) = conn.session.take() {
         // Be polite when we chose to leave. A dead link gets no LOGOUT, and neither does one
         // we reconnect because the network changed: it is suspect, and a LOGOUT into a dead
@@ -233,6 +254,8 @@ struct Folder {
     watermark: u32,
     /// Messages at the last SELECT.
     exists: u32,
+    /// UIDNEXT at the last SELECT: how far a skip of unreadable new mail may go.
+    uidnext: u32,
     /// UIDs currently unread, from the last `UID SEARCH UNSEEN`.
     unseen: HashSet<u32>,
     /// Announced and still unread: a drop from `unseen` produces a `seen` event.
@@ -259,6 +282,7 @@ impl Folder {
             uidvalidity: 0,
             watermark: 0,
             exists: 0,
+            uidnext: 0,
             unseen: HashSet::new(),
             announced: HashSet::new(),
             unread: 0,
@@ -290,6 +314,22 @@ impl Folder {
             || self.name == wire_name
             || utf7::decode(wire_name) == self.name
     }
+}
+
+/// One message as a `UID FETCH` answered it: what announcing needs.
+struct Fetched {
+    uid: u32,
+    seen: bool,
+    /// The header fields (at most [`headers::HEADER_MAX`] bytes), if asked for and sent.
+    header: Option<Vec<u8>>,
+}
+
+/// What a `UID FETCH` of new mail asks for.
+#[derive(Clone, Copy)]
+enum HeaderFetch {
+    Headers,
+    /// UIDs and flags only: the careful listing, which no header can break.
+    FlagsOnly,
 }
 
 /// What ended one wait.
@@ -326,10 +366,12 @@ struct Conn<'a> {
     watched: bool,
     /// Says whether the server finished each command with a tagged OK (see [`Call`]).
     tap: StatusTap,
+    /// What the account remembers between sessions (unreadable messages, a failed store).
+    memory: Memory,
 }
 
 impl<'a> Conn<'a> {
-    fn new(ctx: &'a AccountCtx, li: LoggedIn) -> Self {
+    fn new(ctx: &'a AccountCtx, li: LoggedIn, memory: Memory) -> Self {
         let caps = Caps::from_list(&li.capabilities);
         let strategy = strategy::choose(caps, &ctx.account.folders);
         let mut folders = vec![Folder::new(&strategy.home)];
@@ -346,6 +388,7 @@ impl<'a> Conn<'a> {
             home_recount: false,
             watched: false,
             tap: li.tap,
+            memory,
         }
     }
 
@@ -356,9 +399,27 @@ impl<'a> Conn<'a> {
         }
     }
 
+    /// A read or write of the state database failed: the error names the file and the cause
+    /// (the disk is full, say), and the session ends. Announcing on without recording would
+    /// repeat every message at each reconnect.
     fn store_failed(&self, e: anyhow::Error) -> End {
-        self.fail(ConnectError::Config(format!(
-            "the state database failed: {e:#}"
+        let full = e.chain().any(|c| {
+            let code = match c.downcast_ref::<rusqlite::Error>() {
+                Some(rusqlite::Error::SqliteFailure(f, _)) => Some(f.code),
+                _ => c.downcast_ref::<rusqlite::ffi::Error>().map(|f| f.code),
+            };
+            code == Some(rusqlite::ErrorCode::DiskFull)
+        });
+        let cause = if full {
+            "the disk is full".to_owned()
+        } else {
+            e.root_cause().to_string()
+        };
+        warn!(account = %self.ctx.account.id, "state database failed: {e:#}");
+        self.fail(ConnectError::Store(format!(
+            "{}: {}",
+            self.ctx.store.location(),
+            truncate_for_log(&cause)
         )))
     }
 
@@ -718,6 +779,7 @@ impl<'a> Conn<'a> {
             let f = &mut self.folders[i];
             f.uidvalidity = uidvalidity;
             f.exists = sel.exists;
+            f.uidnext = uidnext;
         }
         let decision = decide::reconcile(stored, uidvalidity, uidnext);
         debug!(account, folder = %name, ?decision, "selected");
@@ -799,67 +861,222 @@ impl<'a> Conn<'a> {
     /// Fetches headers of UIDs ≥ watermark in the selected folder `i` and announces the unread
     /// ones, in UID order. Each announcement is acknowledged by the consumer before it is
     /// recorded, so a crash repeats at most the message in flight and never skips one.
+    ///
+    /// One `UID FETCH` for all of them. If that fails in a way a message could cause, the
+    /// folder is read with care from the next session on ([`Self::announce_carefully`]).
     async fn announce_new(&mut self, i: usize, catch_up: bool) -> Result<(), End> {
-        let ctx = self.ctx;
-        let account = ctx.account.id.as_str();
         let name = self.folders[i].name.clone();
         let watermark = self.folders[i].watermark;
         let uidvalidity = self.folders[i].uidvalidity;
+        if self.memory.is_careful(&name, uidvalidity) {
+            return self.announce_carefully(i, catch_up).await;
+        }
         let set = format!("{}:*", watermark.max(1));
-        let query = format!("(UID FLAGS {HEADER_FETCH})");
+        let fetched = match self
+            .fetch(&set, HeaderFetch::Headers, "fetching new messages")
+            .await
+        {
+            Ok(f) => f,
+            Err(end) => {
+                if let End::Failed { error, .. } = &end
+                    && self.memory.fetch_failed(&name, uidvalidity, error)
+                {
+                    warn!(account = %self.ctx.account.id, folder = %name, "fetching new mail failed ({error}); the next session reads it one message at a time");
+                }
+                return Err(end);
+            }
+        };
+        let candidates: Vec<Candidate> = fetched
+            .iter()
+            .map(|f| Candidate {
+                uid: f.uid,
+                seen: f.seen,
+            })
+            .collect();
+        let uids = decide::to_announce(watermark, &candidates);
+        for uid in &uids {
+            let header = fetched
+                .iter()
+                .find(|f| f.uid == *uid)
+                .and_then(|f| f.header.clone())
+                .unwrap_or_default();
+            self.announce_one(i, *uid, Some(&header), catch_up).await?;
+        }
+        self.raise_watermark(i, decide::next_watermark(watermark, &candidates))?;
+        if !uids.is_empty() {
+            debug!(account = %self.ctx.account.id, folder = %name, count = uids.len(), catch_up, "announced");
+        }
+        Ok(())
+    }
+
+    /// The careful way, after a fetch of new mail failed: list the new UIDs and their flags
+    /// without headers, then read each message's headers on its own. A message whose headers
+    /// failed before (see [`Memory`]) is announced without them, so it is shown once and
+    /// never again holds up the ones after it.
+    async fn announce_carefully(&mut self, i: usize, catch_up: bool) -> Result<(), End> {
+        let account = self.ctx.account.id.clone();
+        let name = self.folders[i].name.clone();
+        let watermark = self.folders[i].watermark;
+        let uidvalidity = self.folders[i].uidvalidity;
+        if self.memory.listing_unreadable(&name, uidvalidity) {
+            // Not even the UIDs can be read: skip what was there at SELECT, said loudly, so
+            // the folder is watched again for what comes next.
+            let skip_to = self.folders[i].uidnext;
+            warn!(account, folder = %name, from = watermark, to = skip_to, "the server's list of new messages cannot be read; skipping them");
+            self.raise_watermark(i, skip_to)?;
+            self.memory.caught_up(&name);
+            return Ok(());
+        }
+        let set = format!("{}:*", watermark.max(1));
+        let listed = match self
+            .fetch(&set, HeaderFetch::FlagsOnly, "listing new messages")
+            .await
+        {
+            Ok(l) => l,
+            Err(end) => {
+                if let End::Failed { error, .. } = &end {
+                    self.memory.listing_failed(&name, uidvalidity, error);
+                }
+                return Err(end);
+            }
+        };
+        let candidates: Vec<Candidate> = listed
+            .iter()
+            .map(|f| Candidate {
+                uid: f.uid,
+                seen: f.seen,
+            })
+            .collect();
+        for uid in decide::to_announce(watermark, &candidates) {
+            if self.memory.unreadable(&name, uidvalidity, uid) {
+                warn!(account, folder = %name, uid, "announcing a message whose headers cannot be read");
+                self.announce_one(i, uid, None, catch_up).await?;
+                continue;
+            }
+            let one = match self
+                .fetch(
+                    &uid.to_string(),
+                    HeaderFetch::Headers,
+                    "fetching new messages",
+                )
+                .await
+            {
+                Ok(one) => one,
+                Err(end) => {
+                    if let End::Failed { error, .. } = &end {
+                        self.memory.message_failed(&name, uidvalidity, uid, error);
+                    }
+                    return Err(end);
+                }
+            };
+            // Not there any more (expunged since the listing): nothing to announce.
+            if let Some(f) = one.into_iter().find(|f| f.uid == uid) {
+                let header = f.header.unwrap_or_default();
+                self.announce_one(i, uid, Some(&header), catch_up).await?;
+            }
+        }
+        self.raise_watermark(i, decide::next_watermark(watermark, &candidates))?;
+        self.memory.caught_up(&name);
+        Ok(())
+    }
+
+    /// `UID FETCH set (UID FLAGS [headers])`, each answer reduced to what announcing needs.
+    async fn fetch(
+        &mut self,
+        set: &str,
+        what: HeaderFetch,
+        step: &'static str,
+    ) -> Result<Vec<Fetched>, End> {
+        let query = match what {
+            HeaderFetch::Headers => format!("(UID FLAGS {HEADER_FETCH})"),
+            HeaderFetch::FlagsOnly => "(UID FLAGS)".to_owned(),
+        };
         let call = self.call();
         let s = self.session()?;
         let fut = async {
-            let stream = s.uid_fetch(&set, &query).await?;
+            let stream = s.uid_fetch(set, &query).await?;
             stream.try_collect::<Vec<_>>().await
         };
-        let fetches = call.run("fetching new messages", fut).await?;
-        let mut candidates = Vec::with_capacity(fetches.len());
-        let mut by_uid = HashMap::with_capacity(fetches.len());
-        for f in &fetches {
-            let Some(uid) = f.uid else { continue };
-            let seen = f
-                .flags()
-                .any(|fl| matches!(fl, async_imap::types::Flag::Seen));
-            candidates.push(Candidate { uid, seen });
-            by_uid.insert(uid, f);
-        }
-        let uids = decide::to_announce(watermark, &candidates);
-        for uid in &uids {
-            let raw = by_uid.get(uid).and_then(|f| f.header()).unwrap_or_default();
-            let h = headers::decode(raw);
+        let fetches = call.run(step, fut).await?;
+        Ok(fetches
+            .iter()
+            .filter_map(|f| {
+                Some(Fetched {
+                    uid: f.uid?,
+                    seen: f
+                        .flags()
+                        .any(|fl| matches!(fl, async_imap::types::Flag::Seen)),
+                    header: f.header().map(<[u8]>::to_vec),
+                })
+            })
+            .collect())
+    }
+
+    /// Announces message `uid` of folder `i` (`header`: `None` when it cannot be read) and
+    /// records it, exactly once — also when the store fails ([`Memory`]).
+    async fn announce_one(
+        &mut self,
+        i: usize,
+        uid: u32,
+        header: Option<&[u8]>,
+        catch_up: bool,
+    ) -> Result<(), End> {
+        let ctx = self.ctx;
+        let account = ctx.account.id.as_str();
+        let name = self.folders[i].name.clone();
+        let uidvalidity = self.folders[i].uidvalidity;
+        // Already shown by this process, but the store failed to record it: record only.
+        if !self.memory.was_announced(&name, uidvalidity, uid) {
+            if self.memory.store_failed {
+                // Show nothing that cannot be recorded: after a failed write, prove the store
+                // takes writes again first.
+                ctx.store
+                    .check_writable()
+                    .map_err(|e| self.store_failed(e))?;
+                info!(account, "the state database can be written again");
+                self.memory.store_failed = false;
+            }
+            let h = header.map(headers::decode).unwrap_or_default();
             let mail = NewMail {
                 account: account.to_owned(),
                 folder: name.clone(),
                 uidvalidity,
-                uid: *uid,
+                uid,
                 from_name: h.from_name,
                 from_address: h.from_address,
                 subject: h.subject,
                 date: h.date,
                 message_id: h.message_id,
                 catch_up,
+                unreadable: header.is_none(),
             };
             ctx.reporter.new_mail(mail).await;
-            ctx.store
-                .record_announced(account, &name, uidvalidity, *uid)
-                .map_err(|e| self.store_failed(e))?;
-            let f = &mut self.folders[i];
-            f.announced.insert(*uid);
-            if f.unseen.insert(*uid) {
-                f.unread = f.unread.saturating_add(1);
-            }
         }
-        let next = decide::next_watermark(watermark, &candidates);
-        if next > watermark {
-            ctx.store
-                .raise_watermark(account, &name, uidvalidity, next)
-                .map_err(|e| self.store_failed(e))?;
-            self.folders[i].watermark = next;
+        if let Err(e) = ctx.store.record_announced(account, &name, uidvalidity, uid) {
+            self.memory.announced_unrecorded(&name, uidvalidity, uid);
+            return Err(self.store_failed(e));
         }
-        if !uids.is_empty() {
-            debug!(account, folder = %name, count = uids.len(), catch_up, "announced");
+        self.memory.recorded(&name, uidvalidity, uid);
+        let f = &mut self.folders[i];
+        f.announced.insert(uid);
+        f.watermark = f.watermark.max(uid.saturating_add(1));
+        if f.unseen.insert(uid) {
+            f.unread = f.unread.saturating_add(1);
         }
+        Ok(())
+    }
+
+    /// Raises folder `i`'s watermark to `next`, in the store and here (never lowers it).
+    fn raise_watermark(&mut self, i: usize, next: u32) -> Result<(), End> {
+        let ctx = self.ctx;
+        let f = &self.folders[i];
+        if next <= f.watermark {
+            return Ok(());
+        }
+        ctx.store
+            .raise_watermark(&ctx.account.id, &f.name, f.uidvalidity, next)
+            .map_err(|e| self.store_failed(e))?;
+        self.folders[i].watermark = next;
         Ok(())
     }
 
@@ -1191,8 +1408,19 @@ pub(crate) fn imap_error(what: &str, e: async_imap::error::Error) -> ConnectErro
     // Every branch caps its text: async-imap's parse errors carry the whole unparsed buffer
     // (up to the framer's 4 MiB) of server bytes.
     match e {
+        // InvalidData: the framer's limits (and TLS). Other: imap-proto could not parse what
+        // the server sent (async-imap wraps that as `io::Error::other`). Both are the
+        // server's bytes, not the network: the watcher may then blame one message for them.
         E::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
             ConnectError::Protocol(truncate_for_log(&format!("{what}: {io}")))
+        }
+        E::Io(io) if io.kind() == std::io::ErrorKind::Other => {
+            // Its text is a Rust Debug dump of the parser's state and the raw buffer: for the
+            // log (capped), never for a person.
+            debug!("unparsable response: {}", truncate_for_log(&io.to_string()));
+            ConnectError::Protocol(format!(
+                "{what}: the server sent a response that cannot be parsed"
+            ))
         }
         E::Io(io) => ConnectError::Network(truncate_for_log(&format!("{what}: {io}"))),
         E::ConnectionLost => ConnectError::Network(format!("{what}: connection lost")),

@@ -1,0 +1,233 @@
+//! What one account's watcher remembers from one session to the next (not across a restart of
+//! the process): the decisions that keep a single message, or a full disk, from silencing the
+//! account or repeating a notification.
+//!
+//! - **A message that cannot be read** (a header the server sends larger than our limits, a
+//!   literal that lies about its size, a FETCH response that does not parse) breaks the
+//!   connection every time it is fetched. Without memory, the reconnect's catch-up would fetch
+//!   it again, fail again, forever, and nothing after it would ever be announced. So a failed
+//!   fetch of new mail puts the folder under *care*: the next session lists the new UIDs with
+//!   `UID FETCH … (UID FLAGS)` and reads their headers one at a time; a UID whose own fetch
+//!   fails (by the server's bytes or by a timeout, right after the listing worked on the same
+//!   connection) is announced next time with what is known ("could not be read") and the
+//!   watermark moves past it exactly once. If even the listing fails [`STRIKES`] times (a
+//!   protocol error weighs that much at once; a timeout, which may be the link, one), the
+//!   UIDs present at SELECT are skipped with a logged reason.
+//! - **A write to the state database that failed** (a full disk): the message was announced
+//!   but not recorded. It is remembered here, so this process never announces it again, and
+//!   until a write succeeds again nothing new is announced (see `Store::check_writable`): at
+//!   most one message can be repeated, and only by a restart, as after a crash.
+//!
+//! Pure bookkeeping, tested below; the watcher (`account.rs`) does the I/O.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::error::ConnectError;
+
+/// How many strikes make a message (or a folder's listing) unreadable. A protocol error or
+/// a broken limit is deterministic and weighs [`STRIKES`] at once; a timeout might be a slow
+/// link and weighs one, so only a second timeout on the same message gives up on it.
+pub(crate) const STRIKES: u8 = 2;
+
+/// Identifies one message across sessions.
+type Key = (String, u32, u32);
+
+#[derive(Debug, Default)]
+pub(crate) struct Memory {
+    /// Announced, but the store failed to record it: never announced again by this process.
+    unrecorded: HashSet<Key>,
+    /// A store write failed: check the store can be written before announcing anything.
+    pub store_failed: bool,
+    /// Folders whose new mail is read one message at a time, by folder name.
+    careful: HashMap<String, Careful>,
+}
+
+/// A folder under care (see the module documentation), for one UIDVALIDITY.
+#[derive(Debug)]
+struct Careful {
+    uidvalidity: u32,
+    /// Strikes per UID.
+    strikes: HashMap<u32, u8>,
+    /// Strikes against the listing of new UIDs itself.
+    listing: u8,
+}
+
+/// How much a failure counts against the message being fetched: `None` for a failure that
+/// says nothing about the message (the network went away, the session was stopped).
+pub(crate) fn strike_weight(error: &ConnectError) -> Option<u8> {
+    match error {
+        ConnectError::Protocol(_) => Some(STRIKES),
+        ConnectError::Timeout(_) => Some(1),
+        _ => None,
+    }
+}
+
+impl Memory {
+    pub fn was_announced(&self, folder: &str, uidvalidity: u32, uid: u32) -> bool {
+        self.unrecorded
+            .contains(&(folder.to_owned(), uidvalidity, uid))
+    }
+
+    pub fn announced_unrecorded(&mut self, folder: &str, uidvalidity: u32, uid: u32) {
+        self.unrecorded
+            .insert((folder.to_owned(), uidvalidity, uid));
+    }
+
+    /// Recorded at last: no longer this memory's business.
+    pub fn recorded(&mut self, folder: &str, uidvalidity: u32, uid: u32) {
+        self.unrecorded
+            .remove(&(folder.to_owned(), uidvalidity, uid));
+    }
+
+    pub fn is_careful(&self, folder: &str, uidvalidity: u32) -> bool {
+        self.careful
+            .get(folder)
+            .is_some_and(|c| c.uidvalidity == uidvalidity)
+    }
+
+    /// Fetching the folder's new mail failed with `error`: read it with care next time, if
+    /// the failure could be the fault of a message. Returns whether the folder is under care.
+    pub fn fetch_failed(&mut self, folder: &str, uidvalidity: u32, error: &ConnectError) -> bool {
+        if strike_weight(error).is_none() {
+            return false;
+        }
+        self.careful_entry(folder, uidvalidity);
+        true
+    }
+
+    /// Listing the new UIDs failed with `error` while under care. Returns true when it has
+    /// failed often enough to give up on the UIDs present now.
+    pub fn listing_failed(&mut self, folder: &str, uidvalidity: u32, error: &ConnectError) -> bool {
+        let Some(weight) = strike_weight(error) else {
+            return false;
+        };
+        let c = self.careful_entry(folder, uidvalidity);
+        c.listing = c.listing.saturating_add(weight);
+        c.listing >= STRIKES
+    }
+
+    /// Whether the listing has failed often enough to skip what is there now.
+    pub fn listing_unreadable(&self, folder: &str, uidvalidity: u32) -> bool {
+        self.careful
+            .get(folder)
+            .is_some_and(|c| c.uidvalidity == uidvalidity && c.listing >= STRIKES)
+    }
+
+    /// Reading message `uid` failed with `error` while under care. The listing of new UIDs
+    /// has just succeeded on the same connection, so the link and the server answer in time:
+    /// a timeout on this one message is its own fault as surely as a protocol error, and
+    /// weighs as much (one more reconnect at `command_timeout` would only delay the mail
+    /// after it).
+    pub fn message_failed(
+        &mut self,
+        folder: &str,
+        uidvalidity: u32,
+        uid: u32,
+        error: &ConnectError,
+    ) {
+        if strike_weight(error).is_some() {
+            let c = self.careful_entry(folder, uidvalidity);
+            c.strikes.insert(uid, STRIKES);
+        }
+    }
+
+    /// Whether message `uid` has failed often enough to be announced without its headers.
+    pub fn unreadable(&self, folder: &str, uidvalidity: u32, uid: u32) -> bool {
+        self.careful.get(folder).is_some_and(|c| {
+            c.uidvalidity == uidvalidity && c.strikes.get(&uid).is_some_and(|s| *s >= STRIKES)
+        })
+    }
+
+    /// Everything that was new has been looked at: back to one fetch for all new mail.
+    pub fn caught_up(&mut self, folder: &str) {
+        self.careful.remove(folder);
+    }
+
+    fn careful_entry(&mut self, folder: &str, uidvalidity: u32) -> &mut Careful {
+        let c = self.careful.entry(folder.to_owned()).or_insert(Careful {
+            uidvalidity,
+            strikes: HashMap::new(),
+            listing: 0,
+        });
+        if c.uidvalidity != uidvalidity {
+            // A new mailbox identity: the old strikes name other messages.
+            *c = Careful {
+                uidvalidity,
+                strikes: HashMap::new(),
+                listing: 0,
+            };
+        }
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_that_fails_under_care_is_unreadable_a_lost_network_is_not_its_fault() {
+        let mut m = Memory::default();
+        let broken =
+            ConnectError::Protocol("server announced a literal larger than 262144 bytes".into());
+        let slow = ConnectError::Timeout("fetching new messages");
+        let gone = ConnectError::Network("connection lost".into());
+
+        // Losing the network says nothing about the message: no care.
+        assert!(!m.fetch_failed("INBOX", 7, &gone));
+        assert!(!m.is_careful("INBOX", 7));
+        assert!(m.fetch_failed("INBOX", 7, &broken));
+        assert!(m.is_careful("INBOX", 7));
+        assert!(
+            !m.is_careful("INBOX", 8),
+            "another UIDVALIDITY is another mailbox"
+        );
+
+        m.message_failed("INBOX", 7, 3, &gone);
+        assert!(!m.unreadable("INBOX", 7, 3));
+        m.message_failed("INBOX", 7, 3, &broken);
+        assert!(m.unreadable("INBOX", 7, 3));
+        // Right after a listing on the same connection, a timeout is the message's too.
+        m.message_failed("INBOX", 7, 4, &slow);
+        assert!(m.unreadable("INBOX", 7, 4));
+        assert!(!m.unreadable("INBOX", 7, 5));
+
+        m.caught_up("INBOX");
+        assert!(!m.is_careful("INBOX", 7));
+        assert!(!m.unreadable("INBOX", 7, 3));
+    }
+
+    #[test]
+    fn a_new_uidvalidity_forgets_old_strikes() {
+        let mut m = Memory::default();
+        let broken = ConnectError::Protocol("x".into());
+        m.message_failed("Work", 1, 9, &broken);
+        assert!(m.unreadable("Work", 1, 9));
+        m.message_failed("Work", 2, 10, &broken);
+        assert!(!m.unreadable("Work", 1, 9));
+        assert!(!m.unreadable("Work", 2, 9));
+        assert!(m.unreadable("Work", 2, 10));
+    }
+
+    #[test]
+    fn a_listing_that_keeps_failing_is_given_up() {
+        let mut m = Memory::default();
+        let slow = ConnectError::Timeout("listing new messages");
+        assert!(!m.listing_failed("INBOX", 1, &ConnectError::Network("x".into())));
+        assert!(!m.listing_failed("INBOX", 1, &slow));
+        assert!(!m.listing_unreadable("INBOX", 1));
+        assert!(m.listing_failed("INBOX", 1, &slow));
+        assert!(m.listing_unreadable("INBOX", 1));
+    }
+
+    #[test]
+    fn an_unrecorded_announcement_is_remembered_until_recorded() {
+        let mut m = Memory::default();
+        m.announced_unrecorded("INBOX", 1, 5);
+        assert!(m.was_announced("INBOX", 1, 5));
+        assert!(!m.was_announced("INBOX", 2, 5));
+        assert!(!m.was_announced("Work", 1, 5));
+        m.recorded("INBOX", 1, 5);
+        assert!(!m.was_announced("INBOX", 1, 5));
+    }
+}
