@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{Pushmail, Via, unique_id};
 use desktop::{Daemon, Desktop, Tray, eventually, recorder};
-use pushmail_tests::{Dovecot, DovecotOptions, message};
+use pushmail_tests::{Dovecot, DovecotOptions, Listen, Script, ScriptedServer, Step, message};
 use serde_json::Value;
 
 const SLOW: Duration = Duration::from_secs(20);
@@ -587,4 +587,98 @@ fn idle_memory_of_the_release_binary() {
         let _ = child.kill();
         let _ = child.wait();
     }
+}
+
+/// Issue 16 §1 and §2 on the desktop. A server that will not encrypt (STARTTLS stripped, as an
+/// attacker or a hotel portal would) makes the account need attention — the tray's look, one
+/// popup however many retries, `error` over D-Bus — until it connects again. Then a message
+/// whose FETCH does not parse pops up as "could not be read", and the message after it pops up
+/// as usual.
+#[test]
+fn a_security_problem_and_an_unreadable_message_reach_the_tray() {
+    let caps = "IMAP4rev1 STARTTLS IDLE AUTH=PLAIN";
+    let server = ScriptedServer::start(Listen::Plain, |_| {
+        Script::new()
+            .capabilities("IMAP4rev1 IDLE AUTH=PLAIN")
+            .greet()
+            .then(Step::Serve)
+    })
+    .unwrap();
+    let pm = Pushmail::new();
+    let pw = pm.password_file("shop-pw");
+    pm.write_config(&[format!(
+        "[[accounts]]\nid = \"{id}\"\nname = \"Shop\"\nhost = \"127.0.0.1\"\nport = {port}\n\
+         security = \"starttls\"\nusername = \"alice\"\npassword_command = [\"cat\", \"{pw}\"]\n\
+         ca_file = \"{ca}\"\nbackoff_min_secs = 1\nbackoff_max_secs = 2\nmax_logins_per_minute = 60\n",
+        id = unique_id("shop"),
+        port = server.port(),
+        pw = pw.display(),
+        ca = server.ca_file().display(),
+    )]);
+    let mut desk = Desktop::start(Daemon::Dunst);
+    let tray = Tray::start(&desk, &pm.config());
+    desk.wait_message(SLOW, "the tray item to register", |m| {
+        m["kind"] == "registered"
+    });
+    let attention = notify_call(&mut desk, "the attention popup", |a| {
+        a[3] == "Shop needs attention"
+    });
+    assert!(
+        attention["args"][4]
+            .as_str()
+            .unwrap()
+            .contains("does not offer STARTTLS"),
+        "{attention}"
+    );
+    {
+        let desk = &desk;
+        eventually(SLOW, "error over D-Bus and the attention look", || {
+            let accounts = desk.try_py(&["call", "GetAccounts"]).ok()?;
+            let status = desk.py(&["item"])["status"].as_str()?.to_owned();
+            (accounts[0][2] == "error" && status == "NeedsAttention").then_some(())
+        });
+    }
+    // Three more refused attempts: still attention, still one popup.
+    assert!(pushmail_tests::wait_until(SLOW, || Ok(server.connections() >= 4)).unwrap());
+    desk.collect_for(Duration::from_millis(800));
+    assert_eq!(desk.py(&["item"])["status"], "NeedsAttention");
+    let popups = desk
+        .notify_calls("Notify")
+        .into_iter()
+        .filter(|m| m["args"][3] == "Shop needs attention")
+        .count();
+    assert_eq!(popups, 1, "one popup per problem, not per retry");
+    assert!(!server.credentials_seen(), "a password was sent");
+
+    // The network is fine again: the look clears by itself.
+    server.set_script(move |_| {
+        Script::new()
+            .capabilities(caps)
+            .greet()
+            .expect("STARTTLS")
+            .send("{tag} OK Begin TLS negotiation now\r\n")
+            .then(Step::StartTls)
+            .then(Step::Serve)
+    });
+    {
+        let desk = &desk;
+        eventually(SLOW, "push and the normal look", || {
+            let accounts = desk.try_py(&["call", "GetAccounts"]).ok()?;
+            let status = desk.py(&["item"])["status"].as_str()?.to_owned();
+            (accounts[0][2] == "push" && status != "NeedsAttention").then_some(())
+        });
+    }
+
+    let section = "BODY[HEADER.FIELDS (FROM SUBJECT DATE MESSAGE-ID CONTENT-TYPE)]";
+    let garbage = format!("* {{seq}} FETCH (UID {{uid}} FLAGS () {section} ((((\"\r\n");
+    server.with_mailbox(|m| m.add_hostile("never shown", None, Some(garbage.into_bytes())));
+    server.deliver("After the unreadable one");
+    notify_call(&mut desk, "the unreadable message's popup", |a| {
+        a[4] == "(this message could not be read)"
+    });
+    notify_call(&mut desk, "the next message's popup", |a| {
+        a[4] == "After the unreadable one"
+    });
+    let log = tray.log();
+    assert!(!log.contains("shop-pw"), "password in the log:\n{log}");
 }

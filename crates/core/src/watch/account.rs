@@ -878,8 +878,10 @@ impl<'a> Conn<'a> {
         {
             Ok(f) => f,
             Err(end) => {
-                if let End::Failed { error, .. } = &end
-                    && self.memory.fetch_failed(&name, uidvalidity, error)
+                if let End::Failed { error, watched } = &end
+                    && self
+                        .memory
+                        .fetch_failed(&name, uidvalidity, error, *watched)
                 {
                     warn!(account = %self.ctx.account.id, folder = %name, "fetching new mail failed ({error}); the next session reads it one message at a time");
                 }
@@ -918,6 +920,9 @@ impl<'a> Conn<'a> {
         let name = self.folders[i].name.clone();
         let watermark = self.folders[i].watermark;
         let uidvalidity = self.folders[i].uidvalidity;
+        // Mail that was pushed while we watched is live mail, though it took a reconnect or
+        // two to read: a popup each, not a summary of what arrived while away.
+        let catch_up = catch_up && !self.memory.cared_for_live(&name, uidvalidity);
         if self.memory.listing_unreadable(&name, uidvalidity) {
             // Not even the UIDs can be read: skip what was there at SELECT, said loudly, so
             // the folder is watched again for what comes next.

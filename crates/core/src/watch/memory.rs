@@ -46,6 +46,9 @@ pub(crate) struct Memory {
 #[derive(Debug)]
 struct Careful {
     uidvalidity: u32,
+    /// The fetch failed while the account was watching: the new mail arrived live, seconds
+    /// ago, and is announced as live mail (a popup each), not as mail found after an absence.
+    live: bool,
     /// Strikes per UID.
     strikes: HashMap<u32, u8>,
     /// Strikes against the listing of new UIDs itself.
@@ -87,12 +90,26 @@ impl Memory {
 
     /// Fetching the folder's new mail failed with `error`: read it with care next time, if
     /// the failure could be the fault of a message. Returns whether the folder is under care.
-    pub fn fetch_failed(&mut self, folder: &str, uidvalidity: u32, error: &ConnectError) -> bool {
+    /// `live`: the session was watching (the mail was pushed, not found on reconnect).
+    pub fn fetch_failed(
+        &mut self,
+        folder: &str,
+        uidvalidity: u32,
+        error: &ConnectError,
+        live: bool,
+    ) -> bool {
         if strike_weight(error).is_none() {
             return false;
         }
-        self.careful_entry(folder, uidvalidity);
+        self.careful_entry(folder, uidvalidity).live |= live;
         true
+    }
+
+    /// Whether the folder came under care while watching (see [`Careful::live`]).
+    pub fn cared_for_live(&self, folder: &str, uidvalidity: u32) -> bool {
+        self.careful
+            .get(folder)
+            .is_some_and(|c| c.uidvalidity == uidvalidity && c.live)
     }
 
     /// Listing the new UIDs failed with `error` while under care. Returns true when it has
@@ -146,6 +163,7 @@ impl Memory {
     fn careful_entry(&mut self, folder: &str, uidvalidity: u32) -> &mut Careful {
         let c = self.careful.entry(folder.to_owned()).or_insert(Careful {
             uidvalidity,
+            live: false,
             strikes: HashMap::new(),
             listing: 0,
         });
@@ -153,6 +171,7 @@ impl Memory {
             // A new mailbox identity: the old strikes name other messages.
             *c = Careful {
                 uidvalidity,
+                live: false,
                 strikes: HashMap::new(),
                 listing: 0,
             };
@@ -174,9 +193,10 @@ mod tests {
         let gone = ConnectError::Network("connection lost".into());
 
         // Losing the network says nothing about the message: no care.
-        assert!(!m.fetch_failed("INBOX", 7, &gone));
+        assert!(!m.fetch_failed("INBOX", 7, &gone, true));
         assert!(!m.is_careful("INBOX", 7));
-        assert!(m.fetch_failed("INBOX", 7, &broken));
+        assert!(m.fetch_failed("INBOX", 7, &broken, true));
+        assert!(m.cared_for_live("INBOX", 7));
         assert!(m.is_careful("INBOX", 7));
         assert!(
             !m.is_careful("INBOX", 8),
