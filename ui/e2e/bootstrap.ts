@@ -2,12 +2,23 @@
 // fake backend through Tauri's mockIPC, and records CSP violations. Scenario and language come
 // from globals the test sets in an earlier init script.
 
-import { FakeBackend, firstRunScenario, install, localizedScenario, richScenario, type Scenario } from "../src/testing/fakeBackend";
+import {
+  demoScenario,
+  FakeBackend,
+  firstRunScenario,
+  install,
+  localizedScenario,
+  richScenario,
+  type Scenario,
+} from "../src/testing/fakeBackend";
 import type { Language } from "../src/types";
+
+/** Test vectors (rich, first-run, tray-stopped) or the docs' realistic data (demo…, localized…). */
+export type ScenarioName = "rich" | "first-run" | "tray-stopped" | "demo" | "demo-first-run" | "localized-ar" | "localized-zh-TW";
 
 declare global {
   interface Window {
-    __PUSHMAIL_SCENARIO__?: "rich" | "first-run" | "tray-stopped" | "localized-ar" | "localized-zh-TW";
+    __PUSHMAIL_SCENARIO__?: ScenarioName;
     __PUSHMAIL_LANGUAGE__?: Language;
     __PUSHMAIL_FAKE__?: FakeBackend;
     __CSP_VIOLATIONS__?: string[];
@@ -20,6 +31,10 @@ function scenario(): Scenario {
       return firstRunScenario();
     case "tray-stopped":
       return { ...richScenario(), live: "not_running" };
+    case "demo":
+      return demoScenario();
+    case "demo-first-run":
+      return firstRunScenario(demoScenario());
     case "localized-ar":
       return localizedScenario("ar");
     case "localized-zh-TW":

@@ -4,7 +4,9 @@
 //
 // Every test also checks that nothing hostile ran: no dialog, no CSP violation, no element an
 // attacker could have injected (img, svg, iframe, inline script), no marker set by a payload.
-// Screenshots for the docs are written to docs/screenshots/.
+// The screenshots in the README and docs (docs/screenshots/settings-*.png) are taken only from
+// the demo's realistic data, and each of those flows checks that no test vector shows; the
+// hostile flows keep theirs as test artifacts in ui/e2e/artifacts/ (not in git).
 
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -15,12 +17,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { HOSTILE } from "../src/testing/fakeBackend";
 import type { Language } from "../src/types";
+import type { ScenarioName } from "./bootstrap";
 import { serve, tauriCsp, type StaticServer } from "./server";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const UI = resolve(here, "..");
 const REPO = resolve(UI, "..");
+/** Pictures of the product for the README and docs: demo data only. */
 const SCREENSHOTS = join(REPO, "docs", "screenshots");
+/** Pictures of the test vectors, for whoever reads a failed run. */
+const ARTIFACTS = join(UI, "e2e", "artifacts");
 const BOOTSTRAP = join(UI, "e2e", "dist", "bootstrap.js");
 const CHROMIUM = process.env.PUSHMAIL_CHROMIUM ?? "/usr/bin/chromium";
 /** The settings window's default size (src-tauri/src/lib.rs). */
@@ -48,6 +54,7 @@ beforeAll(async () => {
     ],
   });
   mkdirSync(SCREENSHOTS, { recursive: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
 });
 
 afterAll(async () => {
@@ -64,10 +71,7 @@ interface Opened {
 
 const opened: Opened[] = [];
 
-async function open(
-  scenario: "rich" | "first-run" | "tray-stopped" | "localized-ar" | "localized-zh-TW" = "rich",
-  language?: Language,
-): Promise<Opened> {
+async function open(scenario: ScenarioName = "rich", language?: Language): Promise<Opened> {
   const context = await browser.newContext({ viewport: WINDOW, deviceScaleFactor: 1, locale: "en-US", colorScheme: "light" });
   const page = await context.newPage();
   const dialogs: string[] = [];
@@ -120,6 +124,28 @@ async function calls(page: Page, command: string): Promise<Record<string, unknow
   return page.evaluate((c) => (window.__PUSHMAIL_FAKE__?.callsOf(c) ?? []).map((call) => call.args), command);
 }
 
+/**
+ * A picture for the docs shows the product, not a test vector: no payload, nor a piece of one,
+ * in any text or field of the page.
+ */
+async function expectNoTestVectors(page: Page): Promise<void> {
+  const shown = await page.evaluate(() =>
+    [document.body.innerText, ...[...document.querySelectorAll("input, select")].map((e) => (e as HTMLInputElement).value)].join("\n"),
+  );
+  for (const payload of [...Object.values(HOSTILE), "onerror", "onload", "<script", "<img", "<svg", "pwned", "alert("]) {
+    expect(shown, `a docs screenshot shows ${payload}`).not.toContain(payload);
+  }
+}
+
+/** The window made as tall as its page, for a picture of the whole page; back to size after. */
+async function screenshotWholePage(page: Page, path: string): Promise<void> {
+  await page.evaluate(() => document.getElementById("content")?.scrollTo(0, 0));
+  const height = await page.evaluate(() => document.getElementById("content")?.scrollHeight ?? 640);
+  await page.setViewportSize({ width: WINDOW.width, height: Math.max(height, WINDOW.height) });
+  await page.screenshot({ path });
+  await page.setViewportSize(WINDOW);
+}
+
 /** Text without Fluent's bidi isolation marks, for comparisons. */
 const plain = (text: string | null) => (text ?? "").replace(/[\u2068\u2069]/g, "");
 
@@ -166,12 +192,7 @@ describe("settings window flows", () => {
     await expect(page.getByText(HOSTILE.img, { exact: true }).count()).resolves.toBe(1);
     await page.check("[data-folder=Newsletters]");
 
-    // The whole form in one picture: the window made as tall as the page for the shot.
-    await page.evaluate(() => document.getElementById("content")?.scrollTo(0, 0));
-    const height = await page.evaluate(() => document.getElementById("content")?.scrollHeight ?? 640);
-    await page.setViewportSize({ width: WINDOW.width, height });
-    await page.screenshot({ path: join(SCREENSHOTS, "settings-add-account.png") });
-    await page.setViewportSize(WINDOW);
+    await screenshotWholePage(page, join(ARTIFACTS, "add-account-hostile.png"));
 
     await page.click("[data-action=save]");
     await page.locator(".page-accounts").waitFor();
@@ -247,7 +268,7 @@ describe("settings window flows", () => {
       `Password rejected ${HOSTILE.img}`,
     );
     await expect(page.locator(".tray-line").textContent()).resolves.toBe("Pushmail is running");
-    await page.screenshot({ path: join(SCREENSHOTS, "settings-accounts.png") });
+    await page.screenshot({ path: join(ARTIFACTS, "accounts-hostile.png") });
   });
 
   it("removing an account asks first and also deletes its keyring entry", async () => {
@@ -445,7 +466,78 @@ describe("settings window flows", () => {
       });
       // The "Saved." toast from the language change has gone by the time anyone reads the page.
       await page.locator(".toast").waitFor({ state: "detached" });
+      await expectNoTestVectors(page);
       await page.screenshot({ path: join(SCREENSHOTS, `settings-${lang}.png`) });
     });
   }
+});
+
+describe("the docs' screenshots: the demo's data, no test vectors", () => {
+  it("accounts: Work and Home watched by push, with their unread counts", async () => {
+    const o = await open("demo");
+    const { page } = o;
+    await page.locator("[data-account=work] [data-state=push]").waitFor();
+    await page.locator("[data-account=home] [data-state=push]").waitFor();
+    await expect(plain(await page.locator("[data-account=work] .unread-pill").textContent())).toBe("3 unread");
+    await expect(plain(await page.locator("[data-account=home] .unread-pill").textContent())).toBe("2 unread");
+    // Healthy: no problem line, no warning.
+    await expect(page.locator(".state-detail, .banner").count()).resolves.toBe(0);
+    await expect(page.locator(".tray-line").textContent()).resolves.toBe("Pushmail is running");
+    await expectNoTestVectors(page);
+    await page.screenshot({ path: join(SCREENSHOTS, "settings-accounts.png") });
+  });
+
+  it("add account: the test passes step by step and offers the server's folders", async () => {
+    const o = await open("demo-first-run");
+    const { page } = o;
+    await page.fill("input[name=name]", "Work");
+    await page.fill("input[name=email]", "sam.rivera@company.example");
+    await page.fill("input[name=host]", "imap.company.example");
+    await page.fill("input[name=password]", "correct horse");
+    await page.click("[data-action=test]");
+    await page.locator("[data-step=folders][data-status=ok]").waitFor();
+    await expect(page.locator(".test-panel .banner-title").textContent()).resolves.toBe("Everything works.");
+    await page.check('[data-folder="Projects/Launch"]');
+    await expectNoTestVectors(page);
+    await screenshotWholePage(page, join(SCREENSHOTS, "settings-add-account.png"));
+
+    await page.click("[data-action=save]");
+    await page.locator("[data-account=sam-rivera]").waitFor();
+    const [save] = await calls(page, "save_account");
+    expect(save).toMatchObject({
+      account: { id: "sam-rivera", name: "Work", host: "imap.company.example", folders: ["INBOX", "Projects/Launch"] },
+    });
+  });
+
+  it("activity: the demo's mail in English, Italian, Arabic and Chinese, and no problems", async () => {
+    const o = await open("demo");
+    const { page } = o;
+    await page.click("[data-page=activity]");
+    await page.locator(".mail-list").waitFor();
+    await expect(page.locator(".mail-subject").allTextContents()).resolves.toEqual([
+      "Nightly build passed ✔",
+      "Riunione spostata a giovedì",
+      "تم تأكيد الحجز",
+      "会议改到明天上午十点",
+      "Welcome to Pushmail — this arrived by push",
+    ]);
+    await expect(page.locator(".problem").count()).resolves.toBe(0);
+    await expect(plain(await page.locator(".mail .when").first().textContent())).toBe("2 minutes ago");
+    await expectNoTestVectors(page);
+    await page.screenshot({ path: join(SCREENSHOTS, "settings-activity.png") });
+  });
+
+  it("notifications: quiet hours overnight, VIP senders, per-account preview", async () => {
+    const o = await open("demo");
+    const { page } = o;
+    await page.click("[data-page=notifications]");
+    await expect(page.inputValue("input[name=quiet-start]")).resolves.toBe("22:00");
+    await expect(plain(await page.locator(".quiet-summary").textContent())).toBe(
+      "No popups from 22:00 until 07:00 the next morning.",
+    );
+    await page.locator('[data-vip="giulia@example.it"]').waitFor();
+    await page.locator('[data-vip="@company.example"]').waitFor();
+    await expectNoTestVectors(page);
+    await screenshotWholePage(page, join(SCREENSHOTS, "settings-notifications.png"));
+  });
 });

@@ -2,10 +2,11 @@
 // the state; this mirrors it by re-reading after every change (`settings://updated`,
 // `tray://changed`) instead of patching copies.
 
+import type { Context, Live, Route } from "./context";
 import { h, replaceChildren } from "./dom";
 import { I18n, negotiate } from "./i18n";
 import { IpcError, type Api, type Events } from "./ipc";
-import type { Language, LiveAccount, ReloadOutcome, SettingsView, TrayChange } from "./types";
+import type { Language, ReloadOutcome, SettingsView, TrayChange } from "./types";
 import { banner, button, errorBox, spinner } from "./widgets";
 import { renderAccounts } from "./pages/accounts";
 import { renderAccountForm } from "./pages/accountForm";
@@ -14,44 +15,8 @@ import { renderNotifications } from "./pages/notifications";
 import { renderGeneral } from "./pages/general";
 import { renderActivity } from "./pages/activity";
 
-export type Route =
-  | { page: "accounts" }
-  | { page: "account"; id: string | null }
-  | { page: "folders"; id?: string }
-  | { page: "notifications" }
-  | { page: "general" }
-  | { page: "activity" };
-
 type Section = "accounts" | "folders" | "notifications" | "general" | "activity";
 const SECTIONS: readonly Section[] = ["accounts", "folders", "notifications", "general", "activity"];
-
-/** What the tray says right now. */
-export interface Live {
-  status: "unknown" | "running" | "stopped" | "unreachable";
-  accounts: LiveAccount[];
-  /** Why, when unreachable. */
-  message: string;
-}
-
-/** Everything a page may use. Page-scoped subscriptions end when the page is left. */
-export interface Context {
-  readonly api: Api;
-  readonly events: Events;
-  readonly i18n: I18n;
-  readonly settings: SettingsView;
-  readonly live: Live;
-  navigate(route: Route): void;
-  reloadSettings(): Promise<void>;
-  toast(text: string, kind?: "ok" | "warn" | "error"): void;
-  /** Tells the user whether a save reached the running tray. */
-  announceSave(outcome: ReloadOutcome, text?: string): void;
-  setLanguage(language: Language): void;
-  startTray(): Promise<void>;
-  /** Called when the tray's state changes, while this page is shown. */
-  onTrayChange(handler: (change: TrayChange) => void): void;
-  /** Called when the page is left. */
-  onLeave(handler: () => void): void;
-}
 
 export class App implements Context {
   readonly api: Api;

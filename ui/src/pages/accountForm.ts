@@ -2,7 +2,7 @@
 // (steps arrive as `probe://step` events while the test runs) and, when a step fails, what to
 // do about it. The password goes from this form to the keyring and is never read back.
 
-import type { Context } from "../app";
+import type { Context } from "../context";
 import { h, replaceChildren, uid } from "../dom";
 import { IpcError } from "../ipc";
 import {

@@ -1,7 +1,7 @@
 // Accounts: each configured account with the tray's live state and unread count; add, edit,
 // remove (which also deletes the keyring entry), check now.
 
-import type { Context } from "../app";
+import type { Context } from "../context";
 import { h, replaceChildren } from "../dom";
 import { IpcError } from "../ipc";
 import type { AccountView, LiveAccount } from "../types";

@@ -1,7 +1,7 @@
 // Activity: the last notifications and each account's last error with what to do, from the
 // running tray (`GetActivity`). Texts were cleaned by the tray; they are still shown as text.
 
-import type { Context } from "../app";
+import type { Context } from "../context";
 import { h, replaceChildren } from "../dom";
 import { IpcError } from "../ipc";
 import { formatDateTime, formatWhen, toDate } from "../format";

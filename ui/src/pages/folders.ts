@@ -1,7 +1,7 @@
 // Folders: the account's folders as the server lists them, with a checkbox each. Watched
 // folders the server no longer lists are shown too (checked, marked), so they can be dropped.
 
-import type { Context } from "../app";
+import type { Context } from "../context";
 import { h, replaceChildren, uid } from "../dom";
 import { IpcError } from "../ipc";
 import type { AccountView, Folder, SpecialUse } from "../types";

@@ -1,6 +1,6 @@
 // General: start at login, language (applied at once), the mail client, the file edited.
 
-import type { Context } from "../app";
+import type { Context } from "../context";
 import { h, replaceChildren, uid } from "../dom";
 import { negotiate } from "../i18n";
 import { IpcError } from "../ipc";

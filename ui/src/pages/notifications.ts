@@ -1,7 +1,7 @@
 // Notifications: the attention rules — popups on/off, quiet hours, VIP senders, summaries, and
 // per account mute and preview. Saved together in one write.
 
-import type { Context } from "../app";
+import type { Context } from "../context";
 import { h, replaceChildren, uid } from "../dom";
 import { formatClock, isOvernight } from "../format";
 import { IpcError } from "../ipc";

@@ -40,6 +40,8 @@ export interface Scenario {
   activity: Activity;
   /** Server folder lists per account id (or per host for unsaved accounts). */
   folders: Record<string, Folder[]>;
+  /** Unread messages per folder name, as the connection test reports them (else 2). */
+  unseen?: Record<string, number>;
   /** Milliseconds between test steps, so progress is visible. */
   stepDelayMs: number;
 }
@@ -100,7 +102,10 @@ export function baseSettings(accounts: AccountView[] = []): SettingsView {
   };
 }
 
-/** Two accounts, a running tray, hostile server texts everywhere they can appear. */
+/**
+ * Two accounts, a running tray, hostile server texts everywhere they can appear: a test vector,
+ * never a picture for the docs (the flows save its screenshots under ui/e2e/artifacts/).
+ */
 export function richScenario(): Scenario {
   return {
     settings: baseSettings([
@@ -146,6 +151,70 @@ export function richScenario(): Scenario {
   };
 }
 
+/** Unix seconds `minutes` and a half ago, so "N minutes ago" holds while a flow runs. */
+const minutesAgo = (minutes: number): number => Math.floor(Date.now() / 1000) - minutes * 60 - 30;
+
+/**
+ * What the README and docs show: two healthy accounts watched by push, and the sample mail that
+ * `scripts/run --demo` delivers (tests/src/bin/pushmail-demo.rs), in English, Italian, Arabic
+ * and Chinese. No test vectors: the flows that save docs/screenshots/ check that none shows.
+ */
+export function demoScenario(): Scenario {
+  const server = [
+    folder("INBOX"),
+    folder("Archive", { specialUse: "archive" }),
+    folder("Drafts", { specialUse: "drafts" }),
+    folder("Sent", { specialUse: "sent" }),
+    folder("Junk", { specialUse: "junk" }),
+    folder("Trash", { specialUse: "trash" }),
+    folder("Projects"),
+    folder("Projects/Launch"),
+    folder("Newsletters"),
+  ];
+  return {
+    settings: {
+      ...baseSettings([
+        account("work", {
+          name: "Work",
+          email: "sam.rivera@company.example",
+          host: "imap.company.example",
+          username: "sam.rivera@company.example",
+          folders: ["INBOX", "Projects/Launch"],
+        }),
+        account("home", {
+          name: "Home",
+          email: "sam@mail.example",
+          host: "imap.mail.example",
+          username: "sam@mail.example",
+        }),
+      ]),
+      configPath: "/home/sam/.config/pushmail/config.toml",
+      notifications: {
+        ...baseSettings().notifications,
+        quietHours: { start: "22:00", end: "07:00" },
+        vip: ["giulia@example.it", "@company.example"],
+      },
+    },
+    live: [
+      { id: "work", name: "Work", state: "push", detail: "", unread: 3 },
+      { id: "home", name: "Home", state: "push", detail: "", unread: 2 },
+    ],
+    activity: {
+      notifications: [
+        { account: "work", folder: "INBOX", uid: 1205, from: "Build bot <ci@example.org>", subject: "Nightly build passed ✔", at: minutesAgo(2) },
+        { account: "work", folder: "INBOX", uid: 1204, from: "Giulia Rossi <giulia@example.it>", subject: "Riunione spostata a giovedì", at: minutesAgo(9) },
+        { account: "home", folder: "INBOX", uid: 318, from: "سارة <sara@example.eg>", subject: "تم تأكيد الحجز", at: minutesAgo(17) },
+        { account: "work", folder: "Projects/Launch", uid: 87, from: "李伟 <li.wei@example.cn>", subject: "会议改到明天上午十点", at: minutesAgo(26) },
+        { account: "home", folder: "INBOX", uid: 317, from: "Ana Pérez <ana@example.com>", subject: "Welcome to Pushmail — this arrived by push", at: minutesAgo(41) },
+      ],
+      errors: [],
+    },
+    folders: { work: server, home: [folder("INBOX"), folder("Family"), folder("Receipts")], "imap.company.example": server },
+    unseen: { INBOX: 3, Archive: 0, Drafts: 0, Sent: 0, Junk: 4, Trash: 0, Projects: 0, "Projects/Launch": 1, Newsletters: 12 },
+    stepDelayMs: 150,
+  };
+}
+
 /**
  * What a reader of `lang` would have: accounts named in the language, their own addresses and
  * folder names, counts that need different plural forms, and one account in trouble with the
@@ -176,7 +245,7 @@ export function localizedScenario(lang: "ar" | "zh-TW"): Scenario {
           from: "王小明 <xiaoming@example.tw>",
           subject: "週五的會議改到下午三點",
         };
-  const base = richScenario();
+  const base = demoScenario();
   return {
     ...base,
     settings: {
@@ -205,18 +274,28 @@ export function localizedScenario(lang: "ar" | "zh-TW"): Scenario {
   };
 }
 
-export function firstRunScenario(): Scenario {
-  return { ...richScenario(), settings: baseSettings([]), live: [], activity: { notifications: [], errors: [] } };
+/** No account yet; the servers of `base` answer the connection test. */
+export function firstRunScenario(base: Scenario = richScenario()): Scenario {
+  return { ...base, settings: { ...base.settings, accounts: [] }, live: [], activity: { notifications: [], errors: [] } };
 }
 
-const STEP_DETAIL: Record<StepName, string> = {
-  password: "typed in the form (stored when you save)",
-  tcp: "connected to 192.0.2.10:993",
-  tls: "TLSv1.3 TLS13_AES_256_GCM_SHA384; certificate imap.example.com issued by Example CA",
-  login: "logged in",
-  capabilities: "IDLE yes, NOTIFY no, CONDSTORE yes, QRESYNC yes",
-  folders: "3 folders; watching INBOX (2 unread)",
-};
+/** What each step of a successful test reports for `form`, whose server has `folders`. */
+function stepDetail(name: StepName, form: AccountView, folders: number, unseen: number): string {
+  switch (name) {
+    case "password":
+      return "typed in the form (stored when you save)";
+    case "tcp":
+      return `connected to 192.0.2.10:${form.port}`;
+    case "tls":
+      return `TLSv1.3 TLS13_AES_256_GCM_SHA384; certificate ${form.host} issued by Example CA`;
+    case "login":
+      return "logged in";
+    case "capabilities":
+      return "IDLE yes, NOTIFY no, CONDSTORE yes, QRESYNC yes";
+    case "folders":
+      return `${folders} folders; watching INBOX (${unseen} unread)`;
+  }
+}
 
 /** Where a test against `account` fails, by host/password convention. */
 function failure(form: AccountView, password: string | null): { step: StepName; detail: string; hint: string } | null {
@@ -348,24 +427,26 @@ export class FakeBackend {
 
   private async test(run: number, form: AccountView, password: string | null): Promise<TestReport> {
     const failed = failure(form, password);
+    const server = this.scenario.folders[form.host] ?? [folder("INBOX")];
+    const unseen = (name: string) => this.scenario.unseen?.[name] ?? 2;
     const steps: Step[] = [];
     for (const name of ["password", "tcp", "tls", "login", "capabilities", "folders"] as const) {
       await new Promise((resolve) => setTimeout(resolve, this.scenario.stepDelayMs));
       const step: Step =
         failed?.step === name
           ? { step: name, ok: false, detail: failed.detail, hint: failed.hint, millis: 12 }
-          : { step: name, ok: true, detail: STEP_DETAIL[name], millis: 12 };
+          : { step: name, ok: true, detail: stepDetail(name, form, server.length, unseen("INBOX")), millis: 12 };
       steps.push(step);
       await emit(EVENTS.probeStep, { run, step });
       if (!step.ok) break;
     }
     const ok = failed === null;
     const folders = ok
-      ? (this.scenario.folders[form.host] ?? [folder("INBOX")]).map((f) => ({
+      ? server.map((f) => ({
           name: f.name,
           display: f.display,
           messages: 10,
-          unseen: 2,
+          unseen: unseen(f.name),
           watched: form.folders.includes(f.name),
         }))
       : [];
