@@ -357,36 +357,90 @@ error-auth = فشل تسجيل الدخول: { $reason }
 error-throttled = الخادم مشغول أو يحدّ من عدد الاتصالات: { $reason }
 error-protocol = خطأ في البروتوكول: { $reason }
 error-unsafe = رُفض اتصال غير آمن: { $reason }
-error-store = تعذّرت الكتابة في قاعدة بيانات الحالة { $reason }
 error-secret-no-keyring = لا تتوفر حلقة مفاتيح للنظام: { $reason }
 error-secret-locked = حلقة مفاتيح النظام مقفلة أو رفضت الوصول: { $reason }
 error-secret-missing = لا توجد كلمة مرور مخزّنة في حلقة مفاتيح النظام للحساب `{ $id }`
 error-secret-keyring = فشلت حلقة المفاتيح: { $reason }
 error-secret-command = فشل password_command: { $reason }
-timeout-connecting = الاتصال
-timeout-tls-handshake = مصافحة TLS
-timeout-greeting = انتظار ترحيب الخادم
-timeout-starttls = STARTTLS
-timeout-capabilities = قراءة ميزات الخادم
-timeout-logging-in = تسجيل الدخول
-timeout-capabilities-after-login = قراءة ميزات الخادم بعد تسجيل الدخول
-timeout-listing-folders = سرد المجلدات
-timeout-asking-for-notify = طلب NOTIFY
-timeout-selecting-a-folder = تحديد مجلد
-timeout-selecting-the-folder = تحديد المجلد
-timeout-starting-idle = بدء IDLE
-timeout-ending-idle = إنهاء IDLE (يبدو أن الاتصال انقطع)
-timeout-marking-read = تعليم الرسالة كمقروءة
+
+# How a problem reads: the step it happened in, the other side's own words after it.
+step-connecting = الاتصال
+step-tls-handshake = مصافحة TLS
+step-greeting = انتظار ترحيب الخادم
+step-starttls = STARTTLS
+step-capabilities = قراءة ميزات الخادم
+step-logging-in = تسجيل الدخول
+step-capabilities-after-login = قراءة ميزات الخادم بعد تسجيل الدخول
+step-listing-folders = سرد المجلدات
+step-asking-for-notify = طلب NOTIFY
+step-selecting-folder = تحديد مجلد
+step-starting-idle = بدء IDLE
+step-waiting-in-idle = الانتظار في IDLE
+step-ending-idle = إنهاء IDLE (يبدو أن الاتصال انقطع)
+step-marking-read = تعليم الرسالة كمقروءة
+step-fetching-new = جلب الرسائل الجديدة
+step-listing-new = سرد الرسائل الجديدة
+step-counting-unread = عدّ الرسائل غير المقروءة
+step-enabling-qresync = تفعيل QRESYNC
+step-finding-highest-uid = البحث عن أعلى UID
+step-checking-connection = فحص الاتصال
+step-asking-folder-status = الاستعلام عن حالة مجلد
+problem-in-step = { $step }: { $what }
+problem-with-words = { $what }: { $words }
+problem-no-reason = لم يذكر الخادم السبب
+problem-at-host = { $what } ({ $host })
+net-unreachable = تعذّر الوصول إلى { $host }:{ $port }
+net-keepalive = تعذّر تفعيل TCP keepalive
+net-tls-handshake = فشلت مصافحة TLS مع { $host }
+net-failed = فشل الاتصال
+net-closed = أغلق الخادم الاتصال
+net-lost = انقطع الاتصال
+net-bye = أنهى الخادم الجلسة
+net-bye-instead-of-idle = أنهى الخادم الجلسة بدلًا من الدخول في IDLE
+limit-line = أرسل الخادم سطرًا أطول من { $n } بايت
+limit-literal = أعلن الخادم عن قيمة حرفية أكبر من { $n } بايت
+limit-response = أرسل الخادم ردًّا أكبر من { $n } بايت
+limit-depth = تجاوز الخادم { $n } مستوى من الأقواس المتداخلة
+proto-unparsable = أرسل الخادم ردًّا لا يمكن تحليله
+proto-refused = رفض الخادم الأمر
+proto-greeting = ترحيب غير متوقع
+proto-unrequested = أرسل الخادم بيانات لم تُطلب بعد الترحيب؛ توقّف الاتصال
+proto-overlong-line = أرسل الخادم سطرًا طويلًا جدًا
+proto-preauth = رحّب الخادم بـ PREAUTH (الجلسات المصادَق عليها مسبقًا غير مدعومة)
+proto-no-uidvalidity = لم يذكر الخادم UIDVALIDITY للمجلد { $folder }
+proto-session-lost = فُقدت الجلسة
+proto-other = تعذّر استخدام ردّ الخادم
+unsafe-data-before-starttls = أرسل الخادم بيانات قبل طلب STARTTLS (ربما هجوم حقن)؛ توقّف الاتصال
+unsafe-data-after-starttls = أرسل الخادم بيانات بعد الموافقة على STARTTLS (ربما هجوم حقن)؛ توقّف الاتصال
+unsafe-preauth = رحّب الخادم بـ PREAUTH، فلا يمكن استخدام STARTTLS؛ توقّف الاتصال كي لا يستمر دون تشفير
+unsafe-foreign-tag = ردّ الخادم على أمر لم يُرسَل قط (ربما هجوم حقن)
+store-disk-full = القرص ممتلئ
+store-failed = رفضت قاعدة البيانات الكتابة
+error-store = تعذّرت الكتابة في قاعدة بيانات الحالة { $path }: { $reason }
+error-folder-missing = المجلد { $folder } غير موجود على الخادم
+hint-folder-missing = ما زالت المجلدات الأخرى مراقَبة. إن أُعيدت تسميته فاختره من جديد من قائمة الخادم (الإعدادات ← المجلدات)، أو أزِله من الحساب.
+config-ca-unreadable = تعذّرت قراءة ca_file { $path }
+config-ca-not-pem = الملف ca_file { $path } ليس ملف شهادات PEM
+config-ca-empty = لا يحتوي ca_file { $path } على أي شهادة PEM
+config-ca-damaged = ca_file { $path }: الشهادة { $n } من { $count } تالفة؛ انسخ الملف كاملًا من جديد
+config-ca-unusable = لا يمكن استخدام ca_file { $path } شهادةً موثوقة
+config-bad-host = { $host } ليس اسم مضيف صالحًا
+config-plain-not-loopback = لا يُسمح بـ `security = "plain"` إلا لمضيف محلي (loopback)، وليس لـ { $host }
+tls-invalid = شهادة الخادم غير صالحة
+tls-incompatible = TLS لدى الخادم قديم جدًا أو غير متوافق
+tls-other = فشل اتصال TLS
+tls-system-roots = تعذّر تحميل شهادات النظام الموثوقة
+tls-setup = فشل إعداد TLS
+
 tls-unknown-issuer = شهادة الخادم موقّعة من جهة غير معروفة
 tls-bad-signature = شهادة الخادم موقّعة من جهة غير معروفة (لا يتطابق توقيعها مع جهة CA الموثوقة التي تذكرها)
 tls-expired = انتهت صلاحية شهادة الخادم
 tls-not-valid-yet = شهادة الخادم لم تصبح صالحة بعد (تحقّق من ساعة هذا الحاسوب)
 tls-wrong-host = شهادة الخادم صادرة لاسم مضيف آخر
 tls-revoked = أُلغيت شهادة الخادم
-tls-invalid = شهادة الخادم غير صالحة: { $reason }
-tls-incompatible = TLS لدى الخادم قديم جدًا أو غير متوافق: { $reason }
 
 hint-network = تحقّق من اسم المضيف والمنفذ، ومن أن هذا الحاسوب متصل بالشبكة.
+hint-server-left = أنهى الخادم الجلسة وذكر السبب. سيعيد Pushmail المحاولة تلقائيًا؛ وإن استمر ذلك فاسأل مزوّد البريد.
 hint-timeout = لم يستجب الخادم في الوقت المحدد. تحقّق من المضيف والمنفذ، أو زِد connect_timeout_secs (للاتصال) أو command_timeout_secs (للأوامر) إذا كانت الشبكة بطيئة.
 hint-tls = شهادة الخادم غير موثوقة لاسم المضيف هذا. إذا كان الخادم يستخدم جهة إصدار شهادات خاصة به، فعيّن ca_file في إعدادات الحساب؛ وإلا فتحقّق من اسم المضيف.
 hint-starttls = استخدم security = "tls" (المنفذ 993 عادةً) إن كان الخادم يدعمه، أو اسأل مزوّد الخدمة؛ لا يرسل Pushmail كلمة المرور دون تشفير أبدًا.
@@ -465,3 +519,25 @@ strategy-poll = بدون IDLE: فحص { $folders ->
     [few] { $seconds } ثوانٍ
    *[other] { $seconds } ثانية
 }
+
+## Account IDs: `pushmail-cli account add` and Settings → Add account
+# A new account's ID is already taken by the account $existing; IDs that differ only in upper
+# and lower case ("Work", "work") count as the same.
+account-id-taken = يوجد حساب بالمعرّف «{ $existing }» بالفعل (المعرّفات التي لا تختلف إلا في الأحرف الكبيرة والصغيرة تُعدّ معرّفًا واحدًا)؛ اختر معرّفًا آخر.
+
+## pushmail-cli status
+cli-status-total = { $count ->
+    [zero] لا توجد رسائل غير مقروءة
+    [one] رسالة واحدة غير مقروءة
+    [two] رسالتان غير مقروءتين
+    [few] { $count } رسائل غير مقروءة
+    [many] { $count } رسالة غير مقروءة
+   *[other] { $count } رسالة غير مقروءة
+}
+cli-status-with-accounts = { $total } — { $accounts }
+cli-status-account = { $name } { $count }
+cli-status-problem = { $name }: { $state }
+cli-status-separator = {"؛ "}
+cli-status-not-running = Pushmail لا يعمل — شغّله بالأمر `pushmail`
+cli-status-no-bus = يتعذّر الوصول إلى ناقل جلسة D-Bus الخاص بسطح المكتب ({ $reason })؛ شغّل هذا الأمر داخل جلسة سطح المكتب التي يعمل فيها Pushmail.
+cli-status-no-answer = لم يستجب Pushmail ({ $reason })؛ إن تكرّر ذلك فأنهِه ثم شغّله من جديد.

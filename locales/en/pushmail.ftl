@@ -340,27 +340,82 @@ error-auth = login failed: { $reason }
 error-throttled = the server is busy or limits connections: { $reason }
 error-protocol = protocol error: { $reason }
 error-unsafe = unsafe connection refused: { $reason }
-error-store = cannot write the state database { $reason }
 error-secret-no-keyring = no OS keyring is available: { $reason }
 error-secret-locked = the OS keyring is locked or refused access: { $reason }
 error-secret-missing = no password is stored in the OS keyring for account `{ $id }`
 error-secret-keyring = the keyring failed: { $reason }
 error-secret-command = password_command failed: { $reason }
+
+# How a problem reads: the step it happened in, the other side's own words after it.
+step-connecting = connecting
+step-tls-handshake = TLS handshake
+step-greeting = greeting
+step-starttls = STARTTLS
+step-capabilities = capabilities
+step-logging-in = logging in
+step-capabilities-after-login = reading capabilities after login
+step-listing-folders = listing folders
+step-asking-for-notify = asking for NOTIFY
+step-selecting-folder = selecting a folder
+step-starting-idle = starting IDLE
+step-waiting-in-idle = waiting in IDLE
+step-ending-idle = ending IDLE (the link looks dead)
+step-marking-read = marking the message as read
+step-fetching-new = fetching new messages
+step-listing-new = listing new messages
+step-counting-unread = counting unread messages
+step-enabling-qresync = enabling QRESYNC
+step-finding-highest-uid = finding the highest UID
+step-checking-connection = checking the connection
+step-asking-folder-status = asking a folder's status
+problem-in-step = { $step }: { $what }
+problem-with-words = { $what }: { $words }
+problem-no-reason = the server gave no reason
+problem-at-host = { $what } ({ $host })
+net-unreachable = cannot reach { $host }:{ $port }
+net-keepalive = cannot enable TCP keepalive
+net-tls-handshake = the TLS handshake with { $host } failed
+net-failed = the connection failed
+net-closed = the server closed the connection
+net-lost = the connection was lost
+net-bye = the server closed the session
+net-bye-instead-of-idle = the server closed the session instead of idling
+limit-line = the server sent a line longer than { $n } bytes
+limit-literal = the server announced a literal larger than { $n } bytes
+limit-response = the server sent a response larger than { $n } bytes
+limit-depth = the server nested parentheses deeper than { $n }
+proto-unparsable = the server sent a response that cannot be parsed
+proto-refused = the server refused the command
+proto-greeting = unexpected greeting
+proto-unrequested = the server sent unrequested data after the greeting; refusing to continue
+proto-overlong-line = the server sent an over-long line
+proto-preauth = the server greeted with PREAUTH (pre-authenticated sessions are not supported)
+proto-no-uidvalidity = the server gave no UIDVALIDITY for { $folder }
+proto-session-lost = the session was lost
+proto-other = the server's answer could not be used
+unsafe-data-before-starttls = the server sent data before STARTTLS was requested (possible injection attack); refusing to continue
+unsafe-data-after-starttls = the server sent data after agreeing to STARTTLS (possible injection attack); refusing to continue
+unsafe-preauth = the server greeted with PREAUTH, so STARTTLS cannot be used; refusing to continue unencrypted
+unsafe-foreign-tag = the server answered a command that was never sent (possible injection attack)
+store-disk-full = the disk is full
+store-failed = the database refused the write
+error-store = cannot write the state database { $path }: { $reason }
+error-folder-missing = the folder { $folder } does not exist on the server
+hint-folder-missing = The other folders are still watched. Pick the folder again from the server's list (Settings → Folders) if it was renamed, or remove it from the account.
+config-ca-unreadable = cannot read ca_file { $path }
+config-ca-not-pem = ca_file { $path } is not a PEM certificate file
+config-ca-empty = ca_file { $path } contains no PEM certificate
+config-ca-damaged = ca_file { $path }: certificate { $n } of { $count } is damaged; copy the whole file again
+config-ca-unusable = ca_file { $path } cannot be used as a trusted certificate
+config-bad-host = { $host } is not a valid host name
+config-plain-not-loopback = `security = "plain"` is only allowed for a loopback host, not { $host }
+tls-invalid = the server's certificate is invalid
+tls-incompatible = the server's TLS is too old or incompatible
+tls-other = the TLS connection failed
+tls-system-roots = cannot load the system's trusted certificates
+tls-setup = TLS setup failed
+
 # $step of error-timeout: what Pushmail was doing when the server stopped answering.
-timeout-connecting = connecting
-timeout-tls-handshake = TLS handshake
-timeout-greeting = greeting
-timeout-starttls = STARTTLS
-timeout-capabilities = capabilities
-timeout-logging-in = logging in
-timeout-capabilities-after-login = reading capabilities after login
-timeout-listing-folders = listing folders
-timeout-asking-for-notify = asking for NOTIFY
-timeout-selecting-a-folder = selecting a folder
-timeout-selecting-the-folder = selecting the folder
-timeout-starting-idle = starting IDLE
-timeout-ending-idle = ending IDLE (the link looks dead)
-timeout-marking-read = marking the message as read
 # Why the server's certificate was refused (after "TLS failed: ").
 tls-unknown-issuer = the server's certificate is signed by an unknown authority
 tls-bad-signature = the server's certificate is signed by an unknown authority (its signature does not verify against the trusted CA it names)
@@ -368,11 +423,10 @@ tls-expired = the server's certificate has expired
 tls-not-valid-yet = the server's certificate is not valid yet (check this computer's clock)
 tls-wrong-host = the server's certificate is for a different host name
 tls-revoked = the server's certificate has been revoked
-tls-invalid = the server's certificate is invalid: { $reason }
-tls-incompatible = the server's TLS is too old or incompatible: { $reason }
 
 # What to do, by kind of error: a sentence a non-expert can act on.
 hint-network = Check the host name and port, and that this computer is online.
+hint-server-left = The server ended the session and said why. Pushmail tries again by itself; if it lasts, ask the provider.
 hint-timeout = The server did not answer in time. Check the host and port, or raise connect_timeout_secs (connecting) or command_timeout_secs (commands) on a slow network.
 hint-tls = The server's certificate is not trusted for this host name. If the server uses its own certificate authority, set ca_file in the account's settings; otherwise check the host name.
 hint-starttls = Use security = "tls" (usually port 993) if the server supports it, or ask the provider; Pushmail never sends a password unencrypted.
@@ -432,3 +486,31 @@ strategy-poll = no IDLE: { $folders ->
     [one] 1 folder
    *[other] { $folders } folders
 } checked every { $seconds } s
+
+## Account IDs: `pushmail-cli account add` and Settings → Add account
+# A new account's ID is already taken by the account $existing; IDs that differ only in upper
+# and lower case ("Work", "work") count as the same.
+account-id-taken = An account “{ $existing }” already exists (IDs that differ only in upper and lower case count as the same); choose another ID.
+
+## pushmail-cli status
+# `pushmail-cli status`: the running tray's counts on one line, for a terminal or a status bar:
+# "3 unread — Work 2, Home 1 · Home: password rejected · Notifications paused". The parts are
+# cli-status-total (or cli-status-with-accounts), one cli-status-problem per account that is not
+# watching, and tray-paused, joined with cli-status-separator.
+cli-status-total = { $count ->
+    [0] No unread mail
+    [one] 1 unread
+   *[other] { $count } unread
+}
+# $total is cli-status-total; $accounts a list of cli-status-account ("Work 2, Home 1").
+cli-status-with-accounts = { $total } — { $accounts }
+# One account with unread mail: its name and how many.
+cli-status-account = { $name } { $count }
+# An account that is not watching; $state is its state-* text ("password rejected").
+cli-status-problem = { $name }: { $state }
+cli-status-separator = {" · "}
+# No tray is running. `pushmail` is the command that starts it: keep it as it is.
+cli-status-not-running = Pushmail is not running — start it with `pushmail`
+# $reason is the system's own text.
+cli-status-no-bus = Cannot reach the desktop's D-Bus session bus ({ $reason }); run this inside the desktop session where Pushmail runs.
+cli-status-no-answer = Pushmail did not answer ({ $reason }); quit and start it again if this persists.

@@ -319,36 +319,90 @@ error-auth = accesso non riuscito: { $reason }
 error-throttled = il server è occupato o limita le connessioni: { $reason }
 error-protocol = errore di protocollo: { $reason }
 error-unsafe = connessione non sicura rifiutata: { $reason }
-error-store = impossibile scrivere il database di stato { $reason }
 error-secret-no-keyring = nessun portachiavi del sistema disponibile: { $reason }
 error-secret-locked = il portachiavi del sistema è bloccato o ha negato l'accesso: { $reason }
 error-secret-missing = nel portachiavi del sistema non c'è alcuna password per l'account `{ $id }`
 error-secret-keyring = errore del portachiavi: { $reason }
 error-secret-command = password_command non riuscito: { $reason }
-timeout-connecting = la connessione
-timeout-tls-handshake = l'handshake TLS
-timeout-greeting = il saluto del server
-timeout-starttls = STARTTLS
-timeout-capabilities = la richiesta delle funzionalità
-timeout-logging-in = l'accesso
-timeout-capabilities-after-login = la lettura delle funzionalità dopo l'accesso
-timeout-listing-folders = l'elenco delle cartelle
-timeout-asking-for-notify = la richiesta di NOTIFY
-timeout-selecting-a-folder = la selezione di una cartella
-timeout-selecting-the-folder = la selezione della cartella
-timeout-starting-idle = l'avvio di IDLE
-timeout-ending-idle = la chiusura di IDLE (il collegamento sembra interrotto)
-timeout-marking-read = la marcatura del messaggio come letto
+
+# How a problem reads: the step it happened in, the other side's own words after it.
+step-connecting = la connessione
+step-tls-handshake = l'handshake TLS
+step-greeting = il saluto del server
+step-starttls = STARTTLS
+step-capabilities = la richiesta delle funzionalità
+step-logging-in = l'accesso
+step-capabilities-after-login = la lettura delle funzionalità dopo l'accesso
+step-listing-folders = l'elenco delle cartelle
+step-asking-for-notify = la richiesta di NOTIFY
+step-selecting-folder = la selezione di una cartella
+step-starting-idle = l'avvio di IDLE
+step-waiting-in-idle = l'attesa in IDLE
+step-ending-idle = la chiusura di IDLE (il collegamento sembra interrotto)
+step-marking-read = la marcatura del messaggio come letto
+step-fetching-new = il recupero dei nuovi messaggi
+step-listing-new = l'elenco dei nuovi messaggi
+step-counting-unread = il conteggio dei messaggi non letti
+step-enabling-qresync = l'attivazione di QRESYNC
+step-finding-highest-uid = la ricerca dell'UID più alto
+step-checking-connection = la verifica della connessione
+step-asking-folder-status = la richiesta dello stato di una cartella
+problem-in-step = { $step }: { $what }
+problem-with-words = { $what }: { $words }
+problem-no-reason = il server non ha indicato il motivo
+problem-at-host = { $what } ({ $host })
+net-unreachable = impossibile raggiungere { $host }:{ $port }
+net-keepalive = impossibile attivare il keepalive TCP
+net-tls-handshake = l'handshake TLS con { $host } non è riuscito
+net-failed = la connessione non è riuscita
+net-closed = il server ha chiuso la connessione
+net-lost = la connessione si è interrotta
+net-bye = il server ha chiuso la sessione
+net-bye-instead-of-idle = il server ha chiuso la sessione invece di entrare in IDLE
+limit-line = il server ha inviato una riga più lunga di { $n } byte
+limit-literal = il server ha annunciato un literal più grande di { $n } byte
+limit-response = il server ha inviato una risposta più grande di { $n } byte
+limit-depth = il server ha annidato parentesi oltre { $n } livelli
+proto-unparsable = il server ha inviato una risposta che non si può interpretare
+proto-refused = il server ha rifiutato il comando
+proto-greeting = saluto inatteso
+proto-unrequested = il server ha inviato dati non richiesti dopo il saluto; connessione interrotta
+proto-overlong-line = il server ha inviato una riga troppo lunga
+proto-preauth = il server ha salutato con PREAUTH (le sessioni pre-autenticate non sono supportate)
+proto-no-uidvalidity = il server non ha indicato UIDVALIDITY per { $folder }
+proto-session-lost = la sessione è andata persa
+proto-other = la risposta del server non è utilizzabile
+unsafe-data-before-starttls = il server ha inviato dati prima che STARTTLS fosse richiesto (possibile attacco di iniezione); connessione interrotta
+unsafe-data-after-starttls = il server ha inviato dati dopo aver accettato STARTTLS (possibile attacco di iniezione); connessione interrotta
+unsafe-preauth = il server ha salutato con PREAUTH, quindi STARTTLS non si può usare; connessione interrotta per non proseguire in chiaro
+unsafe-foreign-tag = il server ha risposto a un comando mai inviato (possibile attacco di iniezione)
+store-disk-full = il disco è pieno
+store-failed = il database ha rifiutato la scrittura
+error-store = impossibile scrivere il database di stato { $path }: { $reason }
+error-folder-missing = la cartella { $folder } non esiste sul server
+hint-folder-missing = Le altre cartelle restano sorvegliate. Se è stata rinominata, sceglila di nuovo dall'elenco del server (Impostazioni → Cartelle), oppure toglila dall'account.
+config-ca-unreadable = impossibile leggere ca_file { $path }
+config-ca-not-pem = ca_file { $path } non è un file di certificati PEM
+config-ca-empty = ca_file { $path } non contiene certificati PEM
+config-ca-damaged = ca_file { $path }: il certificato { $n } di { $count } è danneggiato; copia di nuovo il file intero
+config-ca-unusable = ca_file { $path } non si può usare come certificato attendibile
+config-bad-host = { $host } non è un nome host valido
+config-plain-not-loopback = `security = "plain"` è consentito solo per un host locale (loopback), non per { $host }
+tls-invalid = il certificato del server non è valido
+tls-incompatible = il TLS del server è troppo vecchio o incompatibile
+tls-other = la connessione TLS non è riuscita
+tls-system-roots = impossibile caricare i certificati attendibili del sistema
+tls-setup = configurazione TLS non riuscita
+
 tls-unknown-issuer = il certificato del server è firmato da un'autorità sconosciuta
 tls-bad-signature = il certificato del server è firmato da un'autorità sconosciuta (la firma non corrisponde alla CA attendibile che indica)
 tls-expired = il certificato del server è scaduto
 tls-not-valid-yet = il certificato del server non è ancora valido (controlla l'orologio di questo computer)
 tls-wrong-host = il certificato del server è intestato a un altro nome host
 tls-revoked = il certificato del server è stato revocato
-tls-invalid = il certificato del server non è valido: { $reason }
-tls-incompatible = il TLS del server è troppo vecchio o incompatibile: { $reason }
 
 hint-network = Controlla il nome host e la porta, e che questo computer sia connesso alla rete.
+hint-server-left = Il server ha chiuso la sessione spiegando il motivo. Pushmail riprova da solo; se continua, chiedi al provider.
 hint-timeout = Il server non ha risposto in tempo. Controlla host e porta oppure, su una rete lenta, aumenta connect_timeout_secs (connessione) o command_timeout_secs (comandi).
 hint-tls = Il certificato del server non è attendibile per questo nome host. Se il server usa una propria autorità di certificazione, imposta ca_file nelle impostazioni dell'account; altrimenti controlla il nome host.
 hint-starttls = Usa security = "tls" (di solito porta 993) se il server lo supporta, oppure chiedi al provider; Pushmail non invia mai una password senza cifratura.
@@ -400,3 +454,22 @@ strategy-poll = senza IDLE: { $folders ->
     [one] 1 cartella controllata
    *[other] { $folders } cartelle controllate
 } ogni { $seconds } s
+
+## Account IDs: `pushmail-cli account add` and Settings → Add account
+# A new account's ID is already taken by the account $existing; IDs that differ only in upper
+# and lower case ("Work", "work") count as the same.
+account-id-taken = Esiste già un account «{ $existing }» (gli ID che differiscono solo per maiuscole e minuscole contano come uguali); scegli un altro ID.
+
+## pushmail-cli status
+cli-status-total = { $count ->
+    [0] Nessun messaggio non letto
+    [one] 1 non letto
+   *[other] { $count } non letti
+}
+cli-status-with-accounts = { $total } — { $accounts }
+cli-status-account = { $name } { $count }
+cli-status-problem = { $name }: { $state }
+cli-status-separator = {" · "}
+cli-status-not-running = Pushmail non è in esecuzione — avvialo con `pushmail`
+cli-status-no-bus = Impossibile raggiungere il bus di sessione D-Bus del desktop ({ $reason }); esegui il comando nella sessione desktop in cui è in esecuzione Pushmail.
+cli-status-no-answer = Pushmail non ha risposto ({ $reason }); se succede ancora, chiudilo e riavvialo.

@@ -310,36 +310,90 @@ error-auth = 登录失败：{ $reason }
 error-throttled = 服务器繁忙或限制了连接数：{ $reason }
 error-protocol = 协议错误：{ $reason }
 error-unsafe = 已拒绝不安全的连接：{ $reason }
-error-store = 无法写入状态数据库 { $reason }
 error-secret-no-keyring = 没有可用的操作系统密钥环：{ $reason }
 error-secret-locked = 操作系统密钥环已锁定或拒绝访问：{ $reason }
 error-secret-missing = 操作系统密钥环中没有账户 `{ $id }` 的密码
 error-secret-keyring = 密钥环出错：{ $reason }
 error-secret-command = password_command 执行失败：{ $reason }
-timeout-connecting = 连接
-timeout-tls-handshake = TLS 握手
-timeout-greeting = 等待服务器问候
-timeout-starttls = STARTTLS
-timeout-capabilities = 读取服务器功能
-timeout-logging-in = 登录
-timeout-capabilities-after-login = 登录后读取服务器功能
-timeout-listing-folders = 列出文件夹
-timeout-asking-for-notify = 请求 NOTIFY
-timeout-selecting-a-folder = 选择文件夹
-timeout-selecting-the-folder = 选择该文件夹
-timeout-starting-idle = 启动 IDLE
-timeout-ending-idle = 结束 IDLE（连接似乎已断开）
-timeout-marking-read = 将邮件标记为已读
+
+# How a problem reads: the step it happened in, the other side's own words after it.
+step-connecting = 连接
+step-tls-handshake = TLS 握手
+step-greeting = 等待服务器问候
+step-starttls = STARTTLS
+step-capabilities = 读取服务器功能
+step-logging-in = 登录
+step-capabilities-after-login = 登录后读取服务器功能
+step-listing-folders = 列出文件夹
+step-asking-for-notify = 请求 NOTIFY
+step-selecting-folder = 选择文件夹
+step-starting-idle = 启动 IDLE
+step-waiting-in-idle = 在 IDLE 中等待
+step-ending-idle = 结束 IDLE（连接似乎已断开）
+step-marking-read = 将邮件标记为已读
+step-fetching-new = 获取新邮件
+step-listing-new = 列出新邮件
+step-counting-unread = 统计未读邮件
+step-enabling-qresync = 启用 QRESYNC
+step-finding-highest-uid = 查找最大的 UID
+step-checking-connection = 检查连接
+step-asking-folder-status = 查询文件夹状态
+problem-in-step = { $step }：{ $what }
+problem-with-words = { $what }：{ $words }
+problem-no-reason = 服务器没有说明原因
+problem-at-host = { $what }（{ $host }）
+net-unreachable = 无法连接到 { $host }:{ $port }
+net-keepalive = 无法启用 TCP keepalive
+net-tls-handshake = 与 { $host } 的 TLS 握手失败
+net-failed = 连接失败
+net-closed = 服务器关闭了连接
+net-lost = 连接已中断
+net-bye = 服务器结束了会话
+net-bye-instead-of-idle = 服务器没有进入 IDLE，而是结束了会话
+limit-line = 服务器发送的一行超过 { $n } 字节
+limit-literal = 服务器声明的字面量超过 { $n } 字节
+limit-response = 服务器发送的响应超过 { $n } 字节
+limit-depth = 服务器的括号嵌套超过 { $n } 层
+proto-unparsable = 服务器发送了无法解析的响应
+proto-refused = 服务器拒绝了命令
+proto-greeting = 意外的问候
+proto-unrequested = 服务器在问候后发送了未请求的数据；已停止
+proto-overlong-line = 服务器发送了过长的行
+proto-preauth = 服务器以 PREAUTH 问候（不支持预先认证的会话）
+proto-no-uidvalidity = 服务器没有给出 { $folder } 的 UIDVALIDITY
+proto-session-lost = 会话已丢失
+proto-other = 无法使用服务器的响应
+unsafe-data-before-starttls = 服务器在请求 STARTTLS 之前就发送了数据（可能是注入攻击）；已停止
+unsafe-data-after-starttls = 服务器在同意 STARTTLS 之后发送了数据（可能是注入攻击）；已停止
+unsafe-preauth = 服务器以 PREAUTH 问候，因此无法使用 STARTTLS；为避免不加密继续，已停止
+unsafe-foreign-tag = 服务器回应了一个从未发送的命令（可能是注入攻击）
+store-disk-full = 磁盘已满
+store-failed = 数据库拒绝写入
+error-store = 无法写入状态数据库 { $path }：{ $reason }
+error-folder-missing = 服务器上不存在文件夹 { $folder }
+hint-folder-missing = 其他文件夹仍在监视中。如果它被重命名了，请从服务器的列表中重新选择（设置 → 文件夹），或者将它从账户中移除。
+config-ca-unreadable = 无法读取 ca_file { $path }
+config-ca-not-pem = ca_file { $path } 不是 PEM 证书文件
+config-ca-empty = ca_file { $path } 中没有 PEM 证书
+config-ca-damaged = ca_file { $path }：第 { $n } 个证书（共 { $count } 个）已损坏；请重新复制整个文件
+config-ca-unusable = ca_file { $path } 不能用作受信任的证书
+config-bad-host = { $host } 不是有效的主机名
+config-plain-not-loopback = `security = "plain"` 只允许用于本机回环地址，不能用于 { $host }
+tls-invalid = 服务器的证书无效
+tls-incompatible = 服务器的 TLS 太旧或不兼容
+tls-other = TLS 连接失败
+tls-system-roots = 无法加载系统的受信任证书
+tls-setup = TLS 设置失败
+
 tls-unknown-issuer = 服务器的证书由未知的证书颁发机构签发
 tls-bad-signature = 服务器的证书由未知的证书颁发机构签发（其签名无法用它所声称的受信任 CA 验证）
 tls-expired = 服务器的证书已过期
 tls-not-valid-yet = 服务器的证书尚未生效（请检查这台电脑的时钟）
 tls-wrong-host = 服务器的证书属于另一个主机名
 tls-revoked = 服务器的证书已被吊销
-tls-invalid = 服务器的证书无效：{ $reason }
-tls-incompatible = 服务器的 TLS 太旧或不兼容：{ $reason }
 
 hint-network = 请检查主机名和端口，并确认这台电脑已联网。
+hint-server-left = 服务器结束了会话并说明了原因。Pushmail 会自动重试；如果一直如此，请询问你的邮件服务商。
 hint-timeout = 服务器没有及时响应。请检查主机和端口；如果网络较慢，可调大 connect_timeout_secs（连接）或 command_timeout_secs（命令）。
 hint-tls = 服务器的证书对这个主机名不受信任。如果服务器使用自己的证书颁发机构，请在账户设置中设置 ca_file；否则请检查主机名。
 hint-starttls = 如果服务器支持，请使用 security = "tls"（通常是端口 993），或咨询服务商；Pushmail 绝不以未加密的方式发送密码。
@@ -376,3 +430,21 @@ strategy-notify = NOTIFY：全部 { $folders } 个文件夹共用一个连接
 strategy-idle = IDLE 实时推送：{ $home }，使用一个连接
 strategy-idle-sweep = 不支持 NOTIFY：{ $home } 实时推送，另外 { $others } 个文件夹每 { $seconds } 秒检查一次
 strategy-poll = 不支持 IDLE：{ $folders } 个文件夹每 { $seconds } 秒检查一次
+
+## Account IDs: `pushmail-cli account add` and Settings → Add account
+# A new account's ID is already taken by the account $existing; IDs that differ only in upper
+# and lower case ("Work", "work") count as the same.
+account-id-taken = 账户“{ $existing }”已存在（仅大小写不同的 ID 视为相同）；请改用其他 ID。
+
+## pushmail-cli status
+cli-status-total = { $count ->
+    [0] 没有未读邮件
+   *[other] { $count } 封未读
+}
+cli-status-with-accounts = { $total } — { $accounts }
+cli-status-account = { $name } { $count }
+cli-status-problem = { $name }：{ $state }
+cli-status-separator = {"；"}
+cli-status-not-running = Pushmail 未在运行 — 请用 `pushmail` 启动它
+cli-status-no-bus = 无法连接桌面的 D-Bus 会话总线（{ $reason }）；请在运行 Pushmail 的桌面会话中执行此命令。
+cli-status-no-answer = Pushmail 没有响应（{ $reason }）；如果问题持续，请退出并重新启动它。

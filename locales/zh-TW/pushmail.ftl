@@ -310,36 +310,90 @@ error-auth = 登入失敗：{ $reason }
 error-throttled = 伺服器忙碌或限制了連線數：{ $reason }
 error-protocol = 通訊協定錯誤：{ $reason }
 error-unsafe = 已拒絕不安全的連線：{ $reason }
-error-store = 無法寫入狀態資料庫 { $reason }
 error-secret-no-keyring = 沒有可用的作業系統鑰匙圈：{ $reason }
 error-secret-locked = 作業系統鑰匙圈已鎖定或拒絕存取：{ $reason }
 error-secret-missing = 作業系統鑰匙圈中沒有帳號 `{ $id }` 的密碼
 error-secret-keyring = 鑰匙圈發生錯誤：{ $reason }
 error-secret-command = password_command 執行失敗：{ $reason }
-timeout-connecting = 連線
-timeout-tls-handshake = TLS 交握
-timeout-greeting = 等待伺服器問候
-timeout-starttls = STARTTLS
-timeout-capabilities = 讀取伺服器功能
-timeout-logging-in = 登入
-timeout-capabilities-after-login = 登入後讀取伺服器功能
-timeout-listing-folders = 列出資料夾
-timeout-asking-for-notify = 要求 NOTIFY
-timeout-selecting-a-folder = 選取資料夾
-timeout-selecting-the-folder = 選取該資料夾
-timeout-starting-idle = 啟動 IDLE
-timeout-ending-idle = 結束 IDLE（連線似乎已中斷）
-timeout-marking-read = 將郵件標示為已讀
+
+# How a problem reads: the step it happened in, the other side's own words after it.
+step-connecting = 連線
+step-tls-handshake = TLS 交握
+step-greeting = 等待伺服器問候
+step-starttls = STARTTLS
+step-capabilities = 讀取伺服器功能
+step-logging-in = 登入
+step-capabilities-after-login = 登入後讀取伺服器功能
+step-listing-folders = 列出資料夾
+step-asking-for-notify = 要求 NOTIFY
+step-selecting-folder = 選取資料夾
+step-starting-idle = 啟動 IDLE
+step-waiting-in-idle = 在 IDLE 中等待
+step-ending-idle = 結束 IDLE（連線似乎已中斷）
+step-marking-read = 將郵件標示為已讀
+step-fetching-new = 取得新郵件
+step-listing-new = 列出新郵件
+step-counting-unread = 計算未讀郵件
+step-enabling-qresync = 啟用 QRESYNC
+step-finding-highest-uid = 尋找最大的 UID
+step-checking-connection = 檢查連線
+step-asking-folder-status = 查詢資料夾狀態
+problem-in-step = { $step }：{ $what }
+problem-with-words = { $what }：{ $words }
+problem-no-reason = 伺服器沒有說明原因
+problem-at-host = { $what }（{ $host }）
+net-unreachable = 無法連線到 { $host }:{ $port }
+net-keepalive = 無法啟用 TCP keepalive
+net-tls-handshake = 與 { $host } 的 TLS 交握失敗
+net-failed = 連線失敗
+net-closed = 伺服器關閉了連線
+net-lost = 連線已中斷
+net-bye = 伺服器結束了工作階段
+net-bye-instead-of-idle = 伺服器沒有進入 IDLE，而是結束了工作階段
+limit-line = 伺服器傳送的一行超過 { $n } 位元組
+limit-literal = 伺服器宣告的常值超過 { $n } 位元組
+limit-response = 伺服器傳送的回應超過 { $n } 位元組
+limit-depth = 伺服器的括號巢狀超過 { $n } 層
+proto-unparsable = 伺服器傳送了無法解析的回應
+proto-refused = 伺服器拒絕了指令
+proto-greeting = 非預期的問候
+proto-unrequested = 伺服器在問候後傳送了未要求的資料；已停止
+proto-overlong-line = 伺服器傳送了過長的一行
+proto-preauth = 伺服器以 PREAUTH 問候（不支援預先驗證的工作階段）
+proto-no-uidvalidity = 伺服器沒有提供 { $folder } 的 UIDVALIDITY
+proto-session-lost = 工作階段已遺失
+proto-other = 無法使用伺服器的回應
+unsafe-data-before-starttls = 伺服器在要求 STARTTLS 之前就傳送了資料（可能是注入攻擊）；已停止
+unsafe-data-after-starttls = 伺服器在同意 STARTTLS 之後傳送了資料（可能是注入攻擊）；已停止
+unsafe-preauth = 伺服器以 PREAUTH 問候，因此無法使用 STARTTLS；為避免不加密繼續，已停止
+unsafe-foreign-tag = 伺服器回應了一個從未送出的指令（可能是注入攻擊）
+store-disk-full = 磁碟已滿
+store-failed = 資料庫拒絕寫入
+error-store = 無法寫入狀態資料庫 { $path }：{ $reason }
+error-folder-missing = 伺服器上不存在資料夾 { $folder }
+hint-folder-missing = 其他資料夾仍在監看中。如果它被重新命名了，請從伺服器的清單中重新選取（設定 → 資料夾），或將它從帳號中移除。
+config-ca-unreadable = 無法讀取 ca_file { $path }
+config-ca-not-pem = ca_file { $path } 不是 PEM 憑證檔
+config-ca-empty = ca_file { $path } 中沒有 PEM 憑證
+config-ca-damaged = ca_file { $path }：第 { $n } 個憑證（共 { $count } 個）已損壞；請重新複製整個檔案
+config-ca-unusable = ca_file { $path } 無法作為受信任的憑證
+config-bad-host = { $host } 不是有效的主機名稱
+config-plain-not-loopback = `security = "plain"` 只允許用於本機回送位址，不能用於 { $host }
+tls-invalid = 伺服器的憑證無效
+tls-incompatible = 伺服器的 TLS 太舊或不相容
+tls-other = TLS 連線失敗
+tls-system-roots = 無法載入系統的受信任憑證
+tls-setup = TLS 設定失敗
+
 tls-unknown-issuer = 伺服器的憑證由不明的憑證機構簽發
 tls-bad-signature = 伺服器的憑證由不明的憑證機構簽發（其簽章無法以它所列的受信任 CA 驗證）
 tls-expired = 伺服器的憑證已過期
 tls-not-valid-yet = 伺服器的憑證尚未生效（請檢查這部電腦的時鐘）
 tls-wrong-host = 伺服器的憑證屬於另一個主機名稱
 tls-revoked = 伺服器的憑證已被撤銷
-tls-invalid = 伺服器的憑證無效：{ $reason }
-tls-incompatible = 伺服器的 TLS 太舊或不相容：{ $reason }
 
 hint-network = 請檢查主機名稱和連接埠，並確認這部電腦已連上網路。
+hint-server-left = 伺服器結束了工作階段並說明了原因。Pushmail 會自動重試；如果一直如此，請詢問你的郵件服務商。
 hint-timeout = 伺服器沒有及時回應。請檢查主機和連接埠；若網路較慢，可調高 connect_timeout_secs（連線）或 command_timeout_secs（指令）。
 hint-tls = 伺服器的憑證對這個主機名稱不受信任。如果伺服器使用自己的憑證機構，請在帳號設定中設定 ca_file；否則請檢查主機名稱。
 hint-starttls = 如果伺服器支援，請使用 security = "tls"（通常是連接埠 993），或詢問服務商；Pushmail 絕不以未加密的方式傳送密碼。
@@ -376,3 +430,21 @@ strategy-notify = NOTIFY：全部 { $folders } 個資料夾共用一個連線
 strategy-idle = IDLE 即時推送：{ $home }，使用一個連線
 strategy-idle-sweep = 不支援 NOTIFY：{ $home } 即時推送，另外 { $others } 個資料夾每 { $seconds } 秒檢查一次
 strategy-poll = 不支援 IDLE：{ $folders } 個資料夾每 { $seconds } 秒檢查一次
+
+## Account IDs: `pushmail-cli account add` and Settings → Add account
+# A new account's ID is already taken by the account $existing; IDs that differ only in upper
+# and lower case ("Work", "work") count as the same.
+account-id-taken = 帳號「{ $existing }」已存在（僅大小寫不同的 ID 視為相同）；請改用其他 ID。
+
+## pushmail-cli status
+cli-status-total = { $count ->
+    [0] 沒有未讀郵件
+   *[other] { $count } 封未讀
+}
+cli-status-with-accounts = { $total } — { $accounts }
+cli-status-account = { $name } { $count }
+cli-status-problem = { $name }：{ $state }
+cli-status-separator = {"；"}
+cli-status-not-running = Pushmail 未在執行 — 請用 `pushmail` 啟動它
+cli-status-no-bus = 無法連上桌面的 D-Bus 工作階段匯流排（{ $reason }）；請在執行 Pushmail 的桌面工作階段中執行此指令。
+cli-status-no-answer = Pushmail 沒有回應（{ $reason }）；若問題持續，請結束並重新啟動它。

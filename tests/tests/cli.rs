@@ -214,3 +214,54 @@ fn exec_hook_gets_the_message_in_its_environment_never_its_argv() {
     assert!(got.contains(&format!("subject={subject}")), "{got}");
     assert!(!pwned.exists(), "the subject was executed by a shell");
 }
+
+/// Ids are one rule everywhere (core's, ignoring case): `account add --id WORK` next to `work`
+/// is refused up front with the catalog's message in the user's language, as `--id work` is,
+/// and the file keeps its one account. Before, the CLI compared exactly and `WORK` got as far
+/// as validation, which answered with a different, English-only sentence.
+#[test]
+fn account_add_refuses_an_id_that_differs_only_in_case() {
+    let pm = Pushmail::new();
+    let existing = "[[accounts]]\nid = \"work\"\nhost = \"imap.example.com\"\nusername = \"u\"\n\
+                    password_command = [\"true\"]\n";
+    pm.write_config(&[existing.to_owned()]);
+    let before = read(&pm.config());
+    let add = |id: &str, locale: &str| {
+        pm.cli(
+            &[
+                "account",
+                "add",
+                "--id",
+                id,
+                "--host",
+                "imap.example.com",
+                "--username",
+                "u",
+                "--password-command",
+                "true",
+                "--no-test",
+            ],
+            "",
+            &[("LC_ALL", locale)],
+        )
+    };
+    for id in ["WORK", "Work", "work"] {
+        let out = add(id, "C");
+        assert_eq!(out.code, Some(1), "{id}: {out:?}");
+        assert!(
+            out.stderr
+                .contains("An account “work” already exists (IDs that differ only in upper and lower case count as the same)"),
+            "{id}: {}",
+            out.stderr
+        );
+        assert_eq!(read(&pm.config()), before, "{id}: the file changed");
+    }
+    let out = add("WORK", "it_IT.UTF-8");
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr.contains("Esiste già un account «work»"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(read(&pm.config()), before);
+}

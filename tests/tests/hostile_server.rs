@@ -1044,3 +1044,35 @@ fn w_states(w: &common::Watch, account: &str) -> Vec<String> {
         .map(|v| v["state"].as_str().unwrap_or("").to_owned())
         .collect()
 }
+
+/// Issue 15: a server that accepts the login and then says `* BYE [ALERT] …` and closes (Cyrus
+/// in maintenance mode does) was shown as a reset connection. Its own words now reach the
+/// user, apart from ours, as a `BYE` during IDLE always did; and it is retried quietly.
+#[test]
+fn a_bye_alert_right_after_login_is_shown_in_the_servers_words() {
+    let server = plain_server(|_| {
+        Script::new()
+            .greet()
+            .expect("LOGIN")
+            .answer()
+            .send("* BYE [ALERT] Down for maintenance until 10:00 UTC\r\n")
+            .close()
+    });
+    let pm = Pushmail::new();
+    let id = unique_id("maint");
+    pm.write_config(&[scripted_account(&pm, &id, server.port(), "plain", None, "")]);
+    let mut w = pm.watch(&[]);
+    let v = wait_detail(&mut w, &id, "Down for maintenance", SHORT);
+    let detail = v["detail"].as_str().unwrap();
+    println!("{detail}");
+    assert!(
+        detail.contains(
+            "the server closed the session: [ALERT] Down for maintenance until 10:00 UTC"
+        ),
+        "{detail}"
+    );
+    assert!(!detail.contains("connection lost"), "{detail}");
+    assert_eq!(v["state"], "backoff", "maintenance passes: {v}");
+    assert_eq!(v["problem"]["kind"], "network", "{v}");
+    assert!(w.stop(), "watch did not exit cleanly");
+}

@@ -355,8 +355,8 @@ async fn add(i18n: &I18n, args: AddArgs, config_path: &Path) -> Result<ExitCode>
             },
         )?,
     };
-    if config.account(&id).is_some() {
-        bail!("an account `{id}` already exists; choose another --id or remove it first");
+    if let Err(taken) = config.check_new_id(&id) {
+        bail!(taken.message_in(i18n));
     }
     let password = match &args.password_command {
         Some(cmd) => PasswordSource::Command(

@@ -1,10 +1,12 @@
 //! `pushmail-cli`: the headless front end over `pushmail-core`.
 //!
 //! Thin on purpose: it parses arguments, reads the configuration, and turns engine events into
-//! lines, JSON or hook runs. Every decision lives in the core.
+//! lines, JSON or hook runs. Every decision lives in the core; `status` only asks the running
+//! tray over D-Bus.
 
 mod account;
 mod lang;
+mod status;
 mod watch;
 
 use std::path::PathBuf;
@@ -33,6 +35,14 @@ enum Command {
     Account(account::AccountCmd),
     /// Watch every enabled account and report events until Ctrl-C.
     Watch(watch::WatchArgs),
+    /// Show the running tray's unread counts and account states: one line, JSON, or what a
+    /// waybar or polybar module reads.
+    #[command(
+        after_help = "Reads the tray `pushmail` over D-Bus (docs/dbus.md); it does not connect to mail servers itself.\n\
+Exit status: 0 done, 1 no session bus or the tray did not answer, 3 Pushmail is not running (with --watch, \
+that is shown as a state and the command waits for the tray)."
+    )]
+    Status(status::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +74,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Account(cmd) => account::run(cmd, &config_path).await,
             Command::Watch(args) => watch::run(args, &config_path).await,
+            Command::Status(args) => Ok(status::run(args, &lang::for_config(&config_path)).await),
         }
     });
     match result {

@@ -7,7 +7,6 @@ use std::process::{ExitCode, Stdio};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use pushmail_core::display;
-use pushmail_core::error::localize_detail;
 use pushmail_core::i18n::{I18n, num, text};
 use pushmail_core::watch::power::{PowerBus, PowerOptions};
 use pushmail_core::{Config, Engine, Event, NewMail, Store};
@@ -189,14 +188,14 @@ fn human(i18n: &I18n, event: &Event) -> String {
         Event::State {
             account,
             state,
-            detail,
-        } => match detail {
-            // The watcher's English "error — hint", in the reader's language (`--json` keeps
-            // the English).
-            Some(d) => format!(
+            problem,
+            ..
+        } => match problem {
+            // The problem in the reader's language (`--json` keeps the English `detail`).
+            Some(p) => format!(
                 "[{account}] {}: {}",
                 state.as_str(),
-                localize_detail(d, i18n).joined()
+                p.shown_in(i18n).joined()
             ),
             None => format!("[{account}] {}", state.as_str()),
         },
@@ -303,7 +302,10 @@ mod tests {
         let state = Event::State {
             account: "work".into(),
             state: pushmail_core::event::State::AuthFailed,
-            detail: Some("login failed: [AUTHENTICATIONFAILED] nope — Check the user name, and set the password again (pushmail-cli account password ID). Some providers need an app password.".into()),
+            detail: None,
+            problem: Some(pushmail_core::ConnectError::Auth(
+                "[AUTHENTICATIONFAILED] nope".into(),
+            )),
         };
         let en = human(&I18n::new("en"), &state);
         assert!(

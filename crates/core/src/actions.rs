@@ -7,10 +7,8 @@
 use tokio::time::timeout;
 
 use crate::config::Account;
-use crate::error::ConnectError;
-use crate::imap::login::login;
-use crate::imap::transport;
-use crate::secret;
+use crate::error::{ConnectError, Step};
+use crate::imap::transport::StatusTap;
 
 /// Why an action did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -36,12 +34,7 @@ pub async fn mark_read(
     uid: u32,
 ) -> Result<(), ActionError> {
     let limit = account.timing.command_timeout;
-    let password = secret::password(account)
-        .await
-        .map_err(ConnectError::Secret)?;
-    let greeted = transport::connect(account).await?;
-    let logged_in = login(greeted, &account.username, &password, limit).await?;
-    drop(password);
+    let logged_in = crate::imap::session::open(account).await?;
     let (mut session, tap) = (logged_in.session, logged_in.tap);
     let result = async {
         let mailbox = timeout(
@@ -49,8 +42,8 @@ pub async fn mark_read(
             crate::imap::mailbox::select(&mut session, &tap, folder),
         )
         .await
-        .map_err(|_| ConnectError::Timeout("selecting the folder"))?
-        .map_err(|e| imap_failure("selecting the folder", e))?;
+        .map_err(|_| ConnectError::Timeout(Step::SelectingFolder))?
+        .map_err(|e| imap_failure(Step::SelectingFolder, e, &tap))?;
         if mailbox.uid_validity != Some(uidvalidity) {
             return Err(ActionError::UidValidityChanged {
                 folder: folder.to_owned(),
@@ -66,8 +59,8 @@ pub async fn mark_read(
         // Confirmed: async-imap reports a STORE cut off by a closed connection as done.
         timeout(limit, tap.confirmed(store))
             .await
-            .map_err(|_| ConnectError::Timeout("marking the message as read"))?
-            .map_err(|e| imap_failure("marking the message as read", e))?;
+            .map_err(|_| ConnectError::Timeout(Step::MarkingRead))?
+            .map_err(|e| imap_failure(Step::MarkingRead, e, &tap))?;
         Ok(())
     }
     .await;
@@ -77,6 +70,6 @@ pub async fn mark_read(
 
 /// The watcher's reading of an IMAP error (network, the server's own NO/BAD, or a protocol
 /// breach), so a failed action says the same as a failed watch would.
-fn imap_failure(what: &'static str, e: async_imap::error::Error) -> ActionError {
-    ActionError::Connect(crate::watch::account::imap_error(what, e))
+fn imap_failure(step: Step, e: async_imap::error::Error, tap: &StatusTap) -> ActionError {
+    ActionError::Connect(crate::imap::session::imap_error(step, e, tap))
 }

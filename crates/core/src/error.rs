@@ -1,78 +1,438 @@
-//! Errors callers branch on. Everything else is `anyhow` with context.
+//! Problems as data: what failed, at which step, the other side's own words kept apart, and
+//! what to do. Callers branch on the variant; people read [`ConnectError::message_in`] and
+//! [`ConnectError::hint_in`], formatted from the catalogs in their language.
+//!
+//! Nothing here is an English sentence to be parsed again: every variant and every cause maps
+//! to a catalog message through an exhaustive `match`, so the compiler (not a test over
+//! strings) makes sure each problem has a message and a hint, and `scripts/check-locales`
+//! that every language has them. The server's or the system's words (a `NO` response, an OS
+//! error) are carried in `words` fields, capped, shown after the message as they were written.
+//! The English `Display` (logs, `watch --json`'s `detail`) is the English catalog's text.
 
-use std::collections::HashMap;
+use std::fmt;
 use std::io;
-use std::sync::{Mutex, OnceLock};
 
-use crate::i18n::{I18n, text};
+use serde::{Serialize, Serializer};
 
-/// Why a connection or login did not produce a usable session. The engine branches on the
-/// variant (back off, throttle, stop in `auth_failed`); people read [`ConnectError::hint`].
-#[derive(Debug, thiserror::Error)]
+use crate::i18n::{I18n, num, text};
+use crate::text::truncate_for_log;
+
+/// A step of a session, named in messages ("timed out while fetching new messages").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Connecting,
+    TlsHandshake,
+    Greeting,
+    Starttls,
+    Capabilities,
+    LoggingIn,
+    CapabilitiesAfterLogin,
+    ListingFolders,
+    AskingForNotify,
+    SelectingFolder,
+    StartingIdle,
+    WaitingInIdle,
+    EndingIdle,
+    MarkingRead,
+    FetchingNew,
+    ListingNew,
+    CountingUnread,
+    EnablingQresync,
+    FindingHighestUid,
+    CheckingConnection,
+    AskingFolderStatus,
+}
+
+impl Step {
+    /// Every step, for tests that check the catalogs.
+    pub const ALL: [Step; 21] = [
+        Step::Connecting,
+        Step::TlsHandshake,
+        Step::Greeting,
+        Step::Starttls,
+        Step::Capabilities,
+        Step::LoggingIn,
+        Step::CapabilitiesAfterLogin,
+        Step::ListingFolders,
+        Step::AskingForNotify,
+        Step::SelectingFolder,
+        Step::StartingIdle,
+        Step::WaitingInIdle,
+        Step::EndingIdle,
+        Step::MarkingRead,
+        Step::FetchingNew,
+        Step::ListingNew,
+        Step::CountingUnread,
+        Step::EnablingQresync,
+        Step::FindingHighestUid,
+        Step::CheckingConnection,
+        Step::AskingFolderStatus,
+    ];
+
+    /// The catalog id of the step's phrase (`step-*`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Step::Connecting => "step-connecting",
+            Step::TlsHandshake => "step-tls-handshake",
+            Step::Greeting => "step-greeting",
+            Step::Starttls => "step-starttls",
+            Step::Capabilities => "step-capabilities",
+            Step::LoggingIn => "step-logging-in",
+            Step::CapabilitiesAfterLogin => "step-capabilities-after-login",
+            Step::ListingFolders => "step-listing-folders",
+            Step::AskingForNotify => "step-asking-for-notify",
+            Step::SelectingFolder => "step-selecting-folder",
+            Step::StartingIdle => "step-starting-idle",
+            Step::WaitingInIdle => "step-waiting-in-idle",
+            Step::EndingIdle => "step-ending-idle",
+            Step::MarkingRead => "step-marking-read",
+            Step::FetchingNew => "step-fetching-new",
+            Step::ListingNew => "step-listing-new",
+            Step::CountingUnread => "step-counting-unread",
+            Step::EnablingQresync => "step-enabling-qresync",
+            Step::FindingHighestUid => "step-finding-highest-uid",
+            Step::CheckingConnection => "step-checking-connection",
+            Step::AskingFolderStatus => "step-asking-folder-status",
+        }
+    }
+
+    pub fn phrase_in(self, i18n: &I18n) -> String {
+        i18n.tr_plain(self.id(), &[])
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.phrase_in(I18n::english()))
+    }
+}
+
+/// Why the network failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetCause {
+    Unreachable {
+        host: String,
+        port: u16,
+    },
+    Keepalive,
+    TlsHandshake {
+        host: String,
+    },
+    /// Reading or writing failed (the OS's words say how).
+    Failed,
+    /// End of stream without a goodbye.
+    Closed,
+    Lost,
+    /// `* BYE`: the server ended the session (its words say why).
+    Bye,
+    /// `* BYE` instead of IDLE's continuation.
+    ByeInsteadOfIdle,
+}
+
+/// Why the server's answer broke the protocol or our limits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProtoCause {
+    /// One of the framer's limits (`imap/framing.rs`).
+    Limit(crate::imap::framing::LimitError),
+    /// imap-proto could not parse it.
+    Unparsable,
+    /// `NO` or `BAD` to a command (the words are the server's).
+    Refused,
+    UnexpectedGreeting,
+    UnrequestedAfterGreeting,
+    OverlongLine,
+    Preauth,
+    NoUidvalidity {
+        folder: String,
+    },
+    SessionLost,
+    /// Something async-imap reported that fits nothing above (its words).
+    Other,
+}
+
+/// Why a connection was refused as unsafe before any credential was sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UnsafeCause {
+    DataBeforeStarttls,
+    DataAfterStarttls,
+    PreauthBeforeTls,
+    /// An answer to a command that was never sent (the server's line).
+    ForeignTag,
+}
+
+/// What about TLS failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsReason {
+    UnknownIssuer,
+    /// The chain names a trusted CA but that CA did not sign it (an impostor CA with the same
+    /// name, as an interception proxy would present).
+    BadSignature,
+    Expired,
+    NotValidYet,
+    WrongHost,
+    Revoked,
+    /// Another certificate problem (rustls's words).
+    Invalid,
+    /// The server's TLS is too old or incompatible (rustls's words).
+    Incompatible,
+    /// Anything else rustls reported (its words).
+    Other,
+    /// The system's trusted certificates could not be loaded.
+    SystemRoots,
+    Setup,
+}
+
+/// A configuration that cannot work as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigProblem {
+    CaFileUnreadable {
+        path: String,
+    },
+    CaFileNotPem {
+        path: String,
+    },
+    CaFileEmpty {
+        path: String,
+    },
+    CaFileDamaged {
+        path: String,
+        n: usize,
+        count: usize,
+    },
+    CaFileUnusable {
+        path: String,
+    },
+    BadHostName {
+        host: String,
+    },
+    PlainNotLoopback {
+        host: String,
+    },
+    /// Configured folders that do not exist on the server (`folders`: their names, listed).
+    FoldersMissing {
+        count: usize,
+        folders: String,
+    },
+}
+
+/// Why the state database failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreCause {
+    DiskFull,
+    /// SQLite's words.
+    Other,
+}
+
+/// Why a connection or login did not produce a usable session, or a folder cannot be watched.
+/// The engine branches on the variant (back off, throttle, stop in `auth_failed`); people read
+/// [`ConnectError::message_in`] and [`ConnectError::hint_in`].
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConnectError {
     /// TCP failed, the connection dropped, or the server closed it.
-    #[error("{0}")]
-    Network(String),
+    Network {
+        cause: NetCause,
+        step: Option<Step>,
+        words: Option<String>,
+    },
     /// A step took longer than its configured timeout.
-    #[error("timed out while {0}")]
-    Timeout(&'static str),
+    Timeout(Step),
     /// Certificate or handshake failure. Never retried without verification.
-    #[error("TLS failed: {0}")]
-    Tls(String),
+    Tls {
+        reason: TlsReason,
+        host: Option<String>,
+        words: Option<String>,
+    },
     /// `security = "starttls"` but the server does not offer STARTTLS (or an attacker removed it).
-    #[error("the server does not offer STARTTLS, so the connection cannot be encrypted")]
     StarttlsUnavailable,
-    /// The server answered STARTTLS with NO/BAD.
-    #[error("the server refused STARTTLS: {0}")]
+    /// The server answered STARTTLS with NO/BAD (its line).
     StarttlsRefused(String),
     /// The server forbids plaintext LOGIN on this connection and offers nothing we can use.
-    #[error("the server does not allow logging in on an unencrypted connection")]
     LoginDisabled,
-    /// Wrong user name or password (or the account is disabled on the server).
-    #[error("login failed: {0}")]
+    /// Wrong user name or password (or the account is disabled on the server): its words.
     Auth(String),
     /// The server is overloaded or limits connections (`NO [UNAVAILABLE]`, greeting BYE).
-    #[error("the server is busy or limits connections: {0}")]
     Throttled(String),
     /// The server said something that breaks the protocol or our limits.
-    #[error("protocol error: {0}")]
-    Protocol(String),
+    Protocol {
+        cause: ProtoCause,
+        step: Option<Step>,
+        words: Option<String>,
+    },
     /// The server (or something between us and it) did what an attacker would: a PREAUTH
     /// greeting on a connection that was to be encrypted, data injected around STARTTLS.
     /// Like a certificate problem it is retried (a captive portal may be the cause and go
     /// away) but always shown as needing attention ([`ConnectError::is_security`]).
-    #[error("unsafe connection refused: {0}")]
-    Unsafe(String),
-    /// The state database cannot be written (a full disk, permissions): `path: reason`.
-    /// Nothing is announced that cannot be recorded, so the session ends until it can.
-    #[error("cannot write the state database {0}")]
-    Store(String),
+    Unsafe {
+        cause: UnsafeCause,
+        words: Option<String>,
+    },
+    /// The state database cannot be written (a full disk, permissions). Nothing is announced
+    /// that cannot be recorded, so the session ends until it can.
+    Store {
+        path: String,
+        cause: StoreCause,
+        words: Option<String>,
+    },
     /// The password could not be obtained.
-    #[error(transparent)]
-    Secret(#[from] crate::secret::SecretError),
-    /// The account configuration cannot work as written.
-    #[error("{0}")]
-    Config(String),
+    Secret(crate::secret::SecretError),
+    /// The account configuration cannot work as written (the system's words, if any).
+    Config {
+        problem: ConfigProblem,
+        words: Option<String>,
+    },
+    /// The server refused to open a configured folder (`NO` to SELECT): it does not exist
+    /// there (deleted or renamed). Reported for that folder; the others go on.
+    FolderMissing { folder: String, words: String },
+}
+
+impl std::error::Error for ConnectError {}
+
+impl From<crate::secret::SecretError> for ConnectError {
+    fn from(e: crate::secret::SecretError) -> Self {
+        ConnectError::Secret(e)
+    }
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message_in(I18n::english()))
+    }
+}
+
+/// The other side's words, capped (a hostile server can send 4 MiB of them).
+pub fn words(s: impl AsRef<str>) -> Option<String> {
+    let s = s.as_ref().trim();
+    (!s.is_empty()).then(|| truncate_for_log(s))
 }
 
 impl ConnectError {
-    /// The Fluent id of [`hint`](Self::hint): `hint-network`, `hint-timeout`, `hint-tls`,
-    /// `hint-starttls`, `hint-login-disabled`, `hint-auth`, `hint-throttled`, `hint-protocol`,
-    /// `hint-config`, `hint-unsafe`, `hint-store`, or the password problem's `hint-secret-*`.
+    pub fn network(cause: NetCause) -> Self {
+        ConnectError::Network {
+            cause,
+            step: None,
+            words: None,
+        }
+    }
+
+    pub fn protocol(cause: ProtoCause) -> Self {
+        ConnectError::Protocol {
+            cause,
+            step: None,
+            words: None,
+        }
+    }
+
+    pub fn config(problem: ConfigProblem) -> Self {
+        ConnectError::Config {
+            problem,
+            words: None,
+        }
+    }
+
+    pub fn unsafe_(cause: UnsafeCause) -> Self {
+        ConnectError::Unsafe { cause, words: None }
+    }
+
+    /// The same problem, at `step`.
+    #[must_use]
+    pub fn at(mut self, at: Step) -> Self {
+        if let ConnectError::Network { step, .. } | ConnectError::Protocol { step, .. } = &mut self
+        {
+            *step = Some(at);
+        }
+        self
+    }
+
+    /// The same problem, with the other side's own words (capped).
+    #[must_use]
+    pub fn with_words(mut self, said: impl AsRef<str>) -> Self {
+        let said = words(said);
+        match &mut self {
+            ConnectError::Network { words, .. }
+            | ConnectError::Tls { words, .. }
+            | ConnectError::Protocol { words, .. }
+            | ConnectError::Unsafe { words, .. }
+            | ConnectError::Store { words, .. }
+            | ConnectError::Config { words, .. } => *words = said,
+            ConnectError::StarttlsRefused(w)
+            | ConnectError::Auth(w)
+            | ConnectError::Throttled(w) => *w = said.unwrap_or_default(),
+            ConnectError::FolderMissing { words, .. } => *words = said.unwrap_or_default(),
+            ConnectError::Timeout(_)
+            | ConnectError::StarttlsUnavailable
+            | ConnectError::LoginDisabled
+            | ConnectError::Secret(_) => {}
+        }
+        self
+    }
+
+    /// Applies `f` to every text that came from elsewhere (the server, the system), e.g. to
+    /// scrub an echoed credential; our own message texts never hold one.
+    #[must_use]
+    pub fn map_words(mut self, f: impl Fn(&str) -> String) -> Self {
+        match &mut self {
+            ConnectError::Network { words, .. }
+            | ConnectError::Tls { words, .. }
+            | ConnectError::Protocol { words, .. }
+            | ConnectError::Unsafe { words, .. }
+            | ConnectError::Store { words, .. }
+            | ConnectError::Config { words, .. } => {
+                if let Some(w) = words {
+                    *w = f(w);
+                }
+            }
+            ConnectError::StarttlsRefused(w)
+            | ConnectError::Auth(w)
+            | ConnectError::Throttled(w)
+            | ConnectError::FolderMissing { words: w, .. } => *w = f(w),
+            ConnectError::Timeout(_)
+            | ConnectError::StarttlsUnavailable
+            | ConnectError::LoginDisabled
+            | ConnectError::Secret(_) => {}
+        }
+        self
+    }
+
+    /// What failed, as a word for scripts (`problem.kind` in `watch --json`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ConnectError::Network { .. } => "network",
+            ConnectError::Timeout(_) => "timeout",
+            ConnectError::Tls { .. } => "tls",
+            ConnectError::StarttlsUnavailable | ConnectError::StarttlsRefused(_) => "starttls",
+            ConnectError::LoginDisabled => "login_disabled",
+            ConnectError::Auth(_) => "auth",
+            ConnectError::Throttled(_) => "throttled",
+            ConnectError::Protocol { .. } => "protocol",
+            ConnectError::Unsafe { .. } => "unsafe",
+            ConnectError::Store { .. } => "store",
+            ConnectError::Secret(_) => "secret",
+            ConnectError::Config { .. } => "config",
+            ConnectError::FolderMissing { .. } => "folder_missing",
+        }
+    }
+
+    /// The Fluent id of [`hint`](Self::hint).
     pub fn hint_id(&self) -> &'static str {
         match self {
-            ConnectError::Network(_) => "hint-network",
+            ConnectError::Network {
+                cause: NetCause::Bye | NetCause::ByeInsteadOfIdle,
+                ..
+            } => "hint-server-left",
+            ConnectError::Network { .. } => "hint-network",
             ConnectError::Timeout(_) => "hint-timeout",
-            ConnectError::Tls(_) => "hint-tls",
+            ConnectError::Tls { .. } => "hint-tls",
             ConnectError::StarttlsUnavailable | ConnectError::StarttlsRefused(_) => "hint-starttls",
             ConnectError::LoginDisabled => "hint-login-disabled",
             ConnectError::Auth(_) => "hint-auth",
             ConnectError::Throttled(_) => "hint-throttled",
-            ConnectError::Protocol(_) => "hint-protocol",
-            ConnectError::Unsafe(_) => "hint-unsafe",
-            ConnectError::Store(_) => "hint-store",
+            ConnectError::Protocol { .. } => "hint-protocol",
+            ConnectError::Unsafe { .. } => "hint-unsafe",
+            ConnectError::Store { .. } => "hint-store",
             ConnectError::Secret(e) => e.hint_id(),
-            ConnectError::Config(_) => "hint-config",
+            ConnectError::Config { .. } => "hint-config",
+            ConnectError::FolderMissing { .. } => "hint-folder-missing",
         }
     }
 
@@ -89,36 +449,131 @@ impl ConnectError {
         }
     }
 
-    /// What went wrong (the `Display` text, which is English) in `i18n`'s language. The
-    /// server's or the system's own words inside it (a `NO` response, an OS error, a host
-    /// name) stay as they were written; so does the text of `Network` and `Config` errors,
-    /// which is such a text.
+    /// What went wrong, in `i18n`'s language: the message from the catalog, after the step
+    /// it happened in, followed by the other side's own words as they were written.
     pub fn message_in(&self, i18n: &I18n) -> String {
-        let reason = |id: &str, r: &str| i18n.tr_plain(id, &[("reason", text(r))]);
-        match self {
-            ConnectError::Network(s) | ConnectError::Config(s) => s.clone(),
-            ConnectError::Timeout(step) => i18n.tr_plain(
-                "error-timeout",
-                &[("step", text(&timeout_step(step, i18n)))],
+        let tr = |id: &str| i18n.tr_plain(id, &[]);
+        let (message, step, said): (String, Option<Step>, Option<&str>) = match self {
+            ConnectError::Network { cause, step, words } => {
+                (net_message(cause, i18n), *step, words.as_deref())
+            }
+            ConnectError::Timeout(step) => (
+                i18n.tr_plain("error-timeout", &[("step", text(&step.phrase_in(i18n)))]),
+                None,
+                None,
             ),
-            ConnectError::Tls(s) => reason("error-tls", &localize_tls(s, i18n)),
-            ConnectError::StarttlsUnavailable => i18n.tr_plain("error-starttls-unavailable", &[]),
-            ConnectError::StarttlsRefused(s) => reason("error-starttls-refused", s),
-            ConnectError::LoginDisabled => i18n.tr_plain("error-login-disabled", &[]),
-            ConnectError::Auth(s) => reason("error-auth", s),
-            ConnectError::Throttled(s) => reason("error-throttled", s),
-            ConnectError::Protocol(s) => reason("error-protocol", s),
-            ConnectError::Unsafe(s) => reason("error-unsafe", s),
-            ConnectError::Store(s) => reason("error-store", s),
-            ConnectError::Secret(e) => e.message_in(i18n),
+            ConnectError::Tls {
+                reason,
+                host,
+                words,
+            } => {
+                let what = tr(tls_id(reason));
+                let what = match host {
+                    Some(h) => i18n.tr_plain(
+                        "problem-at-host",
+                        &[("what", text(&what)), ("host", text(h))],
+                    ),
+                    None => what,
+                };
+                (
+                    i18n.tr_plain("error-tls", &[("reason", text(&what))]),
+                    None,
+                    words.as_deref(),
+                )
+            }
+            ConnectError::StarttlsUnavailable => (tr("error-starttls-unavailable"), None, None),
+            ConnectError::StarttlsRefused(w) => {
+                (server_said("error-starttls-refused", w, i18n), None, None)
+            }
+            ConnectError::LoginDisabled => (tr("error-login-disabled"), None, None),
+            ConnectError::Auth(w) => (server_said("error-auth", w, i18n), None, None),
+            ConnectError::Throttled(w) => (server_said("error-throttled", w, i18n), None, None),
+            ConnectError::Protocol { cause, step, words } => {
+                (proto_message(cause, i18n), *step, words.as_deref())
+            }
+            ConnectError::Unsafe { cause, words } => {
+                let id = match cause {
+                    UnsafeCause::DataBeforeStarttls => "unsafe-data-before-starttls",
+                    UnsafeCause::DataAfterStarttls => "unsafe-data-after-starttls",
+                    UnsafeCause::PreauthBeforeTls => "unsafe-preauth",
+                    UnsafeCause::ForeignTag => "unsafe-foreign-tag",
+                };
+                (
+                    i18n.tr_plain("error-unsafe", &[("reason", text(&tr(id)))]),
+                    None,
+                    words.as_deref(),
+                )
+            }
+            ConnectError::Store { path, cause, words } => {
+                let id = match cause {
+                    StoreCause::DiskFull => "store-disk-full",
+                    StoreCause::Other => "store-failed",
+                };
+                (
+                    i18n.tr_plain(
+                        "error-store",
+                        &[("path", text(path)), ("reason", text(&tr(id)))],
+                    ),
+                    None,
+                    words.as_deref(),
+                )
+            }
+            ConnectError::Secret(e) => (e.message_in(i18n), None, None),
+            ConnectError::Config { problem, words } => {
+                (config_message(problem, i18n), None, words.as_deref())
+            }
+            ConnectError::FolderMissing { folder, words } => (
+                i18n.tr_plain("error-folder-missing", &[("folder", text(folder))]),
+                None,
+                Some(words),
+            ),
+        };
+        let message = match step {
+            Some(step) => i18n.tr_plain(
+                "problem-in-step",
+                &[
+                    ("step", text(&step.phrase_in(i18n))),
+                    ("what", text(&message)),
+                ],
+            ),
+            None => message,
+        };
+        match said.filter(|w| !w.is_empty()) {
+            Some(w) => i18n.tr_plain(
+                "problem-with-words",
+                &[("what", text(&message)), ("words", text(w))],
+            ),
+            None => message,
         }
+    }
+
+    /// [`message_in`](Self::message_in) and [`hint_in`](Self::hint_in) together, made harmless
+    /// for display (the server's words in them are a stranger's text), as every front end
+    /// shows them: popups, Settings → Activity, `GetAccounts`, the CLI.
+    pub fn shown_in(&self, i18n: &I18n) -> Problem {
+        Problem {
+            what: crate::display::clean_text(&self.message_in(i18n), DETAIL_MAX, false),
+            hint: Some(crate::display::clean_text(
+                &self.hint_in(i18n),
+                DETAIL_MAX,
+                false,
+            )),
+        }
+    }
+
+    /// "what — hint" in English: the `detail` of a `state` event (logs, `watch --json`).
+    pub fn detail(&self) -> String {
+        format!("{self} — {}", self.hint())
     }
 
     /// Whether retrying later can help without the user changing anything.
     pub fn is_permanent(&self) -> bool {
         matches!(
             self,
-            ConnectError::Auth(_) | ConnectError::Config(_) | ConnectError::LoginDisabled
+            ConnectError::Auth(_)
+                | ConnectError::Config { .. }
+                | ConnectError::LoginDisabled
+                | ConnectError::FolderMissing { .. }
         ) || matches!(self, ConnectError::Secret(e) if e.is_permanent())
     }
 
@@ -129,207 +584,187 @@ impl ConnectError {
     pub fn is_security(&self) -> bool {
         matches!(
             self,
-            ConnectError::Tls(_)
+            ConnectError::Tls { .. }
                 | ConnectError::StarttlsUnavailable
                 | ConnectError::StarttlsRefused(_)
-                | ConnectError::Unsafe(_)
+                | ConnectError::Unsafe { .. }
         )
     }
 
     /// Whether the account needs the user's attention while this lasts: the state is `error`
     /// rather than `backoff`. Transient network trouble stays quiet.
     pub fn needs_attention(&self) -> bool {
-        self.is_permanent() || self.is_security() || matches!(self, ConnectError::Store(_))
+        self.is_permanent() || self.is_security() || matches!(self, ConnectError::Store { .. })
     }
 
     pub(crate) fn from_tls_io(host: &str, e: io::Error) -> Self {
-        let detail = e
+        let tls = e
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-            .map(describe_tls_error);
-        match detail {
-            Some(d) => ConnectError::Tls(format!("{d} ({host})")),
-            None => ConnectError::Network(format!("TLS handshake with {host} failed: {e}")),
+            .map(tls_reason);
+        match tls {
+            Some((reason, said)) => ConnectError::Tls {
+                reason,
+                host: Some(host.to_owned()),
+                words: said.as_deref().and_then(words),
+            },
+            None => ConnectError::network(NetCause::TlsHandshake {
+                host: host.to_owned(),
+            })
+            .with_words(e.to_string()),
         }
     }
 }
 
-/// What a TLS error means, in English from the catalog (`tls-*`); [`localize_tls`] finds it
-/// again inside a `Tls` error's text to show it in another language.
-fn describe_tls_error(e: &rustls::Error) -> String {
-    use rustls::CertificateError as C;
-    let en = I18n::english();
-    let id = match e {
-        rustls::Error::InvalidCertificate(c) => match c {
-            C::UnknownIssuer => "tls-unknown-issuer",
-            // The chain names a trusted CA but that CA did not sign it: a certificate from an
-            // impostor CA with the same name, as an interception proxy would present.
-            C::BadSignature => "tls-bad-signature",
-            C::Expired | C::ExpiredContext { .. } => "tls-expired",
-            C::NotValidYet | C::NotValidYetContext { .. } => "tls-not-valid-yet",
-            C::NotValidForName | C::NotValidForNameContext { .. } => "tls-wrong-host",
-            C::Revoked => "tls-revoked",
-            other => {
-                return en.tr_plain("tls-invalid", &[("reason", text(&format!("{other:?}")))]);
-            }
-        },
-        rustls::Error::PeerIncompatible(p) => {
-            return en.tr_plain("tls-incompatible", &[("reason", text(&format!("{p:?}")))]);
+/// A JSON object for `state` events: `{"kind": …, "step": …}` ([`ConnectError::kind`], the
+/// [`Step`] in snake case), for scripts that branch on what failed. The English
+/// `detail` next to it carries the sentence and the server's words (once: a hostile server's
+/// 1 KiB of text is not repeated).
+impl Serialize for ConnectError {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            kind: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            step: Option<Step>,
         }
-        other => return format!("{other}"),
-    };
-    en.tr_plain(id, &[])
-}
-
-/// The `tls-*` descriptions, longest English first where one begins another.
-const TLS_IDS: &[&str] = &[
-    "tls-bad-signature",
-    "tls-unknown-issuer",
-    "tls-expired",
-    "tls-not-valid-yet",
-    "tls-wrong-host",
-    "tls-revoked",
-    "tls-invalid",
-    "tls-incompatible",
-];
-
-/// A `Tls` error's text ("the server's certificate has expired (imap.example.com)") with the
-/// description in `i18n`'s language; text it does not recognise stays as it is.
-fn localize_tls(s: &str, i18n: &I18n) -> String {
-    localize_prefix(s, TLS_IDS, "reason", i18n).unwrap_or_else(|| s.to_owned())
-}
-
-/// The English phrases of `ConnectError::Timeout` and their Fluent ids (`timeout-*`).
-const TIMEOUT_STEPS: &[(&str, &str)] = &[
-    ("connecting", "timeout-connecting"),
-    ("TLS handshake", "timeout-tls-handshake"),
-    ("greeting", "timeout-greeting"),
-    ("STARTTLS", "timeout-starttls"),
-    ("capabilities", "timeout-capabilities"),
-    ("logging in", "timeout-logging-in"),
-    (
-        "reading capabilities after login",
-        "timeout-capabilities-after-login",
-    ),
-    ("listing folders", "timeout-listing-folders"),
-    ("asking for NOTIFY", "timeout-asking-for-notify"),
-    ("selecting a folder", "timeout-selecting-a-folder"),
-    ("selecting the folder", "timeout-selecting-the-folder"),
-    ("starting IDLE", "timeout-starting-idle"),
-    ("ending IDLE (the link looks dead)", "timeout-ending-idle"),
-    ("marking the message as read", "timeout-marking-read"),
-];
-
-/// What a `Timeout` was waiting for, in `i18n`'s language (an unlisted phrase stays English).
-fn timeout_step(step: &str, i18n: &I18n) -> String {
-    TIMEOUT_STEPS
-        .iter()
-        .find(|(en, _)| *en == step)
-        .map_or_else(|| step.to_owned(), |(_, id)| i18n.tr_plain(id, &[]))
-}
-
-/// Stands in for a variable while an English message is matched against a text.
-const SLOT: &str = "\u{E000}";
-
-/// English message `id` split around its variable `var`: (before, after), or the whole
-/// message and `None` when it does not use `var`.
-///
-/// Formatted once per (id, variable) and kept: the tray matches every state detail against
-/// some thirty of these, on every event and every `GetAccounts` call.
-fn english_template(id: &str, var: &str) -> (String, Option<String>) {
-    type Templates = HashMap<(String, String), (String, Option<String>)>;
-    static TEMPLATES: OnceLock<Mutex<Templates>> = OnceLock::new();
-    let key = (id.to_owned(), var.to_owned());
-    let mut cache = TEMPLATES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    cache
-        .entry(key)
-        .or_insert_with(|| {
-            let whole = I18n::english().tr_plain(id, &[(var, text(SLOT))]);
-            match whole.split_once(SLOT) {
-                Some((before, after)) => (before.to_owned(), Some(after.to_owned())),
-                None => (whole, None),
-            }
-        })
-        .clone()
-}
-
-/// If `s` is English message `id` (its variable `var` standing for any text), that text:
-/// `Some("")` for a message without the variable that equals `s`.
-fn match_english(s: &str, id: &str, var: &str) -> Option<String> {
-    match english_template(id, var) {
-        (whole, None) => (s == whole).then(String::new),
-        (before, Some(after)) => s
-            .strip_prefix(before.as_str())
-            .and_then(|rest| rest.strip_suffix(after.as_str()))
-            .map(str::to_owned),
-    }
-}
-
-/// If `s` begins with the English of one of `ids` (messages whose variable `var`, if they
-/// have one, ends them and takes the rest of `s`), that beginning in `i18n`'s language
-/// followed by the rest. The longest match wins.
-fn localize_prefix(s: &str, ids: &[&str], var: &str, i18n: &I18n) -> Option<String> {
-    let mut best: Option<(usize, String)> = None;
-    for id in ids {
-        let (before, after) = english_template(id, var);
-        if !after.as_deref().unwrap_or("").is_empty() || !s.starts_with(before.as_str()) {
-            continue;
-        }
-        if best.as_ref().is_some_and(|(len, _)| *len >= before.len()) {
-            continue;
-        }
-        let rest = &s[before.len()..];
-        let shown = if after.is_some() {
-            i18n.tr_plain(id, &[(var, text(rest))])
-        } else {
-            format!("{}{rest}", i18n.tr_plain(id, &[]))
+        let step = match self {
+            ConnectError::Network { step, .. } | ConnectError::Protocol { step, .. } => *step,
+            ConnectError::Timeout(step) => Some(*step),
+            _ => None,
         };
-        best = Some((before.len(), shown));
+        Json {
+            kind: self.kind(),
+            step,
+        }
+        .serialize(s)
     }
-    best.map(|(_, shown)| shown)
 }
 
-/// Every kind of error the watcher reports, with its variable: to find one in a state detail.
-const ERROR_IDS: &[(&str, &str)] = &[
-    ("error-timeout", "step"),
-    ("error-tls", "reason"),
-    ("error-starttls-unavailable", "reason"),
-    ("error-starttls-refused", "reason"),
-    ("error-login-disabled", "reason"),
-    ("error-auth", "reason"),
-    ("error-throttled", "reason"),
-    ("error-protocol", "reason"),
-    ("error-unsafe", "reason"),
-    ("error-store", "reason"),
-    ("error-secret-no-keyring", "reason"),
-    ("error-secret-locked", "reason"),
-    ("error-secret-missing", "id"),
-    ("error-secret-keyring", "reason"),
-    ("error-secret-command", "reason"),
-];
+/// Message `id` whose `reason` is the server's own words, or "(no reason given)".
+fn server_said(id: &str, said: &str, i18n: &I18n) -> String {
+    let reason = if said.is_empty() {
+        i18n.tr_plain("problem-no-reason", &[])
+    } else {
+        said.to_owned()
+    };
+    i18n.tr_plain(id, &[("reason", text(&reason))])
+}
 
-/// Every hint, with its variable.
-pub const HINT_IDS: &[(&str, &str)] = &[
-    ("hint-network", ""),
-    ("hint-timeout", ""),
-    ("hint-tls", ""),
-    ("hint-starttls", ""),
-    ("hint-login-disabled", ""),
-    ("hint-auth", ""),
-    ("hint-throttled", ""),
-    ("hint-protocol", ""),
-    ("hint-config", ""),
-    ("hint-unsafe", ""),
-    ("hint-store", ""),
-    ("hint-secret-no-keyring", ""),
-    ("hint-secret-locked", ""),
-    ("hint-secret-missing", "id"),
-    ("hint-secret-keyring", ""),
-    ("hint-secret-command", ""),
-];
+fn net_message(cause: &NetCause, i18n: &I18n) -> String {
+    match cause {
+        NetCause::Unreachable { host, port } => i18n.tr_plain(
+            "net-unreachable",
+            &[("host", text(host)), ("port", text(&port.to_string()))],
+        ),
+        NetCause::Keepalive => i18n.tr_plain("net-keepalive", &[]),
+        NetCause::TlsHandshake { host } => {
+            i18n.tr_plain("net-tls-handshake", &[("host", text(host))])
+        }
+        NetCause::Failed => i18n.tr_plain("net-failed", &[]),
+        NetCause::Closed => i18n.tr_plain("net-closed", &[]),
+        NetCause::Lost => i18n.tr_plain("net-lost", &[]),
+        NetCause::Bye => i18n.tr_plain("net-bye", &[]),
+        NetCause::ByeInsteadOfIdle => i18n.tr_plain("net-bye-instead-of-idle", &[]),
+    }
+}
+
+fn proto_message(cause: &ProtoCause, i18n: &I18n) -> String {
+    use crate::imap::framing::LimitError as L;
+    let what = match cause {
+        ProtoCause::Limit(limit) => {
+            let (id, n) = match limit {
+                L::LineTooLong(n) => ("limit-line", *n as f64),
+                L::LiteralTooLarge(n) => ("limit-literal", *n as f64),
+                L::ResponseTooLarge(n) => ("limit-response", *n as f64),
+                L::TooDeep(n) => ("limit-depth", f64::from(*n)),
+            };
+            // Raw digits: "262144 bytes" is what people search the docs and logs for.
+            i18n.tr_plain(id, &[("n", text(&format!("{n}")))])
+        }
+        ProtoCause::Unparsable => i18n.tr_plain("proto-unparsable", &[]),
+        ProtoCause::Refused => i18n.tr_plain("proto-refused", &[]),
+        ProtoCause::UnexpectedGreeting => i18n.tr_plain("proto-greeting", &[]),
+        ProtoCause::UnrequestedAfterGreeting => i18n.tr_plain("proto-unrequested", &[]),
+        ProtoCause::OverlongLine => i18n.tr_plain("proto-overlong-line", &[]),
+        ProtoCause::Preauth => i18n.tr_plain("proto-preauth", &[]),
+        ProtoCause::NoUidvalidity { folder } => {
+            i18n.tr_plain("proto-no-uidvalidity", &[("folder", text(folder))])
+        }
+        ProtoCause::SessionLost => i18n.tr_plain("proto-session-lost", &[]),
+        ProtoCause::Other => i18n.tr_plain("proto-other", &[]),
+    };
+    i18n.tr_plain("error-protocol", &[("reason", text(&what))])
+}
+
+fn config_message(problem: &ConfigProblem, i18n: &I18n) -> String {
+    match problem {
+        ConfigProblem::CaFileUnreadable { path } => {
+            i18n.tr_plain("config-ca-unreadable", &[("path", text(path))])
+        }
+        ConfigProblem::CaFileNotPem { path } => {
+            i18n.tr_plain("config-ca-not-pem", &[("path", text(path))])
+        }
+        ConfigProblem::CaFileEmpty { path } => {
+            i18n.tr_plain("config-ca-empty", &[("path", text(path))])
+        }
+        ConfigProblem::CaFileDamaged { path, n, count } => i18n.tr_plain(
+            "config-ca-damaged",
+            &[
+                ("path", text(path)),
+                ("n", num(*n as f64)),
+                ("count", num(*count as f64)),
+            ],
+        ),
+        ConfigProblem::CaFileUnusable { path } => {
+            i18n.tr_plain("config-ca-unusable", &[("path", text(path))])
+        }
+        ConfigProblem::BadHostName { host } => {
+            i18n.tr_plain("config-bad-host", &[("host", text(host))])
+        }
+        ConfigProblem::PlainNotLoopback { host } => {
+            i18n.tr_plain("config-plain-not-loopback", &[("host", text(host))])
+        }
+        ConfigProblem::FoldersMissing { count, folders } => i18n.tr_plain(
+            "probe-folders-missing",
+            &[("count", num(*count as f64)), ("folders", text(folders))],
+        ),
+    }
+}
+
+fn tls_id(reason: &TlsReason) -> &'static str {
+    match reason {
+        TlsReason::UnknownIssuer => "tls-unknown-issuer",
+        TlsReason::BadSignature => "tls-bad-signature",
+        TlsReason::Expired => "tls-expired",
+        TlsReason::NotValidYet => "tls-not-valid-yet",
+        TlsReason::WrongHost => "tls-wrong-host",
+        TlsReason::Revoked => "tls-revoked",
+        TlsReason::Invalid => "tls-invalid",
+        TlsReason::Incompatible => "tls-incompatible",
+        TlsReason::Other => "tls-other",
+        TlsReason::SystemRoots => "tls-system-roots",
+        TlsReason::Setup => "tls-setup",
+    }
+}
+
+/// What a rustls error means, and rustls's own words where the reason does not say it all.
+fn tls_reason(e: &rustls::Error) -> (TlsReason, Option<String>) {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::UnknownIssuer => (TlsReason::UnknownIssuer, None),
+            C::BadSignature => (TlsReason::BadSignature, None),
+            C::Expired | C::ExpiredContext { .. } => (TlsReason::Expired, None),
+            C::NotValidYet | C::NotValidYetContext { .. } => (TlsReason::NotValidYet, None),
+            C::NotValidForName | C::NotValidForNameContext { .. } => (TlsReason::WrongHost, None),
+            C::Revoked => (TlsReason::Revoked, None),
+            other => (TlsReason::Invalid, Some(format!("{other:?}"))),
+        },
+        rustls::Error::PeerIncompatible(p) => (TlsReason::Incompatible, Some(format!("{p:?}"))),
+        other => (TlsReason::Other, Some(other.to_string())),
+    }
+}
 
 /// A problem an account reported, in the reader's language: what went wrong and, when known,
 /// what to do.
@@ -340,7 +775,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// "what — hint", as the watcher's English detail reads.
+    /// "what — hint", as the English detail reads.
     pub fn joined(&self) -> String {
         match &self.hint {
             Some(hint) => format!("{} — {hint}", self.what),
@@ -349,218 +784,257 @@ impl Problem {
     }
 }
 
-/// An account's state detail in `i18n`'s language. The watcher reports "error — hint" in
-/// English (events, logs and `watch --json` carry it so); the tray shows it to a person. The
-/// error and the hint are found by matching the English catalog, so they read as
-/// [`ConnectError::message_in`] and [`ConnectError::hint_in`] would have written them; what
-/// does not match (the server's words, a truncated text) stays as it is.
-pub fn localize_detail(detail: &str, i18n: &I18n) -> Problem {
-    let mut what = detail;
-    let mut hint = None;
-    if let Some((error, advice)) = detail.rsplit_once(" — ") {
-        for (id, var) in HINT_IDS {
-            if let Some(value) = match_english(advice, id, if var.is_empty() { "_" } else { var }) {
-                hint = Some(i18n.tr_plain(id, &[(*var, text(&value))]));
-                what = error;
-                break;
-            }
-        }
-    }
-    // The detail carries the server's words: made harmless here, once, for every front end
-    // that shows it (popups, Settings → Activity, `GetAccounts`, the CLI).
-    Problem {
-        what: crate::display::clean_text(&localize_error(what, i18n), DETAIL_MAX, false),
-        hint: hint.map(|h| crate::display::clean_text(&h, DETAIL_MAX, false)),
-    }
-}
-
 /// Longest problem text shown, in graphemes (server text in it is already capped at 1 KiB).
 const DETAIL_MAX: usize = 1024;
-
-/// The English `Display` text of a [`ConnectError`] in `i18n`'s language, found by matching
-/// the catalog; unchanged if it is none of them.
-fn localize_error(s: &str, i18n: &I18n) -> String {
-    for (id, var) in ERROR_IDS {
-        let Some(value) = match_english(s, id, var) else {
-            continue;
-        };
-        let value = match *id {
-            "error-timeout" => timeout_step(&value, i18n),
-            "error-tls" => localize_tls(&value, i18n),
-            _ => value,
-        };
-        return i18n.tr_plain(id, &[(*var, text(&value))]);
-    }
-    s.to_owned()
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::imap::framing::LimitError;
     use crate::secret::SecretError;
 
-    /// One error of every kind.
+    /// One problem of every kind and cause.
     fn every_error() -> Vec<ConnectError> {
-        vec![
-            ConnectError::Network("cannot reach imap.example.com:993: Connection refused".into()),
-            ConnectError::Timeout("connecting"),
-            ConnectError::Timeout("something unlisted"),
-            ConnectError::Tls(format!(
-                "{} (imap.example.com)",
-                describe_tls_error(&rustls::Error::InvalidCertificate(
-                    rustls::CertificateError::UnknownIssuer
-                ))
-            )),
+        let mut all = vec![
+            ConnectError::network(NetCause::Unreachable {
+                host: "imap.example.com".into(),
+                port: 993,
+            })
+            .with_words("Connection refused (os error 111)"),
+            ConnectError::network(NetCause::Keepalive),
+            ConnectError::network(NetCause::TlsHandshake {
+                host: "imap.example.com".into(),
+            }),
+            ConnectError::network(NetCause::Failed).at(Step::FetchingNew),
+            ConnectError::network(NetCause::Closed),
+            ConnectError::network(NetCause::Lost).at(Step::CountingUnread),
+            ConnectError::network(NetCause::Bye).with_words("[ALERT] Maintenance until 10:00"),
+            ConnectError::network(NetCause::ByeInsteadOfIdle),
             ConnectError::StarttlsUnavailable,
             ConnectError::StarttlsRefused("S1 NO not now".into()),
             ConnectError::LoginDisabled,
             ConnectError::Auth("[AUTHENTICATIONFAILED] Invalid credentials".into()),
             ConnectError::Throttled("[UNAVAILABLE] try later".into()),
-            ConnectError::Protocol("session lost".into()),
-            ConnectError::Unsafe("the server greeted with PREAUTH".into()),
-            ConnectError::Store(
-                "/home/ana/.local/state/pushmail/state.sqlite3: the disk is full".into(),
-            ),
+            ConnectError::Store {
+                path: "/home/ana/.local/state/pushmail/state.sqlite3".into(),
+                cause: StoreCause::DiskFull,
+                words: None,
+            },
+            ConnectError::Store {
+                path: "/x".into(),
+                cause: StoreCause::Other,
+                words: words("attempt to write a readonly database"),
+            },
             ConnectError::Secret(SecretError::NoKeyring("no Secret Service".into())),
             ConnectError::Secret(SecretError::Locked("dismissed".into())),
             ConnectError::Secret(SecretError::Missing("work".into())),
             ConnectError::Secret(SecretError::Keyring("D-Bus".into())),
             ConnectError::Secret(SecretError::Command("`pass` exited with 1".into())),
-            ConnectError::Config("cannot read ca_file /nope: not found".into()),
-        ]
+            ConnectError::FolderMissing {
+                folder: "Archive".into(),
+                words: "[NONEXISTENT] Mailbox doesn't exist: Archive".into(),
+            },
+        ];
+        all.extend(Step::ALL.map(ConnectError::Timeout));
+        for reason in [
+            TlsReason::UnknownIssuer,
+            TlsReason::BadSignature,
+            TlsReason::Expired,
+            TlsReason::NotValidYet,
+            TlsReason::WrongHost,
+            TlsReason::Revoked,
+            TlsReason::Invalid,
+            TlsReason::Incompatible,
+            TlsReason::Other,
+            TlsReason::SystemRoots,
+            TlsReason::Setup,
+        ] {
+            all.push(ConnectError::Tls {
+                reason,
+                host: Some("imap.example.com".into()),
+                words: None,
+            });
+        }
+        for cause in [
+            ProtoCause::Limit(LimitError::LineTooLong(65536)),
+            ProtoCause::Limit(LimitError::LiteralTooLarge(262_144)),
+            ProtoCause::Limit(LimitError::ResponseTooLarge(4_194_304)),
+            ProtoCause::Limit(LimitError::TooDeep(64)),
+            ProtoCause::Unparsable,
+            ProtoCause::Refused,
+            ProtoCause::UnexpectedGreeting,
+            ProtoCause::UnrequestedAfterGreeting,
+            ProtoCause::OverlongLine,
+            ProtoCause::Preauth,
+            ProtoCause::NoUidvalidity {
+                folder: "INBOX".into(),
+            },
+            ProtoCause::SessionLost,
+            ProtoCause::Other,
+        ] {
+            all.push(ConnectError::protocol(cause).at(Step::SelectingFolder));
+        }
+        for cause in [
+            UnsafeCause::DataBeforeStarttls,
+            UnsafeCause::DataAfterStarttls,
+            UnsafeCause::PreauthBeforeTls,
+            UnsafeCause::ForeignTag,
+        ] {
+            all.push(ConnectError::unsafe_(cause));
+        }
+        let path = || "/etc/ssl/company.pem".to_owned();
+        for problem in [
+            ConfigProblem::CaFileUnreadable { path: path() },
+            ConfigProblem::CaFileNotPem { path: path() },
+            ConfigProblem::CaFileEmpty { path: path() },
+            ConfigProblem::CaFileDamaged {
+                path: path(),
+                n: 1,
+                count: 2,
+            },
+            ConfigProblem::CaFileUnusable { path: path() },
+            ConfigProblem::BadHostName {
+                host: "exa mple".into(),
+            },
+            ConfigProblem::PlainNotLoopback {
+                host: "imap.example.com".into(),
+            },
+            ConfigProblem::FoldersMissing {
+                count: 1,
+                folders: "Archive".into(),
+            },
+        ] {
+            all.push(ConnectError::config(problem));
+        }
+        all
     }
 
-    /// Every hint id names a message in every catalog, and the English method reads it.
+    /// Every message and hint exists in every catalog: no problem is ever shown as a bare
+    /// id or falls back to English in a language that has a catalog.
     #[test]
-    fn every_hint_has_a_message_in_every_language() {
-        let english = I18n::english();
-        for e in every_error() {
-            let id = e.hint_id();
-            assert!(
-                HINT_IDS.iter().any(|(h, _)| *h == id),
-                "{id} is not in HINT_IDS"
-            );
-            let hint = e.hint();
-            assert!(
-                !hint.is_empty() && hint != id && !hint.starts_with("hint-"),
-                "{id}: {hint}"
-            );
-            assert_eq!(hint, e.hint_in(english));
-            for (tag, _) in crate::i18n::CATALOGS {
-                let i = I18n::new(tag);
-                assert!(i.has(id), "{tag} lacks {id}");
-                assert_ne!(e.hint_in(&i), id, "{tag}");
+    fn every_problem_reads_in_every_language() {
+        for (tag, _) in crate::i18n::CATALOGS {
+            let i18n = I18n::new(tag);
+            for e in every_error() {
+                let what = e.message_in(&i18n);
+                let hint = e.hint_in(&i18n);
+                for s in [&what, &hint] {
+                    assert!(
+                        !s.is_empty()
+                            && !s.contains("step-")
+                            && !s.contains("hint-")
+                            && !s.contains("net-")
+                            && !s.contains("proto-")
+                            && !s.contains("config-")
+                            && !s.contains("tls-")
+                            && !s.contains("unsafe-")
+                            && !s.contains("store-"),
+                        "{tag}: {e:?} reads {s:?}"
+                    );
+                }
+                if *tag != "en" {
+                    assert_ne!(what, e.to_string(), "{tag}: {e:?} is not translated");
+                    assert_ne!(hint, e.hint(), "{tag}: {e:?}'s hint is not translated");
+                }
             }
         }
     }
 
-    /// The English methods say what they said before the catalog held them.
+    /// The English texts front ends and scripts know, and the other side's words kept apart
+    /// and as written.
     #[test]
-    fn english_stays_english() {
+    fn english_reads_as_before_and_words_stay_as_written() {
+        assert_eq!(
+            ConnectError::Auth("[AUTHENTICATIONFAILED] Invalid credentials".into()).to_string(),
+            "login failed: [AUTHENTICATIONFAILED] Invalid credentials"
+        );
+        assert_eq!(
+            ConnectError::Timeout(Step::ListingFolders).to_string(),
+            "timed out while listing folders"
+        );
+        assert_eq!(
+            ConnectError::protocol(ProtoCause::Limit(LimitError::LiteralTooLarge(262_144)))
+                .to_string(),
+            "protocol error: the server announced a literal larger than 262144 bytes"
+        );
+        assert_eq!(
+            ConnectError::Tls {
+                reason: TlsReason::WrongHost,
+                host: Some("imap.example.com".into()),
+                words: None
+            }
+            .to_string(),
+            "TLS failed: the server's certificate is for a different host name (imap.example.com)"
+        );
+        assert_eq!(
+            ConnectError::network(NetCause::Lost)
+                .at(Step::FetchingNew)
+                .to_string(),
+            "fetching new messages: the connection was lost"
+        );
         assert_eq!(
             ConnectError::Auth("x".into()).hint(),
             "Check the user name, and set the password again (pushmail-cli account password ID). Some providers need an app password."
         );
-        assert_eq!(
-            ConnectError::StarttlsUnavailable.hint(),
-            "Use security = \"tls\" (usually port 993) if the server supports it, or ask the provider; Pushmail never sends a password unencrypted."
-        );
-        assert_eq!(
-            SecretError::Missing("work".into()).hint(),
-            "Store it with: pushmail-cli account password work"
-        );
-        assert_eq!(
-            describe_tls_error(&rustls::Error::InvalidCertificate(
-                rustls::CertificateError::NotValidForName
-            )),
-            "the server's certificate is for a different host name"
-        );
-        // `Display` (logs, events) and the English catalog agree for every kind.
-        for e in every_error() {
-            assert_eq!(e.to_string(), e.message_in(I18n::english()));
-        }
-    }
-
-    #[test]
-    fn italian_and_arabic_differ_from_english_and_keep_the_server_text() {
         let it = I18n::new("it");
         let auth = ConnectError::Auth("[AUTHENTICATIONFAILED] Invalid credentials".into());
         assert_eq!(
             auth.message_in(&it),
             "accesso non riuscito: [AUTHENTICATIONFAILED] Invalid credentials"
         );
-        assert!(auth.hint_in(&it).contains("password per le app"));
+        // The missing folder: what it means, the server's words apart — never a Debug dump.
+        let missing = ConnectError::FolderMissing {
+            folder: "Archive".into(),
+            words: "[NONEXISTENT] Mailbox doesn't exist: Archive".into(),
+        };
+        assert_eq!(
+            missing.to_string(),
+            "the folder Archive does not exist on the server: [NONEXISTENT] Mailbox doesn't exist: Archive"
+        );
+        assert!(!missing.message_in(&it).contains("Outcome"));
+        // Cyrus in maintenance: `* BYE [ALERT] …` right after login, in its own words.
+        let bye = ConnectError::network(NetCause::Bye)
+            .at(Step::SelectingFolder)
+            .with_words("[ALERT] Down for maintenance");
         assert!(
-            auth.hint_in(&it)
-                .contains("pushmail-cli account password ID")
+            bye.to_string().ends_with("[ALERT] Down for maintenance"),
+            "{bye}"
         );
-        let tls = &every_error()[3];
-        assert_eq!(
-            tls.message_in(&it),
-            "connessione TLS non riuscita: il certificato del server è firmato da un'autorità sconosciuta (imap.example.com)"
-        );
-        assert!(tls.hint_in(&it).contains("ca_file"));
-        assert_eq!(
-            ConnectError::Timeout("listing folders").message_in(&it),
-            "tempo scaduto durante l'elenco delle cartelle"
-        );
-        let missing = ConnectError::Secret(SecretError::Missing("work".into()));
-        assert_eq!(
-            missing.hint_in(&it),
-            "Salvala con: pushmail-cli account password work"
-        );
-        let ar = I18n::new("ar");
-        for e in every_error() {
-            if !matches!(e, ConnectError::Network(_) | ConnectError::Config(_)) {
-                assert_ne!(e.message_in(&ar), e.to_string());
-            }
-            assert_ne!(e.hint_in(&ar), e.hint());
-            assert_ne!(e.hint_in(&it), e.hint());
-        }
-    }
-
-    /// Every timeout phrase and TLS description has its message, identical in English.
-    #[test]
-    fn timeout_steps_and_tls_descriptions_match_the_catalog() {
-        for (phrase, id) in TIMEOUT_STEPS {
-            assert_eq!(I18n::english().tr_plain(id, &[]), *phrase);
-        }
-        for id in TLS_IDS {
-            // Their variable, if any, ends the English text (`localize_prefix` needs that).
-            let (_, after) = english_template(id, "reason");
-            assert!(after.as_deref().unwrap_or("").is_empty(), "{id}");
-        }
-        let bad = describe_tls_error(&rustls::Error::InvalidCertificate(
-            rustls::CertificateError::BadSignature,
-        ));
-        let it = I18n::new("it");
         assert!(
-            localize_tls(&format!("{bad} (h)"), &it).contains("la firma non corrisponde"),
-            "the longer description wins over the one it begins with"
+            bye.message_in(&I18n::new("ar"))
+                .contains("[ALERT] Down for maintenance")
         );
     }
 
-    /// The tray's popup: the watcher's English "error — hint" in the reader's language.
     #[test]
-    fn a_state_detail_reads_in_the_tray_language() {
-        let it = I18n::new("it");
-        for e in every_error() {
-            let detail = format!("{e} — {}", e.hint());
-            let p = localize_detail(&detail, &it);
-            assert_eq!(p.hint.as_deref(), Some(e.hint_in(&it).as_str()), "{detail}");
-            assert_eq!(p.what, e.message_in(&it), "{detail}");
-            // English in, English out.
-            assert_eq!(localize_detail(&detail, I18n::english()).joined(), detail);
-        }
-        // Something it does not know stays as it is.
-        let odd = localize_detail("the configuration changed", &it);
-        assert_eq!(odd.what, "the configuration changed");
-        assert_eq!(odd.hint, None);
-        let zh = localize_detail(
-            "timed out while connecting — The server did not answer in time. Check the host and port, or raise connect_timeout_secs (connecting) or command_timeout_secs (commands) on a slow network.",
-            &I18n::new("zh-TW"),
+    fn words_are_capped_and_scrubbable() {
+        let e = ConnectError::Auth(String::new()).with_words("x".repeat(100_000));
+        assert!(e.to_string().len() < 2_000, "{}", e.to_string().len());
+        let e = ConnectError::network(NetCause::Bye)
+            .with_words("you sent secret")
+            .map_words(|w| w.replace("secret", "[REDACTED]"));
+        assert!(e.to_string().ends_with("you sent [REDACTED]"), "{e}");
+    }
+
+    #[test]
+    fn json_names_the_kind_and_the_step() {
+        let e = ConnectError::network(NetCause::Lost).at(Step::FetchingNew);
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"kind":"network","step":"fetching_new"}"#
         );
-        assert_eq!(zh.what, "連線逾時");
-        assert!(zh.hint.unwrap().contains("connect_timeout_secs"));
+        let e = ConnectError::Auth("[AUTHENTICATIONFAILED] no".into());
+        assert_eq!(serde_json::to_string(&e).unwrap(), r#"{"kind":"auth"}"#);
+    }
+
+    #[test]
+    fn attention_follows_the_kind() {
+        assert!(ConnectError::StarttlsUnavailable.needs_attention());
+        assert!(ConnectError::unsafe_(UnsafeCause::ForeignTag).needs_attention());
+        assert!(
+            !ConnectError::network(NetCause::Closed).needs_attention(),
+            "a dropped link stays quiet"
+        );
+        assert!(!ConnectError::Timeout(Step::Connecting).needs_attention());
     }
 }

@@ -79,8 +79,13 @@ pub enum Event {
     State {
         account: String,
         state: State,
+        /// The problem in English, "what — hint" (scripts match on it; front ends show
+        /// `problem` in their reader's language instead).
         #[serde(skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
+        /// What is wrong, as data: `{"kind", "step"?}` in JSON.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        problem: Option<crate::error::ConnectError>,
     },
 }
 
@@ -122,6 +127,7 @@ mod tests {
             account: "w".into(),
             state: State::AuthFailed,
             detail: None,
+            problem: None,
         };
         assert_eq!(
             serde_json::to_string(&s).unwrap(),

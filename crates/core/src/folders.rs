@@ -14,9 +14,8 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use crate::config::Account;
-use crate::error::ConnectError;
-use crate::imap::login::login;
-use crate::imap::{transport, utf7};
+use crate::error::{ConnectError, Step};
+use crate::imap::utf7;
 use crate::secret;
 
 /// Folders returned at most. Far above any real account; a server that lists more is either
@@ -87,8 +86,7 @@ pub async fn list_with_password(
     password: &SecretString,
 ) -> Result<Vec<Folder>, ConnectError> {
     let timeout = account.timing.command_timeout;
-    let greeted = transport::connect(account).await?;
-    let mut logged_in = login(greeted, &account.username, password, timeout).await?;
+    let mut logged_in = crate::imap::session::open_with(account, password).await?;
     // Read to the end even past MAX_FOLDERS, so the tagged OK confirms a complete listing
     // (async-imap reports one cut off by a closed connection as complete).
     let tap = logged_in.tap.clone();
@@ -108,8 +106,14 @@ pub async fn list_with_password(
     )
     .await;
     let mut folders = match listed {
-        Err(_) => return Err(ConnectError::Timeout("listing folders")),
-        Ok(Err(e)) => return Err(crate::watch::account::imap_error("listing folders", e)),
+        Err(_) => return Err(ConnectError::Timeout(Step::ListingFolders)),
+        Ok(Err(e)) => {
+            return Err(crate::imap::session::imap_error(
+                Step::ListingFolders,
+                e,
+                &tap,
+            ));
+        }
         Ok(Ok(folders)) => folders,
     };
     crate::imap::login::logout(&mut logged_in.session).await;

@@ -12,7 +12,7 @@ use futures::TryStreamExt;
 use serde::Serialize;
 
 use crate::config::Account;
-use crate::error::ConnectError;
+use crate::error::{self, ConfigProblem, ConnectError, NetCause};
 use crate::i18n::{I18n, num, text};
 use crate::imap::login::login;
 use crate::imap::transport::{self, has};
@@ -149,17 +149,12 @@ pub async fn test_account_in<F: FnMut(&Step)>(
     )
     .await;
     let tcp = match tcp {
-        Err(_) => Err(ConnectError::Timeout("connecting")),
-        Ok(Err(e)) => Err(ConnectError::Network(i18n.tr_plain(
-            "probe-cannot-reach",
-            &[
-                (
-                    "address",
-                    text(&format!("{}:{}", account.host, account.port)),
-                ),
-                ("reason", text(&e.to_string())),
-            ],
-        ))),
+        Err(_) => Err(ConnectError::Timeout(error::Step::Connecting)),
+        Ok(Err(e)) => Err(ConnectError::network(NetCause::Unreachable {
+            host: account.host.clone(),
+            port: account.port,
+        })
+        .with_words(e.to_string())),
         Ok(Ok(s)) => Ok(i18n.tr_plain(
             "probe-connected",
             &[(
@@ -252,8 +247,12 @@ pub async fn test_account_in<F: FnMut(&Step)>(
     )
     .await;
     let names = match listed {
-        Err(_) => Err(ConnectError::Timeout("listing folders")),
-        Ok(Err(e)) => Err(crate::watch::account::imap_error("listing folders", e)),
+        Err(_) => Err(ConnectError::Timeout(error::Step::ListingFolders)),
+        Ok(Err(e)) => Err(crate::imap::session::imap_error(
+            error::Step::ListingFolders,
+            e,
+            &tap,
+        )),
         Ok(Ok(n)) => Ok(n),
     };
     let names = match names {
@@ -321,13 +320,10 @@ pub async fn test_account_in<F: FnMut(&Step)>(
             ],
         ))
     } else {
-        Err(ConnectError::Config(i18n.tr_plain(
-            "probe-folders-missing",
-            &[
-                ("count", count(missing.len())),
-                ("folders", text(&i18n.list(&missing))),
-            ],
-        )))
+        Err(ConnectError::config(ConfigProblem::FoldersMissing {
+            count: missing.len(),
+            folders: i18n.list(&missing),
+        }))
     };
     r.report.folders = folders;
     r.done("folders", t, result);

@@ -20,7 +20,7 @@ pub const KEYRING_SERVICE: &str = "pushmail";
 /// hang the account forever).
 pub const PASSWORD_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
     /// No Secret Service / Keychain could be reached at all.
     #[error("no OS keyring is available: {0}")]

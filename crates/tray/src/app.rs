@@ -9,6 +9,12 @@
 //!   config watch ──┘
 //! ```
 //!
+//! The loop decides nothing itself: `TrayModel` says what the tray shows, the core's
+//! notification `Policy` which popups to show (new mail, summaries, "needs attention", and
+//! what the preview level lets each show), [`notes`](crate::notes) puts them into words. A
+//! resume from sleep is the core's business too: `Engine::watch_power` hears logind and
+//! NetworkManager on `--power-bus` and watches the clock, and reconnects every account once.
+//!
 //! Nothing the loop does waits on the outside world for long: popups go through the notifier's
 //! queue, "mark as read" and "open" run as tracked tasks, and updates of the tray item are
 //! bounded. So a hung notification daemon or a slow server never holds up the watchers, whose
@@ -18,7 +24,6 @@
 //! down (bounded, while its events are drained), the tasks are cancelled and joined, and the
 //! bus name is released by closing the connection.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,13 +31,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context as _;
-use pushmail_core::config::{Config, Preview};
+use pushmail_core::ConnectError;
+use pushmail_core::config::Config;
 use pushmail_core::display;
-use pushmail_core::error::{Problem, localize_detail};
+use pushmail_core::error::Problem;
 use pushmail_core::event::{Event, NewMail, State};
-use pushmail_core::i18n::{I18n, num, text};
+use pushmail_core::i18n::I18n;
 use pushmail_core::notify::policy::{
-    Action, Content, Mail, MessageKey, Pause, Policy, PopupId, Rules,
+    self, ATTENTION_POPUPS, Action, Mail, MessageKey, Pause, Policy, PopupId, Rules,
 };
 use pushmail_core::{Engine, Events, Store};
 use tokio::sync::{mpsc, oneshot};
@@ -44,7 +50,8 @@ use zbus::Connection;
 use crate::activity::{Activity, ErrorRecord, NotificationRecord};
 use crate::clock;
 use crate::model::{MenuAction, PauseChoice, TrayModel};
-use crate::notifier::{self, Job, Note, PopupEvent, Queue};
+use crate::notes;
+use crate::notifier::{self, Job, PopupEvent, Queue};
 use crate::open::{self, Target};
 use crate::service::{self, Claim, Control, Props, Publisher, Request};
 use crate::tray::{self, View};
@@ -53,18 +60,16 @@ use crate::tray::{self, View};
 /// within this; a `stat` per second costs nothing measurable.
 pub const CONFIG_POLL: Duration = Duration::from_secs(1);
 
-/// A wall clock that moved this much further than the monotonic clock between two polls means
-/// the machine was asleep: every connection is suspect, so all are rebuilt at once.
-pub const RESUME_JUMP: Duration = Duration::from_secs(10);
-
 /// Limit for one update of the tray item (it only talks to our own bus connection).
 pub const TRAY_UPDATE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Capacity of the channels into the loop; the senders are people clicking and D-Bus callers.
 const CHANNEL_CAPACITY: usize = 64;
 
-/// Popup ids for "account needs attention", apart from the policy's own ids.
-const ATTENTION_POPUP_BASE: u64 = 1 << 62;
+/// The tray's own popups, numbered just below the policy's attention popups (ids the policy
+/// never gives out). A newer one of each replaces the one on screen.
+const OPEN_FAILED_POPUP: PopupId = PopupId(ATTENTION_POPUPS - 1);
+const CONFIG_ERROR_POPUP: PopupId = PopupId(ATTENTION_POPUPS - 2);
 
 /// Command-line options.
 #[derive(Clone, Debug)]
@@ -100,7 +105,6 @@ pub fn run(options: Options) -> ExitCode {
 #[derive(Debug)]
 enum Internal {
     ConfigChanged,
-    Resumed,
     /// Opening the mail client or a target failed: a popup says so.
     OpenFailed {
         account: String,
@@ -136,7 +140,9 @@ async fn main_async(options: Options) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("Cannot open the state database {}", store_path.display()))?;
     let (engine, events) = Engine::new(store);
     // After a suspend or on a new network every connection is suspect: reconnect at once
-    // instead of waiting for `dead_after`.
+    // instead of waiting for `dead_after`. This is the process's only resume detector (it
+    // also watches the clock, for machines without logind): a second one here would
+    // reconnect every account twice per resume.
     engine.watch_power(pushmail_core::watch::power::PowerOptions {
         bus: options.power_bus.clone(),
     });
@@ -174,8 +180,6 @@ async fn main_async(options: Options) -> anyhow::Result<ExitCode> {
         tracker: tracker.clone(),
         internal_tx,
         settings_running: Arc::new(AtomicBool::new(false)),
-        attention: HashSet::new(),
-        next_attention_popup: ATTENTION_POPUP_BASE,
         last_view: None,
         dirty: Dirty::all(),
     };
@@ -228,9 +232,6 @@ struct App {
     tracker: TaskTracker,
     internal_tx: mpsc::Sender<Internal>,
     settings_running: Arc<AtomicBool>,
-    /// Accounts whose "needs attention" popup was shown (until they recover).
-    attention: HashSet<String>,
-    next_attention_popup: u64,
     last_view: Option<View>,
     dirty: Dirty,
 }
@@ -346,44 +347,32 @@ impl App {
             Event::State {
                 account,
                 state,
-                detail,
-            } => self.on_state(account, *state, detail.as_deref()),
+                problem,
+                ..
+            } => self.on_state(account, *state, problem.as_ref()),
             Event::Unread { .. } => {}
         }
     }
 
     fn on_new_mail(&mut self, mail: &NewMail) {
-        let sender = display::sender(&mail.from_name, &mail.from_address);
-        let short_name = display::sender(&mail.from_name, "")
-            .or_else(|| display::sender("", &mail.from_address));
-        // A message the server's answer for could not be read still gets its popup, saying so.
-        let subject = display::subject(&mail.subject).or_else(|| {
-            mail.unreadable
-                .then(|| self.i18n.tr_plain("subject-unreadable", &[]))
-        });
-        let preview = self
-            .config
-            .account(&mail.account)
-            .map_or(Preview::Full, |a| a.preview);
-        // What other tools (Activity, the NewMail signal) may show follows the same preview
-        // level as the popup.
-        let (shown_from, shown_subject) = match preview {
-            Preview::Full => (
-                sender
-                    .clone()
-                    .unwrap_or_else(|| self.i18n.tr_plain("sender-unknown", &[])),
-                subject
-                    .clone()
-                    .unwrap_or_else(|| self.i18n.tr_plain("subject-none", &[])),
-            ),
-            Preview::Sender => (
-                sender
-                    .clone()
-                    .unwrap_or_else(|| self.i18n.tr_plain("sender-unknown", &[])),
-                String::new(),
-            ),
-            Preview::Count => (String::new(), String::new()),
+        let announced = Mail {
+            key: MessageKey {
+                account: mail.account.clone(),
+                folder: mail.folder.clone(),
+                uidvalidity: mail.uidvalidity,
+                uid: mail.uid,
+            },
+            from_address: mail.from_address.clone(),
+            sender: display::sender(&mail.from_name, &mail.from_address),
+            short_name: display::sender(&mail.from_name, "")
+                .or_else(|| display::sender("", &mail.from_address)),
+            subject: notes::subject(&self.i18n, &mail.subject, mail.unreadable),
+            catch_up: mail.catch_up,
         };
+        // What other tools (Activity, the NewMail signal) may show follows the same preview
+        // level as the popup: the policy decides it for both.
+        let (shown_from, shown_subject) =
+            notes::listed(&self.i18n, &self.policy.content(&announced));
         self.activity.notified(NotificationRecord {
             account: mail.account.clone(),
             folder: mail.folder.clone(),
@@ -399,30 +388,13 @@ impl App {
                 .new_mail(&account, &folder, uid, &shown_from, &shown_subject)
                 .await;
         });
-        let actions = self.policy.on_new_mail(
-            &clock::now(),
-            Mail {
-                key: MessageKey {
-                    account: mail.account.clone(),
-                    folder: mail.folder.clone(),
-                    uidvalidity: mail.uidvalidity,
-                    uid: mail.uid,
-                },
-                from_address: mail.from_address.clone(),
-                sender,
-                short_name,
-                subject,
-                catch_up: mail.catch_up,
-            },
-        );
+        let actions = self.policy.on_new_mail(&clock::now(), announced);
         self.perform(actions);
     }
 
-    fn on_state(&mut self, account: &str, state: State, detail: Option<&str>) {
-        let attention = matches!(state, State::AuthFailed | State::Error);
-        // The watcher's detail is English ("error — hint", as events and logs carry it); people
-        // read it in the tray's language.
-        let problem = detail.map(|d| localize_detail(d, &self.i18n));
+    fn on_state(&mut self, account: &str, state: State, problem: Option<&ConnectError>) {
+        // The problem is data; people read it in the tray's language.
+        let problem = problem.map(|p| p.shown_in(&self.i18n));
         if let Some(problem) = problem
             .as_ref()
             .filter(|_| matches!(state, State::AuthFailed | State::Error | State::Backoff))
@@ -435,56 +407,20 @@ impl App {
                 at: clock::rfc3339_now(),
             });
         }
-        if !attention {
-            if matches!(state, State::Push | State::Polling) {
-                self.attention.remove(account);
-            }
-            return;
+        if let Some(attention) = self.policy.on_state(&clock::now(), account, state) {
+            let detail = problem.as_ref().map(Problem::joined).unwrap_or_default();
+            self.queue.push(Job::Show {
+                popup: attention.popup,
+                note: notes::attention(&self.i18n, &attention.account_name, &detail),
+            });
         }
-        if !self.attention.insert(account.to_owned()) || !self.popups_allowed() {
-            return;
-        }
-        let name = self
-            .config
-            .account(account)
-            .map_or_else(|| account.to_owned(), |a| a.name.clone());
-        self.next_attention_popup += 1;
-        self.queue.push(Job::Show {
-            popup: PopupId(self.next_attention_popup),
-            note: Note {
-                summary: self
-                    .i18n
-                    .tr_plain("notify-attention-title", &[("account", text(&name))]),
-                body: self.i18n.tr_plain(
-                    "notify-attention-body",
-                    &[(
-                        "detail",
-                        text(&problem.as_ref().map(Problem::joined).unwrap_or_default()),
-                    )],
-                ),
-                actions: vec![("default".into(), self.i18n.tr_plain("menu-settings", &[]))],
-                category: "email",
-                sound: false,
-                urgency: 2,
-            },
-        });
-    }
-
-    fn popups_allowed(&self) -> bool {
-        self.config.notifications.enabled && !self.policy.pause().is_active(clock::unix_now())
     }
 
     fn on_request(&mut self, request: Request) -> Flow {
         match request {
             Request::GetAccounts(reply) => {
-                let mut rows = self.model.rows();
-                // Each account's detail in the tray's language, like the popup.
-                for row in &mut rows {
-                    if !row.3.is_empty() {
-                        row.3 = localize_detail(&row.3, &self.i18n).joined();
-                    }
-                }
-                let _ = reply.send(rows);
+                // Each account's problem in the tray's language, like the popup.
+                let _ = reply.send(self.model.rows(&self.i18n));
             }
             Request::GetActivity(reply) => {
                 let _ = reply.send(self.activity.to_json());
@@ -542,7 +478,8 @@ impl App {
         match event {
             PopupEvent::Closed { popup } => self.policy.on_popup_closed(popup),
             PopupEvent::Action { popup, key } => {
-                if popup.0 > ATTENTION_POPUP_BASE {
+                // "Needs attention" and a broken configuration are fixed in Settings.
+                if policy::is_attention(popup) || popup == CONFIG_ERROR_POPUP {
                     self.open_settings();
                     return;
                 }
@@ -574,10 +511,6 @@ impl App {
                 let _ = self.reload();
             }
             Internal::OpenFailed { account, error } => self.open_failed(account, error),
-            Internal::Resumed => {
-                info!("the machine woke up; reconnecting every account");
-                self.engine.network_changed();
-            }
             Internal::Failed {
                 account,
                 what,
@@ -607,7 +540,7 @@ impl App {
                     ..
                 } => Job::Show {
                     popup,
-                    note: self.single_note(&account_name, content),
+                    note: notes::single(&self.i18n, &account_name, &content),
                 },
                 Action::ShowSummary {
                     popup,
@@ -618,83 +551,11 @@ impl App {
                     ..
                 } => Job::Show {
                     popup,
-                    note: self.summary_note(&account_name, count, &names, others),
+                    note: notes::summary(&self.i18n, &account_name, count, &names, others),
                 },
                 Action::Withdraw { popup, .. } => Job::Close { popup },
             };
             self.queue.push(job);
-        }
-    }
-
-    fn actions(&self, mark_read: bool) -> Vec<(String, String)> {
-        let mut actions = vec![(
-            "default".to_owned(),
-            self.i18n.tr_plain("notify-action-open", &[]),
-        )];
-        if mark_read {
-            actions.push((
-                "mark-read".to_owned(),
-                self.i18n.tr_plain("notify-action-mark-read", &[]),
-            ));
-        }
-        actions
-    }
-
-    fn single_note(&self, account_name: &str, content: Content) -> Note {
-        let unknown = || self.i18n.tr_plain("sender-unknown", &[]);
-        let (summary, body) = match content {
-            Content::Full { sender, subject } => (
-                sender.unwrap_or_else(unknown),
-                subject.unwrap_or_else(|| self.i18n.tr_plain("subject-none", &[])),
-            ),
-            Content::Sender { sender } => (
-                sender.unwrap_or_else(unknown),
-                self.i18n.tr_plain(
-                    "notify-sender-only-body",
-                    &[("account", text(account_name))],
-                ),
-            ),
-            Content::CountOnly => (
-                self.i18n.tr_plain(
-                    "notify-count-only",
-                    &[("count", num(1)), ("account", text(account_name))],
-                ),
-                String::new(),
-            ),
-        };
-        Note {
-            summary,
-            body,
-            actions: self.actions(true),
-            category: notifier::CATEGORY_NEW_MAIL,
-            sound: true,
-            urgency: 1,
-        }
-    }
-
-    fn summary_note(&self, account_name: &str, count: u32, names: &[String], others: u32) -> Note {
-        let summary = self.i18n.tr_plain(
-            "notify-summary-title",
-            &[("count", num(count)), ("account", text(account_name))],
-        );
-        let body = if names.is_empty() {
-            String::new()
-        } else {
-            self.i18n.tr_plain(
-                "notify-summary-from",
-                &[
-                    ("names", text(&self.i18n.list(names))),
-                    ("others", num(others)),
-                ],
-            )
-        };
-        Note {
-            summary,
-            body,
-            actions: self.actions(false),
-            category: notifier::CATEGORY_NEW_MAIL,
-            sound: true,
-            urgency: 1,
         }
     }
 
@@ -754,27 +615,9 @@ impl App {
     }
 
     fn open_failed(&mut self, account: String, error: open::OpenError) {
-        let body = match &error {
-            open::OpenError::NoMailClient => self.i18n.tr_plain("open-no-mail-client", &[]),
-            open::OpenError::Spawn { program, source } => self.i18n.tr_plain(
-                "open-failed-command",
-                &[
-                    ("program", text(program)),
-                    ("reason", text(&source.to_string())),
-                ],
-            ),
-            open::OpenError::Entry(detail) => detail.clone(),
-        };
         self.queue.push(Job::Show {
-            popup: PopupId(ATTENTION_POPUP_BASE - 1),
-            note: Note {
-                summary: self.i18n.tr_plain("open-failed-title", &[]),
-                body,
-                actions: Vec::new(),
-                category: "email",
-                sound: false,
-                urgency: 1,
-            },
+            popup: OPEN_FAILED_POPUP,
+            note: notes::open_failed(&self.i18n, &error),
         });
         self.on_internal(Internal::Failed {
             account,
@@ -842,15 +685,8 @@ impl App {
             at: clock::rfc3339_now(),
         });
         self.queue.push(Job::Show {
-            popup: PopupId(ATTENTION_POPUP_BASE - 2),
-            note: Note {
-                summary: self.i18n.tr_plain("config-error-title", &[]),
-                body: message.to_owned(),
-                actions: vec![("default".into(), self.i18n.tr_plain("menu-settings", &[]))],
-                category: "email",
-                sound: false,
-                urgency: 2,
-            },
+            popup: CONFIG_ERROR_POPUP,
+            note: notes::config_error(&self.i18n, message),
         });
     }
 
@@ -920,12 +756,9 @@ impl App {
     }
 }
 
-/// Watches the configuration file (size, mtime, inode: an atomic save replaces the inode)
-/// and, on the same tick, notices a resume from sleep.
+/// Watches the configuration file (size, mtime, inode: an atomic save replaces the inode).
 async fn config_watch_loop(path: PathBuf, tx: mpsc::Sender<Internal>, cancel: CancellationToken) {
     let mut last = stamp(&path);
-    let mut wall = SystemTime::now();
-    let mut mono = Instant::now();
     let mut ticker = tokio::time::interval(CONFIG_POLL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -940,14 +773,6 @@ async fn config_watch_loop(path: PathBuf, tx: mpsc::Sender<Internal>, cancel: Ca
                 break;
             }
         }
-        let (wall_now, mono_now) = (SystemTime::now(), Instant::now());
-        let wall_elapsed = wall_now.duration_since(wall).unwrap_or_default();
-        if wall_elapsed > mono_now.duration_since(mono) + RESUME_JUMP
-            && tx.send(Internal::Resumed).await.is_err()
-        {
-            break;
-        }
-        (wall, mono) = (wall_now, mono_now);
     }
 }
 

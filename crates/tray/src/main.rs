@@ -6,6 +6,7 @@ mod app;
 mod badge;
 mod clock;
 mod model;
+mod notes;
 mod notifier;
 mod open;
 mod service;

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use pushmail_core::ConnectError;
 use pushmail_core::config::Config;
 use pushmail_core::event::{Event, State};
 use pushmail_core::i18n::{I18n, num, text};
@@ -34,7 +35,8 @@ pub struct AccountView {
     pub enabled: bool,
     /// `None` until the watcher reports (shown as "connecting").
     pub state: Option<State>,
-    pub detail: Option<String>,
+    /// What is wrong, as data; written in the reader's language when shown.
+    pub problem: Option<ConnectError>,
     /// Unread per watched folder, from the latest `unread` events.
     pub unread: BTreeMap<String, u32>,
     folders: Vec<String>,
@@ -154,7 +156,7 @@ impl TrayModel {
                 name: String::new(),
                 enabled: true,
                 state: None,
-                detail: None,
+                problem: None,
                 unread: BTreeMap::new(),
                 folders: Vec::new(),
                 poll_secs: 0,
@@ -162,7 +164,7 @@ impl TrayModel {
             if view.enabled != account.enabled || view.folders != account.folders {
                 // A restarted watcher reports afresh.
                 view.state = None;
-                view.detail = None;
+                view.problem = None;
             }
             view.name = account.name.clone();
             view.enabled = account.enabled;
@@ -196,12 +198,12 @@ impl TrayModel {
                     accounts: true,
                 }
             }
-            Event::State { state, detail, .. } => {
-                if view.state == Some(*state) && view.detail == *detail {
+            Event::State { state, problem, .. } => {
+                if view.state == Some(*state) && view.problem == *problem {
                     return Change::default();
                 }
                 view.state = Some(*state);
-                view.detail = detail.clone();
+                view.problem = problem.clone();
                 Change {
                     unread: false,
                     accounts: true,
@@ -242,8 +244,8 @@ impl TrayModel {
         }
     }
 
-    /// The rows of `GetAccounts`.
-    pub fn rows(&self) -> Vec<AccountRow> {
+    /// The rows of `GetAccounts`, each problem in `i18n`'s language.
+    pub fn rows(&self, i18n: &I18n) -> Vec<AccountRow> {
         self.accounts
             .iter()
             .map(|a| {
@@ -251,7 +253,10 @@ impl TrayModel {
                     a.id.clone(),
                     a.name.clone(),
                     a.state_name().to_owned(),
-                    a.detail.clone().unwrap_or_default(),
+                    a.problem
+                        .as_ref()
+                        .map(|p| p.shown_in(i18n).joined())
+                        .unwrap_or_default(),
                     a.total_unread(),
                 )
             })
@@ -390,11 +395,14 @@ mod tests {
         }
     }
 
-    fn state(account: &str, state: State, detail: Option<&str>) -> Event {
+    /// A state event whose problem (if any) is a login refused with the server's `words`.
+    fn state(account: &str, state: State, words: Option<&str>) -> Event {
+        let problem = words.map(|w| ConnectError::Auth(w.into()));
         Event::State {
             account: account.into(),
             state,
-            detail: detail.map(Into::into),
+            detail: problem.as_ref().map(ConnectError::detail),
+            problem,
         }
     }
 
@@ -580,8 +588,9 @@ mod tests {
         m.set_config(&config());
         m.apply(&unread("work", "INBOX", 4));
         m.apply(&state("home", State::AuthFailed, Some("rejected")));
+        let en = I18n::new("en");
         assert_eq!(
-            m.rows(),
+            m.rows(&en),
             [
                 (
                     "work".into(),
@@ -594,7 +603,7 @@ mod tests {
                     "home".into(),
                     "Home".into(),
                     "auth_failed".into(),
-                    "rejected".into(),
+                    "login failed: rejected — Check the user name, and set the password again (pushmail-cli account password ID). Some providers need an app password.".into(),
                     0
                 ),
                 (
@@ -633,6 +642,6 @@ mod tests {
         c.accounts[1].enabled = false;
         m.set_config(&c);
         assert_eq!(m.total_unread(), 3);
-        assert_eq!(m.rows()[1].2, "disabled");
+        assert_eq!(m.rows(&I18n::new("en"))[1].2, "disabled");
     }
 }

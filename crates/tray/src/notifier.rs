@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
-use pushmail_core::display;
 use pushmail_core::notify::policy::PopupId;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::timeout;
@@ -28,6 +27,7 @@ use zbus::{Connection, MatchRule, MessageStream};
 
 use crate::badge;
 use crate::model::Look;
+use crate::notes::Note;
 
 /// The notification service's path and interface (Desktop Notifications Specification 1.2).
 pub const PATH: &str = "/org/freedesktop/Notifications";
@@ -35,30 +35,12 @@ pub const INTERFACE: &str = "org.freedesktop.Notifications";
 
 /// Identifies Pushmail to the daemon (app name and `desktop-entry` hint).
 pub const APP_NAME: &str = "pushmail";
-/// The freedesktop category for new mail.
-pub const CATEGORY_NEW_MAIL: &str = "email.arrived";
 /// The sound-naming-spec name for new mail.
 pub const SOUND_NEW_MAIL: &str = "message-new-email";
 
 /// Jobs waiting beyond this are dropped oldest first: by then the daemon is not keeping up
 /// and the newest news matters most. (Coalescing keeps the queue short in normal use.)
 pub const MAX_QUEUED: usize = 64;
-
-/// A popup to show.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Note {
-    /// Title line; plain text.
-    pub summary: String,
-    /// Body; plain text, escaped here if the daemon reads markup.
-    pub body: String,
-    /// (key, label) pairs; "default" is the click on the popup itself.
-    pub actions: Vec<(String, String)>,
-    pub category: &'static str,
-    /// Play the new-mail sound.
-    pub sound: bool,
-    /// Urgency: 1 normal, 2 critical (stays until dismissed).
-    pub urgency: u8,
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Job {
@@ -313,11 +295,7 @@ impl Notifier {
                         m
                     }
                 };
-                let body = if markup {
-                    display::escape_markup(&note.body)
-                } else {
-                    note.body.clone()
-                };
+                let body = note.body_for(markup);
                 let actions: Vec<&str> = note
                     .actions
                     .iter()
@@ -386,6 +364,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
+    use crate::notes::CATEGORY_NEW_MAIL;
 
     fn note(s: &str) -> Note {
         Note {

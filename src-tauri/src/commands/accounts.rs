@@ -59,14 +59,8 @@ pub async fn save(
             (Some(index), config.accounts[index].clone())
         }
         None => {
-            if config
-                .accounts
-                .iter()
-                .any(|a| a.id.eq_ignore_ascii_case(&id))
-            {
-                return Err(UiError::invalid(format!(
-                    "There is already an account with the id `{id}`; choose another id."
-                )));
+            if let Err(taken) = config.check_new_id(&id) {
+                return Err(UiError::invalid(taken.message_in(&state.i18n())));
             }
             (None, Account::new(id.clone(), "", ""))
         }

@@ -368,6 +368,16 @@ pub struct Tray {
 
 impl Tray {
     pub fn start(desktop: &Desktop, config: &Path) -> Tray {
+        Tray::start_with(desktop, config, &[], &[])
+    }
+
+    /// [`Tray::start`] with more command-line arguments and environment variables.
+    pub fn start_with(
+        desktop: &Desktop,
+        config: &Path,
+        args: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Tray {
         let log = desktop.dir.path().join(format!(
             "pushmail-{}.log",
             Instant::now().elapsed().as_nanos()
@@ -376,6 +386,8 @@ impl Tray {
             .command(bin("pushmail"))
             .arg("--config")
             .arg(config)
+            .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"))
             .spawn()
@@ -423,6 +435,66 @@ impl Drop for Tray {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A wall clock of their own for the processes started with [`WallClock::env`]: it can jump
+/// ahead while their monotonic clock does not, which is what a resume from sleep looks like
+/// from inside a process (`wallclock.c`, preloaded). The machine's clock is never touched.
+pub struct WallClock {
+    library: PathBuf,
+    offset_file: PathBuf,
+    offset_secs: i64,
+}
+
+impl WallClock {
+    /// Builds the shim into `dir` with the system C compiler (the one Rust links with).
+    pub fn new(dir: &Path) -> WallClock {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/desktop/wallclock.c");
+        let library = dir.join("wallclock.so");
+        let out = Command::new("cc")
+            .args(["-shared", "-fPIC", "-O2", "-o"])
+            .arg(&library)
+            .arg(&source)
+            .arg("-ldl")
+            .output()
+            .expect("cc (the C compiler Rust links with)");
+        assert!(
+            out.status.success(),
+            "cc wallclock.c failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let clock = WallClock {
+            library,
+            offset_file: dir.join("wall-offset"),
+            offset_secs: 0,
+        };
+        clock.write();
+        clock
+    }
+
+    /// Environment variables that give a process this clock.
+    pub fn env(&self) -> Vec<(&'static str, &std::ffi::OsStr)> {
+        vec![
+            ("LD_PRELOAD", self.library.as_os_str()),
+            (
+                "PUSHMAIL_TEST_WALL_OFFSET_FILE",
+                self.offset_file.as_os_str(),
+            ),
+        ]
+    }
+
+    /// Moves the wall clock `secs` ahead, at once, as a suspend of that long would.
+    pub fn jump(&mut self, secs: i64) {
+        self.offset_secs += secs;
+        self.write();
+    }
+
+    /// Replaces the file in one rename, so a reading never sees half of it.
+    fn write(&self) {
+        let tmp = self.offset_file.with_extension("tmp");
+        std::fs::write(&tmp, self.offset_secs.to_string()).expect("offset file");
+        std::fs::rename(&tmp, &self.offset_file).expect("offset file");
     }
 }
 

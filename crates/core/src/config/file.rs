@@ -925,3 +925,782 @@ fn push_string(out: &mut String, value: &str) {
     }
     out.push('"');
 }
+
+#[cfg(test)]
+mod tests {
+    // Tests may unwrap: a panic here is a failed test with a clear location.
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::fs;
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    use proptest::prelude::*;
+
+    use crate::config::test_support::*;
+    use crate::config::*;
+
+    fn parse_error(text: &str) -> (usize, Option<String>, String) {
+        match parse(text) {
+            Err(err @ ConfigError::Parse { .. }) => {
+                let shown = err.to_string();
+                let ConfigError::Parse { line, key, .. } = err else {
+                    unreachable!()
+                };
+                (line, key, shown)
+            }
+            other => panic!("expected a Parse error, got {other:?}"),
+        }
+    }
+
+    // --- round trip and defaults ----------------------------------------------------------
+
+    #[test]
+    fn every_setting_survives_a_round_trip() {
+        let config = full_config();
+        config.validate().unwrap();
+        let text = config.to_toml_string();
+        assert_eq!(parse(&text).unwrap(), config, "file was:\n{text}");
+    }
+
+    #[test]
+    fn every_language_survives_a_round_trip() {
+        for language in Language::ALL {
+            let config = Config {
+                general: General {
+                    language,
+                    open_command: None,
+                },
+                ..Config::default()
+            };
+            let text = config.to_toml_string();
+            assert_eq!(parse(&text).unwrap(), config, "file was:\n{text}");
+            let line = format!("language = \"{language}\"");
+            assert_eq!(text.contains(&line), language != Language::Auto, "{text}");
+        }
+        for preview in Preview::ALL {
+            let account = Account {
+                preview,
+                ..minimal_account("a")
+            };
+            let config = config_of(vec![account]);
+            assert_eq!(parse(&config.to_toml_string()).unwrap(), config);
+        }
+    }
+
+    #[test]
+    fn omitted_sections_and_keys_get_their_defaults() {
+        let config = parse(VALID_ACCOUNT).unwrap();
+        assert_eq!(config.general, General::default());
+        assert_eq!(config.general.language, Language::Auto);
+        assert_eq!(config.general.open_command, None);
+        let n = &config.notifications;
+        assert_eq!(n, &Notifications::default());
+        assert!(n.enabled);
+        assert_eq!(n.quiet_hours, None);
+        assert!(n.vip.is_empty());
+        assert_eq!(n.summary_threshold, 3);
+        assert_eq!(n.summary_window, Duration::from_secs(10));
+        assert_eq!(n.notify_timeout, Duration::from_secs(5));
+        assert_eq!(n.history_size, 50);
+        let account = &config.accounts[0];
+        assert!(!account.mute);
+        assert_eq!(account.preview, Preview::Full);
+        assert_eq!(account.open, OpenTarget::Default);
+
+        // Empty section headers mean the same as no sections.
+        let with_headers = format!("[general]\n[notifications]\n{VALID_ACCOUNT}");
+        assert_eq!(parse(&with_headers).unwrap(), config);
+    }
+
+    #[test]
+    fn sections_are_written_first_and_only_with_non_default_keys() {
+        let mut config = config_of(vec![minimal_account("work")]);
+        config.notifications.summary_threshold = 5;
+        let text = config.to_toml_string();
+        let settings: Vec<&str> = text
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.is_empty())
+            .collect();
+        assert_eq!(
+            settings,
+            [
+                "[notifications]",
+                "summary_threshold = 5",
+                "[[accounts]]",
+                "id = \"work\"",
+                "host = \"imap.example.com\"",
+                "username = \"ana\""
+            ]
+        );
+        let text = full_config().to_toml_string();
+        assert!(
+            text.contains("\n[general]\nlanguage = \"zh-TW\"\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("quiet_hours = [\"22:30\", \"07:05\"]\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_minimal_account_gets_every_default() {
+        let config =
+            parse("[[accounts]]\nid = \"work\"\nhost = \"imap.example.com\"\nusername = \"ana\"\n")
+                .unwrap();
+        let account = config.account("work").unwrap();
+        assert_eq!(account, &minimal_account("work"));
+        assert_eq!(account.name, "work");
+        assert_eq!(account.port, 993);
+        assert_eq!(account.security, Security::Tls);
+        assert_eq!(account.password, PasswordSource::Keyring);
+        assert_eq!(account.folders, vec!["INBOX".to_owned()]);
+        assert!(account.enabled);
+        assert_eq!(account.timing, Timing::default());
+        assert_eq!(account.timing.idle_refresh, Duration::from_secs(600));
+        assert_eq!(account.timing.dead_after, Duration::from_secs(300));
+        assert_eq!(account.timing.poll_interval, Duration::from_secs(60));
+        assert_eq!(account.timing.backoff_min, Duration::from_secs(1));
+        assert_eq!(account.timing.backoff_max, Duration::from_secs(300));
+        assert_eq!(account.timing.connect_timeout, Duration::from_secs(15));
+        assert_eq!(account.timing.command_timeout, Duration::from_secs(30));
+        assert_eq!(account.timing.done_timeout, Duration::from_secs(15));
+        assert_eq!(account.timing.max_logins_per_minute, 6);
+        assert_eq!(account.timing.throttle_backoff, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn the_default_port_follows_security() {
+        let text = "[[accounts]]\nid = \"a\"\nhost = \"imap.example.com\"\nusername = \"u\"\n\
+                    security = \"starttls\"\n\
+                    [[accounts]]\nid = \"b\"\nhost = \"127.0.0.1\"\nusername = \"u\"\n\
+                    security = \"plain\"\n";
+        let config = parse(text).unwrap();
+        assert_eq!(config.accounts[0].port, 143);
+        assert_eq!(config.accounts[1].port, 143);
+        assert_eq!(Security::Tls.default_port(), 993);
+    }
+
+    #[test]
+    fn values_equal_to_defaults_are_not_written() {
+        let text = config_of(vec![minimal_account("work")]).to_toml_string();
+        let settings: Vec<&str> = text
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.is_empty())
+            .collect();
+        assert_eq!(
+            settings,
+            [
+                "[[accounts]]",
+                "id = \"work\"",
+                "host = \"imap.example.com\"",
+                "username = \"ana\""
+            ]
+        );
+    }
+
+    #[test]
+    fn the_writer_uses_the_public_key_names() {
+        let text = full_config().to_toml_string();
+        for key in file::ACCOUNT_KEYS
+            .iter()
+            .chain(file::GENERAL_KEYS.iter())
+            .chain(file::NOTIFICATION_KEYS.iter())
+            .copied()
+            .chain(Timing::KNOBS.iter().map(|knob| knob.key))
+            .chain(Notifications::KNOBS.iter().map(|knob| knob.key))
+        {
+            assert!(
+                text.lines()
+                    .any(|line| line.starts_with(&format!("{key} = "))),
+                "`{key}` missing from:\n{text}"
+            );
+        }
+        assert!(text.contains("security = \"starttls\""));
+        assert!(text.contains("password_command = [\"pass\", \"show\", "));
+    }
+
+    #[test]
+    fn every_documented_key_is_accepted() {
+        // Guards ACCOUNT_KEYS/ROOT_KEYS (used for "unknown key" messages) against the serde
+        // structs.
+        let text = full_config().to_toml_string();
+        assert!(parse(&text).is_ok());
+        for section in file::ROOT_KEYS {
+            assert!(
+                text.lines()
+                    .any(|line| line.trim_matches(['[', ']']) == section),
+                "[{section}] missing from:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_or_comment_only_file_has_no_accounts() {
+        assert_eq!(parse("").unwrap(), Config::default());
+        assert_eq!(parse("# nothing yet\n").unwrap(), Config::default());
+        assert_eq!(
+            parse(&Config::default().to_toml_string()).unwrap(),
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn the_examples_in_the_documentation_are_valid() {
+        // Read at run time rather than include_str!, so packaging the crate alone still builds.
+        let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/configuration.md");
+        let Ok(doc) = fs::read_to_string(&doc) else {
+            return;
+        };
+        let blocks: Vec<&str> = doc
+            .split("```toml\n")
+            .skip(1)
+            .filter_map(|rest| rest.split("```").next())
+            .collect();
+        assert_eq!(
+            blocks.len(),
+            3,
+            "expected full, minimal and all-defaults examples"
+        );
+        let configs: Vec<Config> = blocks
+            .iter()
+            .map(|block| parse(block).unwrap_or_else(|err| panic!("{err}\n{block}")))
+            .collect();
+        assert_eq!(configs[0].accounts.len(), 3);
+        assert_ne!(configs[0].general, General::default());
+        assert_ne!(configs[0].notifications, Notifications::default());
+        assert_eq!(
+            configs[1], configs[2],
+            "the defaults written out must mean the same"
+        );
+        assert_eq!(configs[1].accounts[0], minimal_account("work"));
+    }
+
+    // --- relative ca_file ------------------------------------------------------------------
+
+    #[test]
+    fn a_relative_ca_file_is_resolved_against_the_config_directory() {
+        let text = "[[accounts]]\nid = \"a\"\nhost = \"h.example\"\nusername = \"u\"\n\
+                    ca_file = \"certs/ca.pem\"\n";
+        let account = &parse(text).unwrap().accounts[0];
+        assert_eq!(
+            account.ca_file.as_deref(),
+            Some(Path::new("/home/ana/.config/pushmail/certs/ca.pem"))
+        );
+
+        let absolute = text.replace("certs/ca.pem", "/etc/ssl/ca.pem");
+        let account = &parse(&absolute).unwrap().accounts[0];
+        assert_eq!(
+            account.ca_file.as_deref(),
+            Some(Path::new("/etc/ssl/ca.pem"))
+        );
+    }
+
+    #[test]
+    fn ca_file_with_a_tilde_or_empty_is_refused() {
+        let text = "[[accounts]]\nid = \"a\"\nhost = \"h.example\"\nusername = \"u\"\n\
+                    ca_file = \"~/ca.pem\"\n";
+        let err = parse(text).unwrap_err();
+        assert!(matches!(&err, ConfigError::Invalid { key, .. } if key == "ca_file"));
+        assert!(err.to_string().contains("not expanded"), "{err}");
+        let err = parse(&text.replace("~/ca.pem", "")).unwrap_err();
+        assert!(matches!(&err, ConfigError::Invalid { key, .. } if key == "ca_file"));
+    }
+
+    #[test]
+    fn quiet_hours_that_are_not_hh_mm_name_line_and_key() {
+        for bad in [
+            "[\"22:00\"]",
+            "[\"22:00\", \"7:00\"]",
+            "[\"22:00\", \"07:00\", \"08:00\"]",
+            "[\"10pm\", \"07:00\"]",
+            "[\"22:00\", \"07:00:00\"]",
+            "[\"+1:00\", \"07:00\"]",
+        ] {
+            let (line, key, shown) =
+                parse_error(&format!("[notifications]\nquiet_hours = {bad}\n"));
+            assert_eq!((line, key.as_deref()), (2, Some("quiet_hours")), "{bad}");
+            assert!(shown.contains("24-hour HH:MM"), "{shown}");
+        }
+        let (line, key, shown) = parse_error("[notifications]\n\nquiet_hours = [22, 7]\n");
+        assert_eq!((line, key.as_deref()), (3, Some("quiet_hours")));
+        assert!(shown.contains("e.g. [\"22:00\", \"07:00\"]"), "{shown}");
+        // Out-of-range values have the right shape, so validation reports them.
+        let err = parse("[notifications]\nquiet_hours = [\"25:00\", \"07:00\"]\n").unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Invalid { key, .. } if key == "notifications.quiet_hours"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn open_url_and_open_command_are_mutually_exclusive() {
+        let text = format!(
+            "{VALID_ACCOUNT}open_url = \"https://mail.example.com/\"\nopen_command = [\"x\"]\n"
+        );
+        let err = parse(&text).unwrap_err();
+        match &err {
+            ConfigError::Invalid { account, key, .. } => {
+                assert_eq!(account.as_deref(), Some("work"));
+                assert_eq!(key, "open_url");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            err.to_string()
+                .starts_with("account `work`: `open_url` and `open_command`")
+        );
+    }
+
+    #[test]
+    fn a_bad_language_or_preview_names_line_and_key() {
+        let (line, key, shown) = parse_error("[general]\nlanguage = \"fr\"\n");
+        assert_eq!((line, key.as_deref()), (2, Some("language")));
+        assert!(
+            shown.contains(
+                "one of \"auto\", \"en\", \"it\", \"zh-TW\", \"zh-CN\", \"ar\", not `\"fr\"`"
+            ),
+            "{shown}"
+        );
+        let (line, key, shown) = parse_error(&format!("{VALID_ACCOUNT}preview = \"none\"\n"));
+        assert_eq!((line, key.as_deref()), (5, Some("preview")));
+        assert!(
+            shown.contains("\"full\", \"sender\" or \"count\""),
+            "{shown}"
+        );
+        let (line, key, shown) = parse_error("[notifications]\nhistory_size = -1\n");
+        assert_eq!((line, key.as_deref()), (2, Some("history_size")));
+        assert!(shown.contains("from 0 to 1000"), "{shown}");
+    }
+
+    // --- parse errors name the line and the key ------------------------------------------
+
+    #[test]
+    fn an_unknown_key_in_an_account_names_line_and_key() {
+        // Line 7 (two comment lines, then the account).
+        let text = format!("# mine\n# really\n{VALID_ACCOUNT}idle_refresh = 600\n");
+        let err = parse(&text).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/home/ana/.config/pushmail/config.toml line 7: unknown key `idle_refresh` in \
+             [[accounts]] — did you mean `idle_refresh_secs`?"
+        );
+        match err {
+            ConfigError::Parse {
+                line, column, key, ..
+            } => {
+                assert_eq!((line, column), (7, 1));
+                assert_eq!(key.as_deref(), Some("idle_refresh"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_at_the_root_names_line_and_key() {
+        let (line, key, shown) = parse_error(&format!("{VALID_ACCOUNT}\n[notify]\nx = 1\n"));
+        assert_eq!((line, key.as_deref()), (6, Some("notify")));
+        assert!(
+            shown.contains("unknown key `notify` at the top level"),
+            "{shown}"
+        );
+
+        let (line, key, shown) = parse_error(&format!("acounts = []\n{VALID_ACCOUNT}"));
+        assert_eq!((line, key.as_deref()), (1, Some("acounts")));
+        assert!(shown.ends_with("did you mean `accounts`?"), "{shown}");
+    }
+
+    #[test]
+    fn an_unknown_key_in_notifications_names_line_and_key() {
+        let text =
+            format!("[notifications]\nenabled = true\nsumary_threshold = 5\n{VALID_ACCOUNT}");
+        let err = parse(&text).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/home/ana/.config/pushmail/config.toml line 3: unknown key `sumary_threshold` in \
+             [notifications] — did you mean `summary_threshold`?"
+        );
+        assert!(matches!(
+            err,
+            ConfigError::Parse { line: 3, column: 1, key: Some(key), .. } if key == "sumary_threshold"
+        ));
+        for (typo, suggestion) in [
+            ("quiet", "quiet_hours"),
+            ("vips", "vip"),
+            ("summary_window", "summary_window_secs"),
+            ("notify_timeout", "notify_timeout_secs"),
+            ("history", "history_size"),
+        ] {
+            let (line, key, shown) = parse_error(&format!("[notifications]\n{typo} = 1\n"));
+            assert_eq!((line, key.as_deref()), (2, Some(typo)));
+            assert!(
+                shown.ends_with(&format!(
+                    "in [notifications] — did you mean `{suggestion}`?"
+                )),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_keys_in_general_and_new_account_keys_get_suggestions() {
+        let (line, key, shown) = parse_error("\n[general]\nlocale = \"en\"\n");
+        assert_eq!((line, key.as_deref()), (3, Some("locale")));
+        assert!(
+            shown.ends_with("in [general] — did you mean `language`?"),
+            "{shown}"
+        );
+        for (typo, suggestion) in [
+            ("muted", "mute"),
+            ("webmail", "open_url"),
+            ("open_cmd", "open_command"),
+            ("previews", "preview"),
+        ] {
+            let (_, _, shown) = parse_error(&format!("{VALID_ACCOUNT}{typo} = 1\n"));
+            assert!(
+                shown.ends_with(&format!("did you mean `{suggestion}`?")),
+                "{shown}"
+            );
+        }
+        let (_, _, shown) = parse_error("[general]\ncolour = 1\n");
+        assert!(
+            shown.contains("in [general] — see docs/configuration.md"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn section_keys_at_the_top_level_are_explained() {
+        let (line, key, shown) = parse_error(&format!("language = \"en\"\n{VALID_ACCOUNT}"));
+        assert_eq!((line, key.as_deref()), (1, Some("language")));
+        assert!(
+            shown.contains("it belongs in the [general] section"),
+            "{shown}"
+        );
+        let (_, _, shown) = parse_error(&format!("quiet_hours = []\n{VALID_ACCOUNT}"));
+        assert!(shown.contains("in the [notifications] section"), "{shown}");
+        let (_, _, shown) = parse_error(&format!("enabled = true\n{VALID_ACCOUNT}"));
+        assert!(
+            shown.contains("in the [notifications] or [[accounts]] section"),
+            "{shown}"
+        );
+        let (_, _, shown) = parse_error("notification = 1\n");
+        assert!(shown.ends_with("did you mean `notifications`?"), "{shown}");
+        let (_, _, shown) = parse_error("general = 1\n");
+        assert!(
+            shown.contains("a line [general] followed by its keys"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn account_keys_above_the_first_account_are_explained() {
+        let (line, key, shown) = parse_error(&format!("host = \"x\"\n{VALID_ACCOUNT}"));
+        assert_eq!((line, key.as_deref()), (1, Some("host")));
+        assert!(shown.contains("below an [[accounts]] line"), "{shown}");
+    }
+
+    #[test]
+    fn a_password_key_explains_where_passwords_live() {
+        let (line, key, shown) = parse_error(&format!("{VALID_ACCOUNT}password = \"hunter2\"\n"));
+        assert_eq!((line, key.as_deref()), (5, Some("password")));
+        assert!(
+            shown.contains("OS keyring") && shown.contains("password_command"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("hunter2"),
+            "the value must not be echoed: {shown}"
+        );
+    }
+
+    #[test]
+    fn typos_get_suggestions() {
+        for (typo, suggestion) in [
+            ("pasword_command", "password_command"),
+            ("user", "username"),
+            ("folder", "folders"),
+            ("backoff_max", "backoff_max_secs"),
+            ("tls", "security"),
+        ] {
+            let (_, _, shown) = parse_error(&format!("{VALID_ACCOUNT}{typo} = 1\n"));
+            assert!(
+                shown.ends_with(&format!("did you mean `{suggestion}`?")),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_type_error_names_line_and_key() {
+        let (line, key, shown) = parse_error(&format!("{VALID_ACCOUNT}port = \"x\"\n"));
+        assert_eq!((line, key.as_deref()), (5, Some("port")));
+        assert!(
+            shown.ends_with(
+                "line 5: `port` must be a whole number from 1 to 65535, e.g. 993, not `\"x\"`"
+            ),
+            "{shown}"
+        );
+
+        let (line, key, shown) = parse_error(&format!("{VALID_ACCOUNT}security = \"ssl\"\n"));
+        assert_eq!((line, key.as_deref()), (5, Some("security")));
+        assert!(
+            shown.contains("one of \"tls\", \"starttls\" or \"plain\""),
+            "{shown}"
+        );
+
+        let (line, key, _) = parse_error(&format!("{VALID_ACCOUNT}folders = [\"INBOX\",\n  3]\n"));
+        assert_eq!((line, key.as_deref()), (6, Some("folders")));
+
+        let (line, key, shown) = parse_error(&format!("{VALID_ACCOUNT}dead_after_secs = -5\n"));
+        assert_eq!((line, key.as_deref()), (5, Some("dead_after_secs")));
+        assert!(shown.contains("from 1 to 3600 seconds"), "{shown}");
+
+        let (_, key, _) = parse_error(&format!("{VALID_ACCOUNT}password_command = \"pass x\"\n"));
+        assert_eq!(key.as_deref(), Some("password_command"));
+    }
+
+    #[test]
+    fn single_brackets_for_accounts_are_explained() {
+        let text = VALID_ACCOUNT.replace("[[accounts]]", "[accounts]");
+        let (line, key, shown) = parse_error(&text);
+        assert_eq!((line, key.as_deref()), (1, Some("accounts")));
+        assert!(shown.contains("double brackets"), "{shown}");
+    }
+
+    #[test]
+    fn a_missing_required_key_names_the_account_line() {
+        let text = format!("{VALID_ACCOUNT}\n[[accounts]]\nid = \"home\"\nusername = \"ana\"\n");
+        let (line, key, shown) = parse_error(&text);
+        assert_eq!((line, key.as_deref()), (6, Some("host")));
+        assert!(shown.contains("missing the required key `host`"), "{shown}");
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_line() {
+        let (line, key, _) = parse_error(&format!("{VALID_ACCOUNT}port = \n"));
+        assert_eq!((line, key.as_deref()), (5, Some("port")));
+
+        let (line, key, shown) = parse_error(&format!("{VALID_ACCOUNT}id = \"again\"\n"));
+        assert_eq!((line, key.as_deref()), (5, Some("id")));
+        assert!(shown.contains("line 5"), "{shown}");
+
+        let (line, _, _) = parse_error("[[accounts]\n");
+        assert_eq!(line, 1);
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        assert_eq!(file::line_column("", 0), (1, 1));
+        assert_eq!(file::line_column("ab\ncd", 4), (2, 2));
+        assert_eq!(file::line_column("é = 1\nx", 2), (1, 2));
+        assert_eq!(file::line_column("ab", 99), (1, 3));
+        assert_eq!(file::line_column("\u{feff}ab", 4), (1, 2));
+    }
+
+    // --- properties ------------------------------------------------------------------------
+
+    /// Text without control characters (names, usernames, folders).
+    const PRINTABLE: &str = "[^\\p{Cc}]{1,16}";
+
+    /// Anything but NUL (password_command arguments and paths are written escaped).
+    const ANY_BUT_NUL: &str = "[^\\x00]{0,16}";
+
+    fn security_and_host() -> impl Strategy<Value = (Security, String)> {
+        let remote = "[a-z0-9-]{1,12}(\\.[a-z]{2,6}){0,2}";
+        prop_oneof![
+            (Just(Security::Tls), remote.prop_map(String::from)),
+            (Just(Security::Starttls), remote.prop_map(String::from)),
+            (
+                Just(Security::Plain),
+                prop::sample::select(vec!["localhost", "127.0.0.1", "::1", "127.9.9.9"])
+                    .prop_map(str::to_owned)
+            ),
+        ]
+    }
+
+    fn timing() -> impl Strategy<Value = Timing> {
+        let secs = |knob: Knob| (knob.min..=knob.max).prop_map(Duration::from_secs);
+        (
+            (
+                secs(Timing::IDLE_REFRESH),
+                secs(Timing::DEAD_AFTER),
+                secs(Timing::POLL_INTERVAL),
+                secs(Timing::BACKOFF_MIN),
+                secs(Timing::BACKOFF_MAX),
+            ),
+            (
+                secs(Timing::CONNECT_TIMEOUT),
+                secs(Timing::COMMAND_TIMEOUT),
+                secs(Timing::DONE_TIMEOUT),
+                1u32..=60,
+                secs(Timing::THROTTLE_BACKOFF),
+            ),
+        )
+            .prop_map(
+                |((idle, dead, poll, b1, b2), (connect, command, done, logins, throttle))| Timing {
+                    idle_refresh: idle,
+                    dead_after: dead,
+                    poll_interval: poll,
+                    backoff_min: b1.min(b2),
+                    backoff_max: b1.max(b2),
+                    connect_timeout: connect,
+                    command_timeout: command,
+                    done_timeout: done,
+                    max_logins_per_minute: logins,
+                    throttle_backoff: throttle,
+                    max_connections: 2,
+                },
+            )
+    }
+
+    prop_compose! {
+        fn account()(
+            id in "[A-Za-z0-9_-]{1,32}",
+            name in proptest::option::of(PRINTABLE.prop_filter("blank", |n: &String| !n.trim().is_empty())),
+            email in proptest::option::of("[a-z0-9.+]{1,8}@[a-z0-9.-]{1,10}"),
+            (security, host) in security_and_host(),
+            port in proptest::option::of(1u16..),
+            username in PRINTABLE,
+            password in proptest::option::of(
+                ("[^\\x00]{1,16}".prop_filter("blank", |p: &String| !p.trim().is_empty()),
+                 proptest::collection::vec(ANY_BUT_NUL, 0..4))
+            ),
+            ca_file in proptest::option::of("/[^\\x00]{1,24}"),
+            folders in proptest::collection::vec(PRINTABLE, 1..4),
+            (enabled, timing) in (any::<bool>(), timing()),
+            (mute, preview, open) in (any::<bool>(), prop::sample::select(Preview::ALL.to_vec()), open_target()),
+        ) -> Account {
+            let mut seen = std::collections::HashSet::new();
+            let folders = folders
+                .into_iter()
+                .filter(|f| seen.insert(if f.eq_ignore_ascii_case("INBOX") { "INBOX".to_owned() } else { f.clone() }))
+                .collect();
+            Account {
+                name: name.unwrap_or_else(|| id.clone()),
+                id,
+                email,
+                host,
+                port: port.unwrap_or(security.default_port()),
+                security,
+                username,
+                password: match password {
+                    Some((program, args)) => PasswordSource::Command(
+                        std::iter::once(program).chain(args).collect()
+                    ),
+                    None => PasswordSource::Keyring,
+                },
+                ca_file: ca_file.map(PathBuf::from),
+                folders,
+                enabled,
+                timing,
+                mute,
+                preview,
+                open,
+            }
+        }
+    }
+
+    fn argv() -> impl Strategy<Value = Vec<String>> {
+        (
+            "[^\\x00]{1,16}".prop_filter("blank", |p: &String| !p.trim().is_empty()),
+            proptest::collection::vec(ANY_BUT_NUL, 0..4),
+        )
+            .prop_map(|(program, args)| std::iter::once(program).chain(args).collect())
+    }
+
+    fn open_target() -> impl Strategy<Value = OpenTarget> {
+        prop_oneof![
+            Just(OpenTarget::Default),
+            "https?://[a-z0-9.-]{1,12}(:[0-9]{1,5})?(/[^\\s\\p{Cc}]{0,12})?"
+                .prop_map(OpenTarget::Url),
+            argv().prop_map(OpenTarget::Command),
+        ]
+    }
+
+    fn general() -> impl Strategy<Value = General> {
+        (
+            prop::sample::select(Language::ALL.to_vec()),
+            proptest::option::of(argv()),
+        )
+            .prop_map(|(language, open_command)| General {
+                language,
+                open_command,
+            })
+    }
+
+    fn notifications() -> impl Strategy<Value = Notifications> {
+        let time = (0u8..24, 0u8..60);
+        let quiet = (time.clone(), time).prop_filter_map("empty period", |(start, end)| {
+            (start != end).then_some(QuietHours { start, end })
+        });
+        let vip = prop_oneof!["[a-z0-9.+]{1,8}@[a-z0-9.-]{1,10}", "@[a-z0-9.-]{1,10}"];
+        let vips = proptest::collection::vec(vip, 0..4).prop_map(|entries| {
+            let mut seen = std::collections::HashSet::new();
+            entries
+                .into_iter()
+                .filter(|entry| seen.insert(entry.to_lowercase()))
+                .collect::<Vec<String>>()
+        });
+        let knob = |knob: Knob| knob.min..=knob.max;
+        (
+            any::<bool>(),
+            proptest::option::of(quiet),
+            vips,
+            knob(Notifications::SUMMARY_THRESHOLD),
+            knob(Notifications::SUMMARY_WINDOW),
+            knob(Notifications::NOTIFY_TIMEOUT),
+            knob(Notifications::HISTORY_SIZE),
+        )
+            .prop_map(
+                |(enabled, quiet_hours, vip, threshold, window, timeout, history)| Notifications {
+                    enabled,
+                    quiet_hours,
+                    vip,
+                    summary_threshold: u32::try_from(threshold).unwrap(),
+                    summary_window: Duration::from_secs(window),
+                    notify_timeout: Duration::from_secs(timeout),
+                    history_size: u32::try_from(history).unwrap(),
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn valid_configs_round_trip(
+            accounts in proptest::collection::vec(account(), 0..4),
+            general in general(),
+            notifications in notifications(),
+        ) {
+            let mut seen = std::collections::HashSet::new();
+            let accounts: Vec<Account> = accounts
+                .into_iter()
+                .filter(|a| seen.insert(a.id.to_ascii_lowercase()))
+                .collect();
+            let config = Config { accounts, general, notifications };
+            prop_assert!(config.validate().is_ok(), "generator made an invalid config: {:?}", config.validate());
+            let text = config.to_toml_string();
+            let parsed = Config::from_toml_str(&text, base());
+            prop_assert_eq!(parsed.as_ref().ok(), Some(&config), "file:\n{}\nerror: {:?}", text, parsed.as_ref().err());
+        }
+
+        #[test]
+        fn any_text_parses_or_fails_cleanly(text in "\\PC{0,200}") {
+            let _ = Config::from_toml_str(&text, base());
+        }
+
+        #[test]
+        fn damaged_files_fail_cleanly(account in account(), cut in 0usize..2000, junk in "[\\[\\]=\"'{},.\\n a-z0-9]{0,6}") {
+            let text = config_of(vec![account]).to_toml_string();
+            let mut cut = cut.min(text.len());
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let damaged = format!("{}{junk}{}", &text[..cut], &text[cut..]);
+            if let Err(ConfigError::Parse { line, .. }) = Config::from_toml_str(&damaged, base()) {
+                prop_assert!(line >= 1 && line <= damaged.lines().count() + 1);
+            }
+        }
+    }
+}

@@ -20,12 +20,15 @@ const HOST_MAX_CHARS: usize = 253;
 pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
     validate_general(&config.general)?;
     validate_notifications(&config.notifications)?;
-    let mut seen_ids = HashSet::new();
-    for account in &config.accounts {
+    for (index, account) in config.accounts.iter().enumerate() {
         validate_account(account)?;
-        // Ids differing only in case would be confusing in commands, and could collide in
-        // file names on case-insensitive file systems.
-        if !seen_ids.insert(account.id.to_ascii_lowercase()) {
+        // Each id against the earlier ones: quadratic, and a config has a handful of accounts.
+        if config
+            .accounts
+            .iter()
+            .take(index)
+            .any(|earlier| same_id(&earlier.id, &account.id))
+        {
             return Err(invalid(
                 account,
                 "id",
@@ -38,6 +41,16 @@ pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
         }
     }
     Ok(())
+}
+
+/// Whether two account ids name the same account: the one rule for duplicate ids, used by
+/// validation and by every front end before it adds an account ([`Config::check_new_id`]).
+///
+/// Equal ignoring ASCII case (valid ids are ASCII, see [`is_valid_id`]): ids differing only
+/// in case would be confusing in commands, and could collide in file names on
+/// case-insensitive file systems.
+pub(super) fn same_id(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
 }
 
 /// An error outside any account: the key is the dotted path (`notifications.vip`) and the
@@ -451,4 +464,491 @@ fn check_knobs(values: &[(Knob, KnobValue)]) -> Result<(), (&'static str, String
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    // Tests may unwrap: a panic here is a failed test with a clear location.
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use crate::config::test_support::*;
+    use crate::config::*;
+
+    /// The `Invalid` error of `config`, or a panic naming what came instead.
+    fn invalid_of(config: Config) -> (Option<String>, String, String) {
+        match config.validate() {
+            Err(err @ ConfigError::Invalid { .. }) => {
+                let shown = err.to_string();
+                let ConfigError::Invalid { account, key, .. } = err else {
+                    unreachable!()
+                };
+                (account, key, shown)
+            }
+            other => panic!("expected an Invalid error, got {other:?}"),
+        }
+    }
+
+    /// The `Invalid` error for `account`, or a panic naming what came instead.
+    fn invalid_key(account: Account) -> (String, String) {
+        match config_of(vec![account]).validate() {
+            Err(ConfigError::Invalid { key, message, .. }) => (key, message),
+            other => panic!("expected an Invalid error, got {other:?}"),
+        }
+    }
+
+    // --- validation rules ------------------------------------------------------------------
+
+    #[test]
+    fn a_valid_config_passes() {
+        full_config().validate().unwrap();
+        Config::default().validate().unwrap();
+    }
+
+    // --- [general] and [notifications] -----------------------------------------------------
+
+    #[test]
+    fn general_open_command_must_name_a_program() {
+        let cases: [Vec<&str>; 3] = [vec![], vec![" "], vec!["thunderbird", "a\0b"]];
+        for argv in cases {
+            let mut config = Config::default();
+            config.general.open_command = Some(argv.iter().map(|a| (*a).to_owned()).collect());
+            let (account, key, shown) = invalid_of(config);
+            assert_eq!(account, None);
+            assert_eq!(key, "general.open_command", "{argv:?}");
+            assert!(shown.starts_with("[general] `open_command`"), "{shown}");
+        }
+        let err = parse("[general]\nopen_command = []\n").unwrap_err();
+        assert!(err.to_string().contains("default mail client"), "{err}");
+    }
+
+    fn with_notifications(change: impl FnOnce(&mut Notifications)) -> Config {
+        let mut config = Config::default();
+        change(&mut config.notifications);
+        config
+    }
+
+    #[test]
+    fn quiet_hours_must_be_two_different_times_of_day() {
+        let cases = [
+            ((22, 0), (22, 0), "starts and ends at 22:00"),
+            ((24, 0), (7, 0), "\"24:00\", which is not a time"),
+            ((22, 0), (7, 60), "\"07:60\", which is not a time"),
+        ];
+        for (start, end, hint) in cases {
+            let config = with_notifications(|n| n.quiet_hours = Some(QuietHours { start, end }));
+            let (account, key, shown) = invalid_of(config);
+            assert_eq!((account, key.as_str()), (None, "notifications.quiet_hours"));
+            assert!(
+                shown.starts_with("[notifications] `quiet_hours`"),
+                "{shown}"
+            );
+            assert!(shown.contains(hint), "{shown}");
+        }
+        for (start, end) in [((0, 0), (23, 59)), ((23, 59), (0, 0)), ((7, 0), (6, 59))] {
+            with_notifications(|n| n.quiet_hours = Some(QuietHours { start, end }))
+                .validate()
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn vip_entries_must_be_addresses_or_domains_listed_once() {
+        let cases = [
+            ("", "neither an address nor a domain"),
+            ("boss", "neither an address nor a domain"),
+            ("@", "neither an address nor a domain"),
+            ("@a@b", "neither an address nor a domain"),
+            ("boss @example.com", "neither an address nor a domain"),
+            ("@family .example", "neither an address nor a domain"),
+            ("BOSS@example.com", "twice"),
+        ];
+        for (bad, hint) in cases {
+            let config = with_notifications(|n| {
+                n.vip = vec!["boss@example.com".to_owned(), bad.to_owned()];
+            });
+            let (account, key, shown) = invalid_of(config);
+            assert_eq!(
+                (account, key.as_str()),
+                (None, "notifications.vip"),
+                "{bad:?}"
+            );
+            assert!(shown.contains(hint), "{bad:?}: {shown}");
+        }
+    }
+
+    /// Sets one notification knob (by file key) to `value` seconds or count.
+    fn with_notification_knob(key: &str, value: u64) -> Config {
+        with_notifications(|n| {
+            let count = u32::try_from(value).unwrap_or(u32::MAX);
+            match key {
+                "summary_threshold" => n.summary_threshold = count,
+                "summary_window_secs" => n.summary_window = Duration::from_secs(value),
+                "notify_timeout_secs" => n.notify_timeout = Duration::from_secs(value),
+                "history_size" => n.history_size = count,
+                other => panic!("unknown knob {other}"),
+            }
+        })
+    }
+
+    #[test]
+    fn every_notification_knob_is_range_checked() {
+        for knob in Notifications::KNOBS {
+            for good in [knob.min, knob.default, knob.max] {
+                let result = with_notification_knob(knob.key, good).validate();
+                assert!(result.is_ok(), "{} = {good}: {result:?}", knob.key);
+            }
+            let too_small = knob.min.checked_sub(1);
+            for bad in too_small.into_iter().chain([knob.max + 1]) {
+                let (account, key, shown) = invalid_of(with_notification_knob(knob.key, bad));
+                assert_eq!(account, None);
+                assert_eq!(key, format!("notifications.{}", knob.key));
+                assert!(shown.starts_with("[notifications] "), "{shown}");
+                assert!(shown.contains("out of range"), "{shown}");
+            }
+        }
+        let mut config = Config::default();
+        config.notifications.summary_window = Duration::from_millis(2500);
+        assert_eq!(invalid_of(config).1, "notifications.summary_window_secs");
+        // From a file the key and the section are named too.
+        let err = parse("[notifications]\nsummary_threshold = 0\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "[notifications] `summary_threshold = 0` is out of range; use 1 to 100, or remove \
+             the key for the default (3)"
+        );
+    }
+
+    // --- per-account notification settings ------------------------------------------------
+
+    #[test]
+    fn open_url_must_be_a_web_address() {
+        for bad in [
+            "",
+            "mail.example.com",
+            "file:///etc/passwd",
+            "javascript://alert(1)",
+            "https://",
+            "https:///path",
+            "https://mail.example.com/a b",
+        ] {
+            let mut account = minimal_account("a");
+            account.open = OpenTarget::Url(bad.to_owned());
+            assert_eq!(invalid_key(account).0, "open_url", "{bad:?} accepted");
+        }
+        for good in [
+            "https://mail.example.com/",
+            "HTTP://localhost:8080",
+            "https://mail.example.com?x=1",
+        ] {
+            let mut account = minimal_account("a");
+            account.open = OpenTarget::Url(good.to_owned());
+            config_of(vec![account]).validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn account_open_command_must_name_a_program() {
+        let mut account = minimal_account("a");
+        account.open = OpenTarget::Command(Vec::new());
+        let (key, message) = invalid_key(account);
+        assert_eq!(key, "open_command");
+        assert!(message.contains("default mail client"), "{message}");
+    }
+
+    #[test]
+    fn ids_must_be_short_and_plain() {
+        for bad in ["", "my work", "wörk", "a.b", &"x".repeat(33)] {
+            let mut account = minimal_account("x");
+            account.id = bad.to_owned();
+            assert_eq!(invalid_key(account).0, "id", "{bad:?} accepted");
+        }
+        for good in ["a", "Work_2-b", &"x".repeat(32)] {
+            config_of(vec![minimal_account(good)]).validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn ids_must_be_unique_ignoring_case() {
+        let err = config_of(vec![minimal_account("work"), minimal_account("Work")])
+            .validate()
+            .unwrap_err();
+        match &err {
+            ConfigError::Invalid { account, key, .. } => {
+                assert_eq!(account.as_deref(), Some("Work"));
+                assert_eq!(key, "id");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            err.to_string()
+                .starts_with("account `Work`: `id = \"Work\"` is used by more")
+        );
+    }
+
+    /// The CLI and the settings window ask [`Config::check_new_id`] before adding an account;
+    /// it must refuse exactly what validation would refuse once the account is in.
+    #[test]
+    fn a_new_id_is_taken_by_an_existing_one_ignoring_case() {
+        let config = config_of(vec![minimal_account("work"), minimal_account("Home_2")]);
+        for (id, existing) in [
+            ("work", Some("work")),
+            ("WORK", Some("work")),
+            ("Work", Some("work")),
+            ("home_2", Some("Home_2")),
+            ("works", None),
+            ("work_", None),
+            ("home-2", None),
+        ] {
+            let taken = config.check_new_id(id).err().map(|t| t.existing);
+            assert_eq!(taken.as_deref(), existing, "{id}");
+            let mut with_it = config.clone();
+            with_it.accounts.push(minimal_account(id));
+            let refused_as_duplicate = matches!(
+                with_it.validate(),
+                Err(ConfigError::Invalid { account: Some(a), key, .. }) if a == id && key == "id"
+            );
+            assert_eq!(refused_as_duplicate, existing.is_some(), "{id}");
+        }
+        // One message, from the catalogs, in the user's language.
+        let taken = config.check_new_id("WORK").unwrap_err();
+        assert_eq!(
+            taken.to_string(),
+            "An account “work” already exists (IDs that differ only in upper and lower case \
+             count as the same); choose another ID."
+        );
+        assert_eq!(
+            taken.message_in(&crate::i18n::I18n::new("it")),
+            "Esiste già un account «work» (gli ID che differiscono solo per maiuscole e \
+             minuscole contano come uguali); scegli un altro ID."
+        );
+    }
+
+    #[test]
+    fn name_email_and_username_must_be_usable() {
+        let mut account = minimal_account("a");
+        account.name = "  ".to_owned();
+        assert_eq!(invalid_key(account).0, "name");
+
+        let mut account = minimal_account("a");
+        account.name = "two\nlines".to_owned();
+        assert_eq!(invalid_key(account).0, "name");
+
+        for bad in ["ana", "@example.com", "ana@", "ana @example.com"] {
+            let mut account = minimal_account("a");
+            account.email = Some(bad.to_owned());
+            assert_eq!(invalid_key(account).0, "email", "{bad:?} accepted");
+        }
+
+        let mut account = minimal_account("a");
+        account.username = String::new();
+        assert_eq!(invalid_key(account).0, "username");
+
+        let mut account = minimal_account("a");
+        account.username = "ana\r\nA1 LOGOUT".to_owned();
+        assert_eq!(invalid_key(account).0, "username");
+    }
+
+    #[test]
+    fn host_must_be_a_bare_server_name() {
+        let cases = [
+            ("", "is empty"),
+            ("imaps://imap.example.com", "is a URL"),
+            ("imap.example.com:993", "`port = 993`"),
+            ("[::1]", "without brackets"),
+            ("imap example.com", "not a server name"),
+            ("imap.example.com/inbox", "not a server name"),
+        ];
+        for (host, hint) in cases {
+            let mut account = minimal_account("a");
+            account.host = host.to_owned();
+            let (key, message) = invalid_key(account);
+            assert_eq!(key, "host", "{host:?}");
+            assert!(message.contains(hint), "{host:?}: {message}");
+        }
+        for good in [
+            "imap.example.com",
+            "127.0.0.1",
+            "::1",
+            "2001:db8::1",
+            "mail",
+            "mail.",
+        ] {
+            let mut account = minimal_account("a");
+            account.host = good.to_owned();
+            config_of(vec![account]).validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn port_zero_is_refused() {
+        let mut account = minimal_account("a");
+        account.port = 0;
+        assert_eq!(invalid_key(account).0, "port");
+    }
+
+    #[test]
+    fn plain_is_only_allowed_on_loopback() {
+        for host in ["localhost", "LocalHost.", "127.0.0.1", "127.1.2.3", "::1"] {
+            let mut account = minimal_account("a");
+            account.host = host.to_owned();
+            account.security = Security::Plain;
+            account.port = 143;
+            config_of(vec![account]).validate().unwrap();
+        }
+        for host in [
+            "imap.example.com",
+            "192.168.1.10",
+            "::2",
+            "localhost.example.com",
+        ] {
+            let mut account = minimal_account("work");
+            account.host = host.to_owned();
+            account.security = Security::Plain;
+            let err = config_of(vec![account]).validate().unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "account `work`: `security = \"plain\"` sends the password unencrypted and is \
+                 only allowed for a loopback host (127.0.0.1, ::1, localhost); use `tls` or \
+                 `starttls`",
+                "{host}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_on_a_remote_host_is_refused_when_loading_a_file() {
+        let text = "[[accounts]]\nid = \"work\"\nhost = \"imap.example.com\"\n\
+                    username = \"u\"\nsecurity = \"plain\"\n";
+        assert!(matches!(
+            parse(text),
+            Err(ConfigError::Invalid { account: Some(id), key, .. }) if id == "work" && key == "security"
+        ));
+    }
+
+    #[test]
+    fn password_command_must_name_a_program() {
+        let cases: [Vec<&str>; 3] = [vec![], vec![""], vec!["pass", "show\0x"]];
+        for argv in cases {
+            let mut account = minimal_account("a");
+            account.password =
+                PasswordSource::Command(argv.iter().map(|arg| (*arg).to_owned()).collect());
+            assert_eq!(invalid_key(account).0, "password_command", "{argv:?}");
+        }
+        let text = "[[accounts]]\nid = \"a\"\nhost = \"h.example\"\nusername = \"u\"\n\
+                    password_command = []\n";
+        let err = parse(text).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("remove the key to use the OS keyring"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn ca_file_must_be_storable() {
+        use std::os::unix::ffi::OsStrExt;
+        let mut account = minimal_account("a");
+        account.ca_file = Some(PathBuf::from(std::ffi::OsStr::from_bytes(b"/etc/\xff.pem")));
+        assert_eq!(invalid_key(account).0, "ca_file");
+        let mut account = minimal_account("a");
+        account.ca_file = Some(PathBuf::new());
+        assert_eq!(invalid_key(account).0, "ca_file");
+    }
+
+    #[test]
+    fn folders_must_be_a_non_empty_list_without_duplicates() {
+        let cases: [(&[&str], &str); 4] = [
+            (&[], "is empty"),
+            (&["INBOX", ""], "empty folder name"),
+            (&["INBOX", "Lists", "Lists"], "twice"),
+            (&["INBOX", "inbox"], "twice"),
+        ];
+        for (folders, hint) in cases {
+            let mut account = minimal_account("a");
+            account.folders = folders.iter().map(|f| (*f).to_owned()).collect();
+            let (key, message) = invalid_key(account);
+            assert_eq!(key, "folders");
+            assert!(message.contains(hint), "{folders:?}: {message}");
+        }
+        // Only INBOX is case-insensitive in IMAP.
+        let mut account = minimal_account("a");
+        account.folders = vec!["Lists".to_owned(), "lists".to_owned()];
+        config_of(vec![account]).validate().unwrap();
+    }
+
+    /// Sets one knob (by file key) to `value` seconds or count.
+    fn with_knob(key: &str, value: u64) -> Account {
+        let mut account = minimal_account("a");
+        let t = &mut account.timing;
+        let secs = Duration::from_secs(value);
+        match key {
+            "idle_refresh_secs" => t.idle_refresh = secs,
+            "dead_after_secs" => t.dead_after = secs,
+            "poll_interval_secs" => t.poll_interval = secs,
+            "backoff_min_secs" => t.backoff_min = secs,
+            "backoff_max_secs" => {
+                t.backoff_max = secs;
+                // Keep min <= max where possible, but never below its own range.
+                t.backoff_min = secs.clamp(Duration::from_secs(1), t.backoff_min);
+            }
+            "connect_timeout_secs" => t.connect_timeout = secs,
+            "command_timeout_secs" => t.command_timeout = secs,
+            "done_timeout_secs" => t.done_timeout = secs,
+            "max_logins_per_minute" => {
+                t.max_logins_per_minute = u32::try_from(value).unwrap_or(u32::MAX);
+            }
+            "throttle_backoff_secs" => t.throttle_backoff = secs,
+            "max_connections" => {
+                t.max_connections = u32::try_from(value).unwrap_or(u32::MAX);
+            }
+            other => panic!("unknown knob {other}"),
+        }
+        if key == "backoff_min_secs" {
+            t.backoff_max = t.backoff_max.max(secs);
+        }
+        account
+    }
+
+    #[test]
+    fn every_timing_knob_is_range_checked() {
+        for knob in Timing::KNOBS {
+            for good in [knob.min, knob.default, knob.max] {
+                let result = config_of(vec![with_knob(knob.key, good)]).validate();
+                assert!(result.is_ok(), "{} = {good}: {result:?}", knob.key);
+            }
+            for bad in [knob.min - 1, knob.max + 1] {
+                let (key, message) = invalid_key(with_knob(knob.key, bad));
+                assert_eq!(key, knob.key);
+                assert!(message.contains("out of range"), "{message}");
+            }
+        }
+        assert_eq!(Timing::IDLE_REFRESH.max, 29 * 60);
+    }
+
+    #[test]
+    fn idle_refresh_above_29_minutes_is_refused_from_a_file() {
+        let text = "[[accounts]]\nid = \"a\"\nhost = \"h.example\"\nusername = \"u\"\n\
+                    idle_refresh_secs = 1741\n";
+        let err = parse(text).unwrap_err();
+        assert!(matches!(&err, ConfigError::Invalid { key, .. } if key == "idle_refresh_secs"));
+        assert!(err.to_string().contains("RFC 2177"), "{err}");
+    }
+
+    #[test]
+    fn backoff_min_may_not_exceed_backoff_max() {
+        let mut account = minimal_account("a");
+        account.timing.backoff_min = Duration::from_secs(400);
+        account.timing.backoff_max = Duration::from_secs(300);
+        assert_eq!(invalid_key(account).0, "backoff_min_secs");
+    }
+
+    #[test]
+    fn durations_must_be_whole_seconds() {
+        let mut account = minimal_account("a");
+        account.timing.command_timeout = Duration::from_millis(1500);
+        assert_eq!(invalid_key(account).0, "command_timeout_secs");
+    }
 }

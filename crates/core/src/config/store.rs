@@ -232,3 +232,227 @@ fn remove_temp_file(temp_path: &Path) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    // Tests may unwrap: a panic here is a failed test with a clear location.
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+
+    use crate::config::test_support::*;
+    use crate::config::*;
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn load_resolves_ca_file_next_to_the_file_it_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("custom.toml");
+        fs::write(
+            &path,
+            "[[accounts]]\nid = \"a\"\nhost = \"h.example\"\nusername = \"u\"\n\
+             ca_file = \"ca.pem\"\n",
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(
+            config.accounts[0].ca_file.as_deref(),
+            Some(dir.path().join("ca.pem").as_path())
+        );
+    }
+
+    // --- files -------------------------------------------------------------------------------
+
+    #[test]
+    fn a_missing_file_is_a_first_run() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            Config::load(&dir.path().join("config.toml")).unwrap(),
+            Config::default()
+        );
+        assert_eq!(
+            Config::load(&dir.path().join("no/such/dir/config.toml")).unwrap(),
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn load_reports_errors_with_the_real_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        fs::write(&path, format!("{VALID_ACCOUNT}colour = 1\n")).unwrap();
+        let err = Config::load(&path).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{} line 5: ", path.display())),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        fs::write(&path, b"# ok\n# bad \xff here\n").unwrap();
+        match Config::load(&path) {
+            Err(ConfigError::Parse { line, .. }) => assert_eq!(line, 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_file_others_may_write_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        fs::write(&path, VALID_ACCOUNT).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
+        match Config::load(&path) {
+            Err(ConfigError::Io { source, .. }) => {
+                assert_eq!(source.kind(), std::io::ErrorKind::PermissionDenied);
+                assert!(source.to_string().contains("chmod o-w"), "{source}");
+            }
+            other => panic!("{other:?}"),
+        }
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        Config::load(&path).unwrap();
+
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(matches!(Config::load(&path), Err(ConfigError::Io { .. })));
+        // A sticky directory like /tmp is fine: others cannot replace our file there.
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o1777)).unwrap();
+        Config::load(&path).unwrap();
+    }
+
+    #[test]
+    fn save_creates_a_private_directory_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let config_dir = dir.path().join("xdg/pushmail");
+        let path = config_dir.join("config.toml");
+        let config = config_of(vec![full_account()]);
+        config.save(&path).unwrap();
+
+        assert_eq!(mode(&config_dir), 0o700);
+        assert_eq!(mode(&dir.path().join("xdg")), 0o700);
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(Config::load(&path).unwrap(), config);
+        assert_eq!(
+            fs::read_dir(&config_dir).unwrap().count(),
+            1,
+            "temp file left behind"
+        );
+    }
+
+    #[test]
+    fn save_replaces_an_existing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        fs::write(&path, "# old\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let config = config_of(vec![minimal_account("work")]);
+        config.save(&path).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), config.to_toml_string());
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file left behind"
+        );
+    }
+
+    #[test]
+    fn a_failed_save_keeps_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let old = config_of(vec![minimal_account("old")]);
+        old.save(&path).unwrap();
+        let before = fs::read(&path).unwrap();
+
+        // An invalid config is refused before anything is written.
+        let mut account = minimal_account("new");
+        account.folders.clear();
+        assert!(matches!(
+            config_of(vec![account]).save(&path),
+            Err(ConfigError::Invalid { .. })
+        ));
+        assert_eq!(fs::read(&path).unwrap(), before);
+
+        // Writing fails: the directory is read-only. (Root ignores permissions, so this part
+        // only proves something when it can: check that the directory really is read-only.)
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o500)).unwrap();
+        let privileged = fs::write(dir.path().join("probe"), b"").is_ok();
+        if !privileged {
+            let err = config_of(vec![minimal_account("new")])
+                .save(&path)
+                .unwrap_err();
+            assert!(matches!(err, ConfigError::Io { .. }), "{err:?}");
+            assert_eq!(fs::read(&path).unwrap(), before);
+        }
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+        assert_eq!(Config::load(&path).unwrap(), old);
+    }
+
+    #[test]
+    fn a_failed_rename_leaves_no_partial_or_temp_file() {
+        // The target is a non-empty directory: the temp file is written, the rename fails
+        // (even for root), and nothing but the directory remains.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        fs::create_dir(&path).unwrap();
+        fs::write(path.join("keep"), b"x").unwrap();
+        let err = config_of(vec![minimal_account("new")])
+            .save(&path)
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::Io { .. }), "{err:?}");
+        assert_eq!(fs::read(path.join("keep")).unwrap(), b"x");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file left behind"
+        );
+    }
+
+    #[test]
+    fn save_through_a_symlink_updates_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles/pushmail.toml");
+        fs::create_dir_all(real.parent().unwrap()).unwrap();
+        fs::write(&real, "# old\n").unwrap();
+        let link = dir.path().join("config.toml");
+        std::os::unix::fs::symlink("dotfiles/pushmail.toml", &link).unwrap();
+
+        let config = config_of(vec![minimal_account("work")]);
+        config.save(&link).unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(Config::load(&real).unwrap(), config);
+    }
+
+    #[test]
+    fn the_default_path_follows_xdg() {
+        let path = |xdg: Option<&str>, home: Option<&str>| {
+            store::default_path_from(xdg.map(Into::into), home.map(Into::into))
+        };
+        assert_eq!(
+            path(Some("/x/conf"), Some("/home/ana")).unwrap(),
+            Path::new("/x/conf/pushmail/config.toml")
+        );
+        // The XDG spec says to ignore relative and empty values.
+        for xdg in [None, Some(""), Some("relative")] {
+            assert_eq!(
+                path(xdg, Some("/home/ana")).unwrap(),
+                Path::new("/home/ana/.config/pushmail/config.toml")
+            );
+        }
+        assert!(matches!(path(None, None), Err(ConfigError::Io { .. })));
+        assert!(Config::default_path().is_ok() || std::env::var_os("HOME").is_none());
+    }
+}

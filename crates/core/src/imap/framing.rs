@@ -102,6 +102,9 @@ pub struct Framer {
     /// carry literals, so the only cost is its length, which the response cap bounds.
     search_numbers: bool,
     last_tagged: Option<TaggedStatus>,
+    /// The text of the last `* BYE` (capped): why the server is leaving, for when the
+    /// connection then simply ends (Cyrus in maintenance says `* BYE [ALERT] …` after LOGIN).
+    last_bye: Option<String>,
 }
 
 impl Framer {
@@ -118,10 +121,16 @@ impl Framer {
             tail: Vec::with_capacity(24),
             search_numbers: false,
             last_tagged: None,
+            last_bye: None,
         }
     }
 
     /// The last tagged status line, taken (so each is read once).
+    /// The text of the last `* BYE` the server sent, if any (kept until taken).
+    pub fn take_last_bye(&mut self) -> Option<String> {
+        self.last_bye.take()
+    }
+
     pub fn take_last_tagged(&mut self) -> Option<TaggedStatus> {
         self.last_tagged.take()
     }
@@ -226,6 +235,8 @@ impl Framer {
     fn finish_response(&mut self) {
         if let Some(status) = parse_tagged(&self.head) {
             self.last_tagged = Some(status);
+        } else if let Some(text) = parse_bye(&self.head) {
+            self.last_bye = Some(text);
         }
         self.head.clear();
         self.response_len = 0;
@@ -244,6 +255,15 @@ fn literal_announcement(tail: &[u8]) -> Option<u64> {
         return None;
     }
     std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// The text after `* BYE `, capped.
+fn parse_bye(line: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(line);
+    let text = text.trim_end_matches(['\r', '\n']);
+    let head = text.get(..6)?;
+    head.eq_ignore_ascii_case("* BYE ")
+        .then(|| crate::text::truncate_for_log(text[6..].trim()))
 }
 
 /// Parses `TAG SP (OK|NO|BAD) [SP "[" CODE …]`, ignoring untagged (`*`) and continuation (`+`).
@@ -282,6 +302,18 @@ fn parse_tagged(line: &[u8]) -> Option<TaggedStatus> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_bye_is_kept_for_when_the_connection_ends() {
+        let mut f = Framer::new(Limits::default());
+        f.feed(b"* BYE [ALERT] Down for maintenance\r\n").unwrap();
+        assert_eq!(f.take_last_tagged(), None);
+        assert_eq!(
+            f.take_last_bye().as_deref(),
+            Some("[ALERT] Down for maintenance")
+        );
+        assert_eq!(f.take_last_bye(), None);
+    }
 
     fn framer() -> Framer {
         Framer::new(Limits::default())

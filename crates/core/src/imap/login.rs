@@ -12,7 +12,7 @@ use async_imap::{Authenticator, Client, Session};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::transport::{Greeted, MailStream, StatusTap, has};
-use crate::error::ConnectError;
+use crate::error::{ConnectError, Step};
 
 /// An authenticated session with the capabilities valid after login.
 pub struct LoggedIn {
@@ -73,12 +73,12 @@ pub async fn login(
     };
     let mut session = tokio::time::timeout(command_timeout, attempt)
         .await
-        .map_err(|_| ConnectError::Timeout("logging in"))?
+        .map_err(|_| ConnectError::Timeout(Step::LoggingIn))?
         .map_err(|e| redact(e, username, password))?;
     let caps = tokio::time::timeout(command_timeout, tap.confirmed(session.capabilities()))
         .await
-        .map_err(|_| ConnectError::Timeout("reading capabilities after login"))?
-        .map_err(|e| ConnectError::Network(format!("reading capabilities failed: {e}")))?;
+        .map_err(|_| ConnectError::Timeout(Step::CapabilitiesAfterLogin))?
+        .map_err(|e| crate::imap::session::imap_error(Step::CapabilitiesAfterLogin, e, &tap))?;
     let capabilities = caps
         .iter()
         .map(|c| match c {
@@ -101,17 +101,7 @@ fn redact(e: ConnectError, username: &str, password: &SecretString) -> ConnectEr
         return e;
     }
     let blob = super::charset::encode_base64(format!("\0{username}\0{pw}").as_bytes());
-    let scrub = |text: String| text.replace(&blob, "[REDACTED]").replace(pw, "[REDACTED]");
-    match e {
-        ConnectError::Network(t) => ConnectError::Network(scrub(t)),
-        ConnectError::Tls(t) => ConnectError::Tls(scrub(t)),
-        ConnectError::StarttlsRefused(t) => ConnectError::StarttlsRefused(scrub(t)),
-        ConnectError::Auth(t) => ConnectError::Auth(scrub(t)),
-        ConnectError::Throttled(t) => ConnectError::Throttled(scrub(t)),
-        ConnectError::Protocol(t) => ConnectError::Protocol(scrub(t)),
-        ConnectError::Config(t) => ConnectError::Config(scrub(t)),
-        other => other,
-    }
+    e.map_words(|text| text.replace(&blob, "[REDACTED]").replace(pw, "[REDACTED]"))
 }
 
 fn classify_login_error(e: async_imap::error::Error, tap: &StatusTap) -> ConnectError {
@@ -126,20 +116,14 @@ fn classify_login_error(e: async_imap::error::Error, tap: &StatusTap) -> Connect
             let text = status.map(|s| s.text).unwrap_or_default();
             match code.as_str() {
                 // RFC 5530: the server is temporarily unable, or limits connections.
-                "UNAVAILABLE" | "LIMIT" | "INUSE" | "OVERQUOTA" => ConnectError::Throttled(text),
+                "UNAVAILABLE" | "LIMIT" | "INUSE" | "OVERQUOTA" => {
+                    ConnectError::Throttled(String::new()).with_words(&text)
+                }
                 "PRIVACYREQUIRED" => ConnectError::LoginDisabled,
-                _ => ConnectError::Auth(if text.is_empty() {
-                    "the server rejected the user name or password".into()
-                } else {
-                    text
-                }),
+                _ => ConnectError::Auth(String::new()).with_words(&text),
             }
         }
-        E::ConnectionLost => {
-            ConnectError::Network("the server closed the connection during login".into())
-        }
-        E::Io(io) => ConnectError::Network(format!("connection failed during login: {io}")),
-        other => ConnectError::Protocol(crate::text::truncate_for_log(&other.to_string())),
+        other => crate::imap::session::imap_error(Step::LoggingIn, other, tap),
     }
 }
 

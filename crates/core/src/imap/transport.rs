@@ -23,8 +23,9 @@ use tokio_rustls::client::TlsStream;
 
 use super::framing::{Framer, Limits, TaggedStatus};
 use crate::config::{Account, Security};
-use crate::error::ConnectError;
-use crate::text::truncate_for_log;
+use crate::error::{
+    ConfigProblem, ConnectError, NetCause, ProtoCause, Step, TlsReason, UnsafeCause, words,
+};
 
 /// The byte stream a session runs on: TLS, or plaintext (loopback only), behind the [`Framer`].
 pub struct MailStream {
@@ -55,6 +56,11 @@ impl StatusTap {
     /// previous call.
     pub fn take(&self) -> Option<TaggedStatus> {
         self.0.lock().ok().and_then(|mut f| f.take_last_tagged())
+    }
+
+    /// The words of the last `* BYE` the server sent, if one arrived since the previous call.
+    pub fn take_bye(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|mut f| f.take_last_bye())
     }
 
     /// Runs one command (a future not yet polled, so nothing is on the wire yet) and succeeds
@@ -177,17 +183,27 @@ pub struct Greeted {
 /// the capabilities. Every step has `connect_timeout`.
 pub async fn connect(account: &Account) -> Result<Greeted, ConnectError> {
     let t = account.timing.connect_timeout;
-    let tcp = step(t, "connecting", tcp_connect(&account.host, account.port)).await?;
+    let tcp = step(
+        t,
+        Step::Connecting,
+        tcp_connect(&account.host, account.port),
+    )
+    .await?;
     match account.security {
         Security::Tls => {
-            let tls = step(t, "TLS handshake", tls_handshake(account, tcp)).await?;
+            let tls = step(t, Step::TlsHandshake, tls_handshake(account, tcp)).await?;
             let info = tls_info(&tls);
             let mut reader = BufReader::new(MailStream::new(
                 Inner::Tls(Box::new(tls)),
                 Limits::default(),
             ));
-            let caps = step(t, "greeting", greeting_and_capabilities(&mut reader, false)).await?;
-            let stream = no_leftover(reader, "after the greeting")?;
+            let caps = step(
+                t,
+                Step::Greeting,
+                greeting_and_capabilities(&mut reader, false),
+            )
+            .await?;
+            let stream = no_leftover(reader, Step::Greeting)?;
             Ok(Greeted {
                 stream,
                 capabilities: caps,
@@ -196,7 +212,12 @@ pub async fn connect(account: &Account) -> Result<Greeted, ConnectError> {
         }
         Security::Starttls => {
             let mut reader = BufReader::new(tcp);
-            let caps = step(t, "greeting", greeting_and_capabilities(&mut reader, true)).await?;
+            let caps = step(
+                t,
+                Step::Greeting,
+                greeting_and_capabilities(&mut reader, true),
+            )
+            .await?;
             if !has(&caps, "STARTTLS") {
                 return Err(ConnectError::StarttlsUnavailable);
             }
@@ -204,28 +225,29 @@ pub async fn connect(account: &Account) -> Result<Greeted, ConnectError> {
             // greeting's segment, before the command existed) would otherwise be read as the
             // answer to STARTTLS.
             if !reader.buffer().is_empty() {
-                return Err(ConnectError::Unsafe(
-                    "the server sent data before STARTTLS was requested (possible injection attack); refusing to continue".into(),
-                ));
+                return Err(ConnectError::unsafe_(UnsafeCause::DataBeforeStarttls));
             }
-            step(t, "STARTTLS", command_ok(&mut reader, "S1 STARTTLS", "S1")).await?;
+            step(
+                t,
+                Step::Starttls,
+                command_ok(&mut reader, "S1 STARTTLS", "S1"),
+            )
+            .await?;
             // Anything already buffered arrived before the handshake and is not covered by TLS:
             // it is an injection attempt (CVE-2011-0411 class), never data to act on.
             if !reader.buffer().is_empty() {
-                return Err(ConnectError::Unsafe(
-                    "the server sent data after agreeing to STARTTLS (possible injection attack); refusing to continue".into(),
-                ));
+                return Err(ConnectError::unsafe_(UnsafeCause::DataAfterStarttls));
             }
             let tcp = reader.into_inner();
-            let tls = step(t, "TLS handshake", tls_handshake(account, tcp)).await?;
+            let tls = step(t, Step::TlsHandshake, tls_handshake(account, tcp)).await?;
             let info = tls_info(&tls);
             let mut reader = BufReader::new(MailStream::new(
                 Inner::Tls(Box::new(tls)),
                 Limits::default(),
             ));
             // Capabilities learned before TLS are untrusted (RFC 3501 §6.2.1): ask again.
-            let caps = step(t, "capabilities", capabilities(&mut reader, "S2")).await?;
-            let stream = no_leftover(reader, "after STARTTLS")?;
+            let caps = step(t, Step::Capabilities, capabilities(&mut reader, "S2")).await?;
+            let stream = no_leftover(reader, Step::Capabilities)?;
             Ok(Greeted {
                 stream,
                 capabilities: caps,
@@ -234,14 +256,18 @@ pub async fn connect(account: &Account) -> Result<Greeted, ConnectError> {
         }
         Security::Plain => {
             if !is_loopback_host(&account.host) {
-                return Err(ConnectError::Config(format!(
-                    "`security = \"plain\"` is only allowed for a loopback host, not {}",
-                    account.host
-                )));
+                return Err(ConnectError::config(ConfigProblem::PlainNotLoopback {
+                    host: account.host.clone(),
+                }));
             }
             let mut reader = BufReader::new(MailStream::new(Inner::Plain(tcp), Limits::default()));
-            let caps = step(t, "greeting", greeting_and_capabilities(&mut reader, false)).await?;
-            let stream = no_leftover(reader, "after the greeting")?;
+            let caps = step(
+                t,
+                Step::Greeting,
+                greeting_and_capabilities(&mut reader, false),
+            )
+            .await?;
+            let stream = no_leftover(reader, Step::Greeting)?;
             Ok(Greeted {
                 stream,
                 capabilities: caps,
@@ -265,7 +291,7 @@ pub(crate) fn has(caps: &[String], cap: &str) -> bool {
     caps.iter().any(|c| c.eq_ignore_ascii_case(cap))
 }
 
-async fn step<T, F>(limit: Duration, what: &'static str, fut: F) -> Result<T, ConnectError>
+async fn step<T, F>(limit: Duration, what: Step, fut: F) -> Result<T, ConnectError>
 where
     F: Future<Output = Result<T, ConnectError>>,
 {
@@ -277,7 +303,13 @@ where
 async fn tcp_connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
     let tcp = TcpStream::connect((host.trim_start_matches('[').trim_end_matches(']'), port))
         .await
-        .map_err(|e| ConnectError::Network(format!("cannot reach {host}:{port}: {e}")))?;
+        .map_err(|e| {
+            ConnectError::network(NetCause::Unreachable {
+                host: host.to_owned(),
+                port,
+            })
+            .with_words(e.to_string())
+        })?;
     tcp.set_nodelay(true).ok();
     // Keepalive lets the kernel notice a vanished peer even when IMAP is silent for minutes.
     let ka = socket2::TcpKeepalive::new()
@@ -285,7 +317,7 @@ async fn tcp_connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
         .with_interval(Duration::from_secs(15));
     socket2::SockRef::from(&tcp)
         .set_tcp_keepalive(&ka)
-        .map_err(|e| ConnectError::Network(format!("cannot enable TCP keepalive: {e}")))?;
+        .map_err(|e| ConnectError::network(NetCause::Keepalive).with_words(e.to_string()))?;
     Ok(tcp)
 }
 
@@ -311,7 +343,10 @@ fn tls_config(account: &Account) -> Result<Arc<rustls::ClientConfig>, ConnectErr
     let ca_file = match &account.ca_file {
         Some(path) => {
             let pem = std::fs::read(path).map_err(|e| {
-                ConnectError::Config(format!("cannot read ca_file {}: {e}", path.display()))
+                ConnectError::config(ConfigProblem::CaFileUnreadable {
+                    path: path.display().to_string(),
+                })
+                .with_words(e.to_string())
             })?;
             Some((path.clone(), pem))
         }
@@ -343,29 +378,27 @@ fn build_tls_config(
     let extra: Vec<CertificateDer<'static>> = match ca_file {
         Some((path, pem)) => {
             let certs: Result<Vec<_>, _> = rustls_pemfile::certs(&mut pem.as_slice()).collect();
+            let shown = || path.display().to_string();
             let certs = certs.map_err(|e| {
-                ConnectError::Config(format!(
-                    "ca_file {} is not a PEM certificate file: {e}",
-                    path.display()
-                ))
+                ConnectError::config(ConfigProblem::CaFileNotPem { path: shown() })
+                    .with_words(e.to_string())
             })?;
             if certs.is_empty() {
-                return Err(ConnectError::Config(format!(
-                    "ca_file {} contains no PEM certificate",
-                    path.display()
-                )));
+                return Err(ConnectError::config(ConfigProblem::CaFileEmpty {
+                    path: shown(),
+                }));
             }
             // A block cut in the middle (a bad copy-paste) can still be valid base64: the PEM
             // reader accepts it and the verifier later fails with a bare `BadEncoding` that
             // reads like a problem with the system's store. Parse each one here to name it.
             for (n, cert) in certs.iter().enumerate() {
                 if let Err(e) = x509_parser::parse_x509_certificate(cert.as_ref()) {
-                    return Err(ConnectError::Config(format!(
-                        "ca_file {}: certificate {} of {} is damaged ({e}); copy the whole file again",
-                        path.display(),
-                        n + 1,
-                        certs.len()
-                    )));
+                    return Err(ConnectError::config(ConfigProblem::CaFileDamaged {
+                        path: shown(),
+                        n: n + 1,
+                        count: certs.len(),
+                    })
+                    .with_words(e.to_string()));
                 }
             }
             certs
@@ -376,18 +409,24 @@ fn build_tls_config(
         rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone()).map_err(
             |e| match ca_file {
                 // The system's own roots were fine before this file was added to them.
-                Some((path, _)) => ConnectError::Config(format!(
-                    "ca_file {} cannot be used as a trusted certificate: {e}",
-                    path.display()
-                )),
-                None => ConnectError::Tls(format!(
-                    "cannot load the system's trusted certificates: {e}"
-                )),
+                Some((path, _)) => ConnectError::config(ConfigProblem::CaFileUnusable {
+                    path: path.display().to_string(),
+                })
+                .with_words(e.to_string()),
+                None => ConnectError::Tls {
+                    reason: TlsReason::SystemRoots,
+                    host: None,
+                    words: words(e.to_string()),
+                },
             },
         )?;
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| ConnectError::Tls(format!("TLS setup failed: {e}")))?
+        .map_err(|e| ConnectError::Tls {
+            reason: TlsReason::Setup,
+            host: None,
+            words: words(e.to_string()),
+        })?
         .dangerous() // not dangerous: the platform verifier checks chain and hostname
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
@@ -406,7 +445,11 @@ async fn tls_handshake(
             .trim_end_matches(']')
             .to_owned(),
     )
-    .map_err(|_| ConnectError::Config(format!("{} is not a valid host name", account.host)))?;
+    .map_err(|_| {
+        ConnectError::config(ConfigProblem::BadHostName {
+            host: account.host.clone(),
+        })
+    })?;
     TlsConnector::from(config)
         .connect(name, tcp)
         .await
@@ -446,16 +489,12 @@ async fn read_line<R: AsyncRead + Unpin>(r: &mut BufReader<R>) -> Result<String,
         .take(max)
         .read_until(b'\n', &mut line)
         .await
-        .map_err(|e| ConnectError::Network(format!("connection failed: {e}")))?;
+        .map_err(|e| ConnectError::network(NetCause::Failed).with_words(e.to_string()))?;
     if n == 0 {
-        return Err(ConnectError::Network(
-            "the server closed the connection".into(),
-        ));
+        return Err(ConnectError::network(NetCause::Closed));
     }
     if !line.ends_with(b"\n") {
-        return Err(ConnectError::Protocol(
-            "the server sent an over-long line".into(),
-        ));
+        return Err(ConnectError::protocol(ProtoCause::OverlongLine));
     }
     Ok(String::from_utf8_lossy(&line).trim_end().to_owned())
 }
@@ -474,22 +513,16 @@ async fn greeting_and_capabilities<R: AsyncRead + AsyncWrite + Unpin>(
         // with STARTTLS it means we could never encrypt: refuse either way.
         // Before TLS it is what a man in the middle would send to keep us unencrypted.
         return Err(if before_tls {
-            ConnectError::Unsafe("the server greeted with PREAUTH, so STARTTLS cannot be used; refusing to continue unencrypted".into())
+            ConnectError::unsafe_(UnsafeCause::PreauthBeforeTls)
         } else {
-            ConnectError::Protocol(
-                "the server greeted with PREAUTH (pre-authenticated sessions are not supported)"
-                    .into(),
-            )
+            ConnectError::protocol(ProtoCause::Preauth)
         });
     }
     if upper.starts_with("* BYE") {
-        return Err(ConnectError::Throttled(truncate_for_log(&greeting)));
+        return Err(ConnectError::Throttled(String::new()).with_words(&greeting));
     }
     if !upper.starts_with("* OK") {
-        return Err(ConnectError::Protocol(format!(
-            "unexpected greeting: {}",
-            truncate_for_log(&greeting)
-        )));
+        return Err(ConnectError::protocol(ProtoCause::UnexpectedGreeting).with_words(&greeting));
     }
     if let Some(caps) = capability_code(&greeting) {
         return Ok(caps);
@@ -523,17 +556,15 @@ async fn capabilities<R: AsyncRead + AsyncWrite + Unpin>(
             if upper.starts_with(&format!("{tag} OK")) {
                 return Ok(caps);
             }
-            return Err(ConnectError::Protocol(format!(
-                "CAPABILITY failed: {}",
-                truncate_for_log(&line)
-            )));
+            return Err(ConnectError::protocol(ProtoCause::Refused)
+                .at(Step::Capabilities)
+                .with_words(&line));
         } else if is_tagged(&line) {
             return Err(foreign_tag(&line));
         } else if upper.starts_with("* BYE") {
-            return Err(ConnectError::Network(format!(
-                "server closed: {}",
-                truncate_for_log(&line)
-            )));
+            return Err(ConnectError::network(NetCause::Bye)
+                .at(Step::Capabilities)
+                .with_words(&line));
         }
     }
 }
@@ -551,7 +582,7 @@ async fn command_ok<R: AsyncRead + AsyncWrite + Unpin>(
             return Ok(());
         }
         if upper.starts_with(&format!("{tag} ")) {
-            return Err(ConnectError::StarttlsRefused(truncate_for_log(&line)));
+            return Err(ConnectError::StarttlsRefused(String::new()).with_words(&line));
         }
         if is_tagged(&line) {
             return Err(foreign_tag(&line));
@@ -568,24 +599,20 @@ fn is_tagged(line: &str) -> bool {
 /// Before TLS and login we send one command at a time, so an answer to any other tag is either
 /// a broken server or an injected response: refuse before any credential is sent.
 fn foreign_tag(line: &str) -> ConnectError {
-    ConnectError::Unsafe(format!(
-        "the server answered a command that was never sent (possible injection attack): {}",
-        truncate_for_log(line)
-    ))
+    ConnectError::unsafe_(UnsafeCause::ForeignTag).with_words(line)
 }
 
 async fn write_line<W: AsyncWrite + Unpin>(w: &mut W, line: &str) -> Result<(), ConnectError> {
     w.write_all(format!("{line}\r\n").as_bytes())
         .await
         .and(w.flush().await)
-        .map_err(|e| ConnectError::Network(format!("connection failed: {e}")))
+        .map_err(|e| ConnectError::network(NetCause::Failed).with_words(e.to_string()))
 }
 
-fn no_leftover(reader: BufReader<MailStream>, when: &str) -> Result<MailStream, ConnectError> {
+/// Nothing may be buffered when the stream is handed on: bytes we did not ask for.
+fn no_leftover(reader: BufReader<MailStream>, when: Step) -> Result<MailStream, ConnectError> {
     if !reader.buffer().is_empty() {
-        return Err(ConnectError::Protocol(format!(
-            "the server sent unrequested data {when}; refusing to continue"
-        )));
+        return Err(ConnectError::protocol(ProtoCause::UnrequestedAfterGreeting).at(when));
     }
     Ok(reader.into_inner())
 }
@@ -663,7 +690,8 @@ APa6M1gXZYltOL+e8bS5uZo+/C+uq9o13+qVLXKdfyAa
             .collect();
         std::fs::write(&one, cut).unwrap();
         match tls_config(&with(&one)) {
-            Err(ConnectError::Config(m)) => {
+            Err(e @ ConnectError::Config { .. }) => {
+                let m = e.to_string();
                 assert!(m.contains("one.pem") && m.contains("damaged"), "{m}")
             }
             other => panic!("a cut certificate: {other:?}"),
@@ -671,12 +699,12 @@ APa6M1gXZYltOL+e8bS5uZo+/C+uq9o13+qVLXKdfyAa
         std::fs::write(&one, "not a certificate").unwrap();
         assert!(matches!(
             tls_config(&with(&one)),
-            Err(ConnectError::Config(_))
+            Err(ConnectError::Config { .. })
         ));
         let missing = dir.path().join("missing.pem");
         assert!(matches!(
             tls_config(&with(&missing)),
-            Err(ConnectError::Config(_))
+            Err(ConnectError::Config { .. })
         ));
     }
 

@@ -10,8 +10,13 @@
 //! encoding) is shown raw: [`decode`] returns it unchanged, and [`wire_names`] offers it as
 //! written as the second name to try.
 
-/// Modified base64 (RFC 3501): `,` instead of `/`, no padding.
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+use base64::Engine as _;
+use base64::alphabet::IMAP_MUTF7;
+use base64::engine::general_purpose::{GeneralPurpose, NO_PAD};
+
+/// Modified base64 (RFC 3501 §5.1.3): `,` instead of `/`, no padding. `NO_PAD` also refuses
+/// leftover bits that are not zero, one of the ways a run can be non-canonical.
+const MODIFIED_BASE64: GeneralPurpose = GeneralPurpose::new(&IMAP_MUTF7, NO_PAD);
 
 /// Characters that stand for themselves: printable US-ASCII.
 fn is_direct(c: char) -> bool {
@@ -45,17 +50,7 @@ fn flush(out: &mut String, pending: &mut Vec<u16>) {
     }
     let bytes: Vec<u8> = pending.iter().flat_map(|u| u.to_be_bytes()).collect();
     out.push('&');
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk.first().copied().unwrap_or(0),
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 0x3f) as usize]));
-        }
-    }
+    MODIFIED_BASE64.encode_string(bytes, out);
     out.push('-');
     pending.clear();
 }
@@ -81,37 +76,23 @@ pub fn decode_strict(raw: &str) -> Option<String> {
             out.push(c);
             continue;
         }
-        let mut units = Vec::new();
-        let (mut acc, mut bits) = (0u32, 0u32);
-        let mut sextets = 0usize;
-        let mut closed = false;
-        for c in chars.by_ref() {
-            if c == '-' {
-                closed = true;
-                break;
-            }
-            let v = ALPHABET.iter().position(|&a| char::from(a) == c)?;
-            sextets += 1;
-            acc = (acc << 6) | v as u32;
-            bits += 6;
-            if bits >= 16 {
-                bits -= 16;
-                units.push((acc >> bits) as u16);
-                acc &= (1 << bits) - 1;
-            }
-        }
-        if !closed {
-            return None;
-        }
-        if sextets == 0 {
+        let rest = chars.as_str();
+        // No `-`: the run is not closed.
+        let end = rest.find('-')?;
+        let run = &rest[..end];
+        chars = rest[end + 1..].chars();
+        if run.is_empty() {
             out.push('&');
             continue;
         }
-        // Leftover bits are padding: fewer than a sextet, and all zero.
-        if bits >= 6 || acc != 0 || units.is_empty() {
+        // A bad base64 character, leftover bits, or an odd number of bytes (half a UTF-16
+        // unit) are all invalid.
+        let bytes = MODIFIED_BASE64.decode(run).ok()?;
+        let (units, half) = bytes.as_chunks::<2>();
+        if !half.is_empty() {
             return None;
         }
-        for c in char::decode_utf16(units) {
+        for c in char::decode_utf16(units.iter().map(|unit| u16::from_be_bytes(*unit))) {
             let c = c.ok()?;
             if is_direct(c) {
                 return None;

@@ -1,5 +1,5 @@
-//! The notification policy: new mail and "seen" events plus the user's rules in, popup actions
-//! out. Pure and deterministic: time is an argument ([`Now`]), nothing here sleeps, reads a
+//! The notification policy: new mail, "seen" and account state events plus the user's rules
+//! in, popup actions out. Pure and deterministic: time is an argument ([`Now`]), nothing here sleeps, reads a
 //! clock or talks to a daemon, so every rule is tested with tables and property tests.
 //!
 //! Rules, in the order they are applied to a new message:
@@ -19,11 +19,21 @@
 //! A message read or deleted elsewhere ([`Policy::on_seen`]) withdraws its popup; a summary is
 //! withdrawn when every message in it has been seen. The badge is not the policy's business:
 //! the tray counts unread mail whatever the rules say.
+//!
+//! Two more decisions live here so that no front end makes its own:
+//!
+//! - **Preview level** ([`Policy::content`]): what a message may show — sender and subject,
+//!   sender only, or nothing but the count. Popups, the tray's Activity and its `NewMail` signal
+//!   all ask the same function.
+//! - **Attention popups** ([`Policy::on_state`]): an account that needs the user (password
+//!   rejected, an error that will not fix itself) pops up once per problem, not once per retry,
+//!   and again only after it was back to push or polling. Rule 1 applies to them too.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, Notifications, Preview, QuietHours};
+use crate::event::State;
 
 /// Minimum time between two updates of one summary popup. Each update is a call to the
 /// notification daemon (and some daemons re-animate the popup), so a burst must not turn into
@@ -41,6 +51,16 @@ pub const MAX_TRACKED_POPUPS: usize = 256;
 
 /// Names listed in a summary; the rest are "and N others".
 pub const SUMMARY_NAMES: usize = 3;
+
+/// Attention popups are numbered from here up, far above any mail popup the policy will ever
+/// number, so a click on one is told apart by its id alone ([`is_attention`]). Ids just below
+/// are free for a front end's own popups.
+pub const ATTENTION_POPUPS: u64 = 1 << 62;
+
+/// Whether `popup` is an attention popup (see [`Policy::on_state`]).
+pub fn is_attention(popup: PopupId) -> bool {
+    popup.0 > ATTENTION_POPUPS
+}
 
 /// One message, the way the engine identifies it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -85,6 +105,32 @@ pub enum Content {
     Sender { sender: Option<String> },
     /// "1 new message in Work", nothing about the message.
     CountOnly,
+}
+
+/// What a message may show under a preview level: the one place that decides it.
+pub fn content(preview: Preview, sender: Option<String>, subject: Option<String>) -> Content {
+    match preview {
+        Preview::Full => Content::Full { sender, subject },
+        Preview::Sender => Content::Sender { sender },
+        Preview::Count => Content::CountOnly,
+    }
+}
+
+/// Whether a preview level lets a summary name the senders ("from Ana, Li Wei").
+fn names_senders(preview: Preview) -> bool {
+    match preview {
+        Preview::Full | Preview::Sender => true,
+        Preview::Count => false,
+    }
+}
+
+/// An "account needs attention" popup to show. The front end writes its text: the problem is
+/// in the account's state detail, which only it puts into words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attention {
+    pub popup: PopupId,
+    pub account: String,
+    pub account_name: String,
 }
 
 /// What the front end should do.
@@ -258,6 +304,11 @@ pub struct Policy {
     /// (account, folder, uid) → popup. UIDVALIDITY is not part of the key because `seen`
     /// events do not carry it; the popup's member list has the full key.
     messages: HashMap<(String, String, u32), PopupId>,
+    /// Accounts whose problem has had its attention popup (or would have, had popups been
+    /// allowed), until they are back to push or polling.
+    attention: HashSet<String>,
+    /// Attention popups so far; they are numbered from [`ATTENTION_POPUPS`] on.
+    attention_popups: u64,
 }
 
 impl Policy {
@@ -285,10 +336,52 @@ impl Policy {
         self.pause
     }
 
+    /// Whether popups may show at all (rule 1): on, and not paused.
+    fn popups_allowed(&self, now: &Now) -> bool {
+        self.rules.notifications.enabled && !self.pause.is_active(now.unix)
+    }
+
+    /// What `mail` may show under its account's preview level, wherever it is shown: its
+    /// popup, and whatever else a front end shows of it (the tray's Activity and `NewMail`
+    /// signal), so a "count only" account leaks its senders nowhere.
+    pub fn content(&self, mail: &Mail) -> Content {
+        content(
+            self.rules.account(&mail.key.account).preview,
+            mail.sender.clone(),
+            mail.subject.clone(),
+        )
+    }
+
+    /// An account reported a new state: whether to pop up "needs attention". `auth_failed`
+    /// and `error` need the user; the first of them pops up, later ones (each retry, or
+    /// `error` turning into `auth_failed`) do not, until the account was back to push or
+    /// polling — `connecting` and `backoff` on the way are no recovery. With popups off or
+    /// paused nothing pops up and the problem counts as announced all the same: the tray's
+    /// look still shows it, and the end of a pause is no news about the account.
+    pub fn on_state(&mut self, now: &Now, account: &str, state: State) -> Option<Attention> {
+        match state {
+            State::AuthFailed | State::Error => {}
+            State::Push | State::Polling => {
+                self.attention.remove(account);
+                return None;
+            }
+            State::Connecting | State::Backoff | State::Stopped => return None,
+        }
+        if !self.attention.insert(account.to_owned()) || !self.popups_allowed(now) {
+            return None;
+        }
+        self.attention_popups += 1;
+        Some(Attention {
+            popup: PopupId(ATTENTION_POPUPS.saturating_add(self.attention_popups)),
+            account: account.to_owned(),
+            account_name: self.rules.account(account).name,
+        })
+    }
+
     /// What to show for a newly announced message.
     pub fn on_new_mail(&mut self, now: &Now, mail: Mail) -> Vec<Action> {
         let rules = self.rules.account(&mail.key.account);
-        if !self.rules.notifications.enabled || self.pause.is_active(now.unix) {
+        if !self.popups_allowed(now) {
             return Vec::new();
         }
         let vip = self.rules.notifications.is_vip(&mail.from_address);
@@ -303,10 +396,9 @@ impl Policy {
             .max(1);
         let account = mail.key.account.clone();
         let sender_id = sender_id(&mail);
-        let name = match rules.preview {
-            Preview::Count => None,
-            Preview::Full | Preview::Sender => mail.short_name.clone(),
-        };
+        let name = names_senders(rules.preview)
+            .then(|| mail.short_name.clone())
+            .flatten();
         let mut burst = self.bursts.remove(&account).unwrap_or_default();
         while burst
             .recent
@@ -402,16 +494,7 @@ impl Policy {
                 if let Some(last) = burst.recent.back_mut() {
                     last.popup = Some(popup);
                 }
-                let content = match rules.preview {
-                    Preview::Full => Content::Full {
-                        sender: mail.sender,
-                        subject: mail.subject,
-                    },
-                    Preview::Sender => Content::Sender {
-                        sender: mail.sender,
-                    },
-                    Preview::Count => Content::CountOnly,
-                };
+                let content = content(rules.preview, mail.sender, mail.subject);
                 self.track(popup, &account, mail.key.clone(), false);
                 out.push(Action::ShowSingle {
                     popup,
@@ -614,13 +697,12 @@ fn show_summary(
 ) -> Action {
     summary.last_shown = Some(now);
     summary.due = None;
-    let (names, others) = match rules.preview {
-        Preview::Count => (Vec::new(), 0),
-        Preview::Full | Preview::Sender => {
-            let listed = u32::try_from(summary.names.len()).unwrap_or(u32::MAX);
-            let distinct = u32::try_from(summary.senders.len()).unwrap_or(u32::MAX);
-            (summary.names.clone(), distinct.saturating_sub(listed))
-        }
+    let (names, others) = if names_senders(rules.preview) {
+        let listed = u32::try_from(summary.names.len()).unwrap_or(u32::MAX);
+        let distinct = u32::try_from(summary.senders.len()).unwrap_or(u32::MAX);
+        (summary.names.clone(), distinct.saturating_sub(listed))
+    } else {
+        (Vec::new(), 0)
     };
     Action::ShowSummary {
         popup: summary.popup,
@@ -910,6 +992,179 @@ mod tests {
             matches!(&a[0], Action::ShowSingle { content: Content::Sender { sender: Some(s) }, .. } if s.contains("ana")),
             "{a:?}"
         );
+    }
+
+    /// The preview table: what a message may show, for popups and everything else alike.
+    #[test]
+    fn content_follows_the_preview_level() {
+        let ana = || Some("Ana <ana@x>".to_owned());
+        let hi = || Some("Hi".to_owned());
+        let table = [
+            (
+                "work",
+                Content::Full {
+                    sender: ana(),
+                    subject: hi(),
+                },
+            ),
+            ("quietish", Content::Sender { sender: ana() }),
+            ("private", Content::CountOnly),
+            // Mail of an account removed while it was in flight: the default level.
+            (
+                "gone",
+                Content::Full {
+                    sender: ana(),
+                    subject: hi(),
+                },
+            ),
+        ];
+        let c = Clock::new();
+        for (account, want) in table {
+            let mut p = policy();
+            let m = Mail {
+                sender: ana(),
+                subject: hi(),
+                ..mail(account, 1, "ana@x")
+            };
+            assert_eq!(p.content(&m), want, "{account}");
+            // The popup shows exactly what everything else may show.
+            let shown = p.on_new_mail(&c.at(0), m);
+            assert!(
+                matches!(&shown[..], [Action::ShowSingle { content, .. }] if *content == want),
+                "{account}: {shown:?}"
+            );
+        }
+    }
+
+    /// The attention table: (description, setup, states one account reports with whether each
+    /// pops up "needs attention").
+    #[test]
+    fn attention_pops_up_once_per_problem() {
+        use State::{AuthFailed, Backoff, Connecting, Error, Polling, Push, Stopped};
+        type Setup = fn(&mut Policy);
+        let none: Setup = |_| {};
+        let disabled: Setup = |p| {
+            let mut r = p.rules().clone();
+            r.notifications.enabled = false;
+            p.set_rules(r);
+        };
+        let paused: Setup = |p| p.set_pause(Pause::Indefinite);
+        let paused_until_past: Setup = |p| p.set_pause(Pause::Until(999_000));
+        let muted: Setup = |p| {
+            let mut r = p.rules().clone();
+            if let Some(a) = r.accounts.get_mut("work") {
+                a.mute = true;
+            }
+            r.notifications.quiet_hours = Some(QuietHours {
+                start: (0, 0),
+                end: (23, 59),
+            });
+            p.set_rules(r);
+        };
+        type Case = (&'static str, Setup, &'static [(State, bool)]);
+        let cases: &[Case] = &[
+            (
+                "one popup however many retries",
+                none,
+                &[
+                    (Connecting, false),
+                    (Error, true),
+                    (Backoff, false),
+                    (Connecting, false),
+                    (Error, false),
+                    (Error, false),
+                ],
+            ),
+            (
+                "error turning into auth_failed is the same problem",
+                none,
+                &[(Error, true), (Connecting, false), (AuthFailed, false)],
+            ),
+            (
+                "back to push, a new problem pops up again",
+                none,
+                &[(AuthFailed, true), (Push, false), (Error, true)],
+            ),
+            (
+                "polling is back too",
+                none,
+                &[(Error, true), (Polling, false), (Error, true)],
+            ),
+            (
+                "stopped is no recovery",
+                none,
+                &[(Error, true), (Stopped, false), (Error, false)],
+            ),
+            (
+                "offline and retrying needs no attention",
+                none,
+                &[(Backoff, false), (Connecting, false), (Backoff, false)],
+            ),
+            (
+                "popups off",
+                disabled,
+                &[(Error, false), (Push, false), (AuthFailed, false)],
+            ),
+            ("paused", paused, &[(Error, false), (AuthFailed, false)]),
+            ("pause ended", paused_until_past, &[(Error, true)]),
+            (
+                "mute and quiet hours are about mail, not problems",
+                muted,
+                &[(Error, true)],
+            ),
+        ];
+        for (what, setup, states) in cases {
+            let c = Clock::new();
+            let mut p = policy();
+            setup(&mut p);
+            for (i, (state, popup)) in states.iter().enumerate() {
+                let got = p.on_state(&c.at(0), "work", *state);
+                assert_eq!(
+                    got.is_some(),
+                    *popup,
+                    "{what}, step {i} ({state:?}): {got:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_problem_during_a_pause_stays_quiet_after_it_until_the_account_recovers() {
+        use State::{Error, Push};
+        let c = Clock::new();
+        let mut p = policy();
+        p.set_pause(Pause::Indefinite);
+        assert_eq!(p.on_state(&c.at(0), "work", Error), None);
+        p.set_pause(Pause::Off);
+        assert_eq!(
+            p.on_state(&c.at(0), "work", Error),
+            None,
+            "a retry is no news"
+        );
+        assert_eq!(p.on_state(&c.at(0), "work", Push), None);
+        assert!(p.on_state(&c.at(0), "work", Error).is_some());
+    }
+
+    #[test]
+    fn attention_popups_are_per_account_and_never_mistaken_for_mail() {
+        let c = Clock::new();
+        let mut p = policy();
+        let mail_popup = match &p.on_new_mail(&c.at(0), mail("work", 1, "ana@x"))[..] {
+            [Action::ShowSingle { popup, .. }] => *popup,
+            other => panic!("{other:?}"),
+        };
+        let work = p.on_state(&c.at(0), "work", State::Error).unwrap();
+        let gone = p.on_state(&c.at(0), "gone", State::AuthFailed).unwrap();
+        assert_eq!(
+            (work.account.as_str(), work.account_name.as_str()),
+            ("work", "Work")
+        );
+        // An account no longer in the configuration is named by its id.
+        assert_eq!(gone.account_name, "gone");
+        assert_ne!(work.popup, gone.popup);
+        assert!(is_attention(work.popup) && is_attention(gone.popup));
+        assert!(!is_attention(mail_popup));
+        assert!(p.popup(work.popup).is_none(), "no mail behind it");
     }
 
     #[test]

@@ -20,10 +20,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_imap::Session;
-use async_imap::extensions::idle::IdleResponse;
-use async_imap::types::UnsolicitedResponse;
 use futures::TryStreamExt;
-use imap_proto::{MailboxDatum, Response, StatusAttribute};
+use imap_proto::StatusAttribute;
 use tokio::time::{Instant, sleep, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -34,16 +32,17 @@ use super::memory::Memory;
 use super::strategy::{self, Caps, Mode, Strategy};
 use super::{Reporter, Wake, WakeKind};
 use crate::config::Account;
-use crate::error::ConnectError;
+use crate::error::{ConnectError, NetCause, ProtoCause, Step, StoreCause};
 use crate::event::{NewMail, State};
 use crate::imap::framing::TaggedStatus;
 use crate::imap::headers::{self, HEADER_FETCH};
-use crate::imap::login::{LoggedIn, login};
+use crate::imap::login::LoggedIn;
+use crate::imap::rfc2177_idle::{self, Seen};
 use crate::imap::rfc5465_notify::{self, FolderStatus, LocalView};
 use crate::imap::rfc7162_qresync::{self, Resync};
-use crate::imap::transport::{self, MailStream, StatusTap};
+use crate::imap::session;
+use crate::imap::transport::{MailStream, StatusTap};
 use crate::imap::utf7;
-use crate::secret;
 use crate::sync::decide::{self, Candidate, Reconcile};
 use crate::sync::state::Store;
 use crate::text::truncate_for_log;
@@ -152,20 +151,19 @@ pub(crate) async fn account_loop(ctx: AccountCtx) {
                 delay = jittered(t.poll_interval);
             }
             End::Failed { error, watched } => {
-                if let ConnectError::Store(_) = error {
+                if let ConnectError::Store { .. } = error {
                     // Nothing more is announced until a write to the store succeeds.
                     memory.store_failed = true;
                 }
                 if watched {
                     backoff.reset();
                 }
-                let detail = format!("{error} — {}", error.hint());
                 if let ConnectError::Auth(_) = error {
                     // No further LOGIN until the configuration or password changes (the engine
                     // restarts this loop then). Retrying a wrong password gets accounts locked.
                     warn!(account = %ctx.account.id, "login rejected; stopping until the account changes");
                     ctx.reporter
-                        .state(SESSION_KEY, State::AuthFailed, Some(detail))
+                        .state(SESSION_KEY, State::AuthFailed, Some(error))
                         .await;
                     ctx.cancel.cancelled().await;
                     break;
@@ -184,7 +182,7 @@ pub(crate) async fn account_loop(ctx: AccountCtx) {
                     State::Backoff
                 };
                 info!(account = %ctx.account.id, retry_in_ms = delay.as_millis() as u64, "session ended: {error}");
-                ctx.reporter.state(SESSION_KEY, state, Some(detail)).await;
+                ctx.reporter.state(SESSION_KEY, state, Some(error)).await;
             }
         }
     }
@@ -203,27 +201,10 @@ async fn session(
     memory: &mut Memory,
     resident: bool,
 ) -> End {
-    let account = &ctx.account;
-    let password = match secret::password(account).await {
-        Ok(p) => p,
-        Err(e) => return ConnectError::Secret(e).into(),
-    };
-    let greeted = match transport::connect(account).await {
-        Ok(g) => g,
-        Err(e) => return e.into(),
-    };
-    let logged_in = match login(
-        greeted,
-        &account.username,
-        &password,
-        account.timing.command_timeout,
-    )
-    .await
-    {
+    let logged_in = match session::open(&ctx.account).await {
         Ok(l) => l,
         Err(e) => return e.into(),
     };
-    drop(password);
     limiter.record(Instant::now());
     let mut conn = Conn::new(ctx, logged_in, std::mem::take(memory));
     let end = match conn.run(resident).await {
@@ -410,17 +391,17 @@ impl<'a> Conn<'a> {
             };
             code == Some(rusqlite::ErrorCode::DiskFull)
         });
-        let cause = if full {
-            "the disk is full".to_owned()
+        let (cause, said) = if full {
+            (StoreCause::DiskFull, None)
         } else {
-            e.root_cause().to_string()
+            (StoreCause::Other, Some(e.root_cause().to_string()))
         };
         warn!(account = %self.ctx.account.id, "state database failed: {e:#}");
-        self.fail(ConnectError::Store(format!(
-            "{}: {}",
-            self.ctx.store.location(),
-            truncate_for_log(&cause)
-        )))
+        self.fail(ConnectError::Store {
+            path: self.ctx.store.location(),
+            cause,
+            words: said.as_deref().and_then(crate::error::words),
+        })
     }
 
     fn call(&self) -> Call {
@@ -434,7 +415,7 @@ impl<'a> Conn<'a> {
     fn session(&mut self) -> Result<&mut Session<MailStream>, End> {
         let watched = self.watched;
         self.session.as_mut().ok_or(End::Failed {
-            error: ConnectError::Protocol("session lost".into()),
+            error: ConnectError::protocol(ProtoCause::SessionLost),
             watched,
         })
     }
@@ -448,7 +429,7 @@ impl<'a> Conn<'a> {
             let call = self.call();
             let s = self.session()?;
             let fut = s.run_command_and_check_ok("ENABLE QRESYNC");
-            call.run("enabling QRESYNC", fut).await?;
+            call.run(Step::EnablingQresync, fut).await?;
         }
         // Every other folder first, the home folder last: it stays selected.
         for i in (1..self.folders.len()).chain([0]) {
@@ -536,7 +517,7 @@ impl<'a> Conn<'a> {
                     let call = self.call();
                     let s = self.session()?;
                     let fut = s.noop();
-                    call.run("checking the connection", fut).await?;
+                    call.run(Step::CheckingConnection, fut).await?;
                     self.sweep(true, false).await?;
                 }
                 Wait::Woken(WakeKind::Reconnect) => return Err(End::Reconnect),
@@ -578,8 +559,11 @@ impl<'a> Conn<'a> {
                         truncate_for_log(&text)
                     );
                 }
-                Ok(Err(e)) => return Err(self.fail(imap_error("asking for NOTIFY", e))),
-                Err(_) => return Err(self.fail(ConnectError::Timeout("asking for NOTIFY"))),
+                Ok(Err(e)) => {
+                    let tap = self.tap.clone();
+                    return Err(self.fail(session::imap_error(Step::AskingForNotify, e, &tap)));
+                }
+                Err(_) => return Err(self.fail(ConnectError::Timeout(Step::AskingForNotify))),
             }
         }
         Ok(false)
@@ -616,7 +600,7 @@ impl<'a> Conn<'a> {
         let call = self.call();
         let s = self.session()?;
         let fut = s.status(&wire, items);
-        let mbox = call.run("asking a folder's status", fut).await?;
+        let mbox = call.run(Step::AskingFolderStatus, fut).await?;
         let update = FolderStatus {
             messages: Some(mbox.exists),
             uidnext: mbox.uid_next,
@@ -703,7 +687,7 @@ impl<'a> Conn<'a> {
                 let wire = self.folders[i].wire.clone();
                 let s = self.session()?;
                 let fut = s.status(&wire, "(UNSEEN)");
-                call.run("counting unread messages", fut).await?.unseen
+                call.run(Step::CountingUnread, fut).await?.unseen
             }
             _ => None,
         };
@@ -735,28 +719,26 @@ impl<'a> Conn<'a> {
             Ok(Ok(m)) => m,
             Ok(Err(async_imap::error::Error::No(text))) if !refused_for_now(tap.take()) => {
                 // NO to SELECT: the folder is gone or was never there. The others go on.
-                let text = truncate_for_log(&text);
-                warn!(account, folder = %name, "cannot select: {text}");
+                let problem = ConnectError::FolderMissing {
+                    folder: name.clone(),
+                    words: String::new(),
+                }
+                .with_words(&text);
+                warn!(account, folder = %name, "cannot select: {problem}");
                 self.folders[i].missing = true;
                 self.selected = None;
-                ctx.reporter
-                    .state(
-                        &name,
-                        State::Error,
-                        Some(format!("cannot open the folder {name}: {text}")),
-                    )
-                    .await;
+                ctx.reporter.state(&name, State::Error, Some(problem)).await;
                 return Ok(());
             }
             Ok(Err(e)) => {
                 return Err(End::Failed {
-                    error: imap_error("selecting a folder", e),
+                    error: session::imap_error(Step::SelectingFolder, e, &tap),
                     watched,
                 });
             }
             Err(_) => {
                 return Err(End::Failed {
-                    error: ConnectError::Timeout("selecting a folder"),
+                    error: ConnectError::Timeout(Step::SelectingFolder),
                     watched,
                 });
             }
@@ -766,9 +748,9 @@ impl<'a> Conn<'a> {
         }
         self.selected = Some(i);
         let uidvalidity = sel.uidvalidity.ok_or_else(|| {
-            self.fail(ConnectError::Protocol(format!(
-                "SELECT {name} returned no UIDVALIDITY"
-            )))
+            self.fail(ConnectError::protocol(ProtoCause::NoUidvalidity {
+                folder: name.clone(),
+            }))
         })?;
         let uidnext = match sel.uidnext {
             Some(n) => n,
@@ -854,7 +836,7 @@ impl<'a> Conn<'a> {
             let stream = s.fetch("*", "(UID)").await?;
             stream.try_collect::<Vec<_>>().await
         };
-        let fetches = call.run("finding the highest UID", fut).await?;
+        let fetches = call.run(Step::FindingHighestUid, fut).await?;
         Ok(fetches.iter().filter_map(|f| f.uid).max().unwrap_or(0))
     }
 
@@ -873,7 +855,7 @@ impl<'a> Conn<'a> {
         }
         let set = format!("{}:*", watermark.max(1));
         let fetched = match self
-            .fetch(&set, HeaderFetch::Headers, "fetching new messages")
+            .fetch(&set, HeaderFetch::Headers, Step::FetchingNew)
             .await
         {
             Ok(f) => f,
@@ -934,7 +916,7 @@ impl<'a> Conn<'a> {
         }
         let set = format!("{}:*", watermark.max(1));
         let listed = match self
-            .fetch(&set, HeaderFetch::FlagsOnly, "listing new messages")
+            .fetch(&set, HeaderFetch::FlagsOnly, Step::ListingNew)
             .await
         {
             Ok(l) => l,
@@ -959,11 +941,7 @@ impl<'a> Conn<'a> {
                 continue;
             }
             let one = match self
-                .fetch(
-                    &uid.to_string(),
-                    HeaderFetch::Headers,
-                    "fetching new messages",
-                )
+                .fetch(&uid.to_string(), HeaderFetch::Headers, Step::FetchingNew)
                 .await
             {
                 Ok(one) => one,
@@ -990,7 +968,7 @@ impl<'a> Conn<'a> {
         &mut self,
         set: &str,
         what: HeaderFetch,
-        step: &'static str,
+        step: Step,
     ) -> Result<Vec<Fetched>, End> {
         let query = match what {
             HeaderFetch::Headers => format!("(UID FLAGS {HEADER_FETCH})"),
@@ -1091,7 +1069,7 @@ impl<'a> Conn<'a> {
         let call = self.call();
         let s = self.session()?;
         let fut = s.uid_search("UNSEEN");
-        let unseen = call.run("counting unread messages", fut).await?;
+        let unseen = call.run(Step::CountingUnread, fut).await?;
         let gone: Vec<u32> = self.folders[i]
             .announced
             .iter()
@@ -1158,24 +1136,22 @@ impl<'a> Conn<'a> {
         }
     }
 
-    /// Notes what one unsolicited response means: a change in the selected folder, a NOTIFY
-    /// STATUS for another; the text of a `* BYE` is returned for the caller to end on.
-    fn absorb_unsolicited(&mut self, r: &UnsolicitedResponse) -> Option<String> {
-        if let UnsolicitedResponse::Status {
-            mailbox,
-            attributes,
-        } = r
-        {
-            self.on_status(mailbox, attributes);
-        }
-        match classify(r) {
-            Unsolicited::New => self.home_dirty = true,
-            Unsolicited::Change => {
+    /// Notes what one server line means ([`rfc2177_idle::classify`]): a change in the selected
+    /// folder, a NOTIFY STATUS for another; the words of a `* BYE` are returned for the caller
+    /// to end on.
+    fn absorb(&mut self, seen: Seen) -> Option<String> {
+        match seen {
+            Seen::New => self.home_dirty = true,
+            Seen::Change => {
                 self.home_dirty = true;
                 self.home_recount = true;
             }
-            Unsolicited::Bye(text) => return Some(text),
-            Unsolicited::Other => {}
+            Seen::Status {
+                mailbox,
+                attributes,
+            } => self.on_status(&mailbox, &attributes),
+            Seen::Bye(said) => return Some(said),
+            Seen::Other => {}
         }
         None
     }
@@ -1189,66 +1165,35 @@ impl<'a> Conn<'a> {
             let Ok(r) = s.unsolicited_responses.try_recv() else {
                 break;
             };
-            if let Some(text) = self.absorb_unsolicited(&r) {
+            if let Some(text) = self.absorb(rfc2177_idle::classify_unsolicited(&r)) {
                 bye = Some(text);
             }
         }
         if let Some(text) = bye {
-            return Err(self.fail(ConnectError::Network(format!(
-                "the server closed the session: {}",
-                truncate_for_log(&text)
-            ))));
+            return Err(self.fail(ConnectError::network(NetCause::Bye).with_words(text)));
         }
         Ok(())
     }
 
     /// One IDLE round: until a change, the refresh deadline, the sweep time `until`, a silent
-    /// link, a wake-up or stop.
+    /// link, a wake-up or stop. The protocol is in [`rfc2177_idle`]; here is what it means.
     async fn idle_round(&mut self, until: Option<Instant>) -> Result<Wait, End> {
         let ctx = self.ctx;
         let t = &ctx.account.timing;
         let session = self
             .session
             .take()
-            .ok_or_else(|| self.fail(ConnectError::Protocol("session lost".into())))?;
-        // A clone of the unsolicited queue: the IDLE handle hides the session's own.
+            .ok_or_else(|| self.fail(ConnectError::protocol(ProtoCause::SessionLost)))?;
+        // Lines queued as unsolicited while idling (async-imap's own queue) are changes too.
         let pending = session.unsolicited_responses.clone();
-        let mut handle = session.idle();
-        // Until "+ idling" arrives, async-imap queues everything else as unsolicited: EXISTS
-        // or STATUS that raced the IDLE command (a change to act on), or `* BYE` instead of
-        // `+` (the server is leaving; without watching for it we would wait
-        // `command_timeout` for a "+" that never comes).
-        let mut early: Vec<UnsolicitedResponse> = Vec::new();
-        let started = timeout(t.command_timeout, async {
-            let init = handle.init();
-            tokio::pin!(init);
-            loop {
-                tokio::select! {
-                    r = &mut init => return r.map_err(|e| imap_error("starting IDLE", e)),
-                    r = pending.recv() => match r {
-                        Ok(r) => {
-                            if let Unsolicited::Bye(text) = classify(&r) {
-                                return Err(ConnectError::Network(format!(
-                                    "the server closed the session instead of idling: {text}"
-                                )));
-                            }
-                            early.push(r);
-                        }
-                        // The session owns the sender, so this cannot close while we wait.
-                        Err(_) => std::future::pending::<()>().await,
-                    },
-                }
-            }
-        })
-        .await;
-        match started {
-            Err(_) => return Err(self.fail(ConnectError::Timeout("starting IDLE"))),
-            Ok(Err(e)) => return Err(self.fail(e)),
-            Ok(Ok(())) => {}
-        }
-        for r in early {
-            // A BYE among them already ended the start above.
-            let _ = self.absorb_unsolicited(&r);
+        let tap = self.tap.clone();
+        let started = rfc2177_idle::start(session, t.command_timeout, &tap)
+            .await
+            .map_err(|e| self.fail(e))?;
+        let mut idle = started.idle;
+        for seen in started.early {
+            // A BYE among them already ended the start.
+            let _ = self.absorb(seen);
         }
         let refresh_at = Instant::now() + t.idle_refresh;
         let outcome = loop {
@@ -1256,80 +1201,49 @@ impl<'a> Conn<'a> {
             if self.home_dirty || !self.dirty.is_empty() || !pending.is_empty() {
                 break Wait::Changed;
             }
-            let (fut, stop) = handle.wait_with_timeout(t.dead_after);
-            tokio::pin!(fut);
-            let r = tokio::select! {
-                r = &mut fut => r,
+            let waited = tokio::select! {
+                r = rfc2177_idle::wait(&mut idle, t.dead_after, &tap) => r,
                 _ = sleep_until(refresh_at) => break Wait::Refresh,
                 _ = sleep_until(until.unwrap_or(refresh_at)), if until.is_some() => break Wait::Sweep,
                 kind = ctx.wake.notified() => break Wait::Woken(kind),
                 _ = ctx.cancel.cancelled() => break Wait::Stopped,
             };
-            drop(stop);
-            match r {
-                Ok(IdleResponse::NewData(data)) => match data.parsed() {
-                    Response::MailboxData(MailboxDatum::Exists(_) | MailboxDatum::Recent(_)) => {
-                        self.home_dirty = true;
+            match waited.map_err(|e| self.fail(e))? {
+                rfc2177_idle::Waited::Line(seen) => {
+                    if let Some(said) = self.absorb(seen) {
+                        return Err(
+                            self.fail(ConnectError::network(NetCause::Bye).with_words(said))
+                        );
+                    }
+                    // A NOTIFY STATUS ends the IDLE only if it shows a real change (merged:
+                    // STATUS may be partial or repeat what we know); keepalives never do.
+                    if self.home_dirty || !self.dirty.is_empty() {
                         break Wait::Changed;
                     }
-                    Response::Expunge(_) | Response::Fetch(..) | Response::Vanished { .. } => {
-                        self.home_dirty = true;
-                        self.home_recount = true;
-                        break Wait::Changed;
-                    }
-                    Response::MailboxData(MailboxDatum::Status { mailbox, status }) => {
-                        // NOTIFY: another folder changed. Merged, since STATUS may be partial
-                        // or repeat what we know; only a real change ends the IDLE.
-                        let mailbox = mailbox.to_string();
-                        self.on_status(&mailbox, status);
-                        continue;
-                    }
-                    Response::Data {
-                        status: imap_proto::Status::Bye,
-                        outcome,
-                    } => {
-                        let text = truncate_for_log(outcome.information.as_deref().unwrap_or(""));
-                        return Err(self.fail(ConnectError::Network(format!(
-                            "the server closed the session: {text}"
-                        ))));
-                    }
-                    // Anything else (ALERTs, keepalives with codes, stray tagged lines) is
-                    // harmless while idling: keep waiting.
-                    _ => continue,
-                },
-                // Silence for `dead_after`: DONE below asks whether anyone is still there.
-                Ok(IdleResponse::Timeout) => break Wait::Refresh,
-                // async-imap reports EOF as a manual interrupt; we did not interrupt.
-                Ok(IdleResponse::ManualInterrupt) => {
-                    return Err(self.fail(ConnectError::Network(
-                        "the server closed the connection".into(),
-                    )));
                 }
-                Err(e) => return Err(self.fail(imap_error("waiting in IDLE", e))),
+                // Silence for `dead_after`: DONE below asks whether anyone is still there.
+                rfc2177_idle::Waited::Silent => break Wait::Refresh,
             }
         };
         if matches!(outcome, Wait::Woken(WakeKind::Reconnect)) {
             // The network changed or the machine resumed: the link is suspect. A DONE into a
             // dead link would wait `done_timeout` and then count as a failure (backoff) — the
             // opposite of "reconnect at once". Dropping the handle closes the socket.
-            drop(handle);
+            drop(idle);
             return Err(End::Reconnect);
         }
         if matches!(outcome, Wait::Stopped) {
             // Leaving anyway; a polite DONE is best-effort.
-            if let Ok(Ok(s)) = timeout(Duration::from_secs(2), handle.done()).await {
+            if let Ok(s) = rfc2177_idle::done(idle, Duration::from_secs(2), &tap).await {
                 self.session = Some(s);
             }
             return Ok(outcome);
         }
-        match timeout(t.done_timeout, handle.done()).await {
-            Err(_) => Err(self.fail(ConnectError::Timeout("ending IDLE (the link looks dead)"))),
-            Ok(Err(e)) => Err(self.fail(imap_error("ending IDLE", e))),
-            Ok(Ok(s)) => {
-                self.session = Some(s);
-                Ok(outcome)
-            }
-        }
+        let s = rfc2177_idle::done(idle, t.done_timeout, &tap)
+            .await
+            .map_err(|e| self.fail(e))?;
+        self.session = Some(s);
+        Ok(outcome)
     }
 
     /// Polling for servers without IDLE: wait until the next sweep.
@@ -1343,35 +1257,6 @@ impl<'a> Conn<'a> {
     }
 }
 
-/// What an unsolicited response means to the watcher.
-enum Unsolicited {
-    /// New mail in the selected folder (EXISTS, RECENT): fetch it.
-    New,
-    /// Read or deleted mail in the selected folder: look again, and re-count.
-    Change,
-    /// `* BYE`: the server is leaving; its text, capped.
-    Bye(String),
-    Other,
-}
-
-fn classify(r: &UnsolicitedResponse) -> Unsolicited {
-    match r {
-        UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_) => Unsolicited::New,
-        UnsolicitedResponse::Expunge(_) => Unsolicited::Change,
-        UnsolicitedResponse::Other(data) => match data.parsed() {
-            Response::Fetch(..) | Response::Vanished { .. } => Unsolicited::Change,
-            Response::Data {
-                status: imap_proto::Status::Bye,
-                outcome,
-            } => Unsolicited::Bye(truncate_for_log(
-                outcome.information.as_deref().unwrap_or(""),
-            )),
-            _ => Unsolicited::Other,
-        },
-        _ => Unsolicited::Other,
-    }
-}
-
 /// A NO that says "not now" rather than "no such folder" (RFC 5530 response codes): skipping
 /// the folder until the next reconnect could mean days without its mail, so the session is
 /// rebuilt (with backoff) and the folder tried again.
@@ -1382,7 +1267,7 @@ fn refused_for_now(status: Option<TaggedStatus>) -> bool {
 }
 
 /// How one command runs: under `limit`, confirmed by the server's tagged OK (through `tap`,
-/// see [`StatusTap::confirmed`]), and failing with `watched` for the backoff.
+/// see [`session::run`]), and failing with `watched` for the backoff.
 struct Call {
     watched: bool,
     limit: Duration,
@@ -1390,51 +1275,18 @@ struct Call {
 }
 
 impl Call {
-    /// Runs one IMAP command future, mapping errors.
+    /// Runs one IMAP command future as `step`.
     async fn run<T>(
         self,
-        what: &'static str,
+        step: Step,
         fut: impl Future<Output = async_imap::error::Result<T>>,
     ) -> Result<T, End> {
-        let error = match timeout(self.limit, self.tap.confirmed(fut)).await {
-            Ok(Ok(v)) => return Ok(v),
-            Err(_) => ConnectError::Timeout(what),
-            Ok(Err(e)) => imap_error(what, e),
-        };
-        Err(End::Failed {
-            error,
-            watched: self.watched,
-        })
-    }
-}
-
-pub(crate) fn imap_error(what: &str, e: async_imap::error::Error) -> ConnectError {
-    use async_imap::error::Error as E;
-    // Every branch caps its text: async-imap's parse errors carry the whole unparsed buffer
-    // (up to the framer's 4 MiB) of server bytes.
-    match e {
-        // InvalidData: the framer's limits (and TLS). Other: imap-proto could not parse what
-        // the server sent (async-imap wraps that as `io::Error::other`). Both are the
-        // server's bytes, not the network: the watcher may then blame one message for them.
-        E::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
-            ConnectError::Protocol(truncate_for_log(&format!("{what}: {io}")))
-        }
-        E::Io(io) if io.kind() == std::io::ErrorKind::Other => {
-            // Its text is a Rust Debug dump of the parser's state and the raw buffer: for the
-            // log (capped), never for a person.
-            debug!("unparsable response: {}", truncate_for_log(&io.to_string()));
-            ConnectError::Protocol(format!(
-                "{what}: the server sent a response that cannot be parsed"
-            ))
-        }
-        E::Io(io) => ConnectError::Network(truncate_for_log(&format!("{what}: {io}"))),
-        E::ConnectionLost => ConnectError::Network(format!("{what}: connection lost")),
-        E::No(m) | E::Bad(m) => {
-            ConnectError::Protocol(format!("{what}: server said {}", truncate_for_log(&m)))
-        }
-        other => {
-            ConnectError::Protocol(format!("{what}: {}", truncate_for_log(&other.to_string())))
-        }
+        session::run(step, self.limit, &self.tap, fut)
+            .await
+            .map_err(|error| End::Failed {
+                error,
+                watched: self.watched,
+            })
     }
 }
 

@@ -59,7 +59,7 @@ struct Careful {
 /// says nothing about the message (the network went away, the session was stopped).
 pub(crate) fn strike_weight(error: &ConnectError) -> Option<u8> {
     match error {
-        ConnectError::Protocol(_) => Some(STRIKES),
+        ConnectError::Protocol { .. } => Some(STRIKES),
         ConnectError::Timeout(_) => Some(1),
         _ => None,
     }
@@ -183,14 +183,16 @@ impl Memory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{NetCause, ProtoCause, Step};
+    use crate::imap::framing::LimitError;
 
     #[test]
     fn a_message_that_fails_under_care_is_unreadable_a_lost_network_is_not_its_fault() {
         let mut m = Memory::default();
         let broken =
-            ConnectError::Protocol("server announced a literal larger than 262144 bytes".into());
-        let slow = ConnectError::Timeout("fetching new messages");
-        let gone = ConnectError::Network("connection lost".into());
+            ConnectError::protocol(ProtoCause::Limit(LimitError::LiteralTooLarge(262_144)));
+        let slow = ConnectError::Timeout(Step::FetchingNew);
+        let gone = ConnectError::network(NetCause::Lost);
 
         // Losing the network says nothing about the message: no care.
         assert!(!m.fetch_failed("INBOX", 7, &gone, true));
@@ -220,7 +222,7 @@ mod tests {
     #[test]
     fn a_new_uidvalidity_forgets_old_strikes() {
         let mut m = Memory::default();
-        let broken = ConnectError::Protocol("x".into());
+        let broken = ConnectError::protocol(ProtoCause::Unparsable);
         m.message_failed("Work", 1, 9, &broken);
         assert!(m.unreadable("Work", 1, 9));
         m.message_failed("Work", 2, 10, &broken);
@@ -232,8 +234,8 @@ mod tests {
     #[test]
     fn a_listing_that_keeps_failing_is_given_up() {
         let mut m = Memory::default();
-        let slow = ConnectError::Timeout("listing new messages");
-        assert!(!m.listing_failed("INBOX", 1, &ConnectError::Network("x".into())));
+        let slow = ConnectError::Timeout(Step::ListingNew);
+        assert!(!m.listing_failed("INBOX", 1, &ConnectError::network(NetCause::Closed)));
         assert!(!m.listing_failed("INBOX", 1, &slow));
         assert!(!m.listing_unreadable("INBOX", 1));
         assert!(m.listing_failed("INBOX", 1, &slow));

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
+use crate::error::ConnectError;
 use crate::event::{Event, NewMail, State};
 
 /// What a wake-up asks for.
@@ -80,6 +81,9 @@ impl std::ops::Deref for Incoming {
 pub struct AccountStatus {
     pub id: String,
     pub state: State,
+    /// What is wrong, as data: each front end writes it in its reader's language.
+    pub problem: Option<ConnectError>,
+    /// The problem in English, "what — hint" (logs, scripts).
     pub detail: Option<String>,
     /// Unread count per watched folder.
     pub unread: BTreeMap<String, u32>,
@@ -90,6 +94,7 @@ impl AccountStatus {
         AccountStatus {
             id: id.to_owned(),
             state: State::Stopped,
+            problem: None,
             detail: None,
             unread: BTreeMap::new(),
         }
@@ -105,7 +110,7 @@ impl AccountStatus {
 
 #[derive(Debug, Default)]
 struct Folders {
-    states: BTreeMap<String, (State, Option<String>)>,
+    states: BTreeMap<String, (State, Option<ConnectError>)>,
 }
 
 /// Reports one account's events and keeps its [`AccountStatus`] current.
@@ -175,21 +180,22 @@ impl Reporter {
 
     /// Records a folder's state; emits the account's state when the aggregate (the worst
     /// folder) changes.
-    pub async fn state(&self, folder: &str, state: State, detail: Option<String>) {
+    pub async fn state(&self, folder: &str, state: State, problem: Option<ConnectError>) {
         let aggregate = {
             let Ok(mut f) = self.folders.lock() else {
                 return;
             };
-            f.states.insert(folder.to_owned(), (state, detail));
+            f.states.insert(folder.to_owned(), (state, problem));
             f.states.values().max_by_key(|(s, _)| *s).cloned()
         };
-        let Some((state, detail)) = aggregate else {
+        let Some((state, problem)) = aggregate else {
             return;
         };
         let changed = match self.status.lock() {
-            Ok(mut s) if s.state != state || s.detail != detail => {
+            Ok(mut s) if s.state != state || s.problem != problem => {
                 s.state = state;
-                s.detail = detail.clone();
+                s.detail = problem.as_ref().map(ConnectError::detail);
+                s.problem = problem.clone();
                 true
             }
             _ => false,
@@ -198,7 +204,8 @@ impl Reporter {
             self.send(Event::State {
                 account: self.account.clone(),
                 state,
-                detail,
+                detail: problem.as_ref().map(ConnectError::detail),
+                problem,
             })
             .await;
         }
