@@ -34,7 +34,9 @@ pub async fn mark_read(
     uid: u32,
 ) -> Result<(), ActionError> {
     let limit = account.timing.command_timeout;
-    let logged_in = crate::imap::session::open(account).await?;
+    // A connection of its own, made once: a TLS configuration of its own too.
+    let tls = crate::imap::transport::TlsConfigs::default();
+    let logged_in = crate::imap::session::open(account, &tls).await?;
     let (mut session, tap) = (logged_in.session, logged_in.tap);
     let result = async {
         let mailbox = timeout(

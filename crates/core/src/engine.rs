@@ -14,6 +14,7 @@ use tokio_util::task::TaskTracker;
 use tracing::info;
 
 use crate::config::{Account, Config};
+use crate::imap::transport::TlsConfigs;
 use crate::sync::state::Store;
 use crate::watch::account::{AccountCtx, account_loop};
 use crate::watch::budget::{Budgets, Pool};
@@ -60,6 +61,8 @@ pub struct Engine {
     budgets: Budgets,
     /// Loops being stopped, by account id: a replacement waits for its predecessor.
     retiring: Mutex<HashMap<String, CancellationToken>>,
+    /// TLS configurations shared by every account of this engine (one per `ca_file`).
+    tls: Arc<TlsConfigs>,
 }
 
 impl Engine {
@@ -74,6 +77,7 @@ impl Engine {
             running: Arc::new(Mutex::new(HashMap::new())),
             budgets: Budgets::default(),
             retiring: Mutex::new(HashMap::new()),
+            tls: Arc::default(),
         };
         (engine, Events(rx))
     }
@@ -149,6 +153,7 @@ impl Engine {
             wake: wake.clone(),
             cancel: cancel.clone(),
             budget,
+            tls: self.tls.clone(),
             previous,
             finished: finished.clone(),
         };

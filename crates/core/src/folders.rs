@@ -86,7 +86,8 @@ pub async fn list_with_password(
     password: &SecretString,
 ) -> Result<Vec<Folder>, ConnectError> {
     let timeout = account.timing.command_timeout;
-    let mut logged_in = crate::imap::session::open_with(account, password).await?;
+    let tls = crate::imap::transport::TlsConfigs::default();
+    let mut logged_in = crate::imap::session::open_with(account, password, &tls).await?;
     // Read to the end even past MAX_FOLDERS, so the tagged OK confirms a complete listing
     // (async-imap reports one cut off by a closed connection as complete).
     let tap = logged_in.tap.clone();

@@ -6,16 +6,18 @@
 //! [`test_account`] in English. The server's own words inside them stay as it wrote them. The
 //! step ids (`password`, `tcp`, …) never change with the language.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use async_imap::types::Name;
 use futures::TryStreamExt;
+use secrecy::SecretString;
 use serde::Serialize;
 
 use crate::config::Account;
 use crate::error::{self, ConfigProblem, ConnectError, NetCause};
 use crate::i18n::{I18n, num, text};
-use crate::imap::login::login;
-use crate::imap::transport::{self, has};
+use crate::imap::login::{LoggedIn, login};
+use crate::imap::transport::{self, Greeted, has};
 use crate::secret;
 
 /// Folders listed with counts at most; a mailbox with thousands of folders is summarised.
@@ -71,6 +73,7 @@ struct Recorder<'a, F: FnMut(&Step)> {
 }
 
 impl<F: FnMut(&Step)> Recorder<'_, F> {
+    /// Records a finished step; whether it passed.
     fn done(
         &mut self,
         step: &'static str,
@@ -99,6 +102,26 @@ impl<F: FnMut(&Step)> Recorder<'_, F> {
         self.report.steps.push(s);
         ok
     }
+
+    /// Records a step whose success yields what the next steps need: that value when it
+    /// passed, `None` when it failed (the test stops there).
+    fn passed<T>(
+        &mut self,
+        step: &'static str,
+        started: Instant,
+        result: Result<(T, String), ConnectError>,
+    ) -> Option<T> {
+        match result {
+            Ok((value, detail)) => {
+                self.done(step, started, Ok(detail));
+                Some(value)
+            }
+            Err(e) => {
+                self.done(step, started, Err(e));
+                None
+            }
+        }
+    }
 }
 
 /// Runs every step, calling `on_step` as each finishes, and stops at the first failure. Texts
@@ -121,6 +144,59 @@ pub async fn test_account_in<F: FnMut(&Step)>(
     let timing = &account.timing;
 
     let t = Instant::now();
+    let Some(password) = r.passed("password", t, read_password(account, i18n).await) else {
+        return r.report;
+    };
+
+    let t = Instant::now();
+    if !r.done("tcp", t, reach(account, i18n).await) {
+        return r.report;
+    }
+
+    let t = Instant::now();
+    let Some(greeted) = r.passed("tls", t, greet(account, i18n).await) else {
+        return r.report;
+    };
+
+    let t = Instant::now();
+    let logged_in = log_in(greeted, account, &password, i18n).await;
+    let Some(mut li) = r.passed("login", t, logged_in) else {
+        return r.report;
+    };
+    drop(password);
+
+    let t = Instant::now();
+    let caps = li.capabilities.clone();
+    r.done("capabilities", t, Ok(describe_capabilities(&caps, i18n)));
+    let strategy = crate::watch::strategy::choose(
+        crate::watch::strategy::Caps::from_list(&caps),
+        &account.folders,
+    );
+    r.report.strategy = strategy.describe_in(i18n, timing.poll_interval.as_secs());
+    r.report.capabilities = caps;
+
+    let t = Instant::now();
+    let names = match list_folders(&mut li, timing.command_timeout).await {
+        Ok(n) => n,
+        Err(e) => {
+            r.done("folders", t, Err(e));
+            return r.report;
+        }
+    };
+    let folders = folders_with_counts(&mut li, &names, account).await;
+    let result = check_watched_folders(&folders, &account.folders, i18n);
+    r.report.folders = folders;
+    r.done("folders", t, result);
+    crate::imap::login::logout(&mut li.session).await;
+    r.report
+}
+
+/// Step `password`: the password from the keyring or `password_command`, and a detail that
+/// says where it came from (never the password itself).
+async fn read_password(
+    account: &Account,
+    i18n: &I18n,
+) -> Result<(SecretString, String), ConnectError> {
     let password = secret::password(account).await;
     let detail = match &account.password {
         crate::config::PasswordSource::Keyring => i18n.tr_plain("probe-password-keyring", &[]),
@@ -132,23 +208,22 @@ pub async fn test_account_in<F: FnMut(&Step)>(
             )],
         ),
     };
-    let Ok(password) = (match password {
-        Ok(p) => r.done("password", t, Ok(detail)).then_some(p).ok_or(()),
-        Err(e) => {
-            r.done("password", t, Err(e.into()));
-            Err(())
-        }
-    }) else {
-        return r.report;
-    };
+    match password {
+        Ok(p) => Ok((p, detail)),
+        Err(e) => Err(e.into()),
+    }
+}
 
-    let t = Instant::now();
+/// Step `tcp`: a bare TCP connection to the server, closed again at once, so that a server
+/// that cannot be reached is told apart from one that fails in TLS or the greeting (the next
+/// step connects anew).
+async fn reach(account: &Account, i18n: &I18n) -> Result<String, ConnectError> {
     let tcp = tokio::time::timeout(
-        timing.connect_timeout,
+        account.timing.connect_timeout,
         tokio::net::TcpStream::connect((account.host.as_str(), account.port)),
     )
     .await;
-    let tcp = match tcp {
+    match tcp {
         Err(_) => Err(ConnectError::Timeout(error::Step::Connecting)),
         Ok(Err(e)) => Err(ConnectError::network(NetCause::Unreachable {
             host: account.host.clone(),
@@ -162,106 +237,93 @@ pub async fn test_account_in<F: FnMut(&Step)>(
                 text(&s.peer_addr().map(|a| a.to_string()).unwrap_or_default()),
             )],
         )),
-    };
-    if !r.done("tcp", t, tcp) {
-        return r.report;
     }
+}
 
-    let t = Instant::now();
-    let greeted = match transport::connect(account).await {
-        Ok(g) => {
-            let detail = match &g.tls {
-                Some(info) => i18n.tr_plain(
-                    "probe-tls",
-                    &[
-                        ("protocol", text(&info.protocol)),
-                        ("cipher", text(&info.cipher)),
-                        ("subject", text(&info.subject)),
-                        ("issuer", text(&info.issuer)),
-                        ("until", text(&info.not_after)),
-                    ],
-                ),
-                None => i18n.tr_plain("probe-plaintext", &[]),
-            };
-            r.done("tls", t, Ok(detail));
-            g
-        }
-        Err(e) => {
-            r.done("tls", t, Err(e));
-            return r.report;
-        }
+/// Step `tls`: the connection the watcher would make (TLS or STARTTLS, greeting,
+/// capabilities), with the certificate and cipher it got, or that it is plain text.
+async fn greet(account: &Account, i18n: &I18n) -> Result<(Greeted, String), ConnectError> {
+    let g = transport::connect(account, &transport::TlsConfigs::default()).await?;
+    let detail = match &g.tls {
+        Some(info) => i18n.tr_plain(
+            "probe-tls",
+            &[
+                ("protocol", text(&info.protocol)),
+                ("cipher", text(&info.cipher)),
+                ("subject", text(&info.subject)),
+                ("issuer", text(&info.issuer)),
+                ("until", text(&info.not_after)),
+            ],
+        ),
+        None => i18n.tr_plain("probe-plaintext", &[]),
     };
+    Ok((g, detail))
+}
 
-    let t = Instant::now();
-    let mut li = match login(
+/// Step `login`: logs in on the greeted connection, as whom.
+async fn log_in(
+    greeted: Greeted,
+    account: &Account,
+    password: &SecretString,
+    i18n: &I18n,
+) -> Result<(LoggedIn, String), ConnectError> {
+    let li = login(
         greeted,
         &account.username,
-        &password,
-        timing.command_timeout,
+        password,
+        account.timing.command_timeout,
     )
-    .await
-    {
-        Ok(li) => {
-            r.done(
-                "login",
-                t,
-                Ok(i18n.tr_plain("probe-logged-in", &[("user", text(&account.username))])),
-            );
-            li
-        }
-        Err(e) => {
-            r.done("login", t, Err(e));
-            return r.report;
-        }
-    };
-    drop(password);
+    .await?;
+    let detail = i18n.tr_plain("probe-logged-in", &[("user", text(&account.username))]);
+    Ok((li, detail))
+}
 
-    let t = Instant::now();
-    let caps = li.capabilities.clone();
+/// Step `capabilities`: whether the server offers the extensions that decide how the account
+/// is watched (push with IDLE or NOTIFY, cheap resyncs with CONDSTORE and QRESYNC).
+fn describe_capabilities(caps: &[String], i18n: &I18n) -> String {
     let yes_no = |c: &str| {
-        let present = if has(&caps, c) { "yes" } else { "no" };
+        let present = if has(caps, c) { "yes" } else { "no" };
         i18n.tr_plain(
             "probe-capability",
             &[("capability", text(c)), ("present", text(present))],
         )
     };
-    let detail = i18n.list(&["IDLE", "NOTIFY", "CONDSTORE", "QRESYNC"].map(yes_no));
-    r.done("capabilities", t, Ok(detail));
-    let strategy = crate::watch::strategy::choose(
-        crate::watch::strategy::Caps::from_list(&caps),
-        &account.folders,
-    );
-    r.report.strategy = strategy.describe_in(i18n, timing.poll_interval.as_secs());
-    r.report.capabilities = caps;
+    i18n.list(&["IDLE", "NOTIFY", "CONDSTORE", "QRESYNC"].map(yes_no))
+}
 
-    let t = Instant::now();
+/// Step `folders`, first half: every folder on the server (`LIST "" *`).
+async fn list_folders(li: &mut LoggedIn, limit: Duration) -> Result<Vec<Name>, ConnectError> {
     // Confirmed: async-imap reports a listing or a STATUS cut off by a closed connection as
     // complete, which would show as missing folders or empty ones.
-    let tap = li.tap.clone();
+    let LoggedIn { session, tap, .. } = li;
     let listed = tokio::time::timeout(
-        timing.command_timeout,
+        limit,
         tap.confirmed(async {
-            let names = li.session.list(Some(""), Some("*")).await?;
+            let names = session.list(Some(""), Some("*")).await?;
             names.try_collect::<Vec<_>>().await
         }),
     )
     .await;
-    let names = match listed {
+    match listed {
         Err(_) => Err(ConnectError::Timeout(error::Step::ListingFolders)),
         Ok(Err(e)) => Err(crate::imap::session::imap_error(
             error::Step::ListingFolders,
             e,
-            &tap,
+            tap,
         )),
         Ok(Ok(n)) => Ok(n),
-    };
-    let names = match names {
-        Ok(n) => n,
-        Err(e) => {
-            r.done("folders", t, Err(e));
-            return r.report;
-        }
-    };
+    }
+}
+
+/// The selectable folders among the first [`MAX_FOLDERS_LISTED`], each with its counts when
+/// `STATUS` answers in time (a folder without them is still listed) and whether the account
+/// watches it, by its decoded or its raw name.
+async fn folders_with_counts(
+    li: &mut LoggedIn,
+    names: &[Name],
+    account: &Account,
+) -> Vec<FolderInfo> {
+    let LoggedIn { session, tap, .. } = li;
     let mut folders = Vec::new();
     for name in names.iter().take(MAX_FOLDERS_LISTED) {
         if name
@@ -272,8 +334,8 @@ pub async fn test_account_in<F: FnMut(&Step)>(
             continue;
         }
         let status = tokio::time::timeout(
-            timing.command_timeout,
-            tap.confirmed(li.session.status(name.name(), "(MESSAGES UNSEEN)")),
+            account.timing.command_timeout,
+            tap.confirmed(session.status(name.name(), "(MESSAGES UNSEEN)")),
         )
         .await;
         let (messages, unseen) = match status {
@@ -293,12 +355,21 @@ pub async fn test_account_in<F: FnMut(&Step)>(
             unseen,
         });
     }
-    let missing: Vec<&String> = account
-        .folders
+    folders
+}
+
+/// Step `folders`, the verdict: every watched folder is on the server (the detail then gives
+/// each one's unread count), or the missing ones are named.
+fn check_watched_folders(
+    folders: &[FolderInfo],
+    watched: &[String],
+    i18n: &I18n,
+) -> Result<String, ConnectError> {
+    let missing: Vec<&String> = watched
         .iter()
         .filter(|f| !folders.iter().any(|i| &i.name == *f || &i.raw_name == *f))
         .collect();
-    let result = if missing.is_empty() {
+    if missing.is_empty() {
         let watched: Vec<String> = folders
             .iter()
             .filter(|f| f.watched)
@@ -324,11 +395,7 @@ pub async fn test_account_in<F: FnMut(&Step)>(
             count: missing.len(),
             folders: i18n.list(&missing),
         }))
-    };
-    r.report.folders = folders;
-    r.done("folders", t, result);
-    crate::imap::login::logout(&mut li.session).await;
-    r.report
+    }
 }
 
 /// A count as a Fluent number (exact: far below 2^53).

@@ -164,7 +164,7 @@ fn convert_notifications(
                     path,
                     span.start,
                     Some("quiet_hours"),
-                    "`quiet_hours` must be a start and an end time, 24-hour HH:MM in quotes,                      e.g. [\"22:00\", \"07:00\"]"
+                    "`quiet_hours` must be a start and an end time, 24-hour HH:MM in quotes, e.g. [\"22:00\", \"07:00\"]"
                         .to_owned(),
                 ));
             };
@@ -212,6 +212,7 @@ fn convert_account(
 ) -> Result<Account, ConfigError> {
     let header = raw.span();
     let raw = raw.into_inner();
+    let timing = convert_timing(&raw);
     let missing = |key: &str, example: &str| {
         parse_error(
             text,
@@ -232,39 +233,7 @@ fn convert_account(
         None => None,
         Some(file) => Some(resolve_ca_file(&id, &file, base_dir)?),
     };
-    let open = match (raw.open_url, raw.open_command) {
-        (None, None) => OpenTarget::Default,
-        (Some(url), None) => OpenTarget::Url(url),
-        (None, Some(argv)) => OpenTarget::Command(argv),
-        (Some(_), Some(_)) => {
-            return Err(ConfigError::Invalid {
-                account: Some(id),
-                key: "open_url".to_owned(),
-                message: "`open_url` and `open_command` are both set; keep the one that should \
-                          open when you click a notification (a webmail page or a program)"
-                    .to_owned(),
-            });
-        }
-    };
-
-    let secs = |value: Option<u64>, knob: Knob| Duration::from_secs(value.unwrap_or(knob.default));
-    let timing = Timing {
-        idle_refresh: secs(raw.idle_refresh_secs, Timing::IDLE_REFRESH),
-        dead_after: secs(raw.dead_after_secs, Timing::DEAD_AFTER),
-        poll_interval: secs(raw.poll_interval_secs, Timing::POLL_INTERVAL),
-        backoff_min: secs(raw.backoff_min_secs, Timing::BACKOFF_MIN),
-        backoff_max: secs(raw.backoff_max_secs, Timing::BACKOFF_MAX),
-        connect_timeout: secs(raw.connect_timeout_secs, Timing::CONNECT_TIMEOUT),
-        command_timeout: secs(raw.command_timeout_secs, Timing::COMMAND_TIMEOUT),
-        done_timeout: secs(raw.done_timeout_secs, Timing::DONE_TIMEOUT),
-        max_logins_per_minute: raw
-            .max_logins_per_minute
-            .unwrap_or(Timing::DEFAULT.max_logins_per_minute),
-        throttle_backoff: secs(raw.throttle_backoff_secs, Timing::THROTTLE_BACKOFF),
-        max_connections: raw
-            .max_connections
-            .unwrap_or(Timing::DEFAULT.max_connections),
-    };
+    let open = convert_open(&id, raw.open_url, raw.open_command)?;
 
     Ok(Account {
         name: raw.name.unwrap_or_else(|| id.clone()),
@@ -285,6 +254,51 @@ fn convert_account(
         preview: raw.preview.unwrap_or_default(),
         open,
         id,
+    })
+}
+
+/// The account's timing knobs, each key left out taking its default.
+fn convert_timing(raw: &RawAccount) -> Timing {
+    let secs = |value: Option<u64>, knob: Knob| Duration::from_secs(value.unwrap_or(knob.default));
+    Timing {
+        idle_refresh: secs(raw.idle_refresh_secs, Timing::IDLE_REFRESH),
+        dead_after: secs(raw.dead_after_secs, Timing::DEAD_AFTER),
+        poll_interval: secs(raw.poll_interval_secs, Timing::POLL_INTERVAL),
+        backoff_min: secs(raw.backoff_min_secs, Timing::BACKOFF_MIN),
+        backoff_max: secs(raw.backoff_max_secs, Timing::BACKOFF_MAX),
+        connect_timeout: secs(raw.connect_timeout_secs, Timing::CONNECT_TIMEOUT),
+        command_timeout: secs(raw.command_timeout_secs, Timing::COMMAND_TIMEOUT),
+        done_timeout: secs(raw.done_timeout_secs, Timing::DONE_TIMEOUT),
+        max_logins_per_minute: raw
+            .max_logins_per_minute
+            .unwrap_or(Timing::DEFAULT.max_logins_per_minute),
+        throttle_backoff: secs(raw.throttle_backoff_secs, Timing::THROTTLE_BACKOFF),
+        max_connections: raw
+            .max_connections
+            .unwrap_or(Timing::DEFAULT.max_connections),
+    }
+}
+
+/// What a click on the account's notification opens: `open_url` or `open_command`, never
+/// both (the file would not say which one wins), else the desktop's default mail client.
+fn convert_open(
+    id: &str,
+    open_url: Option<String>,
+    open_command: Option<Vec<String>>,
+) -> Result<OpenTarget, ConfigError> {
+    Ok(match (open_url, open_command) {
+        (None, None) => OpenTarget::Default,
+        (Some(url), None) => OpenTarget::Url(url),
+        (None, Some(argv)) => OpenTarget::Command(argv),
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::Invalid {
+                account: Some(id.to_owned()),
+                key: "open_url".to_owned(),
+                message: "`open_url` and `open_command` are both set; keep the one that should \
+                          open when you click a notification (a webmail page or a program)"
+                    .to_owned(),
+            });
+        }
     })
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv6Addr};
+use std::path::Path;
 
 use super::file::{format_time, quote_for_message};
 use super::{
@@ -115,7 +116,7 @@ fn check_vip(vip: &[String]) -> Result<(), String> {
         };
         if !valid {
             return Err(format!(
-                "`vip` entry {shown} is neither an address nor a domain; write                  \"boss@example.com\" for one sender or \"@example.com\" for a whole domain"
+                "`vip` entry {shown} is neither an address nor a domain; write \"boss@example.com\" for one sender or \"@example.com\" for a whole domain"
             ));
         }
         if !seen.insert(entry.to_lowercase()) {
@@ -136,92 +137,18 @@ fn invalid(account: &Account, key: &str, message: String) -> ConfigError {
     }
 }
 
+/// Every rule for one account; the first one broken is reported, with the account and key.
 fn validate_account(account: &Account) -> Result<(), ConfigError> {
     let fail = |key: &str, message: String| Err(invalid(account, key, message));
 
-    if !is_valid_id(&account.id) {
-        return fail(
-            "id",
-            format!(
-                "`id = {}` must be 1 to {ID_MAX_CHARS} letters, digits, `_` or `-` \
-                 (it names the account in events and commands), e.g. \"work\"",
-                quote_for_message(&account.id, '"')
-            ),
-        );
-    }
-    if account.name.trim().is_empty() {
-        return fail(
-            "name",
-            "`name` is empty; remove the key to show the id instead".to_owned(),
-        );
-    }
-    if has_control(&account.name) {
-        return fail(
-            "name",
-            "`name` contains a control character (such as a line break)".to_owned(),
-        );
-    }
-    if let Some(email) = &account.email
-        && !looks_like_email(email)
-    {
-        return fail(
-            "email",
-            format!(
-                "`email = {}` is not an email address; write it like \"ana@example.com\" \
-                 or remove the key",
-                quote_for_message(email, '"')
-            ),
-        );
-    }
-    if let Err(message) = check_host(&account.host) {
-        return fail("host", message);
-    }
-    if account.port == 0 {
-        return fail(
-            "port",
-            "`port = 0` is not a port; use 993 for tls or 143 for starttls, or remove the key"
-                .to_owned(),
-        );
-    }
-    if account.security == Security::Plain && !is_loopback_host(&account.host) {
-        return fail(
-            "security",
-            "`security = \"plain\"` sends the password unencrypted and is only allowed for a \
-             loopback host (127.0.0.1, ::1, localhost); use `tls` or `starttls`"
-                .to_owned(),
-        );
-    }
-    if account.username.is_empty() {
-        return fail(
-            "username",
-            "`username` is empty; set it to the login name your mail provider gave you".to_owned(),
-        );
-    }
-    if has_control(&account.username) {
-        return fail(
-            "username",
-            "`username` contains a control character (such as a line break)".to_owned(),
-        );
-    }
+    check_identity(account).or_else(|(key, message)| fail(key, message))?;
+    check_server(account).or_else(|(key, message)| fail(key, message))?;
+    check_username(&account.username).or_else(|message| fail("username", message))?;
     if let PasswordSource::Command(argv) = &account.password {
         check_argv(&PASSWORD_COMMAND, argv).or_else(|message| fail("password_command", message))?;
     }
     if let Some(ca_file) = &account.ca_file {
-        if ca_file.as_os_str().is_empty() {
-            return fail(
-                "ca_file",
-                "`ca_file` is empty; remove the key to trust only the system's certificates"
-                    .to_owned(),
-            );
-        }
-        if ca_file.to_str().is_none() {
-            return fail(
-                "ca_file",
-                "`ca_file` is not valid UTF-8, so it cannot be written to the config file; \
-                 rename the file or move it to a plain path"
-                    .to_owned(),
-            );
-        }
+        check_ca_file(ca_file).or_else(|message| fail("ca_file", message))?;
     }
     check_folders(&account.folders).or_else(|message| fail("folders", message))?;
     check_timing(&account.timing).or_else(|(key, message)| fail(key, message))?;
@@ -231,6 +158,99 @@ fn validate_account(account: &Account) -> Result<(), ConfigError> {
         OpenTarget::Command(argv) => {
             check_argv(&OPEN_COMMAND, argv).or_else(|message| fail(OPEN_COMMAND.key, message))?;
         }
+    }
+    Ok(())
+}
+
+/// What names the account: an id that events and commands can carry, a display name that
+/// fits on one line, and an email address when one is given.
+fn check_identity(account: &Account) -> Result<(), (&'static str, String)> {
+    if !is_valid_id(&account.id) {
+        return Err((
+            "id",
+            format!(
+                "`id = {}` must be 1 to {ID_MAX_CHARS} letters, digits, `_` or `-` \
+                 (it names the account in events and commands), e.g. \"work\"",
+                quote_for_message(&account.id, '"')
+            ),
+        ));
+    }
+    if account.name.trim().is_empty() {
+        return Err((
+            "name",
+            "`name` is empty; remove the key to show the id instead".to_owned(),
+        ));
+    }
+    if has_control(&account.name) {
+        return Err((
+            "name",
+            "`name` contains a control character (such as a line break)".to_owned(),
+        ));
+    }
+    if let Some(email) = &account.email
+        && !looks_like_email(email)
+    {
+        return Err((
+            "email",
+            format!(
+                "`email = {}` is not an email address; write it like \"ana@example.com\" \
+                 or remove the key",
+                quote_for_message(email, '"')
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Where to connect: a server name or address, a port, and encryption unless the connection
+/// never leaves the machine (the password would otherwise cross the network in clear).
+fn check_server(account: &Account) -> Result<(), (&'static str, String)> {
+    check_host(&account.host).map_err(|message| ("host", message))?;
+    if account.port == 0 {
+        return Err((
+            "port",
+            "`port = 0` is not a port; use 993 for tls or 143 for starttls, or remove the key"
+                .to_owned(),
+        ));
+    }
+    if account.security == Security::Plain && !is_loopback_host(&account.host) {
+        return Err((
+            "security",
+            "`security = \"plain\"` sends the password unencrypted and is only allowed for a \
+             loopback host (127.0.0.1, ::1, localhost); use `tls` or `starttls`"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// The login name: there must be one, and on one line (it is sent inside an IMAP command).
+fn check_username(username: &str) -> Result<(), String> {
+    if username.is_empty() {
+        return Err(
+            "`username` is empty; set it to the login name your mail provider gave you".to_owned(),
+        );
+    }
+    if has_control(username) {
+        return Err("`username` contains a control character (such as a line break)".to_owned());
+    }
+    Ok(())
+}
+
+/// An extra CA file: a path that is not empty, and one the config file can store (TOML
+/// strings are UTF-8).
+fn check_ca_file(ca_file: &Path) -> Result<(), String> {
+    if ca_file.as_os_str().is_empty() {
+        return Err(
+            "`ca_file` is empty; remove the key to trust only the system's certificates".to_owned(),
+        );
+    }
+    if ca_file.to_str().is_none() {
+        return Err(
+            "`ca_file` is not valid UTF-8, so it cannot be written to the config file; \
+             rename the file or move it to a plain path"
+                .to_owned(),
+        );
     }
     Ok(())
 }

@@ -1,13 +1,21 @@
 //! Selecting a folder by the name the config and the events use (decoded UTF-8), with the bytes
-//! the server knows it by (modified UTF-7, [`super::utf7`]).
+//! the server knows it by (modified UTF-7, [`super::utf7`]); and [`open`], how the watcher opens
+//! one: with QRESYNC where it can, telling a folder that is gone from one refused for now.
+
+use std::time::Duration;
 
 use async_imap::Session;
 use async_imap::error::{Error, Result};
 use async_imap::types::Mailbox;
+use tokio::time::timeout;
 use tracing::debug;
 
+use super::framing::TaggedStatus;
+use super::rfc7162_qresync::{self, Known, Resync};
+use super::session::imap_error;
 use super::transport::{MailStream, StatusTap};
 use super::utf7;
+use crate::error::{ConnectError, Step};
 use crate::text::truncate_for_log;
 
 /// `SELECT` the folder called `name`: its modified UTF-7 encoding, which is byte-exact for
@@ -32,5 +40,85 @@ pub async fn select(
             tap.confirmed(session.select(&raw)).await
         }
         (result, _) => result,
+    }
+}
+
+/// What opening a folder found.
+#[derive(Debug)]
+pub enum Opened {
+    /// Selected: what the server said about it (and, with QRESYNC, what changed since `known`).
+    Selected(Resync),
+    /// The server said NO (not a temporary one): the folder does not exist there. Its words.
+    Missing(String),
+}
+
+/// Opens folder `name` (`wire`: its modified UTF-7 name) for watching: `SELECT … (QRESYNC …)`
+/// when `known` holds what we saw last (RFC 7162), else a plain [`select`]; bounded by
+/// `limit`, counted only on the server's tagged OK.
+///
+/// A `NO` that says "not now" rather than "no such folder" (RFC 5530 codes `UNAVAILABLE`,
+/// `INUSE`, `SERVERBUG`, `LIMIT`) is an error, not [`Opened::Missing`]: skipping the folder until
+/// the next reconnect could mean days without its mail, so the session is rebuilt (with
+/// backoff) and the folder tried again.
+pub async fn open(
+    session: &mut Session<MailStream>,
+    tap: &StatusTap,
+    name: &str,
+    wire: &str,
+    known: Option<Known>,
+    limit: Duration,
+) -> std::result::Result<Opened, ConnectError> {
+    let selected = match known {
+        Some(known) => {
+            timeout(
+                limit,
+                tap.confirmed(rfc7162_qresync::select(session, wire, known)),
+            )
+            .await
+        }
+        None => {
+            timeout(limit, async {
+                select(session, tap, name).await.map(Resync::from_mailbox)
+            })
+            .await
+        }
+    };
+    match selected {
+        Ok(Ok(m)) => Ok(Opened::Selected(m)),
+        Ok(Err(Error::No(text))) if !refused_for_now(tap.take()) => {
+            Ok(Opened::Missing(truncate_for_log(&text)))
+        }
+        Ok(Err(e)) => Err(imap_error(Step::SelectingFolder, e, tap)),
+        Err(_) => Err(ConnectError::Timeout(Step::SelectingFolder)),
+    }
+}
+
+/// A `NO` with a response code that means "not now" (see [`open`]).
+fn refused_for_now(status: Option<TaggedStatus>) -> bool {
+    status
+        .and_then(|s| s.code)
+        .is_some_and(|c| matches!(c.as_str(), "UNAVAILABLE" | "INUSE" | "SERVERBUG" | "LIMIT"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_temporary_refusal_keeps_a_folder_in_play() {
+        let no = |code: Option<&str>| {
+            Some(TaggedStatus {
+                status: "NO".into(),
+                code: code.map(str::to_owned),
+                text: "x".into(),
+            })
+        };
+        for code in ["UNAVAILABLE", "INUSE", "SERVERBUG", "LIMIT"] {
+            assert!(refused_for_now(no(Some(code))), "{code}");
+        }
+        // Dovecot: `NO [NONEXISTENT] Mailbox doesn't exist`; many servers give no code at all.
+        assert!(!refused_for_now(no(Some("NONEXISTENT"))));
+        assert!(!refused_for_now(no(None)));
+        assert!(!refused_for_now(None));
     }
 }

@@ -12,7 +12,9 @@ use std::collections::HashSet;
 use async_imap::Session;
 use async_imap::error::{Error, Result};
 use async_imap::types::Mailbox;
-use imap_proto::{AttributeValue, MailboxDatum, Response, ResponseCode, Status, StatusAttribute};
+use imap_proto::{
+    AttributeValue, MailboxDatum, Outcome, Response, ResponseCode, Status, StatusAttribute,
+};
 
 use super::rfc5465_notify::quote;
 use super::transport::MailStream;
@@ -67,15 +69,10 @@ impl Resync {
         match r {
             // RFC 7162 §3.2.11: everything before `* OK [CLOSED]` was about the folder selected
             // until now (flag changes, expunges, new mail reported late), not this one.
-            // imap-proto does not know the code and leaves it in the text.
             Response::Data {
                 status: Status::Ok,
                 outcome,
-            } if outcome.code.is_none()
-                && outcome.information.as_deref().is_some_and(|t| {
-                    t.trim_start().to_ascii_uppercase().starts_with("[CLOSED]")
-                }) =>
-            {
+            } if is_closed(outcome) => {
                 let statuses = std::mem::take(&mut self.statuses);
                 *self = Resync {
                     statuses,
@@ -125,6 +122,17 @@ impl Resync {
             _ => {}
         }
     }
+}
+
+/// Whether an untagged OK is `* OK [CLOSED]` (RFC 7162 §3.2.11), the line that separates the
+/// responses about the folder selected until now from those about the new one. imap-proto
+/// does not know the code and leaves it in the text.
+fn is_closed(outcome: &Outcome<'_>) -> bool {
+    outcome.code.is_none()
+        && outcome
+            .information
+            .as_deref()
+            .is_some_and(|t| t.trim_start().to_ascii_uppercase().starts_with("[CLOSED]"))
 }
 
 /// The command, for a folder name already in modified UTF-7.

@@ -12,7 +12,7 @@ use tracing::debug;
 
 use super::framing::LimitError;
 use super::login::{LoggedIn, login};
-use super::transport::{self, StatusTap};
+use super::transport::{self, StatusTap, TlsConfigs};
 use crate::config::Account;
 use crate::error::{ConnectError, NetCause, ProtoCause, Step};
 use crate::secret;
@@ -20,17 +20,18 @@ use crate::secret;
 /// Password (keyring or command), connection (TLS or strict STARTTLS) and login, with the
 /// account's timeouts: the one way into a session, for the watcher and for every short
 /// connection of its own (account test, folder list, mark as read).
-pub async fn open(account: &Account) -> Result<LoggedIn, ConnectError> {
+pub async fn open(account: &Account, tls: &TlsConfigs) -> Result<LoggedIn, ConnectError> {
     let password = secret::password(account).await?;
-    open_with(account, &password).await
+    open_with(account, &password, tls).await
 }
 
 /// [`open`] with a password the caller already has (a settings form before it is stored).
 pub async fn open_with(
     account: &Account,
     password: &secrecy::SecretString,
+    tls: &TlsConfigs,
 ) -> Result<LoggedIn, ConnectError> {
-    let greeted = transport::connect(account).await?;
+    let greeted = transport::connect(account, tls).await?;
     login(
         greeted,
         &account.username,

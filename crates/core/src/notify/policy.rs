@@ -287,10 +287,39 @@ struct Summary {
     due: Option<Instant>,
 }
 
+impl Summary {
+    /// A summary of nothing yet, on `popup`; [`add_to_summary`] counts the mail into it.
+    fn new(popup: PopupId, now: Instant) -> Summary {
+        Summary {
+            popup,
+            count: 0,
+            names: Vec::new(),
+            senders: HashSet::new(),
+            last_mail: now,
+            last_shown: None,
+            due: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 struct Burst {
     recent: VecDeque<Recent>,
     summary: Option<Summary>,
+}
+
+impl Burst {
+    /// Forgets the live mail that arrived `window` or more before `now`: it no longer counts
+    /// toward the burst's threshold.
+    fn expire(&mut self, now: Instant, window: Duration) {
+        while self
+            .recent
+            .front()
+            .is_some_and(|r| now.saturating_duration_since(r.at) >= window)
+        {
+            self.recent.pop_front();
+        }
+    }
 }
 
 /// The policy's state: rules, pause, bursts in progress and the popups it may withdraw.
@@ -395,118 +424,167 @@ impl Policy {
             .unwrap_or(usize::MAX)
             .max(1);
         let account = mail.key.account.clone();
-        let sender_id = sender_id(&mail);
-        let name = names_senders(rules.preview)
-            .then(|| mail.short_name.clone())
-            .flatten();
+        // The mail as the burst window would remember it.
+        let arrival = Recent {
+            at: now.mono,
+            key: mail.key.clone(),
+            popup: None,
+            sender_id: sender_id(&mail),
+            name: names_senders(rules.preview)
+                .then(|| mail.short_name.clone())
+                .flatten(),
+        };
         let mut burst = self.bursts.remove(&account).unwrap_or_default();
-        while burst
-            .recent
-            .front()
-            .is_some_and(|r| now.mono.saturating_duration_since(r.at) >= window)
-        {
-            burst.recent.pop_front();
-        }
+        burst.expire(now.mono, window);
 
         if let Some(summary) = burst.summary.as_mut() {
             // The burst goes on: fold the mail into its summary.
-            let popup = summary.popup;
-            add_to_summary(summary, &sender_id, name, now.mono);
-            if !mail.catch_up {
-                burst.recent.push_back(Recent {
-                    at: now.mono,
-                    key: mail.key.clone(),
-                    popup: None,
-                    sender_id,
-                    name: None,
-                });
-            }
-            self.track(popup, &account, mail.key, true);
-            let due = summary.due;
-            if due.is_some_and(|d| d <= now.mono) {
-                out.push(show_summary(summary, &account, &rules, now.mono));
-            }
+            let shown = self.fold_into_summary(
+                summary,
+                &mut burst.recent,
+                &account,
+                &rules,
+                arrival,
+                mail.catch_up,
+            );
+            out.extend(shown);
         } else if mail.catch_up {
-            let popup = self.new_popup();
-            let mut summary = Summary {
-                popup,
-                count: 0,
-                names: Vec::new(),
-                senders: HashSet::new(),
-                last_mail: now.mono,
-                last_shown: None,
-                due: None,
-            };
-            add_to_summary(&mut summary, &sender_id, name, now.mono);
-            summary.due = Some(now.mono + CATCH_UP_SETTLE);
-            self.track(popup, &account, mail.key, true);
-            burst.summary = Some(summary);
+            self.start_catch_up_summary(&mut burst, &account, arrival);
         } else {
-            burst.recent.push_back(Recent {
-                at: now.mono,
-                key: mail.key.clone(),
-                popup: None,
-                sender_id,
-                name,
-            });
+            burst.recent.push_back(arrival);
             if burst.recent.len() > threshold {
                 // Too many at once: one summary replaces the burst's popups.
-                let popup = burst
-                    .recent
-                    .iter()
-                    .find_map(|r| r.popup)
-                    .unwrap_or_else(|| self.new_popup());
-                let mut summary = Summary {
-                    popup,
-                    count: 0,
-                    names: Vec::new(),
-                    senders: HashSet::new(),
-                    last_mail: now.mono,
-                    last_shown: None,
-                    due: None,
-                };
-                // The reused popup's own message is re-added below with the others.
-                if let Some(reused) = self.popups.get_mut(&popup) {
-                    reused.members.clear();
-                }
-                let members: Vec<Recent> = burst.recent.iter().cloned().collect();
-                for r in &mut burst.recent {
-                    r.popup = None;
-                    r.name = None;
-                }
-                for r in members {
-                    add_to_summary(&mut summary, &r.sender_id, r.name, now.mono);
-                    if let Some(old) = r.popup
-                        && old != popup
-                    {
-                        self.forget_popup(old);
-                        out.push(Action::Withdraw {
-                            popup: old,
-                            message: None,
-                        });
-                    }
-                    self.track(popup, &account, r.key, true);
-                }
-                out.push(show_summary(&mut summary, &account, &rules, now.mono));
-                burst.summary = Some(summary);
+                self.summarise_burst(&mut burst, &account, &rules, now.mono, &mut out);
             } else {
-                let popup = self.new_popup();
-                if let Some(last) = burst.recent.back_mut() {
-                    last.popup = Some(popup);
-                }
-                let content = content(rules.preview, mail.sender, mail.subject);
-                self.track(popup, &account, mail.key.clone(), false);
-                out.push(Action::ShowSingle {
-                    popup,
-                    message: mail.key,
-                    account_name: rules.name,
-                    content,
-                });
+                out.push(self.show_single(&mut burst, &account, rules, mail));
             }
         }
         self.bursts.insert(account, burst);
         self.evict();
         out
+    }
+
+    /// A burst that already has a summary takes one more mail: the summary counts it, live
+    /// mail also counts toward the burst window (so the burst lasts while mail keeps coming),
+    /// and the summary is shown again if its refresh is due ([`SUMMARY_REFRESH`]).
+    fn fold_into_summary(
+        &mut self,
+        summary: &mut Summary,
+        recent: &mut VecDeque<Recent>,
+        account: &str,
+        rules: &AccountRules,
+        arrival: Recent,
+        catch_up: bool,
+    ) -> Option<Action> {
+        let Recent {
+            at: now,
+            key,
+            sender_id,
+            name,
+            ..
+        } = arrival;
+        let popup = summary.popup;
+        add_to_summary(summary, &sender_id, name, now);
+        if !catch_up {
+            recent.push_back(Recent {
+                at: now,
+                key: key.clone(),
+                popup: None,
+                sender_id,
+                name: None,
+            });
+        }
+        self.track(popup, account, key, true);
+        let due = summary.due;
+        if due.is_some_and(|d| d <= now) {
+            Some(show_summary(summary, account, rules, now))
+        } else {
+            None
+        }
+    }
+
+    /// Catch-up mail with no burst in progress (rule 3): it opens a summary at once, first
+    /// shown after [`CATCH_UP_SETTLE`] so that a reconnect's whole backlog is one popup.
+    fn start_catch_up_summary(&mut self, burst: &mut Burst, account: &str, arrival: Recent) {
+        let Recent {
+            at: now,
+            key,
+            sender_id,
+            name,
+            ..
+        } = arrival;
+        let popup = self.new_popup();
+        let mut summary = Summary::new(popup, now);
+        add_to_summary(&mut summary, &sender_id, name, now);
+        summary.due = Some(now + CATCH_UP_SETTLE);
+        self.track(popup, account, key, true);
+        burst.summary = Some(summary);
+    }
+
+    /// Live mail just went over `summary_threshold` (rule 4): one summary of everything in
+    /// the burst window takes over the first popup still on screen (so the daemon replaces it
+    /// in place) and the burst's other popups are withdrawn.
+    fn summarise_burst(
+        &mut self,
+        burst: &mut Burst,
+        account: &str,
+        rules: &AccountRules,
+        now: Instant,
+        out: &mut Vec<Action>,
+    ) {
+        let popup = burst
+            .recent
+            .iter()
+            .find_map(|r| r.popup)
+            .unwrap_or_else(|| self.new_popup());
+        let mut summary = Summary::new(popup, now);
+        // The reused popup's own message is re-added below with the others.
+        if let Some(reused) = self.popups.get_mut(&popup) {
+            reused.members.clear();
+        }
+        let members: Vec<Recent> = burst.recent.iter().cloned().collect();
+        for r in &mut burst.recent {
+            r.popup = None;
+            r.name = None;
+        }
+        for r in members {
+            add_to_summary(&mut summary, &r.sender_id, r.name, now);
+            if let Some(old) = r.popup
+                && old != popup
+            {
+                self.forget_popup(old);
+                out.push(Action::Withdraw {
+                    popup: old,
+                    message: None,
+                });
+            }
+            self.track(popup, account, r.key, true);
+        }
+        out.push(show_summary(&mut summary, account, rules, now));
+        burst.summary = Some(summary);
+    }
+
+    /// Live mail below the threshold (rule 4): a popup of its own, noted on the mail's place in
+    /// the burst (the last one) so that a summary can take it over if the burst grows.
+    fn show_single(
+        &mut self,
+        burst: &mut Burst,
+        account: &str,
+        rules: AccountRules,
+        mail: Mail,
+    ) -> Action {
+        let popup = self.new_popup();
+        if let Some(last) = burst.recent.back_mut() {
+            last.popup = Some(popup);
+        }
+        let content = content(rules.preview, mail.sender, mail.subject);
+        self.track(popup, account, mail.key.clone(), false);
+        Action::ShowSingle {
+            popup,
+            message: mail.key,
+            account_name: rules.name,
+            content,
+        }
     }
 
     /// A message announced earlier was read or deleted elsewhere.
@@ -587,13 +665,7 @@ impl Policy {
     fn settle(&mut self, now: Instant, out: &mut Vec<Action>) {
         let window = self.rules.notifications.summary_window;
         for (account, burst) in &mut self.bursts {
-            while burst
-                .recent
-                .front()
-                .is_some_and(|r| now.saturating_duration_since(r.at) >= window)
-            {
-                burst.recent.pop_front();
-            }
+            burst.expire(now, window);
             let Some(summary) = burst.summary.as_mut() else {
                 continue;
             };

@@ -6,6 +6,7 @@
 pub(crate) mod account;
 pub mod backoff;
 pub(crate) mod budget;
+mod conn;
 pub(crate) mod memory;
 pub mod power;
 pub mod strategy;

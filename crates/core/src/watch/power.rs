@@ -181,18 +181,36 @@ impl NetworkState {
     }
 }
 
+/// How long two reports of a resume (logind's `PrepareForSleep(false)` and the clock jump,
+/// in either order) are taken for the same resume: the clock is looked at every
+/// [`CLOCK_CHECK`], and after a resume D-Bus may deliver logind's signal only once the
+/// machine has settled. Two real resumes this close together are one as far as connections go.
+pub const SAME_RESUME: Duration = Duration::from_secs(10);
+
 /// Leading-edge debounce with one trailing call: the first trigger fires at once; triggers
-/// within [`DEBOUNCE`] of that are folded into one more at the end of the window.
+/// within [`DEBOUNCE`] of that are folded into one more at the end of the window (the network
+/// may only be usable by then). A second report of the same resume ([`SAME_RESUME`]) is
+/// dropped: it must not rebuild the connections the first one just made.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Debounce {
     last_fired: Option<Instant>,
     trailing: Option<Instant>,
+    last_resume: Option<Instant>,
 }
 
 impl Debounce {
-    /// A trigger at `now`: true to fire at once (otherwise one is scheduled, see
+    /// A trigger at `now`: true to fire at once (otherwise one may be scheduled, see
     /// [`Debounce::due`]).
-    pub fn trigger(&mut self, now: Instant) -> bool {
+    pub fn trigger(&mut self, now: Instant, change: Change) -> bool {
+        if matches!(change, Change::Resumed | Change::ClockJump(_)) {
+            if self
+                .last_resume
+                .is_some_and(|t| now.saturating_duration_since(t) < SAME_RESUME)
+            {
+                return false;
+            }
+            self.last_resume = Some(now);
+        }
         match self.last_fired {
             Some(t) if now.saturating_duration_since(t) < DEBOUNCE => {
                 self.trailing = Some(t + DEBOUNCE);
@@ -380,7 +398,7 @@ pub(crate) async fn power_loop(
         // Whatever told us, the clock jump of this resume is now explained: without this the
         // next clock check would reconnect a second time.
         clock = ClockJump::new(SystemTime::now(), Instant::now());
-        if debounce.trigger(Instant::now()) {
+        if debounce.trigger(Instant::now(), change) {
             on_change(change);
         } else {
             debug!(%change, "folded into the reconnect already under way");
@@ -469,14 +487,35 @@ mod tests {
     fn debounce_fires_at_once_then_folds_into_one_trailing() {
         let t0 = Instant::now();
         let mut d = Debounce::default();
-        assert!(d.trigger(t0));
+        let up = Change::NetworkUp;
+        assert!(d.trigger(t0, up));
         assert_eq!(d.due(), None);
-        assert!(!d.trigger(t0 + Duration::from_millis(200)));
-        assert!(!d.trigger(t0 + Duration::from_millis(400)));
+        assert!(!d.trigger(t0 + Duration::from_millis(200), up));
+        assert!(!d.trigger(t0 + Duration::from_millis(400), up));
         assert_eq!(d.due(), Some(t0 + DEBOUNCE));
         d.fired_trailing(t0 + DEBOUNCE);
         assert_eq!(d.due(), None);
         // Long after, a new trigger fires at once again.
-        assert!(d.trigger(t0 + DEBOUNCE * 3));
+        assert!(d.trigger(t0 + DEBOUNCE * 3, up));
+    }
+
+    /// One resume reported twice — the clock jump seen first, logind's signal a moment later,
+    /// or the other way round — reconnects once; the network coming up after it still counts.
+    #[test]
+    fn one_resume_told_twice_reconnects_once() {
+        let t0 = Instant::now();
+        let jump = Change::ClockJump(Duration::from_secs(3600));
+        for (first, second) in [(jump, Change::Resumed), (Change::Resumed, jump)] {
+            let mut d = Debounce::default();
+            assert!(d.trigger(t0, first));
+            assert!(!d.trigger(t0 + Duration::from_millis(300), second));
+            assert_eq!(d.due(), None, "no trailing reconnect for the same resume");
+            assert!(!d.trigger(t0 + Duration::from_secs(4), second));
+            assert_eq!(d.due(), None);
+            // The network comes back after the resume: that is news, and is acted on.
+            assert!(d.trigger(t0 + Duration::from_secs(5), Change::NetworkUp));
+            // A resume much later is another resume.
+            assert!(d.trigger(t0 + SAME_RESUME * 3, Change::Resumed));
+        }
     }
 }

@@ -1,0 +1,856 @@
+//! One session on one connection: every watched folder of an account, the strategy chosen
+//! from the server's capabilities ([`strategy`]), a look at every folder, then waiting for
+//! changes until the connection fails, the network changes or the account stops.
+//!
+//! - **NOTIFY** (RFC 5465): the home folder (INBOX) stays selected in IDLE; `NOTIFY SET` asks
+//!   for message events there and STATUS responses for every other folder. A STATUS that shows
+//!   a change (merged, since they may be partial or redundant) ends the IDLE; the folder is
+//!   selected, its new UIDs fetched and announced, and the home folder selected again.
+//! - **IDLE + sweep**: the same, but the other folders are asked with STATUS every
+//!   `poll_interval`, between IDLE rounds on the same connection.
+//! - **Poll**: no IDLE: every folder is checked every `poll_interval`.
+//!
+//! Every network wait is bounded by a configured timeout and also listens for the account's
+//! wake-up (Check now, network changed) and for cancellation. The protocol is in `imap/`
+//! (IDLE: [`rfc2177_idle`], opening a folder: [`mailbox::open`], commands:
+//! [`session::run`]); here is what the answers mean. Announcing new mail is [`announce`];
+//! per folder the exactly-once rules are those of [`crate::sync::decide`].
+
+mod announce;
+
+use std::collections::{BTreeSet, HashSet};
+use std::time::Duration;
+
+use async_imap::Session;
+use futures::TryStreamExt;
+use imap_proto::StatusAttribute;
+use tokio::time::{Instant, sleep_until, timeout};
+use tracing::{debug, info, warn};
+
+use super::WakeKind;
+use super::account::{AccountCtx, End, SESSION_KEY, jittered};
+use super::memory::Memory;
+use super::strategy::{self, Caps, Mode, Strategy};
+use crate::error::{ConnectError, NetCause, ProtoCause, Step, StoreCause};
+use crate::event::State;
+use crate::imap::login::LoggedIn;
+use crate::imap::mailbox::{self, Opened};
+use crate::imap::rfc2177_idle::{self, Seen};
+use crate::imap::rfc5465_notify::{self, FolderStatus, LocalView};
+use crate::imap::rfc7162_qresync;
+use crate::imap::session;
+use crate::imap::transport::{MailStream, StatusTap};
+use crate::imap::utf7;
+use crate::sync::decide::{self, Reconcile};
+use crate::text::truncate_for_log;
+
+/// One watched folder: what is stored and what this session has learnt.
+struct Folder {
+    /// As configured (decoded UTF-8); used in events and the store.
+    name: String,
+    /// As the server knows it (modified UTF-7).
+    wire: String,
+    /// The name as written, for a server that does not escape `&` (see `mailbox::select`).
+    raw: Option<String>,
+    uidvalidity: u32,
+    watermark: u32,
+    /// Messages at the last SELECT.
+    exists: u32,
+    /// UIDNEXT at the last SELECT: how far a skip of unreadable new mail may go.
+    uidnext: u32,
+    /// UIDs currently unread, from the last `UID SEARCH UNSEEN`.
+    unseen: HashSet<u32>,
+    /// Announced and still unread: a drop from `unseen` produces a `seen` event.
+    announced: HashSet<u32>,
+    /// Unread messages: `unseen.len()`, or after a QRESYNC resync the count from STATUS (the
+    /// set then holds only the announced ones).
+    unread: u32,
+    last_unread: Option<u32>,
+    /// The server's view from STATUS responses, merged.
+    known: FolderStatus,
+    /// The folder could not be selected (deleted or renamed on the server): skipped.
+    missing: bool,
+    /// A STATUS event named it this session (NOTIFY covers it): the sweep can skip it.
+    notified: bool,
+}
+
+impl Folder {
+    fn new(name: &str) -> Folder {
+        let (wire, raw) = utf7::wire_names(name);
+        Folder {
+            name: name.to_owned(),
+            wire,
+            raw,
+            uidvalidity: 0,
+            watermark: 0,
+            exists: 0,
+            uidnext: 0,
+            unseen: HashSet::new(),
+            announced: HashSet::new(),
+            unread: 0,
+            last_unread: None,
+            known: FolderStatus::default(),
+            missing: false,
+            notified: false,
+        }
+    }
+
+    fn local(&self) -> LocalView {
+        LocalView {
+            uidvalidity: self.uidvalidity,
+            watermark: self.watermark,
+            messages: self.exists,
+            unseen: self.unread,
+        }
+    }
+
+    /// Whether a name from the server (STATUS) is this folder: in modified UTF-7 as it should
+    /// be, as written (a server that does not escape `&`), or in UTF-8 (Dovecot 2.3's NOTIFY
+    /// STATUS, see [`rfc5465_notify::notify_names`]).
+    fn is(&self, wire_name: &str) -> bool {
+        if self.name.eq_ignore_ascii_case("INBOX") {
+            return wire_name.eq_ignore_ascii_case("INBOX");
+        }
+        self.wire == wire_name
+            || self.raw.as_deref() == Some(wire_name)
+            || self.name == wire_name
+            || utf7::decode(wire_name) == self.name
+    }
+}
+
+/// What ended one wait.
+enum Wait {
+    /// The selected folder changed (EXISTS, EXPUNGE, FETCH, VANISHED), or may have.
+    Changed,
+    /// Time to re-issue IDLE (refresh, or a silent link that answered DONE).
+    Refresh,
+    /// Time to sweep the other folders with STATUS (and, when polling, the home folder).
+    Sweep,
+    Woken(WakeKind),
+    Stopped,
+}
+
+/// One session on one connection.
+pub(super) struct Conn<'a> {
+    ctx: &'a AccountCtx,
+    pub(super) session: Option<Session<MailStream>>,
+    caps: Caps,
+    strategy: Strategy,
+    /// Index 0 is the home folder; the rest in configuration order.
+    folders: Vec<Folder>,
+    selected: Option<usize>,
+    /// Folders whose STATUS says they changed since our last look.
+    dirty: BTreeSet<usize>,
+    /// The selected folder changed.
+    home_dirty: bool,
+    /// Something other than new mail may have changed in the home folder (flags, expunges, a
+    /// poll, a refresh): re-read the whole unread set. When only EXISTS/RECENT arrived, the
+    /// fetch of the new UIDs says which are unread, and the count is kept without a
+    /// `UID SEARCH UNSEEN` whose answer grows with every unread message (with 20,000 unread,
+    /// 140 KB per new mail).
+    home_recount: bool,
+    watched: bool,
+    /// Says whether the server finished each command with a tagged OK (see [`Call`]).
+    tap: StatusTap,
+    /// What the account remembers between sessions (unreadable messages, a failed store).
+    pub(super) memory: Memory,
+}
+
+impl<'a> Conn<'a> {
+    pub(super) fn new(ctx: &'a AccountCtx, li: LoggedIn, memory: Memory) -> Self {
+        let caps = Caps::from_list(&li.capabilities);
+        let strategy = strategy::choose(caps, &ctx.account.folders);
+        let mut folders = vec![Folder::new(&strategy.home)];
+        folders.extend(strategy.others.iter().map(|f| Folder::new(f)));
+        Conn {
+            ctx,
+            session: Some(li.session),
+            caps,
+            strategy,
+            folders,
+            selected: None,
+            dirty: BTreeSet::new(),
+            home_dirty: false,
+            home_recount: false,
+            watched: false,
+            tap: li.tap,
+            memory,
+        }
+    }
+
+    fn fail(&self, error: ConnectError) -> End {
+        End::Failed {
+            error,
+            watched: self.watched,
+        }
+    }
+
+    /// A read or write of the state database failed: the error names the file and the cause
+    /// (the disk is full, say), and the session ends. Announcing on without recording would
+    /// repeat every message at each reconnect.
+    fn store_failed(&self, e: anyhow::Error) -> End {
+        let full = e.chain().any(|c| {
+            let code = match c.downcast_ref::<rusqlite::Error>() {
+                Some(rusqlite::Error::SqliteFailure(f, _)) => Some(f.code),
+                _ => c.downcast_ref::<rusqlite::ffi::Error>().map(|f| f.code),
+            };
+            code == Some(rusqlite::ErrorCode::DiskFull)
+        });
+        let (cause, said) = if full {
+            (StoreCause::DiskFull, None)
+        } else {
+            (StoreCause::Other, Some(e.root_cause().to_string()))
+        };
+        warn!(account = %self.ctx.account.id, "state database failed: {e:#}");
+        self.fail(ConnectError::Store {
+            path: self.ctx.store.location(),
+            cause,
+            words: said.as_deref().and_then(crate::error::words),
+        })
+    }
+
+    fn call(&self) -> Call {
+        Call {
+            watched: self.watched,
+            limit: self.ctx.account.timing.command_timeout,
+            tap: self.tap.clone(),
+        }
+    }
+
+    fn session(&mut self) -> Result<&mut Session<MailStream>, End> {
+        let watched = self.watched;
+        self.session.as_mut().ok_or(End::Failed {
+            error: ConnectError::protocol(ProtoCause::SessionLost),
+            watched,
+        })
+    }
+
+    pub(super) async fn run(&mut self, resident: bool) -> Result<(), End> {
+        let ctx = self.ctx;
+        let account = ctx.account.id.as_str();
+        if self.caps.qresync {
+            // RFC 7162: QRESYNC must be enabled before the SELECTs that use it. It also makes
+            // the server say VANISHED instead of EXPUNGE, which the waits below understand.
+            let call = self.call();
+            let s = self.session()?;
+            let fut = s.run_command_and_check_ok("ENABLE QRESYNC");
+            call.run(Step::EnablingQresync, fut).await?;
+        }
+        // Every other folder first, the home folder last: it stays selected.
+        for i in (1..self.folders.len()).chain([0]) {
+            self.open(i, true).await?;
+        }
+        if !resident {
+            // The budget is shared by more accounts than it has connections: this was one
+            // look at every folder; the permit goes to the next account in line.
+            debug!(account, "visit done; giving the connection back");
+            self.report_state(State::Polling).await;
+            return Err(End::Visited);
+        }
+        let mut mode = if self.selected != Some(0) {
+            // The home folder itself is missing: keep looking at the others by polling.
+            Mode::Poll
+        } else {
+            self.strategy.mode
+        };
+        if mode == Mode::Notify && !self.ask_notify().await? {
+            // Refused (too many names, say): the sweep covers the others instead.
+            mode = Mode::IdleAndSweep;
+            self.strategy.mode = mode;
+        }
+        self.watched = true;
+        let state = if mode == Mode::Poll {
+            State::Polling
+        } else {
+            State::Push
+        };
+        self.report_state(state).await;
+        info!(
+            account,
+            strategy = %self.strategy.describe(ctx.account.timing.poll_interval.as_secs()),
+            "watching"
+        );
+        // With NOTIFY the sweep is a safety net for the folders NOTIFY has not named yet (the
+        // server reports every listed folder at NOTIFY SET, so normally none): one STATUS each
+        // every `poll_interval`, a few dozen bytes.
+        let sweeps = self.folders.len() > 1 || mode == Mode::Poll;
+        let mut next_sweep = Instant::now() + jittered(ctx.account.timing.poll_interval);
+        loop {
+            self.drain_unsolicited()?;
+            if self.home_dirty {
+                self.home_dirty = false;
+                let recount = std::mem::take(&mut self.home_recount);
+                if self.selected == Some(0) {
+                    self.announce_new(0, false).await?;
+                    if recount {
+                        self.sync_unseen(0).await?;
+                    } else {
+                        self.report_unread(0).await;
+                    }
+                }
+                continue;
+            }
+            if !self.dirty.is_empty() {
+                self.visit_dirty().await?;
+                continue;
+            }
+            if ctx.cancel.is_cancelled() {
+                return Ok(());
+            }
+            let until = (sweeps && self.needs_sweep(mode)).then_some(next_sweep);
+            let outcome = if mode == Mode::Poll {
+                self.poll_wait(next_sweep).await
+            } else {
+                self.idle_round(until).await?
+            };
+            match outcome {
+                // The flags are set; queued responses are drained at the top of the loop.
+                Wait::Changed => {}
+                // Every `idle_refresh` the count is re-read even if only new mail arrived, so
+                // a change the server reported in a response async-imap dropped (its queue
+                // holds 100) is corrected within minutes.
+                Wait::Refresh => {
+                    self.home_dirty = true;
+                    self.home_recount = true;
+                }
+                Wait::Sweep => {
+                    next_sweep = Instant::now() + jittered(ctx.account.timing.poll_interval);
+                    self.sweep(mode == Mode::Poll, mode == Mode::Notify).await?;
+                }
+                Wait::Woken(WakeKind::Check) => {
+                    // NOOP first: a dead link shows here, and the server flushes pending changes.
+                    let call = self.call();
+                    let s = self.session()?;
+                    let fut = s.noop();
+                    call.run(Step::CheckingConnection, fut).await?;
+                    self.sweep(true, false).await?;
+                }
+                Wait::Woken(WakeKind::Reconnect) => return Err(End::Reconnect),
+                Wait::Stopped => return Ok(()),
+            }
+        }
+    }
+
+    async fn report_state(&self, state: State) {
+        self.ctx.reporter.state(SESSION_KEY, state, None).await;
+    }
+
+    /// `NOTIFY SET` for every other folder; `false` if the server refused it even without the
+    /// UTF-8 aliases (then the caller sweeps instead).
+    async fn ask_notify(&mut self) -> Result<bool, End> {
+        use async_imap::error::Error as E;
+        let others: Vec<String> = self.folders[1..]
+            .iter()
+            .filter(|f| !f.missing)
+            .map(|f| f.name.clone())
+            .collect();
+        let mut attempts = vec![true];
+        if rfc5465_notify::needs_alias(&others) {
+            // A server stricter than Dovecot about 8-bit names may refuse the aliases.
+            attempts.push(false);
+        }
+        let account = self.ctx.account.id.as_str();
+        for alias in attempts {
+            let limit = self.ctx.account.timing.command_timeout;
+            let s = self.session()?;
+            let fut = s.run_command_and_check_ok(rfc5465_notify::notify_set(&others, alias));
+            match timeout(limit, fut).await {
+                Ok(Ok(())) => return Ok(true),
+                Ok(Err(E::No(text) | E::Bad(text))) => {
+                    warn!(
+                        account,
+                        alias,
+                        "NOTIFY SET refused: {}",
+                        truncate_for_log(&text)
+                    );
+                }
+                Ok(Err(e)) => {
+                    let tap = self.tap.clone();
+                    return Err(self.fail(session::imap_error(Step::AskingForNotify, e, &tap)));
+                }
+                Err(_) => return Err(self.fail(ConnectError::Timeout(Step::AskingForNotify))),
+            }
+        }
+        Ok(false)
+    }
+
+    /// Whether a sweep has anything to ask: with NOTIFY only folders it has not named.
+    fn needs_sweep(&self, mode: Mode) -> bool {
+        mode == Mode::Poll
+            || self.folders[1..]
+                .iter()
+                .any(|f| !f.missing && (mode != Mode::Notify || !f.notified))
+    }
+
+    /// STATUS for every other folder — with `skip_notified`, only those NOTIFY has not named —
+    /// and, with `home`, a fresh look at the home folder.
+    async fn sweep(&mut self, home: bool, skip_notified: bool) -> Result<(), End> {
+        if home {
+            self.home_dirty = true;
+            self.home_recount = true;
+        }
+        for i in 1..self.folders.len() {
+            let f = &self.folders[i];
+            if !f.missing && (!skip_notified || !f.notified) {
+                self.status(i).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `STATUS folder (…)`, merged into what the server told us before.
+    async fn status(&mut self, i: usize) -> Result<(), End> {
+        let items = rfc5465_notify::status_items(self.caps.condstore);
+        let wire = self.folders[i].wire.clone();
+        let call = self.call();
+        let s = self.session()?;
+        let fut = s.status(&wire, items);
+        let mbox = call.run(Step::AskingFolderStatus, fut).await?;
+        let update = FolderStatus {
+            messages: Some(mbox.exists),
+            uidnext: mbox.uid_next,
+            uidvalidity: mbox.uid_validity,
+            unseen: mbox.unseen,
+            highestmodseq: mbox.highest_modseq,
+        };
+        self.merge_status(i, update);
+        Ok(())
+    }
+
+    fn merge_status(&mut self, i: usize, update: FolderStatus) {
+        let f = &mut self.folders[i];
+        f.known.merge(update);
+        if Some(i) == self.selected {
+            // A STATUS for the selected folder: its own events cover it, but look anyway.
+            if rfc5465_notify::stale(&f.known, &f.local()) {
+                self.home_dirty = true;
+                self.home_recount = true;
+            }
+        } else if rfc5465_notify::stale(&f.known, &f.local()) {
+            debug!(account = %self.ctx.account.id, folder = %f.name, "changed elsewhere");
+            self.dirty.insert(i);
+        }
+    }
+
+    fn on_status(&mut self, mailbox: &str, attrs: &[StatusAttribute]) {
+        match self.folders.iter().position(|f| f.is(mailbox)) {
+            Some(i) => {
+                self.folders[i].notified = true;
+                self.merge_status(i, FolderStatus::from_attributes(attrs));
+            }
+            None => debug!(
+                account = %self.ctx.account.id,
+                mailbox = %truncate_for_log(mailbox),
+                "STATUS for a folder we do not watch"
+            ),
+        }
+    }
+
+    /// Looks at every folder STATUS said changed, then selects the home folder again and
+    /// looks there too (its events were not watched meanwhile). A STATUS asked afterwards
+    /// catches what arrived while we were busy.
+    async fn visit_dirty(&mut self) -> Result<(), End> {
+        let visited: Vec<usize> = std::mem::take(&mut self.dirty).into_iter().collect();
+        for &i in &visited {
+            self.open(i, false).await?;
+        }
+        self.open(0, false).await?;
+        for &i in &visited {
+            if !self.folders[i].missing {
+                self.status(i).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// SELECT folder `i`, reconcile with the stored state, announce what is new, count unread.
+    /// A folder the server does not have is reported and skipped, not fatal to the others.
+    async fn open(&mut self, i: usize, catch_up: bool) -> Result<(), End> {
+        if self.folders[i].missing {
+            return Ok(());
+        }
+        let ctx = self.ctx;
+        let account = ctx.account.id.as_str();
+        let name = self.folders[i].name.clone();
+        let stored = ctx
+            .store
+            .mark(account, &name)
+            .map_err(|e| self.store_failed(e))?;
+        let resync = if self.caps.qresync {
+            ctx.store
+                .modseq(account, &name)
+                .map_err(|e| self.store_failed(e))?
+                .filter(|r| stored.is_some_and(|m| m.uidvalidity == r.uidvalidity))
+        } else {
+            None
+        };
+        // With QRESYNC the exact unread count comes from STATUS, asked while the folder is not
+        // selected (RFC 3501 discourages STATUS on the selected one).
+        let unseen_before = match resync {
+            Some(_) if self.selected != Some(i) => {
+                let call = self.call();
+                let wire = self.folders[i].wire.clone();
+                let s = self.session()?;
+                let fut = s.status(&wire, "(UNSEEN)");
+                call.run(Step::CountingUnread, fut).await?.unseen
+            }
+            _ => None,
+        };
+        let (limit, tap) = (ctx.account.timing.command_timeout, self.tap.clone());
+        let wire = self.folders[i].wire.clone();
+        let s = self.session()?;
+        let opened = mailbox::open(s, &tap, &name, &wire, resync, limit).await;
+        let mut sel = match opened.map_err(|e| self.fail(e))? {
+            Opened::Selected(sel) => sel,
+            Opened::Missing(said) => {
+                // The folder is gone or was never there. The others go on.
+                let problem = ConnectError::FolderMissing {
+                    folder: name.clone(),
+                    words: String::new(),
+                }
+                .with_words(said);
+                warn!(account, folder = %name, "cannot select: {problem}");
+                self.folders[i].missing = true;
+                self.selected = None;
+                ctx.reporter.state(&name, State::Error, Some(problem)).await;
+                return Ok(());
+            }
+        };
+        if let Some(changes) = sel.changes.as_mut() {
+            changes.unseen = unseen_before;
+        }
+        self.selected = Some(i);
+        let uidvalidity = sel.uidvalidity.ok_or_else(|| {
+            self.fail(ConnectError::protocol(ProtoCause::NoUidvalidity {
+                folder: name.clone(),
+            }))
+        })?;
+        let uidnext = match sel.uidnext {
+            Some(n) => n,
+            // Some servers omit UIDNEXT; the highest UID + 1 is what it would have said.
+            None => self.highest_uid(sel.exists).await?.saturating_add(1),
+        };
+        {
+            let f = &mut self.folders[i];
+            f.uidvalidity = uidvalidity;
+            f.exists = sel.exists;
+            f.uidnext = uidnext;
+        }
+        let decision = decide::reconcile(stored, uidvalidity, uidnext);
+        debug!(account, folder = %name, ?decision, "selected");
+        match decision {
+            Reconcile::Baseline(m) | Reconcile::Rebaseline(m) | Reconcile::Rewind(m) => {
+                if !matches!(decision, Reconcile::Baseline(_)) {
+                    warn!(
+                        account,
+                        folder = %name,
+                        ?stored,
+                        uidvalidity,
+                        uidnext,
+                        "mailbox identity changed; starting over without announcing old mail"
+                    );
+                }
+                ctx.store
+                    .set_mark(account, &name, m)
+                    .map_err(|e| self.store_failed(e))?;
+                self.folders[i].watermark = m.watermark;
+            }
+            Reconcile::CatchUp(m) => {
+                self.folders[i].watermark = m.watermark;
+                if m.watermark < uidnext {
+                    self.announce_new(i, catch_up).await?;
+                }
+                // Everything below UIDNEXT existed at SELECT and has now been looked at.
+                ctx.store
+                    .raise_watermark(account, &name, uidvalidity, uidnext)
+                    .map_err(|e| self.store_failed(e))?;
+                let f = &mut self.folders[i];
+                f.watermark = f.watermark.max(uidnext);
+            }
+        }
+        let announced = ctx
+            .store
+            .announced(account, &name, uidvalidity)
+            .map_err(|e| self.store_failed(e))?;
+        self.folders[i].announced = announced.into_iter().collect();
+        match &sel.changes {
+            Some(changes) => self.apply_resync(i, changes).await?,
+            None => self.sync_unseen(i).await?,
+        }
+        if let Some(modseq) = sel.highestmodseq.filter(|_| self.caps.qresync) {
+            ctx.store
+                .set_modseq(account, &name, uidvalidity, modseq)
+                .map_err(|e| self.store_failed(e))?;
+        }
+        // Our view is now the server's, as far as STATUS can tell.
+        let local = self.folders[i].local();
+        let f = &mut self.folders[i];
+        f.known = FolderStatus {
+            messages: Some(local.messages),
+            uidnext: Some(uidnext),
+            uidvalidity: Some(uidvalidity),
+            unseen: Some(local.unseen),
+            highestmodseq: sel.highestmodseq,
+        };
+        // NOTIFY news about other folders that arrived during a QRESYNC SELECT.
+        for (mailbox, attrs) in std::mem::take(&mut sel.statuses) {
+            self.on_status(&mailbox, &attrs);
+        }
+        Ok(())
+    }
+
+    async fn highest_uid(&mut self, exists: u32) -> Result<u32, End> {
+        if exists == 0 {
+            return Ok(0);
+        }
+        let call = self.call();
+        let s = self.session()?;
+        let fut = async {
+            let stream = s.fetch("*", "(UID)").await?;
+            stream.try_collect::<Vec<_>>().await
+        };
+        let fetches = call.run(Step::FindingHighestUid, fut).await?;
+        Ok(fetches.iter().filter_map(|f| f.uid).max().unwrap_or(0))
+    }
+
+    /// Re-reads the unread set of the selected folder `i`: the count, and `seen` for announced
+    /// messages no longer unread.
+    async fn sync_unseen(&mut self, i: usize) -> Result<(), End> {
+        let call = self.call();
+        let s = self.session()?;
+        let fut = s.uid_search("UNSEEN");
+        let unseen = call.run(Step::CountingUnread, fut).await?;
+        let gone: Vec<u32> = self.folders[i]
+            .announced
+            .iter()
+            .copied()
+            .filter(|u| !unseen.contains(u))
+            .collect();
+        self.folders[i].unread = u32::try_from(unseen.len()).unwrap_or(u32::MAX);
+        self.folders[i].unseen = unseen;
+        self.withdraw(i, gone).await?;
+        self.report_unread(i).await;
+        Ok(())
+    }
+
+    /// After `SELECT … (QRESYNC …)`: the server told us which UIDs vanished and which changed
+    /// flags since the stored HIGHESTMODSEQ. Announced messages among them that are gone or
+    /// read become `seen`; the unread count comes from STATUS asked before the SELECT.
+    async fn apply_resync(
+        &mut self,
+        i: usize,
+        changes: &rfc7162_qresync::Changes,
+    ) -> Result<(), End> {
+        let gone = rfc7162_qresync::withdrawn(&self.folders[i].announced, changes);
+        let Some(unseen) = changes.unseen else {
+            return self.sync_unseen(i).await;
+        };
+        // The unread set itself is not listed (that is the point): keep the announced ones
+        // that are still unread, and the exact count from STATUS.
+        let f = &mut self.folders[i];
+        f.unseen = f
+            .announced
+            .iter()
+            .copied()
+            .filter(|u| !gone.contains(u))
+            .collect();
+        f.unread = unseen;
+        self.withdraw(i, gone).await?;
+        self.report_unread(i).await;
+        Ok(())
+    }
+
+    async fn withdraw(&mut self, i: usize, mut gone: Vec<u32>) -> Result<(), End> {
+        if gone.is_empty() {
+            return Ok(());
+        }
+        let ctx = self.ctx;
+        gone.sort_unstable();
+        let (name, uidvalidity) = (self.folders[i].name.clone(), self.folders[i].uidvalidity);
+        ctx.store
+            .forget_announced(&ctx.account.id, &name, uidvalidity, &gone)
+            .map_err(|e| self.store_failed(e))?;
+        for uid in gone {
+            self.folders[i].announced.remove(&uid);
+            ctx.reporter.seen(&name, uid).await;
+        }
+        Ok(())
+    }
+
+    async fn report_unread(&mut self, i: usize) {
+        let f = &mut self.folders[i];
+        let count = f.unread;
+        if f.last_unread != Some(count) {
+            f.last_unread = Some(count);
+            self.ctx.reporter.unread(&f.name, count).await;
+        }
+    }
+
+    /// Notes what one server line means ([`rfc2177_idle::classify`]): a change in the selected
+    /// folder, a NOTIFY STATUS for another; the words of a `* BYE` are returned for the caller
+    /// to end on.
+    fn absorb(&mut self, seen: Seen) -> Option<String> {
+        match seen {
+            Seen::New => self.home_dirty = true,
+            Seen::Change => {
+                self.home_dirty = true;
+                self.home_recount = true;
+            }
+            Seen::Status {
+                mailbox,
+                attributes,
+            } => self.on_status(&mailbox, &attributes),
+            Seen::Bye(said) => return Some(said),
+            Seen::Other => {}
+        }
+        None
+    }
+
+    /// Empties async-imap's unsolicited channel (it silently drops past 100): changes in the
+    /// selected folder, and STATUS responses (NOTIFY) for the others.
+    fn drain_unsolicited(&mut self) -> Result<(), End> {
+        let mut bye = None;
+        loop {
+            let s = self.session()?;
+            let Ok(r) = s.unsolicited_responses.try_recv() else {
+                break;
+            };
+            if let Some(text) = self.absorb(rfc2177_idle::classify_unsolicited(&r)) {
+                bye = Some(text);
+            }
+        }
+        if let Some(text) = bye {
+            return Err(self.fail(ConnectError::network(NetCause::Bye).with_words(text)));
+        }
+        Ok(())
+    }
+
+    /// One IDLE round: until a change, the refresh deadline, the sweep time `until`, a silent
+    /// link, a wake-up or stop. The protocol is in [`rfc2177_idle`]; here is what it means.
+    async fn idle_round(&mut self, until: Option<Instant>) -> Result<Wait, End> {
+        let ctx = self.ctx;
+        let t = &ctx.account.timing;
+        let session = self
+            .session
+            .take()
+            .ok_or_else(|| self.fail(ConnectError::protocol(ProtoCause::SessionLost)))?;
+        // Lines queued as unsolicited while idling (async-imap's own queue) are changes too.
+        let pending = session.unsolicited_responses.clone();
+        let tap = self.tap.clone();
+        let started = rfc2177_idle::start(session, t.command_timeout, &tap)
+            .await
+            .map_err(|e| self.fail(e))?;
+        let mut idle = started.idle;
+        for seen in started.early {
+            // A BYE among them already ended the start.
+            let _ = self.absorb(seen);
+        }
+        let refresh_at = Instant::now() + t.idle_refresh;
+        let outcome = loop {
+            // Changes may arrive before "+ idling" (taken above), or be queued as unsolicited.
+            if self.home_dirty || !self.dirty.is_empty() || !pending.is_empty() {
+                break Wait::Changed;
+            }
+            let waited = tokio::select! {
+                r = rfc2177_idle::wait(&mut idle, t.dead_after, &tap) => r,
+                _ = sleep_until(refresh_at) => break Wait::Refresh,
+                _ = sleep_until(until.unwrap_or(refresh_at)), if until.is_some() => break Wait::Sweep,
+                kind = ctx.wake.notified() => break Wait::Woken(kind),
+                _ = ctx.cancel.cancelled() => break Wait::Stopped,
+            };
+            match waited.map_err(|e| self.fail(e))? {
+                rfc2177_idle::Waited::Line(seen) => {
+                    if let Some(said) = self.absorb(seen) {
+                        return Err(
+                            self.fail(ConnectError::network(NetCause::Bye).with_words(said))
+                        );
+                    }
+                    // A NOTIFY STATUS ends the IDLE only if it shows a real change (merged:
+                    // STATUS may be partial or repeat what we know); keepalives never do.
+                    if self.home_dirty || !self.dirty.is_empty() {
+                        break Wait::Changed;
+                    }
+                }
+                // Silence for `dead_after`: DONE below asks whether anyone is still there.
+                rfc2177_idle::Waited::Silent => break Wait::Refresh,
+            }
+        };
+        if matches!(outcome, Wait::Woken(WakeKind::Reconnect)) {
+            // The network changed or the machine resumed: the link is suspect. A DONE into a
+            // dead link would wait `done_timeout` and then count as a failure (backoff) — the
+            // opposite of "reconnect at once". Dropping the handle closes the socket.
+            drop(idle);
+            return Err(End::Reconnect);
+        }
+        if matches!(outcome, Wait::Stopped) {
+            // Leaving anyway; a polite DONE is best-effort.
+            if let Ok(s) = rfc2177_idle::done(idle, Duration::from_secs(2), &tap).await {
+                self.session = Some(s);
+            }
+            return Ok(outcome);
+        }
+        let s = rfc2177_idle::done(idle, t.done_timeout, &tap)
+            .await
+            .map_err(|e| self.fail(e))?;
+        self.session = Some(s);
+        Ok(outcome)
+    }
+
+    /// Polling for servers without IDLE: wait until the next sweep.
+    async fn poll_wait(&mut self, until: Instant) -> Wait {
+        let ctx = self.ctx;
+        tokio::select! {
+            _ = sleep_until(until) => Wait::Sweep,
+            kind = ctx.wake.notified() => Wait::Woken(kind),
+            _ = ctx.cancel.cancelled() => Wait::Stopped,
+        }
+    }
+}
+
+/// How one command runs: under `limit`, confirmed by the server's tagged OK (through `tap`,
+/// see [`session::run`]), and failing with `watched` for the backoff.
+struct Call {
+    watched: bool,
+    limit: Duration,
+    tap: StatusTap,
+}
+
+impl Call {
+    /// Runs one IMAP command future as `step`.
+    async fn run<T>(
+        self,
+        step: Step,
+        fut: impl Future<Output = async_imap::error::Result<T>>,
+    ) -> Result<T, End> {
+        session::run(step, self.limit, &self.tap, fut)
+            .await
+            .map_err(|error| End::Failed {
+                error,
+                watched: self.watched,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder is recognised under every name a server uses for it: modified UTF-7, UTF-8
+    /// (Dovecot 2.3's NOTIFY STATUS), and as written for a server that does not escape `&`.
+    #[test]
+    fn folder_matches_its_names_on_the_wire() {
+        for (name, wire) in [
+            ("客户", "&W6JiNw-"),
+            ("العملاء", "&BicGRAY5BkUGRAYnBiE-"),
+            ("Clients Ünïcode", "Clients &ANw-n&AO8-code"),
+            ("R&D", "R&-D"),
+        ] {
+            let f = Folder::new(name);
+            assert!(f.is(wire), "{name} as {wire}");
+            assert!(f.is(name), "{name} in UTF-8");
+            assert!(!f.is("Clients X"), "{name}");
+        }
+        assert!(Folder::new("INBOX").is("inbox"));
+        assert!(!Folder::new("客户").is("&W6JiNw-x"));
+    }
+}

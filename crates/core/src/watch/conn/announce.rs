@@ -1,0 +1,256 @@
+//! Announcing new mail in a selected folder, exactly once: one `UID FETCH` for everything
+//! new (bounded headers: [`HEADER_FETCH`]), acknowledged by the front end before it is
+//! recorded; and, after a fetch that failed in a way a message could cause, the careful way
+//! ([`Conn::announce_carefully`], `watch/memory.rs`) so that one unreadable message never holds up
+//! the next. A failed store write is remembered too, so nothing is announced twice.
+
+use futures::TryStreamExt;
+use tracing::{debug, info, warn};
+
+use super::Conn;
+use crate::error::Step;
+use crate::event::NewMail;
+use crate::imap::headers::{self, HEADER_FETCH};
+use crate::sync::decide::{self, Candidate};
+use crate::watch::account::End;
+
+/// One message as a `UID FETCH` answered it: what announcing needs.
+struct Fetched {
+    uid: u32,
+    seen: bool,
+    /// The header fields (at most [`headers::HEADER_MAX`] bytes), if asked for and sent.
+    header: Option<Vec<u8>>,
+}
+
+/// What a `UID FETCH` of new mail asks for.
+#[derive(Clone, Copy)]
+enum HeaderFetch {
+    Headers,
+    /// UIDs and flags only: the careful listing, which no header can break.
+    FlagsOnly,
+}
+
+impl Conn<'_> {
+    /// Fetches headers of UIDs ≥ watermark in the selected folder `i` and announces the unread
+    /// ones, in UID order. Each announcement is acknowledged by the consumer before it is
+    /// recorded, so a crash repeats at most the message in flight and never skips one.
+    ///
+    /// One `UID FETCH` for all of them. If that fails in a way a message could cause, the
+    /// folder is read with care from the next session on ([`Self::announce_carefully`]).
+    pub(super) async fn announce_new(&mut self, i: usize, catch_up: bool) -> Result<(), End> {
+        let name = self.folders[i].name.clone();
+        let watermark = self.folders[i].watermark;
+        let uidvalidity = self.folders[i].uidvalidity;
+        if self.memory.is_careful(&name, uidvalidity) {
+            return self.announce_carefully(i, catch_up).await;
+        }
+        let set = format!("{}:*", watermark.max(1));
+        let fetched = match self
+            .fetch(&set, HeaderFetch::Headers, Step::FetchingNew)
+            .await
+        {
+            Ok(f) => f,
+            Err(end) => {
+                if let End::Failed { error, watched } = &end
+                    && self
+                        .memory
+                        .fetch_failed(&name, uidvalidity, error, *watched)
+                {
+                    warn!(account = %self.ctx.account.id, folder = %name, "fetching new mail failed ({error}); the next session reads it one message at a time");
+                }
+                return Err(end);
+            }
+        };
+        let candidates: Vec<Candidate> = fetched
+            .iter()
+            .map(|f| Candidate {
+                uid: f.uid,
+                seen: f.seen,
+            })
+            .collect();
+        let uids = decide::to_announce(watermark, &candidates);
+        for uid in &uids {
+            let header = fetched
+                .iter()
+                .find(|f| f.uid == *uid)
+                .and_then(|f| f.header.clone())
+                .unwrap_or_default();
+            self.announce_one(i, *uid, Some(&header), catch_up).await?;
+        }
+        self.raise_watermark(i, decide::next_watermark(watermark, &candidates))?;
+        if !uids.is_empty() {
+            debug!(account = %self.ctx.account.id, folder = %name, count = uids.len(), catch_up, "announced");
+        }
+        Ok(())
+    }
+
+    /// The careful way, after a fetch of new mail failed: list the new UIDs and their flags
+    /// without headers, then read each message's headers on its own. A message whose headers
+    /// failed before (see [`Memory`]) is announced without them, so it is shown once and
+    /// never again holds up the ones after it.
+    async fn announce_carefully(&mut self, i: usize, catch_up: bool) -> Result<(), End> {
+        let account = self.ctx.account.id.clone();
+        let name = self.folders[i].name.clone();
+        let watermark = self.folders[i].watermark;
+        let uidvalidity = self.folders[i].uidvalidity;
+        // Mail that was pushed while we watched is live mail, though it took a reconnect or
+        // two to read: a popup each, not a summary of what arrived while away.
+        let catch_up = catch_up && !self.memory.cared_for_live(&name, uidvalidity);
+        if self.memory.listing_unreadable(&name, uidvalidity) {
+            // Not even the UIDs can be read: skip what was there at SELECT, said loudly, so
+            // the folder is watched again for what comes next.
+            let skip_to = self.folders[i].uidnext;
+            warn!(account, folder = %name, from = watermark, to = skip_to, "the server's list of new messages cannot be read; skipping them");
+            self.raise_watermark(i, skip_to)?;
+            self.memory.caught_up(&name);
+            return Ok(());
+        }
+        let set = format!("{}:*", watermark.max(1));
+        let listed = match self
+            .fetch(&set, HeaderFetch::FlagsOnly, Step::ListingNew)
+            .await
+        {
+            Ok(l) => l,
+            Err(end) => {
+                if let End::Failed { error, .. } = &end {
+                    self.memory.listing_failed(&name, uidvalidity, error);
+                }
+                return Err(end);
+            }
+        };
+        let candidates: Vec<Candidate> = listed
+            .iter()
+            .map(|f| Candidate {
+                uid: f.uid,
+                seen: f.seen,
+            })
+            .collect();
+        for uid in decide::to_announce(watermark, &candidates) {
+            if self.memory.unreadable(&name, uidvalidity, uid) {
+                warn!(account, folder = %name, uid, "announcing a message whose headers cannot be read");
+                self.announce_one(i, uid, None, catch_up).await?;
+                continue;
+            }
+            let one = match self
+                .fetch(&uid.to_string(), HeaderFetch::Headers, Step::FetchingNew)
+                .await
+            {
+                Ok(one) => one,
+                Err(end) => {
+                    if let End::Failed { error, .. } = &end {
+                        self.memory.message_failed(&name, uidvalidity, uid, error);
+                    }
+                    return Err(end);
+                }
+            };
+            // Not there any more (expunged since the listing): nothing to announce.
+            if let Some(f) = one.into_iter().find(|f| f.uid == uid) {
+                let header = f.header.unwrap_or_default();
+                self.announce_one(i, uid, Some(&header), catch_up).await?;
+            }
+        }
+        self.raise_watermark(i, decide::next_watermark(watermark, &candidates))?;
+        self.memory.caught_up(&name);
+        Ok(())
+    }
+
+    /// `UID FETCH set (UID FLAGS [headers])`, each answer reduced to what announcing needs.
+    async fn fetch(
+        &mut self,
+        set: &str,
+        what: HeaderFetch,
+        step: Step,
+    ) -> Result<Vec<Fetched>, End> {
+        let query = match what {
+            HeaderFetch::Headers => format!("(UID FLAGS {HEADER_FETCH})"),
+            HeaderFetch::FlagsOnly => "(UID FLAGS)".to_owned(),
+        };
+        let call = self.call();
+        let s = self.session()?;
+        let fut = async {
+            let stream = s.uid_fetch(set, &query).await?;
+            stream.try_collect::<Vec<_>>().await
+        };
+        let fetches = call.run(step, fut).await?;
+        Ok(fetches
+            .iter()
+            .filter_map(|f| {
+                Some(Fetched {
+                    uid: f.uid?,
+                    seen: f
+                        .flags()
+                        .any(|fl| matches!(fl, async_imap::types::Flag::Seen)),
+                    header: f.header().map(<[u8]>::to_vec),
+                })
+            })
+            .collect())
+    }
+
+    /// Announces message `uid` of folder `i` (`header`: `None` when it cannot be read) and
+    /// records it, exactly once — also when the store fails ([`Memory`]).
+    async fn announce_one(
+        &mut self,
+        i: usize,
+        uid: u32,
+        header: Option<&[u8]>,
+        catch_up: bool,
+    ) -> Result<(), End> {
+        let ctx = self.ctx;
+        let account = ctx.account.id.as_str();
+        let name = self.folders[i].name.clone();
+        let uidvalidity = self.folders[i].uidvalidity;
+        // Already shown by this process, but the store failed to record it: record only.
+        if !self.memory.was_announced(&name, uidvalidity, uid) {
+            if self.memory.store_failed {
+                // Show nothing that cannot be recorded: after a failed write, prove the store
+                // takes writes again first.
+                ctx.store
+                    .check_writable()
+                    .map_err(|e| self.store_failed(e))?;
+                info!(account, "the state database can be written again");
+                self.memory.store_failed = false;
+            }
+            let h = header.map(headers::decode).unwrap_or_default();
+            let mail = NewMail {
+                account: account.to_owned(),
+                folder: name.clone(),
+                uidvalidity,
+                uid,
+                from_name: h.from_name,
+                from_address: h.from_address,
+                subject: h.subject,
+                date: h.date,
+                message_id: h.message_id,
+                catch_up,
+                unreadable: header.is_none(),
+            };
+            ctx.reporter.new_mail(mail).await;
+        }
+        if let Err(e) = ctx.store.record_announced(account, &name, uidvalidity, uid) {
+            self.memory.announced_unrecorded(&name, uidvalidity, uid);
+            return Err(self.store_failed(e));
+        }
+        self.memory.recorded(&name, uidvalidity, uid);
+        let f = &mut self.folders[i];
+        f.announced.insert(uid);
+        f.watermark = f.watermark.max(uid.saturating_add(1));
+        if f.unseen.insert(uid) {
+            f.unread = f.unread.saturating_add(1);
+        }
+        Ok(())
+    }
+
+    /// Raises folder `i`'s watermark to `next`, in the store and here (never lowers it).
+    fn raise_watermark(&mut self, i: usize, next: u32) -> Result<(), End> {
+        let ctx = self.ctx;
+        let f = &self.folders[i];
+        if next <= f.watermark {
+            return Ok(());
+        }
+        ctx.store
+            .raise_watermark(&ctx.account.id, &f.name, f.uidvalidity, next)
+            .map_err(|e| self.store_failed(e))?;
+        self.folders[i].watermark = next;
+        Ok(())
+    }
+}
