@@ -3,7 +3,7 @@
 //!
 //! Each input is used three ways: as already-decoded text (`from_utf8_lossy`, the way a
 //! mail-parser string can hold anything), and as the value of a `Subject:` and of a `From:`
-//! header run through `pushmail_core::imap::headers::decode`, so RFC 2047 encoded-words in every
+//! header run through `pushmail_core::mail::headers::decode`, so RFC 2047 encoded-words in every
 //! charset reach the pipeline too. Seeds: `corpus/display/`. How to run: docs/security.md.
 
 #![no_main]
@@ -13,7 +13,7 @@ use pushmail_core::display::{
     self, ADDRESS_MAX_GRAPHEMES, MAX_CHARS_PER_GRAPHEME, MAX_MARKS_IN_A_ROW, NAME_MAX_GRAPHEMES,
     PDI, RLI, SUBJECT_MAX_GRAPHEMES,
 };
-use pushmail_core::imap::headers;
+use pushmail_core::mail::headers;
 use unicode_normalization::char::is_combining_mark;
 use unicode_segmentation::UnicodeSegmentation;
 

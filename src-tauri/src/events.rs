@@ -1,6 +1,6 @@
 //! Event names the shell emits to the UI. The TypeScript twin is `EVENTS` in `ui/src/ipc.ts`.
 
-/// One step of a running connection test: `{run, step}` (`commands::probe`).
+/// One step of a running connection test: `{run, step}` (`commands::account_test`).
 pub const PROBE_STEP: &str = "probe://step";
 /// The configuration file was saved by this window; views re-read it.
 pub const SETTINGS_UPDATED: &str = "settings://updated";

@@ -66,7 +66,7 @@ impl SettingsService {
 /// Connects to the session bus, exports the service and claims the name.
 pub async fn claim() -> Claim {
     let bus = match zbus::connection::Builder::session()
-        .map(|b| b.method_timeout(crate::tray::TRAY_CALL_TIMEOUT))
+        .map(|b| b.method_timeout(crate::tray_client::TRAY_CALL_TIMEOUT))
     {
         Ok(builder) => match builder.build().await {
             Ok(bus) => bus,

@@ -14,7 +14,7 @@ mod error;
 mod events;
 mod instance;
 mod state;
-mod tray;
+mod tray_client;
 mod view;
 
 use std::path::PathBuf;
@@ -30,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::instance::Claim;
 use crate::state::AppState;
-use crate::tray::Tray;
+use crate::tray_client::Tray;
 
 /// The label of the one window; `capabilities/main.json` grants the commands to it.
 pub const MAIN_WINDOW: &str = "main";
@@ -98,8 +98,8 @@ fn start(args: Args) -> anyhow::Result<()> {
             commands::settings::save_notification_rules,
             commands::settings::save_general,
             commands::desktop::set_autostart,
-            commands::probe::test_connection,
-            commands::probe::list_folders,
+            commands::account_test::test_connection,
+            commands::account_test::list_folders,
             commands::tray::tray_accounts,
             commands::tray::tray_activity,
             commands::tray::start_tray,
@@ -117,7 +117,7 @@ fn start(args: Args) -> anyhow::Result<()> {
 
     let cancel = CancellationToken::new();
     let mut follower = bus.ok().map(|bus| {
-        tauri::async_runtime::spawn(tray::changes_loop(
+        tauri::async_runtime::spawn(tray_client::changes_loop(
             bus,
             app.handle().clone(),
             cancel.clone(),

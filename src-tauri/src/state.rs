@@ -16,7 +16,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::error::UiError;
 use crate::events::{self, Sink};
-use crate::tray::{ReloadOutcome, Tray};
+use crate::tray_client::{ReloadOutcome, Tray};
 
 pub struct AppState {
     config_path: PathBuf,
@@ -24,7 +24,7 @@ pub struct AppState {
     /// click, two pages) cannot interleave and lose one change.
     write_lock: Mutex<()>,
     pub tray: Tray,
-    /// Makes keyring entries of connection tests unique (`commands::probe`).
+    /// Makes keyring entries of connection tests unique (`commands::account_test`).
     test_counter: AtomicU64,
 }
 

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use common::Pushmail;
 use pushmail_core::folders::{self, SpecialUse};
-use pushmail_core::{Account, ConnectError, PasswordSource, Security, probe};
+use pushmail_core::{Account, ConnectError, PasswordSource, Security, account_test};
 use pushmail_tests::{Dovecot, DovecotOptions};
 
 /// Folder names a hostile or merely creative server may use.
@@ -94,7 +94,7 @@ fn the_server_list_is_decoded_marked_and_ordered_and_a_picked_name_is_watchable(
         "收件箱".into(),
         HOSTILE.into(),
     ];
-    let report = rt.block_on(probe::test_account(&picked, |_| {}));
+    let report = rt.block_on(account_test::test_account(&picked, |_| {}));
     assert!(report.ok(), "{:?}", report.steps);
 }
 

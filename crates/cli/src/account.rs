@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
+use pushmail_core::account_test::{self, Step};
 use pushmail_core::config::{OpenTarget, Preview};
 use pushmail_core::i18n::{I18n, text};
-use pushmail_core::probe::{self, Step};
 use pushmail_core::{Account, Config, PasswordSource, Security, Store, Timing, secret};
 use secrecy::SecretString;
 
@@ -216,8 +216,8 @@ fn list(i18n: &I18n, config_path: &Path, json: bool) -> Result<ExitCode> {
 
 /// Prints each step as it completes (and nothing else when `quiet`). Details, hints and the
 /// strategy are in the reader's language, in the report too (`--json`); step ids are not.
-async fn test(i18n: &I18n, account: &Account, quiet: bool) -> probe::Report {
-    let report = probe::test_account_in(account, i18n, |s: &Step| {
+async fn test(i18n: &I18n, account: &Account, quiet: bool) -> account_test::Report {
+    let report = account_test::test_account_in(account, i18n, |s: &Step| {
         if !quiet {
             let mark = if s.ok { "ok  " } else { "FAIL" };
             println!("{mark} {:<12} {} ({} ms)", s.step, s.detail, s.millis);

@@ -66,7 +66,7 @@ pub async fn mark_read(
         Ok(())
     }
     .await;
-    crate::imap::login::logout(&mut session).await;
+    crate::imap::transport::login::logout(&mut session).await;
     result
 }
 

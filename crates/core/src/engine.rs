@@ -2,7 +2,9 @@
 //!
 //! Front ends (CLI, tray) create one [`Engine`], give it a configuration with
 //! [`Engine::apply`], read [`Events`], and call [`Engine::shutdown`] to stop: cancel ("please
-//! stop"), then join ("everyone has stopped"), bounded, then abort what is left.
+//! stop"), then join ("everyone has stopped"), bounded by [`SHUTDOWN_GRACE`]; a watcher still
+//! running then (a LOGOUT into a dead link) is logged and left to the runtime, which drops it
+//! when the front end returns.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,7 +27,8 @@ use crate::watch::{AccountStatus, Incoming, Reporter, Wake, WakeKind};
 /// announcements down; nothing is dropped).
 pub const EVENT_CAPACITY: usize = 1024;
 
-/// How long shutdown waits for watchers to log out before aborting them.
+/// How long shutdown waits for watchers to log out before giving up on them (they are
+/// dropped with the runtime when the front end exits).
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// The receiving end of the engine's event stream.

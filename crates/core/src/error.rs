@@ -133,8 +133,8 @@ pub enum NetCause {
 /// Why the server's answer broke the protocol or our limits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProtoCause {
-    /// One of the framer's limits (`imap/framing.rs`).
-    Limit(crate::imap::framing::LimitError),
+    /// One of the framer's limits (`imap/transport/framing.rs`).
+    Limit(crate::imap::transport::framing::LimitError),
     /// imap-proto could not parse it.
     Unparsable,
     /// `NO` or `BAD` to a command (the words are the server's).
@@ -670,7 +670,7 @@ fn net_message(cause: &NetCause, i18n: &I18n) -> String {
 }
 
 fn proto_message(cause: &ProtoCause, i18n: &I18n) -> String {
-    use crate::imap::framing::LimitError as L;
+    use crate::imap::transport::framing::LimitError as L;
     let what = match cause {
         ProtoCause::Limit(limit) => {
             let (id, n) = match limit {
@@ -790,7 +790,7 @@ const DETAIL_MAX: usize = 1024;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::imap::framing::LimitError;
+    use crate::imap::transport::framing::LimitError;
     use crate::secret::SecretError;
 
     /// One problem of every kind and cause.

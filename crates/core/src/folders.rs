@@ -1,7 +1,7 @@
 //! The server's folder list, for choosing which folders to watch (Settings → Folders).
 //!
 //! [`list`] connects and logs in exactly like the watcher (same transport, TLS rules and
-//! timeouts), sends one `LIST "" "*"` and logs out. Unlike [`crate::probe::test_account`] it
+//! timeouts), sends one `LIST "" "*"` and logs out. Unlike [`crate::account_test::test_account`] it
 //! does no `STATUS` per folder, so it stays fast on mailboxes with hundreds of folders.
 //!
 //! Names are decoded from modified UTF-7 ([`crate::imap::utf7`]) like everywhere else in
@@ -117,7 +117,7 @@ pub async fn list_with_password(
         }
         Ok(Ok(folders)) => folders,
     };
-    crate::imap::login::logout(&mut logged_in.session).await;
+    crate::imap::transport::login::logout(&mut logged_in.session).await;
     sort(&mut folders);
     Ok(folders)
 }

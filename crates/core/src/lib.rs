@@ -5,6 +5,7 @@
 //! [`engine`]: per-folder loops, backoff, events). Decisions that can be pure are
 //! ([`sync::decide`], [`watch::backoff`]); the tokio driver only performs them.
 
+pub mod account_test;
 pub mod actions;
 pub mod config;
 pub mod desktop;
@@ -16,8 +17,8 @@ pub mod folders;
 pub mod i18n;
 pub mod imap;
 pub mod logging;
+pub mod mail;
 pub mod notify;
-pub mod probe;
 pub mod secret;
 pub mod sync;
 pub mod text;

@@ -54,7 +54,7 @@ use crate::notes;
 use crate::notifier::{self, Job, PopupEvent, Queue};
 use crate::open::{self, Target};
 use crate::service::{self, Claim, Control, Props, Publisher, Request};
-use crate::tray::{self, View};
+use crate::status_item::{self, View};
 
 /// How often the configuration file is checked for changes. A save in Settings takes effect
 /// within this; a `stat` per second costs nothing measurable.
@@ -187,7 +187,7 @@ async fn main_async(options: Options) -> anyhow::Result<ExitCode> {
     if let Some(error) = config_error {
         app.config_failed(&error);
     }
-    match tray::spawn(app.view(), click_tx).await {
+    match status_item::spawn(app.view(), click_tx).await {
         Ok(handle) => app.tray = Some(handle),
         Err(e) => warn!("no tray icon: {e}"),
     }
@@ -228,7 +228,7 @@ struct App {
     engine: Engine,
     queue: Arc<Queue>,
     publisher: Publisher,
-    tray: Option<tray::Handle>,
+    tray: Option<status_item::Handle>,
     tracker: TaskTracker,
     internal_tx: mpsc::Sender<Internal>,
     settings_running: Arc<AtomicBool>,

@@ -10,7 +10,7 @@ mod notes;
 mod notifier;
 mod open;
 mod service;
-mod tray;
+mod status_item;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,7 +1,7 @@
 //! What the tray shows, as plain data: accounts with their states and unread counts, the
 //! pause, and from them the badge look, the tooltip and the menu entries.
 //!
-//! Pure: events and configuration in, texts and entries out. The ksni glue ([`crate::tray`])
+//! Pure: events and configuration in, texts and entries out. The ksni glue ([`crate::status_item`])
 //! and the D-Bus service only render what this computes.
 
 use std::collections::BTreeMap;

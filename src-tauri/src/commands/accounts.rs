@@ -10,7 +10,7 @@ use tauri::{AppHandle, State};
 use crate::error::UiError;
 use crate::events::Sink;
 use crate::state::AppState;
-use crate::tray::ReloadOutcome;
+use crate::tray_client::ReloadOutcome;
 use crate::view::AccountView;
 
 /// Adds an account (`original_id` = `None`) or updates one. A typed `password` goes to the

@@ -13,11 +13,11 @@ use pushmail_core::{Account, Config, PasswordSource, secret};
 use pushmail_tests::{Dovecot, DovecotOptions};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{accounts, probe};
+use super::{account_test, accounts};
 use crate::error::ErrorKind;
 use crate::events::{self, Sink};
 use crate::state::AppState;
-use crate::tray::{ReloadOutcome, Tray};
+use crate::tray_client::{ReloadOutcome, Tray};
 use crate::view::AccountView;
 
 /// The tests below check that no throw-away keyring entry of this process is left over; run
@@ -126,7 +126,7 @@ async fn a_typed_password_goes_to_the_keyring_only_and_leaves_with_the_account()
     let secret_text = "alicepw";
 
     // Test before saving: the typed password works, each step is an event, nothing is kept.
-    let report = probe::test(&f.ui, &f.state, 7, None, f.form(), pw(secret_text))
+    let report = account_test::test(&f.ui, &f.state, 7, None, f.form(), pw(secret_text))
         .await
         .unwrap();
     assert!(report.ok, "{:?}", report.steps);
@@ -180,7 +180,7 @@ async fn a_typed_password_goes_to_the_keyring_only_and_leaves_with_the_account()
         .await
         .unwrap();
     assert_eq!(f.stored_password().await.as_deref(), Some(secret_text));
-    let report = probe::test(&f.ui, &f.state, 8, Some(f.id.clone()), f.form(), None)
+    let report = account_test::test(&f.ui, &f.state, 8, Some(f.id.clone()), f.form(), None)
         .await
         .unwrap();
     assert!(report.ok, "{:?}", report.steps);
@@ -208,7 +208,7 @@ async fn a_typed_password_goes_to_the_keyring_only_and_leaves_with_the_account()
 async fn a_wrong_password_fails_at_login_with_advice_and_a_bad_form_changes_nothing() {
     let _one_at_a_time = KEYRING.lock().await;
     let f = fixture("wrong");
-    let report = probe::test(&f.ui, &f.state, 1, None, f.form(), pw("not-it"))
+    let report = account_test::test(&f.ui, &f.state, 1, None, f.form(), pw("not-it"))
         .await
         .unwrap();
     assert!(!report.ok);
@@ -253,7 +253,7 @@ async fn the_connection_test_speaks_the_configured_language() {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, "[general]\nlanguage = \"it\"\n").unwrap();
 
-    let report = probe::test(&f.ui, &f.state, 1, None, f.form(), pw("alicepw"))
+    let report = account_test::test(&f.ui, &f.state, 1, None, f.form(), pw("alicepw"))
         .await
         .unwrap();
     assert!(report.ok, "{:?}", report.steps);
@@ -267,7 +267,7 @@ async fn the_connection_test_speaks_the_configured_language() {
         report.strategy
     );
 
-    let report = probe::test(&f.ui, &f.state, 2, None, f.form(), pw("not-it"))
+    let report = account_test::test(&f.ui, &f.state, 2, None, f.form(), pw("not-it"))
         .await
         .unwrap();
     let login = report.steps.iter().find(|s| s.step == "login").unwrap();

@@ -5,9 +5,9 @@
 //! permission), granted in `capabilities/main.json`, and named in `ui/src/ipc.ts`; the tests
 //! below check all four agree.
 
+pub mod account_test;
 pub mod accounts;
 pub mod desktop;
-pub mod probe;
 pub mod settings;
 pub mod tray;
 

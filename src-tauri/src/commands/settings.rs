@@ -5,7 +5,7 @@ use tauri::{AppHandle, State, WebviewWindow};
 
 use crate::error::UiError;
 use crate::state::AppState;
-use crate::tray::ReloadOutcome;
+use crate::tray_client::ReloadOutcome;
 use crate::view::{
     AccountView, GeneralView, NotificationRules, NotificationsView, SettingsView, knobs,
 };

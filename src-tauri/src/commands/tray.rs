@@ -4,7 +4,7 @@ use tauri::State;
 
 use crate::error::UiError;
 use crate::state::AppState;
-use crate::tray::{Activity, LiveAccount};
+use crate::tray_client::{Activity, LiveAccount};
 
 /// Each account's state and unread count right now (`GetAccounts`).
 #[tauri::command]

@@ -213,7 +213,7 @@ fn display_escape_markup() {
 
 #[test]
 fn display_decoded_headers_end_to_end() {
-    let h = crate::imap::headers::decode(
+    let h = crate::mail::headers::decode(
         b"From: =?UTF-8?Q?=E2=80=AEpaypal@paypal.com?= <evil@x.ru>\r\nSubject: =?UTF-8?Q?invoice=E2=80=AEfdp.exe?=\r\n =?UTF-8?B?G1szMW0=?=red\r\n",
     );
     assert_eq!(subject(&h.subject).as_deref(), Some("invoicefdp.exe red"));

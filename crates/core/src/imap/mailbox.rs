@@ -10,9 +10,9 @@ use async_imap::types::Mailbox;
 use tokio::time::timeout;
 use tracing::debug;
 
-use super::framing::TaggedStatus;
 use super::rfc7162_qresync::{self, Known, Resync};
 use super::session::imap_error;
+use super::transport::framing::TaggedStatus;
 use super::transport::{MailStream, StatusTap};
 use super::utf7;
 use crate::error::{ConnectError, Step};

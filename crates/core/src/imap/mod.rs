@@ -1,9 +1,14 @@
-//! IMAP: the guarded transport, login, header decoding and mailbox names.
+//! IMAP, in two layers:
+//!
+//! - [`transport`]: TCP, TLS and strict STARTTLS, the greeting and capabilities by hand, the
+//!   byte-level limits every response passes first ([`transport::framing`]) and the login
+//!   ([`transport::login`]): everything before a session exists.
+//! - the protocol on a session: commands confirmed by their tagged OK ([`session`]), opening
+//!   a folder ([`mailbox`]), IDLE ([`rfc2177_idle`]), NOTIFY ([`rfc5465_notify`]), QRESYNC
+//!   ([`rfc7162_qresync`]) and mailbox names in modified UTF-7 ([`utf7`]).
+//!
+//! Turning fetched header bytes into text is not IMAP: it is [`crate::mail`].
 
-pub mod charset;
-pub mod framing;
-pub mod headers;
-pub mod login;
 pub mod mailbox;
 pub mod rfc2177_idle;
 pub mod rfc5465_notify;

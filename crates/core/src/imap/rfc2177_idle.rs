@@ -13,7 +13,7 @@
 //!   place that tells new mail from other changes, for lines during IDLE and for lines queued
 //!   as unsolicited outside it alike.
 //!
-//! The watcher (`watch/account.rs`) decides when to idle, for how long and what to do next.
+//! The watcher (`watch/conn.rs`) decides when to idle, for how long and what to do next.
 
 use std::time::Duration;
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 use tokio::time::timeout;
 use tracing::debug;
 
-use super::framing::LimitError;
-use super::login::{LoggedIn, login};
+use super::transport::framing::LimitError;
+use super::transport::login::{LoggedIn, login};
 use super::transport::{self, StatusTap, TlsConfigs};
 use crate::config::Account;
 use crate::error::{ConnectError, NetCause, ProtoCause, Step};
@@ -65,7 +65,7 @@ pub fn imap_error(step: Step, e: async_imap::error::Error, tap: &StatusTap) -> C
         None => ConnectError::network(NetCause::Lost),
     };
     let error = match e {
-        // The framer's limits (`imap/framing.rs`) come as InvalidData carrying the limit.
+        // The framer's limits (`imap/transport/framing.rs`) come as InvalidData carrying the limit.
         E::Io(io) if io.kind() == ErrorKind::InvalidData => {
             match io.get_ref().and_then(|i| i.downcast_ref::<LimitError>()) {
                 Some(limit) => ConnectError::protocol(ProtoCause::Limit(limit.clone())),

@@ -7,6 +7,9 @@
 //! leaks the password (the "NO STARTTLS" attacks). Doing it by hand makes every one of those a
 //! refusal before LOGIN.
 
+pub mod framing;
+pub mod login;
+
 use std::io;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -21,11 +24,11 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use super::framing::{Framer, Limits, TaggedStatus};
 use crate::config::{Account, Security};
 use crate::error::{
     ConfigProblem, ConnectError, NetCause, ProtoCause, Step, TlsReason, UnsafeCause, words,
 };
+use framing::{Framer, Limits, TaggedStatus};
 
 /// The byte stream a session runs on: TLS, or plaintext (loopback only), behind the [`Framer`].
 pub struct MailStream {

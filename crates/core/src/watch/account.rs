@@ -261,7 +261,7 @@ async fn session(
         // we reconnect because the network changed: it is suspect, and a LOGOUT into a dead
         // link would hold the reconnect up by its whole timeout.
         if matches!(end, End::Stopped | End::Visited) {
-            crate::imap::login::logout(&mut s).await;
+            crate::imap::transport::login::logout(&mut s).await;
         }
     }
     end

@@ -184,7 +184,7 @@ impl Memory {
 mod tests {
     use super::*;
     use crate::error::{NetCause, ProtoCause, Step};
-    use crate::imap::framing::LimitError;
+    use crate::imap::transport::framing::LimitError;
 
     #[test]
     fn a_message_that_fails_under_care_is_unreadable_a_lost_network_is_not_its_fault() {

@@ -10,7 +10,7 @@ use tracing::{debug, info, warn};
 use super::Conn;
 use crate::error::Step;
 use crate::event::NewMail;
-use crate::imap::headers::{self, HEADER_FETCH};
+use crate::mail::headers::{self, HEADER_FETCH};
 use crate::sync::decide::{self, Candidate};
 use crate::watch::account::End;
 

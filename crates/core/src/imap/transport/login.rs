@@ -11,7 +11,7 @@
 use async_imap::{Authenticator, Client, Session};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::transport::{Greeted, MailStream, StatusTap, has};
+use super::{Greeted, MailStream, StatusTap, has};
 use crate::error::{ConnectError, Step};
 
 /// An authenticated session with the capabilities valid after login.
@@ -100,7 +100,7 @@ fn redact(e: ConnectError, username: &str, password: &SecretString) -> ConnectEr
     if pw.is_empty() {
         return e;
     }
-    let blob = super::charset::encode_base64(format!("\0{username}\0{pw}").as_bytes());
+    let blob = crate::mail::charset::encode_base64(format!("\0{username}\0{pw}").as_bytes());
     e.map_words(|text| text.replace(&blob, "[REDACTED]").replace(pw, "[REDACTED]"))
 }
 
@@ -132,7 +132,7 @@ fn classify_login_error(e: async_imap::error::Error, tap: &StatusTap) -> Connect
 const LOGOUT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// `LOGOUT`, bounded by [`LOGOUT_TIMEOUT`]; its outcome does not matter to anyone.
-pub(crate) async fn logout(session: &mut async_imap::Session<super::transport::MailStream>) {
+pub(crate) async fn logout(session: &mut async_imap::Session<super::MailStream>) {
     let _ = tokio::time::timeout(LOGOUT_TIMEOUT, session.logout()).await;
 }
 
@@ -150,7 +150,7 @@ mod tests {
             ("foobar", "Zm9vYmFy"),
             ("\0alice\0pw", "AGFsaWNlAHB3"),
         ] {
-            assert_eq!(super::super::charset::encode_base64(raw.as_bytes()), enc);
+            assert_eq!(crate::mail::charset::encode_base64(raw.as_bytes()), enc);
         }
     }
 

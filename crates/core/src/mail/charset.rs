@@ -543,7 +543,7 @@ fn decode_run(words: &[Word<'_>], hints: Hints<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::imap::headers::{Headers, decode};
+    use crate::mail::headers::{Headers, decode};
 
     /// Decodes `Subject: <value>` the way the watcher does.
     fn subject(value: &[u8]) -> String {
@@ -770,7 +770,7 @@ mod tests {
         assert_eq!(normalise(raw), raw.to_vec());
     }
 
-    /// Keeps only the fields the watcher fetches ([`crate::imap::headers::HEADER_FETCH`]), as
+    /// Keeps only the fields the watcher fetches ([`crate::mail::headers::HEADER_FETCH`]), as
     /// the server would return them.
     fn fetched_fields(message: &[u8]) -> Vec<u8> {
         const FETCHED: [&[u8]; 5] = [b"from", b"subject", b"date", b"message-id", b"content-type"];

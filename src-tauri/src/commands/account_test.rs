@@ -1,9 +1,9 @@
 //! Talking to the IMAP server from the form: the step-by-step connection test, and the folder
 //! list for choosing what to watch.
 
+use pushmail_core::account_test::{self, Step};
 use pushmail_core::config::Config;
 use pushmail_core::i18n::I18n;
-use pushmail_core::probe::{self, Step};
 use pushmail_core::{Account, PasswordSource, folders, secret};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -45,7 +45,7 @@ pub struct FolderChoice {
     pub watched: bool,
 }
 
-/// Runs every step of [`probe::test_account`] on the form's values, emitting each step as it
+/// Runs every step of [`account_test::test_account`] on the form's values, emitting each step as it
 /// finishes. A password typed in the form is used without replacing the stored one: it sits
 /// in the keyring under a throw-away entry for the length of the test, because the core reads
 /// passwords only from there or from `password_command`.
@@ -120,7 +120,7 @@ pub async fn test(
     };
 
     let typed = throwaway.is_some();
-    let report = probe::test_account_in(&account, &i18n, |step| {
+    let report = account_test::test_account_in(&account, &i18n, |step| {
         let step = as_shown(step, typed, &i18n);
         match serde_json::to_value(StepEvent { run, step: &step }) {
             Ok(payload) => ui.send(events::PROBE_STEP, payload),

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::config::Account;
 use crate::error::{self, ConfigProblem, ConnectError, NetCause};
 use crate::i18n::{I18n, num, text};
-use crate::imap::login::{LoggedIn, login};
+use crate::imap::transport::login::{LoggedIn, login};
 use crate::imap::transport::{self, Greeted, has};
 use crate::secret;
 
@@ -187,7 +187,7 @@ pub async fn test_account_in<F: FnMut(&Step)>(
     let result = check_watched_folders(&folders, &account.folders, i18n);
     r.report.folders = folders;
     r.done("folders", t, result);
-    crate::imap::login::logout(&mut li.session).await;
+    crate::imap::transport::login::logout(&mut li.session).await;
     r.report
 }
 
