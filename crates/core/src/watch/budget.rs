@@ -56,7 +56,7 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    fn new(capacity: usize) -> Pool {
+    pub(crate) fn new(capacity: usize) -> Pool {
         Pool {
             sem: Arc::new(Semaphore::new(capacity)),
             capacity: AtomicUsize::new(capacity),

@@ -17,6 +17,8 @@
 //! per folder the exactly-once rules are those of [`crate::sync::decide`].
 
 mod announce;
+#[cfg(test)]
+mod paused;
 
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
