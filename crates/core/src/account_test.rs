@@ -5,6 +5,10 @@
 //! language it is given (`probe-*`, `error-*`, `hint-*` and `strategy-*` in the catalogs);
 //! [`test_account`] in English. The server's own words inside them stay as it wrote them. The
 //! step ids (`password`, `tcp`, …) never change with the language.
+//!
+//! It does what [`crate::imap::session::open`] does (password → TCP → TLS → login) but one
+//! step at a time, because timing and reporting each step is its whole purpose; the steps are
+//! the same functions the watcher uses (`transport::connect`, `login`).
 
 use std::time::{Duration, Instant};
 

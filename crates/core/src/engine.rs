@@ -46,7 +46,7 @@ impl Events {
 struct Running {
     account: Account,
     cancel: CancellationToken,
-    wakes: Vec<Arc<Wake>>,
+    wake: Arc<Wake>,
     status: Arc<Mutex<AccountStatus>>,
     /// Cancelled when the account's loop has returned (its connection is closed).
     finished: CancellationToken,
@@ -164,7 +164,7 @@ impl Engine {
         Running {
             account: account.clone(),
             cancel,
-            wakes: vec![wake],
+            wake,
             status,
             finished,
         }
@@ -260,7 +260,7 @@ fn wake(running: &Mutex<HashMap<String, Running>>, account: Option<&str>, kind: 
     };
     for (id, r) in running.iter() {
         if account.is_none_or(|a| a == id) {
-            r.wakes.iter().for_each(|w| w.wake(kind));
+            r.wake.wake(kind);
         }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Layers, one direction: transport ([`imap::transport`]: TCP, TLS, STARTTLS, limits) →
 //! protocol session ([`imap`]: login, select, fetch, IDLE) → orchestration ([`watch`],
-//! [`engine`]: per-folder loops, backoff, events). Decisions that can be pure are
+//! [`engine`]: one supervisor and one session per account, backoff, events). Decisions that can be pure are
 //! ([`sync::decide`], [`watch::backoff`]); the tokio driver only performs them.
 
 pub mod account_test;

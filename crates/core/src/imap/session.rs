@@ -8,13 +8,12 @@
 use std::time::Duration;
 
 use tokio::time::timeout;
-use tracing::debug;
 
-use super::transport::framing::LimitError;
+pub use super::transport::imap_error;
 use super::transport::login::{LoggedIn, login};
 use super::transport::{self, StatusTap, TlsConfigs};
 use crate::config::Account;
-use crate::error::{ConnectError, NetCause, ProtoCause, Step};
+use crate::error::{ConnectError, Step};
 use crate::secret;
 
 /// Password (keyring or command), connection (TLS or strict STARTTLS) and login, with the
@@ -53,44 +52,4 @@ pub async fn run<T>(
         Err(_) => Err(ConnectError::Timeout(step)),
         Ok(Err(e)) => Err(imap_error(step, e, tap)),
     }
-}
-
-/// What an async-imap error during `step` means. A connection that ended after the server
-/// said `* BYE` carries the server's words (why it left), not a bare "connection lost".
-pub fn imap_error(step: Step, e: async_imap::error::Error, tap: &StatusTap) -> ConnectError {
-    use async_imap::error::Error as E;
-    use std::io::ErrorKind;
-    let ended = |tap: &StatusTap| match tap.take_bye() {
-        Some(said) => ConnectError::network(NetCause::Bye).with_words(said),
-        None => ConnectError::network(NetCause::Lost),
-    };
-    let error = match e {
-        // The framer's limits (`imap/transport/framing.rs`) come as InvalidData carrying the limit.
-        E::Io(io) if io.kind() == ErrorKind::InvalidData => {
-            match io.get_ref().and_then(|i| i.downcast_ref::<LimitError>()) {
-                Some(limit) => ConnectError::protocol(ProtoCause::Limit(limit.clone())),
-                None => ConnectError::protocol(ProtoCause::Other).with_words(io.to_string()),
-            }
-        }
-        // imap-proto could not parse what the server sent; async-imap wraps that as
-        // `io::Error::other` whose text is a Debug dump of the parser state and the buffer:
-        // for the log (capped), never for a person. Being the server's bytes, not the
-        // network's, it may put a folder under care (`watch/memory.rs`).
-        E::Io(io) if io.kind() == ErrorKind::Other => {
-            debug!(
-                "unparsable response: {}",
-                crate::text::truncate_for_log(&io.to_string())
-            );
-            ConnectError::protocol(ProtoCause::Unparsable)
-        }
-        E::Io(io) if io.kind() == ErrorKind::UnexpectedEof => ended(tap),
-        E::Io(io) => match tap.take_bye() {
-            Some(said) => ConnectError::network(NetCause::Bye).with_words(said),
-            None => ConnectError::network(NetCause::Failed).with_words(io.to_string()),
-        },
-        E::ConnectionLost => ended(tap),
-        E::No(m) | E::Bad(m) => ConnectError::protocol(ProtoCause::Refused).with_words(m),
-        other => ConnectError::protocol(ProtoCause::Other).with_words(other.to_string()),
-    };
-    error.at(step)
 }

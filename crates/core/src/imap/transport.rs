@@ -193,91 +193,113 @@ pub async fn connect(account: &Account, tls: &TlsConfigs) -> Result<Greeted, Con
     )
     .await?;
     match account.security {
-        Security::Tls => {
-            let tls = step(t, Step::TlsHandshake, tls_handshake(account, tls, tcp)).await?;
-            let info = tls_info(&tls);
-            let mut reader = BufReader::new(MailStream::new(
-                Inner::Tls(Box::new(tls)),
-                Limits::default(),
-            ));
-            let caps = step(
-                t,
-                Step::Greeting,
-                greeting_and_capabilities(&mut reader, false),
-            )
-            .await?;
-            let stream = no_leftover(reader, Step::Greeting)?;
-            Ok(Greeted {
-                stream,
-                capabilities: caps,
-                tls: Some(info),
-            })
-        }
-        Security::Starttls => {
-            let mut reader = BufReader::new(tcp);
-            let caps = step(
-                t,
-                Step::Greeting,
-                greeting_and_capabilities(&mut reader, true),
-            )
-            .await?;
-            if !has(&caps, "STARTTLS") {
-                return Err(ConnectError::StarttlsUnavailable);
-            }
-            // Nothing may be waiting before we ask: a tagged OK that arrived early (in the
-            // greeting's segment, before the command existed) would otherwise be read as the
-            // answer to STARTTLS.
-            if !reader.buffer().is_empty() {
-                return Err(ConnectError::unsafe_(UnsafeCause::DataBeforeStarttls));
-            }
-            step(
-                t,
-                Step::Starttls,
-                command_ok(&mut reader, "S1 STARTTLS", "S1"),
-            )
-            .await?;
-            // Anything already buffered arrived before the handshake and is not covered by TLS:
-            // it is an injection attempt (CVE-2011-0411 class), never data to act on.
-            if !reader.buffer().is_empty() {
-                return Err(ConnectError::unsafe_(UnsafeCause::DataAfterStarttls));
-            }
-            let tcp = reader.into_inner();
-            let tls = step(t, Step::TlsHandshake, tls_handshake(account, tls, tcp)).await?;
-            let info = tls_info(&tls);
-            let mut reader = BufReader::new(MailStream::new(
-                Inner::Tls(Box::new(tls)),
-                Limits::default(),
-            ));
-            // Capabilities learned before TLS are untrusted (RFC 3501 §6.2.1): ask again.
-            let caps = step(t, Step::Capabilities, capabilities(&mut reader, "S2")).await?;
-            let stream = no_leftover(reader, Step::Capabilities)?;
-            Ok(Greeted {
-                stream,
-                capabilities: caps,
-                tls: Some(info),
-            })
-        }
-        Security::Plain => {
-            if !is_loopback_host(&account.host) {
-                return Err(ConnectError::config(ConfigProblem::PlainNotLoopback {
-                    host: account.host.clone(),
-                }));
-            }
-            let mut reader = BufReader::new(MailStream::new(Inner::Plain(tcp), Limits::default()));
-            let caps = step(
-                t,
-                Step::Greeting,
-                greeting_and_capabilities(&mut reader, false),
-            )
-            .await?;
-            let stream = no_leftover(reader, Step::Greeting)?;
-            Ok(Greeted {
-                stream,
-                capabilities: caps,
-                tls: None,
-            })
-        }
+        Security::Tls => implicit_tls(account, tls, tcp).await,
+        Security::Starttls => starttls(account, tls, tcp).await,
+        Security::Plain => plain(account, tcp).await,
     }
+}
+
+/// TLS from the first byte (port 993), then the greeting inside it.
+async fn implicit_tls(
+    account: &Account,
+    tls: &TlsConfigs,
+    tcp: TcpStream,
+) -> Result<Greeted, ConnectError> {
+    let t = account.timing.connect_timeout;
+    let stream = step(t, Step::TlsHandshake, tls_handshake(account, tls, tcp)).await?;
+    let info = tls_info(&stream);
+    let mut reader = BufReader::new(MailStream::new(
+        Inner::Tls(Box::new(stream)),
+        Limits::default(),
+    ));
+    let caps = step(
+        t,
+        Step::Greeting,
+        greeting_and_capabilities(&mut reader, false),
+    )
+    .await?;
+    let stream = no_leftover(reader, Step::Greeting)?;
+    Ok(Greeted {
+        stream,
+        capabilities: caps,
+        tls: Some(info),
+    })
+}
+
+/// Strict STARTTLS (port 143): the greeting and capabilities in clear, nothing believed from
+/// them but "STARTTLS is offered", no byte accepted that we did not ask for, then TLS and the
+/// capabilities asked again inside it.
+async fn starttls(
+    account: &Account,
+    tls: &TlsConfigs,
+    tcp: TcpStream,
+) -> Result<Greeted, ConnectError> {
+    let t = account.timing.connect_timeout;
+    let mut reader = BufReader::new(tcp);
+    let caps = step(
+        t,
+        Step::Greeting,
+        greeting_and_capabilities(&mut reader, true),
+    )
+    .await?;
+    if !has(&caps, "STARTTLS") {
+        return Err(ConnectError::StarttlsUnavailable);
+    }
+    // Nothing may be waiting before we ask: a tagged OK that arrived early (in the
+    // greeting's segment, before the command existed) would otherwise be read as the
+    // answer to STARTTLS.
+    if !reader.buffer().is_empty() {
+        return Err(ConnectError::unsafe_(UnsafeCause::DataBeforeStarttls));
+    }
+    step(
+        t,
+        Step::Starttls,
+        command_ok(&mut reader, "S1 STARTTLS", "S1"),
+    )
+    .await?;
+    // Anything already buffered arrived before the handshake and is not covered by TLS:
+    // it is an injection attempt (CVE-2011-0411 class), never data to act on.
+    if !reader.buffer().is_empty() {
+        return Err(ConnectError::unsafe_(UnsafeCause::DataAfterStarttls));
+    }
+    let tcp = reader.into_inner();
+    let stream = step(t, Step::TlsHandshake, tls_handshake(account, tls, tcp)).await?;
+    let info = tls_info(&stream);
+    let mut reader = BufReader::new(MailStream::new(
+        Inner::Tls(Box::new(stream)),
+        Limits::default(),
+    ));
+    // Capabilities learned before TLS are untrusted (RFC 3501 §6.2.1): ask again.
+    let caps = step(t, Step::Capabilities, capabilities(&mut reader, "S2")).await?;
+    let stream = no_leftover(reader, Step::Capabilities)?;
+    Ok(Greeted {
+        stream,
+        capabilities: caps,
+        tls: Some(info),
+    })
+}
+
+/// No encryption: only to a loopback address (tests, a local bridge such as Proton's).
+async fn plain(account: &Account, tcp: TcpStream) -> Result<Greeted, ConnectError> {
+    if !is_loopback_host(&account.host) {
+        return Err(ConnectError::config(ConfigProblem::PlainNotLoopback {
+            host: account.host.clone(),
+        }));
+    }
+    let t = account.timing.connect_timeout;
+    let mut reader = BufReader::new(MailStream::new(Inner::Plain(tcp), Limits::default()));
+    let caps = step(
+        t,
+        Step::Greeting,
+        greeting_and_capabilities(&mut reader, false),
+    )
+    .await?;
+    let stream = no_leftover(reader, Step::Greeting)?;
+    Ok(Greeted {
+        stream,
+        capabilities: caps,
+        tls: None,
+    })
 }
 
 /// True for `localhost`, 127.0.0.0/8 and ::1 — the only hosts plaintext IMAP is allowed to.
@@ -633,6 +655,49 @@ fn no_leftover(reader: BufReader<MailStream>, when: Step) -> Result<MailStream, 
         return Err(ConnectError::protocol(ProtoCause::UnrequestedAfterGreeting).at(when));
     }
     Ok(reader.into_inner())
+}
+
+/// What an async-imap error during `step` means. A connection that ended after the server
+/// said `* BYE` carries the server's words (why it left), not a bare "connection lost".
+pub fn imap_error(step: Step, e: async_imap::error::Error, tap: &StatusTap) -> ConnectError {
+    use async_imap::error::Error as E;
+    use std::io::ErrorKind;
+    let ended = |tap: &StatusTap| match tap.take_bye() {
+        Some(said) => ConnectError::network(NetCause::Bye).with_words(said),
+        None => ConnectError::network(NetCause::Lost),
+    };
+    let error = match e {
+        // The framer's limits (`imap/transport/framing.rs`) come as InvalidData carrying the limit.
+        E::Io(io) if io.kind() == ErrorKind::InvalidData => {
+            match io
+                .get_ref()
+                .and_then(|i| i.downcast_ref::<framing::LimitError>())
+            {
+                Some(limit) => ConnectError::protocol(ProtoCause::Limit(limit.clone())),
+                None => ConnectError::protocol(ProtoCause::Other).with_words(io.to_string()),
+            }
+        }
+        // imap-proto could not parse what the server sent; async-imap wraps that as
+        // `io::Error::other` whose text is a Debug dump of the parser state and the buffer:
+        // for the log (capped), never for a person. Being the server's bytes, not the
+        // network's, it may put a folder under care (`watch/memory.rs`).
+        E::Io(io) if io.kind() == ErrorKind::Other => {
+            tracing::debug!(
+                "unparsable response: {}",
+                crate::text::truncate_for_log(&io.to_string())
+            );
+            ConnectError::protocol(ProtoCause::Unparsable)
+        }
+        E::Io(io) if io.kind() == ErrorKind::UnexpectedEof => ended(tap),
+        E::Io(io) => match tap.take_bye() {
+            Some(said) => ConnectError::network(NetCause::Bye).with_words(said),
+            None => ConnectError::network(NetCause::Failed).with_words(io.to_string()),
+        },
+        E::ConnectionLost => ended(tap),
+        E::No(m) | E::Bad(m) => ConnectError::protocol(ProtoCause::Refused).with_words(m),
+        other => ConnectError::protocol(ProtoCause::Other).with_words(other.to_string()),
+    };
+    error.at(step)
 }
 
 #[cfg(test)]

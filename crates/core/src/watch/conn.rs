@@ -227,9 +227,24 @@ impl<'a> Conn<'a> {
         })
     }
 
+    /// The session: a look at every folder, then watching until something ends it. `Ok` when
+    /// cancelled; `resident` is false when the connection budget allows only one look.
     pub(super) async fn run(&mut self, resident: bool) -> Result<(), End> {
-        let ctx = self.ctx;
-        let account = ctx.account.id.as_str();
+        self.look_at_every_folder().await?;
+        if !resident {
+            // The budget is shared by more accounts than it has connections: this was one
+            // look at every folder; the permit goes to the next account in line.
+            debug!(account = %self.ctx.account.id, "visit done; giving the connection back");
+            self.report_state(State::Polling).await;
+            return Err(End::Visited);
+        }
+        let mode = self.start_watching().await?;
+        self.watch(mode).await
+    }
+
+    /// QRESYNC enabled where offered, then every folder selected, caught up and counted: the
+    /// other folders first, the home folder last, so that it stays selected.
+    async fn look_at_every_folder(&mut self) -> Result<(), End> {
         if self.caps.qresync {
             // RFC 7162: QRESYNC must be enabled before the SELECTs that use it. It also makes
             // the server say VANISHED instead of EXPUNGE, which the waits below understand.
@@ -238,17 +253,15 @@ impl<'a> Conn<'a> {
             let fut = s.run_command_and_check_ok("ENABLE QRESYNC");
             call.run(Step::EnablingQresync, fut).await?;
         }
-        // Every other folder first, the home folder last: it stays selected.
         for i in (1..self.folders.len()).chain([0]) {
             self.open(i, true).await?;
         }
-        if !resident {
-            // The budget is shared by more accounts than it has connections: this was one
-            // look at every folder; the permit goes to the next account in line.
-            debug!(account, "visit done; giving the connection back");
-            self.report_state(State::Polling).await;
-            return Err(End::Visited);
-        }
+        Ok(())
+    }
+
+    /// Settles the strategy for this session (NOTIFY if the server accepts it for these
+    /// folders, else IDLE and a sweep, or polling) and reports the account as watching.
+    async fn start_watching(&mut self) -> Result<Mode, End> {
         let mut mode = if self.selected != Some(0) {
             // The home folder itself is missing: keep looking at the others by polling.
             Mode::Poll
@@ -268,32 +281,23 @@ impl<'a> Conn<'a> {
         };
         self.report_state(state).await;
         info!(
-            account,
-            strategy = %self.strategy.describe(ctx.account.timing.poll_interval.as_secs()),
+            account = %self.ctx.account.id,
+            strategy = %self.strategy.describe(self.ctx.account.timing.poll_interval.as_secs()),
             "watching"
         );
+        Ok(mode)
+    }
+
+    /// The watching loop: act on what changed, then wait (IDLE or a poll interval) for more.
+    async fn watch(&mut self, mode: Mode) -> Result<(), End> {
+        let ctx = self.ctx;
         // With NOTIFY the sweep is a safety net for the folders NOTIFY has not named yet (the
         // server reports every listed folder at NOTIFY SET, so normally none): one STATUS each
         // every `poll_interval`, a few dozen bytes.
         let sweeps = self.folders.len() > 1 || mode == Mode::Poll;
         let mut next_sweep = Instant::now() + jittered(ctx.account.timing.poll_interval);
         loop {
-            self.drain_unsolicited()?;
-            if self.home_dirty {
-                self.home_dirty = false;
-                let recount = std::mem::take(&mut self.home_recount);
-                if self.selected == Some(0) {
-                    self.announce_new(0, false).await?;
-                    if recount {
-                        self.sync_unseen(0).await?;
-                    } else {
-                        self.report_unread(0).await;
-                    }
-                }
-                continue;
-            }
-            if !self.dirty.is_empty() {
-                self.visit_dirty().await?;
+            if self.act_on_changes().await? {
                 continue;
             }
             if ctx.cancel.is_cancelled() {
@@ -331,6 +335,31 @@ impl<'a> Conn<'a> {
                 Wait::Stopped => return Ok(()),
             }
         }
+    }
+
+    /// Handles one batch of what is known to have changed: queued lines, new mail or other
+    /// changes in the home folder, other folders NOTIFY named. `true` if there was any (look
+    /// again before waiting).
+    async fn act_on_changes(&mut self) -> Result<bool, End> {
+        self.drain_unsolicited()?;
+        if self.home_dirty {
+            self.home_dirty = false;
+            let recount = std::mem::take(&mut self.home_recount);
+            if self.selected == Some(0) {
+                self.announce_new(0, false).await?;
+                if recount {
+                    self.sync_unseen(0).await?;
+                } else {
+                    self.report_unread(0).await;
+                }
+            }
+            return Ok(true);
+        }
+        if !self.dirty.is_empty() {
+            self.visit_dirty().await?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     async fn report_state(&self, state: State) {
@@ -471,13 +500,30 @@ impl<'a> Conn<'a> {
         if self.folders[i].missing {
             return Ok(());
         }
+        let stored = self
+            .ctx
+            .store
+            .mark(&self.ctx.account.id, &self.folders[i].name)
+            .map_err(|e| self.store_failed(e))?;
+        let Some(sel) = self.select(i, stored).await? else {
+            return Ok(());
+        };
+        let (uidvalidity, uidnext) = self.identify(i, &sel).await?;
+        self.catch_up(i, stored, uidvalidity, uidnext, catch_up)
+            .await?;
+        self.settle(i, sel, uidvalidity, uidnext).await
+    }
+
+    /// Selects folder `i`, with QRESYNC from what we stored (`stored`) where the server offers
+    /// it. `None` when the server does not have the folder: reported, and left out from now on.
+    async fn select(
+        &mut self,
+        i: usize,
+        stored: Option<decide::FolderMark>,
+    ) -> Result<Option<rfc7162_qresync::Resync>, End> {
         let ctx = self.ctx;
         let account = ctx.account.id.as_str();
         let name = self.folders[i].name.clone();
-        let stored = ctx
-            .store
-            .mark(account, &name)
-            .map_err(|e| self.store_failed(e))?;
         let resync = if self.caps.qresync {
             ctx.store
                 .modseq(account, &name)
@@ -502,8 +548,14 @@ impl<'a> Conn<'a> {
         let wire = self.folders[i].wire.clone();
         let s = self.session()?;
         let opened = mailbox::open(s, &tap, &name, &wire, resync, limit).await;
-        let mut sel = match opened.map_err(|e| self.fail(e))? {
-            Opened::Selected(sel) => sel,
+        match opened.map_err(|e| self.fail(e))? {
+            Opened::Selected(mut sel) => {
+                if let Some(changes) = sel.changes.as_mut() {
+                    changes.unseen = unseen_before;
+                }
+                self.selected = Some(i);
+                Ok(Some(sel))
+            }
             Opened::Missing(said) => {
                 // The folder is gone or was never there. The others go on.
                 let problem = ConnectError::FolderMissing {
@@ -515,16 +567,21 @@ impl<'a> Conn<'a> {
                 self.folders[i].missing = true;
                 self.selected = None;
                 ctx.reporter.state(&name, State::Error, Some(problem)).await;
-                return Ok(());
+                Ok(None)
             }
-        };
-        if let Some(changes) = sel.changes.as_mut() {
-            changes.unseen = unseen_before;
         }
-        self.selected = Some(i);
+    }
+
+    /// The selected folder's identity: UIDVALIDITY, and UIDNEXT (asked for if the server did
+    /// not say it).
+    async fn identify(
+        &mut self,
+        i: usize,
+        sel: &rfc7162_qresync::Resync,
+    ) -> Result<(u32, u32), End> {
         let uidvalidity = sel.uidvalidity.ok_or_else(|| {
             self.fail(ConnectError::protocol(ProtoCause::NoUidvalidity {
-                folder: name.clone(),
+                folder: self.folders[i].name.clone(),
             }))
         })?;
         let uidnext = match sel.uidnext {
@@ -532,12 +589,26 @@ impl<'a> Conn<'a> {
             // Some servers omit UIDNEXT; the highest UID + 1 is what it would have said.
             None => self.highest_uid(sel.exists).await?.saturating_add(1),
         };
-        {
-            let f = &mut self.folders[i];
-            f.uidvalidity = uidvalidity;
-            f.exists = sel.exists;
-            f.uidnext = uidnext;
-        }
+        let f = &mut self.folders[i];
+        f.uidvalidity = uidvalidity;
+        f.exists = sel.exists;
+        f.uidnext = uidnext;
+        Ok((uidvalidity, uidnext))
+    }
+
+    /// Reconciles the stored watermark with the server's identity ([`decide::reconcile`]) and
+    /// announces what arrived since the last look.
+    async fn catch_up(
+        &mut self,
+        i: usize,
+        stored: Option<decide::FolderMark>,
+        uidvalidity: u32,
+        uidnext: u32,
+        catch_up: bool,
+    ) -> Result<(), End> {
+        let ctx = self.ctx;
+        let account = ctx.account.id.as_str();
+        let name = self.folders[i].name.clone();
         let decision = decide::reconcile(stored, uidvalidity, uidnext);
         debug!(account, folder = %name, ?decision, "selected");
         match decision {
@@ -570,6 +641,22 @@ impl<'a> Conn<'a> {
                 f.watermark = f.watermark.max(uidnext);
             }
         }
+        Ok(())
+    }
+
+    /// After the catch-up: which announced messages are still unread (`seen` for the others),
+    /// the unread count, the HIGHESTMODSEQ for the next QRESYNC, and our view of the folder as
+    /// STATUS would tell it.
+    async fn settle(
+        &mut self,
+        i: usize,
+        mut sel: rfc7162_qresync::Resync,
+        uidvalidity: u32,
+        uidnext: u32,
+    ) -> Result<(), End> {
+        let ctx = self.ctx;
+        let account = ctx.account.id.as_str();
+        let name = self.folders[i].name.clone();
         let announced = ctx
             .store
             .announced(account, &name, uidvalidity)

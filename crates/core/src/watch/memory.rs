@@ -18,7 +18,7 @@
 //!   until a write succeeds again nothing new is announced (see `Store::check_writable`): at
 //!   most one message can be repeated, and only by a restart, as after a crash.
 //!
-//! Pure bookkeeping, tested below; the watcher (`account.rs`) does the I/O.
+//! Pure bookkeeping, tested below; the watcher (`watch/conn/announce.rs`) does the I/O.
 
 use std::collections::{HashMap, HashSet};
 

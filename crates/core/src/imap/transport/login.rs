@@ -12,6 +12,8 @@ use async_imap::{Authenticator, Client, Session};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{Greeted, MailStream, StatusTap, has};
+use base64::Engine as _;
+
 use crate::error::{ConnectError, Step};
 
 /// An authenticated session with the capabilities valid after login.
@@ -78,7 +80,7 @@ pub async fn login(
     let caps = tokio::time::timeout(command_timeout, tap.confirmed(session.capabilities()))
         .await
         .map_err(|_| ConnectError::Timeout(Step::CapabilitiesAfterLogin))?
-        .map_err(|e| crate::imap::session::imap_error(Step::CapabilitiesAfterLogin, e, &tap))?;
+        .map_err(|e| super::imap_error(Step::CapabilitiesAfterLogin, e, &tap))?;
     let capabilities = caps
         .iter()
         .map(|c| match c {
@@ -100,7 +102,7 @@ fn redact(e: ConnectError, username: &str, password: &SecretString) -> ConnectEr
     if pw.is_empty() {
         return e;
     }
-    let blob = crate::mail::charset::encode_base64(format!("\0{username}\0{pw}").as_bytes());
+    let blob = base64::engine::general_purpose::STANDARD.encode(format!("\0{username}\0{pw}"));
     e.map_words(|text| text.replace(&blob, "[REDACTED]").replace(pw, "[REDACTED]"))
 }
 
@@ -123,7 +125,7 @@ fn classify_login_error(e: async_imap::error::Error, tap: &StatusTap) -> Connect
                 _ => ConnectError::Auth(String::new()).with_words(&text),
             }
         }
-        other => crate::imap::session::imap_error(Step::LoggingIn, other, tap),
+        other => super::imap_error(Step::LoggingIn, other, tap),
     }
 }
 
@@ -150,7 +152,7 @@ mod tests {
             ("foobar", "Zm9vYmFy"),
             ("\0alice\0pw", "AGFsaWNlAHB3"),
         ] {
-            assert_eq!(crate::mail::charset::encode_base64(raw.as_bytes()), enc);
+            assert_eq!(base64::engine::general_purpose::STANDARD.encode(raw), enc);
         }
     }
 
