@@ -23,6 +23,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
+use tracing::debug;
 
 use crate::config::{Account, Security};
 use crate::error::{
@@ -432,12 +433,13 @@ fn build_tls_config(
             // reads like a problem with the system's store. Parse each one here to name it.
             for (n, cert) in certs.iter().enumerate() {
                 if let Err(e) = x509_parser::parse_x509_certificate(cert.as_ref()) {
+                    // x509-parser's own words ("Parsing Error: NomError(Eof)") help nobody.
+                    debug!("ca_file certificate {} does not parse: {e}", n + 1);
                     return Err(ConnectError::config(ConfigProblem::CaFileDamaged {
                         path: shown(),
                         n: n + 1,
                         count: certs.len(),
-                    })
-                    .with_words(e.to_string()));
+                    }));
                 }
             }
             certs
