@@ -618,3 +618,50 @@ fn outage_on_a_100k_folder_resyncs_with_qresync_at_a_cost_independent_of_its_siz
         "QRESYNC {qresync} bytes, without {plain} bytes"
     );
 }
+
+/// Issue 15: a configured folder that does not exist on the server read as a Rust Debug dump
+/// (`outcome: Outcome { code: None, information: Some("Mailbox doesn't exist: …") }`). It now
+/// says what it means, with the server's own words apart, and the other folders go on.
+#[test]
+fn a_missing_folder_says_so_in_words_and_the_others_go_on() {
+    let dc = Dovecot::start(DovecotOptions::default()).unwrap();
+    let pm = Pushmail::new();
+    let id = unique_id("nofolder");
+    pm.write_config(&[pm.account_toml(
+        &dc,
+        &id,
+        "alice",
+        Via::Tls,
+        "alicepw",
+        "folders = [\"INBOX\", \"Gone Away\"]",
+    )]);
+    let mut w = pm.watch(&[]);
+    let (_, v) = w.wait_for(SHORT, "the missing folder's error", |v| {
+        v["event"] == "state"
+            && v["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("Gone Away"))
+    });
+    let detail = v["detail"].as_str().unwrap();
+    println!("{detail}");
+    assert!(
+        detail.starts_with("the folder Gone Away does not exist on the server: "),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("Mailbox doesn't exist"),
+        "the server's words: {detail}"
+    );
+    for dump in ["Outcome", "code:", "information:", "Some("] {
+        assert!(!detail.contains(dump), "a Debug dump: {detail}");
+    }
+    assert_eq!(v["problem"]["kind"], "folder_missing", "{v}");
+    dc.deliver(
+        "alice",
+        "INBOX",
+        &message("a@example.com", "alice@example.org", "Still watched", "x"),
+    )
+    .unwrap();
+    w.wait_new_mail("Still watched", SHORT);
+    assert!(w.stop(), "watch did not exit cleanly");
+}

@@ -8,8 +8,14 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// File name of the autostart entry and of the installed launcher.
-pub const DESKTOP_FILE: &str = "pushmail.desktop";
+/// The application id: the tray's D-Bus name, its desktop-entry id (the launcher installed as
+/// `/usr/share/applications/io.github.pushmail.Pushmail.desktop`, the notification
+/// `desktop-entry` hint), its icon name and its AppStream id. Reverse-DNS, so it stays unique
+/// across distributions, Flatpak and the portals, which all key on it.
+pub const APP_ID: &str = "io.github.pushmail.Pushmail";
+
+/// File name of the autostart entry and of the installed launcher: `{APP_ID}.desktop`.
+pub const DESKTOP_FILE: &str = "io.github.pushmail.Pushmail.desktop";
 
 /// The tray binary the autostart entry starts.
 pub const TRAY_BINARY: &str = "pushmail";
@@ -47,11 +53,12 @@ pub fn autostart_entry(exec: &Path) -> String {
          Name=Pushmail\n\
          Comment=Real-time mail notifications\n\
          Exec={}\n\
-         Icon=pushmail\n\
+         Icon={}\n\
          Terminal=false\n\
          X-GNOME-Autostart-enabled=true\n\
          NoDisplay=true\n",
-        quote_exec_arg(&exec.to_string_lossy())
+        quote_exec_arg(&exec.to_string_lossy()),
+        APP_ID
     )
 }
 
@@ -473,7 +480,12 @@ mod tests {
     fn autostart_entry_is_written_and_removed() {
         let dir = tempfile::tempdir().unwrap();
         let path = autostart_path_from(Some(dir.path().as_os_str().to_owned()), None).unwrap();
-        assert_eq!(path, dir.path().join("autostart/pushmail.desktop"));
+        assert_eq!(
+            path,
+            dir.path()
+                .join("autostart/io.github.pushmail.Pushmail.desktop")
+        );
+        assert_eq!(DESKTOP_FILE, format!("{APP_ID}.desktop"));
         set_autostart_at(&path, true, Path::new("/opt/Push Mail/pushmail")).unwrap();
         let text = fs::read_to_string(&path).unwrap();
         let e = parse_desktop_entry(&text);
@@ -490,7 +502,7 @@ mod tests {
         assert_eq!(autostart_path_from(Some("rel".into()), None), None);
         assert_eq!(
             autostart_path_from(None, Some("/h".into())).unwrap(),
-            PathBuf::from("/h/.config/autostart/pushmail.desktop")
+            PathBuf::from("/h/.config/autostart/io.github.pushmail.Pushmail.desktop")
         );
     }
 }

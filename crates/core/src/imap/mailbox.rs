@@ -85,8 +85,20 @@ pub async fn open(
     };
     match selected {
         Ok(Ok(m)) => Ok(Opened::Selected(m)),
-        Ok(Err(Error::No(text))) if !refused_for_now(tap.take()) => {
-            Ok(Opened::Missing(truncate_for_log(&text)))
+        Ok(Err(Error::No(text))) => {
+            // async-imap's own text for a refused SELECT is a Debug dump of the response; the
+            // framer kept the tagged line itself: its code says "gone" or "not now", and its
+            // text is the server's words.
+            let status = tap.take();
+            if refused_for_now(status.clone()) {
+                let said = status.map_or(text, |s| s.text);
+                return Err(ConnectError::protocol(crate::error::ProtoCause::Refused)
+                    .at(Step::SelectingFolder)
+                    .with_words(said));
+            }
+            Ok(Opened::Missing(truncate_for_log(
+                &status.map_or(text, |s| s.text),
+            )))
         }
         Ok(Err(e)) => Err(imap_error(Step::SelectingFolder, e, tap)),
         Err(_) => Err(ConnectError::Timeout(Step::SelectingFolder)),

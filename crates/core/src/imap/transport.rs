@@ -676,7 +676,9 @@ pub fn imap_error(step: Step, e: async_imap::error::Error, tap: &StatusTap) -> C
                 .and_then(|i| i.downcast_ref::<framing::LimitError>())
             {
                 Some(limit) => ConnectError::protocol(ProtoCause::Limit(limit.clone())),
-                None => ConnectError::protocol(ProtoCause::Other).with_words(io.to_string()),
+                // Anything else with InvalidData mid-session is TLS (a fatal alert, a bad
+                // record MAC, a middlebox tampering): the link, not a message's fault.
+                None => ConnectError::network(NetCause::Failed).with_words(io.to_string()),
             }
         }
         // imap-proto could not parse what the server sent; async-imap wraps that as
@@ -696,7 +698,11 @@ pub fn imap_error(step: Step, e: async_imap::error::Error, tap: &StatusTap) -> C
             None => ConnectError::network(NetCause::Failed).with_words(io.to_string()),
         },
         E::ConnectionLost => ended(tap),
-        E::No(m) | E::Bad(m) => ConnectError::protocol(ProtoCause::Refused).with_words(m),
+        // async-imap's text for some refusals is a Debug dump of the response; the framer
+        // kept the tagged line itself, whose text is the server's words.
+        E::No(m) | E::Bad(m) => {
+            ConnectError::protocol(ProtoCause::Refused).with_words(tap.take().map_or(m, |s| s.text))
+        }
         other => ConnectError::protocol(ProtoCause::Other).with_words(other.to_string()),
     };
     error.at(step)

@@ -90,22 +90,8 @@ pub(crate) async fn account_loop(ctx: AccountCtx) {
     // every retry until a session works, instead of flickering to `connecting` and back.
     let mut attention = false;
     loop {
-        if !delay.is_zero() {
-            // A wake-up (Check now, network back) skips the backoff wait.
-            tokio::select! {
-                _ = ctx.cancel.cancelled() => break,
-                _ = sleep(delay) => {}
-                _ = ctx.wake.notified() => {}
-            }
-        }
-        // The login cap is not skippable: it is what keeps a flapping server from a busy loop.
-        let cap = limiter.wait(Instant::now());
-        if !cap.is_zero() {
-            debug!(account = %ctx.account.id, wait_ms = cap.as_millis() as u64, "login cap reached");
-            tokio::select! {
-                _ = ctx.cancel.cancelled() => break,
-                _ = sleep(cap) => {}
-            }
+        if !wait_before_connecting(&ctx, delay, &mut limiter).await {
+            break;
         }
         if !attention {
             ctx.reporter
@@ -157,6 +143,32 @@ pub(crate) async fn account_loop(ctx: AccountCtx) {
         }
     }
     ctx.reporter.state(SESSION_KEY, State::Stopped, None).await;
+}
+
+/// Waits out `delay` (a wake-up — Check now, network back — skips it) and then the login
+/// cap, which nothing skips: it is what keeps a flapping server from a busy loop. `false` when
+/// cancelled meanwhile.
+async fn wait_before_connecting(
+    ctx: &AccountCtx,
+    delay: Duration,
+    limiter: &mut LoginLimiter,
+) -> bool {
+    if !delay.is_zero() {
+        tokio::select! {
+            _ = ctx.cancel.cancelled() => return false,
+            _ = sleep(delay) => {}
+            _ = ctx.wake.notified() => {}
+        }
+    }
+    let cap = limiter.wait(Instant::now());
+    if !cap.is_zero() {
+        debug!(account = %ctx.account.id, wait_ms = cap.as_millis() as u64, "login cap reached");
+        tokio::select! {
+            _ = ctx.cancel.cancelled() => return false,
+            _ = sleep(cap) => {}
+        }
+    }
+    true
 }
 
 /// `base` ±10 %, so many accounts do not poll in lockstep.

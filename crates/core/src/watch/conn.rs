@@ -238,6 +238,15 @@ impl<'a> Conn<'a> {
             self.report_state(State::Polling).await;
             return Err(End::Visited);
         }
+        if self.memory.store_failed {
+            // Nothing new to announce proved nothing: the account shows the store's problem
+            // until a write succeeds, not "push" with a database that still refuses writes.
+            self.ctx
+                .store
+                .check_writable()
+                .map_err(|e| self.store_failed(e))?;
+            self.memory.store_failed = false;
+        }
         let mode = self.start_watching().await?;
         self.watch(mode).await
     }

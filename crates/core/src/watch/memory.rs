@@ -7,12 +7,13 @@
 //!   connection every time it is fetched. Without memory, the reconnect's catch-up would fetch
 //!   it again, fail again, forever, and nothing after it would ever be announced. So a failed
 //!   fetch of new mail puts the folder under *care*: the next session lists the new UIDs with
-//!   `UID FETCH … (UID FLAGS)` and reads their headers one at a time; a UID whose own fetch
-//!   fails (by the server's bytes or by a timeout, right after the listing worked on the same
-//!   connection) is announced next time with what is known ("could not be read") and the
-//!   watermark moves past it exactly once. If even the listing fails [`STRIKES`] times (a
-//!   protocol error weighs that much at once; a timeout, which may be the link, one), the
-//!   UIDs present at SELECT are skipped with a logged reason.
+//!   `UID FETCH … (UID FLAGS)` and reads their headers one at a time. A message whose own
+//!   fetch fails is announced next time with what is known ("could not be read") and the
+//!   watermark moves past it exactly once: at once when its bytes cannot be read (a parse
+//!   error, a broken limit), after two failures in a row when it is a timeout, a refusal or
+//!   a connection that ends right at it ([`STRIKES`]; a link can also simply drop). If the
+//!   listing itself cannot be read twice, the UIDs present at SELECT are skipped with a
+//!   logged reason; a listing that is refused or times out never makes the watcher skip mail.
 //! - **A write to the state database that failed** (a full disk): the message was announced
 //!   but not recorded. It is remembered here, so this process never announces it again, and
 //!   until a write succeeds again nothing new is announced (see `Store::check_writable`): at
@@ -51,16 +52,48 @@ struct Careful {
     live: bool,
     /// Strikes per UID.
     strikes: HashMap<u32, u8>,
-    /// Strikes against the listing of new UIDs itself.
+    /// Strikes against the listing of new UIDs itself (only unreadable listings count).
     listing: u8,
 }
 
 /// How much a failure counts against the message being fetched: `None` for a failure that
 /// says nothing about the message (the network went away, the session was stopped).
 pub(crate) fn strike_weight(error: &ConnectError) -> Option<u8> {
+    use crate::error::ProtoCause;
     match error {
-        ConnectError::Protocol { .. } => Some(STRIKES),
-        ConnectError::Timeout(_) => Some(1),
+        // The server's bytes broke the parser or our limits: it will do so again.
+        ConnectError::Protocol {
+            cause: ProtoCause::Unparsable | ProtoCause::Limit(_) | ProtoCause::Other,
+            ..
+        } => Some(STRIKES),
+        // A refusal (`NO [UNAVAILABLE]` to FETCH, say) or a timeout may be the server's
+        // mood or the link: it counts, but only twice in a row makes it the message's.
+        ConnectError::Protocol { .. } | ConnectError::Timeout(_) => Some(1),
+        _ => None,
+    }
+}
+
+/// How much a failure while reading one message on its own counts against it. The listing of
+/// new UIDs has just succeeded on the same connection, so a connection that ends right at
+/// this message (a server process that dies on it) is suspicious too — but only twice in a
+/// row, since a link can also simply drop.
+fn message_strike_weight(error: &ConnectError) -> Option<u8> {
+    strike_weight(error).or(match error {
+        ConnectError::Network { .. } => Some(1),
+        _ => None,
+    })
+}
+
+/// How much a failure of the flags-only listing counts: only the server's bytes. No header is
+/// in it, so a refusal or a timeout there says nothing about a message — and giving up on the
+/// listing skips mail, which only a response that cannot be read at all justifies.
+fn listing_strike_weight(error: &ConnectError) -> Option<u8> {
+    use crate::error::ProtoCause;
+    match error {
+        ConnectError::Protocol {
+            cause: ProtoCause::Unparsable | ProtoCause::Limit(_) | ProtoCause::Other,
+            ..
+        } => Some(1),
         _ => None,
     }
 }
@@ -115,7 +148,7 @@ impl Memory {
     /// Listing the new UIDs failed with `error` while under care. Returns true when it has
     /// failed often enough to give up on the UIDs present now.
     pub fn listing_failed(&mut self, folder: &str, uidvalidity: u32, error: &ConnectError) -> bool {
-        let Some(weight) = strike_weight(error) else {
+        let Some(weight) = listing_strike_weight(error) else {
             return false;
         };
         let c = self.careful_entry(folder, uidvalidity);
@@ -130,11 +163,7 @@ impl Memory {
             .is_some_and(|c| c.uidvalidity == uidvalidity && c.listing >= STRIKES)
     }
 
-    /// Reading message `uid` failed with `error` while under care. The listing of new UIDs
-    /// has just succeeded on the same connection, so the link and the server answer in time:
-    /// a timeout on this one message is its own fault as surely as a protocol error, and
-    /// weighs as much (one more reconnect at `command_timeout` would only delay the mail
-    /// after it).
+    /// Reading message `uid` failed with `error` while under care ([`message_strike_weight`]).
     pub fn message_failed(
         &mut self,
         folder: &str,
@@ -142,9 +171,10 @@ impl Memory {
         uid: u32,
         error: &ConnectError,
     ) {
-        if strike_weight(error).is_some() {
+        if let Some(weight) = message_strike_weight(error) {
             let c = self.careful_entry(folder, uidvalidity);
-            c.strikes.insert(uid, STRIKES);
+            let s = c.strikes.entry(uid).or_default();
+            *s = s.saturating_add(weight);
         }
     }
 
@@ -205,14 +235,19 @@ mod tests {
             "another UIDVALIDITY is another mailbox"
         );
 
-        m.message_failed("INBOX", 7, 3, &gone);
-        assert!(!m.unreadable("INBOX", 7, 3));
+        // Bytes that cannot be read: the message's, at once.
         m.message_failed("INBOX", 7, 3, &broken);
         assert!(m.unreadable("INBOX", 7, 3));
-        // Right after a listing on the same connection, a timeout is the message's too.
-        m.message_failed("INBOX", 7, 4, &slow);
-        assert!(m.unreadable("INBOX", 7, 4));
-        assert!(!m.unreadable("INBOX", 7, 5));
+        // A timeout, a refusal, a connection that ends right at this message (the listing
+        // just worked): the message's only the second time in a row.
+        let refused = ConnectError::protocol(ProtoCause::Refused).with_words("[UNAVAILABLE]");
+        for (uid, error) in [(4, &slow), (5, &gone), (6, &refused)] {
+            m.message_failed("INBOX", 7, uid, error);
+            assert!(!m.unreadable("INBOX", 7, uid), "{error}");
+            m.message_failed("INBOX", 7, uid, error);
+            assert!(m.unreadable("INBOX", 7, uid), "{error}");
+        }
+        assert!(!m.unreadable("INBOX", 7, 9));
 
         m.caught_up("INBOX");
         assert!(!m.is_careful("INBOX", 7));
@@ -234,11 +269,22 @@ mod tests {
     #[test]
     fn a_listing_that_keeps_failing_is_given_up() {
         let mut m = Memory::default();
-        let slow = ConnectError::Timeout(Step::ListingNew);
-        assert!(!m.listing_failed("INBOX", 1, &ConnectError::network(NetCause::Closed)));
-        assert!(!m.listing_failed("INBOX", 1, &slow));
+        // A listing holds no header: a refusal, a timeout or a lost link there says nothing
+        // about a message, and never makes the watcher skip mail.
+        for error in [
+            ConnectError::network(NetCause::Closed),
+            ConnectError::Timeout(Step::ListingNew),
+            ConnectError::protocol(ProtoCause::Refused).with_words("NO [UNAVAILABLE]"),
+        ] {
+            for _ in 0..5 {
+                assert!(!m.listing_failed("INBOX", 1, &error), "{error}");
+            }
+        }
         assert!(!m.listing_unreadable("INBOX", 1));
-        assert!(m.listing_failed("INBOX", 1, &slow));
+        // Only a listing that cannot be read, twice, is given up on.
+        let garbled = ConnectError::protocol(ProtoCause::Unparsable);
+        assert!(!m.listing_failed("INBOX", 1, &garbled));
+        assert!(m.listing_failed("INBOX", 1, &garbled));
         assert!(m.listing_unreadable("INBOX", 1));
     }
 

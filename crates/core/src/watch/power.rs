@@ -184,7 +184,7 @@ impl NetworkState {
 /// How long two reports of a resume (logind's `PrepareForSleep(false)` and the clock jump,
 /// in either order) are taken for the same resume: the clock is looked at every
 /// [`CLOCK_CHECK`], and after a resume D-Bus may deliver logind's signal only once the
-/// machine has settled. Two real resumes this close together are one as far as connections go.
+/// machine has settled. A `PrepareForSleep(true)` in between makes the next resume a new one.
 pub const SAME_RESUME: Duration = Duration::from_secs(10);
 
 /// Leading-edge debounce with one trailing call: the first trigger fires at once; triggers
@@ -227,6 +227,12 @@ impl Debounce {
     /// When the scheduled trailing call is due, if one is.
     pub fn due(&self) -> Option<Instant> {
         self.trailing
+    }
+
+    /// The machine is going to sleep (`PrepareForSleep(true)`): the next resume is a new one,
+    /// however soon it comes.
+    pub fn going_to_sleep(&mut self) {
+        self.last_resume = None;
     }
 
     /// The trailing call fired at `now`.
@@ -308,46 +314,43 @@ async fn next(stream: &mut Option<MessageStream>) -> Message {
 }
 
 /// Listens until cancelled; calls `on_change` whenever the connections should be rebuilt.
+/// Connects to `bus` and subscribes to logind's and NetworkManager's signals. Without a bus
+/// (or when it does not answer in [`BUS_CONNECT_TIMEOUT`]) resumes are still found from the
+/// clock; the reason is logged once.
+async fn listen(bus: &PowerBus) -> (Option<Connection>, Option<Signals>) {
+    match tokio::time::timeout(BUS_CONNECT_TIMEOUT, connect(bus)).await {
+        Ok(Ok(Some(conn))) => match subscribe(&conn).await {
+            Ok(s) => {
+                info!("listening for suspend/resume and network changes on {bus}");
+                (Some(conn), Some(s))
+            }
+            Err(e) => {
+                warn!("cannot subscribe to suspend/resume signals on {bus}: {e}");
+                (None, None)
+            }
+        },
+        Ok(Ok(None)) => (None, None),
+        Ok(Err(e)) => {
+            info!("no {bus} ({e}); resumes are detected from the clock only");
+            (None, None)
+        }
+        Err(_) => {
+            warn!("connecting to {bus} timed out; resumes are detected from the clock only");
+            (None, None)
+        }
+    }
+}
+
 pub(crate) async fn power_loop(
     options: PowerOptions,
     on_change: impl Fn(Change) + Send + 'static,
     cancel: CancellationToken,
 ) {
-    let (mut sleep, mut nm_state, mut nm_props) = (None, None, None);
     // The connection must live as long as its streams.
-    let _conn = match tokio::time::timeout(BUS_CONNECT_TIMEOUT, connect(&options.bus)).await {
-        Ok(Ok(Some(conn))) => match subscribe(&conn).await {
-            Ok(s) => {
-                info!(
-                    "listening for suspend/resume and network changes on {}",
-                    options.bus
-                );
-                (sleep, nm_state, nm_props) = (Some(s.sleep), Some(s.nm_state), Some(s.nm_props));
-                Some(conn)
-            }
-            Err(e) => {
-                warn!(
-                    "cannot subscribe to suspend/resume signals on {}: {e}",
-                    options.bus
-                );
-                None
-            }
-        },
-        Ok(Ok(None)) => None,
-        Ok(Err(e)) => {
-            info!(
-                "no {} ({e}); resumes are detected from the clock only",
-                options.bus
-            );
-            None
-        }
-        Err(_) => {
-            warn!(
-                "connecting to {} timed out; resumes are detected from the clock only",
-                options.bus
-            );
-            None
-        }
+    let (_conn, signals) = listen(&options.bus).await;
+    let (mut sleep, mut nm_state, mut nm_props) = match signals {
+        Some(s) => (Some(s.sleep), Some(s.nm_state), Some(s.nm_props)),
+        None => (None, None, None),
     };
     let mut clock = ClockJump::new(SystemTime::now(), Instant::now());
     let mut net = NetworkState::default();
@@ -373,6 +376,7 @@ pub(crate) async fn power_loop(
             m = next(&mut sleep) => match m.body().deserialize::<bool>() {
                 Ok(true) => {
                     info!("going to sleep");
+                    debounce.going_to_sleep();
                     None
                 }
                 Ok(false) => Some(Change::Resumed),
@@ -516,6 +520,13 @@ mod tests {
             assert!(d.trigger(t0 + Duration::from_secs(5), Change::NetworkUp));
             // A resume much later is another resume.
             assert!(d.trigger(t0 + SAME_RESUME * 3, Change::Resumed));
+            // So is one right after, if the machine went to sleep again in between (a lid
+            // closed and opened again within seconds).
+            d.going_to_sleep();
+            assert!(d.trigger(
+                t0 + SAME_RESUME * 3 + Duration::from_secs(3),
+                Change::Resumed
+            ));
         }
     }
 }

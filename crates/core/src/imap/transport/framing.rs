@@ -125,12 +125,12 @@ impl Framer {
         }
     }
 
-    /// The last tagged status line, taken (so each is read once).
     /// The text of the last `* BYE` the server sent, if any (kept until taken).
     pub fn take_last_bye(&mut self) -> Option<String> {
         self.last_bye.take()
     }
 
+    /// The last tagged status line, taken (so each is read once).
     pub fn take_last_tagged(&mut self) -> Option<TaggedStatus> {
         self.last_tagged.take()
     }

@@ -96,14 +96,40 @@ pub async fn login(
     })
 }
 
-/// Replaces the password, and the SASL PLAIN response carrying it, in an error's text.
+/// Replaces the password, and the SASL PLAIN response carrying it, in an error's text: as
+/// sent (LOGIN quotes it, so `"` and `\` come back escaped), and — because the server's text
+/// was capped at 1 KiB before it reaches us — also a start of any of them left at the cut.
 fn redact(e: ConnectError, username: &str, password: &SecretString) -> ConnectError {
     let pw = password.expose_secret();
     if pw.is_empty() {
         return e;
     }
     let blob = base64::engine::general_purpose::STANDARD.encode(format!("\0{username}\0{pw}"));
-    e.map_words(|text| text.replace(&blob, "[REDACTED]").replace(pw, "[REDACTED]"))
+    let quoted = pw.replace('\\', "\\\\").replace('"', "\\\"");
+    let secrets = [blob, quoted, pw.to_owned()];
+    e.map_words(|text| scrub(text, &secrets))
+}
+
+/// `text` without any of `secrets`, nor a start of one (3 characters or more) at its end.
+fn scrub(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_owned();
+    for s in secrets {
+        out = out.replace(s.as_str(), "[REDACTED]");
+    }
+    // A capped text (`…` at the end) may end in the start of a secret.
+    let body = out.strip_suffix('…').unwrap_or(&out).to_owned();
+    for s in secrets {
+        let cut = s
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([s.len()])
+            .filter(|&i| i >= 3 && body.ends_with(&s[..i]))
+            .max();
+        if let Some(i) = cut {
+            return format!("{}[REDACTED]…", &body[..body.len() - i]);
+        }
+    }
+    out
 }
 
 fn classify_login_error(e: async_imap::error::Error, tap: &StatusTap) -> ConnectError {
@@ -154,6 +180,20 @@ mod tests {
         ] {
             assert_eq!(base64::engine::general_purpose::STANDARD.encode(raw), enc);
         }
+    }
+
+    #[test]
+    fn an_escaped_or_cut_password_is_scrubbed_too() {
+        let pw = SecretString::from("p\"ss\\word-42");
+        let escaped =
+            ConnectError::Auth(r#"Unknown command LOGIN "alice" "p\"ss\\word-42""#.into());
+        let text = redact(escaped, "alice", &pw).to_string();
+        assert!(!text.contains("ss"), "{text}");
+        // The server's text was capped in the middle of the echoed password.
+        let cut = ConnectError::Auth("You sent p\"ss\\wo…".into());
+        let text = redact(cut, "alice", &pw).to_string();
+        assert!(!text.contains("ss\\wo"), "{text}");
+        assert!(text.contains("[REDACTED]"), "{text}");
     }
 
     #[test]
