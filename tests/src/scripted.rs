@@ -131,6 +131,27 @@ impl Default for Script {
 }
 
 impl Script {
+    /// An honest STARTTLS server: it offers STARTTLS, answers it, does the TLS handshake and
+    /// serves the session inside TLS.
+    pub fn starttls() -> Script {
+        Script::new()
+            .capabilities("IMAP4rev1 STARTTLS IDLE AUTH=PLAIN")
+            .greet()
+            .expect("STARTTLS")
+            .send("{tag} OK Begin TLS negotiation now\r\n")
+            .then(Step::StartTls)
+            .then(Step::Serve)
+    }
+
+    /// STARTTLS stripped from the capabilities, as an attacker (or a broken portal) would:
+    /// a client configured for STARTTLS must refuse before sending any credential.
+    pub fn starttls_stripped() -> Script {
+        Script::new()
+            .capabilities("IMAP4rev1 IDLE AUTH=PLAIN")
+            .greet()
+            .then(Step::Serve)
+    }
+
     /// No steps yet, [`DEFAULT_CAPABILITIES`].
     pub fn new() -> Script {
         Script {

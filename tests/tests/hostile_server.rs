@@ -491,21 +491,8 @@ fn a_burst_of_unsolicited_responses_is_drained_without_stalling() {
 fn starttls_attacks_are_refused_before_any_credential() {
     let caps = "IMAP4rev1 STARTTLS IDLE AUTH=PLAIN";
     // A proper STARTTLS server, so the refusals below are about the attacks and nothing else.
-    let honest = plain_server(move |_| {
-        Script::new()
-            .capabilities(caps)
-            .greet()
-            .expect("STARTTLS")
-            .send("{tag} OK Begin TLS negotiation now\r\n")
-            .then(Step::StartTls)
-            .then(Step::Serve)
-    });
-    let stripped = plain_server(|_| {
-        Script::new()
-            .capabilities("IMAP4rev1 IDLE AUTH=PLAIN")
-            .greet()
-            .then(Step::Serve)
-    });
+    let honest = plain_server(move |_| Script::starttls());
+    let stripped = plain_server(|_| Script::starttls_stripped());
     let preauth = plain_server(move |_| {
         Script::new()
             .send(format!(
@@ -985,13 +972,7 @@ fn one_unreadable_message_never_blocks_the_next() {
 /// `backoff` or a flicker back to `connecting`, and clears as soon as the account connects.
 #[test]
 fn a_security_problem_needs_attention_until_the_account_connects() {
-    let caps = "IMAP4rev1 STARTTLS IDLE AUTH=PLAIN";
-    let stripped = || {
-        Script::new()
-            .capabilities("IMAP4rev1 IDLE AUTH=PLAIN")
-            .greet()
-            .then(Step::Serve)
-    };
+    let stripped = || Script::starttls_stripped();
     let server = plain_server(move |_| stripped());
     let pm = Pushmail::new();
     let id = unique_id("stripped");
@@ -1020,15 +1001,7 @@ fn a_security_problem_needs_attention_until_the_account_connects() {
     );
     assert!(!server.credentials_seen(), "a credential was sent");
     // The network is fine again: the account connects and the problem is gone.
-    server.set_script(move |_| {
-        Script::new()
-            .capabilities(caps)
-            .greet()
-            .expect("STARTTLS")
-            .send("{tag} OK Begin TLS negotiation now\r\n")
-            .then(Step::StartTls)
-            .then(Step::Serve)
-    });
+    server.set_script(move |_| Script::starttls());
     wait_account_state(&mut w, &id, "push", SHORT);
     server.deliver("Safe again");
     w.wait_new_mail("Safe again", SHORT);

@@ -207,12 +207,7 @@ async fn implicit_tls(
     tcp: TcpStream,
 ) -> Result<Greeted, ConnectError> {
     let t = account.timing.connect_timeout;
-    let stream = step(t, Step::TlsHandshake, tls_handshake(account, tls, tcp)).await?;
-    let info = tls_info(&stream);
-    let mut reader = BufReader::new(MailStream::new(
-        Inner::Tls(Box::new(stream)),
-        Limits::default(),
-    ));
+    let (mut reader, info) = over_tls(account, tls, tcp).await?;
     let caps = step(
         t,
         Step::Greeting,
@@ -263,13 +258,7 @@ async fn starttls(
     if !reader.buffer().is_empty() {
         return Err(ConnectError::unsafe_(UnsafeCause::DataAfterStarttls));
     }
-    let tcp = reader.into_inner();
-    let stream = step(t, Step::TlsHandshake, tls_handshake(account, tls, tcp)).await?;
-    let info = tls_info(&stream);
-    let mut reader = BufReader::new(MailStream::new(
-        Inner::Tls(Box::new(stream)),
-        Limits::default(),
-    ));
+    let (mut reader, info) = over_tls(account, tls, reader.into_inner()).await?;
     // Capabilities learned before TLS are untrusted (RFC 3501 §6.2.1): ask again.
     let caps = step(t, Step::Capabilities, capabilities(&mut reader, "S2")).await?;
     let stream = no_leftover(reader, Step::Capabilities)?;
@@ -278,6 +267,22 @@ async fn starttls(
         capabilities: caps,
         tls: Some(info),
     })
+}
+
+/// The TLS handshake on `tcp` (bounded by `connect_timeout`), and the guarded stream over it.
+async fn over_tls(
+    account: &Account,
+    tls: &TlsConfigs,
+    tcp: TcpStream,
+) -> Result<(BufReader<MailStream>, TlsInfo), ConnectError> {
+    let t = account.timing.connect_timeout;
+    let stream = step(t, Step::TlsHandshake, tls_handshake(account, tls, tcp)).await?;
+    let info = tls_info(&stream);
+    let reader = BufReader::new(MailStream::new(
+        Inner::Tls(Box::new(stream)),
+        Limits::default(),
+    ));
+    Ok((reader, info))
 }
 
 /// No encryption: only to a loopback address (tests, a local bridge such as Proton's).
