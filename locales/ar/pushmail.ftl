@@ -541,3 +541,17 @@ cli-status-separator = {"؛ "}
 cli-status-not-running = Pushmail لا يعمل — شغّله بالأمر `pushmail`
 cli-status-no-bus = يتعذّر الوصول إلى ناقل جلسة D-Bus الخاص بسطح المكتب ({ $reason })؛ شغّل هذا الأمر داخل جلسة سطح المكتب التي يعمل فيها Pushmail.
 cli-status-no-answer = لم يستجب Pushmail ({ $reason })؛ إن تكرّر ذلك فأنهِه ثم شغّله من جديد.
+
+## pushmail-cli forget-everything
+cli-forget-nothing = لا شيء لنسيانه: لا يحتفظ Pushmail بأي بيانات لك هنا.
+cli-forget-plan = سيزيل هذا كل ما يحتفظ به Pushmail لك:
+cli-forget-confirm = هل تريد إزالة كل ذلك؟ [y/N]
+cli-forget-needs-yes = لم تتم إزالة أي شيء: الإدخال القياسي ليس طرفية، لذا أكّد باستخدام ‎--yes.
+cli-forget-cancelled = أُلغي الأمر؛ لم تتم إزالة أي شيء.
+cli-forget-quit-tray = طُلب من Pushmail العامل أن يُغلق.
+cli-forget-item-password = كلمة مرور الحساب «{ $id }» في حلقة مفاتيح النظام
+cli-forget-item-autostart = مدخل التشغيل عند تسجيل الدخول { $path }
+cli-forget-item-state = قاعدة بيانات الحالة { $path } (الرسائل التي أُعلن عنها)
+cli-forget-item-config = ملف الإعدادات { $path }
+cli-forget-removed = أُزيل: { $what }
+cli-forget-done = نسي Pushmail كل شيء. تبقى البرامج مثبّتة؛ أزلها بالأمر: sudo apt purge pushmail pushmail-settings

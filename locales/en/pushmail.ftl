@@ -514,3 +514,21 @@ cli-status-not-running = Pushmail is not running — start it with `pushmail`
 # $reason is the system's own text.
 cli-status-no-bus = Cannot reach the desktop's D-Bus session bus ({ $reason }); run this inside the desktop session where Pushmail runs.
 cli-status-no-answer = Pushmail did not answer ({ $reason }); quit and start it again if this persists.
+
+## pushmail-cli forget-everything: removes the per-user data (configuration, state database,
+## keyring passwords, start-at-login entry). $path is a file path, $id an account id.
+cli-forget-nothing = Nothing to forget: Pushmail keeps no data of yours here.
+cli-forget-plan = This removes everything Pushmail keeps for you:
+cli-forget-confirm = Remove all of it? [y/N]
+# `--yes` is the option's name: keep it as it is.
+cli-forget-needs-yes = Nothing was removed: standard input is not a terminal, so confirm with --yes.
+cli-forget-cancelled = Cancelled; nothing was removed.
+cli-forget-quit-tray = Asked the running Pushmail to quit.
+cli-forget-item-password = the password of account “{ $id }” in the OS keyring
+cli-forget-item-autostart = the start-at-login entry { $path }
+cli-forget-item-state = the state database { $path } (which messages were announced)
+cli-forget-item-config = the configuration { $path }
+# $what is one of the cli-forget-item-* texts.
+cli-forget-removed = Removed { $what }
+# The command is a shell command: keep it as it is.
+cli-forget-done = Pushmail has forgotten everything. The programs stay installed; remove them with: sudo apt purge pushmail pushmail-settings

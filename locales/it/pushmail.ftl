@@ -473,3 +473,17 @@ cli-status-separator = {" · "}
 cli-status-not-running = Pushmail non è in esecuzione — avvialo con `pushmail`
 cli-status-no-bus = Impossibile raggiungere il bus di sessione D-Bus del desktop ({ $reason }); esegui il comando nella sessione desktop in cui è in esecuzione Pushmail.
 cli-status-no-answer = Pushmail non ha risposto ({ $reason }); se succede ancora, chiudilo e riavvialo.
+
+## pushmail-cli forget-everything
+cli-forget-nothing = Niente da dimenticare: Pushmail non conserva dati tuoi qui.
+cli-forget-plan = Questo rimuove tutto ciò che Pushmail conserva per te:
+cli-forget-confirm = Rimuovere tutto? [y/N]
+cli-forget-needs-yes = Nulla è stato rimosso: l'input standard non è un terminale, quindi conferma con --yes.
+cli-forget-cancelled = Annullato; nulla è stato rimosso.
+cli-forget-quit-tray = Ho chiesto a Pushmail in esecuzione di chiudersi.
+cli-forget-item-password = la password dell'account «{ $id }» nel portachiavi del sistema
+cli-forget-item-autostart = la voce di avvio all'accesso { $path }
+cli-forget-item-state = il database di stato { $path } (quali messaggi sono stati annunciati)
+cli-forget-item-config = la configurazione { $path }
+cli-forget-removed = Rimosso: { $what }
+cli-forget-done = Pushmail ha dimenticato tutto. I programmi restano installati; rimuovili con: sudo apt purge pushmail pushmail-settings

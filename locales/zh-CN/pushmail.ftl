@@ -448,3 +448,17 @@ cli-status-separator = {"；"}
 cli-status-not-running = Pushmail 未在运行 — 请用 `pushmail` 启动它
 cli-status-no-bus = 无法连接桌面的 D-Bus 会话总线（{ $reason }）；请在运行 Pushmail 的桌面会话中执行此命令。
 cli-status-no-answer = Pushmail 没有响应（{ $reason }）；如果问题持续，请退出并重新启动它。
+
+## pushmail-cli forget-everything
+cli-forget-nothing = 没有需要清除的内容：Pushmail 在这里没有保存你的任何数据。
+cli-forget-plan = 这将删除 Pushmail 为你保存的所有内容：
+cli-forget-confirm = 全部删除吗？[y/N]
+cli-forget-needs-yes = 未删除任何内容：标准输入不是终端，请用 --yes 确认。
+cli-forget-cancelled = 已取消；未删除任何内容。
+cli-forget-quit-tray = 已请求正在运行的 Pushmail 退出。
+cli-forget-item-password = 系统密钥环中账户“{ $id }”的密码
+cli-forget-item-autostart = 登录时启动项 { $path }
+cli-forget-item-state = 状态数据库 { $path }（记录已通知过的邮件）
+cli-forget-item-config = 配置文件 { $path }
+cli-forget-removed = 已删除{ $what }
+cli-forget-done = Pushmail 已清除所有数据。程序仍已安装；如需卸载请运行：sudo apt purge pushmail pushmail-settings

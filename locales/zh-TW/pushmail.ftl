@@ -448,3 +448,17 @@ cli-status-separator = {"；"}
 cli-status-not-running = Pushmail 未在執行 — 請用 `pushmail` 啟動它
 cli-status-no-bus = 無法連上桌面的 D-Bus 工作階段匯流排（{ $reason }）；請在執行 Pushmail 的桌面工作階段中執行此指令。
 cli-status-no-answer = Pushmail 沒有回應（{ $reason }）；若問題持續，請結束並重新啟動它。
+
+## pushmail-cli forget-everything
+cli-forget-nothing = 沒有需要清除的內容：Pushmail 在這裡沒有保存你的任何資料。
+cli-forget-plan = 這將刪除 Pushmail 為你保存的所有內容：
+cli-forget-confirm = 全部刪除嗎？[y/N]
+cli-forget-needs-yes = 未刪除任何內容：標準輸入不是終端機，請用 --yes 確認。
+cli-forget-cancelled = 已取消；未刪除任何內容。
+cli-forget-quit-tray = 已要求執行中的 Pushmail 結束。
+cli-forget-item-password = 系統鑰匙圈中帳號「{ $id }」的密碼
+cli-forget-item-autostart = 登入時啟動項目 { $path }
+cli-forget-item-state = 狀態資料庫 { $path }（記錄已通知過的郵件）
+cli-forget-item-config = 設定檔 { $path }
+cli-forget-removed = 已刪除{ $what }
+cli-forget-done = Pushmail 已清除所有資料。程式仍保持安裝；如需移除請執行：sudo apt purge pushmail pushmail-settings

@@ -50,12 +50,34 @@ struct Args {
     /// Configuration file (default: $XDG_CONFIG_HOME/pushmail/config.toml).
     #[arg(long, value_name = "FILE", env = "PUSHMAIL_CONFIG")]
     config: Option<PathBuf>,
+    /// Write this program's man page, `pushmail-settings.1`, into DIR and exit (for packagers).
+    #[arg(long, value_name = "DIR", hide = true)]
+    man_pages: Option<PathBuf>,
+}
+
+/// `--man-pages DIR`: the man page from the same definition `--help` prints.
+fn write_man_page(dir: &std::path::Path) -> std::io::Result<()> {
+    let cmd = <Args as clap::CommandFactory>::command();
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd).render(&mut page)?;
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("pushmail-settings.1"), page)
 }
 
 /// Parses the command line, opens the window and runs until it is closed; then exits the
 /// process (status 1 if it could not start).
 pub fn run() {
     let args = Args::parse();
+    if let Some(dir) = &args.man_pages {
+        if let Err(e) = write_man_page(dir) {
+            eprintln!(
+                "error: cannot write the man page into {}: {e}",
+                dir.display()
+            );
+            std::process::exit(1);
+        }
+        return;
+    }
     pushmail_core::logging::init("warn");
     if let Err(e) = start(args) {
         eprintln!("error: {e:#}");

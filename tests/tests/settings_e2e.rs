@@ -27,16 +27,17 @@ mod common;
 mod desktop;
 mod x11;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Pushmail, Via, unique_id};
+use desktop::webdriver::WebDriver;
 use desktop::{Daemon, Desktop, Tray, eventually};
 use pushmail_core::config::{Config, PasswordSource, Security};
-use pushmail_tests::{Dovecot, DovecotOptions, bin, free_port, message};
+use pushmail_tests::{Dovecot, DovecotOptions, bin, message};
 use serde_json::{Value, json};
 use x11::SIDEBAR_RGB;
 
@@ -197,176 +198,6 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
             std::fs::read(p).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
         })
         .collect()
-}
-
-// --- WebDriver -------------------------------------------------------------------------------
-
-/// The W3C WebDriver key of an element reference.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-/// A WebKitWebDriver on a free loopback port with one session: the settings app it started.
-struct WebDriver {
-    port: u16,
-    session: String,
-    _driver: Guard,
-}
-
-/// One HTTP/1.0 exchange (so the answer is never chunked and ends with the connection):
-/// `(status, JSON body)`.
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> std::io::Result<(u16, Value)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    // Creating the session starts the app and waits for its first page.
-    stream.set_read_timeout(Some(WINDOW_TIMEOUT))?;
-    let body = body.map(Value::to_string).unwrap_or_default();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let value = serde_json::from_str(body).unwrap_or_else(|_| json!({"unparsed": text}));
-    Ok((status, value))
-}
-
-impl WebDriver {
-    /// Starts WebKitWebDriver inside `desk` and a session running `binary args…` with
-    /// automation allowed. The app inherits the driver's environment.
-    fn start(desk: &Desktop, binary: &Path, args: &[&str]) -> WebDriver {
-        let port = free_port();
-        let log = std::fs::File::create(desk.dir.path().join("webdriver.log")).unwrap();
-        let driver = Guard(
-            desk.command("WebKitWebDriver")
-                .arg(format!("--port={port}"))
-                .arg("--host=127.0.0.1")
-                .env("TAURI_WEBVIEW_AUTOMATION", "true")
-                // The desktop's XDG_DATA_DIRS is empty (no system mail handler); the driver
-                // aborts without GLib's settings schemas.
-                .env("GSETTINGS_SCHEMA_DIR", "/usr/share/glib-2.0/schemas")
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .spawn()
-                .expect("WebKitWebDriver (apt-get install webkit2gtk-driver)"),
-        );
-        eventually(SLOW, "WebKitWebDriver to listen", || {
-            http(port, "GET", "/status", None).ok()
-        });
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "webkitgtk:browserOptions": {"binary": binary, "args": args}
-        }}});
-        let answer = http(port, "POST", "/session", Some(&capabilities));
-        let session = match &answer {
-            Ok((_, v)) => v["value"]["sessionId"].as_str().map(str::to_owned),
-            Err(_) => None,
-        };
-        let session = session.unwrap_or_else(|| {
-            panic!(
-                "no WebDriver session: {answer:?}\nWebKitWebDriver's log:\n{}",
-                std::fs::read_to_string(desk.dir.path().join("webdriver.log")).unwrap_or_default()
-            )
-        });
-        WebDriver {
-            port,
-            session,
-            _driver: driver,
-        }
-    }
-
-    /// A session command; `Err` carries the WebDriver error (`{error, message}`).
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, Value> {
-        let path = format!("/session/{}{path}", self.session);
-        let (status, answer) = http(self.port, method, &path, body.as_ref())
-            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
-        if status == 200 {
-            Ok(answer["value"].clone())
-        } else {
-            Err(answer["value"].clone())
-        }
-    }
-
-    fn cmd(&self, method: &str, path: &str, body: Value) -> Value {
-        self.call(method, path, (!body.is_null()).then_some(body))
-            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"))
-    }
-
-    fn find(&self, css: &str) -> Option<String> {
-        let found = self
-            .call(
-                "POST",
-                "/element",
-                Some(json!({"using": "css selector", "value": css})),
-            )
-            .ok()?;
-        found[ELEMENT].as_str().map(str::to_owned)
-    }
-
-    fn wait_for(&self, css: &str, timeout: Duration) -> String {
-        eventually(timeout, &format!("an element {css}"), || self.find(css))
-    }
-
-    /// Clicks the element's centre, as a user would, after scrolling it to the middle of the
-    /// view: WebDriver alone would leave it at the bottom edge, under the sticky form footer.
-    fn click(&self, css: &str) {
-        let el = self.wait_for(css, SLOW);
-        self.cmd(
-            "POST",
-            "/execute/sync",
-            json!({"script": "arguments[0].scrollIntoView({block: 'center'})",
-                   "args": [{ELEMENT: el}]}),
-        );
-        if let Err(e) = self.call("POST", &format!("/element/{el}/click"), Some(json!({}))) {
-            panic!("click on {css}: {e}");
-        }
-    }
-
-    /// Replaces the field's value by typing `text` into it (key events, as a user does).
-    fn fill(&self, css: &str, text: &str) {
-        let el = self.wait_for(css, SLOW);
-        self.cmd("POST", &format!("/element/{el}/clear"), json!({}));
-        self.cmd(
-            "POST",
-            &format!("/element/{el}/value"),
-            json!({"text": text}),
-        );
-    }
-
-    fn property(&self, css: &str, name: &str) -> Value {
-        let el = self.wait_for(css, SLOW);
-        self.cmd(
-            "GET",
-            &format!("/element/{el}/property/{name}"),
-            Value::Null,
-        )
-    }
-
-    /// The element's rendered text, once it exists.
-    fn text(&self, css: &str) -> String {
-        let el = self.wait_for(css, SLOW);
-        let text = self.cmd("GET", &format!("/element/{el}/text"), Value::Null);
-        text.as_str().unwrap_or_default().to_owned()
-    }
-
-    fn script(&self, js: &str) -> Value {
-        self.cmd("POST", "/execute/sync", json!({"script": js, "args": []}))
-    }
-
-    fn quit(&self) {
-        // The app may be gone already (its window was closed): the answer does not matter.
-        let _ = self.call("DELETE", "", None);
-    }
 }
 
 // --- the tests -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{Pushmail, Via, unique_id};
 use desktop::{Daemon, Desktop, Tray, WallClock, eventually, recorder};
-use pushmail_tests::{Dovecot, DovecotOptions, Listen, Script, ScriptedServer, Step, message};
+use pushmail_tests::{Dovecot, DovecotOptions, Listen, Script, ScriptedServer, message};
 use serde_json::Value;
 
 const SLOW: Duration = Duration::from_secs(20);
@@ -166,7 +166,10 @@ fn new_mail_pops_up_escaped_shows_in_the_tray_and_mark_as_read_sets_seen() {
     let hints = &args[6];
     assert_eq!(hints["category"], "email.arrived");
     assert_eq!(hints["sound-name"], "message-new-email");
-    assert_eq!(hints["desktop-entry"], "pushmail");
+    assert_eq!(
+        hints["desktop-entry"], "io.github.pushmail.Pushmail",
+        "the installed launcher's id"
+    );
     assert!(hints.get("image-data").is_some(), "{hints}");
     let id = s.desk.notification_id(&notify);
 
@@ -605,14 +608,7 @@ fn idle_memory_of_the_release_binary() {
 /// as usual.
 #[test]
 fn a_security_problem_and_an_unreadable_message_reach_the_tray() {
-    let caps = "IMAP4rev1 STARTTLS IDLE AUTH=PLAIN";
-    let server = ScriptedServer::start(Listen::Plain, |_| {
-        Script::new()
-            .capabilities("IMAP4rev1 IDLE AUTH=PLAIN")
-            .greet()
-            .then(Step::Serve)
-    })
-    .unwrap();
+    let server = ScriptedServer::start(Listen::Plain, |_| Script::starttls_stripped()).unwrap();
     let pm = Pushmail::new();
     let pw = pm.password_file("shop-pw");
     pm.write_config(&[format!(
@@ -660,15 +656,7 @@ fn a_security_problem_and_an_unreadable_message_reach_the_tray() {
     assert!(!server.credentials_seen(), "a password was sent");
 
     // The network is fine again: the look clears by itself.
-    server.set_script(move |_| {
-        Script::new()
-            .capabilities(caps)
-            .greet()
-            .expect("STARTTLS")
-            .send("{tag} OK Begin TLS negotiation now\r\n")
-            .then(Step::StartTls)
-            .then(Step::Serve)
-    });
+    server.set_script(move |_| Script::starttls());
     {
         let desk = &desk;
         eventually(SLOW, "push and the normal look", || {

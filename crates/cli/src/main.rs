@@ -5,7 +5,9 @@
 //! tray over D-Bus.
 
 mod account;
+mod forget;
 mod lang;
+mod man;
 mod status;
 mod watch;
 
@@ -43,10 +45,31 @@ Exit status: 0 done, 1 no session bus or the tray did not answer, 3 Pushmail is 
 that is shown as a state and the command waits for the tray)."
     )]
     Status(status::StatusArgs),
+    /// Remove everything Pushmail keeps for you: configuration, state database, the accounts'
+    /// passwords in the OS keyring and the start-at-login entry. Says what it removed.
+    #[command(
+        after_help = "Quits a running tray first. The installed programs stay: remove them with your package manager (sudo apt purge pushmail pushmail-settings), which leaves per-user data alone."
+    )]
+    ForgetEverything(forget::ForgetArgs),
+    /// Write the man pages of pushmail-cli and its subcommands into DIR (for packagers).
+    #[command(hide = true)]
+    ManPages {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::ManPages { dir } = &cli.command {
+        return match man::write_all(<Cli as clap::CommandFactory>::command(), dir) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     pushmail_core::logging::init("warn");
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -75,6 +98,8 @@ fn main() -> ExitCode {
             Command::Account(cmd) => account::run(cmd, &config_path).await,
             Command::Watch(args) => watch::run(args, &config_path).await,
             Command::Status(args) => Ok(status::run(args, &lang::for_config(&config_path)).await),
+            Command::ForgetEverything(args) => forget::run(args, &config_path).await,
+            Command::ManPages { .. } => Ok(ExitCode::SUCCESS),
         }
     });
     match result {

@@ -90,6 +90,38 @@ trait Pushmail {
     fn paused(&self) -> zbus::Result<bool>;
     #[zbus(property)]
     fn paused_until(&self) -> zbus::Result<i64>;
+    fn quit(&self) -> zbus::Result<()>;
+}
+
+/// How long a tray asked to quit may take to leave the bus: it stops its account loops with a
+/// bounded join (see the tray's shutdown), well under this.
+const QUIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Asks a running tray to quit and waits until its name has left the bus. `Ok(false)`: there
+/// was no session bus or no tray on it, so nothing had to stop.
+pub async fn quit_running_tray() -> anyhow::Result<bool> {
+    let Ok(client) = Client::connect().await else {
+        return Ok(false);
+    };
+    let name = BusName::try_from(NAME)?;
+    if !client.bus.name_has_owner(name.clone()).await? {
+        return Ok(false);
+    }
+    client.tray.quit().await?;
+    let gone = async {
+        while client.bus.name_has_owner(name.clone()).await? {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok::<_, zbus::Error>(())
+    };
+    match timeout(QUIT_TIMEOUT, gone).await {
+        Ok(result) => result?,
+        Err(_) => anyhow::bail!(
+            "Pushmail did not quit within {} s; quit it from its menu and run this again",
+            QUIT_TIMEOUT.as_secs()
+        ),
+    }
+    Ok(true)
 }
 
 /// Why there is no reading.

@@ -20,7 +20,7 @@ pub const DESKTOP_FILE: &str = "io.github.pushmail.Pushmail.desktop";
 /// The tray binary the autostart entry starts.
 pub const TRAY_BINARY: &str = "pushmail";
 
-/// `$XDG_CONFIG_HOME/autostart/pushmail.desktop` (or `$HOME/.config/autostart/…` when
+/// `$XDG_CONFIG_HOME/autostart/io.github.pushmail.Pushmail.desktop` (or `$HOME/.config/autostart/…` when
 /// `XDG_CONFIG_HOME` is unset, empty or relative). `None` without a usable home.
 pub fn autostart_path_from(
     xdg_config_home: Option<std::ffi::OsString>,

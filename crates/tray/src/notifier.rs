@@ -33,8 +33,11 @@ use crate::notes::Note;
 pub const PATH: &str = "/org/freedesktop/Notifications";
 pub const INTERFACE: &str = "org.freedesktop.Notifications";
 
-/// Identifies Pushmail to the daemon (app name and `desktop-entry` hint).
+/// Identifies Pushmail to the daemon as the app name.
 pub const APP_NAME: &str = "pushmail";
+/// The `desktop-entry` hint and the app icon: the installed launcher's id (without
+/// `.desktop`) and icon name, so daemons group the popups under Pushmail and show its icon.
+pub const DESKTOP_ENTRY: &str = pushmail_core::desktop::APP_ID;
 /// The sound-naming-spec name for new mail.
 pub const SOUND_NEW_MAIL: &str = "message-new-email";
 
@@ -303,7 +306,7 @@ impl Notifier {
                     .collect();
                 let mut hints: HashMap<&str, Value<'_>> = HashMap::new();
                 hints.insert("category", Value::from(note.category));
-                hints.insert("desktop-entry", Value::from(APP_NAME));
+                hints.insert("desktop-entry", Value::from(DESKTOP_ENTRY));
                 hints.insert("urgency", Value::from(note.urgency));
                 hints.insert("image-data", self.icon.try_clone()?);
                 if note.sound {
@@ -314,7 +317,7 @@ impl Notifier {
                     .notify(
                         APP_NAME,
                         replaces,
-                        APP_NAME,
+                        DESKTOP_ENTRY,
                         &note.summary,
                         &body,
                         &actions,

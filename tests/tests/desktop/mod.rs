@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 use pushmail_tests::bin;
 use serde_json::Value;
 
+pub mod webdriver;
+
 const PYTHON: &str = "/usr/bin/python3";
 
 fn helper() -> PathBuf {
@@ -70,6 +72,30 @@ pub enum Daemon {
 }
 
 impl Desktop {
+    /// The process id of the connection that owns `name` on this desktop's bus, if any.
+    pub fn owner_pid(&self, name: &str) -> Option<u32> {
+        let out = self
+            .command("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.GetConnectionUnixProcessID",
+            ])
+            .arg(format!("string:{name}"))
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .last()?
+            .parse()
+            .ok()
+    }
+
     pub fn start(daemon: Daemon) -> Desktop {
         let dir = tempfile::tempdir().expect("tempdir");
         for d in ["run", "config", "data/applications", "state", "empty"] {
@@ -378,20 +404,34 @@ impl Tray {
         args: &[&str],
         env: &[(&str, &std::ffi::OsStr)],
     ) -> Tray {
+        let mut all = vec![std::ffi::OsStr::new("--config"), config.as_os_str()];
+        all.extend(args.iter().map(std::ffi::OsStr::new));
+        Tray::start_program(desktop, &bin("pushmail"), &all, env)
+    }
+
+    /// A tray from `program` — the workspace's build, or an installed `/usr/bin/pushmail` —
+    /// with exactly `args` (no `--config`: the desktop's XDG directories decide).
+    pub fn start_program(
+        desktop: &Desktop,
+        program: &Path,
+        args: &[&std::ffi::OsStr],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Tray {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
         let log = desktop.dir.path().join(format!(
-            "pushmail-{}.log",
-            Instant::now().elapsed().as_nanos()
+            "pushmail-{}-{}.log",
+            Instant::now().elapsed().as_nanos(),
+            N.fetch_add(1, Ordering::SeqCst)
         ));
         let child = desktop
-            .command(bin("pushmail"))
-            .arg("--config")
-            .arg(config)
+            .command(program)
             .args(args)
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"))
             .spawn()
-            .expect("spawn pushmail");
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", program.display()));
         Tray { child, log }
     }
 

@@ -181,11 +181,14 @@ impl NetworkState {
     }
 }
 
-/// How long two reports of a resume (logind's `PrepareForSleep(false)` and the clock jump,
-/// in either order) are taken for the same resume: the clock is looked at every
-/// [`CLOCK_CHECK`], and after a resume D-Bus may deliver logind's signal only once the
-/// machine has settled. A `PrepareForSleep(true)` in between makes the next resume a new one.
-pub const SAME_RESUME: Duration = Duration::from_secs(10);
+/// How long after one report of a resume another is taken for the same resume. Logind's
+/// `PrepareForSleep(false)` usually comes first and resets the clock baseline, so the clock
+/// never reports that resume again; the other order happens when the clock check (every
+/// [`CLOCK_CHECK`]) runs before D-Bus delivers logind's signal, a second or two at most. One
+/// clock-check period covers it without hiding a real resume on a machine without logind
+/// (whose resumes are clock jumps, never seconds apart). A `PrepareForSleep(true)` in between
+/// makes the next resume a new one whatever the time.
+pub const SAME_RESUME: Duration = CLOCK_CHECK;
 
 /// Leading-edge debounce with one trailing call: the first trigger fires at once; triggers
 /// within [`DEBOUNCE`] of that are folded into one more at the end of the window (the network
@@ -514,7 +517,7 @@ mod tests {
             assert!(d.trigger(t0, first));
             assert!(!d.trigger(t0 + Duration::from_millis(300), second));
             assert_eq!(d.due(), None, "no trailing reconnect for the same resume");
-            assert!(!d.trigger(t0 + Duration::from_secs(4), second));
+            assert!(!d.trigger(t0 + Duration::from_millis(4900), second));
             assert_eq!(d.due(), None);
             // The network comes back after the resume: that is news, and is acted on.
             assert!(d.trigger(t0 + Duration::from_secs(5), Change::NetworkUp));
