@@ -12,6 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use pushmail_core::control::PushmailProxy;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use zbus::Connection;
@@ -23,8 +24,8 @@ use crate::events::{self, Sink};
 
 /// The tray's well-known name (object `/io/github/pushmail/Pushmail`); owning it is the tray's
 /// single-instance lock.
-pub const TRAY_NAME: &str = "io.github.pushmail.Pushmail";
-pub const TRAY_INTERFACE: &str = "io.github.pushmail.Pushmail1";
+pub const TRAY_NAME: &str = pushmail_core::control::NAME;
+pub const TRAY_INTERFACE: &str = pushmail_core::control::INTERFACE;
 
 /// Limit for every call to the tray (and the bus daemon). The tray answers from memory within
 /// milliseconds; a tray that takes longer is hung, and the window must stay usable.
@@ -34,20 +35,6 @@ pub const TRAY_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// config and connect to the session bus, which takes well under a second even on a loaded
 /// machine; more means it is stuck or failed without exiting.
 pub const TRAY_START_TIMEOUT: Duration = Duration::from_secs(10);
-
-#[zbus::proxy(
-    interface = "io.github.pushmail.Pushmail1",
-    default_service = "io.github.pushmail.Pushmail",
-    default_path = "/io/github/pushmail/Pushmail",
-    gen_blocking = false
-)]
-trait Pushmail {
-    /// `(id, display name, state, detail, unread)` per account.
-    fn get_accounts(&self) -> zbus::Result<Vec<(String, String, String, String, u32)>>;
-    fn get_activity(&self) -> zbus::Result<String>;
-    fn reload(&self) -> zbus::Result<()>;
-    fn check_now(&self, account: &str) -> zbus::Result<()>;
-}
 
 /// One account as the tray sees it right now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

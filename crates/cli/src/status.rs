@@ -65,8 +65,7 @@ impl StatusArgs {
 /// error (2, from clap).
 const EXIT_NOT_RUNNING: u8 = 3;
 
-const NAME: &str = "io.github.pushmail.Pushmail";
-const PATH: &str = "/io/github/pushmail/Pushmail";
+use pushmail_core::control::{NAME, PATH, PushmailProxy};
 
 /// Limit for reaching the session bus and for one reading of the tray. The tray answers from
 /// memory within milliseconds; longer means it is hung, and a status bar must not hang with it.
@@ -76,22 +75,6 @@ const TRAY_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// new message sends `UnreadChanged`, `PropertiesChanged` and `AccountsChanged` together, and a
 /// burst of mail sends them per message. 50 ms is far below what anyone notices on a bar.
 const BURST_WINDOW: Duration = Duration::from_millis(50);
-
-#[zbus::proxy(
-    interface = "io.github.pushmail.Pushmail1",
-    default_service = "io.github.pushmail.Pushmail",
-    default_path = "/io/github/pushmail/Pushmail",
-    gen_blocking = false
-)]
-trait Pushmail {
-    /// `(id, display name, state, detail, unread)` per account, in the configuration's order.
-    fn get_accounts(&self) -> zbus::Result<Vec<(String, String, String, String, u32)>>;
-    #[zbus(property)]
-    fn paused(&self) -> zbus::Result<bool>;
-    #[zbus(property)]
-    fn paused_until(&self) -> zbus::Result<i64>;
-    fn quit(&self) -> zbus::Result<()>;
-}
 
 /// How long a tray asked to quit may take to leave the bus: it stops its account loops with a
 /// bounded join (see the tray's shutdown), well under this.

@@ -8,6 +8,7 @@
 pub mod account_test;
 pub mod actions;
 pub mod config;
+pub mod control;
 pub mod desktop;
 pub mod display;
 pub mod engine;

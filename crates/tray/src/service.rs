@@ -16,9 +16,7 @@ use zbus::{Connection, fdo, interface};
 
 use crate::model::AccountRow;
 
-pub const NAME: &str = "io.github.pushmail.Pushmail";
-pub const PATH: &str = "/io/github/pushmail/Pushmail";
-pub const INTERFACE: &str = "io.github.pushmail.Pushmail1";
+pub use pushmail_core::control::{INTERFACE, NAME, PATH};
 
 /// What a method asks the app to do.
 #[derive(Debug)]
