@@ -6,23 +6,12 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::Command;
 use std::time::Duration;
 
-use common::{Pushmail, read, unique_id};
+use common::{Pushmail, keyring_lookup, read, unique_id};
 use pushmail_tests::{Dovecot, DovecotOptions, message};
 
 const SHORT: Duration = Duration::from_secs(10);
-
-fn keyring_lookup(id: &str) -> Option<String> {
-    let out = Command::new("secret-tool")
-        .args(["lookup", "service", "pushmail", "username", id])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
 
 fn add_args<'a>(dc: &'a Dovecot, id: &'a str, port: &'a str) -> Vec<&'a str> {
     let ca = dc.ca_file().to_str().unwrap();

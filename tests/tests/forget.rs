@@ -7,23 +7,12 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
-use common::{Pushmail, unique_id};
+use common::{Pushmail, keyring_lookup, unique_id};
 use pushmail_tests::{Dovecot, DovecotOptions};
 
 const SHORT: Duration = Duration::from_secs(10);
-
-fn keyring_lookup(id: &str) -> Option<String> {
-    let out = Command::new("secret-tool")
-        .args(["lookup", "service", "pushmail", "username", id])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
 
 #[test]
 fn forget_everything_removes_config_state_password_and_autostart_and_says_so() {

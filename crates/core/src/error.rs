@@ -300,6 +300,13 @@ impl fmt::Display for ConnectError {
     }
 }
 
+/// The place of the other side's words in a [`ConnectError`]: optional, or part of what the
+/// problem is (a refusal is its words, possibly empty).
+enum Said<'a> {
+    Optional(&'a mut Option<String>),
+    Always(&'a mut String),
+}
+
 /// The other side's words, capped (a hostile server can send 4 MiB of them).
 pub fn words(s: impl AsRef<str>) -> Option<String> {
     let s = s.as_ref().trim();
@@ -348,21 +355,10 @@ impl ConnectError {
     #[must_use]
     pub fn with_words(mut self, said: impl AsRef<str>) -> Self {
         let said = words(said);
-        match &mut self {
-            ConnectError::Network { words, .. }
-            | ConnectError::Tls { words, .. }
-            | ConnectError::Protocol { words, .. }
-            | ConnectError::Unsafe { words, .. }
-            | ConnectError::Store { words, .. }
-            | ConnectError::Config { words, .. } => *words = said,
-            ConnectError::StarttlsRefused(w)
-            | ConnectError::Auth(w)
-            | ConnectError::Throttled(w) => *w = said.unwrap_or_default(),
-            ConnectError::FolderMissing { words, .. } => *words = said.unwrap_or_default(),
-            ConnectError::Timeout(_)
-            | ConnectError::StarttlsUnavailable
-            | ConnectError::LoginDisabled
-            | ConnectError::Secret(_) => {}
+        match self.said_mut() {
+            Some(Said::Optional(w)) => *w = said,
+            Some(Said::Always(w)) => *w = said.unwrap_or_default(),
+            None => {}
         }
         self
     }
@@ -371,27 +367,31 @@ impl ConnectError {
     /// scrub an echoed credential; our own message texts never hold one.
     #[must_use]
     pub fn map_words(mut self, f: impl Fn(&str) -> String) -> Self {
-        match &mut self {
+        match self.said_mut() {
+            Some(Said::Optional(Some(w)) | Said::Always(w)) => *w = f(w),
+            Some(Said::Optional(None)) | None => {}
+        }
+        self
+    }
+
+    /// Where this problem keeps the other side's words, if it has a place for them.
+    fn said_mut(&mut self) -> Option<Said<'_>> {
+        match self {
             ConnectError::Network { words, .. }
             | ConnectError::Tls { words, .. }
             | ConnectError::Protocol { words, .. }
             | ConnectError::Unsafe { words, .. }
             | ConnectError::Store { words, .. }
-            | ConnectError::Config { words, .. } => {
-                if let Some(w) = words {
-                    *w = f(w);
-                }
-            }
+            | ConnectError::Config { words, .. } => Some(Said::Optional(words)),
             ConnectError::StarttlsRefused(w)
             | ConnectError::Auth(w)
             | ConnectError::Throttled(w)
-            | ConnectError::FolderMissing { words: w, .. } => *w = f(w),
+            | ConnectError::FolderMissing { words: w, .. } => Some(Said::Always(w)),
             ConnectError::Timeout(_)
             | ConnectError::StarttlsUnavailable
             | ConnectError::LoginDisabled
-            | ConnectError::Secret(_) => {}
+            | ConnectError::Secret(_) => None,
         }
-        self
     }
 
     /// What failed, as a word for scripts (`problem.kind` in `watch --json`).

@@ -446,3 +446,15 @@ pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The password the OS keyring (the private session's gnome-keyring) holds for account `id`,
+/// looked up with `secret-tool` as a user would.
+pub fn keyring_lookup(id: &str) -> Option<String> {
+    let out = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", "pushmail", "username", id])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}

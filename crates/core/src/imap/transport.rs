@@ -206,20 +206,8 @@ async fn implicit_tls(
     tls: &TlsConfigs,
     tcp: TcpStream,
 ) -> Result<Greeted, ConnectError> {
-    let t = account.timing.connect_timeout;
-    let (mut reader, info) = over_tls(account, tls, tcp).await?;
-    let caps = step(
-        t,
-        Step::Greeting,
-        greeting_and_capabilities(&mut reader, false),
-    )
-    .await?;
-    let stream = no_leftover(reader, Step::Greeting)?;
-    Ok(Greeted {
-        stream,
-        capabilities: caps,
-        tls: Some(info),
-    })
+    let (reader, info) = over_tls(account, tls, tcp).await?;
+    greeted(account, reader, Some(info)).await
 }
 
 /// Strict STARTTLS (port 143): the greeting and capabilities in clear, nothing believed from
@@ -292,9 +280,19 @@ async fn plain(account: &Account, tcp: TcpStream) -> Result<Greeted, ConnectErro
             host: account.host.clone(),
         }));
     }
+    let reader = BufReader::new(MailStream::new(Inner::Plain(tcp), Limits::default()));
+    greeted(account, reader, None).await
+}
+
+/// The greeting and capabilities on a stream that is already what it will stay (TLS, or
+/// plain on loopback), with nothing left over after them.
+async fn greeted(
+    account: &Account,
+    mut reader: BufReader<MailStream>,
+    tls: Option<TlsInfo>,
+) -> Result<Greeted, ConnectError> {
     let t = account.timing.connect_timeout;
-    let mut reader = BufReader::new(MailStream::new(Inner::Plain(tcp), Limits::default()));
-    let caps = step(
+    let capabilities = step(
         t,
         Step::Greeting,
         greeting_and_capabilities(&mut reader, false),
@@ -303,8 +301,8 @@ async fn plain(account: &Account, tcp: TcpStream) -> Result<Greeted, ConnectErro
     let stream = no_leftover(reader, Step::Greeting)?;
     Ok(Greeted {
         stream,
-        capabilities: caps,
-        tls: None,
+        capabilities,
+        tls,
     })
 }
 
