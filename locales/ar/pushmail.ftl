@@ -174,7 +174,7 @@ settings-account-folders = { $count ->
 
 settings-account-new-title = إضافة حساب
 settings-account-edit-title = تحرير { $name }
-settings-account-intro = يتصل Pushmail عبر IMAP ولا يقرأ إلا ترويسات الرسائل الجديدة.
+settings-account-intro = يتصل Pushmail عبر IMAP أو POP3 ولا يقرأ إلا ترويسات الرسائل الجديدة.
 settings-section-identity = الحساب
 settings-section-server = الخادم
 settings-section-advanced = خيارات متقدمة
@@ -183,11 +183,22 @@ settings-field-name-help = يظهر في قائمة علبة النظام وفي
 settings-field-email = عنوان البريد الإلكتروني
 settings-field-id = معرّف الحساب
 settings-field-id-help = قصير ودائم: تُسمّى به كلمة المرور في حلقة المفاتيح. يُسمح بالحروف والأرقام و«-» و«_».
+settings-field-protocol = البروتوكول
+settings-protocol-imap = IMAP
+settings-protocol-pop3 = POP3
+settings-field-protocol-pop3-help = لا يتيح POP3 الإشعار الفوري: يتحقق Pushmail { $seconds ->
+        [one] كل ثانية
+        [two] كل ثانيتين
+        [few] كل { $seconds } ثوانٍ
+       *[other] كل { $seconds } ثانية
+    }، ولا يحذف أي شيء على الخادم ولا يغيّره أبدًا، ولا يستطيع معرفة متى قرأت بريدك في مكان آخر؛ ويُظهر العدد البريد الجديد منذ آخر مرة فتحت فيها عميل البريد.
 settings-field-host = خادم IMAP
+settings-field-host-pop3 = خادم POP3
 settings-field-port = المنفذ
 settings-field-security = الأمان
 settings-security-tls = TLS
 settings-security-starttls = STARTTLS
+settings-security-starttls-pop3 = STARTTLS (STLS)
 settings-security-plain = بلا
 settings-field-security-help = الخيار TLS هو الأكثر أمانًا. لا يُسمح بـ«بلا» إلا لخادم على هذا الحاسوب.
 settings-field-username = اسم المستخدم
@@ -217,6 +228,7 @@ settings-test-step-tls = اتصال آمن
 settings-test-step-login = تسجيل الدخول
 settings-test-step-capabilities = ميزات الخادم
 settings-test-step-folders = المجلدات
+settings-test-step-mailbox = صندوق البريد
 
 ## Settings → Folders
 
@@ -237,6 +249,7 @@ settings-folders-watched = { $count ->
    *[other] { $count } مجلد مراقب
 }
 settings-folders-no-accounts = أضِف حسابًا أولًا.
+settings-folders-pop3 = { $name } حساب POP3: له صندوق بريد واحد مراقَب دائمًا، ولا مجلدات للاختيار منها.
 settings-folders-save = حفظ المجلدات
 settings-folders-all-but-special = الكل ما عدا المهملات وغير المرغوب فيه والمُرسَل والمسودات
 settings-folders-all-but-special-hint = يستبعد أيضًا «كل البريد» و«المميّزة بنجمة» لأنهما يكرّران بريد المجلدات الأخرى. يمكنك تعديل الاختيار قبل الحفظ.
@@ -410,6 +423,9 @@ proto-preauth = رحّب الخادم بـ PREAUTH (الجلسات المصاد�
 proto-no-uidvalidity = لم يذكر الخادم UIDVALIDITY للمجلد { $folder }
 proto-session-lost = فُقدت الجلسة
 proto-other = تعذّر استخدام ردّ الخادم
+proto-no-uidl = لا يدعم خادم POP3 هذا الأمر UIDL، لذا لا يستطيع Pushmail التمييز بين البريد الجديد والقديم
+proto-bad-listing = قائمة الرسائل التي أرسلها الخادم غير متّسقة (معرّف رسالة مكرّر أو غير صالح، أو عدد لا يطابق)
+proto-no-login-method = لا يقدّم الخادم أي طريقة لتسجيل الدخول يستطيع Pushmail استخدامها (USER أو SASL PLAIN)
 unsafe-data-before-starttls = أرسل الخادم بيانات قبل طلب STARTTLS (ربما هجوم حقن)؛ توقّف الاتصال
 unsafe-data-after-starttls = أرسل الخادم بيانات بعد الموافقة على STARTTLS (ربما هجوم حقن)؛ توقّف الاتصال
 unsafe-preauth = رحّب الخادم بـ PREAUTH، فلا يمكن استخدام STARTTLS؛ توقّف الاتصال كي لا يستمر دون تشفير
@@ -448,6 +464,8 @@ hint-login-disabled = استخدم security = "tls" أو "starttls" لهذا ا�
 hint-auth = تحقّق من اسم المستخدم، وعيّن كلمة المرور من جديد (pushmail-cli account password ID). يطلب بعض مزوّدي الخدمة كلمة مرور خاصة بالتطبيقات.
 hint-throttled = سيعيد Pushmail المحاولة بعد فترة. ربما تستهلك برامج بريد أخرى كل الاتصالات التي يسمح بها الخادم.
 hint-protocol = تصرّف الخادم على نحو غير متوقع؛ سيعيد Pushmail المحاولة. إذا تكرّر ذلك، فأبلغ عنه مع السجل.
+hint-no-uidl = لا يستطيع Pushmail مراقبة صندوق بريد POP3 بدون UIDL. استخدم IMAP لهذا الحساب إن كان مزوّد الخدمة يتيحه.
+hint-no-login-method = يسجّل Pushmail الدخول إلى خوادم POP3 باستخدام USER/PASS أو SASL PLAIN. اسأل مزوّد الخدمة، أو استخدم IMAP لهذا الحساب.
 hint-config = أصلح الحساب في ملف الإعدادات أو في الإعدادات.
 hint-unsafe = لم يرسل Pushmail كلمة مرورك. قد تسبّب ذلك شبكةٌ تتدخّل في البريد (صفحة تسجيل الدخول في فندق أو مقهى)، وقد يكون هجومًا: جرّب شبكة أخرى، وأبلغ مزوّد البريد إن استمرّ ذلك.
 hint-store = أفرغ بعض المساحة على القرص الذي يحفظ هذا الملف (أو أصلح أذوناته). سيعيد Pushmail المحاولة تلقائيًا ولن يكرّر أي إشعار.
@@ -476,6 +494,14 @@ probe-folders = { $count ->
     [few] { $count } مجلدات؛ المراقَبة: { $watched }
     [many] { $count } مجلدًا؛ المراقَبة: { $watched }
    *[other] { $count } مجلد؛ المراقَبة: { $watched }
+}
+probe-pop3-messages = { $count ->
+    [zero] لا رسائل في صندوق البريد
+    [one] رسالة واحدة في صندوق البريد، لكل رسالة معرّف فريد (UIDL)
+    [two] رسالتان في صندوق البريد، لكل رسالة معرّف فريد (UIDL)
+    [few] { $count } رسائل في صندوق البريد، لكل رسالة معرّف فريد (UIDL)
+    [many] { $count } رسالة في صندوق البريد، لكل رسالة معرّف فريد (UIDL)
+   *[other] { $count } رسالة في صندوق البريد، لكل رسالة معرّف فريد (UIDL)
 }
 probe-folder-unread = { $folder } ({ $unread } غير مقروءة)
 probe-folders-missing = { $count ->
@@ -519,6 +545,12 @@ strategy-poll = بدون IDLE: فحص { $folders ->
     [few] { $seconds } ثوانٍ
    *[other] { $seconds } ثانية
 }
+strategy-pop3 = POP3: فحص كل { $seconds ->
+    [one] ثانية
+    [two] ثانيتين
+    [few] { $seconds } ثوانٍ
+   *[other] { $seconds } ثانية
+}؛ لا يستطيع POP3 معرفة متى قرأت بريدك في مكان آخر
 
 ## Account IDs: `pushmail-cli account add` and Settings → Add account
 # A new account's ID is already taken by the account $existing; IDs that differ only in upper

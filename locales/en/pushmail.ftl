@@ -155,7 +155,7 @@ settings-account-folders = { $count ->
 
 settings-account-new-title = Add account
 settings-account-edit-title = Edit { $name }
-settings-account-intro = Pushmail connects over IMAP and reads only the headers of new mail.
+settings-account-intro = Pushmail connects over IMAP or POP3 and reads only the headers of new mail.
 settings-section-identity = Account
 settings-section-server = Server
 settings-section-advanced = Advanced
@@ -164,11 +164,19 @@ settings-field-name-help = Shown in the tray menu and in notifications.
 settings-field-email = Email address
 settings-field-id = Account ID
 settings-field-id-help = Short and permanent: it names the password in your keyring. Letters, digits, - and _.
+settings-field-protocol = Protocol
+settings-protocol-imap = IMAP
+settings-protocol-pop3 = POP3
+# Under the Protocol select when POP3 is chosen. $seconds is the account's poll interval.
+settings-field-protocol-pop3-help = POP3 has no push: Pushmail checks every { $seconds } s, never deletes or changes anything on the server, and cannot tell when you read mail elsewhere; the count shows new mail since you last opened your mail client.
 settings-field-host = IMAP server
+settings-field-host-pop3 = POP3 server
 settings-field-port = Port
 settings-field-security = Security
 settings-security-tls = TLS
 settings-security-starttls = STARTTLS
+# POP3's STARTTLS command is called STLS; the config value stays "starttls".
+settings-security-starttls-pop3 = STARTTLS (STLS)
 settings-security-plain = None
 settings-field-security-help = TLS is the safest. “None” is only allowed for a server on this computer.
 settings-field-username = User name
@@ -198,6 +206,8 @@ settings-test-step-tls = Secure connection
 settings-test-step-login = Log in
 settings-test-step-capabilities = Server features
 settings-test-step-folders = Folders
+# The "folders" step of a POP3 account's test: its one mailbox.
+settings-test-step-mailbox = Mailbox
 
 ## Settings → Folders
 
@@ -214,6 +224,7 @@ settings-folders-watched = { $count ->
    *[other] { $count } folders watched
 }
 settings-folders-no-accounts = Add an account first.
+settings-folders-pop3 = { $name } is a POP3 account: it has a single mailbox, always watched, and no folders to choose.
 settings-folders-save = Save folders
 settings-folders-all-but-special = All except Trash, Junk, Sent and Drafts
 settings-folders-all-but-special-hint = Also leaves out “All Mail” and “Starred”, which repeat mail from other folders. Change anything before you save.
@@ -393,6 +404,9 @@ proto-preauth = the server greeted with PREAUTH (pre-authenticated sessions are 
 proto-no-uidvalidity = the server gave no UIDVALIDITY for { $folder }
 proto-session-lost = the session was lost
 proto-other = the server's answer could not be used
+proto-no-uidl = this POP3 server does not support UIDL, so Pushmail cannot tell new mail from old
+proto-bad-listing = the server's list of messages is inconsistent (a duplicate or invalid message id, or a count that does not match)
+proto-no-login-method = the server offers no login method Pushmail can use (USER or SASL PLAIN)
 unsafe-data-before-starttls = the server sent data before STARTTLS was requested (possible injection attack); refusing to continue
 unsafe-data-after-starttls = the server sent data after agreeing to STARTTLS (possible injection attack); refusing to continue
 unsafe-preauth = the server greeted with PREAUTH, so STARTTLS cannot be used; refusing to continue unencrypted
@@ -434,6 +448,8 @@ hint-login-disabled = Use security = "tls" or "starttls" for this account.
 hint-auth = Check the user name, and set the password again (pushmail-cli account password ID). Some providers need an app password.
 hint-throttled = Pushmail will retry after a pause. Other mail programs may be using up the server's connection limit.
 hint-protocol = The server misbehaved; Pushmail will retry. If it persists, report it with the log.
+hint-no-uidl = Without UIDL Pushmail cannot watch a POP3 mailbox. Use IMAP for this account if the provider offers it.
+hint-no-login-method = Pushmail logs in to POP3 servers with USER/PASS or SASL PLAIN. Ask the provider, or use IMAP for this account.
 hint-config = Fix the account in the configuration file or in Settings.
 hint-unsafe = Pushmail did not send your password. A network that interferes with mail (a hotel or café sign-in page) can cause this, and so can an attack: try another network, and tell your provider if it lasts.
 hint-store = Free some space on the disk that holds this file (or fix its permissions). Pushmail tries again by itself and will not repeat a notification.
@@ -464,6 +480,12 @@ probe-folders = { $count ->
     [one] 1 folder; watching { $watched }
    *[other] { $count } folders; watching { $watched }
 }
+# `account test` of a POP3 account: the one mailbox, with how many messages it holds; each
+# has a unique id (UIDL), which is how Pushmail tells new mail from old.
+probe-pop3-messages = { $count ->
+    [one] 1 message in the mailbox, each with a unique id (UIDL)
+   *[other] { $count } messages in the mailbox, each with a unique id (UIDL)
+}
 # $unread is a number, or "?" when the server did not say.
 probe-folder-unread = { $folder } ({ $unread } unread)
 probe-folders-missing = { $count ->
@@ -486,6 +508,9 @@ strategy-poll = no IDLE: { $folders ->
     [one] 1 folder
    *[other] { $folders } folders
 } checked every { $seconds } s
+# A POP3 account (no push): how it is watched, in the account's line, `account test` and
+# Settings. POP3 has no flags, so Pushmail cannot see mail read in another program.
+strategy-pop3 = POP3: checked every { $seconds } s; POP3 cannot tell when you read mail elsewhere
 
 ## Account IDs: `pushmail-cli account add` and Settings → Add account
 # A new account's ID is already taken by the account $existing; IDs that differ only in upper

@@ -143,7 +143,7 @@ settings-account-folders = { $count ->
 
 settings-account-new-title = Aggiungi account
 settings-account-edit-title = Modifica { $name }
-settings-account-intro = Pushmail si collega tramite IMAP e legge solo le intestazioni dei nuovi messaggi.
+settings-account-intro = Pushmail si collega tramite IMAP o POP3 e legge solo le intestazioni dei nuovi messaggi.
 settings-section-identity = Account
 settings-section-server = Server
 settings-section-advanced = Avanzate
@@ -152,11 +152,17 @@ settings-field-name-help = Mostrato nel menu dell'area di notifica e nelle notif
 settings-field-email = Indirizzo email
 settings-field-id = ID dell'account
 settings-field-id-help = Breve e definitivo: dà il nome alla password nel portachiavi. Lettere, cifre, - e _.
+settings-field-protocol = Protocollo
+settings-protocol-imap = IMAP
+settings-protocol-pop3 = POP3
+settings-field-protocol-pop3-help = POP3 non ha il push: Pushmail controlla ogni { $seconds } s, non cancella né modifica mai nulla sul server e non può sapere quando leggi la posta altrove; il conteggio indica la posta nuova dall'ultima volta che hai aperto il programma di posta.
 settings-field-host = Server IMAP
+settings-field-host-pop3 = Server POP3
 settings-field-port = Porta
 settings-field-security = Sicurezza
 settings-security-tls = TLS
 settings-security-starttls = STARTTLS
+settings-security-starttls-pop3 = STARTTLS (STLS)
 settings-security-plain = Nessuna
 settings-field-security-help = TLS è la scelta più sicura. «Nessuna» è consentita solo per un server su questo computer.
 settings-field-username = Nome utente
@@ -186,6 +192,7 @@ settings-test-step-tls = Connessione sicura
 settings-test-step-login = Accesso
 settings-test-step-capabilities = Funzionalità del server
 settings-test-step-folders = Cartelle
+settings-test-step-mailbox = Casella di posta
 
 ## Settings → Folders
 
@@ -202,6 +209,7 @@ settings-folders-watched = { $count ->
    *[other] { $count } cartelle monitorate
 }
 settings-folders-no-accounts = Aggiungi prima un account.
+settings-folders-pop3 = { $name } è un account POP3: ha una sola casella di posta, sempre controllata, e nessuna cartella da scegliere.
 settings-folders-save = Salva cartelle
 settings-folders-all-but-special = Tutte tranne Cestino, Indesiderata, Posta inviata e Bozze
 settings-folders-all-but-special-hint = Esclude anche «Tutti i messaggi» e «Speciali», che ripetono la posta di altre cartelle. Puoi modificare la scelta prima di salvare.
@@ -372,6 +380,9 @@ proto-preauth = il server ha salutato con PREAUTH (le sessioni pre-autenticate n
 proto-no-uidvalidity = il server non ha indicato UIDVALIDITY per { $folder }
 proto-session-lost = la sessione è andata persa
 proto-other = la risposta del server non è utilizzabile
+proto-no-uidl = questo server POP3 non supporta UIDL, quindi Pushmail non può distinguere la posta nuova da quella già vista
+proto-bad-listing = l'elenco dei messaggi inviato dal server non è coerente (un identificativo duplicato o non valido, o un numero di messaggi che non corrisponde)
+proto-no-login-method = il server non offre alcun metodo di accesso che Pushmail sappia usare (USER o SASL PLAIN)
 unsafe-data-before-starttls = il server ha inviato dati prima che STARTTLS fosse richiesto (possibile attacco di iniezione); connessione interrotta
 unsafe-data-after-starttls = il server ha inviato dati dopo aver accettato STARTTLS (possibile attacco di iniezione); connessione interrotta
 unsafe-preauth = il server ha salutato con PREAUTH, quindi STARTTLS non si può usare; connessione interrotta per non proseguire in chiaro
@@ -410,6 +421,8 @@ hint-login-disabled = Usa security = "tls" o "starttls" per questo account.
 hint-auth = Controlla il nome utente e imposta di nuovo la password (pushmail-cli account password ID). Alcuni provider richiedono una password per le app.
 hint-throttled = Pushmail riproverà dopo una pausa. Altri programmi di posta potrebbero occupare tutte le connessioni consentite dal server.
 hint-protocol = Il server si è comportato in modo anomalo; Pushmail riproverà. Se succede ancora, segnalalo allegando il log.
+hint-no-uidl = Senza UIDL Pushmail non può sorvegliare una casella POP3. Usa IMAP per questo account, se il provider lo offre.
+hint-no-login-method = Pushmail accede ai server POP3 con USER/PASS o SASL PLAIN. Chiedi al provider, oppure usa IMAP per questo account.
 hint-config = Correggi l'account nel file di configurazione o nelle Impostazioni.
 hint-unsafe = Pushmail non ha inviato la password. Può dipendere da una rete che interferisce con la posta (la pagina di accesso di un hotel o di un bar) oppure da un attacco: prova un'altra rete e, se continua, avvisa il tuo provider.
 hint-store = Libera spazio sul disco che contiene questo file (o correggi i permessi). Pushmail riprova da solo e non ripeterà nessuna notifica.
@@ -435,6 +448,10 @@ probe-folders = { $count ->
     [one] 1 cartella; monitorate: { $watched }
    *[other] { $count } cartelle; monitorate: { $watched }
 }
+probe-pop3-messages = { $count ->
+    [one] 1 messaggio nella casella, ognuno con un identificativo unico (UIDL)
+   *[other] { $count } messaggi nella casella, ognuno con un identificativo unico (UIDL)
+}
 probe-folder-unread = { $folder } ({ $unread } non letti)
 probe-folders-missing = { $count ->
     [one] cartella monitorata che non esiste sul server: { $folders }
@@ -454,6 +471,7 @@ strategy-poll = senza IDLE: { $folders ->
     [one] 1 cartella controllata
    *[other] { $folders } cartelle controllate
 } ogni { $seconds } s
+strategy-pop3 = POP3: controllata ogni { $seconds } s; con POP3 non si può sapere quando leggi la posta altrove
 
 ## Account IDs: `pushmail-cli account add` and Settings → Add account
 # A new account's ID is already taken by the account $existing; IDs that differ only in upper

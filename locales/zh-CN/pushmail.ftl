@@ -136,7 +136,7 @@ settings-account-folders = { $count ->
 
 settings-account-new-title = 添加账户
 settings-account-edit-title = 编辑 { $name }
-settings-account-intro = Pushmail 通过 IMAP 连接，只读取新邮件的邮件头。
+settings-account-intro = Pushmail 通过 IMAP 或 POP3 连接，只读取新邮件的邮件头。
 settings-section-identity = 账户
 settings-section-server = 服务器
 settings-section-advanced = 高级
@@ -145,11 +145,17 @@ settings-field-name-help = 显示在托盘菜单和通知中。
 settings-field-email = 电子邮件地址
 settings-field-id = 账户 ID
 settings-field-id-help = 简短且不可更改：用于在密钥环中命名密码。可使用字母、数字、- 和 _。
+settings-field-protocol = 协议
+settings-protocol-imap = IMAP
+settings-protocol-pop3 = POP3
+settings-field-protocol-pop3-help = POP3 不支持实时推送：Pushmail 每 { $seconds } 秒检查一次，从不删除或更改服务器上的任何内容，也无法得知你何时在别处读过邮件；计数显示的是你上次打开邮件客户端以来的新邮件。
 settings-field-host = IMAP 服务器
+settings-field-host-pop3 = POP3 服务器
 settings-field-port = 端口
 settings-field-security = 安全性
 settings-security-tls = TLS
 settings-security-starttls = STARTTLS
+settings-security-starttls-pop3 = STARTTLS（STLS）
 settings-security-plain = 无
 settings-field-security-help = TLS 最安全。“无”仅允许用于本机上的服务器。
 settings-field-username = 用户名
@@ -179,6 +185,7 @@ settings-test-step-tls = 安全连接
 settings-test-step-login = 登录
 settings-test-step-capabilities = 服务器功能
 settings-test-step-folders = 文件夹
+settings-test-step-mailbox = 邮箱
 
 ## Settings → Folders
 
@@ -194,6 +201,7 @@ settings-folders-watched = { $count ->
    *[other] 监视 { $count } 个文件夹
 }
 settings-folders-no-accounts = 请先添加账户。
+settings-folders-pop3 = { $name } 是 POP3 账户：只有一个邮箱，始终受到监视，没有可选择的文件夹。
 settings-folders-save = 保存文件夹
 settings-folders-all-but-special = 除已删除、垃圾邮件、已发送和草稿外的全部文件夹
 settings-folders-all-but-special-hint = 也会跳过“所有邮件”和“星标邮件”，因为它们重复其他文件夹中的邮件。保存前仍可自行调整。
@@ -363,6 +371,9 @@ proto-preauth = 服务器以 PREAUTH 问候（不支持预先认证的会话）
 proto-no-uidvalidity = 服务器没有给出 { $folder } 的 UIDVALIDITY
 proto-session-lost = 会话已丢失
 proto-other = 无法使用服务器的响应
+proto-no-uidl = 此 POP3 服务器不支持 UIDL，因此 Pushmail 无法区分新邮件和旧邮件
+proto-bad-listing = 服务器返回的邮件列表不一致（标识符重复或无效，或数量不符）
+proto-no-login-method = 服务器没有提供 Pushmail 能使用的登录方式（USER 或 SASL PLAIN）
 unsafe-data-before-starttls = 服务器在请求 STARTTLS 之前就发送了数据（可能是注入攻击）；已停止
 unsafe-data-after-starttls = 服务器在同意 STARTTLS 之后发送了数据（可能是注入攻击）；已停止
 unsafe-preauth = 服务器以 PREAUTH 问候，因此无法使用 STARTTLS；为避免不加密继续，已停止
@@ -401,6 +412,8 @@ hint-login-disabled = 请为这个账户使用 security = "tls" 或 "starttls"�
 hint-auth = 请检查用户名，并重新设置密码（pushmail-cli account password ID）。部分服务商需要使用应用专用密码。
 hint-throttled = Pushmail 会在稍后重试。其他邮件程序可能占满了服务器允许的连接数。
 hint-protocol = 服务器的响应不正常；Pushmail 会重试。如果问题持续，请附上日志报告。
+hint-no-uidl = 没有 UIDL，Pushmail 就无法监视 POP3 邮箱。如果服务商提供 IMAP，请为这个账户改用 IMAP。
+hint-no-login-method = Pushmail 使用 USER/PASS 或 SASL PLAIN 登录 POP3 服务器。请咨询服务商，或为这个账户改用 IMAP。
 hint-config = 请在配置文件或“设置”中修正这个账户。
 hint-unsafe = Pushmail 没有发送你的密码。干扰邮件的网络（酒店或咖啡馆的登录页面）或者攻击都可能导致这种情况：请换一个网络试试；如果一直如此，请告诉你的邮件服务商。
 hint-store = 请在存放这个文件的磁盘上腾出空间（或修正它的权限）。Pushmail 会自动重试，不会重复通知。
@@ -430,6 +443,7 @@ strategy-notify = NOTIFY：全部 { $folders } 个文件夹共用一个连接
 strategy-idle = IDLE 实时推送：{ $home }，使用一个连接
 strategy-idle-sweep = 不支持 NOTIFY：{ $home } 实时推送，另外 { $others } 个文件夹每 { $seconds } 秒检查一次
 strategy-poll = 不支持 IDLE：{ $folders } 个文件夹每 { $seconds } 秒检查一次
+strategy-pop3 = POP3：每 { $seconds } 秒检查一次；POP3 无法得知你何时在别处读过邮件
 
 ## Account IDs: `pushmail-cli account add` and Settings → Add account
 # A new account's ID is already taken by the account $existing; IDs that differ only in upper
@@ -441,6 +455,7 @@ cli-status-total = { $count ->
     [0] 没有未读邮件
    *[other] { $count } 封未读
 }
+probe-pop3-messages = 邮箱中有 { $count } 封邮件，每封都有唯一标识（UIDL）
 cli-status-with-accounts = { $total } — { $accounts }
 cli-status-account = { $name } { $count }
 cli-status-problem = { $name }：{ $state }

@@ -136,7 +136,7 @@ settings-account-folders = { $count ->
 
 settings-account-new-title = 新增帳號
 settings-account-edit-title = 編輯 { $name }
-settings-account-intro = Pushmail 透過 IMAP 連線，只讀取新郵件的標頭。
+settings-account-intro = Pushmail 透過 IMAP 或 POP3 連線，只讀取新郵件的標頭。
 settings-section-identity = 帳號
 settings-section-server = 伺服器
 settings-section-advanced = 進階
@@ -145,11 +145,17 @@ settings-field-name-help = 顯示在系統匣選單和通知中。
 settings-field-email = 電子郵件地址
 settings-field-id = 帳號 ID
 settings-field-id-help = 簡短且不可更改：用來命名鑰匙圈中的密碼。可使用字母、數字、- 和 _。
+settings-field-protocol = 協定
+settings-protocol-imap = IMAP
+settings-protocol-pop3 = POP3
+settings-field-protocol-pop3-help = POP3 不支援即時推送：Pushmail 每 { $seconds } 秒檢查一次，絕不刪除或更改伺服器上的任何內容，也無法得知你何時在別處讀過郵件；計數顯示的是你上次開啟郵件軟體以來的新郵件。
 settings-field-host = IMAP 伺服器
+settings-field-host-pop3 = POP3 伺服器
 settings-field-port = 連接埠
 settings-field-security = 安全性
 settings-security-tls = TLS
 settings-security-starttls = STARTTLS
+settings-security-starttls-pop3 = STARTTLS（STLS）
 settings-security-plain = 無
 settings-field-security-help = TLS 最安全。「無」僅適用於本機上的伺服器。
 settings-field-username = 使用者名稱
@@ -179,6 +185,7 @@ settings-test-step-tls = 安全連線
 settings-test-step-login = 登入
 settings-test-step-capabilities = 伺服器功能
 settings-test-step-folders = 資料夾
+settings-test-step-mailbox = 信箱
 
 ## Settings → Folders
 
@@ -194,6 +201,7 @@ settings-folders-watched = { $count ->
    *[other] 監看 { $count } 個資料夾
 }
 settings-folders-no-accounts = 請先新增帳號。
+settings-folders-pop3 = { $name } 是 POP3 帳號：只有一個信箱，一律會監看，沒有資料夾可選。
 settings-folders-save = 儲存資料夾
 settings-folders-all-but-special = 除垃圾桶、垃圾郵件、寄件備份和草稿外的全部資料夾
 settings-folders-all-but-special-hint = 也會略過「所有郵件」和「已加星號」，因為它們重複其他資料夾的郵件。儲存前仍可自行調整。
@@ -363,6 +371,9 @@ proto-preauth = 伺服器以 PREAUTH 問候（不支援預先驗證的工作階�
 proto-no-uidvalidity = 伺服器沒有提供 { $folder } 的 UIDVALIDITY
 proto-session-lost = 工作階段已遺失
 proto-other = 無法使用伺服器的回應
+proto-no-uidl = 此 POP3 伺服器不支援 UIDL，因此 Pushmail 無法分辨新郵件與舊郵件
+proto-bad-listing = 伺服器傳回的郵件清單不一致（識別碼重複或無效，或數量不符）
+proto-no-login-method = 伺服器沒有提供 Pushmail 能使用的登入方式（USER 或 SASL PLAIN）
 unsafe-data-before-starttls = 伺服器在要求 STARTTLS 之前就傳送了資料（可能是注入攻擊）；已停止
 unsafe-data-after-starttls = 伺服器在同意 STARTTLS 之後傳送了資料（可能是注入攻擊）；已停止
 unsafe-preauth = 伺服器以 PREAUTH 問候，因此無法使用 STARTTLS；為避免不加密繼續，已停止
@@ -401,6 +412,8 @@ hint-login-disabled = 請為這個帳號使用 security = "tls" 或 "starttls"�
 hint-auth = 請檢查使用者名稱，並重新設定密碼（pushmail-cli account password ID）。部分服務商需要應用程式密碼。
 hint-throttled = Pushmail 會在稍候重試。其他郵件程式可能用光了伺服器允許的連線數。
 hint-protocol = 伺服器的回應不正常；Pushmail 會重試。如果問題持續，請附上記錄檔回報。
+hint-no-uidl = 沒有 UIDL，Pushmail 就無法監看 POP3 信箱。如果服務商提供 IMAP，請為這個帳號改用 IMAP。
+hint-no-login-method = Pushmail 以 USER/PASS 或 SASL PLAIN 登入 POP3 伺服器。請詢問服務商，或為這個帳號改用 IMAP。
 hint-config = 請在設定檔或「設定」中修正這個帳號。
 hint-unsafe = Pushmail 沒有送出你的密碼。干擾郵件的網路（飯店或咖啡廳的登入頁面）或攻擊都可能造成這種情況：請換一個網路試試；如果一直如此，請告訴你的郵件服務商。
 hint-store = 請在存放這個檔案的磁碟上騰出空間（或修正它的權限）。Pushmail 會自動重試，不會重複通知。
@@ -430,6 +443,7 @@ strategy-notify = NOTIFY：全部 { $folders } 個資料夾共用一個連線
 strategy-idle = IDLE 即時推送：{ $home }，使用一個連線
 strategy-idle-sweep = 不支援 NOTIFY：{ $home } 即時推送，另外 { $others } 個資料夾每 { $seconds } 秒檢查一次
 strategy-poll = 不支援 IDLE：{ $folders } 個資料夾每 { $seconds } 秒檢查一次
+strategy-pop3 = POP3：每 { $seconds } 秒檢查一次；POP3 無法得知你何時在別處讀過郵件
 
 ## Account IDs: `pushmail-cli account add` and Settings → Add account
 # A new account's ID is already taken by the account $existing; IDs that differ only in upper
@@ -441,6 +455,7 @@ cli-status-total = { $count ->
     [0] 沒有未讀郵件
    *[other] { $count } 封未讀
 }
+probe-pop3-messages = 信箱中有 { $count } 封郵件，每封都有唯一識別碼（UIDL）
 cli-status-with-accounts = { $total } — { $accounts }
 cli-status-account = { $name } { $count }
 cli-status-problem = { $name }：{ $state }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use pushmail_core::account_test::{self, Step};
-use pushmail_core::config::{OpenTarget, Preview};
+use pushmail_core::config::{OpenTarget, Preview, Protocol};
 use pushmail_core::i18n::{I18n, text};
 use pushmail_core::{Account, Config, PasswordSource, Security, Store, Timing, secret};
 use secrecy::SecretString;
@@ -54,9 +54,13 @@ pub struct AddArgs {
     name: Option<String>,
     #[arg(long)]
     email: Option<String>,
+    /// imap (default) or pop3 (for a mailbox that offers nothing else: checked every
+    /// poll interval, never changed).
+    #[arg(long, value_parser = parse_protocol)]
+    protocol: Option<Protocol>,
     #[arg(long)]
     host: Option<String>,
-    /// Default: 993 for tls, 143 otherwise.
+    /// Default: 993 for tls, 143 otherwise (POP3: 995 and 110).
     #[arg(long)]
     port: Option<u16>,
     /// tls (default), starttls, or plain (loopback hosts only).
@@ -80,6 +84,13 @@ pub struct AddArgs {
     /// Save without testing the connection first.
     #[arg(long)]
     no_test: bool,
+}
+
+fn parse_protocol(s: &str) -> Result<Protocol, String> {
+    Protocol::ALL
+        .into_iter()
+        .find(|p| p.as_str().eq_ignore_ascii_case(s))
+        .ok_or_else(|| "expected imap or pop3".into())
 }
 
 fn parse_security(s: &str) -> Result<Security, String> {
@@ -183,7 +194,8 @@ fn list(i18n: &I18n, config_path: &Path, json: bool) -> Result<ExitCode> {
             .iter()
             .map(|a| {
                 serde_json::json!({
-                    "id": a.id, "name": a.name, "email": a.email, "host": a.host, "port": a.port,
+                    "id": a.id, "name": a.name, "email": a.email, "protocol": a.protocol.as_str(),
+                    "host": a.host, "port": a.port,
                     "security": a.security.to_string(), "username": a.username,
                     "folders": a.folders, "enabled": a.enabled,
                 })
@@ -199,8 +211,13 @@ fn list(i18n: &I18n, config_path: &Path, json: bool) -> Result<ExitCode> {
             } else {
                 format!(" {}", i18n.tr_plain("cli-account-disabled", &[]))
             };
+            // POP3 is said, IMAP (the usual case) is not: the line stays as it always was.
+            let protocol = match a.protocol {
+                Protocol::Imap => String::new(),
+                Protocol::Pop3 => format!("{} ", a.protocol),
+            };
             println!(
-                "{}  {} <{}@{}:{}> {} [{}]{off}",
+                "{}  {} <{}@{}:{}> {protocol}{} [{}]{off}",
                 a.id,
                 a.name,
                 a.username,
@@ -312,7 +329,8 @@ async fn add(i18n: &I18n, args: AddArgs, config_path: &Path) -> Result<ExitCode>
         .map_err(anyhow::Error::msg)?,
         None => Security::Tls,
     };
-    let default_port = if security == Security::Tls { 993 } else { 143 };
+    let protocol = args.protocol.unwrap_or_default();
+    let default_port = protocol.default_port(security);
     let port = match args.port {
         Some(port) => port,
         None if p.interactive => p
@@ -368,6 +386,7 @@ async fn add(i18n: &I18n, args: AddArgs, config_path: &Path) -> Result<ExitCode>
         name: args.name.unwrap_or_else(|| id.clone()),
         id: id.clone(),
         email,
+        protocol,
         host,
         port,
         security,

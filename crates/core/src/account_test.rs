@@ -17,7 +17,7 @@ use futures::TryStreamExt;
 use secrecy::SecretString;
 use serde::Serialize;
 
-use crate::config::Account;
+use crate::config::{Account, Protocol};
 use crate::error::{self, ConfigProblem, ConnectError, NetCause};
 use crate::i18n::{I18n, num, text};
 use crate::imap::transport::login::{LoggedIn, login};
@@ -156,6 +156,10 @@ pub async fn test_account_in<F: FnMut(&Step)>(
     if !r.done("tcp", t, reach(account, i18n).await) {
         return r.report;
     }
+    if account.protocol == Protocol::Pop3 {
+        test_pop3(&mut r, account, &password).await;
+        return r.report;
+    }
 
     let t = Instant::now();
     let Some(greeted) = r.passed("tls", t, greet(account, i18n).await) else {
@@ -193,6 +197,93 @@ pub async fn test_account_in<F: FnMut(&Step)>(
     r.done("folders", t, result);
     crate::imap::transport::login::logout(&mut li.session).await;
     r.report
+}
+
+/// The POP3 steps after `tcp`: `tls` (TLS or strict STLS, greeting, CAPA), `login`,
+/// `capabilities` (UIDL and TOP, which watching needs) and `folders` (the one mailbox: STAT and
+/// a UIDL listing, exactly what every check does). Nothing is changed on the server.
+async fn test_pop3<F: FnMut(&Step)>(
+    r: &mut Recorder<'_, F>,
+    account: &Account,
+    password: &SecretString,
+) {
+    let i18n = r.i18n;
+    let t = Instant::now();
+    let connected = crate::pop3::connect(account, &transport::TlsConfigs::default())
+        .await
+        .map(|pop| {
+            let detail = tls_detail(pop.tls.as_ref(), i18n);
+            (pop, detail)
+        });
+    let Some(mut pop) = r.passed("tls", t, connected) else {
+        return;
+    };
+
+    let t = Instant::now();
+    let logged_in = pop
+        .login(&account.username, password)
+        .await
+        .map(|()| i18n.tr_plain("probe-logged-in", &[("user", text(&account.username))]));
+    if !r.done("login", t, logged_in) {
+        return;
+    }
+
+    let t = Instant::now();
+    let caps = pop.capabilities().to_vec();
+    let yes_no = |c: &str| {
+        let present = if has(&caps, c) { "yes" } else { "no" };
+        i18n.tr_plain(
+            "probe-capability",
+            &[("capability", text(c)), ("present", text(present))],
+        )
+    };
+    r.done(
+        "capabilities",
+        t,
+        Ok(i18n.list(&["UIDL", "TOP"].map(yes_no))),
+    );
+    r.report.strategy =
+        crate::watch::strategy::describe_pop3(i18n, account.timing.poll_interval.as_secs());
+    r.report.capabilities = caps;
+
+    let t = Instant::now();
+    let listed = async {
+        let (count, _) = pop.stat().await?;
+        let ids = pop.uidl_all(Some(count)).await?;
+        Ok::<_, ConnectError>(u32::try_from(ids.len()).unwrap_or(u32::MAX))
+    }
+    .await;
+    let result = listed.map(|count| {
+        r.report.folders = vec![FolderInfo {
+            name: crate::sync::state::POP3_FOLDER.to_owned(),
+            raw_name: crate::sync::state::POP3_FOLDER.to_owned(),
+            messages: Some(count),
+            unseen: None,
+            watched: true,
+        }];
+        i18n.tr_plain("probe-pop3-messages", &[("count", num(count))])
+    });
+    let ok = r.done("folders", t, result);
+    if ok {
+        pop.quit().await;
+    }
+}
+
+/// What the `tls` step says about the connection: the certificate and cipher, or plain text.
+fn tls_detail(info: Option<&transport::TlsInfo>, i18n: &I18n) -> String {
+    match info {
+        Some(info) => i18n.tr_plain(
+            "probe-tls",
+            &[
+                ("protocol", text(&info.protocol)),
+                ("cipher", text(&info.cipher)),
+                ("subject", text(&info.subject)),
+                ("issuer", text(&info.issuer)),
+                ("until", text(&info.not_after)),
+            ],
+        ),
+        None => i18n.tr_plain("probe-plaintext", &[]),
+    }
 }
 
 /// Step `password`: the password from the keyring or `password_command`, and a detail that
@@ -248,19 +339,7 @@ async fn reach(account: &Account, i18n: &I18n) -> Result<String, ConnectError> {
 /// capabilities), with the certificate and cipher it got, or that it is plain text.
 async fn greet(account: &Account, i18n: &I18n) -> Result<(Greeted, String), ConnectError> {
     let g = transport::connect(account, &transport::TlsConfigs::default()).await?;
-    let detail = match &g.tls {
-        Some(info) => i18n.tr_plain(
-            "probe-tls",
-            &[
-                ("protocol", text(&info.protocol)),
-                ("cipher", text(&info.cipher)),
-                ("subject", text(&info.subject)),
-                ("issuer", text(&info.issuer)),
-                ("until", text(&info.not_after)),
-            ],
-        ),
-        None => i18n.tr_plain("probe-plaintext", &[]),
-    };
+    let detail = tls_detail(g.tls.as_ref(), i18n);
     Ok((g, detail))
 }
 

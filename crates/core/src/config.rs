@@ -73,6 +73,51 @@ impl Security {
     }
 }
 
+/// Which mail protocol the account speaks.
+///
+/// Spelled in lower case in the file (`protocol = "pop3"`). IMAP is the default and the only
+/// one with push; POP3 is for mailboxes that offer nothing else, checked every
+/// `poll_interval_secs` and never changed (see `docs/configuration.md`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// IMAP (RFC 9051/3501): push with NOTIFY or IDLE, flags, several folders.
+    #[default]
+    Imap,
+    /// POP3 (RFC 1939): one mailbox, no push, no flags; Pushmail only lists it and reads
+    /// headers with `TOP`, and never deletes (no `DELE` is ever sent).
+    Pop3,
+}
+
+impl Protocol {
+    /// Every value, in the order the settings UI offers them.
+    pub const ALL: [Protocol; 2] = [Protocol::Imap, Protocol::Pop3];
+
+    /// The spelling used in the file, so messages can quote it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Imap => "imap",
+            Protocol::Pop3 => "pop3",
+        }
+    }
+
+    /// The port used when the file has no `port` key: the IANA assignments, 993/143 for IMAP
+    /// (`imaps`/`imap`) and 995/110 for POP3 (`pop3s`/`pop3`).
+    pub const fn default_port(self, security: Security) -> u16 {
+        match (self, security) {
+            (Protocol::Imap, s) => s.default_port(),
+            (Protocol::Pop3, Security::Tls) => 995,
+            (Protocol::Pop3, Security::Starttls | Security::Plain) => 110,
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl fmt::Display for Security {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -340,9 +385,11 @@ pub struct Account {
     /// The account's address, shown to the user; optional because the login name often is
     /// not an address.
     pub email: Option<String>,
-    /// IMAP server name or IP address, without port or scheme.
+    /// The mail protocol; IMAP unless the file says `protocol = "pop3"`.
+    pub protocol: Protocol,
+    /// Server name or IP address, without port or scheme.
     pub host: String,
-    /// TCP port; the file may omit it, then it is [`Security::default_port`].
+    /// TCP port; the file may omit it, then it is [`Protocol::default_port`].
     pub port: u16,
     /// How the connection is protected.
     pub security: Security,
@@ -384,6 +431,7 @@ impl Account {
             name: id.clone(),
             id,
             email: None,
+            protocol: Protocol::Imap,
             host: host.into(),
             port: Security::Tls.default_port(),
             security: Security::Tls,
@@ -410,6 +458,7 @@ impl Account {
             id,
             name: _,
             email: _,
+            protocol,
             host,
             port,
             security,
@@ -424,6 +473,7 @@ impl Account {
             open: _,
         } = self;
         *id == other.id
+            && *protocol == other.protocol
             && *host == other.host
             && *port == other.port
             && *security == other.security

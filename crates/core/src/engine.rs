@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::info;
 
-use crate::config::{Account, Config};
+use crate::config::{Account, Config, Protocol};
 use crate::imap::transport::TlsConfigs;
 use crate::sync::state::Store;
 use crate::watch::account::{AccountCtx, account_loop};
@@ -177,6 +177,20 @@ impl Engine {
     /// "Check now": look for new mail at once on every (or one) account, skipping backoff.
     pub fn check_now(&self, account: Option<&str>) {
         self.wake(account, WakeKind::Check);
+    }
+
+    /// The user opened their mail client (from the tray, a notification or the menu), for one
+    /// account or all: POP3 accounts start their count of new mail over, since POP3 cannot say
+    /// what was read. IMAP accounts are not told: their count follows the server's flags.
+    pub fn mail_client_opened(&self, account: Option<&str>) {
+        let Ok(running) = self.running.lock() else {
+            return;
+        };
+        for (id, r) in running.iter() {
+            if account.is_none_or(|a| a == id) && r.account.protocol == Protocol::Pop3 {
+                r.wake.wake(WakeKind::Opened);
+            }
+        }
     }
 
     /// The network changed or the machine resumed: rebuild every connection at once.

@@ -149,6 +149,14 @@ pub enum ProtoCause {
     SessionLost,
     /// Something async-imap reported that fits nothing above (its words).
     Other,
+    /// A POP3 server without UIDL (`-ERR` to it): POP3 message numbers are only valid for
+    /// one session, so without unique-ids there is no way to tell new mail from old.
+    NoUidl,
+    /// A POP3 UIDL listing (or STAT) we cannot trust: a duplicate or invalid unique-id,
+    /// numbers out of order, or a count that does not match (the offending line as words).
+    BadListing,
+    /// A POP3 server that offers neither USER nor SASL PLAIN (its SASL line as words).
+    NoLoginMethod,
 }
 
 /// Why a connection was refused as unsafe before any credential was sent.
@@ -427,6 +435,14 @@ impl ConnectError {
             ConnectError::LoginDisabled => "hint-login-disabled",
             ConnectError::Auth(_) => "hint-auth",
             ConnectError::Throttled(_) => "hint-throttled",
+            ConnectError::Protocol {
+                cause: ProtoCause::NoUidl,
+                ..
+            } => "hint-no-uidl",
+            ConnectError::Protocol {
+                cause: ProtoCause::NoLoginMethod,
+                ..
+            } => "hint-no-login-method",
             ConnectError::Protocol { .. } => "hint-protocol",
             ConnectError::Unsafe { .. } => "hint-unsafe",
             ConnectError::Store { .. } => "hint-store",
@@ -566,7 +582,8 @@ impl ConnectError {
         format!("{self} — {}", self.hint())
     }
 
-    /// Whether retrying later can help without the user changing anything.
+    /// Whether retrying later can help without the user changing anything. A POP3 server
+    /// without UIDL or without a login method we speak will not grow one by itself.
     pub fn is_permanent(&self) -> bool {
         matches!(
             self,
@@ -574,6 +591,10 @@ impl ConnectError {
                 | ConnectError::Config { .. }
                 | ConnectError::LoginDisabled
                 | ConnectError::FolderMissing { .. }
+                | ConnectError::Protocol {
+                    cause: ProtoCause::NoUidl | ProtoCause::NoLoginMethod,
+                    ..
+                }
         ) || matches!(self, ConnectError::Secret(e) if e.is_permanent())
     }
 
@@ -693,6 +714,9 @@ fn proto_message(cause: &ProtoCause, i18n: &I18n) -> String {
         }
         ProtoCause::SessionLost => i18n.tr_plain("proto-session-lost", &[]),
         ProtoCause::Other => i18n.tr_plain("proto-other", &[]),
+        ProtoCause::NoUidl => i18n.tr_plain("proto-no-uidl", &[]),
+        ProtoCause::BadListing => i18n.tr_plain("proto-bad-listing", &[]),
+        ProtoCause::NoLoginMethod => i18n.tr_plain("proto-no-login-method", &[]),
     };
     i18n.tr_plain("error-protocol", &[("reason", text(&what))])
 }
@@ -871,6 +895,9 @@ mod tests {
             },
             ProtoCause::SessionLost,
             ProtoCause::Other,
+            ProtoCause::NoUidl,
+            ProtoCause::BadListing,
+            ProtoCause::NoLoginMethod,
         ] {
             all.push(ConnectError::protocol(cause).at(Step::SelectingFolder));
         }

@@ -20,12 +20,13 @@ pub mod imap;
 pub mod logging;
 pub mod mail;
 pub mod notify;
+pub mod pop3;
 pub mod secret;
 pub mod sync;
 pub mod text;
 pub mod watch;
 
-pub use config::{Account, Config, PasswordSource, Security, Timing};
+pub use config::{Account, Config, PasswordSource, Protocol, Security, Timing};
 pub use engine::{Engine, Events};
 pub use error::ConnectError;
 pub use event::{Event, NewMail, State};

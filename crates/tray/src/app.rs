@@ -452,10 +452,12 @@ impl App {
             MenuAction::OpenAccount(id) => {
                 let target = open::target(self.config.account(&id), &self.config.general);
                 self.open(target, &id);
+                self.engine.mail_client_opened(Some(&id));
             }
             MenuAction::OpenMailClient => {
                 let target = open::target(None, &self.config.general);
                 self.open(target, "");
+                self.engine.mail_client_opened(None);
             }
             MenuAction::CheckNow => self.engine.check_now(None),
             MenuAction::Pause(choice) => {
@@ -499,6 +501,7 @@ impl App {
                         let target =
                             open::target(self.config.account(&account), &self.config.general);
                         self.open(target, &account);
+                        self.engine.mail_client_opened(Some(&account));
                     }
                 }
             }
@@ -535,13 +538,19 @@ impl App {
             let job = match action {
                 Action::ShowSingle {
                     popup,
+                    message,
                     account_name,
                     content,
-                    ..
-                } => Job::Show {
-                    popup,
-                    note: notes::single(&self.i18n, &account_name, &content),
-                },
+                } => {
+                    let mark_read = self
+                        .config
+                        .account(&message.account)
+                        .is_none_or(|a| a.protocol == pushmail_core::Protocol::Imap);
+                    Job::Show {
+                        popup,
+                        note: notes::single(&self.i18n, &account_name, &content, mark_read),
+                    }
+                }
                 Action::ShowSummary {
                     popup,
                     account_name,

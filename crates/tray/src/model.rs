@@ -41,6 +41,8 @@ pub struct AccountView {
     pub unread: BTreeMap<String, u32>,
     folders: Vec<String>,
     poll_secs: u64,
+    /// A POP3 account: "polling" is said with what POP3 cannot do.
+    pop3: bool,
 }
 
 impl AccountView {
@@ -61,6 +63,9 @@ impl AccountView {
     }
 
     fn state_text(&self, i18n: &I18n) -> String {
+        if self.pop3 && self.state_name() == "polling" {
+            return pushmail_core::watch::strategy::describe_pop3(i18n, self.poll_secs);
+        }
         let id = format!("state-{}", self.state_name());
         let secs = u32::try_from(self.poll_secs).unwrap_or(u32::MAX);
         i18n.tr_plain(&id, &[("seconds", num(secs))])
@@ -160,6 +165,7 @@ impl TrayModel {
                 unread: BTreeMap::new(),
                 folders: Vec::new(),
                 poll_secs: 0,
+                pop3: false,
             });
             if view.enabled != account.enabled || view.folders != account.folders {
                 // A restarted watcher reports afresh.
@@ -170,6 +176,7 @@ impl TrayModel {
             view.enabled = account.enabled;
             view.folders = account.folders.clone();
             view.poll_secs = account.timing.poll_interval.as_secs();
+            view.pop3 = account.protocol == pushmail_core::Protocol::Pop3;
             view.unread.retain(|f, _| account.folders.contains(f));
             if !account.enabled {
                 view.unread.clear();

@@ -74,7 +74,8 @@ pub fn listed(i18n: &I18n, content: &Content) -> (String, String) {
 }
 
 /// The popup of one new message.
-pub fn single(i18n: &I18n, account_name: &str, content: &Content) -> Note {
+/// `mark_read`: offer "Mark as read" (IMAP; a POP3 server has no flags to set).
+pub fn single(i18n: &I18n, account_name: &str, content: &Content, mark_read: bool) -> Note {
     let (summary, body) = match content {
         Content::Full { .. } => listed(i18n, content),
         Content::Sender { sender } => (
@@ -95,7 +96,7 @@ pub fn single(i18n: &I18n, account_name: &str, content: &Content) -> Note {
     Note {
         summary,
         body,
-        actions: actions(i18n, true),
+        actions: actions(i18n, mark_read),
         category: CATEGORY_NEW_MAIL,
         sound: true,
         urgency: URGENCY_NORMAL,
@@ -262,7 +263,7 @@ mod tests {
             ),
         ];
         for (i18n, content, summary, body) in table {
-            let note = single(&i18n, "Work", &content);
+            let note = single(&i18n, "Work", &content, true);
             assert_eq!(
                 (note.summary.as_str(), note.body.as_str()),
                 (summary, body),
@@ -276,7 +277,7 @@ mod tests {
 
     #[test]
     fn a_single_popup_offers_open_and_mark_as_read_in_the_language() {
-        let note = single(&it(), "Work", &Content::CountOnly);
+        let note = single(&it(), "Work", &Content::CountOnly, true);
         assert_eq!(
             note.actions,
             [
@@ -284,6 +285,12 @@ mod tests {
                 ("mark-read".to_owned(), "Segna come letto".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn a_pop3_popup_offers_no_mark_as_read_there_is_no_flag_to_set() {
+        let note = single(&it(), "Vecchia", &Content::CountOnly, false);
+        assert_eq!(note.actions, [("default".to_owned(), "Apri".to_owned())]);
     }
 
     /// What Activity and the NewMail signal carry: the popup's words, nothing the preview level
@@ -413,7 +420,12 @@ mod tests {
     #[test]
     fn the_body_is_escaped_only_for_daemons_that_read_markup() {
         let hostile = "<b>x</b> Tom & Jerry <3 'quoted' \"too\"";
-        let note = single(&en(), "Work", &full(Some("<i>Ana</i>"), Some(hostile)));
+        let note = single(
+            &en(),
+            "Work",
+            &full(Some("<i>Ana</i>"), Some(hostile)),
+            true,
+        );
         assert_eq!(
             note.body_for(true),
             "&lt;b&gt;x&lt;/b&gt; Tom &amp; Jerry &lt;3 &#39;quoted&#39; &quot;too&quot;"
@@ -422,7 +434,7 @@ mod tests {
         // The title is plain text by the specification: it goes as it is.
         assert_eq!(note.summary, "<i>Ana</i>");
         // Catalog text around the account name is escaped with it.
-        let note = single(&en(), "R&D <lab>", &Content::Sender { sender: None });
+        let note = single(&en(), "R&D <lab>", &Content::Sender { sender: None }, false);
         assert_eq!(note.body_for(true), "New message in R&amp;D &lt;lab&gt;");
     }
 

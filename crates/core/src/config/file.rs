@@ -14,7 +14,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::{
     Account, Config, ConfigError, General, Knob, KnobValue, Language, Notifications, OpenTarget,
-    PasswordSource, Preview, QuietHours, Security, Timing, default_folders,
+    PasswordSource, Preview, Protocol, QuietHours, Security, Timing, default_folders,
 };
 
 /// The root of the file.
@@ -60,6 +60,7 @@ struct RawAccount {
     id: Option<String>,
     name: Option<String>,
     email: Option<String>,
+    protocol: Option<Protocol>,
     host: Option<String>,
     port: Option<u16>,
     security: Option<Security>,
@@ -97,10 +98,11 @@ pub(super) const NOTIFICATION_KEYS: [&str; 3] = ["enabled", "quiet_hours", "vip"
 
 /// Keys allowed in `[[accounts]]` besides the timing knobs. Must match [`RawAccount`]
 /// (a test checks).
-pub(super) const ACCOUNT_KEYS: [&str; 15] = [
+pub(super) const ACCOUNT_KEYS: [&str; 16] = [
     "id",
     "name",
     "email",
+    "protocol",
     "host",
     "port",
     "security",
@@ -228,6 +230,7 @@ fn convert_account(
         .ok_or_else(|| missing("host", "\"imap.example.com\""))?;
     let username = raw.username.ok_or_else(|| missing("username", "\"ana\""))?;
     let security = raw.security.unwrap_or_default();
+    let protocol = raw.protocol.unwrap_or_default();
 
     let ca_file = match raw.ca_file {
         None => None,
@@ -238,8 +241,9 @@ fn convert_account(
     Ok(Account {
         name: raw.name.unwrap_or_else(|| id.clone()),
         email: raw.email,
+        protocol,
         host,
-        port: raw.port.unwrap_or(security.default_port()),
+        port: raw.port.unwrap_or(protocol.default_port(security)),
         security,
         username,
         password: match raw.password_command {
@@ -731,6 +735,7 @@ fn expected_value(context: Context, key: &str) -> Option<String> {
         (Context::Account, "host") => "a server name in quotes, e.g. \"imap.example.com\"",
         (Context::Account, "port") => "a whole number from 1 to 65535, e.g. 993",
         (Context::Account, "security") => "one of \"tls\", \"starttls\" or \"plain\"",
+        (Context::Account, "protocol") => "\"imap\" or \"pop3\"",
         (Context::Account, "username") => "the login name in quotes, e.g. \"ana\"",
         (Context::Account, "password_command") => {
             "a list of strings: the program and its arguments (no shell), \
@@ -866,8 +871,11 @@ fn push_account(out: &mut String, account: &Account) {
     if let Some(email) = &account.email {
         push_key_string(out, "email", email);
     }
+    if account.protocol != Protocol::default() {
+        push_key_string(out, "protocol", account.protocol.as_str());
+    }
     push_key_string(out, "host", &account.host);
-    if account.port != account.security.default_port() {
+    if account.port != account.protocol.default_port(account.security) {
         out.push_str(&format!("port = {}\n", account.port));
     }
     if account.security != Security::default() {
@@ -1085,6 +1093,38 @@ mod tests {
     }
 
     #[test]
+    fn pop3_accounts_get_pop3_ports_and_round_trip() {
+        let text = "[[accounts]]\nid = \"a\"\nprotocol = \"pop3\"\nhost = \"h\"\nusername = \"u\"\n\
+                    [[accounts]]\nid = \"b\"\nprotocol = \"pop3\"\nhost = \"h\"\nusername = \"u\"\n\
+                    security = \"starttls\"\n\
+                    [[accounts]]\nid = \"c\"\nhost = \"h\"\nusername = \"u\"\n";
+        let config = parse(text).unwrap();
+        let ports: Vec<(Protocol, u16)> = config
+            .accounts
+            .iter()
+            .map(|a| (a.protocol, a.port))
+            .collect();
+        assert_eq!(
+            ports,
+            [
+                (Protocol::Pop3, 995),
+                (Protocol::Pop3, 110),
+                (Protocol::Imap, 993)
+            ]
+        );
+        let written = config.to_toml_string();
+        assert_eq!(written.matches("protocol = \"pop3\"").count(), 2);
+        assert!(!written.contains("port ="), "default ports are left out:\n{written}");
+        assert!(!written.contains("protocol = \"imap\""));
+        assert_eq!(parse(&written).unwrap(), config);
+
+        let (line, key, shown) =
+            parse_error(&format!("{VALID_ACCOUNT}protocol = \"smtp\"\n"));
+        assert_eq!((line, key.as_deref()), (5, Some("protocol")));
+        assert!(shown.contains("\"imap\" or \"pop3\""), "{shown}");
+    }
+
+    #[test]
     fn the_default_port_follows_security() {
         let text = "[[accounts]]\nid = \"a\"\nhost = \"imap.example.com\"\nusername = \"u\"\n\
                     security = \"starttls\"\n\
@@ -1181,7 +1221,7 @@ mod tests {
             .iter()
             .map(|block| parse(block).unwrap_or_else(|err| panic!("{err}\n{block}")))
             .collect();
-        assert_eq!(configs[0].accounts.len(), 3);
+        assert_eq!(configs[0].accounts.len(), 4);
         assert_ne!(configs[0].general, General::default());
         assert_ne!(configs[0].notifications, Notifications::default());
         assert_eq!(
@@ -1595,6 +1635,7 @@ mod tests {
                 name: name.unwrap_or_else(|| id.clone()),
                 id,
                 email,
+                protocol: Protocol::Imap,
                 host,
                 port: port.unwrap_or(security.default_port()),
                 security,

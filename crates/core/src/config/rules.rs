@@ -8,7 +8,7 @@ use std::path::Path;
 use super::file::{format_time, quote_for_message};
 use super::{
     Account, Config, ConfigError, General, Knob, KnobValue, Notifications, OpenTarget,
-    PasswordSource, QuietHours, Security, Timing,
+    PasswordSource, Protocol, QuietHours, Security, Timing, default_folders,
 };
 
 /// Longest account id: ids appear in tray menus, commands and log lines, where a long one is
@@ -151,6 +151,14 @@ fn validate_account(account: &Account) -> Result<(), ConfigError> {
         check_ca_file(ca_file).or_else(|message| fail("ca_file", message))?;
     }
     check_folders(&account.folders).or_else(|message| fail("folders", message))?;
+    if account.protocol == Protocol::Pop3 && account.folders != default_folders() {
+        // POP3 has one mailbox; a list of folders would silently watch only one of them.
+        return fail(
+            "folders",
+            "a POP3 account has a single mailbox and no folders; remove `folders`, or use              `protocol = \"imap\"` to watch several folders"
+                .to_owned(),
+        );
+    }
     check_timing(&account.timing).or_else(|(key, message)| fail(key, message))?;
     match &account.open {
         OpenTarget::Default => {}
@@ -876,6 +884,17 @@ mod tests {
         let mut account = minimal_account("a");
         account.ca_file = Some(PathBuf::new());
         assert_eq!(invalid_key(account).0, "ca_file");
+    }
+
+    #[test]
+    fn a_pop3_account_has_no_folders_to_choose() {
+        let mut account = Account::new("isp", "pop.example.com", "ana");
+        account.protocol = Protocol::Pop3;
+        assert!(config_of(vec![account.clone()]).validate().is_ok());
+        account.folders = vec!["INBOX".to_owned(), "Lists".to_owned()];
+        let (key, message) = invalid_key(account);
+        assert_eq!(key, "folders");
+        assert!(message.contains("single mailbox"), "{message}");
     }
 
     #[test]

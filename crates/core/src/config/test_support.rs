@@ -25,6 +25,7 @@ pub(super) fn full_account() -> Account {
         id: "work".to_owned(),
         name: "Work \"mail\" \\ ünïcode ✉".to_owned(),
         email: Some("ana@example.com".to_owned()),
+        protocol: Protocol::Imap,
         host: "imap.example.com".to_owned(),
         port: 1143,
         security: Security::Starttls,
@@ -70,6 +71,15 @@ fn webmail_account() -> Account {
     }
 }
 
+/// A POP3 mailbox on the default port for its protocol (995), which the writer leaves out.
+fn pop3_account() -> Account {
+    Account {
+        protocol: Protocol::Pop3,
+        port: Protocol::Pop3.default_port(Security::Tls),
+        ..Account::new("isp", "pop.example.com", "ana")
+    }
+}
+
 fn full_general() -> General {
     General {
         language: Language::ZhTw,
@@ -95,7 +105,12 @@ fn full_notifications() -> Notifications {
 /// Every setting of every section away from its default.
 pub(super) fn full_config() -> Config {
     Config {
-        accounts: vec![full_account(), webmail_account(), minimal_account("home")],
+        accounts: vec![
+            full_account(),
+            webmail_account(),
+            minimal_account("home"),
+            pop3_account(),
+        ],
         general: full_general(),
         notifications: full_notifications(),
     }

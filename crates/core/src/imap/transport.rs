@@ -320,7 +320,7 @@ pub(crate) fn has(caps: &[String], cap: &str) -> bool {
     caps.iter().any(|c| c.eq_ignore_ascii_case(cap))
 }
 
-async fn step<T, F>(limit: Duration, what: Step, fut: F) -> Result<T, ConnectError>
+pub(crate) async fn step<T, F>(limit: Duration, what: Step, fut: F) -> Result<T, ConnectError>
 where
     F: Future<Output = Result<T, ConnectError>>,
 {
@@ -329,7 +329,7 @@ where
         .map_err(|_| ConnectError::Timeout(what))?
 }
 
-async fn tcp_connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
+pub(crate) async fn tcp_connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
     let tcp = TcpStream::connect((host.trim_start_matches('[').trim_end_matches(']'), port))
         .await
         .map_err(|e| {
@@ -477,7 +477,7 @@ fn build_tls_config(
     Ok(Arc::new(config))
 }
 
-async fn tls_handshake(
+pub(crate) async fn tls_handshake(
     account: &Account,
     tls: &TlsConfigs,
     tcp: TcpStream,
@@ -501,7 +501,7 @@ async fn tls_handshake(
         .map_err(|e| ConnectError::from_tls_io(&account.host, e))
 }
 
-fn tls_info(tls: &TlsStream<TcpStream>) -> TlsInfo {
+pub(crate) fn tls_info(tls: &TlsStream<TcpStream>) -> TlsInfo {
     let (_, conn) = tls.get_ref();
     let mut info = TlsInfo {
         protocol: conn

@@ -14,6 +14,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::decide::FolderMark;
 pub use crate::imap::rfc7162_qresync::Known;
 
+mod pop3;
+pub use pop3::{GONE_KEEP_SECS, POP3_FOLDER, POP3_UIDVALIDITY, Pop3Listing};
+
 /// How many announced UIDs are remembered per folder; older ones can no longer produce a
 /// `seen` event, which only matters for notifications long gone from the screen.
 const ANNOUNCED_KEEP: i64 = 1000;
@@ -95,7 +98,11 @@ impl Store {
                  account TEXT NOT NULL, folder TEXT NOT NULL,
                  uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,
                  PRIMARY KEY (account, folder, uidvalidity, uid));
-             CREATE TABLE IF NOT EXISTS write_check (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);",
+             CREATE TABLE IF NOT EXISTS write_check (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS pop3_message (
+                 account TEXT NOT NULL, uidl TEXT NOT NULL, uid INTEGER NOT NULL,
+                 gone_since INTEGER, seen_now INTEGER NOT NULL DEFAULT 0,
+                 PRIMARY KEY (account, uidl));",
         )?;
         migrate(&conn)?;
         let ok: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
@@ -269,6 +276,10 @@ impl Store {
             params![account],
         )?;
         conn.execute("DELETE FROM announced WHERE account = ?1", params![account])?;
+        conn.execute(
+            "DELETE FROM pop3_message WHERE account = ?1",
+            params![account],
+        )?;
         Ok(())
     }
 }

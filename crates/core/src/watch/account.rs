@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::time::{Instant, sleep};
+use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
@@ -21,7 +21,7 @@ use super::budget::Pool;
 use super::conn::Conn;
 use super::memory::Memory;
 use super::{Reporter, Wake};
-use crate::config::Account;
+use crate::config::{Account, Protocol};
 use crate::error::ConnectError;
 use crate::event::State;
 use crate::imap::session;
@@ -89,11 +89,14 @@ pub(crate) async fn account_loop(ctx: AccountCtx) {
     // The last report was `error` (a problem that needs the user): it stays shown through
     // every retry until a session works, instead of flickering to `connecting` and back.
     let mut attention = false;
+    // After a planned visit (a POP3 check, a shared-budget look) the account is still what it
+    // was: no `connecting` flicker every poll interval.
+    let mut visiting = false;
     loop {
-        if !wait_before_connecting(&ctx, delay, &mut limiter).await {
+        if !wait_before_connecting(&ctx, delay, &mut limiter, &mut memory).await {
             break;
         }
-        if !attention {
+        if !attention && !visiting {
             ctx.reporter
                 .state(SESSION_KEY, State::Connecting, None)
                 .await;
@@ -109,6 +112,7 @@ pub(crate) async fn account_loop(ctx: AccountCtx) {
             end = session(&ctx, &mut limiter, &mut memory, lease.resident()) => end,
         };
         drop(lease);
+        visiting = matches!(end, End::Visited);
         if let End::Failed {
             error: ConnectError::Store { .. },
             ..
@@ -147,17 +151,30 @@ pub(crate) async fn account_loop(ctx: AccountCtx) {
 
 /// Waits out `delay` (a wake-up — Check now, network back — skips it) and then the login
 /// cap, which nothing skips: it is what keeps a flapping server from a busy loop. `false` when
-/// cancelled meanwhile.
+/// cancelled meanwhile. "The mail client was opened" is handled here without ending the wait
+/// (it clears a POP3 account's count; no check is needed for it).
 async fn wait_before_connecting(
     ctx: &AccountCtx,
     delay: Duration,
     limiter: &mut LoginLimiter,
+    memory: &mut Memory,
 ) -> bool {
-    if !delay.is_zero() {
+    if ctx.wake.take_opened() {
+        super::pop3::clear_on_open(ctx, memory).await;
+    }
+    let until = Instant::now() + delay;
+    while Instant::now() < until {
         tokio::select! {
             _ = ctx.cancel.cancelled() => return false,
-            _ = sleep(delay) => {}
-            _ = ctx.wake.notified() => {}
+            _ = sleep_until(until) => {}
+            kind = ctx.wake.notified() => {
+                if ctx.wake.take_opened() {
+                    super::pop3::clear_on_open(ctx, memory).await;
+                }
+                if kind != super::WakeKind::Opened {
+                    break;
+                }
+            }
         }
     }
     let cap = limiter.wait(Instant::now());
@@ -257,6 +274,9 @@ async fn session(
     memory: &mut Memory,
     resident: bool,
 ) -> End {
+    if ctx.account.protocol == Protocol::Pop3 {
+        return super::pop3::session(ctx, limiter, memory).await;
+    }
     let logged_in = match session::open(&ctx.account, &ctx.tls).await {
         Ok(l) => l,
         Err(e) => return e.into(),

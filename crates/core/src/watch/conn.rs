@@ -191,24 +191,7 @@ impl<'a> Conn<'a> {
     /// (the disk is full, say), and the session ends. Announcing on without recording would
     /// repeat every message at each reconnect.
     fn store_failed(&self, e: anyhow::Error) -> End {
-        let full = e.chain().any(|c| {
-            let code = match c.downcast_ref::<rusqlite::Error>() {
-                Some(rusqlite::Error::SqliteFailure(f, _)) => Some(f.code),
-                _ => c.downcast_ref::<rusqlite::ffi::Error>().map(|f| f.code),
-            };
-            code == Some(rusqlite::ErrorCode::DiskFull)
-        });
-        let (cause, said) = if full {
-            (StoreCause::DiskFull, None)
-        } else {
-            (StoreCause::Other, Some(e.root_cause().to_string()))
-        };
-        warn!(account = %self.ctx.account.id, "state database failed: {e:#}");
-        self.fail(ConnectError::Store {
-            path: self.ctx.store.location(),
-            cause,
-            words: said.as_deref().and_then(crate::error::words),
-        })
+        self.fail(store_error(self.ctx, e))
     }
 
     fn call(&self) -> Call {
@@ -341,6 +324,10 @@ impl<'a> Conn<'a> {
                     self.sweep(true, false).await?;
                 }
                 Wait::Woken(WakeKind::Reconnect) => return Err(End::Reconnect),
+                // Only POP3 accounts are told; an IMAP count follows the server's flags.
+                Wait::Woken(WakeKind::Opened) => {
+                    ctx.wake.take_opened();
+                }
                 Wait::Stopped => return Ok(()),
             }
         }
@@ -926,6 +913,29 @@ impl Call {
                 error,
                 watched: self.watched,
             })
+    }
+}
+
+/// What a failed read or write of the state database means for the account: the error names
+/// the file and the cause (the disk is full, say). Shared by the IMAP and POP3 sessions.
+pub(super) fn store_error(ctx: &AccountCtx, e: anyhow::Error) -> ConnectError {
+    let full = e.chain().any(|c| {
+        let code = match c.downcast_ref::<rusqlite::Error>() {
+            Some(rusqlite::Error::SqliteFailure(f, _)) => Some(f.code),
+            _ => c.downcast_ref::<rusqlite::ffi::Error>().map(|f| f.code),
+        };
+        code == Some(rusqlite::ErrorCode::DiskFull)
+    });
+    let (cause, said) = if full {
+        (StoreCause::DiskFull, None)
+    } else {
+        (StoreCause::Other, Some(e.root_cause().to_string()))
+    };
+    warn!(account = %ctx.account.id, "state database failed: {e:#}");
+    ConnectError::Store {
+        path: ctx.store.location(),
+        cause,
+        words: said.as_deref().and_then(crate::error::words),
     }
 }
 

@@ -41,6 +41,13 @@ pub(crate) struct Memory {
     pub store_failed: bool,
     /// Folders whose new mail is read one message at a time, by folder name.
     careful: HashMap<String, Careful>,
+    /// POP3: the last check worked, so what the next one finds arrived since (live mail, a
+    /// popup each) rather than while the account could not be checked (a catch-up).
+    pub pop3_ok: bool,
+    /// POP3: what the last full listing ended with (`watch/pop3.rs`).
+    pub pop3_last: Option<super::pop3::LastListing>,
+    /// POP3: the count last reported, so a check that changes nothing says nothing.
+    pub pop3_unread: Option<u32>,
 }
 
 /// A folder under care (see the module documentation), for one UIDVALIDITY.

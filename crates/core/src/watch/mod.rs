@@ -8,6 +8,7 @@ pub mod backoff;
 pub(crate) mod budget;
 mod conn;
 pub(crate) mod memory;
+mod pop3;
 pub mod power;
 pub mod strategy;
 
@@ -27,6 +28,9 @@ pub(crate) enum WakeKind {
     Check,
     /// The network changed or the machine resumed: the connection is suspect, rebuild it.
     Reconnect,
+    /// The user opened their mail client: a POP3 account's count of new mail starts over
+    /// (POP3 cannot tell what was read). Nothing is checked for it.
+    Opened,
 }
 
 /// A one-slot wake-up for an account loop. `Notify` keeps one permit when nobody waits, so a
@@ -35,23 +39,44 @@ pub(crate) enum WakeKind {
 pub(crate) struct Wake {
     notify: Notify,
     reconnect: AtomicBool,
+    check: AtomicBool,
+    opened: AtomicBool,
 }
 
 impl Wake {
     pub fn wake(&self, kind: WakeKind) {
-        if kind == WakeKind::Reconnect {
-            self.reconnect.store(true, Ordering::SeqCst);
-        }
+        let flag = match kind {
+            WakeKind::Check => &self.check,
+            WakeKind::Reconnect => &self.reconnect,
+            WakeKind::Opened => &self.opened,
+        };
+        flag.store(true, Ordering::SeqCst);
         self.notify.notify_one();
     }
 
+    /// The strongest wake-up pending: a reconnect covers a check. `Opened` only when nothing
+    /// else is pending; a caller that acts on it also calls [`Wake::take_opened`] after any
+    /// other kind, since one permit can stand for several wake-ups.
     pub async fn notified(&self) -> WakeKind {
-        self.notify.notified().await;
-        if self.reconnect.swap(false, Ordering::SeqCst) {
-            WakeKind::Reconnect
-        } else {
-            WakeKind::Check
+        loop {
+            self.notify.notified().await;
+            if self.reconnect.swap(false, Ordering::SeqCst) {
+                self.check.store(false, Ordering::SeqCst);
+                return WakeKind::Reconnect;
+            }
+            if self.check.swap(false, Ordering::SeqCst) {
+                return WakeKind::Check;
+            }
+            if self.opened.load(Ordering::SeqCst) {
+                return WakeKind::Opened;
+            }
+            // A permit whose flags were taken by an earlier wake-up: nothing to do.
         }
+    }
+
+    /// Whether the mail client was opened since the last call.
+    pub fn take_opened(&self) -> bool {
+        self.opened.swap(false, Ordering::SeqCst)
     }
 }
 

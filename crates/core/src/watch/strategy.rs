@@ -110,6 +110,15 @@ impl Strategy {
     }
 }
 
+/// How a POP3 account is watched, in `i18n`'s language: checked every `poll_interval_secs`,
+/// and honest that POP3 cannot see mail read elsewhere (`strategy-pop3`).
+pub fn describe_pop3(i18n: &crate::i18n::I18n, poll_interval_secs: u64) -> String {
+    // Intervals are far below 2^53: exact as f64.
+    #[allow(clippy::cast_precision_loss)]
+    let seconds = crate::i18n::num(poll_interval_secs as f64);
+    i18n.tr_plain("strategy-pop3", &[("seconds", seconds)])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +204,14 @@ mod tests {
         assert_eq!(
             choose(all, &many).describe_in(&tw, 60),
             "NOTIFY：全部 3 個資料夾共用一個連線"
+        );
+        assert_eq!(
+            describe_pop3(&it, 60),
+            "POP3: controllata ogni 60 s; con POP3 non si può sapere quando leggi la posta altrove"
+        );
+        assert_eq!(
+            describe_pop3(crate::i18n::I18n::english(), 60),
+            "POP3: checked every 60 s; POP3 cannot tell when you read mail elsewhere"
         );
         // English through the catalog is what `describe` says.
         let s = choose(idle_only, &many);

@@ -1,0 +1,275 @@
+//! One check of a POP3 maildrop: log in, list, announce what is new, `QUIT`.
+//!
+//! POP3 has no push, and a POP3 session sees the maildrop as it was at login (RFC 1939 §8),
+//! so every check is a session of its own; the supervisor (`watch/account.rs`) runs one every
+//! `poll_interval` (±10 %) like a shared-budget visit, with the same backoff, login cap and
+//! connection budget as IMAP. The session never changes the maildrop: no `DELE` exists in
+//! [`crate::pop3`], and `TOP n 0` reads headers without retrieving the message.
+//!
+//! What is new is decided by the store ([`Store::pop3_reconcile`]): each `UIDL` unique-id gets
+//! a number of Pushmail's own, and the same watermark and `announced` rows as an IMAP folder
+//! make every message announced exactly once, through restarts and outages.
+//!
+//! The count a POP3 account shows is "announced since you last opened your mail client, and
+//! still on the server": POP3 cannot tell what was read. Opening the mail client from the tray
+//! clears it ([`clear_on_open`]).
+//!
+//! Bytes per check: a full `UIDL` listing costs ~20 bytes per message on the server, every
+//! minute. When `STAT` (count and size) and the last message's unique-id are what the last full
+//! listing ended with, nothing can have arrived (servers append new mail at the end of the
+//! maildrop), so the listing is skipped; a full one still runs every [`FULL_LISTING_EVERY`]
+//! checks as a safety net for a server that orders its maildrop some other way.
+
+use tracing::{debug, info, warn};
+
+use super::account::{AccountCtx, End, SESSION_KEY};
+use super::backoff::LoginLimiter;
+use super::conn::store_error;
+use super::memory::Memory;
+use crate::error::ConnectError;
+use crate::event::{NewMail, State};
+use crate::mail::headers::{self, HEADER_MAX};
+use crate::pop3::{self, Pop3};
+use crate::secret;
+use crate::sync::state::{POP3_FOLDER, POP3_UIDVALIDITY};
+
+/// A full `UIDL` listing at least every this many checks, even when `STAT` and the last
+/// unique-id say nothing changed (see the module documentation): 10 minutes at the default
+/// interval.
+pub(crate) const FULL_LISTING_EVERY: u32 = 10;
+
+/// What the last full listing ended with, to recognise a maildrop that has not changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LastListing {
+    count: u32,
+    size: u64,
+    last_uidl: Option<String>,
+    /// Checks since the last full listing.
+    quick_checks: u32,
+}
+
+/// One POP3 session: connect, log in, check, quit. A planned check ends as
+/// [`End::Visited`], so the supervisor comes back after `poll_interval`.
+pub(super) async fn session(
+    ctx: &AccountCtx,
+    limiter: &mut LoginLimiter,
+    memory: &mut Memory,
+) -> End {
+    let account = &ctx.account;
+    let password = match secret::password(account).await {
+        Ok(p) => p,
+        Err(e) => return ConnectError::from(e).into(),
+    };
+    let mut pop = match pop3::connect(account, &ctx.tls).await {
+        Ok(p) => p,
+        Err(e) => return e.into(),
+    };
+    if let Err(e) = pop.login(&account.username, &password).await {
+        return e.into();
+    }
+    drop(password);
+    match check(ctx, &mut pop, memory).await {
+        Ok(()) => {
+            // Only after reading: QUIT is what a POP3 server would commit deletions on, and
+            // there are none.
+            pop.quit().await;
+            memory.pop3_ok = true;
+            End::Visited
+        }
+        Err(end) => {
+            // A planned check is not a reconnect; a failed one is, and the login cap is what
+            // keeps a server that accepts the login and then fails from a busy loop.
+            limiter.record(tokio::time::Instant::now());
+            memory.pop3_ok = false;
+            if let End::Failed {
+                error: ConnectError::Store { .. },
+                ..
+            } = &end
+            {
+                // The server is fine; leave politely.
+                pop.quit().await;
+            }
+            end
+        }
+    }
+}
+
+/// `STAT`, the listing (or the quick check), the store's verdict, and an announcement for each
+/// new message, in the server's order.
+async fn check(ctx: &AccountCtx, pop: &mut Pop3, memory: &mut Memory) -> Result<(), End> {
+    let id = ctx.account.id.as_str();
+    let (count, size) = pop.stat().await.map_err(failed)?;
+    if let Some(last) = &memory.pop3_last
+        && last.quick_checks + 1 < FULL_LISTING_EVERY
+        && last.count == count
+        && last.size == size
+    {
+        let last_uidl = match count {
+            0 => None,
+            n => Some(pop.uidl_one(n).await.map_err(failed)?),
+        };
+        if last_uidl == last.last_uidl {
+            if let Some(l) = &mut memory.pop3_last {
+                l.quick_checks += 1;
+            }
+            debug!(account = id, count, "POP3 maildrop unchanged");
+            return watching(ctx, memory).await;
+        }
+    }
+    let listing = pop.uidl_all(Some(count)).await.map_err(failed)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let known = ctx
+        .store
+        .pop3_reconcile(id, &listing, now)
+        .map_err(|e| failed(store_error(ctx, e)))?;
+    for uid in &known.gone {
+        ctx.reporter.seen(POP3_FOLDER, *uid).await;
+    }
+    let catch_up = !memory.pop3_ok;
+    let mut unread = known.unread;
+    if known.baseline {
+        info!(
+            account = id,
+            messages = listing.len(),
+            "first look at this POP3 maildrop: what is there now is not announced"
+        );
+    } else {
+        for &(n, uid) in known
+            .messages
+            .iter()
+            .filter(|(_, uid)| *uid >= known.watermark)
+        {
+            if announce(ctx, pop, memory, n, uid, catch_up).await? {
+                unread = unread.saturating_add(1);
+            }
+        }
+    }
+    memory.pop3_last = Some(LastListing {
+        count,
+        size,
+        last_uidl: listing.last().map(|(_, u)| u.clone()),
+        quick_checks: 0,
+    });
+    if memory.pop3_unread != Some(unread) {
+        memory.pop3_unread = Some(unread);
+        ctx.reporter.unread(POP3_FOLDER, unread).await;
+    }
+    watching(ctx, memory).await
+}
+
+/// The check worked: the account is polling (and a store that failed before has proved it
+/// takes writes again).
+async fn watching(ctx: &AccountCtx, memory: &mut Memory) -> Result<(), End> {
+    if memory.store_failed {
+        ctx.store
+            .check_writable()
+            .map_err(|e| failed(store_error(ctx, e)))?;
+        memory.store_failed = false;
+    }
+    if memory.pop3_unread.is_none() {
+        // Nothing was listed this time (a quick check after a restart of the loop): the count
+        // still has to be said once.
+        let count = ctx
+            .store
+            .announced(&ctx.account.id, POP3_FOLDER, POP3_UIDVALIDITY)
+            .map_err(|e| failed(store_error(ctx, e)))?
+            .len();
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        memory.pop3_unread = Some(count);
+        ctx.reporter.unread(POP3_FOLDER, count).await;
+    }
+    ctx.reporter.state(SESSION_KEY, State::Polling, None).await;
+    Ok(())
+}
+
+/// Reads message `n`'s headers with `TOP n 0` and announces it as number `uid`, then records
+/// it: exactly once, like an IMAP message (see `watch/conn/announce.rs`). A message whose
+/// headers fail twice is announced as unreadable instead of holding up the ones after it
+/// ([`Memory`]). Returns whether it was announced now (not merely recorded).
+async fn announce(
+    ctx: &AccountCtx,
+    pop: &mut Pop3,
+    memory: &mut Memory,
+    n: u32,
+    uid: u32,
+    catch_up: bool,
+) -> Result<bool, End> {
+    let id = ctx.account.id.as_str();
+    let already = memory.was_announced(POP3_FOLDER, POP3_UIDVALIDITY, uid);
+    if !already {
+        let header = if memory.unreadable(POP3_FOLDER, POP3_UIDVALIDITY, uid) {
+            warn!(
+                account = id,
+                n, "announcing a POP3 message whose headers cannot be read"
+            );
+            None
+        } else {
+            match pop.top_headers(n, HEADER_MAX).await {
+                Ok(h) => Some(h),
+                Err(error) => {
+                    memory.message_failed(POP3_FOLDER, POP3_UIDVALIDITY, uid, &error);
+                    return Err(failed(error));
+                }
+            }
+        };
+        if memory.store_failed {
+            // Show nothing that cannot be recorded (see `Memory::store_failed`).
+            ctx.store
+                .check_writable()
+                .map_err(|e| failed(store_error(ctx, e)))?;
+            info!(account = id, "the state database can be written again");
+            memory.store_failed = false;
+        }
+        let h = header.as_deref().map(headers::decode).unwrap_or_default();
+        ctx.reporter
+            .new_mail(NewMail {
+                account: id.to_owned(),
+                folder: POP3_FOLDER.to_owned(),
+                uidvalidity: POP3_UIDVALIDITY,
+                uid,
+                from_name: h.from_name,
+                from_address: h.from_address,
+                subject: h.subject,
+                date: h.date,
+                message_id: h.message_id,
+                catch_up,
+                unreadable: header.is_none(),
+            })
+            .await;
+    }
+    if let Err(e) = ctx
+        .store
+        .record_announced(id, POP3_FOLDER, POP3_UIDVALIDITY, uid)
+    {
+        memory.announced_unrecorded(POP3_FOLDER, POP3_UIDVALIDITY, uid);
+        return Err(failed(store_error(ctx, e)));
+    }
+    memory.recorded(POP3_FOLDER, POP3_UIDVALIDITY, uid);
+    Ok(!already)
+}
+
+/// The user opened their mail client: the announced messages count as seen, their
+/// notifications go, and the count is 0 — without a login.
+pub(super) async fn clear_on_open(ctx: &AccountCtx, memory: &mut Memory) {
+    match ctx.store.pop3_clear(&ctx.account.id) {
+        Ok(cleared) => {
+            for uid in cleared {
+                ctx.reporter.seen(POP3_FOLDER, uid).await;
+            }
+            memory.pop3_unread = Some(0);
+            ctx.reporter.unread(POP3_FOLDER, 0).await;
+        }
+        Err(e) => {
+            warn!(account = %ctx.account.id, "cannot record that the mail client was opened: {e:#}");
+        }
+    }
+}
+
+fn failed(error: ConnectError) -> End {
+    End::Failed {
+        error,
+        watched: false,
+    }
+}
