@@ -13,7 +13,7 @@ use std::path::Path;
 use pushmail_core::config::{
     General, Knob, Language, Notifications, OpenTarget, Preview, QuietHours,
 };
-use pushmail_core::{Account, PasswordSource, Security};
+use pushmail_core::{Account, PasswordSource, Protocol, Security};
 use serde::{Deserialize, Serialize};
 
 use crate::error::UiError;
@@ -43,6 +43,9 @@ pub struct AccountView {
     pub name: String,
     /// `""` = none.
     pub email: String,
+    /// IMAP or POP3. Absent on input = IMAP, as in the file.
+    #[serde(default)]
+    pub protocol: Protocol,
     pub host: String,
     pub port: u16,
     pub security: Security,
@@ -52,6 +55,7 @@ pub struct AccountView {
     pub password_command: String,
     /// `""` = system trust store only.
     pub ca_file: String,
+    /// Always `["INBOX"]` for POP3, which has one mailbox (`Config::validate` refuses others).
     pub folders: Vec<String>,
     pub enabled: bool,
     pub mute: bool,
@@ -166,6 +170,7 @@ impl AccountView {
             id: a.id.clone(),
             name: a.name.clone(),
             email: a.email.clone().unwrap_or_default(),
+            protocol: a.protocol,
             host: a.host.clone(),
             port: a.port,
             security: a.security,
@@ -213,6 +218,7 @@ impl AccountView {
             name => name.to_owned(),
         };
         base.email = Some(trimmed(&self.email)).filter(|e| !e.is_empty());
+        base.protocol = self.protocol;
         base.host = trimmed(&self.host);
         base.port = self.port;
         base.security = self.security;
@@ -376,6 +382,80 @@ mod tests {
         );
         back.timing = account.timing.clone();
         assert_eq!(back, account);
+    }
+
+    #[test]
+    fn a_pop3_account_survives_view_and_back_and_is_saved_as_pop3() {
+        let mut account = Account::new("home", "pop.example.com", "ana");
+        account.protocol = Protocol::Pop3;
+        account.port = Protocol::Pop3.default_port(Security::Tls);
+        let view = AccountView::from_account(&account);
+        assert_eq!(view.protocol, Protocol::Pop3);
+        assert_eq!(view.port, 995);
+        assert_eq!(view.folders, ["INBOX"]);
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["protocol"], "pop3");
+
+        // What the UI sends back, applied onto an IMAP base, is the POP3 account again.
+        let from_ui: AccountView = serde_json::from_value(json).unwrap();
+        let back = from_ui
+            .apply_to(Account::new("home", "x", "y"), Path::new("/cfg"))
+            .unwrap();
+        assert_eq!(back, account);
+
+        let config = Config {
+            accounts: vec![back],
+            ..Config::default()
+        };
+        config.validate().unwrap();
+        let text = config.to_toml_string();
+        assert!(text.contains("protocol = \"pop3\""), "{text}");
+        // 995 is POP3's default for TLS, so the file needs no port.
+        assert!(!text.contains("port ="), "{text}");
+    }
+
+    #[test]
+    fn the_protocol_is_imap_unless_the_form_says_otherwise() {
+        let view = form();
+        assert_eq!(view.protocol, Protocol::Imap);
+        assert_eq!(serde_json::to_value(&view).unwrap()["protocol"], "imap");
+
+        // A form from before POP3 (no `protocol`) is an IMAP account, and stays one.
+        let mut json = serde_json::to_value(&view).unwrap();
+        json.as_object_mut().unwrap().remove("protocol");
+        let old: AccountView = serde_json::from_value(json).unwrap();
+        assert_eq!(old.protocol, Protocol::Imap);
+        let mut pop3_base = Account::new("work", "x", "y");
+        pop3_base.protocol = Protocol::Pop3;
+        let a = old.apply_to(pop3_base, Path::new("/")).unwrap();
+        assert_eq!(a.protocol, Protocol::Imap);
+        assert!(
+            !Config {
+                accounts: vec![a],
+                ..Config::default()
+            }
+            .to_toml_string()
+            .contains("protocol")
+        );
+    }
+
+    #[test]
+    fn a_pop3_form_with_folders_is_refused_by_the_core_rules() {
+        // The form sends ["INBOX"] for POP3; anything else is not quietly watched as one box.
+        let mut f = form();
+        f.protocol = Protocol::Pop3;
+        f.port = 995;
+        f.folders = vec!["INBOX".into(), "Lists/Rust".into()];
+        let a = f
+            .apply_to(Account::new("x", "y", "z"), Path::new("/"))
+            .unwrap();
+        let err = Config {
+            accounts: vec![a],
+            ..Config::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(err.to_string().contains("folders"), "{err}");
     }
 
     #[test]

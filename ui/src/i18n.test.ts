@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from "vitest";
 
 import { CATALOGS, I18n, negotiate } from "./i18n";
 import type { ErrorKind } from "./ipc";
-import { LANGUAGES, PREVIEWS, SECURITIES, STEPS } from "./types";
+import { LANGUAGES, PREVIEWS, PROTOCOLS, SECURITIES, STEPS } from "./types";
 
 const plain = (s: string) => s.replace(/[\u2068\u2069]/g, "");
 
@@ -133,6 +133,7 @@ describe("i18n", () => {
       ...kinds.map((k) => `settings-error-${k}`),
       ...STEPS.map((s) => `settings-test-step-${s}`),
       ...SECURITIES.map((s) => `settings-security-${s}`),
+      ...PROTOCOLS.map((p) => `settings-protocol-${p}`),
       ...PREVIEWS.map((p) => `settings-preview-${p}`),
       ...["default", "url", "command"].map((k) => `settings-open-${k}`),
       ...["accounts", "folders", "notifications", "general", "activity"].map((s) => `settings-nav-${s}`),

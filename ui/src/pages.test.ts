@@ -172,6 +172,148 @@ describe("add account", () => {
   });
 });
 
+describe("POP3 accounts", () => {
+  const options = (selector: string) => [...document.querySelectorAll<HTMLOptionElement>(`${selector} option`)].map((o) => [o.value, o.textContent]);
+  const port = () => $<HTMLInputElement>("input[name=port]").value;
+  const protocolHelp = () => $(".protocol-help");
+
+  /** A richScenario whose "home" account is POP3. */
+  function withPop3Home(): Scenario {
+    const scenario = richScenario();
+    const home = scenario.settings.accounts.find((a) => a.id === "home");
+    if (!home) throw new Error("no home account");
+    Object.assign(home, { protocol: "pop3", host: "pop.home.example", port: 995, pollIntervalSecs: 120 });
+    return scenario;
+  }
+
+  it("offers IMAP first and by default; the port follows protocol and security until the user types one", async () => {
+    await start(firstRunScenario());
+    expect(options("select[name=protocol]")).toEqual([
+      ["imap", "IMAP"],
+      ["pop3", "POP3"],
+    ]);
+    expect($<HTMLSelectElement>("select[name=protocol]").value).toBe("imap");
+    expect(port()).toBe("993");
+    expect(protocolHelp().hidden).toBe(true);
+    expect($("select[name=protocol]").hasAttribute("aria-describedby")).toBe(false);
+
+    choose("select[name=protocol]", "pop3");
+    expect(port()).toBe("995");
+    choose("select[name=security]", "starttls");
+    expect(port()).toBe("110");
+    choose("select[name=protocol]", "imap");
+    expect(port()).toBe("143");
+    choose("select[name=protocol]", "pop3");
+    choose("select[name=security]", "tls");
+    expect(port()).toBe("995");
+
+    // A port the user typed is theirs: neither choice moves it.
+    type("input[name=port]", "2995");
+    choose("select[name=protocol]", "imap");
+    choose("select[name=security]", "starttls");
+    expect(port()).toBe("2995");
+  });
+
+  it("says what POP3 means, names its server and STLS, in the window's language", async () => {
+    await start(firstRunScenario());
+    choose("select[name=protocol]", "pop3");
+    const help = protocolHelp();
+    expect(help.hidden).toBe(false);
+    expect($("select[name=protocol]").getAttribute("aria-describedby")).toBe(help.id);
+    expect(plain(help.textContent)).toBe(
+      "POP3 has no push: Pushmail checks every 60 s, never deletes or changes anything on the server, and cannot tell when you read mail elsewhere; the count shows new mail since you last opened your mail client.",
+    );
+    expect($(`label[for="${$("input[name=host]").id}"]`).textContent).toBe("POP3 server");
+    expect($<HTMLInputElement>("input[name=host]").placeholder).toBe("pop.example.com");
+    expect(options("select[name=security]")).toEqual([
+      ["tls", "TLS"],
+      ["starttls", "STARTTLS (STLS)"],
+      ["plain", "None"],
+    ]);
+
+    choose("select[name=protocol]", "imap");
+    expect(protocolHelp().hidden).toBe(true);
+    expect($(`label[for="${$("input[name=host]").id}"]`).textContent).toBe("IMAP server");
+    expect(options("select[name=security]")[1]).toEqual(["starttls", "STARTTLS"]);
+  });
+
+  it("Arabic: the interval reads in the right plural form", async () => {
+    const scenario = withPop3Home();
+    scenario.settings.general.language = "ar";
+    await start(scenario);
+    click("[data-account=home] [data-action=edit]");
+    expect(plain(protocolHelp().textContent)).toContain("كل 120 ثانية");
+    expect($(`label[for="${$("input[name=host]").id}"]`).textContent).toBe("خادم POP3");
+  });
+
+  it("tests and saves a POP3 account: no folders to choose, its one mailbox, protocol pop3", async () => {
+    const backend = await start(firstRunScenario());
+    type("input[name=name]", "Home");
+    choose("select[name=protocol]", "pop3");
+    type("input[name=host]", "imap.example.com");
+    type("input[name=username]", "ana");
+    type("input[name=password]", "hunter2");
+    click("[data-action=test]");
+    await vi.waitFor(() => expect($(".test-panel .banner-title").textContent).toBe("Everything works."), { timeout: 2000 });
+    expect($(".test-panel .banner-text").textContent).toContain("POP3: checked every 60 s");
+    expect($("[data-step=folders] .step-name").textContent).toBe("Mailbox");
+    // The server of imap.example.com lists folders over IMAP; POP3 offers none of them.
+    expect(document.querySelector(".folder-choices")).toBeNull();
+    expect(backend.callsOf("test_connection")[0]?.args).toMatchObject({ account: { protocol: "pop3", port: 995, folders: ["INBOX"] } });
+
+    click("[data-action=save]");
+    await vi.waitFor(() => expect(document.querySelector(".page-accounts")).not.toBeNull());
+    expect(backend.callsOf("save_account")[0]?.args).toMatchObject({
+      originalId: null,
+      account: { id: "home", protocol: "pop3", port: 995, folders: ["INBOX"] },
+    });
+    // The list says POP3 where an IMAP account counts its folders.
+    expect($("[data-account=home] .account-protocol").textContent).toBe("POP3");
+  });
+
+  it("an IMAP account switched to POP3 keeps only its mailbox; switched back before saving, its folders", async () => {
+    const backend = await start(richScenario());
+    click("[data-account=work] [data-action=edit]");
+    expect($<HTMLSelectElement>("select[name=protocol]").value).toBe("imap");
+    choose("select[name=protocol]", "pop3");
+    expect(port()).toBe("995");
+    choose("select[name=protocol]", "imap");
+    click("[data-action=save]");
+    await vi.waitFor(() => expect(backend.callsOf("save_account")).toHaveLength(1));
+    expect(backend.callsOf("save_account")[0]?.args).toMatchObject({
+      account: { protocol: "imap", port: 993, folders: ["INBOX", "Lists/Rust"] },
+    });
+
+    await vi.waitFor(() => expect(document.querySelector(".page-accounts")).not.toBeNull());
+    click("[data-account=work] [data-action=edit]");
+    choose("select[name=protocol]", "pop3");
+    click("[data-action=save]");
+    await vi.waitFor(() => expect(backend.callsOf("save_account")).toHaveLength(2));
+    expect(backend.callsOf("save_account")[1]?.args).toMatchObject({ account: { protocol: "pop3", port: 995, folders: ["INBOX"] } });
+
+    // Opened again, the form is a POP3 form.
+    await vi.waitFor(() => expect(document.querySelector(".page-accounts")).not.toBeNull());
+    click("[data-account=work] [data-action=edit]");
+    expect($<HTMLSelectElement>("select[name=protocol]").value).toBe("pop3");
+    expect(protocolHelp().hidden).toBe(false);
+    expect(port()).toBe("995");
+  });
+
+  it("the folders page offers nothing to choose for a POP3 account and never asks its server", async () => {
+    const backend = await start(withPop3Home());
+    await vi.waitFor(() => expect(document.querySelector("[data-account=home] .account-protocol")).not.toBeNull());
+    expect(plain($("[data-account=work] .account-sub").textContent)).toContain("2 folders");
+    click("[data-page=folders]");
+    await vi.waitFor(() => expect(document.querySelector(".folder-list")).not.toBeNull());
+    choose("select[name=account]", "home");
+    await vi.waitFor(() => expect(document.querySelector(".folders-pop3")).not.toBeNull());
+    expect(plain($(".folders-pop3").textContent)).toBe("Home is a POP3 account: it has a single mailbox, always watched, and no folders to choose.");
+    expect(document.querySelector("[data-action=save-folders]")).toBeNull();
+    expect(document.querySelector("[data-action=all-but-special]")).toBeNull();
+    expect(backend.callsOf("list_folders").map((c) => c.args)).toEqual([{ id: "work" }]);
+  });
+});
+
 describe("accounts", () => {
   it("shows live state and counts; tray texts are text", async () => {
     await start(richScenario());

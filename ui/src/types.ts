@@ -1,6 +1,7 @@
 // The shapes exchanged with the Rust shell. Twins of src-tauri/src/view.rs, tray.rs,
 // commands/probe.rs and pushmail_core::folders; keep them in step.
 
+export type Protocol = "imap" | "pop3";
 export type Security = "tls" | "starttls" | "plain";
 export type Preview = "full" | "sender" | "count";
 export type Language = "auto" | "en" | "it" | "zh-TW" | "zh-CN" | "ar";
@@ -9,6 +10,8 @@ export type OpenKind = "default" | "url" | "command";
 export const LANGUAGES: readonly Language[] = ["auto", "en", "it", "zh-TW", "zh-CN", "ar"];
 export const PREVIEWS: readonly Preview[] = ["full", "sender", "count"];
 export const SECURITIES: readonly Security[] = ["tls", "starttls", "plain"];
+/** In the order the form offers them: IMAP, the default, first. */
+export const PROTOCOLS: readonly Protocol[] = ["imap", "pop3"];
 
 export interface OpenView {
   kind: OpenKind;
@@ -19,6 +22,7 @@ export interface AccountView {
   id: string;
   name: string;
   email: string;
+  protocol: Protocol;
   host: string;
   port: number;
   security: Security;
@@ -26,6 +30,7 @@ export interface AccountView {
   /** "" = the OS keyring. */
   passwordCommand: string;
   caFile: string;
+  /** Always ["INBOX"] for POP3: one mailbox, no folders. */
   folders: string[];
   enabled: boolean;
   mute: boolean;

@@ -1,10 +1,10 @@
-//! Talking to the IMAP server from the form: the step-by-step connection test, and the folder
-//! list for choosing what to watch.
+//! Talking to the mail server from the form: the step-by-step connection test (IMAP or POP3),
+//! and the folder list for choosing what to watch (IMAP only).
 
 use pushmail_core::account_test::{self, Step};
 use pushmail_core::config::Config;
 use pushmail_core::i18n::I18n;
-use pushmail_core::{Account, PasswordSource, folders, secret};
+use pushmail_core::{Account, PasswordSource, Protocol, folders, secret};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -178,6 +178,12 @@ pub async fn list_folders(
 ) -> Result<Vec<folders::Folder>, UiError> {
     let config = state.load()?;
     let account = config.account(&id).ok_or_else(|| UiError::not_found(&id))?;
+    if account.protocol == Protocol::Pop3 {
+        // The folder list speaks IMAP; a POP3 server would only answer it with an error.
+        return Err(UiError::invalid(
+            "A POP3 account has a single mailbox and no folders to choose. To watch several folders, use IMAP for this account.",
+        ));
+    }
     folders::list(account)
         .await
         .map_err(|e| UiError::connect(&e, &state.i18n()))

@@ -1,16 +1,19 @@
 // Add or edit an account, with "Test connection" showing each step as the server answers it
 // (steps arrive as `probe://step` events while the test runs) and, when a step fails, what to
 // do about it. The password goes from this form to the keyring and is never read back.
+// A POP3 account has one mailbox and no push: the form hides the folder choice and says so.
 
 import type { Context } from "../context";
 import { h, replaceChildren, uid } from "../dom";
 import { IpcError } from "../ipc";
 import {
+  PROTOCOLS,
   SECURITIES,
   STEPS,
   type AccountView,
   type FolderChoice,
   type OpenKind,
+  type Protocol,
   type Security,
   type Step,
   type StepName,
@@ -18,7 +21,18 @@ import {
 } from "../types";
 import { banner, button, errorBox, field, pageHeader, section, select, spinner, textInput, toggle } from "../widgets";
 
-const DEFAULT_PORT: Record<Security, number> = { tls: 993, starttls: 143, plain: 143 };
+/** The IANA ports, as the core's `Protocol::default_port`: imaps/imap, pop3s/pop3. */
+const DEFAULT_PORT: Record<Protocol, Record<Security, number>> = {
+  imap: { tls: 993, starttls: 143, plain: 143 },
+  pop3: { tls: 995, starttls: 110, plain: 110 },
+};
+
+function defaultPort(protocol: Protocol, security: Security): number {
+  return DEFAULT_PORT[protocol][security];
+}
+
+/** The one mailbox of a POP3 account, as the core names it. */
+const POP3_FOLDERS: readonly string[] = ["INBOX"];
 
 /** Test runs are numbered so steps of an abandoned run are ignored. */
 let lastRun = 0;
@@ -28,8 +42,9 @@ export function blankAccount(): AccountView {
     id: "",
     name: "",
     email: "",
+    protocol: "imap",
     host: "",
-    port: DEFAULT_PORT.tls,
+    port: defaultPort("imap", "tls"),
     security: "tls",
     username: "",
     passwordCommand: "",
@@ -78,7 +93,6 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
   const form: AccountView = existing ? structuredClone(existing) : blankAccount();
   let password = "";
   let idTouched = !isNew;
-  let portTouched = !isNew;
   const otherIds = ctx.settings.accounts.map((a) => a.id).filter((a) => a !== id);
 
   // --- inputs ----------------------------------------------------------------------------
@@ -92,21 +106,38 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
     readonly: !isNew,
     required: true,
   });
-  const hostInput = textInput(form.host, { name: "host", required: true, placeholder: "imap.example.com" });
+  const hostInput = textInput(form.host, { name: "host", required: true });
   const portInput = h("input", {
     attrs: { type: "number", name: "port", min: 1, max: 65535, required: true },
     props: { value: String(form.port) },
   });
+  /**
+   * A new protocol or security moves the port to its default, but only while the port is still
+   * the previous choice's default: a port the user typed is theirs.
+   */
+  const connectVia = (protocol: Protocol, security: Security) => {
+    const previous = defaultPort(form.protocol, form.security);
+    form.protocol = protocol;
+    form.security = security;
+    if (form.port === previous) {
+      form.port = defaultPort(protocol, security);
+      portInput.value = String(form.port);
+    }
+  };
+  const protocolSelect = select(
+    form.protocol,
+    PROTOCOLS.map((p) => ({ value: p, label: t(`settings-protocol-${p}`) })),
+    (protocol) => {
+      connectVia(protocol, form.security);
+      showProtocol();
+    },
+  );
+  protocolSelect.name = "protocol";
+  protocolSelect.id = uid("protocol");
   const securitySelect = select(
     form.security,
     SECURITIES.map((s) => ({ value: s, label: t(`settings-security-${s}`) })),
-    (security) => {
-      form.security = security;
-      if (!portTouched) {
-        form.port = DEFAULT_PORT[security];
-        portInput.value = String(form.port);
-      }
-    },
+    (security) => connectVia(form.protocol, security),
   );
   securitySelect.name = "security";
   const usernameInput = textInput(form.username, { name: "username", required: true });
@@ -146,10 +177,7 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
     form.id = idInput.value;
   });
   hostInput.addEventListener("input", () => (form.host = hostInput.value));
-  portInput.addEventListener("input", () => {
-    portTouched = true;
-    form.port = Number(portInput.value);
-  });
+  portInput.addEventListener("input", () => (form.port = Number(portInput.value)));
   usernameInput.addEventListener("input", () => (form.username = usernameInput.value));
   passwordInput.addEventListener("input", () => (password = passwordInput.value));
   commandInput.addEventListener("input", () => (form.passwordCommand = commandInput.value));
@@ -195,6 +223,26 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
   openSelect.name = "open-kind";
   showOpen();
 
+  const hostField = field(t("settings-field-host"), hostInput);
+  const hostLabel = hostField.querySelector("label");
+  const protocolHelp = h(
+    "p",
+    { class: "help protocol-help", attrs: { id: `${protocolSelect.id}-help` } },
+    t("settings-field-protocol-pop3-help", { seconds: form.pollIntervalSecs }),
+  );
+  /** Everything that reads differently for POP3: the host's label, the help line, STLS. */
+  const showProtocol = () => {
+    const pop3 = form.protocol === "pop3";
+    if (hostLabel) hostLabel.textContent = pop3 ? t("settings-field-host-pop3") : t("settings-field-host");
+    hostInput.placeholder = pop3 ? "pop.example.com" : "imap.example.com";
+    protocolHelp.hidden = !pop3;
+    if (pop3) protocolSelect.setAttribute("aria-describedby", protocolHelp.id);
+    else protocolSelect.removeAttribute("aria-describedby");
+    const starttls = securitySelect.querySelector<HTMLOptionElement>('option[value="starttls"]');
+    if (starttls) starttls.textContent = pop3 ? t("settings-security-starttls-pop3") : t("settings-security-starttls");
+    drawTest();
+  };
+
   // --- test panel --------------------------------------------------------------------------
 
   const testPanel = h("section", { class: "card test-panel", attrs: { "aria-live": "polite", hidden: true } });
@@ -202,6 +250,10 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
   let running: number | null = null;
   let report: TestReport | null = null;
   let chosen: Set<string> | null = null;
+
+  /** A POP3 account's "folders" step looks at its one mailbox. */
+  const stepLabel = (name: StepName) =>
+    name === "folders" && form.protocol === "pop3" ? t("settings-test-step-mailbox") : t(`settings-test-step-${name}`);
 
   const drawTest = () => {
     testPanel.hidden = running === null && report === null;
@@ -222,7 +274,7 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
             h(
               "div",
               { class: "step-body" },
-              h("span", { class: "step-name" }, t(`settings-test-step-${name}`)),
+              h("span", { class: "step-name" }, stepLabel(name)),
               state.status === "done" ? h("span", { class: "step-detail", attrs: { dir: "auto" } }, state.step.detail) : null,
               state.status === "done" && !state.step.ok && state.step.hint
                 ? h(
@@ -247,10 +299,11 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
               h(
                 "strong",
                 { class: "banner-title" },
-                t("settings-test-failed", { step: t(`settings-test-step-${failed?.status === "done" ? failed.step.step : "folders"}`) }),
+                t("settings-test-failed", { step: stepLabel(failed?.status === "done" ? failed.step.step : "folders") }),
               ),
             ),
-      report && report.folders.length > 0 ? folderChoices(report.folders) : null,
+      // POP3 has one mailbox: nothing to choose.
+      report && report.folders.length > 0 && form.protocol !== "pop3" ? folderChoices(report.folders) : null,
     );
   };
 
@@ -338,6 +391,9 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
     return true;
   };
 
+  /** What the shell gets: a POP3 account watches its one mailbox, whatever was picked before. */
+  const payload = (): AccountView => (form.protocol === "pop3" ? { ...form, folders: [...POP3_FOLDERS] } : form);
+
   const testButton = button(t("settings-test"), () => void runTest(), { attrs: { "data-action": "test" } });
   const saveButton = button(t("settings-save"), () => void save(), { kind: "primary", attrs: { "data-action": "save" } });
 
@@ -353,7 +409,7 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
     testButton.replaceChildren(spinner(), t("settings-testing"));
     drawTest();
     try {
-      const result = await ctx.api.testConnection(run, existing?.id ?? null, form, password);
+      const result = await ctx.api.testConnection(run, existing?.id ?? null, payload(), password);
       if (running !== run) return;
       report = result;
       steps.clear();
@@ -378,7 +434,7 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
     saveButton.disabled = true;
     saveButton.replaceChildren(spinner(), t("settings-saving"));
     try {
-      const outcome = await ctx.api.saveAccount(existing?.id ?? null, form, usesCommand ? "" : password);
+      const outcome = await ctx.api.saveAccount(existing?.id ?? null, payload(), usesCommand ? "" : password);
       password = "";
       passwordInput.value = "";
       await ctx.reloadSettings();
@@ -425,7 +481,8 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
       h(
         "div",
         { class: "grid" },
-        field(t("settings-field-host"), hostInput),
+        h("div", { class: "grid field-wide protocol-row" }, field(t("settings-field-protocol"), protocolSelect), protocolHelp),
+        hostField,
         h(
           "div",
           { class: "field-pair" },
@@ -463,7 +520,7 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
       saveButton,
     ),
   );
-  drawTest();
+  showProtocol();
   queueMicrotask(() => (isNew ? nameInput : hostInput).focus());
   return page;
 }

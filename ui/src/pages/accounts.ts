@@ -156,11 +156,13 @@ function row(ctx: Context, account: AccountView, live: LiveAccount | undefined, 
   };
 
   // The address is server data in any script: isolated, so it keeps its own direction inside
-  // a right-to-left line.
+  // a right-to-left line. A POP3 account has one mailbox, so it says POP3 instead of folders.
   const subtitle = [
     h("bdi", { class: "account-address" }, account.email || `${account.username}@${account.host}`),
     " · ",
-    t("settings-account-folders", { count: account.folders.length }),
+    account.protocol === "pop3"
+      ? h("span", { class: "account-protocol", attrs: { "data-protocol": "pop3" } }, t("settings-protocol-pop3"))
+      : t("settings-account-folders", { count: account.folders.length }),
   ];
   item.append(
     h(

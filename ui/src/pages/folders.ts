@@ -44,7 +44,9 @@ export function renderFolders(ctx: Context, id: string | undefined): HTMLElement
       ),
     );
   }
-  const account: AccountView = accounts.find((a) => a.id === id) ?? (accounts[0] as AccountView);
+  // A POP3 account has no folders: the page opens on the first IMAP account, if there is one.
+  const account: AccountView =
+    accounts.find((a) => a.id === id) ?? accounts.find((a) => a.protocol !== "pop3") ?? (accounts[0] as AccountView);
   const picker = select(
     account.id,
     accounts.map((a) => ({ value: a.id, label: a.name })),
@@ -53,6 +55,22 @@ export function renderFolders(ctx: Context, id: string | undefined): HTMLElement
   picker.name = "account";
   const pickerId = uid("account");
   picker.id = pickerId;
+  const toolbarLabel = h("label", { class: "toolbar-label", attrs: { for: pickerId } }, t("settings-folders-account"));
+
+  if (account.protocol === "pop3") {
+    // Nothing to list or choose: the one mailbox is always watched.
+    return h(
+      "div",
+      { class: "page page-folders" },
+      header,
+      h("div", { class: "toolbar" }, toolbarLabel, picker),
+      h(
+        "section",
+        { class: "card folders-card" },
+        h("div", { class: "folders-body" }, h("p", { class: "empty folders-pop3" }, t("settings-folders-pop3", { name: account.name }))),
+      ),
+    );
+  }
 
   const chosen = new Set(account.folders);
   const body = h("div", { class: "folders-body", attrs: { "aria-busy": "true" } });
@@ -182,7 +200,7 @@ export function renderFolders(ctx: Context, id: string | undefined): HTMLElement
     h(
       "div",
       { class: "toolbar" },
-      h("label", { class: "toolbar-label", attrs: { for: pickerId } }, t("settings-folders-account")),
+      toolbarLabel,
       picker,
       h("span", { class: "spacer" }),
       filter,

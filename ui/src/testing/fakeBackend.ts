@@ -61,6 +61,7 @@ export function account(id: string, extra: Partial<AccountView> = {}): AccountVi
     id,
     name: id,
     email: `${id}@example.org`,
+    protocol: "imap",
     host: "imap.example.org",
     port: 993,
     security: "tls",
@@ -291,9 +292,11 @@ function stepDetail(name: StepName, form: AccountView, folders: number, unseen: 
     case "login":
       return "logged in";
     case "capabilities":
-      return "IDLE yes, NOTIFY no, CONDSTORE yes, QRESYNC yes";
+      return form.protocol === "pop3" ? "UIDL yes, TOP yes" : "IDLE yes, NOTIFY no, CONDSTORE yes, QRESYNC yes";
     case "folders":
-      return `${folders} folders; watching INBOX (${unseen} unread)`;
+      return form.protocol === "pop3"
+        ? `${unseen} messages in the mailbox, each with a unique id (UIDL)`
+        : `${folders} folders; watching INBOX (${unseen} unread)`;
   }
 }
 
@@ -373,6 +376,9 @@ export class FakeBackend {
         if (!/^[A-Za-z0-9_-]{1,32}$/.test(form.id)) {
           return fail("invalid", "account: `id` must be 1 to 32 characters of A-Z, a-z, 0-9, _ and -");
         }
+        if (form.protocol === "pop3" && (form.folders.length !== 1 || form.folders[0] !== "INBOX")) {
+          return fail("invalid", `account \`${form.id}\`: \`folders\`: a POP3 account has a single mailbox and no folders`);
+        }
         if (form.security === "plain" && !["localhost", "127.0.0.1", "::1"].includes(form.host)) {
           return fail("invalid", `account \`${form.id}\`: \`security = "plain"\` is only allowed for a loopback host`);
         }
@@ -415,6 +421,9 @@ export class FakeBackend {
         s.settings.autostart = args.enabled as boolean;
         return s.settings.autostart;
       case COMMANDS.listFolders: {
+        if (s.settings.accounts.find((a) => a.id === args.id)?.protocol === "pop3") {
+          return fail("invalid", "A POP3 account has a single mailbox and no folders to choose.");
+        }
         const list = s.folders[args.id as string];
         return list ? structuredClone(list) : fail("connect", "cannot reach imap.example.org:993: connection refused. Check the host name and port, and that this computer is online.");
       }
@@ -441,6 +450,11 @@ export class FakeBackend {
       if (!step.ok) break;
     }
     const ok = failed === null;
+    if (form.protocol === "pop3") {
+      // Like the core: the one mailbox, its message count, no unread count (POP3 has no flags).
+      const inbox = { name: "INBOX", display: "INBOX", messages: unseen("INBOX"), unseen: null, watched: true };
+      return { ok, steps, strategy: ok ? `POP3: checked every ${form.pollIntervalSecs} s; POP3 cannot tell when you read mail elsewhere` : "", folders: ok ? [inbox] : [] };
+    }
     const folders = ok
       ? server.map((f) => ({
           name: f.name,
