@@ -6,7 +6,35 @@
 //! nothing of any other instance. Nothing here is global: parallel tests each get their own.
 //!
 //! Needs root (Dovecot's master switches to uid 10000 for mail) and the Debian packages
-//! `dovecot-core dovecot-imapd`.
+//! `dovecot-core dovecot-imapd dovecot-pop3d`.
+//!
+//! Every instance speaks IMAP and POP3 on the same mail store: [`Dovecot::pop3_port`] (USER/PASS,
+//! SASL PLAIN, STLS) and [`Dovecot::pop3s_port`] (implicit TLS), so a test can watch a mailbox
+//! over POP3 and check over IMAP (or `doveadm`) what the POP3 client did to it.
+//!
+//! # What a POP3 session does to the mailbox (verified on Dovecot 2.3.19, Debian 12)
+//!
+//! - `TOP n k` never sets `\Seen`: after `TOP 1 0`, `TOP 2 1` and `QUIT`, `doveadm mailbox
+//!   status` still counts every message unseen.
+//! - `RETR n` sets `\Seen` on that message when the session ends (QUIT or a dropped
+//!   connection): `pop3_no_flag_updates` is left at Dovecot's default `no` on purpose, so a
+//!   client that downloads a message where it should only peek is caught by an IMAP `UNSEEN`
+//!   count, exactly as its user would see it in their mail client.
+//! - Opening the mailbox over POP3 *does* change one thing IMAP can see: it moves Maildir files
+//!   from `new/` to `cur/` and so clears `\Recent` (`recent=3` before a POP3 login, `recent=0`
+//!   after), as any IMAP SELECT would. No test may rely on `\Recent` once a POP3 client has
+//!   looked at the mailbox.
+//! - `DELE` only counts when the session is committed by `QUIT`: `DELE` then a dropped
+//!   connection, or `DELE` `RSET` `QUIT`, deletes nothing and logs `del=0/…`.
+//!   [`Dovecot::pop3_logouts`] reads what each session really did from the log.
+//! - UIDLs are Dovecot's default `%08Xu%08Xv` (IMAP UID then UIDVALIDITY in hex): stable across
+//!   restarts, and all of them change when [`Dovecot::set_uidvalidity`] does, which is how a
+//!   test simulates a server migration.
+//! - From 127.0.0.1 to 127.0.0.1 USER/PASS is allowed without TLS (Dovecot counts the
+//!   connection as secured), as for IMAP. With `listen = "127.0.0.2"` the plain port's CAPA
+//!   lists neither `USER` nor any SASL mechanism (a bare `SASL` line) until STLS, and `USER`
+//!   gets `-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS)
+//!   connections.`
 
 use std::fmt::{self, Write as _};
 use std::fs::{self, OpenOptions};
@@ -180,6 +208,64 @@ pub struct MailboxStatus {
     pub highestmodseq: u64,
 }
 
+/// What one POP3 session did, from Dovecot's log line when it ended; see
+/// [`Dovecot::pop3_logouts`]. Byte counts are what Dovecot sent, CRLF included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pop3Logout {
+    /// Why the session ended, in Dovecot's words: `Logged out` (after QUIT), `Connection
+    /// closed`, `Server shutting down`, …
+    pub reason: String,
+    /// `TOP` commands answered, and the bytes they sent.
+    pub top: u64,
+    pub top_bytes: u64,
+    /// `RETR` commands answered, and the bytes they sent. A client that only announces mail
+    /// has no reason to download a whole message.
+    pub retr: u64,
+    pub retr_bytes: u64,
+    /// Messages really deleted: `DELE` committed by `QUIT` (a `DELE` undone by `RSET` or by a
+    /// dropped connection counts 0).
+    pub del: u64,
+    /// Messages in the mailbox when the session began.
+    pub messages: u64,
+    /// Size of the mailbox in bytes (as POP3 counts it, with CRLF) when the session began.
+    pub size: u64,
+}
+
+impl Pop3Logout {
+    /// Parses `pop3(USER)<pid><session>: Info: Disconnected: REASON top=T/P retr=R/B del=D/M
+    /// size=S`; `None` for any other line of a pop3 process.
+    fn parse(line: &str) -> Option<Pop3Logout> {
+        let rest = &line[line.find(": Info: Disconnected: ")? + ": Info: Disconnected: ".len()..];
+        let stats_at = rest.find(" top=")?;
+        let (reason, stats) = (&rest[..stats_at], &rest[stats_at + 1..]);
+        let pair = |key: &str| -> Option<(u64, u64)> {
+            let word = stats
+                .split_ascii_whitespace()
+                .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))?;
+            let (a, b) = word.split_once('/')?;
+            Some((a.parse().ok()?, b.parse().ok()?))
+        };
+        let (top, top_bytes) = pair("top")?;
+        let (retr, retr_bytes) = pair("retr")?;
+        let (del, messages) = pair("del")?;
+        let size = stats
+            .split_ascii_whitespace()
+            .find_map(|w| w.strip_prefix("size="))?
+            .parse()
+            .ok()?;
+        Some(Pop3Logout {
+            reason: reason.to_owned(),
+            top,
+            top_bytes,
+            retr,
+            retr_bytes,
+            del,
+            messages,
+            size,
+        })
+    }
+}
+
 /// Counts logged-in IMAP sessions (`doveadm who`); see [`Dovecot::connection_counter`].
 #[derive(Clone, Debug)]
 pub struct ConnectionCounter {
@@ -223,6 +309,8 @@ pub struct Dovecot {
     users: Mutex<Vec<(String, String)>>,
     imap_port: u16,
     imaps_port: u16,
+    pop3_port: u16,
+    pop3s_port: u16,
     dovecot_bin: PathBuf,
     doveadm_bin: PathBuf,
     /// The master process; its pid is also the process group of every Dovecot process here.
@@ -250,7 +338,7 @@ impl Dovecot {
         );
         let dovecot_bin = find_program("dovecot").context(
             "Dovecot is not installed: apt-get install --no-install-recommends dovecot-core \
-             dovecot-imapd",
+             dovecot-imapd dovecot-pop3d",
         )?;
         let doveadm_bin = find_program("doveadm").context("doveadm is not installed")?;
 
@@ -288,6 +376,8 @@ impl Dovecot {
             opts,
             imap_port: 0,
             imaps_port: 0,
+            pop3_port: 0,
+            pop3s_port: 0,
             dovecot_bin,
             doveadm_bin,
             master: None,
@@ -301,9 +391,11 @@ impl Dovecot {
 
         let mut last_error = None;
         for _ in 0..START_ATTEMPTS {
-            let (imap_port, imaps_port) = free_port_pair(&dovecot.opts.listen)?;
-            dovecot.imap_port = imap_port;
-            dovecot.imaps_port = imaps_port;
+            let [imap, imaps, pop3, pop3s] = free_ports(&dovecot.opts.listen)?;
+            dovecot.imap_port = imap;
+            dovecot.imaps_port = imaps;
+            dovecot.pop3_port = pop3;
+            dovecot.pop3s_port = pop3s;
             let config = dovecot.config_text(&tls.cert, &tls.key);
             fs::write(&dovecot.conf, config)
                 .with_context(|| format!("Cannot write {}", dovecot.conf.display()))?;
@@ -333,6 +425,17 @@ impl Dovecot {
     /// Implicit-TLS port (993-style). Refuses connections when `starttls` is off.
     pub fn imaps_port(&self) -> u16 {
         self.imaps_port
+    }
+
+    /// Plain POP3 port (110-style), where `STLS` is offered when `starttls` is on. USER/PASS and
+    /// `AUTH PLAIN` work on it from 127.0.0.1 without TLS (see the module docs).
+    pub fn pop3_port(&self) -> u16 {
+        self.pop3_port
+    }
+
+    /// Implicit-TLS POP3 port (995-style). Refuses connections when `starttls` is off.
+    pub fn pop3s_port(&self) -> u16 {
+        self.pop3s_port
     }
 
     /// PEM file of this instance's throw-away CA: the only certificate a client should trust.
@@ -391,8 +494,8 @@ impl Dovecot {
     /// A real outage, politely: SIGTERM to every process of the instance (sessions get
     /// `* BYE Server shutting down`), then, once the master has exited (~10 ms) or
     /// 3 s have passed, SIGKILL to whatever is left. Returns once no process of the
-    /// instance is alive (checked in `/proc`, zombies excluded) and both ports refuse
-    /// connections. A no-op when already stopped.
+    /// instance is alive (checked in `/proc`, zombies excluded) and every port (IMAP and POP3,
+    /// plain and TLS) refuses connections. A no-op when already stopped.
     ///
     /// SIGTERM to the master alone is not enough: Dovecot 2.3's master exits but leaves imap
     /// sessions (and the log process serving them) running until their clients leave.
@@ -422,7 +525,7 @@ impl Dovecot {
     }
 
     /// Starts the same instance again after [`stop`](Self::stop) or [`crash`](Self::crash): same
-    /// ports, config, users, CA, mail and indexes.
+    /// ports (IMAP and POP3), config, users, CA, mail and indexes.
     pub fn start_again(&mut self) -> Result<()> {
         ensure!(!self.is_running(), "Dovecot is already running");
         // After a crash the pid file survives; if its pid were reused by an unrelated process,
@@ -446,8 +549,8 @@ impl Dovecot {
         Err(last_error
             .unwrap_or_else(|| anyhow::anyhow!("Dovecot did not start"))
             .context(format!(
-                "Ports {} and {} stayed in use by another process",
-                self.imap_port, self.imaps_port
+                "Ports {}, {}, {} and {} stayed in use by another process",
+                self.imap_port, self.imaps_port, self.pop3_port, self.pop3s_port
             )))
     }
 
@@ -480,6 +583,39 @@ impl Dovecot {
                 (line.contains(&mismatch) && line.ends_with("Password mismatch"))
                     || line.ends_with(&missing)
             })
+            .count()
+    }
+
+    /// What every finished POP3 session of `user` did, in log order, from the one line Dovecot
+    /// logs when a session ends (see `pop3_logout_format` in the config):
+    ///
+    /// ```text
+    /// pop3(alice)<2338><Oje5hAhirNd/AAAB>: Info: Disconnected: Logged out top=2/205 retr=0/0 del=0/3 size=330
+    /// pop3(alice)<2558><yt5FhQhiXMd/AAAB>: Info: Disconnected: Connection closed top=1/96 retr=0/0 del=0/3 size=330
+    /// ```
+    ///
+    /// The line is written when the session ends, so a session still open (or one killed with
+    /// SIGKILL by [`crash`](Self::crash)) is not listed. A failed login never reaches a `pop3`
+    /// process and is not listed either: count those with [`login_failures`](Self::login_failures).
+    pub fn pop3_logouts(&self, user: &str) -> Vec<Pop3Logout> {
+        // Dovecot logs the user name as its lookup key (lowercased, auth_username_format = %Lu).
+        let prefix = format!("pop3({})<", user.to_lowercase());
+        self.log()
+            .lines()
+            .filter_map(|line| {
+                let at = line.find(&prefix)?;
+                Pop3Logout::parse(&line[at..])
+            })
+            .collect()
+    }
+
+    /// How many times `user` logged in over POP3 so far (each Pushmail check is one login),
+    /// counted from pop3-login's `Login: user=<alice>, …` lines. Failed attempts are not counted.
+    pub fn pop3_logins(&self, user: &str) -> usize {
+        let needle = format!("pop3-login: Info: Login: user=<{}>,", user.to_lowercase());
+        self.log()
+            .lines()
+            .filter(|line| line.contains(&needle))
             .count()
     }
 
@@ -845,6 +981,7 @@ impl Dovecot {
         };
         // With ssl = no an `ssl = yes` listener is a fatal config error; port 0 disables it.
         let imaps_port = if o.starttls { self.imaps_port } else { 0 };
+        let pop3s_port = if o.starttls { self.pop3s_port } else { 0 };
         let mut c = String::new();
         let _ = write!(
             c,
@@ -855,7 +992,7 @@ impl Dovecot {
              state_dir = {root}/state\n\
              log_path = {root}/dovecot.log\n\
              login_greeting = Pushmail test Dovecot {token} ready.\n\
-             protocols = imap\n\
+             protocols = imap pop3\n\
              listen = {listen}\n\
              ssl = {ssl}\n\
              ssl_cert = <{cert}\n\
@@ -871,7 +1008,13 @@ impl Dovecot {
              # session keeps its imap-login process as the TLS proxy, and every process is a\n\
              # client of the log and anvil services; the defaults (100 login processes, 1000\n\
              # clients per service) would refuse the rest.\n\
-             default_client_limit = 5000\n",
+             default_client_limit = 5000\n\
+             # One line per POP3 session with what it did (pop3_logouts); Dovecot's default\n\
+             # format without the commas, so each field is one word.\n\
+             pop3_logout_format = top=%t/%p retr=%r/%b del=%d/%m size=%s\n\
+             # Dovecot's default, written out: a RETR marks the message \\Seen (see the module\n\
+             # docs), so a client that downloads instead of peeking shows in IMAP's UNSEEN.\n\
+             pop3_no_flag_updates = no\n",
             token = self.token,
             listen = o.listen,
             cert = cert.display(),
@@ -911,8 +1054,12 @@ impl Dovecot {
              default_fields = uid={MAIL_UID} gid={MAIL_GID} home={root}/mail/%u\n}}\n\
              service imap-login {{\n  process_limit = 2000\n  \
              inet_listener imap {{\n    port = {imap}\n  }}\n  \
-             inet_listener imaps {{\n    port = {imaps_port}\n    ssl = yes\n  }}\n}}\n",
+             inet_listener imaps {{\n    port = {imaps_port}\n    ssl = yes\n  }}\n}}\n\
+             service pop3-login {{\n  process_limit = 2000\n  \
+             inet_listener pop3 {{\n    port = {pop3}\n  }}\n  \
+             inet_listener pop3s {{\n    port = {pop3s_port}\n    ssl = yes\n  }}\n}}\n",
             imap = self.imap_port,
+            pop3 = self.pop3_port,
         );
         c
     }
@@ -951,9 +1098,18 @@ impl Dovecot {
             Err(err) => {
                 // Never leave half an instance behind after a failed start.
                 let _ = self.crash();
+                let output = fs::read_to_string(self.stderr_path()).unwrap_or_default();
+                // "Fatal: service(pop3) access(/usr/lib/dovecot/pop3) failed: No such file or
+                // directory": every instance speaks POP3 too, so its package is needed.
+                let hint = if output.contains("service(pop3") {
+                    "\n(POP3 is part of every test instance: apt-get install \
+                     --no-install-recommends dovecot-pop3d, or run scripts/setup --test)"
+                } else {
+                    ""
+                };
                 Err(err.context(format!(
-                    "Dovecot did not start; its output:\n{}\nlog:\n{}",
-                    tail(&fs::read_to_string(self.stderr_path()).unwrap_or_default()),
+                    "Dovecot did not start; its output:\n{}{hint}\nlog:\n{}",
+                    tail(&output),
                     tail(&self.log())
                 )))
             }
@@ -1013,7 +1169,12 @@ impl Dovecot {
         if let Err(left) = gone {
             bail!("Dovecot processes survived SIGKILL: {left:?}");
         }
-        for port in [self.imap_port, self.imaps_port] {
+        for port in [
+            self.imap_port,
+            self.imaps_port,
+            self.pop3_port,
+            self.pop3s_port,
+        ] {
             let addr = self.socket_addr(port)?;
             if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
                 bail!("{addr} still accepts connections after Dovecot stopped");
@@ -1067,6 +1228,8 @@ impl fmt::Debug for Dovecot {
             .field("host", &self.opts.listen)
             .field("imap_port", &self.imap_port)
             .field("imaps_port", &self.imaps_port)
+            .field("pop3_port", &self.pop3_port)
+            .field("pop3s_port", &self.pop3s_port)
             .field("pid", &self.pid())
             .field("opts", &self.opts)
             .finish_non_exhaustive()
@@ -1125,21 +1288,72 @@ fn set_mode(path: &Path, mode: u32) -> Result<()> {
         .with_context(|| format!("Cannot chmod {}", path.display()))
 }
 
-/// Two distinct free ports on `ip`, probed by binding port 0 and letting go. Another process
+/// `N` distinct free ports on `ip`, probed by binding port 0 and letting go. Another process
 /// can still take one before Dovecot binds; `start` notices and retries with fresh ports.
-fn free_port_pair(ip: &str) -> Result<(u16, u16)> {
-    let bind =
-        || TcpListener::bind((ip, 0)).with_context(|| format!("Cannot bind a free port on {ip}"));
-    // Both held at once, so the kernel cannot hand out the same port twice.
-    let (a, b) = (bind()?, bind()?);
-    let port = |l: &TcpListener| -> Result<u16> {
-        Ok(l.local_addr().context("Cannot read a bound port")?.port())
-    };
-    Ok((port(&a)?, port(&b)?))
+fn free_ports<const N: usize>(ip: &str) -> Result<[u16; N]> {
+    // All held at once, so the kernel cannot hand out the same port twice.
+    let mut held = Vec::with_capacity(N);
+    let mut ports = [0; N];
+    for port in &mut ports {
+        let listener = TcpListener::bind((ip, 0))
+            .with_context(|| format!("Cannot bind a free port on {ip}"))?;
+        *port = listener
+            .local_addr()
+            .context("Cannot read a bound port")?
+            .port();
+        held.push(listener);
+    }
+    Ok(ports)
 }
 
 /// The last lines of `text`, for error messages.
 fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pop3_logout_lines_as_dovecot_2_3_writes_them() {
+        let line = "Dec 07 10:16:27 pop3(alice)<2338><Oje5hAhirNd/AAAB>: Info: Disconnected: \
+                    Logged out top=2/205 retr=0/0 del=0/3 size=330";
+        let at = line.find("pop3(alice)<").unwrap_or(0);
+        assert_eq!(
+            Pop3Logout::parse(&line[at..]),
+            Some(Pop3Logout {
+                reason: "Logged out".to_owned(),
+                top: 2,
+                top_bytes: 205,
+                retr: 0,
+                retr_bytes: 0,
+                del: 0,
+                messages: 3,
+                size: 330,
+            })
+        );
+        let closed = "pop3(alice)<2558><yt5F>: Info: Disconnected: Connection closed \
+                      top=1/96 retr=1/126 del=1/4 size=363";
+        let parsed = Pop3Logout::parse(closed);
+        assert_eq!(
+            parsed.as_ref().map(|l| (l.reason.as_str(), l.retr, l.del)),
+            Some(("Connection closed", 1, 1))
+        );
+        assert_eq!(
+            Pop3Logout::parse("pop3(alice)<1><x>: Error: Mailbox INBOX: something"),
+            None
+        );
+    }
+
+    #[test]
+    fn free_ports_are_distinct() {
+        let ports = free_ports::<4>("127.0.0.1").unwrap_or_default();
+        let mut sorted = ports.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 4, "{ports:?}");
+        assert!(ports.iter().all(|&p| p != 0), "{ports:?}");
+    }
 }

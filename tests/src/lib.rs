@@ -3,6 +3,9 @@
 //! - [`Dovecot`]: a private Dovecot 2.3 per test (own directory, ports, CA, processes), with
 //!   outages ([`Dovecot::stop`], [`Dovecot::crash`]) and restarts that keep mail and ports.
 //! - [`RawImap`]: a tiny IMAP client for setting the scene and for measuring the latency floor.
+//! - [`ScriptedServer`] and [`ScriptedPop3`]: scripted IMAP and POP3 servers for the faults a
+//!   real server cannot produce on demand; [`RawPop3`]: a tiny POP3 client to check them and
+//!   Dovecot's POP3 side.
 //! - [`message`], [`bin`], [`free_port`], [`wait_until`]: small pieces every test needs.
 //!
 //! Everything is `std` only and synchronous, so the harness needs no runtime and cannot be
@@ -14,7 +17,9 @@ mod faultproxy;
 mod message;
 mod process;
 mod raw_imap;
+mod raw_pop3;
 mod scripted;
+mod scripted_pop3;
 mod tls;
 
 use std::net::TcpListener;
@@ -24,15 +29,21 @@ use std::time::{Duration, Instant};
 
 pub use dovecot::{
     CAPABILITIES_WITHOUT_NOTIFY, CAPABILITIES_WITHOUT_PUSH, CAPABILITIES_WITHOUT_QRESYNC,
-    ConnectionCounter, Dovecot, DovecotOptions, MAIL_GID, MAIL_UID, MailboxStatus, SPECIAL_FOLDERS,
+    ConnectionCounter, Dovecot, DovecotOptions, MAIL_GID, MAIL_UID, MailboxStatus, Pop3Logout,
+    SPECIAL_FOLDERS,
 };
 pub use faultproxy::FaultProxy;
 pub use message::{encode_mailbox_name, message};
 pub use process::{ProcessInfo, live_members};
 pub use raw_imap::{Arg, COMMAND_TIMEOUT, RawImap, parse_untagged_number};
+pub use raw_pop3::RawPop3;
 pub use scripted::{
     CertKind, ConnRecord, DEFAULT_CAPABILITIES, Listen, Mailbox, Script, ScriptedMessage,
     ScriptedServer, Step,
+};
+pub use scripted_pop3::{
+    POP3_DEFAULT_CAPABILITIES, POP3_GREETING, Pop3ConnRecord, Pop3Mailbox, Pop3Message, Pop3Script,
+    Pop3Step, ScriptedPop3,
 };
 
 /// Path of a workspace binary (e.g. `"pushmail-cli"`) built next to the running test.

@@ -37,14 +37,14 @@ pub const TICK: Duration = Duration::from_millis(20);
 
 /// A write to a client that stopped reading gives up after this long, so a hostile payload
 /// aimed at a client that (correctly) hung up cannot wedge the connection thread.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How much of each client line is kept in [`ConnRecord::lines`].
-const LINE_KEEP: usize = 300;
+pub(crate) const LINE_KEEP: usize = 300;
 
 /// Longest client line the server accepts before dropping the connection (the client under
 /// test is not hostile, but a bug in it must not eat the test machine's memory).
-const MAX_CLIENT_LINE: usize = 64 * 1024;
+pub(crate) const MAX_CLIENT_LINE: usize = 64 * 1024;
 
 const OPENSSL_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -346,7 +346,7 @@ struct Shared {
     accepted: AtomicUsize,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panicking connection thread must not take the whole test's bookkeeping with it.
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -501,13 +501,13 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
-enum Stream {
+pub(crate) enum Stream {
     Plain(TcpStream),
     Tls(Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>),
 }
 
 impl Stream {
-    fn tcp(&self) -> &TcpStream {
+    pub(crate) fn tcp(&self) -> &TcpStream {
         match self {
             Stream::Plain(s) => s,
             Stream::Tls(s) => &s.sock,
@@ -1024,7 +1024,7 @@ impl Conn<'_> {
     }
 }
 
-fn contains_ci(hay: &str, needle: &str) -> bool {
+pub(crate) fn contains_ci(hay: &str, needle: &str) -> bool {
     hay.to_ascii_uppercase()
         .contains(&needle.to_ascii_uppercase())
 }
@@ -1067,14 +1067,14 @@ fn parse_set(set: &str, highest: u32) -> Vec<(u32, u32)> {
         .collect()
 }
 
-struct CertFiles {
-    trusted_ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
+pub(crate) struct CertFiles {
+    pub(crate) trusted_ca: PathBuf,
+    pub(crate) cert: PathBuf,
+    pub(crate) key: PathBuf,
 }
 
 /// Makes a CA and a server certificate of `kind` in `dir` with the `openssl` CLI.
-fn make_cert(dir: &Path, kind: CertKind) -> Result<CertFiles> {
+pub(crate) fn make_cert(dir: &Path, kind: CertKind) -> Result<CertFiles> {
     let good = crate::tls::make_tls(&dir.join("ca"))?;
     if kind == CertKind::Valid {
         return Ok(CertFiles {
@@ -1193,7 +1193,7 @@ fn openssl_date(offset: i64) -> String {
     )
 }
 
-fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>> {
+pub(crate) fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>> {
     let certs: Vec<_> = rustls_pemfile::certs(&mut fs::read(cert)?.as_slice())
         .collect::<Result<_, _>>()
         .context("Cannot read the server certificate")?;

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
 use pushmail_tests::{
-    CAPABILITIES_WITHOUT_PUSH, Dovecot, DovecotOptions, RawImap, SPECIAL_FOLDERS, live_members,
-    message, wait_until,
+    CAPABILITIES_WITHOUT_PUSH, Dovecot, DovecotOptions, Pop3Logout, RawImap, RawPop3,
+    SPECIAL_FOLDERS, live_members, message, wait_until,
 };
 
 /// Dovecot holds change notifications for ~0.5 s; 3 s leaves room for a loaded CI machine.
@@ -658,9 +658,9 @@ fn parallel_instances_are_independent() -> Result<()> {
     })?;
     let ports: BTreeSet<u16> = instances
         .iter()
-        .flat_map(|d| [d.imap_port(), d.imaps_port()])
+        .flat_map(|d| [d.imap_port(), d.imaps_port(), d.pop3_port(), d.pop3s_port()])
         .collect();
-    assert_eq!(ports.len(), 8);
+    assert_eq!(ports.len(), 16);
     for (i, d) in instances.iter().enumerate() {
         for _ in 0..=i {
             d.deliver_simple("alice", "INBOX", "x")?;
@@ -669,5 +669,183 @@ fn parallel_instances_are_independent() -> Result<()> {
     for (i, d) in instances.iter().enumerate() {
         assert_eq!(d.status("alice", "INBOX")?.messages, i as u64 + 1);
     }
+    Ok(())
+}
+
+/// The last POP3 logout of `user`, waited for: Dovecot writes it just after the session ends.
+fn last_pop3_logout(dovecot: &Dovecot, user: &str, count: usize) -> Result<Pop3Logout> {
+    ensure!(
+        wait_until(Duration::from_secs(3), || Ok(dovecot
+            .pop3_logouts(user)
+            .len()
+            >= count))?,
+        "Fewer than {count} POP3 logouts logged:\n{}",
+        dovecot.log()
+    );
+    dovecot
+        .pop3_logouts(user)
+        .pop()
+        .context("No POP3 logout logged")
+}
+
+/// Dovecot's POP3 side serves the same mailbox as IMAP; what a POP3 client may do to it is
+/// exactly what the module docs of `dovecot.rs` say: TOP changes nothing, RETR sets `\Seen`,
+/// DELE only counts when QUIT commits it, and every session is one line in the log.
+#[test]
+fn pop3_serves_the_imap_mailbox_and_top_changes_nothing() -> Result<()> {
+    let dovecot = start_default()?;
+    for i in 1..=3 {
+        dovecot.deliver_simple("alice", "INBOX", &format!("Pop {i}"))?;
+    }
+    let uidvalidity = dovecot.status("alice", "INBOX")?.uidvalidity;
+    let mut pop = RawPop3::connect(dovecot.host(), dovecot.pop3_port())?;
+    // Our greeting (login_greeting is shared), so a recycled port cannot fool a test.
+    assert!(
+        pop.greeting().contains("Pushmail test Dovecot"),
+        "{}",
+        pop.greeting()
+    );
+    let caps = pop.capa()?;
+    for cap in ["TOP", "UIDL", "USER", "STLS", "SASL PLAIN LOGIN"] {
+        assert!(caps.iter().any(|c| c == cap), "{cap} missing: {caps:?}");
+    }
+    pop.login("alice", "alicepw")?;
+    let (count, size) = pop.stat()?;
+    assert_eq!(count, 3);
+    // Dovecot's default pop3_uidl_format %08Xu%08Xv: IMAP UID, then UIDVALIDITY, in hex.
+    let uidl = pop.uidl()?;
+    let expected: Vec<(u32, String)> = (1..=3)
+        .map(|uid| (uid, format!("{uid:08X}{uidvalidity:08X}").to_lowercase()))
+        .collect();
+    assert_eq!(
+        uidl.iter()
+            .map(|(n, id)| (*n, id.to_lowercase()))
+            .collect::<Vec<_>>(),
+        expected
+    );
+    let header = String::from_utf8_lossy(&pop.top(2, 0)?).into_owned();
+    assert!(header.contains("Subject: Pop 2\r\n"), "{header}");
+    assert!(
+        header.ends_with("\r\n\r\n"),
+        "header and blank line only: {header:?}"
+    );
+    assert!(
+        !header.contains("Hello from"),
+        "no body with TOP n 0: {header}"
+    );
+    pop.quit()?;
+
+    let logout = last_pop3_logout(&dovecot, "alice", 1)?;
+    assert_eq!(
+        (
+            logout.top,
+            logout.retr,
+            logout.del,
+            logout.messages,
+            logout.size
+        ),
+        (1, 0, 0, 3, size),
+        "{logout:?}"
+    );
+    assert_eq!(logout.reason, "Logged out");
+    assert_eq!(dovecot.pop3_logins("alice"), 1);
+    // TOP does not set \Seen.
+    assert_eq!(dovecot.status("alice", "INBOX")?.unseen, 3);
+
+    // RETR does, once the session ends (QUIT here, a dropped connection below).
+    let mut pop = RawPop3::connect_login(dovecot.host(), dovecot.pop3_port(), "alice", "alicepw")?;
+    assert!(String::from_utf8_lossy(&pop.retr(3)?).contains("Hello from"));
+    pop.quit()?;
+    let logout = last_pop3_logout(&dovecot, "alice", 2)?;
+    assert_eq!((logout.retr, logout.del), (1, 0), "{logout:?}");
+    assert_eq!(dovecot.status("alice", "INBOX")?.unseen, 2);
+    let mut pop = RawPop3::connect_login(dovecot.host(), dovecot.pop3_port(), "alice", "alicepw")?;
+    pop.retr(2)?;
+    pop.abort();
+    let logout = last_pop3_logout(&dovecot, "alice", 3)?;
+    assert_eq!(logout.reason, "Connection closed", "{logout:?}");
+    assert_eq!(dovecot.status("alice", "INBOX")?.unseen, 1);
+
+    // DELE undone by a dropped connection or by RSET deletes nothing, and says so.
+    let mut pop = RawPop3::connect_login(dovecot.host(), dovecot.pop3_port(), "alice", "alicepw")?;
+    pop.command("DELE 1")?;
+    pop.abort();
+    assert_eq!(last_pop3_logout(&dovecot, "alice", 4)?.del, 0);
+    let mut pop = RawPop3::connect_login(dovecot.host(), dovecot.pop3_port(), "alice", "alicepw")?;
+    pop.command("DELE 1")?;
+    pop.command("RSET")?;
+    pop.quit()?;
+    assert_eq!(last_pop3_logout(&dovecot, "alice", 5)?.del, 0);
+    assert_eq!(dovecot.status("alice", "INBOX")?.messages, 3);
+    // Committed, it counts.
+    let mut pop = RawPop3::connect(dovecot.host(), dovecot.pop3_port())?;
+    pop.auth_plain("alice", "alicepw")?;
+    pop.command("DELE 1")?;
+    pop.quit()?;
+    let logout = last_pop3_logout(&dovecot, "alice", 6)?;
+    assert_eq!((logout.del, logout.messages), (1, 3), "{logout:?}");
+    assert_eq!(dovecot.status("alice", "INBOX")?.messages, 2);
+    assert_eq!(dovecot.pop3_logins("alice"), 6);
+    Ok(())
+}
+
+#[test]
+fn pop3_ports_are_kept_across_restarts_and_closed_by_stop() -> Result<()> {
+    let mut dovecot = start_default()?;
+    dovecot.deliver_simple("alice", "INBOX", "Kept")?;
+    let (host, pop3, pop3s) = (
+        dovecot.host().to_owned(),
+        dovecot.pop3_port(),
+        dovecot.pop3s_port(),
+    );
+    let before = RawPop3::connect_login(&host, pop3, "alice", "alicepw")?.uidl()?;
+    assert!(TcpStream::connect((host.as_str(), pop3s)).is_ok());
+    dovecot.stop()?;
+    assert!(TcpStream::connect((host.as_str(), pop3)).is_err());
+    assert!(TcpStream::connect((host.as_str(), pop3s)).is_err());
+    dovecot.start_again()?;
+    assert_eq!((dovecot.pop3_port(), dovecot.pop3s_port()), (pop3, pop3s));
+    let mut pop = RawPop3::connect_login(&host, pop3, "alice", "alicepw")?;
+    assert_eq!(pop.uidl()?, before, "UIDLs survive a restart");
+    pop.quit()?;
+
+    // A new UIDVALIDITY (a server migration) changes every UIDL.
+    dovecot.set_uidvalidity("alice", "INBOX", 4242)?;
+    let mut pop = RawPop3::connect_login(&host, pop3, "alice", "alicepw")?;
+    let after = pop.uidl()?;
+    pop.quit()?;
+    assert_eq!(after.len(), 1);
+    assert_ne!(after, before);
+    assert!(after[0].1.to_lowercase().ends_with("00001092"), "{after:?}");
+
+    // Without TLS there is no pop3s listener and no STLS.
+    let plain = Dovecot::start(DovecotOptions {
+        starttls: false,
+        ..Default::default()
+    })?;
+    assert!(TcpStream::connect((plain.host(), plain.pop3s_port())).is_err());
+    let mut pop = RawPop3::connect(plain.host(), plain.pop3_port())?;
+    assert!(!pop.capa()?.iter().any(|c| c == "STLS"));
+    pop.quit()?;
+    Ok(())
+}
+
+#[test]
+fn pop3_wrong_password_is_a_login_failure_and_no_session() -> Result<()> {
+    let dovecot = start_default()?;
+    let mut pop = RawPop3::connect(dovecot.host(), dovecot.pop3_port())?;
+    let err = pop
+        .login("alice", "not-the-Password-42")
+        .err()
+        .context("A wrong password was accepted")?;
+    assert!(
+        !format!("{err:#}").contains("not-the-Password-42"),
+        "{err:#}"
+    );
+    pop.abort();
+    assert_eq!(dovecot.login_failures("alice"), 1);
+    assert_eq!(dovecot.pop3_logins("alice"), 0);
+    assert!(dovecot.pop3_logouts("alice").is_empty());
+    assert!(!dovecot.log().contains("not-the-Password-42"));
     Ok(())
 }

@@ -24,6 +24,11 @@ pub fn unique_id(prefix: &str) -> String {
     )
 }
 
+/// Timings of every POP3 test account: a check every second (each one a login, so the login
+/// cap is raised to match) and a short backoff, so an outage costs seconds, not minutes.
+pub const POP3_FAST: &str = "poll_interval_secs = 1\nbackoff_min_secs = 1\nbackoff_max_secs = 2\n\
+                             max_logins_per_minute = 60\n";
+
 /// One test's private Pushmail: config file, state database, and a place for logs.
 pub struct Pushmail {
     pub dir: tempfile::TempDir,
@@ -94,6 +99,34 @@ impl Pushmail {
         format!(
             "[[accounts]]\nid = \"{id}\"\nhost = \"{host}\"\nport = {port}\nsecurity = \"{security}\"\nusername = \"{user}\"\n\
              password_command = [\"cat\", \"{pw}\"]\nca_file = \"{ca}\"\nbackoff_min_secs = 1\nbackoff_max_secs = 2\n{extra}\n",
+            host = dc.host(),
+            pw = pw.display(),
+            ca = dc.ca_file().display(),
+        )
+    }
+
+    /// An `[[accounts]]` block for a POP3 account of `user` on `dc` (`protocol = "pop3"`):
+    /// implicit TLS on the pop3s port, STLS or plain on the pop3 port, trusting the test CA,
+    /// with [`POP3_FAST`] timings and `extra` lines appended.
+    pub fn pop3_account_toml(
+        &self,
+        dc: &Dovecot,
+        id: &str,
+        user: &str,
+        via: Via,
+        password: &str,
+        extra: &str,
+    ) -> String {
+        let (port, security) = match via {
+            Via::Tls => (dc.pop3s_port(), "tls"),
+            Via::Starttls => (dc.pop3_port(), "starttls"),
+            Via::Plain => (dc.pop3_port(), "plain"),
+        };
+        let pw = self.password_file(password);
+        format!(
+            "[[accounts]]\nid = \"{id}\"\nprotocol = \"pop3\"\nhost = \"{host}\"\nport = {port}\n\
+             security = \"{security}\"\nusername = \"{user}\"\n\
+             password_command = [\"cat\", \"{pw}\"]\nca_file = \"{ca}\"\n{POP3_FAST}{extra}\n",
             host = dc.host(),
             pw = pw.display(),
             ca = dc.ca_file().display(),

@@ -55,6 +55,14 @@ pub(super) async fn session(
     limiter: &mut LoginLimiter,
     memory: &mut Memory,
 ) -> End {
+    let end = check_once(ctx, limiter, memory).await;
+    // Whatever failed (the network, the login, the check), what the next good check finds
+    // arrived while the account could not be checked: a catch-up, summarised.
+    memory.pop3_ok = matches!(end, End::Visited);
+    end
+}
+
+async fn check_once(ctx: &AccountCtx, limiter: &mut LoginLimiter, memory: &mut Memory) -> End {
     let account = &ctx.account;
     let password = match secret::password(account).await {
         Ok(p) => p,
@@ -73,14 +81,12 @@ pub(super) async fn session(
             // Only after reading: QUIT is what a POP3 server would commit deletions on, and
             // there are none.
             pop.quit().await;
-            memory.pop3_ok = true;
             End::Visited
         }
         Err(end) => {
             // A planned check is not a reconnect; a failed one is, and the login cap is what
             // keeps a server that accepts the login and then fails from a busy loop.
             limiter.record(tokio::time::Instant::now());
-            memory.pop3_ok = false;
             if let End::Failed {
                 error: ConnectError::Store { .. },
                 ..
