@@ -693,3 +693,97 @@ fn a_scripted_pop3_server_over_tls_is_watched_like_a_real_one() {
     );
     assert!(w.stop());
 }
+
+/// 12. The command line: `account add --protocol pop3` tests the account (on POP3's own port and
+///     steps) before saving it, `account test` says what POP3 can and cannot do, `account list`
+///     names the protocol — and none of it changes the mailbox.
+#[test]
+fn a_pop3_account_is_added_and_tested_from_the_command_line() {
+    let dc = Dovecot::start(DovecotOptions::default()).unwrap();
+    for i in 0..2 {
+        dc.deliver("alice", "INBOX", &mail(&format!("Waiting {i}")))
+            .unwrap();
+    }
+    let pm = Pushmail::new();
+    pm.write_config(&[]);
+    let id = unique_id("pop3cli");
+    let pw = pm.password_file(PW);
+    let port = dc.pop3s_port().to_string();
+    let command = format!("cat {}", pw.display());
+    let ca = dc.ca_file().display().to_string();
+    let out = pm.cli(
+        &[
+            "account",
+            "add",
+            "--protocol",
+            "pop3",
+            "--id",
+            &id,
+            "--host",
+            dc.host(),
+            "--port",
+            &port,
+            "--username",
+            "alice",
+            "--password-command",
+            &command,
+            "--ca-file",
+            &ca,
+        ],
+        "",
+        &[],
+    );
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    let config = std::fs::read_to_string(pm.config()).unwrap();
+    assert!(config.contains("protocol = \"pop3\""), "{config}");
+    assert!(!config.contains("folders"), "{config}");
+
+    let out = pm.cli(&["account", "test", &id, "--json"], "", &[]);
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let steps: Vec<(&str, bool)> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step"].as_str().unwrap(), s["ok"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("password", true),
+            ("tcp", true),
+            ("tls", true),
+            ("login", true),
+            ("capabilities", true),
+            ("folders", true)
+        ],
+        "{report:#}"
+    );
+    assert_eq!(
+        report["strategy"],
+        "POP3: checked every 60 s; POP3 cannot tell when you read mail elsewhere"
+    );
+    assert_eq!(report["folders"][0]["name"], "INBOX", "{report:#}");
+    assert_eq!(report["folders"][0]["messages"], 2, "{report:#}");
+    let caps = report["capabilities"].as_array().unwrap();
+    assert!(caps.iter().any(|c| c == "UIDL"), "{report:#}");
+
+    // The same test in Italian, as a user with `language = "it"` reads it.
+    let text = pm.cli(
+        &["account", "test", &id],
+        "",
+        &[("LC_ALL", "it_IT.UTF-8"), ("LANG", "it_IT.UTF-8")],
+    );
+    assert_eq!(text.code, Some(0), "{}\n{}", text.stdout, text.stderr);
+    assert!(
+        text.stdout
+            .contains("con POP3 non si può sapere quando leggi la posta altrove"),
+        "{}",
+        text.stdout
+    );
+
+    let list = pm.cli(&["account", "list", "--json"], "", &[]);
+    let rows: Value = serde_json::from_str(&list.stdout).unwrap();
+    assert_eq!(rows[0]["protocol"], "pop3", "{rows:#}");
+    assert_mailbox_untouched(&dc, "alice", 2, 3);
+}
