@@ -765,3 +765,88 @@ fn a_resume_from_sleep_logs_in_again_exactly_once() {
     assert_eq!(logins(&s.dc, "alice"), before + 1, "{}", s.log());
     assert!(s.log().contains("the clock jumped"), "{}", s.log());
 }
+
+/// A POP3 account in the tray: its popup offers no "Mark as read" (POP3 has no flags), its count
+/// is "new since you last opened your mail client" and clears when the user opens it from the
+/// menu (the popup goes too), and the tooltip says what POP3 cannot do.
+#[test]
+fn a_pop3_account_counts_new_mail_until_the_mail_client_is_opened() {
+    let dc = Dovecot::start(DovecotOptions::default()).unwrap();
+    let pm = Pushmail::new();
+    let id = unique_id("isp");
+    pm.write_config(&[pm.pop3_account_toml(
+        &dc,
+        &id,
+        "alice",
+        Via::Tls,
+        "alicepw",
+        "name = \"ISP\"",
+    )]);
+    let desk = Desktop::start(Daemon::Dunst);
+    let (script, out) = recorder(desk.dir.path(), "mailer");
+    desk.set_mail_client(&script);
+    let mut s = Scene {
+        dc,
+        pm,
+        desk,
+        tray: None,
+    };
+    s.tray = Some(Tray::start(&s.desk, &s.pm.config()));
+    s.desk.wait_message(SLOW, "the tray item to register", |m| {
+        m["kind"] == "registered"
+    });
+    let desk = &s.desk;
+    eventually(SLOW, "the POP3 account to be polling", || {
+        let accounts = desk.try_py(&["call", "GetAccounts"]).ok()?;
+        (accounts[0][2] == "polling").then_some(())
+    });
+    s.wait_unread(0);
+    let body = s.desk.py(&["item"])["tooltip_body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        body,
+        "ISP — no unread (POP3: checked every 1 s; POP3 cannot tell when you read mail elsewhere)"
+    );
+
+    s.dc.deliver_simple("alice", "INBOX", "From the old ISP")
+        .unwrap();
+    let notify = notify_call(&mut s.desk, "the Notify call", |a| {
+        a[4] == "From the old ISP"
+    });
+    assert_eq!(
+        notify["args"][5],
+        serde_json::json!(["default", "Open"]),
+        "no Mark as read for POP3"
+    );
+    let popup = s.desk.notification_id(&notify);
+    s.wait_unread(1);
+    assert!(
+        s.menu_labels().contains(&"ISP — 1 unread".to_owned()),
+        "{:?}",
+        s.menu_labels()
+    );
+
+    // Opening the mail client: it starts, the count starts over, the popup goes.
+    s.desk.py(&["click", "Open mail client"]);
+    eventually(SLOW, "the mail client to start", || {
+        std::fs::read_to_string(&out).ok()
+    });
+    s.wait_unread(0);
+    s.desk.wait_message(SLOW, "the popup withdrawn", |m| {
+        m["kind"] == "call" && m["member"] == "CloseNotification" && m["args"][0] == popup
+    });
+
+    // What arrives after that is new again, counted once.
+    s.dc.deliver_simple("alice", "INBOX", "After opening")
+        .unwrap();
+    notify_call(&mut s.desk, "the next Notify call", |a| {
+        a[4] == "After opening"
+    });
+    s.wait_unread(1);
+    for l in s.dc.pop3_logouts("alice") {
+        assert_eq!((l.del, l.retr), (0, 0), "{l:?}");
+    }
+    assert_eq!(s.dc.status("alice", "INBOX").unwrap().unseen, 2);
+}

@@ -293,9 +293,11 @@ impl TrayModel {
             .iter()
             .map(|a| {
                 let line = a.line(i18n);
+                // A POP3 account says what it can and cannot do even when all is well: its
+                // count is not "unread" the way an IMAP account's is.
                 let fine = a.needs_attention()
                     || !a.enabled
-                    || matches!(a.state, Some(State::Push | State::Polling));
+                    || (matches!(a.state, Some(State::Push | State::Polling)) && !a.pop3);
                 if fine {
                     line
                 } else {
@@ -545,6 +547,31 @@ mod tests {
         );
         m.set_pause(Pause::Indefinite, None);
         assert!(m.tooltip(&i18n).1.ends_with("\nNotifications paused"));
+    }
+
+    #[test]
+    fn a_pop3_account_says_what_pop3_cannot_do_in_the_tooltip() {
+        let mut isp = Account::new("isp", "pop.example.com", "ana");
+        isp.name = "ISP".into();
+        isp.protocol = pushmail_core::Protocol::Pop3;
+        let mut m = TrayModel::default();
+        m.set_config(&Config {
+            accounts: vec![isp],
+            ..Config::default()
+        });
+        m.apply(&unread("isp", "INBOX", 2));
+        m.apply(&state("isp", State::Polling, None));
+        assert_eq!(
+            m.tooltip(&I18n::new("en")).1,
+            "ISP — 2 unread (POP3: checked every 60 s; POP3 cannot tell when you read mail elsewhere)"
+        );
+        assert!(
+            m.tooltip(&I18n::new("zh-CN"))
+                .1
+                .contains("POP3 无法得知你何时在别处读过邮件"),
+            "{}",
+            m.tooltip(&I18n::new("zh-CN")).1
+        );
     }
 
     /// The same model read in another language, as after a configuration reload that changed
