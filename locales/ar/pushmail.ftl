@@ -518,6 +518,7 @@ strategy-notify = NOTIFY: مراقبة { $folders ->
     [many] المجلدات الـ{ $folders } كلها
    *[other] المجلدات الـ{ $folders } كلها
 } عبر اتصال واحد
+strategy-notify-one = دفع NOTIFY: { $home } عبر اتصال واحد
 strategy-idle = إشعار فوري عبر IDLE: { $home } عبر اتصال واحد
 strategy-idle-sweep = بدون NOTIFY: إشعار فوري لـ { $home }، وفحص { $others ->
     [zero] لا مجلدات أخرى

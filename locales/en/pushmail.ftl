@@ -499,6 +499,7 @@ strategy-notify = NOTIFY: all { $folders ->
    *[other] { $folders } folders
 } on one connection
 # $home is a folder name ("INBOX").
+strategy-notify-one = NOTIFY push: { $home } on one connection
 strategy-idle = IDLE push: { $home } on one connection
 strategy-idle-sweep = no NOTIFY: { $home } push, { $others ->
     [one] 1 folder

@@ -462,6 +462,7 @@ strategy-notify = NOTIFY: { $folders ->
     [one] 1 cartella
    *[other] tutte le { $folders } cartelle
 } su una sola connessione
+strategy-notify-one = push NOTIFY: { $home } su una sola connessione
 strategy-idle = push IDLE: { $home } su una sola connessione
 strategy-idle-sweep = senza NOTIFY: push su { $home }, { $others ->
     [one] 1 altra cartella controllata

@@ -440,6 +440,7 @@ probe-folder-unread = { $folder }（{ $unread } 封未读）
 probe-folders-missing = 服务器上没有这些监视的文件夹：{ $folders }
 
 strategy-notify = NOTIFY：全部 { $folders } 个文件夹共用一个连接
+strategy-notify-one = NOTIFY 实时推送：{ $home }，使用一个连接
 strategy-idle = IDLE 实时推送：{ $home }，使用一个连接
 strategy-idle-sweep = 不支持 NOTIFY：{ $home } 实时推送，另外 { $others } 个文件夹每 { $seconds } 秒检查一次
 strategy-poll = 不支持 IDLE：{ $folders } 个文件夹每 { $seconds } 秒检查一次

@@ -440,6 +440,7 @@ probe-folder-unread = { $folder }（{ $unread } 封未讀）
 probe-folders-missing = 伺服器上沒有這些監看的資料夾：{ $folders }
 
 strategy-notify = NOTIFY：全部 { $folders } 個資料夾共用一個連線
+strategy-notify-one = NOTIFY 即時推送：{ $home }，使用一個連線
 strategy-idle = IDLE 即時推送：{ $home }，使用一個連線
 strategy-idle-sweep = 不支援 NOTIFY：{ $home } 即時推送，另外 { $others } 個資料夾每 { $seconds } 秒檢查一次
 strategy-poll = 不支援 IDLE：{ $folders } 個資料夾每 { $seconds } 秒檢查一次

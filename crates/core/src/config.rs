@@ -177,6 +177,9 @@ pub struct Timing {
     /// Most IMAP connections open at once for this account's server login (same host, port
     /// and user name), shared by every account using that login ([`Timing::MAX_CONNECTIONS`]).
     pub max_connections: u32,
+    /// After NOTIFY says a message arrived, how long to wait for the server to push its
+    /// headers before fetching them ([`Timing::PUSH_WAIT`]).
+    pub push_wait: Duration,
 }
 
 impl Timing {
@@ -271,9 +274,19 @@ impl Timing {
         max: 20,
     };
 
+    /// 1 second: a server that pushes headers with new mail (NOTIFY with fetch attributes)
+    /// sends them in the same breath as the `EXISTS` (Dovecot: in the same read); one that
+    /// does not is fetched from after this, as if it had no NOTIFY.
+    pub const PUSH_WAIT: Knob = Knob {
+        key: "push_wait_secs",
+        default: 1,
+        min: 1,
+        max: 60,
+    };
+
     /// All timing knobs in file order, for code that treats them uniformly (validation, the
     /// writer, the settings UI).
-    pub const KNOBS: [Knob; 11] = [
+    pub const KNOBS: [Knob; 12] = [
         Self::IDLE_REFRESH,
         Self::DEAD_AFTER,
         Self::POLL_INTERVAL,
@@ -285,6 +298,7 @@ impl Timing {
         Self::MAX_LOGINS_PER_MINUTE,
         Self::THROTTLE_BACKOFF,
         Self::MAX_CONNECTIONS,
+        Self::PUSH_WAIT,
     ];
 
     /// The defaults, usable in `const` context (e.g. by tests of the engine).
@@ -302,10 +316,11 @@ impl Timing {
         throttle_backoff: Duration::from_secs(Self::THROTTLE_BACKOFF.default),
         // The knob's default is 2; the cast cannot truncate.
         max_connections: Self::MAX_CONNECTIONS.default as u32,
+        push_wait: Duration::from_secs(Self::PUSH_WAIT.default),
     };
 
     /// Each knob with its current value, in [`Timing::KNOBS`] order.
-    fn values(&self) -> [(Knob, KnobValue); 11] {
+    fn values(&self) -> [(Knob, KnobValue); 12] {
         [
             (Self::IDLE_REFRESH, KnobValue::Secs(self.idle_refresh)),
             (Self::DEAD_AFTER, KnobValue::Secs(self.dead_after)),
@@ -327,6 +342,7 @@ impl Timing {
                 Self::MAX_CONNECTIONS,
                 KnobValue::Count(self.max_connections),
             ),
+            (Self::PUSH_WAIT, KnobValue::Secs(self.push_wait)),
         ]
     }
 }

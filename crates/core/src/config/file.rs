@@ -80,6 +80,7 @@ struct RawAccount {
     max_logins_per_minute: Option<u32>,
     max_connections: Option<u32>,
     throttle_backoff_secs: Option<u64>,
+    push_wait_secs: Option<u64>,
     mute: Option<bool>,
     preview: Option<Preview>,
     open_url: Option<String>,
@@ -280,6 +281,7 @@ fn convert_timing(raw: &RawAccount) -> Timing {
         max_connections: raw
             .max_connections
             .unwrap_or(Timing::DEFAULT.max_connections),
+        push_wait: secs(raw.push_wait_secs, Timing::PUSH_WAIT),
     }
 }
 
@@ -1114,12 +1116,14 @@ mod tests {
         );
         let written = config.to_toml_string();
         assert_eq!(written.matches("protocol = \"pop3\"").count(), 2);
-        assert!(!written.contains("port ="), "default ports are left out:\n{written}");
+        assert!(
+            !written.contains("port ="),
+            "default ports are left out:\n{written}"
+        );
         assert!(!written.contains("protocol = \"imap\""));
         assert_eq!(parse(&written).unwrap(), config);
 
-        let (line, key, shown) =
-            parse_error(&format!("{VALID_ACCOUNT}protocol = \"smtp\"\n"));
+        let (line, key, shown) = parse_error(&format!("{VALID_ACCOUNT}protocol = \"smtp\"\n"));
         assert_eq!((line, key.as_deref()), (5, Some("protocol")));
         assert!(shown.contains("\"imap\" or \"pop3\""), "{shown}");
     }
@@ -1590,10 +1594,14 @@ mod tests {
                 secs(Timing::DONE_TIMEOUT),
                 1u32..=60,
                 secs(Timing::THROTTLE_BACKOFF),
+                secs(Timing::PUSH_WAIT),
             ),
         )
             .prop_map(
-                |((idle, dead, poll, b1, b2), (connect, command, done, logins, throttle))| Timing {
+                |(
+                    (idle, dead, poll, b1, b2),
+                    (connect, command, done, logins, throttle, push_wait),
+                )| Timing {
                     idle_refresh: idle,
                     dead_after: dead,
                     poll_interval: poll,
@@ -1605,6 +1613,7 @@ mod tests {
                     max_logins_per_minute: logins,
                     throttle_backoff: throttle,
                     max_connections: 2,
+                    push_wait,
                 },
             )
     }

@@ -943,6 +943,7 @@ mod tests {
             "max_connections" => {
                 t.max_connections = u32::try_from(value).unwrap_or(u32::MAX);
             }
+            "push_wait_secs" => t.push_wait = secs,
             other => panic!("unknown knob {other}"),
         }
         if key == "backoff_min_secs" {

@@ -50,6 +50,7 @@ pub(super) fn full_account() -> Account {
             max_logins_per_minute: 2,
             throttle_backoff: Duration::from_secs(120),
             max_connections: 3,
+            push_wait: Duration::from_secs(2),
         },
         mute: true,
         preview: Preview::Sender,

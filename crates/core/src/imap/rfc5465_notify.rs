@@ -127,14 +127,26 @@ pub fn notify_names(name: &str, utf8_alias: bool) -> Vec<String> {
 /// STATUS responses for the rest. `STATUS` after `SET` makes the server report every listed
 /// folder once at once, which closes the gap between our own look at a folder and the moment
 /// NOTIFY starts (and shows which folders the server matched).
-pub fn notify_set(others: &[String], utf8_alias: bool) -> String {
+///
+/// With `fetch`, `MessageNew` in the selected folder carries `(UID FLAGS ENVELOPE
+/// INTERNALDATE)` (RFC 5465 §5.2): the server pushes what a notification needs with the
+/// `EXISTS`, and the watcher announces it without leaving IDLE — no round trip. Dovecot 2.3
+/// accepts fetch attributes that are atoms only (`BODY.PEEK[…]` is refused), hence ENVELOPE.
+/// With no other folder the `MAILBOXES` part (and `STATUS`) is left out.
+pub fn notify_set(others: &[String], utf8_alias: bool, fetch: bool) -> String {
     const EVENTS: &str = "(MessageNew MessageExpunge FlagChange)";
+    const SELECTED_FETCH: &str =
+        "(MessageNew (UID FLAGS ENVELOPE INTERNALDATE) MessageExpunge FlagChange)";
+    let selected = if fetch { SELECTED_FETCH } else { EVENTS };
+    if others.is_empty() {
+        return format!("NOTIFY SET (SELECTED {selected})");
+    }
     let list: Vec<String> = others
         .iter()
         .flat_map(|n| notify_names(n, utf8_alias))
         .collect();
     format!(
-        "NOTIFY SET STATUS (SELECTED {EVENTS}) (MAILBOXES ({}) {EVENTS})",
+        "NOTIFY SET STATUS (SELECTED {selected}) (MAILBOXES ({}) {EVENTS})",
         list.join(" ")
     )
 }
@@ -330,8 +342,20 @@ mod tests {
     fn notify_command_quotes_names() {
         assert_eq!(quote(r#"a"b\c"#), r#""a\"b\\c""#);
         assert_eq!(
-            notify_set(&["Lists".into(), "a\"b".into()], true),
+            notify_set(&["Lists".into(), "a\"b".into()], true, false),
             "NOTIFY SET STATUS (SELECTED (MessageNew MessageExpunge FlagChange)) (MAILBOXES (\"Lists\" \"a\\\"b\") (MessageNew MessageExpunge FlagChange))"
+        );
+        // With fetch attributes: the selected folder's new mail comes with its envelope.
+        assert_eq!(
+            notify_set(&["Lists".into()], true, true),
+            "NOTIFY SET STATUS (SELECTED (MessageNew (UID FLAGS ENVELOPE INTERNALDATE) \
+             MessageExpunge FlagChange)) (MAILBOXES (\"Lists\") (MessageNew MessageExpunge FlagChange))"
+        );
+        // One folder: only the selected one.
+        assert_eq!(
+            notify_set(&[], true, true),
+            "NOTIFY SET (SELECTED (MessageNew (UID FLAGS ENVELOPE INTERNALDATE) MessageExpunge \
+             FlagChange))"
         );
         assert!(!needs_alias(&["Lists".into(), "Clients X".into()]));
     }
@@ -346,14 +370,14 @@ mod tests {
             .collect();
         assert!(needs_alias(&names));
         assert_eq!(
-            notify_set(&names, true),
+            notify_set(&names, true, false),
             "NOTIFY SET STATUS (SELECTED (MessageNew MessageExpunge FlagChange)) (MAILBOXES \
              (\"&W6JiNw-\" \"客户\" \"&BicGRAY5BkUGRAYnBiE-\" \"العملاء\" \
              \"Clients &ANw-n&AO8-code\" \"Clients Ünïcode\" \"R&-D\" \"R&D\" \"Lists\") \
              (MessageNew MessageExpunge FlagChange))"
         );
         assert_eq!(
-            notify_set(&names, false),
+            notify_set(&names, false, false),
             "NOTIFY SET STATUS (SELECTED (MessageNew MessageExpunge FlagChange)) (MAILBOXES \
              (\"&W6JiNw-\" \"&BicGRAY5BkUGRAYnBiE-\" \"Clients &ANw-n&AO8-code\" \"R&-D\" \
              \"Lists\") (MessageNew MessageExpunge FlagChange))"

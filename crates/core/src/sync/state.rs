@@ -222,6 +222,24 @@ impl Store {
         tx.commit().context("Saving an announcement")
     }
 
+    /// Records that `uid` was announced without moving the watermark: a message announced
+    /// from a push above a UID gap (`watch/conn/announce.rs`), which the next fetch skips.
+    pub fn record_announced_only(
+        &self,
+        account: &str,
+        folder: &str,
+        uidvalidity: u32,
+        uid: u32,
+    ) -> Result<()> {
+        let conn = self.lock()?;
+        conn.execute(
+            "INSERT OR IGNORE INTO announced (account, folder, uidvalidity, uid) VALUES (?1, ?2, ?3, ?4)",
+            params![account, folder, uidvalidity, uid],
+        )
+        .context("Saving an announcement")?;
+        Ok(())
+    }
+
     /// Raises the watermark (never lowers it).
     pub fn raise_watermark(
         &self,

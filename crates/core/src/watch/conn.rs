@@ -62,6 +62,9 @@ struct Folder {
     uidnext: u32,
     /// UIDs currently unread, from the last `UID SEARCH UNSEEN`.
     unseen: HashSet<u32>,
+    /// `unseen` is every unread UID (after `UID SEARCH UNSEEN`), not only the announced ones
+    /// (after a QRESYNC resync): a flag change can then be counted without a re-count.
+    unseen_complete: bool,
     /// Announced and still unread: a drop from `unseen` produces a `seen` event.
     announced: HashSet<u32>,
     /// Unread messages: `unseen.len()`, or after a QRESYNC resync the count from STATUS (the
@@ -88,6 +91,7 @@ impl Folder {
             exists: 0,
             uidnext: 0,
             unseen: HashSet::new(),
+            unseen_complete: false,
             announced: HashSet::new(),
             unread: 0,
             last_unread: None,
@@ -151,6 +155,16 @@ pub(super) struct Conn<'a> {
     /// `UID SEARCH UNSEEN` whose answer grows with every unread message (with 20,000 unread,
     /// 140 KB per new mail).
     home_recount: bool,
+    /// NOTIFY accepted fetch attributes for the selected folder: new mail comes with its
+    /// envelope ([`Seen::Pushed`]) and is announced without leaving IDLE.
+    notify_fetch: bool,
+    /// Messages the server pushed, to announce.
+    pushed: Vec<rfc2177_idle::Pushed>,
+    /// Flag changes the server pushed with their UIDs, to count.
+    flag_changes: Vec<(u32, bool)>,
+    /// An `EXISTS` whose push has not come yet: the message count it announced, and when to
+    /// stop waiting for the push and fetch instead (`push_wait_secs`).
+    push_due: Option<(u32, Instant)>,
     watched: bool,
     /// Says whether the server finished each command with a tagged OK (see [`Call`]).
     tap: StatusTap,
@@ -174,6 +188,10 @@ impl<'a> Conn<'a> {
             dirty: BTreeSet::new(),
             home_dirty: false,
             home_recount: false,
+            notify_fetch: false,
+            pushed: Vec::new(),
+            flag_changes: Vec::new(),
+            push_due: None,
             watched: false,
             tap: li.tap,
             memory,
@@ -338,8 +356,11 @@ impl<'a> Conn<'a> {
     /// again before waiting).
     async fn act_on_changes(&mut self) -> Result<bool, End> {
         self.drain_unsolicited()?;
+        self.act_on_pushes().await?;
         if self.home_dirty {
             self.home_dirty = false;
+            // The fetch below covers whatever a push was still due for.
+            self.push_due = None;
             let recount = std::mem::take(&mut self.home_recount);
             if self.selected == Some(0) {
                 self.announce_new(0, false).await?;
@@ -371,22 +392,32 @@ impl<'a> Conn<'a> {
             .filter(|f| !f.missing)
             .map(|f| f.name.clone())
             .collect();
-        let mut attempts = vec![true];
+        let mut aliases = vec![true];
         if rfc5465_notify::needs_alias(&others) {
             // A server stricter than Dovecot about 8-bit names may refuse the aliases.
-            attempts.push(false);
+            aliases.push(false);
         }
+        // Fetch attributes first (the server pushes new mail with its envelope); a server
+        // that refuses them still gets plain NOTIFY.
+        let attempts: Vec<(bool, bool)> = [true, false]
+            .into_iter()
+            .flat_map(|fetch| aliases.iter().map(move |alias| (fetch, *alias)))
+            .collect();
         let account = self.ctx.account.id.as_str();
-        for alias in attempts {
+        for (fetch, alias) in attempts {
             let limit = self.ctx.account.timing.command_timeout;
             let s = self.session()?;
-            let fut = s.run_command_and_check_ok(rfc5465_notify::notify_set(&others, alias));
+            let fut = s.run_command_and_check_ok(rfc5465_notify::notify_set(&others, alias, fetch));
             match timeout(limit, fut).await {
-                Ok(Ok(())) => return Ok(true),
+                Ok(Ok(())) => {
+                    self.notify_fetch = fetch;
+                    return Ok(true);
+                }
                 Ok(Err(E::No(text) | E::Bad(text))) => {
                     warn!(
                         account,
                         alias,
+                        fetch,
                         "NOTIFY SET refused: {}",
                         truncate_for_log(&text)
                     );
@@ -626,6 +657,13 @@ impl<'a> Conn<'a> {
             }
             Reconcile::CatchUp(m) => {
                 self.folders[i].watermark = m.watermark;
+                // Messages announced from a push above a UID gap are above the watermark but
+                // done: the catch-up must know them.
+                let announced = ctx
+                    .store
+                    .announced(account, &name, uidvalidity)
+                    .map_err(|e| self.store_failed(e))?;
+                self.folders[i].announced = announced.into_iter().collect();
                 if m.watermark < uidnext {
                     self.announce_new(i, catch_up).await?;
                 }
@@ -713,6 +751,7 @@ impl<'a> Conn<'a> {
             .collect();
         self.folders[i].unread = u32::try_from(unseen.len()).unwrap_or(u32::MAX);
         self.folders[i].unseen = unseen;
+        self.folders[i].unseen_complete = true;
         self.withdraw(i, gone).await?;
         self.report_unread(i).await;
         Ok(())
@@ -740,12 +779,13 @@ impl<'a> Conn<'a> {
             .filter(|u| !gone.contains(u))
             .collect();
         f.unread = unseen;
+        f.unseen_complete = false;
         self.withdraw(i, gone).await?;
         self.report_unread(i).await;
         Ok(())
     }
 
-    async fn withdraw(&mut self, i: usize, mut gone: Vec<u32>) -> Result<(), End> {
+    pub(super) async fn withdraw(&mut self, i: usize, mut gone: Vec<u32>) -> Result<(), End> {
         if gone.is_empty() {
             return Ok(());
         }
@@ -762,7 +802,7 @@ impl<'a> Conn<'a> {
         Ok(())
     }
 
-    async fn report_unread(&mut self, i: usize) {
+    pub(super) async fn report_unread(&mut self, i: usize) {
         let f = &mut self.folders[i];
         let count = f.unread;
         if f.last_unread != Some(count) {
@@ -776,7 +816,31 @@ impl<'a> Conn<'a> {
     /// to end on.
     fn absorb(&mut self, seen: Seen) -> Option<String> {
         match seen {
-            Seen::New => self.home_dirty = true,
+            Seen::New => {
+                // RECENT comes with EXISTS; with pushed envelopes the push says it all.
+                if !self.notify_fetch {
+                    self.home_dirty = true;
+                }
+            }
+            Seen::Exists(n) => {
+                if self.notify_fetch {
+                    // Its envelope is due in the same breath; fetch only if it does not come.
+                    let due = Instant::now() + self.ctx.account.timing.push_wait;
+                    self.push_due = Some(match self.push_due {
+                        Some((m, at)) => (m.max(n), at),
+                        None => (n, due),
+                    });
+                } else {
+                    self.home_dirty = true;
+                }
+            }
+            Seen::Pushed(p) => {
+                if self.push_due.is_some_and(|(n, _)| p.seq >= n) {
+                    self.push_due = None;
+                }
+                self.pushed.push(*p);
+            }
+            Seen::Flags { uid, seen } => self.flag_changes.push((uid, seen)),
             Seen::Change => {
                 self.home_dirty = true;
                 self.home_recount = true;
@@ -832,12 +896,24 @@ impl<'a> Conn<'a> {
         }
         let refresh_at = Instant::now() + t.idle_refresh;
         let outcome = loop {
+            // What the server pushed is announced and counted here, still in IDLE.
+            if let Err(end) = self.act_on_pushes().await {
+                return Err(end);
+            }
             // Changes may arrive before "+ idling" (taken above), or be queued as unsolicited.
             if self.home_dirty || !self.dirty.is_empty() || !pending.is_empty() {
                 break Wait::Changed;
             }
+            let push_due = self.push_due.map(|(_, at)| at);
             let waited = tokio::select! {
                 r = rfc2177_idle::wait(&mut idle, t.dead_after, &tap) => r,
+                _ = sleep_until(push_due.unwrap_or(refresh_at)), if push_due.is_some() => {
+                    // New mail whose envelope never came: fetch it the usual way.
+                    debug!(account = %ctx.account.id, "no push after EXISTS; fetching");
+                    self.push_due = None;
+                    self.home_dirty = true;
+                    break Wait::Changed;
+                }
                 _ = sleep_until(refresh_at) => break Wait::Refresh,
                 _ = sleep_until(until.unwrap_or(refresh_at)), if until.is_some() => break Wait::Sweep,
                 kind = ctx.wake.notified() => break Wait::Woken(kind),
@@ -851,7 +927,8 @@ impl<'a> Conn<'a> {
                         );
                     }
                     // A NOTIFY STATUS ends the IDLE only if it shows a real change (merged:
-                    // STATUS may be partial or repeat what we know); keepalives never do.
+                    // STATUS may be partial or repeat what we know); keepalives never do, and
+                    // neither do pushes (handled at the top of the loop).
                     if self.home_dirty || !self.dirty.is_empty() {
                         break Wait::Changed;
                     }

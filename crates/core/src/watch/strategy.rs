@@ -63,9 +63,11 @@ pub fn choose(caps: Caps, folders: &[String]) -> Strategy {
         .unwrap_or_else(|| "INBOX".to_owned());
     let others: Vec<String> = folders.iter().filter(|f| **f != home).cloned().collect();
     let mode = match (caps.idle, caps.notify) {
+        // Even for one folder: NOTIFY can push each new message with its headers (no round
+        // trip after the server's push), and a flag change with its UID (no re-count).
+        (true, true) => Mode::Notify,
+        (true, false) => Mode::IdleAndSweep,
         // NOTIFY without IDLE cannot happen on a sane server; treat it as polling.
-        (true, true) if !others.is_empty() => Mode::Notify,
-        (true, _) => Mode::IdleAndSweep,
         (false, _) => Mode::Poll,
     };
     Strategy { mode, home, others }
@@ -93,6 +95,9 @@ impl Strategy {
             num(poll_interval_secs as f64),
         );
         match self.mode {
+            Mode::Notify if self.others.is_empty() => {
+                i18n.tr_plain("strategy-notify-one", &[("home", text(&self.home))])
+            }
             Mode::Notify => i18n.tr_plain("strategy-notify", &[("folders", all)]),
             Mode::IdleAndSweep if self.others.is_empty() => {
                 i18n.tr_plain("strategy-idle", &[("home", text(&self.home))])
@@ -159,9 +164,11 @@ mod tests {
         let s = choose(all, &f(&["INBOX"]));
         assert_eq!(
             s.mode,
-            Mode::IdleAndSweep,
-            "NOTIFY buys nothing for one folder"
+            Mode::Notify,
+            "NOTIFY pushes the headers with the mail, even for one folder"
         );
+        assert_eq!(s.describe(60), "NOTIFY push: INBOX on one connection");
+        let s = choose(idle_only, &f(&["INBOX"]));
         assert_eq!(s.describe(60), "IDLE push: INBOX on one connection");
 
         let s = choose(none, &many);

@@ -68,14 +68,17 @@ impl Conn<'_> {
                 seen: f.seen,
             })
             .collect();
-        let uids = decide::to_announce(watermark, &candidates);
+        let mut uids = decide::to_announce(watermark, &candidates);
+        // Announced from a push already (above a UID gap, so the watermark stayed put).
+        uids.retain(|u| !self.folders[i].announced.contains(u));
         for uid in &uids {
             let header = fetched
                 .iter()
                 .find(|f| f.uid == *uid)
                 .and_then(|f| f.header.clone())
                 .unwrap_or_default();
-            self.announce_one(i, *uid, Some(&header), catch_up).await?;
+            self.announce_one(i, *uid, Some(&header), catch_up, true)
+                .await?;
         }
         self.raise_watermark(i, decide::next_watermark(watermark, &candidates))?;
         if !uids.is_empty() {
@@ -126,9 +129,12 @@ impl Conn<'_> {
             })
             .collect();
         for uid in decide::to_announce(watermark, &candidates) {
+            if self.folders[i].announced.contains(&uid) {
+                continue;
+            }
             if self.memory.unreadable(&name, uidvalidity, uid) {
                 warn!(account, folder = %name, uid, "announcing a message whose headers cannot be read");
-                self.announce_one(i, uid, None, catch_up).await?;
+                self.announce_one(i, uid, None, catch_up, true).await?;
                 continue;
             }
             let one = match self
@@ -146,7 +152,8 @@ impl Conn<'_> {
             // Not there any more (expunged since the listing): nothing to announce.
             if let Some(f) = one.into_iter().find(|f| f.uid == uid) {
                 let header = f.header.unwrap_or_default();
-                self.announce_one(i, uid, Some(&header), catch_up).await?;
+                self.announce_one(i, uid, Some(&header), catch_up, true)
+                    .await?;
             }
         }
         self.raise_watermark(i, decide::next_watermark(watermark, &candidates))?;
@@ -187,13 +194,16 @@ impl Conn<'_> {
     }
 
     /// Announces message `uid` of folder `i` (`header`: `None` when it cannot be read) and
-    /// records it, exactly once — also when the store fails ([`Memory`]).
+    /// records it, exactly once — also when the store fails ([`Memory`]). With `raise`, the
+    /// watermark moves past it; without (a pushed message above a UID gap), only the
+    /// announcement is recorded and the fetch that closes the gap skips it.
     async fn announce_one(
         &mut self,
         i: usize,
         uid: u32,
         header: Option<&[u8]>,
         catch_up: bool,
+        raise: bool,
     ) -> Result<(), End> {
         let ctx = self.ctx;
         let account = ctx.account.id.as_str();
@@ -226,17 +236,108 @@ impl Conn<'_> {
             };
             ctx.reporter.new_mail(mail).await;
         }
-        if let Err(e) = ctx.store.record_announced(account, &name, uidvalidity, uid) {
+        let recorded = if raise {
+            ctx.store.record_announced(account, &name, uidvalidity, uid)
+        } else {
+            ctx.store
+                .record_announced_only(account, &name, uidvalidity, uid)
+        };
+        if let Err(e) = recorded {
             self.memory.announced_unrecorded(&name, uidvalidity, uid);
             return Err(self.store_failed(e));
         }
         self.memory.recorded(&name, uidvalidity, uid);
         let f = &mut self.folders[i];
         f.announced.insert(uid);
-        f.watermark = f.watermark.max(uid.saturating_add(1));
+        if raise {
+            f.watermark = f.watermark.max(uid.saturating_add(1));
+        }
         if f.unseen.insert(uid) {
             f.unread = f.unread.saturating_add(1);
         }
+        Ok(())
+    }
+
+    /// What the server pushed while we idled (NOTIFY with fetch attributes), acted on without
+    /// a command: new messages announced from their envelope, flag changes counted.
+    ///
+    /// Exactly once, like fetched mail: a pushed message at the watermark is announced,
+    /// recorded and the watermark raised past it in one store transaction; one above it (a
+    /// UID gap — a message in between may not have been pushed) is announced and recorded
+    /// without raising it, and the folder is looked at with a fetch, which skips what was
+    /// announced. A message already read when it arrived only moves the watermark.
+    pub(super) async fn act_on_pushes(&mut self) -> Result<(), End> {
+        if self.pushed.is_empty() && self.flag_changes.is_empty() {
+            return Ok(());
+        }
+        let Some(i) = self.selected else {
+            self.pushed.clear();
+            self.flag_changes.clear();
+            return Ok(());
+        };
+        let mut pushed = std::mem::take(&mut self.pushed);
+        pushed.sort_by_key(|p| p.uid);
+        for p in pushed {
+            let f = &self.folders[i];
+            if p.uid < f.watermark || f.announced.contains(&p.uid) {
+                continue;
+            }
+            if self.memory.is_careful(&f.name, f.uidvalidity) || self.memory.store_failed {
+                // The careful ways (one message at a time; a store that must prove itself)
+                // are the fetch's.
+                self.home_dirty = true;
+                continue;
+            }
+            let at_watermark = p.uid == f.watermark;
+            if p.seen {
+                if at_watermark {
+                    self.raise_watermark(i, p.uid.saturating_add(1))?;
+                } else {
+                    self.home_dirty = true;
+                }
+                continue;
+            }
+            self.announce_one(i, p.uid, Some(&p.header), false, at_watermark)
+                .await?;
+            if !at_watermark {
+                self.home_dirty = true;
+            }
+            debug!(account = %self.ctx.account.id, uid = p.uid, gap = !at_watermark, "announced from the push");
+        }
+        let changes = std::mem::take(&mut self.flag_changes);
+        let mut gone = Vec::new();
+        for (uid, seen) in changes {
+            let f = &mut self.folders[i];
+            if uid >= f.watermark {
+                // Mail not looked at yet: the fetch decides (and counts) it.
+                if !seen {
+                    self.home_dirty = true;
+                }
+                continue;
+            }
+            if seen {
+                if f.unseen.remove(&uid) {
+                    f.unread = f.unread.saturating_sub(1);
+                } else if !f.unseen_complete {
+                    // Maybe an unread message we never listed (after a QRESYNC resync).
+                    self.home_dirty = true;
+                    self.home_recount = true;
+                }
+                if f.announced.contains(&uid) {
+                    gone.push(uid);
+                }
+            } else if !f.unseen.contains(&uid) {
+                if f.unseen_complete {
+                    f.unseen.insert(uid);
+                    f.unread = f.unread.saturating_add(1);
+                } else {
+                    self.home_dirty = true;
+                    self.home_recount = true;
+                }
+            }
+        }
+        self.withdraw(i, gone).await?;
+        self.report_unread(i).await;
         Ok(())
     }
 

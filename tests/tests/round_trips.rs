@@ -1,0 +1,230 @@
+//! Round trips after the server's push (issue 14), end to end against Dovecot 2.3, through a
+//! counting proxy: with NOTIFY, new mail and flag changes are acted on from what the server
+//! pushed — Pushmail sends **nothing** between the server's push and the announcement — and
+//! exactly once, whatever happens around it. (How much faster that is on 20–300 ms links is
+//! measured by `scripts/bench`, not here.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to fail
+
+mod common;
+mod faults;
+
+use std::time::{Duration, Instant};
+
+use common::{Pushmail, Watch, unique_id};
+use faults::{assert_each_once, eventually, proxied_account, scripted_account};
+use pushmail_tests::{
+    Dovecot, DovecotOptions, FaultProxy, Listen, Script, ScriptedServer, message,
+};
+
+const PW: &str = "alicepw";
+const SHORT: Duration = Duration::from_secs(10);
+
+fn mail(subject: &str) -> Vec<u8> {
+    message(
+        "Ana Pérez <ana@example.com>",
+        "alice@example.org",
+        subject,
+        "body",
+    )
+}
+
+/// Dovecot, a counting proxy in front of its TLS port, and `watch --json` through it.
+struct Rig {
+    dc: Dovecot,
+    proxy: FaultProxy,
+    _pm: Pushmail,
+    w: Watch,
+}
+
+fn rig(extra: &str) -> Rig {
+    let dc = Dovecot::start(DovecotOptions::default()).unwrap();
+    let proxy = FaultProxy::start(dc.host(), dc.imaps_port()).unwrap();
+    let pm = Pushmail::new();
+    let id = unique_id("rtt");
+    pm.write_config(&[proxied_account(
+        &pm,
+        &dc,
+        &id,
+        "alice",
+        PW,
+        proxy.port(),
+        extra,
+    )]);
+    let mut w = pm.watch(&[]);
+    w.wait_state("push", SHORT);
+    Rig {
+        dc,
+        proxy,
+        _pm: pm,
+        w,
+    }
+}
+
+/// Bytes Pushmail has sent to the server so far.
+fn sent(proxy: &FaultProxy) -> u64 {
+    proxy.bytes().0
+}
+
+/// The last `unread` count seen.
+fn last_unread(w: &Watch) -> Option<u64> {
+    w.seen
+        .iter()
+        .rev()
+        .find(|(_, v)| v["event"] == "unread")
+        .and_then(|(_, v)| v["count"].as_u64())
+}
+
+fn wait_unread(w: &mut Watch, n: u64) {
+    if last_unread(w) == Some(n) {
+        return;
+    }
+    w.wait_for(SHORT, &format!("unread {n}"), |v| {
+        v["event"] == "unread" && v["count"] == n
+    });
+}
+
+/// With NOTIFY the server pushes each new message with its envelope; Pushmail announces it
+/// from that, with sender and subject, without sending a byte — not `DONE`, not `UID FETCH`.
+#[test]
+fn with_notify_new_mail_is_announced_without_sending_anything() {
+    let mut r = rig("");
+    // Let the session settle (IDLE sent), then count from here.
+    r.w.collect_for(Duration::from_millis(300));
+    let before = sent(&r.proxy);
+    for i in 1..=3u64 {
+        let subject = format!("Pushed {i} — 你好");
+        r.dc.deliver("alice", "INBOX", &mail(&subject)).unwrap();
+        let (_, ev) = r.w.wait_new_mail(&subject, SHORT);
+        assert_eq!(ev["from_name"], "Ana Pérez", "{ev}");
+        assert_eq!(ev["from_address"], "ana@example.com", "{ev}");
+        assert_eq!(ev["catch_up"], false, "{ev}");
+        assert!(!ev["message_id"].as_str().unwrap().is_empty(), "{ev}");
+        wait_unread(&mut r.w, i);
+        // Spaced like real mail (Dovecot tells an idler 0.5 s after a change).
+        r.w.collect_for(Duration::from_millis(700));
+    }
+    assert_eq!(
+        sent(&r.proxy),
+        before,
+        "Pushmail sent something between the server's pushes and its announcements"
+    );
+    assert_each_once(&r.w, &["Pushed 1 — 你好", "Pushed 2 — 你好", "Pushed 3 — 你好"]);
+}
+
+/// A message read on another device: the count drops and its popup is withdrawn from the
+/// server's `FETCH (UID FLAGS)` push alone — no `UID SEARCH UNSEEN`, no byte sent.
+#[test]
+fn a_read_elsewhere_lowers_the_count_without_sending_anything() {
+    let mut r = rig("");
+    let uid = r.dc.deliver("alice", "INBOX", &mail("Read me")).unwrap();
+    r.w.wait_new_mail("Read me", SHORT);
+    wait_unread(&mut r.w, 1);
+    r.w.collect_for(Duration::from_millis(300));
+    let before = sent(&r.proxy);
+    r.dc.set_seen("alice", "INBOX", uid).unwrap();
+    r.w.wait_for(SHORT, "seen", |v| v["event"] == "seen" && v["uid"] == uid);
+    wait_unread(&mut r.w, 0);
+    // Marked unread again: counted again, still without a command.
+    r.dc.set_unseen("alice", "INBOX", uid).unwrap();
+    wait_unread(&mut r.w, 1);
+    assert_eq!(sent(&r.proxy), before, "a flag change cost a command");
+}
+
+/// A burst cut by a lost connection in the middle: every message announced exactly once — the
+/// ones pushed before the cut from their push, the rest by the catch-up after reconnecting.
+#[test]
+fn a_burst_cut_by_a_reconnect_is_announced_exactly_once() {
+    let mut r = rig("");
+    let subjects: Vec<String> = (0..12).map(|i| format!("Burst {i}")).collect();
+    for (i, s) in subjects.iter().enumerate() {
+        r.dc.deliver("alice", "INBOX", &mail(s)).unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+        if i == 5 {
+            r.proxy.reset_all();
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline
+        && !subjects.iter().all(|s| r.w.count_new_mail(s) > 0)
+    {
+        r.w.collect_for(Duration::from_millis(200));
+    }
+    r.w.collect_for(Duration::from_secs(2));
+    assert_each_once(&r.w, &subjects);
+    wait_unread(&mut r.w, 12);
+}
+
+/// 1,000 random flag changes from another connection, counted from the pushes: the count
+/// Pushmail ends with is the server's `UNSEEN`.
+#[test]
+fn counting_from_pushed_flags_matches_the_server_after_a_thousand_changes() {
+    let mut r = rig("");
+    let mut uids = Vec::new();
+    for i in 0..40 {
+        uids.push(
+            r.dc.deliver("alice", "INBOX", &mail(&format!("Flag {i}")))
+                .unwrap(),
+        );
+    }
+    wait_unread(&mut r.w, 40);
+    let mut imap = r.dc.login("alice").unwrap();
+    imap.select("INBOX").unwrap();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..1000 {
+        // xorshift: a fixed, reproducible sequence.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let uid = uids[(seed % uids.len() as u64) as usize];
+        let op = if seed & 1 == 0 { "+FLAGS" } else { "-FLAGS" };
+        imap.command(&format!("UID STORE {uid} {op}.SILENT (\\Seen)"))
+            .unwrap();
+    }
+    let unseen = u64::from(r.dc.status("alice", "INBOX").unwrap().unseen);
+    assert!(
+        eventually(SHORT, || {
+            r.w.collect_for(Duration::from_millis(200));
+            last_unread(&r.w) == Some(unseen)
+        }),
+        "Pushmail counts {:?}, the server {unseen}",
+        last_unread(&r.w)
+    );
+    // And it stays there (no late correction pending).
+    r.w.collect_for(Duration::from_secs(2));
+    assert_eq!(last_unread(&r.w), Some(unseen));
+}
+
+/// A server that accepts NOTIFY with fetch attributes but then sends only `EXISTS` (the
+/// scripted server): every message is still announced, fetched after `push_wait_secs`.
+#[test]
+fn a_server_that_pushes_only_exists_still_gets_every_message_announced() {
+    let server = ScriptedServer::start(Listen::Plain, |_| {
+        Script::serve().capabilities("IMAP4rev1 IDLE NOTIFY AUTH=PLAIN")
+    })
+    .unwrap();
+    let pm = Pushmail::new();
+    let id = unique_id("exists");
+    pm.write_config(&[scripted_account(&pm, &id, server.port(), "plain", None, "")]);
+    let mut w = pm.watch(&[]);
+    w.wait_state("push", SHORT);
+    let notify = server
+        .records()
+        .iter()
+        .flat_map(|r| r.lines.clone())
+        .find(|l| l.contains("NOTIFY SET"));
+    assert!(
+        notify
+            .as_deref()
+            .is_some_and(|l| l.contains("ENVELOPE")),
+        "{notify:?}"
+    );
+    for s in ["Only EXISTS 1", "Only EXISTS 2"] {
+        let sent = Instant::now();
+        server.deliver(s);
+        w.wait_new_mail(s, SHORT);
+        assert!(sent.elapsed() < Duration::from_secs(4), "{:?}", sent.elapsed());
+    }
+    w.collect_for(Duration::from_secs(2));
+    assert_each_once(&w, &["Only EXISTS 1", "Only EXISTS 2"]);
+}
