@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Runs Debian's Mailnag daemon headless, configured for one IMAP account, for Pushmail's
-benchmarks (the peer users would otherwise install, measured on the same server).
+"""Runs Debian's Mailnag daemon headless, configured for one IMAP (or, with --pop3, POP3) account,
+for Pushmail's benchmarks (the peer users would otherwise install, measured on the same server).
 
 It is Mailnag's own daemon (`MailnagDaemon`) with its own libnotify plugin, configured as a user
 would with one popup per mail (notification_mode 2), with three changes that make it run on a
@@ -12,6 +12,10 @@ test machine and nothing else:
   without the syslog handler (stderr only, at Mailnag's own DEBUG level).
 - Each time an account (re-)enters IMAP IDLE a line `BENCH idle <unix time>` is printed on
   stdout, so the benchmark knows when Mailnag is watching (start-up time, readiness).
+- With --pop3 (a POP3 account, which Mailnag polls), a line `BENCH checked <unix time>` is
+  printed after each check, and --no-plugins leaves its notification plugin out (a benchmark that
+  only counts bytes must not pop up the 1,000 messages of a first check). A check can be asked
+  for at any time over D-Bus with Mailnag's own `CheckForMails` method, as its settings do.
 
 The password goes into the Secret Service through Mailnag's own `AccountManager.save_to_cfg()`,
 exactly as its settings window stores it (schema com.github.pulb.mailnag), so this must run in a
@@ -19,7 +23,7 @@ D-Bus session with an unlocked keyring (scripts/bench.d/desktop-session). Mailna
 $XDG_CONFIG_HOME when its modules are imported: the caller points it at a private directory.
 
 Usage: mailnag-headless.py --server HOST --port N --user U --password-file F [--ssl 0|1]
-                           [--idle-timeout-min N]
+                           [--idle-timeout-min N] [--pop3] [--no-plugins]
 """
 
 import argparse
@@ -38,6 +42,8 @@ def parse_args():
     p.add_argument("--password-file", required=True)
     p.add_argument("--ssl", type=int, default=1, help="1: implicit TLS; 0: plain (STARTTLS if offered)")
     p.add_argument("--idle-timeout-min", type=int, default=10, help="Mailnag's imap_idle_timeout (default 10)")
+    p.add_argument("--pop3", action="store_true", help="a POP3 account instead of IMAP")
+    p.add_argument("--no-plugins", action="store_true", help="no notification plugin")
     return p.parse_args()
 
 
@@ -53,15 +59,28 @@ def configure(args):
     cfg.set("core", "poll_interval", "10")
     cfg.set("core", "imap_idle_timeout", str(args.idle_timeout_min))
     cfg.set("core", "autostart", "1")
-    cfg.set("core", "enabled_plugins", "libnotifyplugin")
+    cfg.set("core", "enabled_plugins", "" if args.no_plugins else "libnotifyplugin")
     if not cfg.has_section("libnotifyplugin"):
         cfg.add_section("libnotifyplugin")
     # 2 = one popup per mail, the mode comparable to Pushmail's popups.
     cfg.set("libnotifyplugin", "notification_mode", "2")
     cfg.set("libnotifyplugin", "max_visible_mails", "10")
     accounts = AccountManager()
-    accounts.add(
-        Account(
+    if args.pop3:
+        account = Account(
+            mailbox_type="pop3",
+            enabled=True,
+            name="bench",
+            user=args.user,
+            password=password,
+            server=args.server,
+            port=str(args.port),
+            ssl=bool(args.ssl),
+            imap=False,
+            idle=False,
+        )
+    else:
+        account = Account(
             mailbox_type="imap",
             enabled=True,
             name="bench",
@@ -74,14 +93,15 @@ def configure(args):
             idle=True,
             folders=[],
         )
-    )
+    accounts.add(account)
     accounts.save_to_cfg(cfg)
     mcfg.write_cfg(cfg)
 
 
-def patch():
+def patch(args):
     from Mailnag.backends import imap as imap_backend
     from Mailnag.daemon import conntest
+    from Mailnag.daemon import mailchecker
 
     conntest.ConnectivityTest.is_offline = lambda self: False
 
@@ -92,6 +112,15 @@ def patch():
         print(f"BENCH idle {time.time():.6f}", flush=True)
 
     imap_backend.IMAPMailboxBackend.notify_next_change = traced
+
+    if args.pop3:
+        original_check = mailchecker.MailChecker.check
+
+        def traced_check(self, accounts):
+            original_check(self, accounts)
+            print(f"BENCH checked {time.time():.6f}", flush=True)
+
+        mailchecker.MailChecker.check = traced_check
 
 
 def run():
@@ -126,7 +155,7 @@ def run():
 def main():
     args = parse_args()
     configure(args)
-    patch()
+    patch(args)
     run()
 
 

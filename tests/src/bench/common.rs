@@ -54,7 +54,8 @@ impl Clock {
 pub enum Via {
     /// Implicit TLS on the imaps port, trusting the instance's CA (what a user has).
     Tls,
-    /// Implicit TLS to `port` (a timestamping proxy in front of the imaps port).
+    /// Implicit TLS to `port` (a timestamping proxy in front of the imaps port, or the pop3s
+    /// port).
     TlsProxied { port: u16 },
     /// Plaintext to `port` (a counting proxy in front of the plain port).
     Plain { port: u16 },
@@ -164,6 +165,9 @@ pub struct CliWatch {
     pub spawned: Instant,
     /// Accounts that have reported `push` at least once.
     pub pushing: HashSet<String>,
+    /// Accounts that have reported `polling` at least once (a POP3 account does after each
+    /// finished check).
+    pub polling: HashSet<String>,
     /// `new_mail` events read so far, and how many of them were `catch_up`.
     pub new_mail: usize,
     pub catch_up: usize,
@@ -219,6 +223,7 @@ impl CliWatch {
             stderr,
             spawned,
             pushing: HashSet::new(),
+            polling: HashSet::new(),
             new_mail: 0,
             catch_up: 0,
         })
@@ -243,6 +248,12 @@ impl CliWatch {
                     && let Some(a) = v["account"].as_str()
                 {
                     self.pushing.insert(a.to_owned());
+                }
+                if v["event"] == "state"
+                    && v["state"] == "polling"
+                    && let Some(a) = v["account"].as_str()
+                {
+                    self.polling.insert(a.to_owned());
                 }
                 if v["event"] == "new_mail" {
                     self.new_mail += 1;
@@ -270,6 +281,24 @@ impl CliWatch {
                 None => bail!(
                     "only {} of {n} accounts reached push within {timeout:?}; stderr:\n{}",
                     self.pushing.len(),
+                    self.stderr_tail()
+                ),
+            }
+        }
+    }
+
+    /// Waits until `n` accounts have reported `polling` (for POP3 accounts: finished their
+    /// first check); returns when the last one did.
+    pub fn wait_polling(&mut self, n: usize, timeout: Duration) -> Result<Instant> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.next(left)? {
+                Some((at, _)) if self.polling.len() >= n => return Ok(at),
+                Some(_) => {}
+                None => bail!(
+                    "only {} of {n} accounts finished a check within {timeout:?}; stderr:\n{}",
+                    self.polling.len(),
                     self.stderr_tail()
                 ),
             }

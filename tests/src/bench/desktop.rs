@@ -371,6 +371,39 @@ impl Mailnag {
         ssl: bool,
         idle_timeout_min: u32,
     ) -> Result<Mailnag> {
+        Mailnag::spawn_with(
+            scratch,
+            host,
+            port,
+            user,
+            ssl,
+            &["--idle-timeout-min", &idle_timeout_min.to_string()],
+        )
+    }
+
+    /// A POP3 account, on plain POP3 at `port` (STLS only if the server offers it), without the
+    /// notification plugin. Mailnag checks it once at start and then every 10 minutes (its
+    /// default); [`check_now`](Self::check_now) asks for a check in between. [`wait_idle`]
+    /// (Self::wait_idle) returns at the end of each check.
+    pub fn spawn_pop3(scratch: &Scratch, host: &str, port: u16, user: &str) -> Result<Mailnag> {
+        Mailnag::spawn_with(
+            scratch,
+            host,
+            port,
+            user,
+            false,
+            &["--pop3", "--no-plugins"],
+        )
+    }
+
+    fn spawn_with(
+        scratch: &Scratch,
+        host: &str,
+        port: u16,
+        user: &str,
+        ssl: bool,
+        extra: &[&str],
+    ) -> Result<Mailnag> {
         let script = scripts_dir().join("mailnag-headless.py");
         if !script.is_file() {
             bail!("{} is missing", script.display());
@@ -392,7 +425,7 @@ impl Mailnag {
             .arg("--password-file")
             .arg(scratch.password_file()?)
             .args(["--ssl", if ssl { "1" } else { "0" }])
-            .args(["--idle-timeout-min", &idle_timeout_min.to_string()]);
+            .args(extra);
         xdg_env(&mut cmd, scratch);
         let spawned = Instant::now();
         let mut child = cmd
@@ -405,7 +438,9 @@ impl Mailnag {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if line.starts_with("BENCH idle") && tx.send(Instant::now()).is_err() {
+                // IMAP: back in IDLE; POP3: a check is over. Either way Mailnag is waiting.
+                let waiting = line.starts_with("BENCH idle") || line.starts_with("BENCH checked");
+                if waiting && tx.send(Instant::now()).is_err() {
                     break;
                 }
             }
@@ -418,6 +453,34 @@ impl Mailnag {
         })
     }
 
+    /// Asks Mailnag for a check of its polled (POP3) accounts now, through its own D-Bus
+    /// method `CheckForMails`, which returns when the check is over.
+    pub fn check_now(&self) -> Result<()> {
+        let out = Command::new("gdbus")
+            .args([
+                "call",
+                "--session",
+                "--timeout",
+                "120",
+                "--dest",
+                "mailnag.MailnagService",
+                "--object-path",
+                "/mailnag/MailnagService",
+                "--method",
+                "mailnag.MailnagService.CheckForMails",
+            ])
+            .output()
+            .context("Cannot run gdbus")?;
+        if !out.status.success() {
+            bail!(
+                "CheckForMails failed: {}; log:\n{}",
+                String::from_utf8_lossy(&out.stderr).trim(),
+                self.log_tail()
+            );
+        }
+        Ok(())
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -428,7 +491,8 @@ impl Mailnag {
         lines[lines.len().saturating_sub(15)..].join("\n")
     }
 
-    /// Waits until Mailnag (re-)enters IDLE; returns when it did.
+    /// Waits until Mailnag (re-)enters IDLE, or for a POP3 account finishes a check; returns
+    /// when it did.
     pub fn wait_idle(&mut self, timeout: Duration) -> Result<Instant> {
         match self.rx.recv_timeout(timeout) {
             Ok(at) => Ok(at),

@@ -3,6 +3,8 @@
 //! Put in front of Dovecot's plain port it counts the IMAP bytes a client costs (on TLS links
 //! add ~22 bytes of record overhead per TLS record), and tells when the client sent LOGIN. The
 //! benchmarks move kilobytes to a few megabytes through it, so keeping everything is fine.
+//! Each chunk knows its connection, so a client that connects once per check (POP3) can be
+//! counted check by check ([`Proxy::sessions`]).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -23,12 +25,36 @@ pub enum Dir {
 pub struct Chunk {
     pub at: Instant,
     pub dir: Dir,
+    /// Which connection, in the order the proxy accepted them (0, 1, …).
+    pub conn: usize,
     pub data: Vec<u8>,
+}
+
+/// When one proxied connection was opened and each of its directions closed.
+#[derive(Clone, Debug)]
+struct ConnTimes {
+    opened: Instant,
+    up_closed: Option<Instant>,
+    down_closed: Option<Instant>,
+}
+
+/// One whole connection: its bytes each way and what the client sent. For clients that open a
+/// connection per check (POP3), a connection is one check.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub opened: Instant,
+    /// When both directions were closed; `None` while the connection is open.
+    pub closed: Option<Instant>,
+    pub up: u64,
+    pub down: u64,
+    /// Everything the client sent, as text.
+    pub up_text: String,
 }
 
 pub struct Proxy {
     pub port: u16,
     chunks: Arc<Mutex<Vec<Chunk>>>,
+    conns: Arc<Mutex<Vec<ConnTimes>>>,
 }
 
 impl Proxy {
@@ -37,7 +63,9 @@ impl Proxy {
         let listener = TcpListener::bind(("127.0.0.1", 0)).context("Cannot bind the proxy")?;
         let port = listener.local_addr().context("Proxy address")?.port();
         let chunks = Arc::new(Mutex::new(Vec::new()));
+        let conns = Arc::new(Mutex::new(Vec::new()));
         let shared = chunks.clone();
+        let shared_conns = conns.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(client) = conn else { break };
@@ -49,11 +77,72 @@ impl Proxy {
                 let (Ok(c2), Ok(s2)) = (client.try_clone(), server.try_clone()) else {
                     continue;
                 };
-                pump(client, s2, Dir::Up, shared.clone());
-                pump(server, c2, Dir::Down, shared.clone());
+                let id = match shared_conns.lock() {
+                    Ok(mut c) => {
+                        c.push(ConnTimes {
+                            opened: Instant::now(),
+                            up_closed: None,
+                            down_closed: None,
+                        });
+                        c.len() - 1
+                    }
+                    Err(_) => continue,
+                };
+                let links = Links {
+                    chunks: shared.clone(),
+                    conns: shared_conns.clone(),
+                    conn: id,
+                };
+                pump(client, s2, Dir::Up, links.clone());
+                pump(server, c2, Dir::Down, links);
             }
         });
-        Ok(Proxy { port, chunks })
+        Ok(Proxy {
+            port,
+            chunks,
+            conns,
+        })
+    }
+
+    /// Every connection so far, in the order they were accepted, with its bytes.
+    pub fn sessions(&self) -> Vec<Session> {
+        let chunks = self.chunks.lock().map(|c| c.clone()).unwrap_or_default();
+        let conns = self.conns.lock().map(|c| c.clone()).unwrap_or_default();
+        let mut out: Vec<Session> = conns
+            .iter()
+            .map(|c| Session {
+                opened: c.opened,
+                closed: c.up_closed.zip(c.down_closed).map(|(a, b)| a.max(b)),
+                up: 0,
+                down: 0,
+                up_text: String::new(),
+            })
+            .collect();
+        for c in &chunks {
+            let Some(s) = out.get_mut(c.conn) else {
+                continue;
+            };
+            match c.dir {
+                Dir::Up => {
+                    s.up += c.data.len() as u64;
+                    s.up_text.push_str(&String::from_utf8_lossy(&c.data));
+                }
+                Dir::Down => s.down += c.data.len() as u64,
+            }
+        }
+        out
+    }
+
+    /// How many connections have been closed both ways so far.
+    pub fn closed_sessions(&self) -> usize {
+        self.conns
+            .lock()
+            .map(|c| {
+                c.iter()
+                    .filter(|t| t.up_closed.is_some() && t.down_closed.is_some())
+                    .count()
+            })
+            .unwrap_or(0)
     }
 
     /// Bytes (up, down) forwarded in `[from, to)`.
@@ -157,7 +246,15 @@ impl Proxy {
     }
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, chunks: Arc<Mutex<Vec<Chunk>>>) {
+/// Where one connection's pumps record what they forward.
+#[derive(Clone)]
+struct Links {
+    chunks: Arc<Mutex<Vec<Chunk>>>,
+    conns: Arc<Mutex<Vec<ConnTimes>>>,
+    conn: usize,
+}
+
+fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, links: Links) {
     std::thread::spawn(move || {
         let mut buf = vec![0u8; 65536];
         loop {
@@ -165,10 +262,11 @@ fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, chunks: Arc<Mutex<Vec<
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
                     let at = Instant::now();
-                    if let Ok(mut c) = chunks.lock() {
+                    if let Ok(mut c) = links.chunks.lock() {
                         c.push(Chunk {
                             at,
                             dir,
+                            conn: links.conn,
                             data: buf[..n].to_vec(),
                         });
                     }
@@ -179,5 +277,14 @@ fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, chunks: Arc<Mutex<Vec<
             }
         }
         let _ = to.shutdown(Shutdown::Write);
+        if let Ok(mut c) = links.conns.lock()
+            && let Some(t) = c.get_mut(links.conn)
+        {
+            let now = Some(Instant::now());
+            match dir {
+                Dir::Up => t.up_closed = now,
+                Dir::Down => t.down_closed = now,
+            }
+        }
     });
 }

@@ -260,6 +260,7 @@ pub fn idle_subjects() -> Vec<Spec> {
                         extra: "idle_refresh_secs = 5".into(),
                         keepalive_secs: None,
                         warm_up: false,
+                        pop3: false,
                     },
                 )
             }),
@@ -275,6 +276,7 @@ pub fn idle_subjects() -> Vec<Spec> {
                         extra: String::new(),
                         keepalive_secs: Some(5),
                         warm_up: false,
+                        pop3: false,
                     },
                 )
             }),
@@ -290,6 +292,7 @@ pub fn idle_subjects() -> Vec<Spec> {
                         extra: String::new(),
                         keepalive_secs: None,
                         warm_up: false,
+                        pop3: false,
                     },
                 )
             }),

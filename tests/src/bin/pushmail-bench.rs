@@ -11,6 +11,7 @@
 //! pushmail-bench burst [N]                   3. N messages at once
 //! pushmail-bench bigbox [N…]                 4. big INBOXes
 //! pushmail-bench wire [N]                    5. bytes per new message and per idle hour
+//! pushmail-bench pop3 [--quick] [ACCOUNTS]   7. POP3: bytes per check, idle memory vs IMAP
 //! ```
 //!
 //! `PUSHMAIL_BENCH_IDLE_SECS` changes the 60 s idle window.
@@ -29,6 +30,8 @@ mod desktop;
 mod footprint;
 #[path = "../bench/latency.rs"]
 mod latency;
+#[path = "../bench/pop3.rs"]
+mod pop3;
 #[path = "../bench/proxy.rs"]
 mod proxy;
 #[path = "../bench/wire.rs"]
@@ -145,9 +148,21 @@ fn main() {
             drop(f);
             println!("{}", w.markdown());
         }
+        Some("pop3") => {
+            let idle = Duration::from_secs(idle_secs());
+            let mut plan = if rest.iter().any(|a| a == "--quick") {
+                pop3::Plan::quick(idle)
+            } else {
+                pop3::Plan::full(idle)
+            };
+            if let Some(&n) = numbers(rest).first() {
+                plan.accounts = n;
+            }
+            println!("{}", pop3::run(plan).markdown());
+        }
         _ => {
             eprintln!(
-                "usage: pushmail-bench all [--quick] [--out DIR] | latency [N] | footprint [ACCOUNTS…] | burst [N] | bigbox [N…] | wire [N]"
+                "usage: pushmail-bench all [--quick] [--out DIR] | latency [N] | footprint [ACCOUNTS…] | burst [N] | bigbox [N…] | wire [N] | pop3 [--quick] [ACCOUNTS]"
             );
             std::process::exit(2);
         }
@@ -340,6 +355,15 @@ fn all(args: &[String], clock: Clock) {
         idle: wire_idle,
     };
     section("wire per message", t);
+
+    let t = Instant::now();
+    let idle = Duration::from_secs(idle_secs());
+    let pop3 = pop3::run(if quick {
+        pop3::Plan::quick(idle)
+    } else {
+        pop3::Plan::full(idle)
+    });
+    section("POP3", t);
     let total = started.elapsed();
 
     // Targets first: the reader's first question is "does it do what it promised?".
@@ -395,6 +419,7 @@ fn all(args: &[String], clock: Clock) {
         bigbox.markdown(),
         wire.markdown(),
         footprint.startup_markdown(),
+        pop3.markdown(),
     ] {
         report.push_str(&part);
         report.push('\n');
@@ -405,6 +430,7 @@ fn all(args: &[String], clock: Clock) {
         latency.summary_line(),
         footprint.summary_line(),
         wire.summary_line(),
+        pop3.summary_line(),
     ]
     .into_iter()
     .flatten()
@@ -417,7 +443,7 @@ fn all(args: &[String], clock: Clock) {
         "machine": machine, "quick": quick, "minutes": total.as_secs_f64() / 60.0,
         "sections": sections_load,
         "latency": latency.json(), "footprint": footprint.json(), "burst": burst.json(),
-        "bigbox": bigbox.json(), "wire": wire.json(),
+        "bigbox": bigbox.json(), "wire": wire.json(), "pop3": pop3.json(),
         "targets": targets.iter().map(|(w, v, ok)| json!({"target": w, "measured": v, "met": ok})).collect::<Vec<_>>(),
     });
     std::fs::write(
