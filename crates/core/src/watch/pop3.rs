@@ -15,10 +15,13 @@
 //! clears it ([`clear_on_open`]).
 //!
 //! Bytes per check: a full `UIDL` listing costs ~20 bytes per message on the server, every
-//! minute. When `STAT` (count and size) and the last message's unique-id are what the last full
-//! listing ended with, nothing can have arrived (servers append new mail at the end of the
-//! maildrop), so the listing is skipped; a full one still runs every [`FULL_LISTING_EVERY`]
-//! checks as a safety net for a server that orders its maildrop some other way.
+//! minute (22 KB with 1,000 messages). Servers append new mail at the end of the maildrop, so
+//! when the message that was last at the previous listing is still at its number (`UIDL n`):
+//! with the same count and size nothing has arrived and the listing is skipped; with more
+//! messages, only the new ones are asked for, one `UIDL n` each (up to
+//! [`MAX_APPENDED`]). Anything else — fewer messages, a changed size, a different unique-id
+//! at that number — gets a full listing, and so does every [`FULL_LISTING_EVERY`]th check, as a
+//! safety net for a server that orders its maildrop some other way.
 
 use tracing::{debug, info, warn};
 
@@ -34,9 +37,13 @@ use crate::secret;
 use crate::sync::state::{POP3_FOLDER, POP3_UIDVALIDITY};
 
 /// A full `UIDL` listing at least every this many checks, even when `STAT` and the last
-/// unique-id say nothing changed (see the module documentation): 10 minutes at the default
-/// interval.
-pub(crate) const FULL_LISTING_EVERY: u32 = 10;
+/// unique-id say nothing changed (see the module documentation): an hour at the default
+/// `poll_interval_secs`, proportionally sooner or later with another interval.
+pub(crate) const FULL_LISTING_EVERY: u32 = 60;
+
+/// At most this many new messages are listed one `UIDL n` at a time; more, and one full
+/// listing is cheaper in round trips.
+pub(crate) const MAX_APPENDED: u32 = 20;
 
 /// What the last full listing ended with, to recognise a maildrop that has not changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,31 +112,46 @@ async fn check_once(ctx: &AccountCtx, limiter: &mut LoginLimiter, memory: &mut M
 async fn check(ctx: &AccountCtx, pop: &mut Pop3, memory: &mut Memory) -> Result<(), End> {
     let id = ctx.account.id.as_str();
     let (count, size) = pop.stat().await.map_err(failed)?;
-    if let Some(last) = &memory.pop3_last
+    let mut appended = None;
+    if let Some(last) = memory.pop3_last.clone()
         && last.quick_checks + 1 < FULL_LISTING_EVERY
-        && last.count == count
-        && last.size == size
+        && count >= last.count
+        && (count > last.count || last.size == size)
+        && count - last.count <= MAX_APPENDED
     {
-        let last_uidl = match count {
-            0 => None,
-            n => Some(pop.uidl_one(n).await.map_err(failed)?),
+        // Is the message that was last still where it was?
+        let same_start = match last.count {
+            0 => true,
+            n => Some(pop.uidl_one(n).await.map_err(failed)?) == last.last_uidl,
         };
-        if last_uidl == last.last_uidl {
+        if same_start && count == last.count {
             if let Some(l) = &mut memory.pop3_last {
                 l.quick_checks += 1;
             }
             debug!(account = id, count, "POP3 maildrop unchanged");
             return watching(ctx, memory).await;
         }
+        if same_start {
+            let mut added = Vec::new();
+            for n in last.count + 1..=count {
+                added.push((n, pop.uidl_one(n).await.map_err(failed)?));
+            }
+            appended = Some((added, last.quick_checks + 1));
+        }
     }
-    let listing = pop.uidl_all(Some(count)).await.map_err(failed)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    let known = ctx
-        .store
-        .pop3_reconcile(id, &listing, now)
-        .map_err(|e| failed(store_error(ctx, e)))?;
+    let (listing, quick_checks) = match appended {
+        Some((added, quick_checks)) => (added, quick_checks),
+        None => (pop.uidl_all(Some(count)).await.map_err(failed)?, 0),
+    };
+    let known = if quick_checks > 0 {
+        ctx.store.pop3_reconcile_added(id, &listing, now)
+    } else {
+        ctx.store.pop3_reconcile(id, &listing, now)
+    }
+    .map_err(|e| failed(store_error(ctx, e)))?;
     for uid in &known.gone {
         ctx.reporter.seen(POP3_FOLDER, *uid).await;
     }
@@ -152,11 +174,16 @@ async fn check(ctx: &AccountCtx, pop: &mut Pop3, memory: &mut Memory) -> Result<
             }
         }
     }
+    let last_uidl = match listing.last() {
+        Some((_, u)) => Some(u.clone()),
+        // Nothing new was listed: the last message is the one it was.
+        None => memory.pop3_last.as_ref().and_then(|l| l.last_uidl.clone()),
+    };
     memory.pop3_last = Some(LastListing {
         count,
         size,
-        last_uidl: listing.last().map(|(_, u)| u.clone()),
-        quick_checks: 0,
+        last_uidl,
+        quick_checks,
     });
     if memory.pop3_unread != Some(unread) {
         memory.pop3_unread = Some(unread);

@@ -58,6 +58,30 @@ impl Store {
         listing: &[(u32, String)],
         now: i64,
     ) -> Result<Pop3Listing> {
+        self.pop3_match(account, listing, now, true)
+    }
+
+    /// [`Store::pop3_reconcile`] for messages the server appended to a maildrop whose earlier
+    /// messages are known to be unchanged (`added`: only the new ones): numbers for the new
+    /// unique-ids, nothing marked gone. On a maildrop never seen, a full listing is needed:
+    /// this is then the same baseline as [`Store::pop3_reconcile`] would make of `added`
+    /// alone, so callers only use it after a full listing.
+    pub fn pop3_reconcile_added(
+        &self,
+        account: &str,
+        added: &[(u32, String)],
+        now: i64,
+    ) -> Result<Pop3Listing> {
+        self.pop3_match(account, added, now, false)
+    }
+
+    fn pop3_match(
+        &self,
+        account: &str,
+        listing: &[(u32, String)],
+        now: i64,
+        full: bool,
+    ) -> Result<Pop3Listing> {
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
         let mark: Option<(u32, u32)> = tx
@@ -91,10 +115,12 @@ impl Store {
         )?;
         let mut next = stored_watermark.max(max_uid.saturating_add(1));
 
-        tx.execute(
-            "UPDATE pop3_message SET seen_now = 0 WHERE account = ?1",
-            params![account],
-        )?;
+        if full {
+            tx.execute(
+                "UPDATE pop3_message SET seen_now = 0 WHERE account = ?1",
+                params![account],
+            )?;
+        }
         let mut messages = Vec::with_capacity(listing.len());
         {
             let mut find =
@@ -126,14 +152,16 @@ impl Store {
                 messages.push((*n, uid));
             }
         }
-        tx.execute(
-            "UPDATE pop3_message SET gone_since = ?2 WHERE account = ?1 AND seen_now = 0 AND gone_since IS NULL",
-            params![account, now],
-        )?;
-        tx.execute(
-            "DELETE FROM pop3_message WHERE account = ?1 AND gone_since IS NOT NULL AND gone_since < ?2",
-            params![account, now.saturating_sub(GONE_KEEP_SECS)],
-        )?;
+        if full {
+            tx.execute(
+                "UPDATE pop3_message SET gone_since = ?2 WHERE account = ?1 AND seen_now = 0 AND gone_since IS NULL",
+                params![account, now],
+            )?;
+            tx.execute(
+                "DELETE FROM pop3_message WHERE account = ?1 AND gone_since IS NOT NULL AND gone_since < ?2",
+                params![account, now.saturating_sub(GONE_KEEP_SECS)],
+            )?;
+        }
         let watermark = if baseline {
             tx.execute(
                 "INSERT INTO folder_mark (account, folder, uidvalidity, watermark) VALUES (?1, ?2, ?3, ?4)
@@ -145,8 +173,11 @@ impl Store {
         } else {
             stored_watermark
         };
-        // Announced, and not on the server any more: gone from the count and the screen.
-        let gone: Vec<u32> = {
+        // Announced, and not on the server any more: gone from the count and the screen. (Only
+        // a full listing can tell.)
+        let gone: Vec<u32> = if !full {
+            Vec::new()
+        } else {
             let mut stmt = tx.prepare_cached(
                 "SELECT a.uid FROM announced a
                  WHERE a.account = ?1 AND a.folder = ?2 AND a.uidvalidity = ?3
@@ -238,6 +269,29 @@ mod tests {
             .unwrap();
         assert_eq!(third.watermark, 4);
         assert_eq!(third.unread, 1);
+    }
+
+    #[test]
+    fn appended_mail_is_numbered_without_listing_the_rest() {
+        let s = Store::in_memory().unwrap();
+        s.pop3_reconcile("p", &listing(&["a", "b"]), 0).unwrap();
+        s.record_announced("p", POP3_FOLDER, POP3_UIDVALIDITY, 2)
+            .unwrap();
+        let added = s
+            .pop3_reconcile_added("p", &[(3, "c".to_owned()), (4, "d".to_owned())], 10)
+            .unwrap();
+        assert_eq!(added.messages, vec![(3, 3), (4, 4)]);
+        assert_eq!(added.watermark, 3);
+        assert!(
+            added.gone.is_empty(),
+            "a partial listing says nothing about the rest"
+        );
+        assert_eq!(added.unread, 1);
+        // The next full listing still knows a and b (nothing was marked gone).
+        let full = s
+            .pop3_reconcile("p", &listing(&["a", "b", "c", "d"]), 20)
+            .unwrap();
+        assert_eq!(full.messages, vec![(1, 1), (2, 2), (3, 3), (4, 4)]);
     }
 
     #[test]
