@@ -55,9 +55,11 @@ pub const DEFAULT_CAPABILITIES: &str = "IMAP4rev1 IDLE AUTH=PLAIN";
 /// One thing a connection does. Steps run in order; when they run out the connection closes.
 #[derive(Clone)]
 pub enum Step {
-    /// Write these bytes. `{tag}` becomes the tag of the last command received, `{exists}` the
-    /// number of messages in the mailbox and `{uidnext}` its next UID (replaced only where they
-    /// appear, so literal announcements like `{4294967295}` are left alone). A write that fails
+    /// Write these bytes. `{tag}` becomes the tag of the last command received, `{idle}` the
+    /// tag of the last IDLE command (to answer its `DONE` after a command the client pipelined
+    /// behind it), `{exists}` the number of messages in the mailbox and `{uidnext}` its next
+    /// UID (replaced only where they appear, so literal announcements like `{4294967295}` are
+    /// left alone). A write that fails
     /// (the client hung up) ends the script and is recorded in [`ConnRecord::write_failed`].
     Send(Vec<u8>),
     /// Read the next line from the client; it must contain this text (ASCII case-insensitive),
@@ -555,6 +557,8 @@ struct Conn<'a> {
     stream: Option<Stream>,
     buf: Vec<u8>,
     tag: String,
+    /// The tag of the last IDLE command read (`{idle}` in [`Step::Send`]).
+    idle_tag: String,
     /// The last command read, not yet answered.
     pending: Option<String>,
     /// Message count last reported to this client (EXISTS), to report only changes.
@@ -585,6 +589,7 @@ fn run_connection(
         stream: Some(Stream::Plain(sock)),
         buf: Vec::new(),
         tag: "*".into(),
+        idle_tag: "*".into(),
         pending: None,
         reported: 0,
         caps: script.capabilities.clone(),
@@ -690,7 +695,7 @@ impl Conn<'_> {
     fn substitute(&self, bytes: Vec<u8>) -> Vec<u8> {
         if !bytes
             .windows(2)
-            .any(|w| w == b"{t" || w == b"{e" || w == b"{u")
+            .any(|w| w == b"{t" || w == b"{e" || w == b"{u" || w == b"{i")
         {
             return bytes;
         }
@@ -701,6 +706,7 @@ impl Conn<'_> {
         let mut out = bytes;
         for (key, value) in [
             ("{tag}", self.tag.clone()),
+            ("{idle}", self.idle_tag.clone()),
             ("{exists}", exists.to_string()),
             ("{uidnext}", uidnext.to_string()),
         ] {
@@ -832,6 +838,9 @@ impl Conn<'_> {
         let verb = words.next().unwrap_or("").to_ascii_uppercase();
         if verb == "LOGIN" || verb == "AUTHENTICATE" {
             lock(self.record).credentials = true;
+        }
+        if verb == "IDLE" {
+            self.idle_tag = tag.clone();
         }
         self.tag = tag;
         self.pending = Some(line.clone());

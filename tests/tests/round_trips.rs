@@ -109,7 +109,10 @@ fn with_notify_new_mail_is_announced_without_sending_anything() {
         before,
         "Pushmail sent something between the server's pushes and its announcements"
     );
-    assert_each_once(&r.w, &["Pushed 1 — 你好", "Pushed 2 — 你好", "Pushed 3 — 你好"]);
+    assert_each_once(
+        &r.w,
+        &["Pushed 1 — 你好", "Pushed 2 — 你好", "Pushed 3 — 你好"],
+    );
 }
 
 /// A message read on another device: the count drops and its popup is withdrawn from the
@@ -145,9 +148,7 @@ fn a_burst_cut_by_a_reconnect_is_announced_exactly_once() {
         }
     }
     let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline
-        && !subjects.iter().all(|s| r.w.count_new_mail(s) > 0)
-    {
+    while Instant::now() < deadline && !subjects.iter().all(|s| r.w.count_new_mail(s) > 0) {
         r.w.collect_for(Duration::from_millis(200));
     }
     r.w.collect_for(Duration::from_secs(2));
@@ -181,7 +182,7 @@ fn counting_from_pushed_flags_matches_the_server_after_a_thousand_changes() {
         imap.command(&format!("UID STORE {uid} {op}.SILENT (\\Seen)"))
             .unwrap();
     }
-    let unseen = u64::from(r.dc.status("alice", "INBOX").unwrap().unseen);
+    let unseen = r.dc.status("alice", "INBOX").unwrap().unseen;
     assert!(
         eventually(SHORT, || {
             r.w.collect_for(Duration::from_millis(200));
@@ -214,17 +215,94 @@ fn a_server_that_pushes_only_exists_still_gets_every_message_announced() {
         .flat_map(|r| r.lines.clone())
         .find(|l| l.contains("NOTIFY SET"));
     assert!(
-        notify
-            .as_deref()
-            .is_some_and(|l| l.contains("ENVELOPE")),
+        notify.as_deref().is_some_and(|l| l.contains("ENVELOPE")),
         "{notify:?}"
     );
     for s in ["Only EXISTS 1", "Only EXISTS 2"] {
         let sent = Instant::now();
         server.deliver(s);
         w.wait_new_mail(s, SHORT);
-        assert!(sent.elapsed() < Duration::from_secs(4), "{:?}", sent.elapsed());
+        assert!(
+            sent.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            sent.elapsed()
+        );
     }
     w.collect_for(Duration::from_secs(2));
     assert_each_once(&w, &["Only EXISTS 1", "Only EXISTS 2"]);
+}
+
+/// Without NOTIFY (IDLE only, like Gmail, Microsoft 365 or Cyrus) new mail costs one round trip:
+/// `DONE` and `UID FETCH` leave together — the scripted server reads both before it answers
+/// either. And when the server answers the pair oddly — `* BYE` right after IDLE's OK, a `NO`
+/// to the FETCH, an OK to `DONE` that takes 1.5 s — nothing is lost and nothing repeated:
+/// each message is announced once, by the reconnect's catch-up if not by the pair.
+#[test]
+fn odd_answers_to_the_pipelined_pair_lose_and_repeat_nothing() {
+    use pushmail_tests::Step;
+    let send = |text: &str| Step::Send(text.as_bytes().to_vec());
+    let odd = |subject: &str, answer: Vec<Step>| {
+        let script = Script::new()
+            .greet()
+            .serve_until("IDLE")
+            .send("+ idling\r\n")
+            .then(Step::Pause(Duration::from_millis(300)))
+            .deliver(subject)
+            .send("* {exists} EXISTS\r\n")
+            .expect("DONE")
+            // Read before anything is answered: the client did not wait for IDLE's OK.
+            .expect("UID FETCH");
+        answer.into_iter().fold(script, Script::then)
+    };
+    let server = ScriptedServer::start(Listen::Plain, move |n| match n {
+        0 => odd(
+            "Odd 1: BYE after DONE's OK",
+            vec![
+                send("{idle} OK Idle completed\r\n* BYE Going away\r\n"),
+                Step::Close,
+            ],
+        ),
+        1 => odd(
+            "Odd 2: NO to the FETCH",
+            vec![
+                send("{idle} OK Idle completed\r\n{tag} NO [UNAVAILABLE] Try again later\r\n"),
+                Step::Serve,
+            ],
+        ),
+        2 => odd(
+            "Odd 3: a slow OK to DONE",
+            vec![
+                Step::Pause(Duration::from_millis(1500)),
+                send("{idle} OK Idle completed\r\n"),
+                Step::Answer,
+                Step::Serve,
+            ],
+        ),
+        _ => Script::serve(),
+    })
+    .unwrap();
+    let pm = Pushmail::new();
+    let id = unique_id("pipe");
+    pm.write_config(&[scripted_account(&pm, &id, server.port(), "plain", None, "")]);
+    let mut w = pm.watch(&[]);
+    let subjects = [
+        "Odd 1: BYE after DONE's OK",
+        "Odd 2: NO to the FETCH",
+        "Odd 3: a slow OK to DONE",
+    ];
+    for s in subjects {
+        w.wait_new_mail(s, Duration::from_secs(20));
+    }
+    w.collect_for(Duration::from_secs(2));
+    assert_each_once(&w, &subjects);
+    for n in 0..3 {
+        let r = server.record(n).unwrap();
+        assert_eq!(r.unexpected, None, "connection {n}: {:?}", r.lines);
+        let done = r.lines.iter().position(|l| l == "DONE").unwrap();
+        assert!(
+            r.lines[done + 1].starts_with("P") && r.lines[done + 1].contains("UID FETCH"),
+            "connection {n}: {:?}",
+            r.lines
+        );
+    }
 }

@@ -349,6 +349,15 @@ impl ConnectError {
         ConnectError::Unsafe { cause, words: None }
     }
 
+    /// The step it happened at, where one is known.
+    pub fn step(&self) -> Option<Step> {
+        match self {
+            ConnectError::Network { step, .. } | ConnectError::Protocol { step, .. } => *step,
+            ConnectError::Timeout(step) => Some(*step),
+            _ => None,
+        }
+    }
+
     /// The same problem, at `step`.
     #[must_use]
     pub fn at(mut self, at: Step) -> Self {
@@ -649,14 +658,9 @@ impl Serialize for ConnectError {
             #[serde(skip_serializing_if = "Option::is_none")]
             step: Option<Step>,
         }
-        let step = match self {
-            ConnectError::Network { step, .. } | ConnectError::Protocol { step, .. } => *step,
-            ConnectError::Timeout(step) => Some(*step),
-            _ => None,
-        };
         Json {
             kind: self.kind(),
-            step,
+            step: self.step(),
         }
         .serialize(s)
     }

@@ -4,12 +4,14 @@
 //!   byte-level limits every response passes first ([`transport::framing`]) and the login
 //!   ([`transport::login`]): everything before a session exists.
 //! - the protocol on a session: commands confirmed by their tagged OK ([`session`]), opening
-//!   a folder ([`mailbox`]), IDLE ([`rfc2177_idle`]), NOTIFY ([`rfc5465_notify`]), QRESYNC
+//!   a folder ([`mailbox`]), IDLE ([`rfc2177_idle`]) and ending it with `UID FETCH` in the
+//!   same round trip ([`pipelined`]), NOTIFY ([`rfc5465_notify`]), QRESYNC
 //!   ([`rfc7162_qresync`]) and mailbox names in modified UTF-7 ([`utf7`]).
 //!
 //! Turning fetched header bytes into text is not IMAP: it is [`crate::mail`].
 
 pub mod mailbox;
+pub mod pipelined;
 pub mod rfc2177_idle;
 pub mod rfc5465_notify;
 pub mod rfc7162_qresync;

@@ -35,11 +35,38 @@ use framing::{Framer, Limits, TaggedStatus};
 pub struct MailStream {
     inner: Inner,
     framer: Arc<Mutex<Framer>>,
+    /// A command to send right behind the next one async-imap writes ([`MailStream::pipeline`]).
+    piggyback: Option<Vec<u8>>,
+    /// Bytes gathered while a piggyback is armed, written as one at the next flush.
+    out: Vec<u8>,
+    /// How much of `out` is already written (a flush may be interrupted by a full socket).
+    out_sent: usize,
+    /// Tags of pipelined commands: `P1`, `P2`, … (async-imap's own are `A1`, `A2`, …).
+    pipelined: u32,
 }
 
 enum Inner {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
+    /// An in-process peer, for tests on tokio's paused clock: its bytes reach the reader at
+    /// once, where a socket's may arrive a moment after the clock has jumped to a timeout.
+    #[cfg(test)]
+    Memory(tokio::io::DuplexStream),
+}
+
+/// What every [`Inner`] is to reads and writes.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+impl Inner {
+    fn io(&mut self) -> Pin<&mut dyn Io> {
+        match self {
+            Inner::Plain(s) => Pin::new(s),
+            Inner::Tls(s) => Pin::new(s.as_mut()),
+            #[cfg(test)]
+            Inner::Memory(s) => Pin::new(s),
+        }
+    }
 }
 
 impl std::fmt::Debug for MailStream {
@@ -47,6 +74,8 @@ impl std::fmt::Debug for MailStream {
         f.write_str(match self.inner {
             Inner::Plain(_) => "MailStream(plain)",
             Inner::Tls(_) => "MailStream(tls)",
+            #[cfg(test)]
+            Inner::Memory(_) => "MailStream(memory)",
         })
     }
 }
@@ -98,7 +127,57 @@ impl MailStream {
         MailStream {
             inner,
             framer: Arc::new(Mutex::new(Framer::new(limits))),
+            piggyback: None,
+            out: Vec::new(),
+            out_sent: 0,
+            pipelined: 0,
         }
+    }
+
+    /// Queues `command` to leave right behind the next command async-imap sends, in the same
+    /// write, before anything is read: returns its tag (`P1`, `P2`, …, a prefix async-imap
+    /// never uses, so its answer is never mistaken for one of async-imap's).
+    ///
+    /// async-imap sends a command and reads its answer in one call (IDLE's `DONE` in
+    /// `Handle::done`, which is also the only way to get the session back from an IDLE), so a
+    /// command cannot be sent between the two. Here, everything written from now on is
+    /// gathered, and the next flush — the one async-imap does right after its command line —
+    /// writes it with `command` behind it. The caller then reads `command`'s answer itself
+    /// (`Session::read_response`), after async-imap has read its own. Used to end IDLE and
+    /// fetch new mail in one round trip (`imap/pipelined.rs`).
+    pub fn pipeline(&mut self, command: &str) -> String {
+        self.pipelined = self.pipelined.wrapping_add(1);
+        let tag = format!("P{}", self.pipelined);
+        self.piggyback = Some(format!("{tag} {command}\r\n").into_bytes());
+        tag
+    }
+
+    /// Writes what [`Self::pipeline`] gathered: the command async-imap wrote, then the
+    /// piggyback, as one buffer (one TLS record, one segment where it fits).
+    fn poll_write_gathered(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // Only behind a command: a flush with nothing gathered must not send it first.
+        if !self.out.is_empty()
+            && let Some(piggyback) = self.piggyback.take()
+        {
+            self.out.extend_from_slice(&piggyback);
+        }
+        while self.out_sent < self.out.len() {
+            let rest = &self.out[self.out_sent..];
+            let n = std::task::ready!(self.inner.io().poll_write(cx, rest))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.out_sent += n;
+        }
+        self.out.clear();
+        self.out_sent = 0;
+        Poll::Ready(Ok(()))
+    }
+
+    /// A stream to an in-process peer (tests on the paused clock), with the usual limits.
+    #[cfg(test)]
+    pub(crate) fn in_memory(peer: tokio::io::DuplexStream) -> Self {
+        MailStream::new(Inner::Memory(peer), Limits::default())
     }
 
     pub fn tap(&self) -> StatusTap {
@@ -118,10 +197,7 @@ impl AsyncRead for MailStream {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
-        let res = match &mut this.inner {
-            Inner::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Inner::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        };
+        let res = this.inner.io().poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = res {
             let fresh = &buf.filled()[before..];
             let mut framer = this
@@ -144,22 +220,25 @@ impl AsyncWrite for MailStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match &mut self.get_mut().inner {
-            Inner::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Inner::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        let this = self.get_mut();
+        if this.piggyback.is_some() || !this.out.is_empty() {
+            // Gathered until the flush, which sends it with the piggyback behind it.
+            this.out.extend_from_slice(buf);
+            return Poll::Ready(Ok(buf.len()));
         }
+        this.inner.io().poll_write(cx, buf)
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().inner {
-            Inner::Plain(s) => Pin::new(s).poll_flush(cx),
-            Inner::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
+        let this = self.get_mut();
+        std::task::ready!(this.poll_write_gathered(cx))?;
+        this.inner.io().poll_flush(cx)
     }
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().inner {
-            Inner::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Inner::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
+        let this = self.get_mut();
+        // A piggyback no command carried is dropped, never sent on its own.
+        this.piggyback = None;
+        std::task::ready!(this.poll_write_gathered(cx))?;
+        this.inner.io().poll_shutdown(cx)
     }
 }
 
@@ -802,6 +881,34 @@ APa6M1gXZYltOL+e8bS5uZo+/C+uq9o13+qVLXKdfyAa
             tls_config(&with(&missing)),
             Err(ConnectError::Config { .. })
         ));
+    }
+
+    /// A pipelined command leaves behind the next command written, in the same write, and
+    /// never before it (a flush with nothing written leaves it waiting).
+    #[tokio::test]
+    async fn a_pipelined_command_rides_behind_the_next_one() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (ours, mut theirs) = tokio::io::duplex(1024);
+        let mut stream = MailStream::in_memory(ours);
+        assert_eq!(stream.pipeline("UID FETCH 5:* (UID FLAGS)"), "P1");
+        stream.flush().await.unwrap();
+        stream.write_all(b"DONE").await.unwrap();
+        stream.write_all(b"\r\n").await.unwrap();
+        let mut got = [0u8; 64];
+        // Nothing has left yet: the write is gathered until the flush.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), theirs.read(&mut got))
+                .await
+                .is_err()
+        );
+        stream.flush().await.unwrap();
+        let n = theirs.read(&mut got).await.unwrap();
+        assert_eq!(&got[..n], b"DONE\r\nP1 UID FETCH 5:* (UID FLAGS)\r\n");
+        // Then writes go straight through again, and the next tag is P2.
+        stream.write_all(b"A4 NOOP\r\n").await.unwrap();
+        let n = theirs.read(&mut got).await.unwrap();
+        assert_eq!(&got[..n], b"A4 NOOP\r\n");
+        assert_eq!(stream.pipeline("NOOP"), "P2");
     }
 
     #[test]

@@ -36,6 +36,7 @@ use super::strategy::{self, Caps, Mode, Strategy};
 use crate::error::{ConnectError, NetCause, ProtoCause, Step, StoreCause};
 use crate::event::State;
 use crate::imap::mailbox::{self, Opened};
+use crate::imap::pipelined;
 use crate::imap::rfc2177_idle::{self, Seen};
 use crate::imap::rfc5465_notify::{self, FolderStatus, LocalView};
 use crate::imap::rfc7162_qresync;
@@ -43,6 +44,7 @@ use crate::imap::session;
 use crate::imap::transport::login::LoggedIn;
 use crate::imap::transport::{MailStream, StatusTap};
 use crate::imap::utf7;
+use crate::mail::headers::HEADER_FETCH;
 use crate::sync::decide::{self, Reconcile};
 use crate::text::truncate_for_log;
 
@@ -897,9 +899,7 @@ impl<'a> Conn<'a> {
         let refresh_at = Instant::now() + t.idle_refresh;
         let outcome = loop {
             // What the server pushed is announced and counted here, still in IDLE.
-            if let Err(end) = self.act_on_pushes().await {
-                return Err(end);
-            }
+            self.act_on_pushes().await?;
             // Changes may arrive before "+ idling" (taken above), or be queued as unsolicited.
             if self.home_dirty || !self.dirty.is_empty() || !pending.is_empty() {
                 break Wait::Changed;
@@ -951,11 +951,87 @@ impl<'a> Conn<'a> {
             }
             return Ok(outcome);
         }
+        if matches!(outcome, Wait::Changed) && self.new_mail_only() {
+            // New mail, nothing else: `DONE` and the `UID FETCH` leave together (one round
+            // trip after the server's push instead of two).
+            return self.done_and_fetch(idle).await.map(|()| outcome);
+        }
         let s = rfc2177_idle::done(idle, t.done_timeout, &tap)
             .await
             .map_err(|e| self.fail(e))?;
         self.session = Some(s);
         Ok(outcome)
+    }
+
+    /// Whether what ended the IDLE is new mail in the home folder and nothing that needs
+    /// another command first: a re-count, the careful way of reading, a store that must prove
+    /// itself, or a push still to act on.
+    fn new_mail_only(&self) -> bool {
+        let Some(i) = self.selected else {
+            return false;
+        };
+        let f = &self.folders[i];
+        i == 0
+            && self.home_dirty
+            && !self.home_recount
+            && !self.memory.store_failed
+            && !self.memory.is_careful(&f.name, f.uidvalidity)
+            && self.pushed.is_empty()
+            && self.flag_changes.is_empty()
+    }
+
+    /// Ends the IDLE with `DONE` and fetches new mail in the same round trip
+    /// ([`pipelined::done_and_fetch`]), then announces it exactly as [`Self::announce_new`]
+    /// would; lines that came with the answers are taken as they would be in IDLE.
+    async fn done_and_fetch(&mut self, idle: rfc2177_idle::Idle) -> Result<(), End> {
+        let t = &self.ctx.account.timing;
+        let tap = self.tap.clone();
+        let (name, uidvalidity, watermark) = {
+            let f = &self.folders[0];
+            (f.name.clone(), f.uidvalidity, f.watermark)
+        };
+        let set = format!("{}:*", watermark.max(1));
+        let query = format!("(UID FLAGS {HEADER_FETCH})");
+        let answer =
+            pipelined::done_and_fetch(idle, &set, &query, t.done_timeout, t.command_timeout, &tap)
+                .await;
+        let (session, got) = match answer {
+            Ok(a) => a,
+            Err(error) => {
+                // Only a failure of the fetch itself can be a message's fault; a DONE that is
+                // not answered is a dead link.
+                if error.step() == Some(Step::FetchingNew)
+                    && self.memory.fetch_failed(&name, uidvalidity, &error, true)
+                {
+                    warn!(account = %self.ctx.account.id, folder = %name, "fetching new mail failed ({error}); the next session reads it one message at a time");
+                }
+                return Err(self.fail(error));
+            }
+        };
+        self.session = Some(session);
+        self.home_dirty = false;
+        self.push_due = None;
+        let mut bye = None;
+        for seen in got.seen {
+            if let Some(words) = self.absorb(seen) {
+                bye = Some(words);
+            }
+        }
+        let fetched = got
+            .fetched
+            .into_iter()
+            .map(|m| announce::Fetched {
+                uid: m.uid,
+                seen: m.seen,
+                header: m.header,
+            })
+            .collect();
+        self.announce_fetched(0, fetched, false).await?;
+        self.report_unread(0).await;
+        if let Some(words) = bye {
+            return Err(self.fail(ConnectError::network(NetCause::Bye).with_words(words)));
+        }
+        Ok(())
     }
 
     /// Polling for servers without IDLE: wait until the next sweep.

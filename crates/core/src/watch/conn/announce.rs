@@ -15,11 +15,11 @@ use crate::sync::decide::{self, Candidate};
 use crate::watch::account::End;
 
 /// One message as a `UID FETCH` answered it: what announcing needs.
-struct Fetched {
-    uid: u32,
-    seen: bool,
+pub(super) struct Fetched {
+    pub uid: u32,
+    pub seen: bool,
     /// The header fields (at most [`headers::HEADER_MAX`] bytes), if asked for and sent.
-    header: Option<Vec<u8>>,
+    pub header: Option<Vec<u8>>,
 }
 
 /// What a `UID FETCH` of new mail asks for.
@@ -61,6 +61,19 @@ impl Conn<'_> {
                 return Err(end);
             }
         };
+        self.announce_fetched(i, fetched, catch_up).await
+    }
+
+    /// Announces what a `UID FETCH <watermark>:*` of folder `i` returned, in UID order, and
+    /// raises the watermark past all of it (read or not).
+    pub(super) async fn announce_fetched(
+        &mut self,
+        i: usize,
+        fetched: Vec<Fetched>,
+        catch_up: bool,
+    ) -> Result<(), End> {
+        let name = self.folders[i].name.clone();
+        let watermark = self.folders[i].watermark;
         let candidates: Vec<Candidate> = fetched
             .iter()
             .map(|f| Candidate {
