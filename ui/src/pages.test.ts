@@ -315,6 +315,19 @@ describe("POP3 accounts", () => {
 });
 
 describe("accounts", () => {
+  it("a POP3 account's line says what POP3 cannot do, in the window's language", async () => {
+    const scenario = richScenario();
+    const home = scenario.settings.accounts.find((a) => a.id === "home");
+    if (!home || scenario.live === "not_running") throw new Error("scenario changed");
+    Object.assign(home, { protocol: "pop3", host: "pop.home.example", port: 995, pollIntervalSecs: 120 });
+    scenario.live = scenario.live.map((l) => (l.id === "home" ? { ...l, state: "polling", detail: "" } : l));
+    await start(scenario);
+    await vi.waitFor(() => expect(document.querySelector("[data-account=home] [data-state=polling]")).not.toBeNull());
+    expect(plain($("[data-account=home] [data-state=polling]").textContent)).toBe(
+      "POP3: checked every 120 s; POP3 cannot tell when you read mail elsewhere",
+    );
+  });
+
   it("shows live state and counts; tray texts are text", async () => {
     await start(richScenario());
     await vi.waitFor(() => expect(document.querySelector("[data-account=work] [data-state=push]")).not.toBeNull());

@@ -73,7 +73,8 @@ function row(ctx: Context, account: AccountView, live: LiveAccount | undefined, 
   if (state === undefined) {
     status.append(h("span", { class: "state state-none" }, t("settings-account-no-live-state")));
   } else {
-    const key = `state-${state}`;
+    // A POP3 account that is fine says what POP3 cannot do (the same line as the tray's).
+    const key = state === "polling" && account.protocol === "pop3" ? "strategy-pop3" : `state-${state}`;
     const label = ctx.i18n.has(key) ? t(key, { seconds: account.pollIntervalSecs }) : state;
     status.append(
       h(
