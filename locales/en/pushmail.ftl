@@ -151,6 +151,27 @@ settings-account-folders = { $count ->
    *[other] { $count } folders
 }
 
+# Under an account's address: how soon after new mail reached the mail server Pushmail showed
+# it — the median of the last 24 hours, live mail only. The server dates mail to the whole
+# second, so it is always "within" a number, rounded up. $count is a number.
+settings-account-delay-seconds = { $count ->
+    [one] New mail usually shown within a second of reaching the server
+   *[other] New mail usually shown within { $count } seconds of reaching the server
+}
+settings-account-delay-minutes = { $count ->
+    [one] New mail usually shown within a minute of reaching the server
+   *[other] New mail usually shown within { $count } minutes of reaching the server
+}
+settings-account-delay-hours = { $count ->
+    [one] New mail usually shown within an hour of reaching the server
+   *[other] New mail usually shown within { $count } hours of reaching the server
+}
+# After settings-account-delay-*: how many messages that figure is the median of.
+settings-account-delay-basis = { $count ->
+    [one] median of 1 message in the last 24 hours
+   *[other] median of { $count } messages in the last 24 hours
+}
+
 ## Settings → Add or edit an account
 
 settings-account-new-title = Add account
@@ -298,6 +319,20 @@ settings-activity-what-to-do = What to do
 settings-activity-refresh = Refresh
 settings-activity-unavailable = Start Pushmail to see what it did lately.
 settings-activity-edit-account = Edit account
+# Under a notification: how soon after the message reached the mail server Pushmail showed it.
+# The server dates mail to the whole second, so it is always "within" a number, rounded up.
+settings-activity-delay-seconds = { $count ->
+    [one] Shown within a second of reaching the server
+   *[other] Shown within { $count } seconds of reaching the server
+}
+settings-activity-delay-minutes = { $count ->
+    [one] Shown within a minute of reaching the server
+   *[other] Shown within { $count } minutes of reaching the server
+}
+settings-activity-delay-hours = { $count ->
+    [one] Shown within an hour of reaching the server
+   *[other] Shown within { $count } hours of reaching the server
+}
 # What to do, by the account's state, when the tray's record has no advice of its own.
 settings-activity-hint-auth_failed = The server refused the user name or password. Edit the account, enter the password again (some providers need an app password) and save: Pushmail tries again at once.
 settings-activity-hint-error = Test the connection from the account's page to see which step fails and why.

@@ -139,6 +139,23 @@ settings-account-folders = { $count ->
    *[other] { $count } cartelle
 }
 
+settings-account-delay-seconds = { $count ->
+    [one] Di solito la posta nuova appare entro un secondo dall'arrivo sul server
+   *[other] Di solito la posta nuova appare entro { $count } secondi dall'arrivo sul server
+}
+settings-account-delay-minutes = { $count ->
+    [one] Di solito la posta nuova appare entro un minuto dall'arrivo sul server
+   *[other] Di solito la posta nuova appare entro { $count } minuti dall'arrivo sul server
+}
+settings-account-delay-hours = { $count ->
+    [one] Di solito la posta nuova appare entro un'ora dall'arrivo sul server
+   *[other] Di solito la posta nuova appare entro { $count } ore dall'arrivo sul server
+}
+settings-account-delay-basis = { $count ->
+    [one] mediana di 1 messaggio nelle ultime 24 ore
+   *[other] mediana di { $count } messaggi nelle ultime 24 ore
+}
+
 ## Settings → Add or edit an account
 
 settings-account-new-title = Aggiungi account
@@ -280,6 +297,18 @@ settings-activity-what-to-do = Cosa fare
 settings-activity-refresh = Aggiorna
 settings-activity-unavailable = Avvia Pushmail per vedere cosa ha fatto di recente.
 settings-activity-edit-account = Modifica account
+settings-activity-delay-seconds = { $count ->
+    [one] Mostrato entro un secondo dall'arrivo sul server
+   *[other] Mostrato entro { $count } secondi dall'arrivo sul server
+}
+settings-activity-delay-minutes = { $count ->
+    [one] Mostrato entro un minuto dall'arrivo sul server
+   *[other] Mostrato entro { $count } minuti dall'arrivo sul server
+}
+settings-activity-delay-hours = { $count ->
+    [one] Mostrato entro un'ora dall'arrivo sul server
+   *[other] Mostrato entro { $count } ore dall'arrivo sul server
+}
 settings-activity-hint-auth_failed = Il server ha rifiutato il nome utente o la password. Modifica l'account, inserisci di nuovo la password (alcuni provider richiedono una password per le app) e salva: Pushmail riprova subito.
 settings-activity-hint-error = Verifica la connessione dalla pagina dell'account per vedere quale passaggio non riesce e perché.
 settings-activity-hint-backoff = Pushmail non riesce a raggiungere il server e continua a riprovare. Controlla che questo computer sia connesso a Internet; se lo è, verifica la connessione dalla pagina dell'account.

@@ -132,6 +132,11 @@ settings-account-folders = { $count ->
    *[other] { $count } 个文件夹
 }
 
+settings-account-delay-seconds = 新邮件通常在到达服务器后 { $count } 秒内显示
+settings-account-delay-minutes = 新邮件通常在到达服务器后 { $count } 分钟内显示
+settings-account-delay-hours = 新邮件通常在到达服务器后 { $count } 小时内显示
+settings-account-delay-basis = 过去 24 小时内 { $count } 封邮件的中位数
+
 ## Settings → Add or edit an account
 
 settings-account-new-title = 添加账户
@@ -272,6 +277,9 @@ settings-activity-what-to-do = 解决办法
 settings-activity-refresh = 刷新
 settings-activity-unavailable = 启动 Pushmail 即可查看它最近做了什么。
 settings-activity-edit-account = 编辑账户
+settings-activity-delay-seconds = 到达服务器后 { $count } 秒内显示
+settings-activity-delay-minutes = 到达服务器后 { $count } 分钟内显示
+settings-activity-delay-hours = 到达服务器后 { $count } 小时内显示
 settings-activity-hint-auth_failed = 服务器拒绝了用户名或密码。请编辑账户，重新输入密码（部分服务商需要使用应用专用密码）并保存：Pushmail 会立即重试。
 settings-activity-hint-error = 请在账户页面测试连接，查看是哪一步失败以及原因。
 settings-activity-hint-backoff = Pushmail 无法连接到服务器，正在不断重试。请检查这台电脑是否已联网；如果已联网，请在账户页面测试连接。

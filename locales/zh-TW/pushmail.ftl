@@ -132,6 +132,11 @@ settings-account-folders = { $count ->
    *[other] { $count } 個資料夾
 }
 
+settings-account-delay-seconds = 新郵件通常在抵達伺服器後 { $count } 秒內顯示
+settings-account-delay-minutes = 新郵件通常在抵達伺服器後 { $count } 分鐘內顯示
+settings-account-delay-hours = 新郵件通常在抵達伺服器後 { $count } 小時內顯示
+settings-account-delay-basis = 過去 24 小時內 { $count } 封郵件的中位數
+
 ## Settings → Add or edit an account
 
 settings-account-new-title = 新增帳號
@@ -272,6 +277,9 @@ settings-activity-what-to-do = 解決方式
 settings-activity-refresh = 重新整理
 settings-activity-unavailable = 啟動 Pushmail 即可查看它最近做了什麼。
 settings-activity-edit-account = 編輯帳號
+settings-activity-delay-seconds = 抵達伺服器後 { $count } 秒內顯示
+settings-activity-delay-minutes = 抵達伺服器後 { $count } 分鐘內顯示
+settings-activity-delay-hours = 抵達伺服器後 { $count } 小時內顯示
 settings-activity-hint-auth_failed = 伺服器拒絕了使用者名稱或密碼。請編輯帳號、重新輸入密碼（部分服務商需要應用程式密碼）並儲存：Pushmail 會立即重試。
 settings-activity-hint-error = 請在帳號頁面測試連線，查看哪個步驟失敗以及原因。
 settings-activity-hint-backoff = Pushmail 無法連線到伺服器，正在持續重試。請確認這台電腦已連上網路；若已連線，請在帳號頁面測試連線。

@@ -48,6 +48,12 @@ pub struct LiveAccount {
     /// A sentence, empty when all is well. Already cleaned by the tray.
     pub detail: String,
     pub unread: u32,
+    /// The median time in ms from a message reaching the server to its announcement, over
+    /// the last day (`GetDelays`); `None` without a figure (no live mail today, or a tray too
+    /// old to say).
+    pub delay_ms: Option<u32>,
+    /// How many messages `delay_ms` is the median of.
+    pub delay_messages: u32,
 }
 
 /// `GetActivity`, parsed: the last notifications and each account's last error.
@@ -72,6 +78,13 @@ pub struct ActivityNotification {
     pub subject: String,
     #[serde(default)]
     pub at: Timestamp,
+    /// From the message reaching the server to its announcement, when plausible.
+    #[serde(
+        default,
+        rename(serialize = "delayMs", deserialize = "delay_ms"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub delay_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -156,22 +169,12 @@ impl Tray {
     }
 
     pub async fn accounts(&self) -> Result<Vec<LiveAccount>, UiError> {
-        let list = self
-            .proxy()
-            .await?
-            .get_accounts()
-            .await
-            .map_err(tray_error)?;
-        Ok(list
-            .into_iter()
-            .map(|(id, name, state, detail, unread)| LiveAccount {
-                id,
-                name,
-                state,
-                detail,
-                unread,
-            })
-            .collect())
+        let proxy = self.proxy().await?;
+        let list = proxy.get_accounts().await.map_err(tray_error)?;
+        // Only a figure to show: a tray older than `GetDelays` has none, and says so by
+        // refusing the method.
+        let delays = proxy.get_delays().await.unwrap_or_default();
+        Ok(live_accounts(list, &delays))
     }
 
     pub async fn activity(&self) -> Result<Activity, UiError> {
@@ -266,6 +269,30 @@ fn tray_error(e: zbus::Error) -> UiError {
             chain(&e)
         ),
     )
+}
+
+/// `GetAccounts` rows with each account's `GetDelays` figure.
+pub fn live_accounts(
+    rows: Vec<(String, String, String, String, u32)>,
+    delays: &[(String, u32, u32)],
+) -> Vec<LiveAccount> {
+    rows.into_iter()
+        .map(|(id, name, state, detail, unread)| {
+            let (delay_ms, delay_messages) = delays
+                .iter()
+                .find(|(d, _, n)| *d == id && *n > 0)
+                .map_or((None, 0), |(_, ms, n)| (Some(*ms), *n));
+            LiveAccount {
+                id,
+                name,
+                state,
+                detail,
+                unread,
+                delay_ms,
+                delay_messages,
+            }
+        })
+        .collect()
 }
 
 /// `GetActivity`'s JSON → [`Activity`]. The tray is ours, but a mismatch between versions
@@ -407,8 +434,49 @@ mod tests {
             Timestamp::Text("2026-11-22T10:00:00Z".into())
         );
         assert_eq!(a.errors[0].state, "auth_failed");
+        assert_eq!(a.notifications[0].delay_ms, None);
         assert_eq!(parse_activity("{}").unwrap(), Activity::default());
         assert_eq!(parse_activity("[").unwrap_err().kind, ErrorKind::Tray);
+    }
+
+    /// How late each message was, and each account's median, reach the UI in its own
+    /// spelling; an account without a figure has none (not a 0 ms median).
+    #[test]
+    fn delays_reach_the_ui() {
+        let a = parse_activity(
+            r#"{"notifications":[{"account":"work","uid":7,"at":1,"delay_ms":640}]}"#,
+        )
+        .unwrap();
+        assert_eq!(a.notifications[0].delay_ms, Some(640));
+        let ui = serde_json::to_value(&a.notifications[0]).unwrap();
+        assert_eq!(ui["delayMs"], 640);
+        let rows = vec![
+            (
+                "work".into(),
+                "Work".into(),
+                "push".into(),
+                String::new(),
+                2,
+            ),
+            (
+                "home".into(),
+                "Home".into(),
+                "push".into(),
+                String::new(),
+                0,
+            ),
+            ("new".into(), "New".into(), "push".into(), String::new(), 0),
+        ];
+        let delays = [("work".into(), 700, 12), ("home".into(), 0, 0)];
+        let live = live_accounts(rows, &delays);
+        assert_eq!(
+            serde_json::to_value(&live).unwrap(),
+            serde_json::json!([
+                {"id":"work","name":"Work","state":"push","detail":"","unread":2,"delayMs":700,"delayMessages":12},
+                {"id":"home","name":"Home","state":"push","detail":"","unread":0,"delayMs":null,"delayMessages":0},
+                {"id":"new","name":"New","state":"push","detail":"","unread":0,"delayMs":null,"delayMessages":0},
+            ])
+        );
     }
 
     #[test]

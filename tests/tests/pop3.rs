@@ -249,6 +249,11 @@ fn a_thousand_old_messages_are_not_announced() {
     let (at, ev) = w.wait_new_mail("The thousand and first", SHORT);
     assert!(at.duration_since(sent) < Duration::from_secs(3));
     assert_eq!(ev["account"], id.as_str());
+    // POP3 has no INTERNALDATE (and a Received: header is the sender's word): no delay.
+    assert!(
+        ev.get("received_at").is_none() && ev.get("delay_ms").is_none(),
+        "{ev}"
+    );
     w.wait_for(SHORT, "unread 1", |v| {
         v["event"] == "unread" && v["account"] == id.as_str() && v["count"] == 1
     });

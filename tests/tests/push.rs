@@ -4,10 +4,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use common::{Pushmail, Via, deliver_offline, unique_id};
-use pushmail_tests::{Dovecot, DovecotOptions, message};
+use pushmail_tests::{CAPABILITIES_WITHOUT_NOTIFY, Dovecot, DovecotOptions, message};
+use serde_json::Value;
 
 const PW: &str = "alicepw";
 const SHORT: Duration = Duration::from_secs(10);
@@ -240,4 +241,103 @@ fn a_folder_with_twenty_thousand_unread_is_counted_and_pushed() {
             .filter(|(_, v)| v["event"] == "state")
             .collect::<Vec<_>>()
     );
+}
+
+/// How soon after reaching the server each message was announced (`received_at`, `delay_ms`;
+/// docs/events.md), on every way mail is announced: from NOTIFY's push (no command sent),
+/// and on a server without NOTIFY from the `UID FETCH` that leaves with `DONE`; mail found on
+/// a restart carries it too (what it measures then is how long Pushmail was off).
+#[test]
+fn each_announcement_says_how_soon_after_reaching_the_server_with_notify() {
+    says_how_soon_after_reaching_the_server(None);
+}
+
+#[test]
+fn each_announcement_says_how_soon_after_reaching_the_server_without_notify() {
+    says_how_soon_after_reaching_the_server(Some(CAPABILITIES_WITHOUT_NOTIFY));
+}
+
+fn says_how_soon_after_reaching_the_server(capabilities: Option<&str>) {
+    let dc = Dovecot::start(DovecotOptions {
+        capabilities: capabilities.map(str::to_owned),
+        ..Default::default()
+    })
+    .unwrap();
+    let pm = Pushmail::new();
+    pm.write_config(&[pm.account_toml(&dc, &unique_id("delay"), "alice", Via::Tls, PW, "")]);
+    let mut w = pm.watch(&[]);
+    w.wait_state("push", SHORT);
+    for i in 0..3 {
+        let subject = format!("How soon {i}");
+        let before = unix_ms_now();
+        dc.deliver("alice", "INBOX", &mail(&subject)).unwrap();
+        let (_, ev) = w.wait_new_mail(&subject, SHORT);
+        assert_plausible_delay(&ev, before, unix_ms_now());
+        // Pushed within a second or two; the whole-second date adds at most one more.
+        let delay = ev["delay_ms"].as_u64().unwrap();
+        assert!(delay < 3_000, "{delay} ms: {ev}");
+    }
+    assert!(w.stop());
+    // Found on the next start: dated when it reached the server, not when it was found.
+    let before = unix_ms_now();
+    dc.deliver("alice", "INBOX", &mail("While off")).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut w = pm.watch(&[]);
+    let (_, ev) = w.wait_new_mail("While off", SHORT);
+    assert_eq!(ev["catch_up"], true);
+    assert_plausible_delay(&ev, before, unix_ms_now());
+    assert!(ev["delay_ms"].as_u64().unwrap() >= 1_000, "{ev}");
+    assert!(w.stop());
+}
+
+/// `received_at` is when the message reached the server (whole seconds, between the delivery
+/// and the announcement) and `delay_ms` leads from it to the announcement, which came between
+/// `before` (delivery) and `after` (the line was read), on this machine's one clock.
+fn assert_plausible_delay(ev: &Value, before_ms: i64, after_ms: i64) {
+    let received = ev["received_at"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no received_at: {ev}"));
+    let received_ms = unix_of_rfc3339(received) * 1000;
+    assert!(
+        received_ms > before_ms - 1000 && received_ms <= after_ms,
+        "received_at {received} is not between the delivery and the announcement: {ev}"
+    );
+    let delay = ev["delay_ms"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no delay_ms: {ev}"));
+    let announced_ms = received_ms + delay;
+    assert!(
+        announced_ms >= before_ms && announced_ms <= after_ms,
+        "received_at + delay_ms is not when it was announced ({before_ms}..={after_ms}): {ev}"
+    );
+}
+
+fn unix_ms_now() -> i64 {
+    let since = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap();
+    i64::try_from(since.as_millis()).unwrap()
+}
+
+/// Unix seconds of `received_at`'s form: `2026-12-07T10:31:41Z` or `…T11:31:41+01:00`.
+fn unix_of_rfc3339(s: &str) -> i64 {
+    let n = |range: std::ops::Range<usize>| -> i64 { s[range].parse().unwrap() };
+    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
+    let (hh, mm, ss) = (n(11..13), n(14..16), n(17..19));
+    let offset = match &s[19..] {
+        "Z" => 0,
+        zone => {
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            sign * (zone[1..3].parse::<i64>().unwrap() * 3600
+                + zone[4..6].parse::<i64>().unwrap() * 60)
+        }
+    };
+    // Days from 1970-01-01 (the civil-from-days inverse, proleptic Gregorian).
+    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + hh * 3600 + mm * 60 + ss - offset
 }

@@ -306,3 +306,66 @@ fn odd_answers_to_the_pipelined_pair_lose_and_repeat_nothing() {
         );
     }
 }
+
+/// A re-count of 5,000 unread with ESEARCH (Dovecot offers it): after a message is expunged
+/// from another connection, Pushmail re-reads the unread set as a count and ranges
+/// (`* ESEARCH … UID ALL 1:2499,2501:5000 COUNT 4999`) instead of a `* SEARCH` line naming
+/// every unread UID. Everything the server sends for the re-count — the pushed EXPUNGE, the
+/// fetch of new mail and the search, TLS included — is a small fraction of what the plain
+/// search's answer alone would be, and the count is the server's.
+#[test]
+fn a_recount_of_five_thousand_unread_costs_a_fraction_of_the_plain_search() {
+    const UNREAD: u64 = 5_000;
+    let dc = Dovecot::start(DovecotOptions::default()).unwrap();
+    dc.fill("alice", "INBOX", UNREAD as usize, false).unwrap();
+    // The plain search's answer, for comparison (payload only, no TLS).
+    let mut imap = dc.login("alice").unwrap();
+    imap.select("INBOX").unwrap();
+    let plain: u64 = imap
+        .command("UID SEARCH UNSEEN")
+        .unwrap()
+        .iter()
+        .map(|l| l.len() as u64 + 2)
+        .sum();
+    imap.logout().unwrap();
+    let proxy = FaultProxy::start(dc.host(), dc.imaps_port()).unwrap();
+    let pm = Pushmail::new();
+    let id = unique_id("esearch");
+    pm.write_config(&[proxied_account(
+        &pm,
+        &dc,
+        &id,
+        "alice",
+        PW,
+        proxy.port(),
+        "",
+    )]);
+    let mut w = pm.watch(&[]);
+    w.wait_state("push", Duration::from_secs(30));
+    // The first count, with the initial sync, is already an ESEARCH.
+    wait_unread(&mut w, UNREAD);
+    w.collect_for(Duration::from_millis(300));
+    let before = proxy.bytes().1;
+    dc.expunge("alice", "INBOX", 2_500).unwrap();
+    wait_unread(&mut w, UNREAD - 1);
+    w.collect_for(Duration::from_millis(500));
+    let recount = proxy.bytes().1 - before;
+    eprintln!("re-count of {UNREAD} unread: {recount} B from the server; plain search {plain} B");
+    assert!(plain > 20_000, "the plain answer: {plain} B");
+    assert!(
+        recount < 2_000 && recount * 10 < plain,
+        "the re-count cost {recount} B from the server; the plain search's answer is {plain} B"
+    );
+    assert_eq!(
+        Some(dc.status("alice", "INBOX").unwrap().unseen),
+        last_unread(&w)
+    );
+    assert!(
+        !w.seen.iter().any(|(_, v)| v["event"] == "state"
+            && v["state"] != "push"
+            && v["state"] != "connecting"),
+        "the session broke: {:#?}",
+        w.seen
+    );
+    assert_eq!(proxy.connections(), 1, "the session was rebuilt");
+}

@@ -193,6 +193,13 @@ fn new_mail_pops_up_escaped_shows_in_the_tray_and_mark_as_read_sets_seen() {
         "{activity}"
     );
     assert_eq!(activity["notifications"][0]["uid"], uid);
+    // How soon it was shown after reaching the server (one machine, one clock: plausible and
+    // small), and the account's median of the day on D-Bus: of this one message.
+    let delay = activity["notifications"][0]["delay_ms"].as_u64();
+    assert!(delay.is_some_and(|ms| ms < 3_000), "{activity}");
+    let delays = s.desk.py(&["call", "GetDelays"]);
+    assert_eq!(delays[0][1].as_u64(), delay, "{delays}");
+    assert_eq!(delays[0][2], 1, "{delays}");
     // The D-Bus NewMail signal carried the same, unescaped (it is not markup).
     let signal = s.desk.wait_message(SLOW, "NewMail signal", |m| {
         m["kind"] == "signal" && m["member"] == "NewMail"

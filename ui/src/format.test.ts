@@ -3,7 +3,7 @@ import { join } from "node:path";
 
 import { describe, expect, it } from "vitest";
 
-import { formatClock, formatDateTime, formatWhen, intlLocale, isOvernight } from "./format";
+import { delayWithin, formatClock, formatDateTime, formatWhen, intlLocale, isOvernight } from "./format";
 import { CATALOGS } from "./i18n";
 
 interface Samples {
@@ -69,5 +69,26 @@ describe("dates and times for the chosen language", () => {
     expect(spaces(formatWhen("2025-11-20T09:15:00Z", "zh-CN", now, "UTC"))).toBe("2025年11月20日 09:15");
     expect(formatWhen(null, "en", now)).toBe("");
     expect(formatWhen("not a date", "en", now)).toBe("not a date");
+  });
+});
+
+describe("how late a notification was", () => {
+  it("says no more than a server clock with whole seconds can know, rounded up", () => {
+    // Below a second is "within a second", never "0.4 s"; above, whole units rounded up.
+    expect(delayWithin(0)).toEqual({ unit: "seconds", count: 1 });
+    expect(delayWithin(412)).toEqual({ unit: "seconds", count: 1 });
+    expect(delayWithin(1_000)).toEqual({ unit: "seconds", count: 1 });
+    expect(delayWithin(1_001)).toEqual({ unit: "seconds", count: 2 });
+    expect(delayWithin(59_000)).toEqual({ unit: "seconds", count: 59 });
+    expect(delayWithin(59_001)).toEqual({ unit: "minutes", count: 1 });
+    expect(delayWithin(95_000)).toEqual({ unit: "minutes", count: 2 });
+    expect(delayWithin(3_540_001)).toEqual({ unit: "hours", count: 1 });
+    expect(delayWithin(86_400_000)).toEqual({ unit: "hours", count: 24 });
+  });
+
+  it("says nothing for what clock skew makes of it", () => {
+    for (const ms of [-1, 86_400_001, Number.NaN, Number.POSITIVE_INFINITY, null, undefined]) {
+      expect(delayWithin(ms), String(ms)).toBeNull();
+    }
   });
 });

@@ -51,6 +51,29 @@ export function formatDateTime(date: Date, lang: string, timeZone?: string): str
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** A delay as the UI says it: "within `count` `unit`". */
+export interface DelayWithin {
+  unit: "seconds" | "minutes" | "hours";
+  count: number;
+}
+
+/**
+ * How late a notification was, said no more precisely than it is known. `delay_ms` is
+ * measured from the server's INTERNALDATE, which has whole seconds, so it is up to a second
+ * more than the true delay: the honest reading is an upper bound, rounded up — "within 1
+ * second" below 1 s (never "0.4 s"), then whole seconds, minutes, hours. null for what is not a
+ * plausible delay (negative, over a day: clocks that disagree), as the tray already decided.
+ */
+export function delayWithin(ms: number | null | undefined): DelayWithin | null {
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0 || ms > DAY) return null;
+  const seconds = Math.max(1, Math.ceil(ms / 1000));
+  if (seconds < 60) return { unit: "seconds", count: seconds };
+  const minutes = Math.ceil(ms / MINUTE);
+  if (minutes < 60) return { unit: "minutes", count: minutes };
+  return { unit: "hours", count: Math.ceil(ms / HOUR) };
+}
 
 /**
  * When something happened, for a list of recent events: "now", "5 minutes ago", "3 hours ago"

@@ -336,6 +336,16 @@ describe("accounts", () => {
     expectNoInjection();
   });
 
+  it("says how soon new mail is usually shown, and nothing without a figure", async () => {
+    await start(richScenario());
+    await vi.waitFor(() => expect(document.querySelector("[data-account=work] .account-delay")).not.toBeNull());
+    // 640 ms, from a server clock with whole seconds: "within a second", never "0.6 s".
+    expect(plain($("[data-account=work] .account-delay").textContent)).toBe(
+      "New mail usually shown within a second of reaching the server · median of 12 messages in the last 24 hours",
+    );
+    expect(document.querySelector("[data-account=home] .account-delay")).toBeNull();
+  });
+
   it("offers to start the tray when it is not running", async () => {
     const scenario = richScenario();
     scenario.live = "not_running";
@@ -478,6 +488,16 @@ describe("activity and language", () => {
     expectNoInjection();
   });
 
+  it("says how soon each message was shown after it reached the server, only where known", async () => {
+    await start(richScenario());
+    click("[data-page=activity]");
+    await vi.waitFor(() => expect(document.querySelector(".mail-list")).not.toBeNull());
+    expect(plain($("[data-uid='42'] .mail-delay").textContent)).toBe("Shown within a second of reaching the server");
+    // 2.3 s after the second the server dated it: at most 2.3 s, so "within 3 seconds".
+    expect(plain($("[data-uid='41'] .mail-delay").textContent)).toBe("Shown within 3 seconds of reaching the server");
+    expect(document.querySelector("[data-uid='7'] .mail-delay")).toBeNull();
+  });
+
   it("applies a language at once and saves it", async () => {
     const backend = await start(richScenario());
     click("[data-page=general]");
@@ -507,6 +527,17 @@ describe("right to left and other languages", () => {
     expect([...document.querySelectorAll(".account-row .avatar")].map((a) => a.textContent)).toEqual(["ع", "م", "ج"]);
     // The server's English words keep their own direction.
     expect($("[data-account=uni] .state-detail").getAttribute("dir")).toBe("auto");
+    // How soon mail is shown, in Arabic's plural forms: one second, two messages; two minutes.
+    expect(plain($("[data-account=work] .account-delay").textContent)).toBe(
+      "يظهر البريد الجديد عادةً خلال ثانية من وصوله إلى الخادم · الوسيط لرسالتين في آخر 24 ساعة",
+    );
+    expect(plain($("[data-account=home] .account-delay").textContent)).toBe(
+      "يظهر البريد الجديد عادةً خلال دقيقتين من وصوله إلى الخادم · الوسيط لـ 14 رسالة في آخر 24 ساعة",
+    );
+    expect(document.querySelector("[data-account=uni] .account-delay")).toBeNull();
+    click("[data-page=activity]");
+    await vi.waitFor(() => expect(document.querySelector(".mail-list")).not.toBeNull());
+    expect(plain($("[data-uid='7'] .mail-delay").textContent)).toBe("ظهر الإشعار خلال 4 ثوانٍ من وصول الرسالة إلى الخادم");
   });
 
   it("quiet hours are described with the times as the language writes them", async () => {

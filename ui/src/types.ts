@@ -144,6 +144,13 @@ export interface LiveAccount {
   state: string;
   detail: string;
   unread: number;
+  /**
+   * The median time in ms from a message reaching the server to its announcement, live mail
+   * of the last 24 hours (`GetDelays`); null when there is no figure.
+   */
+  delayMs: number | null;
+  /** How many messages `delayMs` is the median of. */
+  delayMessages: number;
 }
 
 export type Timestamp = number | string | null;
@@ -155,6 +162,8 @@ export interface ActivityNotification {
   from: string;
   subject: string;
   at: Timestamp;
+  /** From the message reaching the server to its announcement, in ms, when plausible. */
+  delayMs?: number;
 }
 
 export interface ActivityError {

@@ -219,6 +219,14 @@ fn spawn_hook(program: &Path, mail: &NewMail, hooks: &mut JoinSet<()>) {
         .env("PUSHMAIL_DATE", &mail.date)
         .env("PUSHMAIL_MESSAGE_ID", &mail.message_id)
         .env("PUSHMAIL_CATCH_UP", if mail.catch_up { "1" } else { "0" })
+        .env(
+            "PUSHMAIL_RECEIVED_AT",
+            mail.received_at.as_deref().unwrap_or_default(),
+        )
+        .env(
+            "PUSHMAIL_DELAY_MS",
+            mail.delay_ms.map(|ms| ms.to_string()).unwrap_or_default(),
+        )
         .stdin(Stdio::null())
         .kill_on_drop(false);
     match cmd.spawn() {
@@ -255,6 +263,8 @@ mod tests {
             message_id: String::new(),
             catch_up: false,
             unreadable: false,
+            received_at: None,
+            delay_ms: None,
         })
     }
 

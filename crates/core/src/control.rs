@@ -27,6 +27,10 @@ pub trait Pushmail {
     fn get_unread_count(&self) -> zbus::Result<u32>;
     /// Recent notifications and problems, as JSON (`docs/dbus.md`).
     fn get_activity(&self) -> zbus::Result<String>;
+    /// `(id, median delay ms, messages)` per account, in the configuration's order: how long
+    /// after reaching the server its mail was announced, over the last day (`messages` 0: no
+    /// figure).
+    fn get_delays(&self) -> zbus::Result<Vec<(String, u32, u32)>>;
     /// Re-read the configuration file.
     fn reload(&self) -> zbus::Result<()>;
     /// Look for new mail now (`""`: every account).

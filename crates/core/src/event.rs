@@ -58,6 +58,18 @@ pub struct NewMail {
     /// be read" instead of "(no subject)". Only present in JSON when true.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unreadable: bool,
+    /// When the message reached the server: its INTERNALDATE as RFC 3339, in the server's
+    /// zone, whole seconds. Absent when the server did not send it (and for POP3, which has
+    /// no such date).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_at: Option<String>,
+    /// Milliseconds from `received_at` to this announcement, measured on this computer's
+    /// clock as the watcher hands the message to the front end. `received_at` is cut to the
+    /// second, so this is up to a second more than the true delay; absent when not plausible
+    /// (negative, or over a day: the two clocks disagree — see
+    /// [`crate::imap::internal_date`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -118,10 +130,22 @@ mod tests {
             message_id: "m@x".into(),
             catch_up: false,
             unreadable: false,
+            received_at: None,
+            delay_ms: None,
         });
         assert_eq!(
             serde_json::to_string(&e).unwrap(),
             r#"{"event":"new_mail","account":"work","folder":"INBOX","uidvalidity":7,"uid":42,"from_name":"Ana","from_address":"ana@example.com","subject":"Hi","date":"","message_id":"m@x","catch_up":false}"#
+        );
+        // With INTERNALDATE: the two fields at the end, as `docs/events.md` shows them.
+        let Event::NewMail(mut m) = e else {
+            unreachable!()
+        };
+        m.received_at = Some("2026-12-07T10:31:41Z".into());
+        m.delay_ms = Some(612);
+        assert_eq!(
+            serde_json::to_string(&Event::NewMail(m)).unwrap(),
+            r#"{"event":"new_mail","account":"work","folder":"INBOX","uidvalidity":7,"uid":42,"from_name":"Ana","from_address":"ana@example.com","subject":"Hi","date":"","message_id":"m@x","catch_up":false,"received_at":"2026-12-07T10:31:41Z","delay_ms":612}"#
         );
         let s = Event::State {
             account: "w".into(),

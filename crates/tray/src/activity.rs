@@ -15,6 +15,10 @@ pub struct NotificationRecord {
     pub subject: String,
     /// RFC 3339.
     pub at: String,
+    /// The event's `delay_ms`: from the message reaching the server to its announcement,
+    /// when plausible (`docs/events.md`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
 }
 
 /// The last problem of one account.
@@ -103,6 +107,7 @@ mod tests {
             from: "Ana <ana@x>".into(),
             subject: "<b>hi</b>".into(),
             at: "2026-01-01T00:00:00Z".into(),
+            delay_ms: (uid == 5).then_some(640),
         }
     }
 
@@ -134,6 +139,9 @@ mod tests {
             .collect();
         assert_eq!(uids, [5, 4, 3]);
         assert_eq!(v["notifications"][0]["subject"], "<b>hi</b>");
+        // How late it was, where known; absent otherwise.
+        assert_eq!(v["notifications"][0]["delay_ms"], 640);
+        assert!(v["notifications"][1].get("delay_ms").is_none());
         let details: Vec<&str> = v["errors"]
             .as_array()
             .unwrap()

@@ -49,6 +49,7 @@ use zbus::Connection;
 
 use crate::activity::{Activity, ErrorRecord, NotificationRecord};
 use crate::clock;
+use crate::delays::Delays;
 use crate::model::{MenuAction, PauseChoice, TrayModel};
 use crate::notes;
 use crate::notifier::{self, Job, PopupEvent, Queue};
@@ -172,6 +173,7 @@ async fn main_async(options: Options) -> anyhow::Result<ExitCode> {
         model: TrayModel::default(),
         policy: Policy::new(Rules::from_config(&config)),
         activity: Activity::new(usize::try_from(config.notifications.history_size).unwrap_or(0)),
+        delays: Delays::default(),
         config: Config::default(),
         engine,
         queue,
@@ -225,6 +227,7 @@ struct App {
     model: TrayModel,
     policy: Policy,
     activity: Activity,
+    delays: Delays,
     engine: Engine,
     queue: Arc<Queue>,
     publisher: Publisher,
@@ -380,7 +383,12 @@ impl App {
             from: shown_from.clone(),
             subject: shown_subject.clone(),
             at: clock::rfc3339_now(),
+            delay_ms: mail.delay_ms,
         });
+        // How fast push is: live mail only (a catch-up measures how long we were away).
+        if let (Some(ms), false) = (mail.delay_ms, mail.catch_up) {
+            self.delays.record(&mail.account, clock::unix_now(), ms);
+        }
         let publisher = self.publisher.clone();
         let (account, folder, uid) = (mail.account.clone(), mail.folder.clone(), mail.uid);
         self.tracker.spawn(async move {
@@ -424,6 +432,23 @@ impl App {
             }
             Request::GetActivity(reply) => {
                 let _ = reply.send(self.activity.to_json());
+            }
+            Request::GetDelays(reply) => {
+                let now = clock::unix_now();
+                let rows = self
+                    .model
+                    .accounts()
+                    .iter()
+                    .map(|a| {
+                        let m = self.delays.median(&a.id, now);
+                        (
+                            a.id.clone(),
+                            m.map_or(0, |m| m.delay_ms),
+                            m.map_or(0, |m| m.messages),
+                        )
+                    })
+                    .collect();
+                let _ = reply.send(rows);
             }
             Request::CheckNow(account, reply) => {
                 let known = account
@@ -709,6 +734,8 @@ impl App {
         self.activity
             .set_capacity(usize::try_from(config.notifications.history_size).unwrap_or(0));
         self.activity
+            .retain_accounts(|id| config.account(id).is_some());
+        self.delays
             .retain_accounts(|id| config.account(id).is_some());
         if config.general.language != self.config.general.language {
             self.i18n = I18n::new(config.general.language.as_str());

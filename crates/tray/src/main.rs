@@ -5,6 +5,7 @@ mod activity;
 mod app;
 mod badge;
 mod clock;
+mod delays;
 mod model;
 mod notes;
 mod notifier;

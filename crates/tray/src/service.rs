@@ -16,6 +16,10 @@ use zbus::{Connection, fdo, interface};
 
 use crate::model::AccountRow;
 
+/// A row of `GetDelays`: account id, median delay in ms, how many messages it is the median
+/// of (0: no figure).
+pub type DelayRow = (String, u32, u32);
+
 pub use pushmail_core::control::{INTERFACE, NAME, PATH};
 
 /// What a method asks the app to do.
@@ -23,6 +27,7 @@ pub use pushmail_core::control::{INTERFACE, NAME, PATH};
 pub enum Request {
     GetAccounts(oneshot::Sender<Vec<AccountRow>>),
     GetActivity(oneshot::Sender<String>),
+    GetDelays(oneshot::Sender<Vec<DelayRow>>),
     /// `None` = every account. Answers `false` for an unknown account.
     CheckNow(Option<String>, oneshot::Sender<bool>),
     Pause(Pause),
@@ -137,6 +142,12 @@ impl Control {
     /// JSON: recent notifications and each account's last error, newest first.
     async fn get_activity(&self) -> fdo::Result<String> {
         self.ask(Request::GetActivity).await
+    }
+
+    /// Per account, in the configuration's order: (id, median ms from a message reaching the
+    /// server to its announcement over the last day, how many messages; 0 = no figure).
+    async fn get_delays(&self) -> fdo::Result<Vec<DelayRow>> {
+        self.ask(Request::GetDelays).await
     }
 
     async fn quit(&self) -> fdo::Result<()> {

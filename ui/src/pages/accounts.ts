@@ -4,6 +4,7 @@
 import type { Context } from "../context";
 import { h, replaceChildren } from "../dom";
 import { IpcError } from "../ipc";
+import { delayWithin } from "../format";
 import type { AccountView, LiveAccount } from "../types";
 import { banner, button, errorBox, pageHeader } from "../widgets";
 
@@ -165,6 +166,18 @@ function row(ctx: Context, account: AccountView, live: LiveAccount | undefined, 
       ? h("span", { class: "account-protocol", attrs: { "data-protocol": "pop3" } }, t("settings-protocol-pop3"))
       : t("settings-account-folders", { count: account.folders.length }),
   ];
+  // How fast push is for this account: the tray's median over the last day, live mail only.
+  const within = live && account.enabled ? delayWithin(live.delayMs) : null;
+  const speed =
+    within === null || !live
+      ? null
+      : h(
+          "span",
+          { class: "account-delay", attrs: { "data-delay-ms": live.delayMs ?? undefined } },
+          t(`settings-account-delay-${within.unit}`, { count: within.count }),
+          " · ",
+          h("span", { class: "delay-basis" }, t("settings-account-delay-basis", { count: live.delayMessages })),
+        );
   item.append(
     h(
       "div",
@@ -175,6 +188,7 @@ function row(ctx: Context, account: AccountView, live: LiveAccount | undefined, 
         { class: "account-text" },
         h("span", { class: "account-name", attrs: { dir: "auto" } }, account.name),
         h("span", { class: "account-sub" }, subtitle),
+        speed,
       ),
       status,
       unread,

@@ -4,7 +4,7 @@
 import type { Context } from "../context";
 import { h, replaceChildren } from "../dom";
 import { IpcError } from "../ipc";
-import { formatDateTime, formatWhen, toDate } from "../format";
+import { delayWithin, formatDateTime, formatWhen, toDate } from "../format";
 import type { Activity, Timestamp } from "../types";
 import { banner, button, errorBox, pageHeader, section, spinner } from "../widgets";
 
@@ -27,6 +27,18 @@ export function renderActivity(ctx: Context): HTMLElement {
   /** The tray's own advice, else ours for the state. */
   const hintFor = (hint: string | undefined, state: string): string | null =>
     hint ?? (ctx.i18n.has(`settings-activity-hint-${state}`) ? t(`settings-activity-hint-${state}`) : null);
+
+  /** How soon after reaching the server it was announced; nothing when not plausible. */
+  const delayLine = (ms: number | undefined): HTMLElement | null => {
+    const within = delayWithin(ms);
+    return within === null
+      ? null
+      : h(
+          "span",
+          { class: "mail-delay", attrs: { "data-delay-ms": ms } },
+          t(`settings-activity-delay-${within.unit}`, { count: within.count }),
+        );
+  };
 
   const draw = (activity: Activity) => {
     const problems =
@@ -84,6 +96,7 @@ export function renderActivity(ctx: Context): HTMLElement {
                   { class: "mail-text" },
                   h("span", { class: "mail-from", attrs: { dir: "auto" } }, n.from),
                   h("span", { class: "mail-subject", attrs: { dir: "auto" } }, n.subject),
+                  delayLine(n.delayMs),
                 ),
                 h(
                   "div",

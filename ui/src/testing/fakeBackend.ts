@@ -114,13 +114,13 @@ export function richScenario(): Scenario {
       account("home", { name: "Home", email: "ana@home.example", host: "imap.home.example" }),
     ]),
     live: [
-      { id: "work", name: "Work", state: "push", detail: "", unread: 3 },
-      { id: "home", name: "Home", state: "auth_failed", detail: `Password rejected ${HOSTILE.img}`, unread: 0 },
+      { id: "work", name: "Work", state: "push", detail: "", unread: 3, delayMs: 640, delayMessages: 12 },
+      { id: "home", name: "Home", state: "auth_failed", detail: `Password rejected ${HOSTILE.img}`, unread: 0, delayMs: null, delayMessages: 0 },
     ],
     activity: {
       notifications: [
-        { account: "work", folder: HOSTILE.svg, uid: 42, from: `Mallory ${HOSTILE.img}`, subject: HOSTILE.script, at: 1_763_800_000 },
-        { account: "work", folder: "INBOX", uid: 41, from: "Li Wei", subject: "Lunch on Friday?", at: 1_763_799_000 },
+        { account: "work", folder: HOSTILE.svg, uid: 42, from: `Mallory ${HOSTILE.img}`, subject: HOSTILE.script, at: 1_763_800_000, delayMs: 412 },
+        { account: "work", folder: "INBOX", uid: 41, from: "Li Wei", subject: "Lunch on Friday?", at: 1_763_799_000, delayMs: 2_300 },
         { account: "home", folder: "INBOX", uid: 7, from: "Ana Souza", subject: "Photos from the trip", at: "2025-11-22T09:15:00Z" },
       ],
       errors: [
@@ -197,15 +197,15 @@ export function demoScenario(): Scenario {
       },
     },
     live: [
-      { id: "work", name: "Work", state: "push", detail: "", unread: 3 },
-      { id: "home", name: "Home", state: "push", detail: "", unread: 2 },
+      { id: "work", name: "Work", state: "push", detail: "", unread: 3, delayMs: 520, delayMessages: 37 },
+      { id: "home", name: "Home", state: "push", detail: "", unread: 2, delayMs: 780, delayMessages: 9 },
     ],
     activity: {
       notifications: [
-        { account: "work", folder: "INBOX", uid: 1205, from: "Build bot <ci@example.org>", subject: "Nightly build passed ✔", at: minutesAgo(2) },
-        { account: "work", folder: "INBOX", uid: 1204, from: "Giulia Rossi <giulia@example.it>", subject: "Riunione spostata a giovedì", at: minutesAgo(9) },
-        { account: "home", folder: "INBOX", uid: 318, from: "سارة <sara@example.eg>", subject: "تم تأكيد الحجز", at: minutesAgo(17) },
-        { account: "work", folder: "Projects/Launch", uid: 87, from: "李伟 <li.wei@example.cn>", subject: "会议改到明天上午十点", at: minutesAgo(26) },
+        { account: "work", folder: "INBOX", uid: 1205, from: "Build bot <ci@example.org>", subject: "Nightly build passed ✔", at: minutesAgo(2), delayMs: 480 },
+        { account: "work", folder: "INBOX", uid: 1204, from: "Giulia Rossi <giulia@example.it>", subject: "Riunione spostata a giovedì", at: minutesAgo(9), delayMs: 610 },
+        { account: "home", folder: "INBOX", uid: 318, from: "سارة <sara@example.eg>", subject: "تم تأكيد الحجز", at: minutesAgo(17), delayMs: 530 },
+        { account: "work", folder: "Projects/Launch", uid: 87, from: "李伟 <li.wei@example.cn>", subject: "会议改到明天上午十点", at: minutesAgo(26), delayMs: 1_700 },
         { account: "home", folder: "INBOX", uid: 317, from: "Ana Pérez <ana@example.com>", subject: "Welcome to Pushmail — this arrived by push", at: minutesAgo(41) },
       ],
       errors: [],
@@ -258,18 +258,22 @@ export function localizedScenario(lang: "ar" | "zh-TW"): Scenario {
       notifications: { ...baseSettings().notifications, quietHours: { start: "22:00", end: "07:00" } },
     },
     live: [
-      { id: "work", name: words.work, state: "push", detail: "", unread: 3 },
-      { id: "home", name: words.home, state: "polling", detail: "", unread: 12 },
+      { id: "work", name: words.work, state: "push", detail: "", unread: 3, delayMs: 640, delayMessages: 2 },
+      { id: "home", name: words.home, state: "polling", detail: "", unread: 12, delayMs: 95_000, delayMessages: 14 },
       {
         id: "uni",
         name: words.uni,
         state: "auth_failed",
         detail: `login failed for ${words.uniEmail}: [AUTHENTICATIONFAILED] Invalid credentials`,
         unread: 0,
+        delayMs: null,
+        delayMessages: 0,
       },
     ],
     activity: {
-      notifications: [{ account: "work", folder: words.folders[1] ?? "INBOX", uid: 7, from: words.from, subject: words.subject, at: 1_763_800_000 }],
+      notifications: [
+        { account: "work", folder: words.folders[1] ?? "INBOX", uid: 7, from: words.from, subject: words.subject, at: 1_763_800_000, delayMs: 3_400 },
+      ],
       errors: [],
     },
   };
@@ -362,7 +366,7 @@ export class FakeBackend {
       case COMMANDS.trayActivity:
         return s.live === "not_running" ? fail("tray_not_running", "Pushmail is not running.") : structuredClone(s.activity);
       case COMMANDS.startTray:
-        s.live = s.settings.accounts.map((a) => ({ id: a.id, name: a.name, state: "connecting", detail: "", unread: 0 }));
+        s.live = s.settings.accounts.map((a) => ({ id: a.id, name: a.name, state: "connecting", detail: "", unread: 0, delayMs: null, delayMessages: 0 }));
         return null;
       case COMMANDS.checkNow:
         return null;

@@ -5,14 +5,17 @@
 //!   ([`transport::login`]): everything before a session exists.
 //! - the protocol on a session: commands confirmed by their tagged OK ([`session`]), opening
 //!   a folder ([`mailbox`]), IDLE ([`rfc2177_idle`]) and ending it with `UID FETCH` in the
-//!   same round trip ([`pipelined`]), NOTIFY ([`rfc5465_notify`]), QRESYNC
-//!   ([`rfc7162_qresync`]) and mailbox names in modified UTF-7 ([`utf7`]).
+//!   same round trip ([`pipelined`]), unread counts with ESEARCH ([`rfc4731_esearch`]),
+//!   NOTIFY ([`rfc5465_notify`]), QRESYNC ([`rfc7162_qresync`]), mailbox names in modified
+//!   UTF-7 ([`utf7`]) and when a message reached the server ([`internal_date`]).
 //!
 //! Turning fetched header bytes into text is not IMAP: it is [`crate::mail`].
 
+pub mod internal_date;
 pub mod mailbox;
 pub mod pipelined;
 pub mod rfc2177_idle;
+pub mod rfc4731_esearch;
 pub mod rfc5465_notify;
 pub mod rfc7162_qresync;
 pub mod session;

@@ -30,6 +30,7 @@ use async_imap::Session;
 use imap_proto::{AttributeValue, MessageSection, Response, SectionPath, Status};
 use tokio::time::timeout;
 
+use super::internal_date::InternalDate;
 use super::rfc2177_idle::{Idle, Seen, classify, classify_unsolicited, done};
 use super::session::imap_error;
 use super::transport::{MailStream, StatusTap};
@@ -43,6 +44,8 @@ pub struct FetchedMessage {
     pub seen: bool,
     /// The `BODY[HEADER…]` section, if asked for and sent (possibly cut by a partial fetch).
     pub header: Option<Vec<u8>>,
+    /// `INTERNALDATE`, if asked for, sent and readable: when it reached the server.
+    pub received: Option<InternalDate>,
 }
 
 /// What ending IDLE with a pipelined `UID FETCH` brought, all of it vouched for by the
@@ -187,6 +190,7 @@ fn absorb(
             | AttributeValue::Rfc822Header(Some(bytes)) => {
                 message.header = Some(bytes.to_vec());
             }
+            AttributeValue::InternalDate(date) => message.received = InternalDate::parse(date),
             _ => {}
         }
     }

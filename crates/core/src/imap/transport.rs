@@ -43,7 +43,17 @@ pub struct MailStream {
     out_sent: usize,
     /// Tags of pipelined commands: `P1`, `P2`, … (async-imap's own are `A1`, `A2`, …).
     pipelined: u32,
+    /// Bytes the [`Framer`] let through that the reader has not taken yet (a read may bring
+    /// more than the reader's buffer holds once held-back bytes are released).
+    incoming: Vec<u8>,
+    /// Where each read from the socket lands before the framer looks at it.
+    scratch: Box<[u8]>,
+    /// The socket has ended; once `incoming` is empty, reads return end of stream.
+    ended: bool,
 }
+
+/// How much one read from the socket takes (one TLS record's plaintext).
+const READ_CHUNK: usize = 16 * 1024;
 
 enum Inner {
     Plain(TcpStream),
@@ -96,6 +106,17 @@ impl StatusTap {
         self.0.lock().ok().and_then(|mut f| f.take_last_bye())
     }
 
+    /// Call right before sending a command that asks for `* ESEARCH` (RFC 4731): until that
+    /// command's tagged line, a response starting with `* ESEARCH` is kept from the parser
+    /// (imap-proto cannot read it) and held for [`EsearchCapture::take`]. Dropping the
+    /// capture (the command is over, failed or timed out) stops it.
+    pub fn expect_esearch(&self) -> EsearchCapture {
+        if let Ok(mut f) = self.0.lock() {
+            f.expect_esearch();
+        }
+        EsearchCapture(self.0.clone())
+    }
+
     /// Runs one command (a future not yet polled, so nothing is on the wire yet) and succeeds
     /// only if the server finished it with a tagged `OK`.
     ///
@@ -122,6 +143,30 @@ impl StatusTap {
     }
 }
 
+/// ESEARCH responses held back from the parser while a command that asked for them runs
+/// ([`StatusTap::expect_esearch`]).
+#[derive(Debug)]
+pub struct EsearchCapture(Arc<Mutex<Framer>>);
+
+impl EsearchCapture {
+    /// The ESEARCH responses captured (each whole, CRLF included) and the tag of the tagged
+    /// line that ended the command, once it has come.
+    pub fn take(&self) -> (Vec<Vec<u8>>, Option<String>) {
+        self.0
+            .lock()
+            .map(|mut f| f.take_esearch())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for EsearchCapture {
+    fn drop(&mut self) {
+        if let Ok(mut f) = self.0.lock() {
+            f.stop_esearch();
+        }
+    }
+}
+
 impl MailStream {
     fn new(inner: Inner, limits: Limits) -> Self {
         MailStream {
@@ -131,6 +176,9 @@ impl MailStream {
             out: Vec::new(),
             out_sent: 0,
             pipelined: 0,
+            incoming: Vec::new(),
+            scratch: vec![0; READ_CHUNK].into_boxed_slice(),
+            ended: false,
         }
     }
 
@@ -190,27 +238,45 @@ impl MailStream {
 }
 
 impl AsyncRead for MailStream {
+    /// Every byte from the socket goes through the [`Framer`] first: past a limit the read
+    /// fails and the parser never sees the bytes; a captured ESEARCH is left out.
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let before = buf.filled().len();
-        let res = this.inner.io().poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = res {
-            let fresh = &buf.filled()[before..];
+        loop {
+            if !this.incoming.is_empty() || this.ended {
+                let n = buf.remaining().min(this.incoming.len());
+                buf.put_slice(&this.incoming[..n]);
+                this.incoming.drain(..n);
+                return Poll::Ready(Ok(()));
+            }
+            if buf.remaining() == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            // No more than the reader asked for, so what it has not taken stays in the socket
+            // (a check for unrequested bytes after the greeting looks at the reader's buffer).
+            let want = buf.remaining().min(this.scratch.len());
+            let mut chunk = ReadBuf::new(&mut this.scratch[..want]);
+            std::task::ready!(this.inner.io().poll_read(cx, &mut chunk))?;
+            let fresh = chunk.filled();
             let mut framer = this
                 .framer
                 .lock()
                 .map_err(|_| io::Error::other("framer lock poisoned"))?;
-            if let Err(limit) = framer.feed(fresh) {
+            if fresh.is_empty() {
+                this.ended = true;
+                framer.release_held(&mut this.incoming);
+            } else if let Err(limit) = framer.filter(fresh, &mut this.incoming) {
                 // Refuse before the parser ever sees the bytes.
-                buf.set_filled(before);
+                this.incoming.clear();
                 return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, limit)));
             }
+            // Everything read may have been held back or captured: read again (the socket
+            // says when there is more), never report an empty read, which means the end.
         }
-        res
     }
 }
 

@@ -269,6 +269,9 @@ async fn announce(
                 message_id: h.message_id,
                 catch_up,
                 unreadable: header.is_none(),
+                // POP3 has no INTERNALDATE, and a `Received:` header is the sender's word.
+                received_at: None,
+                delay_ms: None,
             })
             .await;
     }

@@ -13,6 +13,9 @@ pub struct Caps {
     pub notify: bool,
     pub condstore: bool,
     pub qresync: bool,
+    /// RFC 4731: unread re-counts as a count and a compact UID set
+    /// (`imap/rfc4731_esearch.rs`) instead of one number per unread message.
+    pub esearch: bool,
 }
 
 impl Caps {
@@ -23,6 +26,7 @@ impl Caps {
             notify: has("NOTIFY"),
             condstore: has("CONDSTORE") || has("QRESYNC"),
             qresync: has("QRESYNC"),
+            esearch: has("ESEARCH"),
         }
     }
 }
@@ -139,6 +143,7 @@ mod tests {
             notify: true,
             condstore: true,
             qresync: true,
+            esearch: true,
         };
         let idle_only = Caps {
             idle: true,

@@ -178,11 +178,12 @@ impl Rig {
         }
     }
 
-    /// IDLE, then DONE + `UID FETCH from:* (UID FLAGS <headers>)` as the watcher asks it.
+    /// IDLE, then DONE + `UID FETCH from:* (UID FLAGS INTERNALDATE <headers>)` as the watcher
+    /// asks it.
     async fn round(mut self, from: u32) -> (Result<Pipelined, ConnectError>, Option<Rig>) {
         let tap = self.tap.clone();
         let started = start(self.session, DONE_LIMIT, &tap).await.unwrap();
-        let query = format!("(UID FLAGS {HEADER_FETCH})");
+        let query = format!("(UID FLAGS INTERNALDATE {HEADER_FETCH})");
         let set = format!("{from}:*");
         match done_and_fetch(started.idle, &set, &query, DONE_LIMIT, FETCH_LIMIT, &tap).await {
             Ok((session, got)) => {
@@ -205,11 +206,18 @@ fn header(n: u32) -> String {
     format!("From: Ana <ana@example.test>\r\nSubject: message {n}\r\n\r\n")
 }
 
-/// `* seq FETCH (UID uid FLAGS (flags) BODY[…]<0> {n}\r\n…)`, as Dovecot answers.
+/// When message `uid` reached the server, as Dovecot writes it: `uid` seconds past 10:31.
+fn internal_date(uid: u32) -> String {
+    format!("07-Dec-2026 10:31:{:02} +0100", uid % 60)
+}
+
+/// `* seq FETCH (UID uid FLAGS (flags) INTERNALDATE "…" BODY[…]<0> {n}\r\n…)`, as Dovecot
+/// answers.
 fn fetched(seq: u32, uid: u32, flags: &str) -> String {
     let h = header(uid);
     format!(
-        "* {seq} FETCH (UID {uid} FLAGS ({flags}) {SECTION} {{{}}}\r\n{h})\r\n",
+        "* {seq} FETCH (UID {uid} FLAGS ({flags}) INTERNALDATE \"{}\" {SECTION} {{{}}}\r\n{h})\r\n",
+        internal_date(uid),
         h.len()
     )
 }
@@ -219,6 +227,7 @@ fn message(uid: u32, seen: bool) -> FetchedMessage {
         uid,
         seen,
         header: Some(header(uid).into_bytes()),
+        received: InternalDate::parse(&internal_date(uid)),
     }
 }
 
@@ -258,10 +267,15 @@ async fn done_and_the_fetch_leave_together_before_any_answer() {
     let mut rig = rig.unwrap();
     assert_eq!(
         rig.after_idle(0),
-        format!("DONE\r\nP1 UID FETCH 5:* (UID FLAGS {HEADER_FETCH})\r\n")
+        format!("DONE\r\nP1 UID FETCH 5:* (UID FLAGS INTERNALDATE {HEADER_FETCH})\r\n")
     );
     let got = got.unwrap();
     assert_eq!(got.fetched, vec![message(5, false), message(6, true)]);
+    // INTERNALDATE came in the same answer: no extra round trip for how late it is.
+    assert_eq!(
+        got.fetched[0].received.map(|r| r.to_rfc3339()).as_deref(),
+        Some("2026-12-07T10:31:05+01:00")
+    );
     assert_eq!(got.seen, vec![]);
     still_in_step(&mut rig).await;
     // And again on the same session: a new tag, the same shape.
@@ -270,7 +284,7 @@ async fn done_and_the_fetch_leave_together_before_any_answer() {
     assert_eq!(got.unwrap(), Pipelined::default());
     assert_eq!(
         rig.after_idle(1),
-        format!("DONE\r\nP2 UID FETCH 7:* (UID FLAGS {HEADER_FETCH})\r\n")
+        format!("DONE\r\nP2 UID FETCH 7:* (UID FLAGS INTERNALDATE {HEADER_FETCH})\r\n")
     );
 }
 
@@ -473,10 +487,11 @@ async fn other_lines_around_the_pair_are_handed_back_in_order() {
          * 1 FETCH (UID 1 FLAGS (\\Seen))\r\n\
          * 4 FETCH (UID 5 FLAGS ())\r\n\
          * STATUS Work (UNSEEN 2)\r\n\
-         * 4 FETCH (UID 5 {SECTION} {{{}}}\r\n{h})\r\n\
+         * 4 FETCH (UID 5 INTERNALDATE \"{}\" {SECTION} {{{}}}\r\n{h})\r\n\
          * 5 FETCH (UID 6 FLAGS (\\Seen))\r\n\
          * 5 FETCH (UID 6 FLAGS ())\r\n\
          $FETCH OK Fetch completed.\r\n",
+        internal_date(5),
         h.len()
     );
     let rig = Rig::start(vec![vec![Say(script)]]).await;
@@ -490,7 +505,8 @@ async fn other_lines_around_the_pair_are_handed_back_in_order() {
             FetchedMessage {
                 uid: 6,
                 seen: false,
-                header: None
+                header: None,
+                received: None,
             }
         ]
     );
@@ -554,7 +570,7 @@ async fn the_pair_over_a_real_socket() {
     let mut rig = rig.unwrap();
     assert_eq!(
         rig.after_idle(0),
-        format!("DONE\r\nP1 UID FETCH 5:* (UID FLAGS {HEADER_FETCH})\r\n")
+        format!("DONE\r\nP1 UID FETCH 5:* (UID FLAGS INTERNALDATE {HEADER_FETCH})\r\n")
     );
     assert_eq!(
         got.unwrap().fetched,

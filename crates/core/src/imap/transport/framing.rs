@@ -10,6 +10,16 @@
 //! It also remembers the status and response code of the last tagged line (`a1 NO
 //! [AUTHENTICATIONFAILED] …`). async-imap folds those into a Debug string; reading them here lets
 //! the engine branch on IMAP's own codes instead of on another crate's message text.
+//!
+//! And it takes out what imap-proto cannot read: `* ESEARCH …` (RFC 4731), the compact answer
+//! to `UID SEARCH RETURN (…)`. imap-proto 0.17 has no grammar for it, and async-imap would end
+//! the session on it as an unparsable response. While a command of ours that asked for one is
+//! outstanding ([`Framer::expect_esearch`], until the next tagged line), a response that starts
+//! with `* ESEARCH` is kept here for the caller ([`Framer::take_esearch`]) and never handed on;
+//! the parser sees the rest of the stream as if the line had not been sent. Unasked, the line
+//! is passed on untouched and breaks the session as it always did: RFC 4731 sends ESEARCH only
+//! in answer to a search that asked for it, so an unasked one is a server fault to surface, and
+//! swallowing it silently could hide one we should have read.
 
 use std::fmt;
 
@@ -80,6 +90,21 @@ const SEARCH_PREFIX: &[u8] = b"* SEARCH ";
 /// How much of a line's start is kept for tag/status parsing and for logs.
 const HEAD_KEEP: usize = 512;
 
+/// The start of an RFC 4731 answer (`* ESEARCH (TAG "A5") UID COUNT 3 ALL 4:6,9`); the next
+/// byte is a space or the line's end.
+const ESEARCH_PREFIX: &[u8] = b"* ESEARCH";
+
+/// What happens to the bytes of the current response on their way to the parser.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Route {
+    /// Handed on.
+    Pass,
+    /// Held back (in `held`) while they could still be the start of `* ESEARCH`.
+    Deciding,
+    /// An ESEARCH answer: kept in `capture`, never handed on.
+    Capturing,
+}
+
 /// Incremental scanner: feed it bytes as they arrive; it never buffers more than
 /// [`HEAD_KEEP`] bytes of a line.
 #[derive(Debug)]
@@ -105,6 +130,21 @@ pub struct Framer {
     /// The text of the last `* BYE` (capped): why the server is leaving, for when the
     /// connection then simply ends (Cyrus in maintenance says `* BYE [ALERT] …` after LOGIN).
     last_bye: Option<String>,
+    /// A command that asked for `* ESEARCH` is outstanding: responses starting with it are
+    /// captured. Cleared by the next tagged line (the command's end) or by the caller.
+    esearch_armed: bool,
+    route: Route,
+    /// The start of the current response, held back while `route` is [`Route::Deciding`].
+    held: Vec<u8>,
+    /// The ESEARCH response being captured.
+    capture: Vec<u8>,
+    /// The current physical line of a captured ESEARCH has, past its first [`HEAD_KEEP`]
+    /// bytes, only a sequence set's bytes: like a long `* SEARCH`, it may pass `max_line`.
+    esearch_numbers: bool,
+    /// ESEARCH responses captured since armed, whole, with the tag of the tagged line that
+    /// ended the command (its correlator should name it).
+    captured: Vec<Vec<u8>>,
+    captured_tag: Option<String>,
 }
 
 impl Framer {
@@ -122,7 +162,38 @@ impl Framer {
             search_numbers: false,
             last_tagged: None,
             last_bye: None,
+            esearch_armed: false,
+            route: Route::Pass,
+            held: Vec::new(),
+            capture: Vec::new(),
+            esearch_numbers: false,
+            captured: Vec::new(),
+            captured_tag: None,
         }
+    }
+
+    /// A command asking for `* ESEARCH` is about to be sent: until the next tagged line, a
+    /// response starting with `* ESEARCH` is captured instead of handed on. Forgets what an
+    /// earlier command captured.
+    pub fn expect_esearch(&mut self) {
+        self.esearch_armed = true;
+        self.captured.clear();
+        self.captured_tag = None;
+    }
+
+    /// No ESEARCH is expected any more (the command is over, or was given up): responses are
+    /// handed on again from the next one, and whatever was captured is dropped. A response
+    /// already being captured is captured to its end.
+    pub fn stop_esearch(&mut self) {
+        self.esearch_armed = false;
+        self.captured.clear();
+        self.captured_tag = None;
+    }
+
+    /// The ESEARCH responses captured since [`Self::expect_esearch`] (each a whole response,
+    /// CRLF included), and the tag of the tagged line that ended the command, if it came.
+    pub fn take_esearch(&mut self) -> (Vec<Vec<u8>>, Option<String>) {
+        (std::mem::take(&mut self.captured), self.captured_tag.take())
     }
 
     /// The text of the last `* BYE` the server sent, if any (kept until taken).
@@ -135,8 +206,11 @@ impl Framer {
         self.last_tagged.take()
     }
 
-    /// Scans `buf`, which the caller is about to hand on to the parser.
-    pub fn feed(&mut self, buf: &[u8]) -> Result<(), LimitError> {
+    /// Scans `buf` as it arrives from the server and appends to `out` what the parser may
+    /// see: everything but captured ESEARCH responses. Bytes that may yet turn out to start
+    /// one are held back until they tell (at most `* ESEARCH` and one more byte); at the end
+    /// of the stream [`Self::release_held`] hands them on.
+    pub fn filter(&mut self, buf: &[u8], out: &mut Vec<u8>) -> Result<(), LimitError> {
         let mut i = 0;
         while i < buf.len() {
             if self.literal_left > 0 {
@@ -144,11 +218,20 @@ impl Framer {
                     (buf.len() - i).min(usize::try_from(self.literal_left).unwrap_or(usize::MAX));
                 self.literal_left -= n as u64;
                 self.add_response(n)?;
+                self.route(&buf[i..i + n], out);
                 i += n;
                 continue;
             }
             let b = buf[i];
             i += 1;
+            if self.response_len == 0 {
+                // A response begins: while an ESEARCH is expected, it may be one.
+                self.route = if self.esearch_armed {
+                    Route::Deciding
+                } else {
+                    Route::Pass
+                };
+            }
             self.add_response(1)?;
             self.line_len += 1;
             if self.head.len() < HEAD_KEEP {
@@ -160,7 +243,15 @@ impl Framer {
             } else if self.search_numbers && !matches!(b, b'0'..=b'9' | b' ' | b'\r' | b'\n') {
                 self.search_numbers = false;
             }
-            if self.line_len > self.limits.max_line && !self.search_numbers {
+            if self.line_len > HEAD_KEEP
+                && !matches!(b, b'0'..=b'9' | b',' | b':' | b' ' | b'\r' | b'\n')
+            {
+                self.esearch_numbers = false;
+            }
+            self.route(&[b], out);
+            let long_ok =
+                self.search_numbers || (self.route == Route::Capturing && self.esearch_numbers);
+            if self.line_len > self.limits.max_line && !long_ok {
                 return Err(LimitError::LineTooLong(self.limits.max_line));
             }
             if b == b'\n' {
@@ -174,6 +265,48 @@ impl Framer {
             self.track_depth(b)?;
         }
         Ok(())
+    }
+
+    /// [`Self::filter`] for tests that only care about limits and statuses.
+    #[cfg(test)]
+    pub fn feed(&mut self, buf: &[u8]) -> Result<(), LimitError> {
+        self.filter(buf, &mut Vec::new())
+    }
+
+    /// The stream ended: bytes held back while deciding whether they start an ESEARCH are
+    /// handed on (an unfinished line, for the parser to fail on as it would have).
+    pub fn release_held(&mut self, out: &mut Vec<u8>) {
+        out.append(&mut self.held);
+        self.route = Route::Pass;
+    }
+
+    /// Sends `bytes` of the current response where [`Route`] says.
+    fn route(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+        match self.route {
+            Route::Pass => out.extend_from_slice(bytes),
+            Route::Capturing => self.capture.extend_from_slice(bytes),
+            Route::Deciding => {
+                // Only ever one byte at a time: a response cannot start inside a literal.
+                self.held.extend_from_slice(bytes);
+                let n = self.held.len();
+                let still = if n <= ESEARCH_PREFIX.len() {
+                    self.held.eq_ignore_ascii_case(&ESEARCH_PREFIX[..n])
+                } else {
+                    false
+                };
+                if still {
+                    return;
+                }
+                if n == ESEARCH_PREFIX.len() + 1 && matches!(self.held[n - 1], b' ' | b'\r') {
+                    self.route = Route::Capturing;
+                    self.esearch_numbers = true;
+                    self.capture = std::mem::take(&mut self.held);
+                } else {
+                    self.route = Route::Pass;
+                    out.append(&mut self.held);
+                }
+            }
+        }
     }
 
     fn add_response(&mut self, n: usize) -> Result<(), LimitError> {
@@ -212,6 +345,7 @@ impl Framer {
     fn end_of_physical_line(&mut self) -> Result<(), LimitError> {
         self.line_len = 0;
         self.search_numbers = false;
+        self.esearch_numbers = true;
         // A quoted string cannot span lines; a server that leaves one open is broken, and
         // resetting keeps the depth count honest for the next line.
         self.in_quote = false;
@@ -228,19 +362,37 @@ impl Framer {
             return Ok(());
         }
         self.tail.clear();
-        self.finish_response();
-        Ok(())
+        self.finish_response()
     }
 
-    fn finish_response(&mut self) {
-        if let Some(status) = parse_tagged(&self.head) {
+    fn finish_response(&mut self) -> Result<(), LimitError> {
+        if self.route == Route::Capturing {
+            // All ESEARCH captured for one command together stay within one response's cap.
+            let total: usize =
+                self.captured.iter().map(Vec::len).sum::<usize>() + self.capture.len();
+            if total as u64 > self.limits.max_response {
+                return Err(LimitError::ResponseTooLarge(self.limits.max_response));
+            }
+            self.captured.push(std::mem::take(&mut self.capture));
+        } else if let Some(status) = parse_tagged(&self.head) {
+            if self.esearch_armed {
+                // The command that asked for ESEARCH is over; nothing after it is captured.
+                self.esearch_armed = false;
+                self.captured_tag = self
+                    .head
+                    .split(|&c| c == b' ')
+                    .next()
+                    .map(|t| String::from_utf8_lossy(t).into_owned());
+            }
             self.last_tagged = Some(status);
         } else if let Some(text) = parse_bye(&self.head) {
             self.last_bye = Some(text);
         }
+        self.route = Route::Pass;
         self.head.clear();
         self.response_len = 0;
         self.depth = 0;
+        Ok(())
     }
 }
 
@@ -430,11 +582,205 @@ mod tests {
         assert_eq!(err, Some(LimitError::ResponseTooLarge(4 * 1024 * 1024)));
     }
 
+    /// Feeds `chunks` as separate reads; returns what the parser would see.
+    fn through(f: &mut Framer, chunks: &[&[u8]]) -> Result<Vec<u8>, LimitError> {
+        let mut out = Vec::new();
+        for c in chunks {
+            f.filter(c, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn an_esearch_asked_for_is_taken_out_of_the_stream_and_kept() {
+        let data: &[u8] = b"* 7 EXISTS\r\n* ESEARCH (TAG \"A5\") UID COUNT 3 ALL 4:6,9\r\nA5 OK done\r\n* 3 EXPUNGE\r\n";
+        // Any split across two reads (and every byte on its own) gives the same.
+        let mut splits: Vec<Vec<&[u8]>> = (0..=data.len())
+            .map(|cut| vec![&data[..cut], &data[cut..]])
+            .collect();
+        splits.push(data.chunks(1).collect());
+        for chunks in splits {
+            let mut f = framer();
+            f.expect_esearch();
+            let out = through(&mut f, &chunks).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                "* 7 EXISTS\r\nA5 OK done\r\n* 3 EXPUNGE\r\n",
+                "{chunks:?}"
+            );
+            let (lines, tag) = f.take_esearch();
+            assert_eq!(
+                lines,
+                vec![b"* ESEARCH (TAG \"A5\") UID COUNT 3 ALL 4:6,9\r\n".to_vec()]
+            );
+            assert_eq!(tag.as_deref(), Some("A5"));
+            assert_eq!(f.take_last_tagged().map(|t| t.status), Some("OK".into()));
+        }
+    }
+
+    #[test]
+    fn without_uid_with_count_zero_and_several_in_one_read_all_are_kept() {
+        let mut f = framer();
+        f.expect_esearch();
+        let out = through(
+            &mut f,
+            &[b"* ESEARCH (TAG \"A1\") COUNT 0\r\n* esearch (tag \"A1\") UID COUNT 0\r\n* ESEARCH\r\n* ESEARCH UID MIN 2\r\nA1 OK x\r\n"],
+        )
+        .unwrap();
+        assert_eq!(out, b"A1 OK x\r\n");
+        let (lines, _) = f.take_esearch();
+        let lines: Vec<_> = lines
+            .iter()
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "* ESEARCH (TAG \"A1\") COUNT 0\r\n",
+                "* esearch (tag \"A1\") UID COUNT 0\r\n",
+                "* ESEARCH\r\n",
+                "* ESEARCH UID MIN 2\r\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unasked_esearch_and_lookalikes_reach_the_parser_untouched() {
+        // Not armed: passed on (imap-proto then fails the session, as before).
+        let data: &[u8] = b"* ESEARCH (TAG \"A5\") UID COUNT 3\r\nA5 OK done\r\n";
+        let mut f = framer();
+        assert_eq!(through(&mut f, &[data]).unwrap(), data);
+        assert!(f.take_esearch().0.is_empty());
+        // Armed, but only `* ESEARCH` itself is taken: not a longer word, not a literal's
+        // contents, not a line that merely contains it.
+        let data: &[u8] = b"* ESEARCHING x\r\n* 1 FETCH (BODY[] {13}\r\n* ESEARCH 1\r\n)\r\n* OK * ESEARCH\r\n* E\r\nA2 OK y\r\n";
+        for cut in 0..data.len() {
+            let mut f = framer();
+            f.expect_esearch();
+            assert_eq!(
+                through(&mut f, &[&data[..cut], &data[cut..]]).unwrap(),
+                data,
+                "cut at {cut}"
+            );
+            assert!(f.take_esearch().0.is_empty());
+        }
+        // The command's tagged line ends the capture: one after it is passed on.
+        let mut f = framer();
+        f.expect_esearch();
+        let out = through(&mut f, &[b"A3 OK done\r\n* ESEARCH COUNT 1\r\n"]).unwrap();
+        assert_eq!(out, b"A3 OK done\r\n* ESEARCH COUNT 1\r\n");
+        // And given up (the command timed out): from the next response on, nothing is kept.
+        let mut f = framer();
+        f.expect_esearch();
+        f.stop_esearch();
+        let out = through(&mut f, &[b"* ESEARCH COUNT 1\r\n"]).unwrap();
+        assert_eq!(out, b"* ESEARCH COUNT 1\r\n");
+    }
+
+    #[test]
+    fn a_held_back_start_is_handed_on_when_the_stream_ends() {
+        let mut f = framer();
+        f.expect_esearch();
+        let mut out = through(&mut f, &[b"* ESEA"]).unwrap();
+        assert!(out.is_empty());
+        f.release_held(&mut out);
+        assert_eq!(out, b"* ESEA");
+    }
+
+    #[test]
+    fn a_long_esearch_passes_only_if_it_is_a_sequence_set() {
+        // 20,000 scattered unread: ALL lists every other UID, ~140 KB past the line limit.
+        let mut line = b"* ESEARCH (TAG \"A9\") UID COUNT 20000 ALL ".to_vec();
+        let set: Vec<String> = (0..20_000u32)
+            .map(|i| (100_000 + 2 * i).to_string())
+            .collect();
+        line.extend_from_slice(set.join(",").as_bytes());
+        line.extend_from_slice(b"\r\n");
+        assert!(line.len() > 128 * 1024);
+        let mut f = framer();
+        f.expect_esearch();
+        let out = through(&mut f, &[&line, b"A9 OK done\r\n"]).unwrap();
+        assert_eq!(out, b"A9 OK done\r\n");
+        assert_eq!(f.take_esearch().0, vec![line.clone()]);
+
+        // Anything else that long is refused, asked for or not...
+        let mut evil = b"* ESEARCH (TAG \"A9\") UID ALL 1,".to_vec();
+        evil.resize(70 * 1024, b'Z');
+        let mut f = framer();
+        f.expect_esearch();
+        assert_eq!(
+            through(&mut f, &[&evil]),
+            Err(LimitError::LineTooLong(64 * 1024))
+        );
+        assert_eq!(
+            framer().feed(&evil),
+            Err(LimitError::LineTooLong(64 * 1024))
+        );
+        // ...and the numbers too past the response cap, also summed over several answers.
+        let mut huge = b"* ESEARCH UID ALL 1".to_vec();
+        while huge.len() <= 4 * 1024 * 1024 {
+            huge.extend_from_slice(b",1234567");
+        }
+        let mut f = framer();
+        f.expect_esearch();
+        assert_eq!(
+            through(&mut f, &[&huge]),
+            Err(LimitError::ResponseTooLarge(4 * 1024 * 1024))
+        );
+        let mut f = framer();
+        f.expect_esearch();
+        let mut result = Ok(Vec::new());
+        for _ in 0..40 {
+            result = through(&mut f, &[&line]);
+            if result.is_err() {
+                break;
+            }
+        }
+        assert_eq!(result, Err(LimitError::ResponseTooLarge(4 * 1024 * 1024)));
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics_and_respects_limits(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096)) {
             let mut f = Framer::new(Limits { max_line: 256, max_literal: 64, max_response: 1024, max_depth: 8 });
             let _ = f.feed(&data);
+        }
+
+        /// Armed or not, however the bytes are cut into reads, the parser sees the stream
+        /// minus the captured ESEARCH responses, and those are kept whole.
+        #[test]
+        fn filtering_is_the_same_however_the_reads_are_cut(
+            lines in proptest::collection::vec(proptest::prop_oneof![
+                proptest::prelude::Just("* ESEARCH (TAG \"A1\") UID COUNT 2 ALL 3:4\r\n"),
+                proptest::prelude::Just("* ESEARCH\r\n"),
+                proptest::prelude::Just("* ESEARC\r\n"),
+                proptest::prelude::Just("* 4 EXISTS\r\n"),
+                proptest::prelude::Just("* 1 FETCH (BODY[] {11}\r\n* ESEARCH\r\n)\r\n"),
+                proptest::prelude::Just("* SEARCH 1 2\r\n"),
+            ], 0..12),
+            armed in proptest::prelude::any::<bool>(),
+            cuts in proptest::collection::vec(0usize..400, 0..6),
+        ) {
+            let data: String = lines.concat();
+            let data = data.as_bytes();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(data.len())).collect();
+            cuts.sort_unstable();
+            let mut f = Framer::new(Limits::default());
+            if armed {
+                f.expect_esearch();
+            }
+            let mut out = Vec::new();
+            let mut from = 0;
+            for cut in cuts.into_iter().chain([data.len()]) {
+                f.filter(&data[from..cut], &mut out).unwrap();
+                from = cut;
+            }
+            let kept: Vec<&str> = lines.iter().copied().filter(|l| armed && l.starts_with("* ESEARCH")).collect();
+            let passed: String = lines.iter().copied().filter(|l| !(armed && l.starts_with("* ESEARCH"))).collect();
+            proptest::prop_assert_eq!(String::from_utf8_lossy(&out), passed);
+            let (got, _) = f.take_esearch();
+            let got: Vec<String> = got.iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+            proptest::prop_assert_eq!(got, kept);
         }
     }
 }

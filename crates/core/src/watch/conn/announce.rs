@@ -1,8 +1,9 @@
 //! Announcing new mail in a selected folder, exactly once: one `UID FETCH` for everything
-//! new (bounded headers: [`HEADER_FETCH`]), acknowledged by the front end before it is
-//! recorded; and, after a fetch that failed in a way a message could cause, the careful way
-//! ([`Conn::announce_carefully`], `watch/memory.rs`) so that one unreadable message never holds up
-//! the next. A failed store write is remembered too, so nothing is announced twice.
+//! new ([`new_mail_fetch`]: bounded headers, and INTERNALDATE for how late the announcement
+//! is), acknowledged by the front end before it is recorded; and, after a fetch that failed in
+//! a way a message could cause, the careful way ([`Conn::announce_carefully`],
+//! `watch/memory.rs`) so that one unreadable message never holds up the next. A failed store
+//! write is remembered too, so nothing is announced twice.
 
 use futures::TryStreamExt;
 use tracing::{debug, info, warn};
@@ -10,6 +11,7 @@ use tracing::{debug, info, warn};
 use super::Conn;
 use crate::error::Step;
 use crate::event::NewMail;
+use crate::imap::internal_date::InternalDate;
 use crate::mail::headers::{self, HEADER_FETCH};
 use crate::sync::decide::{self, Candidate};
 use crate::watch::account::End;
@@ -20,6 +22,15 @@ pub(super) struct Fetched {
     pub seen: bool,
     /// The header fields (at most [`headers::HEADER_MAX`] bytes), if asked for and sent.
     pub header: Option<Vec<u8>>,
+    /// When it reached the server (INTERNALDATE), if sent and readable.
+    pub received: Option<InternalDate>,
+}
+
+/// What a `UID FETCH` of new mail asks for, here and ending IDLE in the same round trip
+/// (`conn.rs`): UID, flags, INTERNALDATE (when the message reached the server — ~40 bytes, no
+/// extra round trip) and the bounded headers.
+pub(super) fn new_mail_fetch() -> String {
+    format!("(UID FLAGS INTERNALDATE {HEADER_FETCH})")
 }
 
 /// What a `UID FETCH` of new mail asks for.
@@ -85,12 +96,10 @@ impl Conn<'_> {
         // Announced from a push already (above a UID gap, so the watermark stayed put).
         uids.retain(|u| !self.folders[i].announced.contains(u));
         for uid in &uids {
-            let header = fetched
-                .iter()
-                .find(|f| f.uid == *uid)
-                .and_then(|f| f.header.clone())
-                .unwrap_or_default();
-            self.announce_one(i, *uid, Some(&header), catch_up, true)
+            let f = fetched.iter().find(|f| f.uid == *uid);
+            let header = f.and_then(|f| f.header.clone()).unwrap_or_default();
+            let received = f.and_then(|f| f.received);
+            self.announce_one(i, *uid, Some(&header), received, catch_up, true)
                 .await?;
         }
         self.raise_watermark(i, decide::next_watermark(watermark, &candidates))?;
@@ -147,7 +156,12 @@ impl Conn<'_> {
             }
             if self.memory.unreadable(&name, uidvalidity, uid) {
                 warn!(account, folder = %name, uid, "announcing a message whose headers cannot be read");
-                self.announce_one(i, uid, None, catch_up, true).await?;
+                let received = listed
+                    .iter()
+                    .find(|f| f.uid == uid)
+                    .and_then(|f| f.received);
+                self.announce_one(i, uid, None, received, catch_up, true)
+                    .await?;
                 continue;
             }
             let one = match self
@@ -165,7 +179,7 @@ impl Conn<'_> {
             // Not there any more (expunged since the listing): nothing to announce.
             if let Some(f) = one.into_iter().find(|f| f.uid == uid) {
                 let header = f.header.unwrap_or_default();
-                self.announce_one(i, uid, Some(&header), catch_up, true)
+                self.announce_one(i, uid, Some(&header), f.received, catch_up, true)
                     .await?;
             }
         }
@@ -174,7 +188,8 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// `UID FETCH set (UID FLAGS [headers])`, each answer reduced to what announcing needs.
+    /// `UID FETCH set (UID FLAGS INTERNALDATE [headers])`, each answer reduced to what
+    /// announcing needs.
     async fn fetch(
         &mut self,
         set: &str,
@@ -182,8 +197,9 @@ impl Conn<'_> {
         step: Step,
     ) -> Result<Vec<Fetched>, End> {
         let query = match what {
-            HeaderFetch::Headers => format!("(UID FLAGS {HEADER_FETCH})"),
-            HeaderFetch::FlagsOnly => "(UID FLAGS)".to_owned(),
+            HeaderFetch::Headers => new_mail_fetch(),
+            // The server's own date, never a sender's bytes: it cannot break the listing.
+            HeaderFetch::FlagsOnly => "(UID FLAGS INTERNALDATE)".to_owned(),
         };
         let call = self.call();
         let s = self.session()?;
@@ -201,13 +217,17 @@ impl Conn<'_> {
                         .flags()
                         .any(|fl| matches!(fl, async_imap::types::Flag::Seen)),
                     header: f.header().map(<[u8]>::to_vec),
+                    received: f.internal_date().map(|d| {
+                        InternalDate::from_offset(d.timestamp(), d.offset().local_minus_utc())
+                    }),
                 })
             })
             .collect())
     }
 
-    /// Announces message `uid` of folder `i` (`header`: `None` when it cannot be read) and
-    /// records it, exactly once — also when the store fails ([`Memory`]). With `raise`, the
+    /// Announces message `uid` of folder `i` (`header`: `None` when it cannot be read;
+    /// `received`: its INTERNALDATE, for how late the announcement is) and records it,
+    /// exactly once — also when the store fails ([`Memory`]). With `raise`, the
     /// watermark moves past it; without (a pushed message above a UID gap), only the
     /// announcement is recorded and the fetch that closes the gap skips it.
     async fn announce_one(
@@ -215,6 +235,7 @@ impl Conn<'_> {
         i: usize,
         uid: u32,
         header: Option<&[u8]>,
+        received: Option<InternalDate>,
         catch_up: bool,
         raise: bool,
     ) -> Result<(), End> {
@@ -246,6 +267,9 @@ impl Conn<'_> {
                 message_id: h.message_id,
                 catch_up,
                 unreadable: header.is_none(),
+                received_at: received.map(|r| r.to_rfc3339()),
+                // Measured last, as the message is handed over.
+                delay_ms: received.and_then(|r| r.delay_ms(std::time::SystemTime::now())),
             };
             ctx.reporter.new_mail(mail).await;
         }
@@ -310,7 +334,8 @@ impl Conn<'_> {
                 }
                 continue;
             }
-            self.announce_one(i, p.uid, Some(&p.header), false, at_watermark)
+            let received = p.internal_date.as_deref().and_then(InternalDate::parse);
+            self.announce_one(i, p.uid, Some(&p.header), received, false, at_watermark)
                 .await?;
             if !at_watermark {
                 self.home_dirty = true;
