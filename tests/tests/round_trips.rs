@@ -369,3 +369,54 @@ fn a_recount_of_five_thousand_unread_costs_a_fraction_of_the_plain_search() {
     );
     assert_eq!(proxy.connections(), 1, "the session was rebuilt");
 }
+
+/// Connecting costs one round trip less where the server puts its capabilities in the login's
+/// `OK` (Dovecot and Cyrus do): no `CAPABILITY` is asked after `LOGIN`. A server that does not
+/// is asked, as before.
+#[test]
+fn the_capabilities_in_the_login_ok_save_a_round_trip() {
+    use pushmail_tests::Step;
+    let with_code = ScriptedServer::start(Listen::Plain, |_| {
+        Script::new()
+            .greet()
+            .expect("LOGIN")
+            .then(Step::Send(
+                b"{tag} OK [CAPABILITY IMAP4rev1 IDLE AUTH=PLAIN] Logged in\r\n".to_vec(),
+            ))
+            .then(Step::Serve)
+    })
+    .unwrap();
+    let without = ScriptedServer::start(Listen::Plain, |_| Script::serve()).unwrap();
+    let pm = Pushmail::new();
+    let (a, b) = (unique_id("capok"), unique_id("capask"));
+    pm.write_config(&[
+        scripted_account(&pm, &a, with_code.port(), "plain", None, ""),
+        scripted_account(&pm, &b, without.port(), "plain", None, ""),
+    ]);
+    let mut w = pm.watch(&[]);
+    for id in [&a, &b] {
+        let seen = w.seen.iter().any(|(_, v)| {
+            v["event"] == "state" && v["account"] == id.as_str() && v["state"] == "push"
+        });
+        if !seen {
+            w.wait_for(SHORT, &format!("{id}: push"), |v| {
+                v["event"] == "state" && v["account"] == id.as_str() && v["state"] == "push"
+            });
+        }
+    }
+    let after_login = |server: &ScriptedServer| -> Vec<String> {
+        let lines = server.record(0).unwrap().lines;
+        let login = lines.iter().position(|l| l.contains("LOGIN")).unwrap();
+        lines[login + 1..].to_vec()
+    };
+    let saved = after_login(&with_code);
+    assert!(
+        !saved.iter().any(|l| l.contains("CAPABILITY")),
+        "asked again although the OK carried them: {saved:?}"
+    );
+    let asked = after_login(&without);
+    assert!(
+        asked.first().is_some_and(|l| l.contains("CAPABILITY")),
+        "{asked:?}"
+    );
+}

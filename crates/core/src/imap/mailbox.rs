@@ -123,6 +123,7 @@ mod tests {
                 status: "NO".into(),
                 code: code.map(str::to_owned),
                 text: "x".into(),
+                capabilities: None,
             })
         };
         for code in ["UNAVAILABLE", "INUSE", "SERVERBUG", "LIMIT"] {

@@ -82,6 +82,9 @@ pub struct TaggedStatus {
     pub code: Option<String>,
     /// Human-readable text after the code, truncated.
     pub text: String,
+    /// A `[CAPABILITY …]` code's list, upper-cased — only when the whole code was seen (a
+    /// list cut by the kept head would hide what comes after the cut).
+    pub capabilities: Option<Vec<String>>,
 }
 
 /// The start of a SEARCH result line (`* SEARCH 1 2 3`).
@@ -432,14 +435,21 @@ fn parse_tagged(line: &[u8]) -> Option<TaggedStatus> {
         return None;
     }
     let rest = parts.next().unwrap_or("");
+    let mut capabilities = None;
     let (code, text) = match rest.strip_prefix('[') {
         Some(r) => {
-            let end = r.find(']').unwrap_or(r.len());
-            let atom = r[..end]
-                .split(' ')
-                .next()
-                .unwrap_or("")
-                .to_ascii_uppercase();
+            let closed = r.find(']');
+            let end = closed.unwrap_or(r.len());
+            let mut words = r[..end].split(' ');
+            let atom = words.next().unwrap_or("").to_ascii_uppercase();
+            if atom == "CAPABILITY" && closed.is_some() {
+                capabilities = Some(
+                    words
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_ascii_uppercase)
+                        .collect(),
+                );
+            }
             (Some(atom), r.get(end + 1..).unwrap_or("").trim_start())
         }
         None => (None, rest),
@@ -448,6 +458,7 @@ fn parse_tagged(line: &[u8]) -> Option<TaggedStatus> {
         status,
         code,
         text: crate::text::truncate_for_log(text),
+        capabilities,
     })
 }
 
@@ -482,6 +493,37 @@ mod tests {
         assert_eq!(s.status, "NO");
         assert_eq!(s.code.as_deref(), Some("AUTHENTICATIONFAILED"));
         assert_eq!(s.text, "Authentication failed.");
+    }
+
+    /// Dovecot's LOGIN answer carries the capabilities after login (saving a CAPABILITY round
+    /// trip); a list cut by the kept head is not believed, so nothing after the cut is lost.
+    #[test]
+    fn the_capabilities_in_a_login_ok_are_kept_whole_or_not_at_all() {
+        let mut f = framer();
+        f.feed(b"A1 OK [CAPABILITY IMAP4rev1 SASL-IR IDLE QRESYNC ESEARCH NOTIFY] Logged in\r\n")
+            .unwrap();
+        let s = f.take_last_tagged().unwrap();
+        assert_eq!(s.code.as_deref(), Some("CAPABILITY"));
+        assert_eq!(
+            s.capabilities.unwrap(),
+            [
+                "IMAP4REV1",
+                "SASL-IR",
+                "IDLE",
+                "QRESYNC",
+                "ESEARCH",
+                "NOTIFY"
+            ]
+        );
+        assert_eq!(s.text, "Logged in");
+        let long = format!(
+            "A1 OK [CAPABILITY {} NOTIFY] Logged in\r\n",
+            "X-CAP ".repeat(120)
+        );
+        f.feed(long.as_bytes()).unwrap();
+        assert_eq!(f.take_last_tagged().unwrap().capabilities, None);
+        f.feed(b"A2 OK Logged in\r\n").unwrap();
+        assert_eq!(f.take_last_tagged().unwrap().capabilities, None);
     }
 
     #[test]

@@ -36,7 +36,8 @@ impl Authenticator for Plain<'_> {
     }
 }
 
-/// Logs in and asks for capabilities again (RFC 3501: they may change after authentication).
+/// Logs in and learns the capabilities again (RFC 3501: they may change after authentication):
+/// from the login's `OK [CAPABILITY …]` when the server sends them there, else by asking.
 pub async fn login(
     greeted: Greeted,
     username: &str,
@@ -77,6 +78,19 @@ pub async fn login(
         .await
         .map_err(|_| ConnectError::Timeout(Step::LoggingIn))?
         .map_err(|e| redact(e, username, password))?;
+    // Most servers (Dovecot, Cyrus) put the new capabilities in the login's OK
+    // (`[CAPABILITY …]`, RFC 3501 §7.1): asking again would cost a round trip per connect.
+    if let Some(capabilities) = tap
+        .take()
+        .filter(|s| s.status == "OK")
+        .and_then(|s| s.capabilities)
+    {
+        return Ok(LoggedIn {
+            session,
+            capabilities,
+            tap,
+        });
+    }
     let caps = tokio::time::timeout(command_timeout, tap.confirmed(session.capabilities()))
         .await
         .map_err(|_| ConnectError::Timeout(Step::CapabilitiesAfterLogin))?
