@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::{Pushmail, Watch, unique_id};
 use faults::{assert_each_once, eventually, proxied_account, scripted_account};
 use pushmail_tests::{
-    Dovecot, DovecotOptions, FaultProxy, Listen, Script, ScriptedServer, message,
+    CertKind, Dovecot, DovecotOptions, FaultProxy, Listen, Script, ScriptedServer, message,
 };
 
 const PW: &str = "alicepw";
@@ -418,5 +418,47 @@ fn the_capabilities_in_the_login_ok_save_a_round_trip() {
     assert!(
         asked.first().is_some_and(|l| l.contains("CAPABILITY")),
         "{asked:?}"
+    );
+}
+
+/// A reconnect resumes the TLS session (TLS 1.3, through the TLS configuration the engine
+/// shares): the first handshake is full, the one after the server dropped the session is
+/// resumed — no certificate chain sent or verified again. (Against the scripted server, a
+/// rustls server with its default session cache: Dovecot 2.3 does not resume TLS sessions on
+/// 993, each imap-login process having its own, see docs/benchmarks.md.)
+#[test]
+fn a_reconnect_resumes_the_tls_session() {
+    let server = ScriptedServer::start(Listen::Tls(CertKind::Valid), |_| Script::serve()).unwrap();
+    let pm = Pushmail::new();
+    let id = unique_id("resume");
+    pm.write_config(&[scripted_account(
+        &pm,
+        &id,
+        server.port(),
+        "tls",
+        Some(server.ca_file()),
+        "",
+    )]);
+    let mut w = pm.watch(&[("RUST_LOG", "pushmail_core=debug")]);
+    w.wait_state("push", SHORT);
+    server.kick();
+    w.wait_for(SHORT, "reconnecting", |v| {
+        v["event"] == "state" && v["state"] != "push"
+    });
+    w.wait_state("push", SHORT);
+    let handshakes: Vec<String> = w
+        .stderr()
+        .lines()
+        .filter(|l| l.contains("TLS handshake done"))
+        .map(str::to_owned)
+        .collect();
+    assert!(handshakes.len() >= 2, "{handshakes:#?}");
+    assert!(
+        handshakes[0].contains("resumed") && handshakes[0].contains("false"),
+        "{handshakes:#?}"
+    );
+    assert!(
+        handshakes[1..].iter().all(|l| l.contains("true")),
+        "{handshakes:#?}"
     );
 }

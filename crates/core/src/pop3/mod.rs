@@ -168,7 +168,7 @@ async fn tls_wire(
         tls_handshake(account, tls, tcp),
     )
     .await?;
-    let info = tls_info(&stream);
+    let info = tls_info(&stream, &account.host);
     Ok((Wire::resume(Either::Right(Box::new(stream)), bytes), info))
 }
 
