@@ -792,3 +792,48 @@ fn a_pop3_account_is_added_and_tested_from_the_command_line() {
     assert_eq!(rows[0]["protocol"], "pop3", "{rows:#}");
     assert_mailbox_untouched(&dc, "alice", 2, 3);
 }
+
+/// 13. Two new messages with one unique-id (a broken server): they cannot be told apart, so at
+///     most one announcement — never two popups for "one" message — and a server without TOP
+///     in its capabilities gets its new mail announced at once as unreadable, not after two
+///     failed checks.
+#[test]
+fn a_repeated_unique_id_or_a_server_without_top_repeats_nothing() {
+    let server = ScriptedPop3::start(Listen::Plain, |_| Pop3Script::serve()).unwrap();
+    server.deliver(&mail("Old"));
+    let no_top = ScriptedPop3::start(Listen::Plain, |_| {
+        Pop3Script::serve().without_capability("TOP")
+    })
+    .unwrap();
+    let pm = Pushmail::new();
+    let (twins, plain) = (unique_id("twins"), unique_id("notop"));
+    pm.write_config(&[
+        scripted_pop3(&pm, &twins, &server, "plain"),
+        scripted_pop3(&pm, &plain, &no_top, "plain"),
+    ]);
+    let mut w = pm.watch(&[]);
+    for id in [&twins, &plain] {
+        let polling = |v: &Value| {
+            v["event"] == "state" && v["account"] == id.as_str() && v["state"] == "polling"
+        };
+        if !w.seen.iter().any(|(_, v)| polling(v)) {
+            w.wait_for(SHORT, &format!("{id}: polling"), polling);
+        }
+    }
+    server.deliver_with_uidl(&mail("Twin A"), "same-id");
+    server.deliver_with_uidl(&mail("Twin B"), "same-id");
+    no_top.deliver(&mail("Headers unreachable"));
+    let (_, ev) = w.wait_for(SHORT, "the message without TOP", |v| {
+        v["event"] == "new_mail" && v["account"] == plain.as_str()
+    });
+    assert_eq!(ev["unreadable"], true, "{ev}");
+    w.collect_for(3 * ONE_POLL);
+    assert!(
+        w.count_new_mail("Twin A") + w.count_new_mail("Twin B") <= 1,
+        "{:#?}",
+        w.new_mails()
+    );
+    assert_eq!(new_mails_of(&w, &plain).len(), 1, "{:#?}", w.new_mails());
+    assert_eq!(no_top.count("TOP"), 0);
+    assert!(w.stop());
+}

@@ -190,6 +190,11 @@ fn absorb(
             | AttributeValue::Rfc822Header(Some(bytes)) => {
                 message.header = Some(bytes.to_vec());
             }
+            // A NOTIFY push that crossed our FETCH: its envelope is what a notification needs
+            // (the header section, where one came too, is kept instead).
+            AttributeValue::Envelope(e) if message.header.is_none() => {
+                message.header = Some(super::rfc2177_idle::envelope_header(e));
+            }
             AttributeValue::InternalDate(date) => message.received = InternalDate::parse(date),
             _ => {}
         }

@@ -167,6 +167,10 @@ pub(super) struct Conn<'a> {
     /// An `EXISTS` whose push has not come yet: the message count it announced, and when to
     /// stop waiting for the push and fetch instead (`push_wait_secs`).
     push_due: Option<(u32, Instant)>,
+    /// Whose lines the server's unsolicited responses are: the folder selected (index), or
+    /// `None` during a SELECT, when they may still be the previous folder's. Only the home
+    /// folder's carry UIDs we act on.
+    lines_of: Option<usize>,
     watched: bool,
     /// Says whether the server finished each command with a tagged OK (see [`Call`]).
     tap: StatusTap,
@@ -194,6 +198,7 @@ impl<'a> Conn<'a> {
             pushed: Vec::new(),
             flag_changes: Vec::new(),
             push_due: None,
+            lines_of: None,
             watched: false,
             tap: li.tap,
             memory,
@@ -529,6 +534,11 @@ impl<'a> Conn<'a> {
         if self.folders[i].missing {
             return Ok(());
         }
+        // What the folder selected until now said is acted on as its own; from the SELECT on,
+        // lines may be either folder's until the SELECT is done (see `absorb`).
+        self.drain_unsolicited()?;
+        self.act_on_pushes().await?;
+        self.lines_of = None;
         let stored = self
             .ctx
             .store
@@ -540,7 +550,11 @@ impl<'a> Conn<'a> {
         let (uidvalidity, uidnext) = self.identify(i, &sel).await?;
         self.catch_up(i, stored, uidvalidity, uidnext, catch_up)
             .await?;
-        self.settle(i, sel, uidvalidity, uidnext).await
+        self.settle(i, sel, uidvalidity, uidnext).await?;
+        // Queued while selecting: either folder's, so only a reason to look again.
+        self.drain_unsolicited()?;
+        self.lines_of = Some(i);
+        Ok(())
     }
 
     /// Selects folder `i`, with QRESYNC from what we stored (`stored`) where the server offers
@@ -826,6 +840,19 @@ impl<'a> Conn<'a> {
     /// folder, a NOTIFY STATUS for another; the words of a `* BYE` are returned for the caller
     /// to end on.
     fn absorb(&mut self, seen: Seen) -> Option<String> {
+        if self.lines_of != Some(0)
+            && matches!(
+                seen,
+                Seen::New | Seen::Exists(_) | Seen::Pushed(_) | Seen::Flags { .. } | Seen::Change
+            )
+        {
+            // Said while another folder was selected, or during a SELECT (when the lines may
+            // be either folder's): its UIDs are not the home folder's. The visit's STATUS
+            // covers the other folder; the home folder is looked at again and re-counted.
+            self.home_dirty = true;
+            self.home_recount = true;
+            return None;
+        }
         match seen {
             Seen::New => {
                 // RECENT comes with EXISTS; with pushed envelopes the push says it all.

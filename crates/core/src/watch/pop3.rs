@@ -132,30 +132,54 @@ async fn check(ctx: &AccountCtx, pop: &mut Pop3, memory: &mut Memory) -> Result<
             return watching(ctx, memory).await;
         }
         if same_start {
-            let mut added = Vec::new();
+            let mut added: Vec<(u32, String)> = Vec::new();
             for n in last.count + 1..=count {
                 added.push((n, pop.uidl_one(n).await.map_err(failed)?));
             }
-            appended = Some((added, last.quick_checks + 1));
+            // Two messages with one unique-id cannot be told apart: the full listing, which
+            // refuses such a maildrop, decides.
+            let mut ids: Vec<&str> = added.iter().map(|(_, u)| u.as_str()).collect();
+            ids.extend(last.last_uidl.as_deref());
+            ids.sort_unstable();
+            if ids.windows(2).all(|w| w[0] != w[1]) {
+                appended = Some((added, last.quick_checks + 1));
+            }
         }
     }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    let (listing, quick_checks) = match appended {
-        Some((added, quick_checks)) => (added, quick_checks),
-        None => (pop.uidl_all(Some(count)).await.map_err(failed)?, 0),
+    let store_failed = |e| failed(store_error(ctx, e));
+    let matched = match appended {
+        Some((added, quick_checks)) => ctx
+            .store
+            .pop3_reconcile_added(id, &added, now)
+            .map_err(store_failed)?
+            .map(|known| (added, quick_checks, known)),
+        None => None,
     };
-    let known = if quick_checks > 0 {
-        ctx.store.pop3_reconcile_added(id, &listing, now)
-    } else {
-        ctx.store.pop3_reconcile(id, &listing, now)
-    }
-    .map_err(|e| failed(store_error(ctx, e)))?;
+    let (listing, quick_checks, known) = match matched {
+        Some(m) => m,
+        None => {
+            let listing = pop.uidl_all(Some(count)).await.map_err(failed)?;
+            let known = ctx
+                .store
+                .pop3_reconcile(id, &listing, now)
+                .map_err(store_failed)?;
+            (listing, 0, known)
+        }
+    };
     for uid in &known.gone {
         ctx.reporter.seen(POP3_FOLDER, *uid).await;
     }
-    let catch_up = !memory.pop3_ok;
+    if known.renumbered {
+        warn!(
+            account = id,
+            messages = listing.len(),
+            "none of the POP3 server's unique ids is known any more (renumbered?): what it lists is announced as found, not as new"
+        );
+    }
+    let catch_up = !memory.pop3_ok || known.renumbered;
     let mut unread = known.unread;
     if known.baseline {
         info!(
@@ -164,11 +188,16 @@ async fn check(ctx: &AccountCtx, pop: &mut Pop3, memory: &mut Memory) -> Result<
             "first look at this POP3 maildrop: what is there now is not announced"
         );
     } else {
+        // One number once, even if a listing named its unique-id twice.
+        let mut done = std::collections::HashSet::new();
         for &(n, uid) in known
             .messages
             .iter()
             .filter(|(_, uid)| *uid >= known.watermark)
         {
+            if !done.insert(uid) {
+                continue;
+            }
             if announce(ctx, pop, memory, n, uid, catch_up).await? {
                 unread = unread.saturating_add(1);
             }
@@ -220,7 +249,7 @@ async fn watching(ctx: &AccountCtx, memory: &mut Memory) -> Result<(), End> {
 /// Reads message `n`'s headers with `TOP n 0` and announces it as number `uid`, then records
 /// it: exactly once, like an IMAP message (see `watch/conn/announce.rs`). A message whose
 /// headers fail twice is announced as unreadable instead of holding up the ones after it
-/// ([`Memory`]). Returns whether it was announced now (not merely recorded).
+/// ([`Memory`]). Returns whether it was recorded now (it then adds to the count).
 async fn announce(
     ctx: &AccountCtx,
     pop: &mut Pop3,
@@ -232,7 +261,14 @@ async fn announce(
     let id = ctx.account.id.as_str();
     let already = memory.was_announced(POP3_FOLDER, POP3_UIDVALIDITY, uid);
     if !already {
-        let header = if memory.unreadable(POP3_FOLDER, POP3_UIDVALIDITY, uid) {
+        // A server that lists its capabilities without TOP has no way to give the headers:
+        // announced at once as unreadable, not after two failed checks.
+        let no_top = !pop.capabilities().is_empty()
+            && !pop
+                .capabilities()
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case("TOP"));
+        let header = if no_top || memory.unreadable(POP3_FOLDER, POP3_UIDVALIDITY, uid) {
             warn!(
                 account = id,
                 n, "announcing a POP3 message whose headers cannot be read"
@@ -283,7 +319,9 @@ async fn announce(
         return Err(failed(store_error(ctx, e)));
     }
     memory.recorded(POP3_FOLDER, POP3_UIDVALIDITY, uid);
-    Ok(!already)
+    // Recorded now, so not in the count the store gave before: whether shown now or (after a
+    // failed write) before, it counts.
+    Ok(true)
 }
 
 /// The user opened their mail client: the announced messages count as seen, their

@@ -45,7 +45,16 @@ pub struct Pop3Listing {
     /// Announced messages still on the server that the user has not opened their mail client
     /// for since: the account's count.
     pub unread: u32,
+    /// None of the listed unique-ids was known, though at least [`RENUMBERED_MIN`] were on the
+    /// server at the last listing and as many are listed now: the server gave its messages new
+    /// ids (a migration, a rebuilt mailbox). What is "new" is then the whole maildrop; the
+    /// caller announces it as found after an absence (one summary), never as live mail.
+    pub renumbered: bool,
 }
+
+/// How many messages a maildrop must hold for a listing with no known unique-id to count as
+/// renumbered (fewer: a mail client that took everything, and new mail since).
+pub const RENUMBERED_MIN: usize = 10;
 
 impl Store {
     /// Matches the server's `UIDL` listing (message number, unique-id; already validated:
@@ -58,7 +67,8 @@ impl Store {
         listing: &[(u32, String)],
         now: i64,
     ) -> Result<Pop3Listing> {
-        self.pop3_match(account, listing, now, true)
+        let matched = self.pop3_match(account, listing, now, true)?;
+        matched.context("a full POP3 listing always matches")
     }
 
     /// [`Store::pop3_reconcile`] for messages the server appended to a maildrop whose earlier
@@ -71,7 +81,7 @@ impl Store {
         account: &str,
         added: &[(u32, String)],
         now: i64,
-    ) -> Result<Pop3Listing> {
+    ) -> Result<Option<Pop3Listing>> {
         self.pop3_match(account, added, now, false)
     }
 
@@ -81,7 +91,7 @@ impl Store {
         listing: &[(u32, String)],
         now: i64,
         full: bool,
-    ) -> Result<Pop3Listing> {
+    ) -> Result<Option<Pop3Listing>> {
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
         let mark: Option<(u32, u32)> = tx
@@ -92,6 +102,11 @@ impl Store {
             )
             .optional()?;
         let baseline = !matches!(mark, Some((POP3_UIDVALIDITY, _)));
+        if baseline && !full {
+            // A baseline from new mail alone would make every older message new at the next
+            // full listing (the account was forgotten meanwhile, say): ask for a full one.
+            return Ok(None);
+        }
         if baseline {
             // Never seen, or last seen as an IMAP folder: nothing stored means anything now.
             tx.execute(
@@ -115,6 +130,18 @@ impl Store {
         )?;
         let mut next = stored_watermark.max(max_uid.saturating_add(1));
 
+        // Messages on the server at the last listing, for telling a renumbered maildrop.
+        let present_before: usize = if full {
+            let n: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM pop3_message WHERE account = ?1 AND gone_since IS NULL",
+                params![account],
+                |r| r.get(0),
+            )?;
+            usize::try_from(n).unwrap_or(0)
+        } else {
+            0
+        };
+        let mut known_listed = 0usize;
         if full {
             tx.execute(
                 "UPDATE pop3_message SET seen_now = 0 WHERE account = ?1",
@@ -138,6 +165,7 @@ impl Store {
                 let uid = match known {
                     Some(uid) => {
                         touch.execute(params![account, uidl])?;
+                        known_listed += 1;
                         uid
                     }
                     None => {
@@ -202,13 +230,19 @@ impl Store {
             |r| r.get(0),
         )?;
         tx.commit().context("Saving the POP3 listing")?;
-        Ok(Pop3Listing {
+        let renumbered = full
+            && !baseline
+            && known_listed == 0
+            && present_before >= RENUMBERED_MIN
+            && listing.len() >= present_before;
+        Ok(Some(Pop3Listing {
             messages,
             watermark,
             baseline,
             gone,
             unread,
-        })
+            renumbered,
+        }))
     }
 
     /// The user opened their mail client: every announced POP3 message counts as seen (POP3
@@ -279,6 +313,7 @@ mod tests {
             .unwrap();
         let added = s
             .pop3_reconcile_added("p", &[(3, "c".to_owned()), (4, "d".to_owned())], 10)
+            .unwrap()
             .unwrap();
         assert_eq!(added.messages, vec![(3, 3), (4, 4)]);
         assert_eq!(added.watermark, 3);
@@ -292,6 +327,30 @@ mod tests {
             .pop3_reconcile("p", &listing(&["a", "b", "c", "d"]), 20)
             .unwrap();
         assert_eq!(full.messages, vec![(1, 1), (2, 2), (3, 3), (4, 4)]);
+    }
+
+    #[test]
+    fn new_mail_alone_never_makes_a_baseline_and_a_renumbered_maildrop_is_told() {
+        let s = Store::in_memory().unwrap();
+        // Nothing stored (the account was forgotten meanwhile): a full listing is needed.
+        assert_eq!(
+            s.pop3_reconcile_added("p", &[(1, "x".to_owned())], 0)
+                .unwrap(),
+            None
+        );
+        let ids: Vec<String> = (0..12).map(|i| format!("old{i}")).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        s.pop3_reconcile("p", &listing(&refs), 0).unwrap();
+        // A mail client took everything and one new message came: not renumbered.
+        let one = s.pop3_reconcile("p", &listing(&["new"]), 10).unwrap();
+        assert!(!one.renumbered);
+        // Twelve messages, none known, where twelve were: the server renumbered them.
+        let s = Store::in_memory().unwrap();
+        s.pop3_reconcile("p", &listing(&refs), 0).unwrap();
+        let fresh: Vec<String> = (0..12).map(|i| format!("v2-{i}")).collect();
+        let refs: Vec<&str> = fresh.iter().map(String::as_str).collect();
+        let l = s.pop3_reconcile("p", &listing(&refs), 10).unwrap();
+        assert!(l.renumbered);
     }
 
     #[test]

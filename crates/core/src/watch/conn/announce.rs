@@ -96,9 +96,11 @@ impl Conn<'_> {
         // Announced from a push already (above a UID gap, so the watermark stayed put).
         uids.retain(|u| !self.folders[i].announced.contains(u));
         for uid in &uids {
-            let f = fetched.iter().find(|f| f.uid == *uid);
-            let header = f.and_then(|f| f.header.clone()).unwrap_or_default();
-            let received = f.and_then(|f| f.received);
+            // A UID can be answered twice (our FETCH, and a flag change or a push that crossed
+            // it): the answer with headers wins.
+            let answers = || fetched.iter().filter(|f| f.uid == *uid);
+            let header = answers().find_map(|f| f.header.clone()).unwrap_or_default();
+            let received = answers().find_map(|f| f.received);
             self.announce_one(i, *uid, Some(&header), received, catch_up, true)
                 .await?;
         }
@@ -216,7 +218,12 @@ impl Conn<'_> {
                     seen: f
                         .flags()
                         .any(|fl| matches!(fl, async_imap::types::Flag::Seen)),
-                    header: f.header().map(<[u8]>::to_vec),
+                    // A NOTIFY push that crossed this FETCH comes back among its answers
+                    // with an envelope instead of the header section.
+                    header: f
+                        .header()
+                        .map(<[u8]>::to_vec)
+                        .or_else(|| f.envelope().map(crate::imap::rfc2177_idle::envelope_header)),
                     received: f.internal_date().map(|d| {
                         InternalDate::from_offset(d.timestamp(), d.offset().local_minus_utc())
                     }),
@@ -307,11 +314,13 @@ impl Conn<'_> {
         if self.pushed.is_empty() && self.flag_changes.is_empty() {
             return Ok(());
         }
-        let Some(i) = self.selected else {
+        // Pushes are only ever kept from the home folder's lines (`absorb`).
+        let i = 0;
+        if self.selected != Some(i) {
             self.pushed.clear();
             self.flag_changes.clear();
             return Ok(());
-        };
+        }
         let mut pushed = std::mem::take(&mut self.pushed);
         pushed.sort_by_key(|p| p.uid);
         for p in pushed {
