@@ -7,8 +7,9 @@
 //! proxy (`proxy.rs`), whose connections are the checks: a POP3 client opens one per check.
 //! - `pushmail-cli watch` with `poll_interval_secs = 1` (the bytes of a check do not depend on
 //!   the interval): its first check (nothing announced), then `checks` more, which the engine
-//!   makes full `UIDL` listings every 10th time and quick ones (`STAT` + `UIDL n`) otherwise;
-//!   then `new` deliveries, each followed by the check that announces it (`TOP n 0`).
+//!   makes full `UIDL` listings every 60th time and quick ones (`STAT` + `UIDL n`) otherwise;
+//!   then `new` deliveries, each followed by the check that announces it (`UIDL n` for the
+//!   appended message, `TOP n 0`).
 //! - The floor: a raw client doing what a minimal "new mail by UIDL" poller must — USER, PASS,
 //!   UIDL, QUIT — and `TOP n 0` for a unique-id it has not seen before (a notification needs
 //!   the headers). Written with the harness's `RawPop3`, sharing no code with Pushmail.
@@ -42,8 +43,8 @@ use crate::proxy::{Proxy, Session};
 
 /// Messages in each mailbox of the wire measurement.
 pub const MESSAGES: usize = 1000;
-/// `FULL_LISTING_EVERY` in crates/core/src/watch/pop3.rs: one check in ten lists everything.
-const FULL_LISTING_EVERY: f64 = 10.0;
+/// `FULL_LISTING_EVERY` in crates/core/src/watch/pop3.rs: one check in sixty lists everything.
+const FULL_LISTING_EVERY: f64 = 60.0;
 /// Default `poll_interval_secs`: checks per hour with defaults.
 const CHECKS_PER_HOUR: f64 = 60.0;
 
@@ -66,7 +67,9 @@ pub struct Plan {
 impl Plan {
     pub fn full(idle: Duration) -> Plan {
         Plan {
-            checks: 30,
+            // One more than FULL_LISTING_EVERY: the 60th check after the first is a full
+            // listing, the rest quick ones.
+            checks: 65,
             new: 5,
             raw_polls: 30,
             mailnag_polls: 5,
@@ -138,10 +141,15 @@ pub struct Polls {
 }
 
 impl Polls {
-    /// What an average check costs while nothing arrives: for Pushmail 9 quick checks and one
-    /// full listing in 10; for the others, their one kind of check.
+    /// What an average check costs while nothing arrives: for Pushmail 59 quick checks and one
+    /// full listing in 60 (a run too short for a full listing of its own takes the first
+    /// check's, which is one); for the others, their one kind of check.
     pub fn steady(&self) -> Option<(f64, f64, f64)> {
-        match (mean(&self.quick), mean(&self.full)) {
+        let first = self
+            .first
+            .map(|b| (b.up as f64, b.down as f64, b.total() as f64));
+        let full = mean(&self.full).or(if self.quick.is_empty() { None } else { first });
+        match (mean(&self.quick), full) {
             (Some(q), Some(f)) => {
                 let w = 1.0 / FULL_LISTING_EVERY;
                 Some((
@@ -554,7 +562,7 @@ impl Pop3 {
             line("first check (start-up)", 1, first, None);
             if label == "pushmail-cli" {
                 line(
-                    "full listing (`STAT`, `UIDL`; every 10th check)",
+                    "full listing (`STAT`, `UIDL`; every 60th check)",
                     p.full.len(),
                     mean(&p.full),
                     raw_steady,
@@ -566,7 +574,7 @@ impl Pop3 {
                     raw_steady,
                 );
                 line(
-                    "average check, nothing new (9 quick + 1 full)",
+                    "average check, nothing new (59 quick + 1 full)",
                     p.quick.len() + p.full.len(),
                     p.steady(),
                     raw_steady,
@@ -676,8 +684,9 @@ impl Pop3 {
         s.push_str(
             "\n*What it means*: POP3 has no push, so a POP3 account costs a short session per \
              check instead of an idle connection. The UIDL listing is what grows with the \
-             maildrop (~20 bytes per message); Pushmail lists everything only every 10th check \
-             or when `STAT` changed, and asks for the last message's unique-id otherwise. A \
+             maildrop (~20 bytes per message); Pushmail lists everything only every 60th check \
+             or when the maildrop changed other than by mail added at its end; otherwise it \
+             asks for the last message's unique-id, and for each added message's. A \
              client that re-reads every header on every check (Mailnag) pays the whole \
              maildrop's headers each time. In memory a POP3 account holds no connection between \
              checks: no TLS session, no buffers, only its timer and state.\n",

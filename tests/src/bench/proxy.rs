@@ -5,9 +5,17 @@
 //! benchmarks move kilobytes to a few megabytes through it, so keeping everything is fine.
 //! Each chunk knows its connection, so a client that connects once per check (POP3) can be
 //! counted check by check ([`Proxy::sessions`]).
+//!
+//! [`Proxy::start_link`] makes it a link emulator (`tc netem` is not available here): every
+//! chunk comes out at the far end a fixed one-way delay after it went in, in order, both ways,
+//! and a new connection waits one round trip before anything passes (the TCP handshake a real
+//! link costs before the client's first byte can leave). No bandwidth limit, no loss. A chunk
+//! is then recorded when it comes out at the far end: for a server → client chunk, the moment
+//! it reached the client's socket.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -60,6 +68,12 @@ pub struct Proxy {
 impl Proxy {
     /// Listens on 127.0.0.1 (a free port) and forwards each connection to 127.0.0.1:`target`.
     pub fn start(target: u16) -> Result<Proxy> {
+        Proxy::start_link(target, Duration::ZERO)
+    }
+
+    /// Like [`start`](Self::start), as an emulated link with `one_way` delay each way (a round
+    /// trip of twice that): see the module documentation.
+    pub fn start_link(target: u16, one_way: Duration) -> Result<Proxy> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).context("Cannot bind the proxy")?;
         let port = listener.local_addr().context("Proxy address")?.port();
         let chunks = Arc::new(Mutex::new(Vec::new()));
@@ -69,32 +83,43 @@ impl Proxy {
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(client) = conn else { break };
-                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
-                    continue;
+                let opened = Instant::now();
+                let (shared, shared_conns) = (shared.clone(), shared_conns.clone());
+                let forward = move || {
+                    // The emulated TCP handshake: one round trip before the first byte passes.
+                    std::thread::sleep(one_way * 2);
+                    let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                        return;
+                    };
+                    let _ = client.set_nodelay(true);
+                    let _ = server.set_nodelay(true);
+                    let (Ok(c2), Ok(s2)) = (client.try_clone(), server.try_clone()) else {
+                        return;
+                    };
+                    let id = match shared_conns.lock() {
+                        Ok(mut c) => {
+                            c.push(ConnTimes {
+                                opened,
+                                up_closed: None,
+                                down_closed: None,
+                            });
+                            c.len() - 1
+                        }
+                        Err(_) => return,
+                    };
+                    let links = Links {
+                        chunks: shared,
+                        conns: shared_conns,
+                        conn: id,
+                    };
+                    pump(client, s2, Dir::Up, links.clone(), one_way);
+                    pump(server, c2, Dir::Down, links, one_way);
                 };
-                let _ = client.set_nodelay(true);
-                let _ = server.set_nodelay(true);
-                let (Ok(c2), Ok(s2)) = (client.try_clone(), server.try_clone()) else {
-                    continue;
-                };
-                let id = match shared_conns.lock() {
-                    Ok(mut c) => {
-                        c.push(ConnTimes {
-                            opened: Instant::now(),
-                            up_closed: None,
-                            down_closed: None,
-                        });
-                        c.len() - 1
-                    }
-                    Err(_) => continue,
-                };
-                let links = Links {
-                    chunks: shared.clone(),
-                    conns: shared_conns.clone(),
-                    conn: id,
-                };
-                pump(client, s2, Dir::Up, links.clone());
-                pump(server, c2, Dir::Down, links);
+                if one_way.is_zero() {
+                    forward();
+                } else {
+                    std::thread::spawn(forward);
+                }
             }
         });
         Ok(Proxy {
@@ -131,6 +156,17 @@ impl Proxy {
             }
         }
         out
+    }
+
+    /// When connection `conn` was accepted (for an emulated link: when the client's
+    /// `connect` returned, before the handshake's round trip) and every chunk it carried so far.
+    pub fn connection(&self, conn: usize) -> Option<(Instant, Vec<Chunk>)> {
+        let opened = self.conns.lock().ok()?.get(conn)?.opened;
+        let chunks = self.chunks.lock().ok()?;
+        Some((
+            opened,
+            chunks.iter().filter(|c| c.conn == conn).cloned().collect(),
+        ))
     }
 
     /// How many connections have been closed both ways so far.
@@ -254,37 +290,92 @@ struct Links {
     conn: usize,
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, links: Links) {
+fn pump(from: TcpStream, to: TcpStream, dir: Dir, links: Links, delay: Duration) {
+    if delay.is_zero() {
+        pump_now(from, to, dir, links);
+    } else {
+        pump_delayed(from, to, dir, links, delay);
+    }
+}
+
+/// Records a chunk as it passes.
+fn record(links: &Links, dir: Dir, data: &[u8]) {
+    if let Ok(mut c) = links.chunks.lock() {
+        c.push(Chunk {
+            at: Instant::now(),
+            dir,
+            conn: links.conn,
+            data: data.to_vec(),
+        });
+    }
+}
+
+/// One direction closed: the far end sees the FIN, and the time is noted.
+fn closed(links: &Links, dir: Dir, to: &TcpStream) {
+    let _ = to.shutdown(Shutdown::Write);
+    if let Ok(mut c) = links.conns.lock()
+        && let Some(t) = c.get_mut(links.conn)
+    {
+        let now = Some(Instant::now());
+        match dir {
+            Dir::Up => t.up_closed = now,
+            Dir::Down => t.down_closed = now,
+        }
+    }
+}
+
+/// A reader that stamps each chunk with the moment it is due at the far end and a writer that
+/// sleeps until then: a fixed delay, order kept, the FIN delayed like the data.
+fn pump_delayed(mut from: TcpStream, mut to: TcpStream, dir: Dir, links: Links, delay: Duration) {
+    let (tx, rx) = mpsc::channel::<(Instant, Option<Vec<u8>>)>();
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 65536];
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    let _ = tx.send((Instant::now() + delay, None));
+                    break;
+                }
+                Ok(n) => {
+                    if tx
+                        .send((Instant::now() + delay, Some(buf[..n].to_vec())))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    std::thread::spawn(move || {
+        for (due, data) in rx {
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            let Some(data) = data else { break };
+            record(&links, dir, &data);
+            if to.write_all(&data).is_err() {
+                break;
+            }
+        }
+        closed(&links, dir, &to);
+    });
+}
+
+fn pump_now(mut from: TcpStream, mut to: TcpStream, dir: Dir, links: Links) {
     std::thread::spawn(move || {
         let mut buf = vec![0u8; 65536];
         loop {
             match from.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    let at = Instant::now();
-                    if let Ok(mut c) = links.chunks.lock() {
-                        c.push(Chunk {
-                            at,
-                            dir,
-                            conn: links.conn,
-                            data: buf[..n].to_vec(),
-                        });
-                    }
+                    record(&links, dir, &buf[..n]);
                     if to.write_all(&buf[..n]).is_err() {
                         break;
                     }
                 }
             }
         }
-        let _ = to.shutdown(Shutdown::Write);
-        if let Ok(mut c) = links.conns.lock()
-            && let Some(t) = c.get_mut(links.conn)
-        {
-            let now = Some(Instant::now());
-            match dir {
-                Dir::Up => t.up_closed = now,
-                Dir::Down => t.down_closed = now,
-            }
-        }
+        closed(&links, dir, &to);
     });
 }

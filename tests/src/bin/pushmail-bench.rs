@@ -12,6 +12,9 @@
 //! pushmail-bench bigbox [N…]                 4. big INBOXes
 //! pushmail-bench wire [N]                    5. bytes per new message and per idle hour
 //! pushmail-bench pop3 [--quick] [ACCOUNTS]   7. POP3: bytes per check, idle memory vs IMAP
+//! pushmail-bench links [--quick] [N]         8. on emulated links (RTT 20/100/300 ms): added
+//!                                               latency in round trips, count drop, bytes per
+//!                                               flag change, connect → push round trips
 //! ```
 //!
 //! `PUSHMAIL_BENCH_IDLE_SECS` changes the 60 s idle window.
@@ -30,6 +33,8 @@ mod desktop;
 mod footprint;
 #[path = "../bench/latency.rs"]
 mod latency;
+#[path = "../bench/links.rs"]
+mod links;
 #[path = "../bench/pop3.rs"]
 mod pop3;
 #[path = "../bench/proxy.rs"]
@@ -160,9 +165,31 @@ fn main() {
             }
             println!("{}", pop3::run(plan).markdown());
         }
+        Some("links") => {
+            let mut plan = if rest.iter().any(|a| a == "--quick") {
+                links::Plan::quick()
+            } else {
+                links::Plan::full(100)
+            };
+            if let Some(&n) = numbers(rest).first() {
+                plan.n = n;
+            }
+            let l = links::run(plan, clock).expect("links");
+            let out = PathBuf::from("target/bench");
+            let _ = std::fs::create_dir_all(&out);
+            let _ = std::fs::write(
+                out.join("links.json"),
+                serde_json::to_string_pretty(&l.json()).unwrap(),
+            );
+            let mut report = String::from("| target | measured | |\n|---|---|---|\n");
+            for (what, value, ok) in l.targets() {
+                let _ = writeln!(report, "| {what} | {value} | {} |", verdict(ok));
+            }
+            println!("{report}\n{}", l.markdown());
+        }
         _ => {
             eprintln!(
-                "usage: pushmail-bench all [--quick] [--out DIR] | latency [N] | footprint [ACCOUNTS…] | burst [N] | bigbox [N…] | wire [N] | pop3 [--quick] [ACCOUNTS]"
+                "usage: pushmail-bench all [--quick] [--out DIR] | latency [N] | footprint [ACCOUNTS…] | burst [N] | bigbox [N…] | wire [N] | pop3 [--quick] [ACCOUNTS] | links [--quick] [N]"
             );
             std::process::exit(2);
         }
@@ -364,6 +391,17 @@ fn all(args: &[String], clock: Clock) {
         pop3::Plan::full(idle)
     });
     section("POP3", t);
+
+    let t = Instant::now();
+    let links = Outcome::from_result(links::run(
+        if quick {
+            links::Plan::quick()
+        } else {
+            links::Plan::full(100)
+        },
+        clock,
+    ));
+    section("links", t);
     let total = started.elapsed();
 
     // Targets first: the reader's first question is "does it do what it promised?".
@@ -372,6 +410,9 @@ fn all(args: &[String], clock: Clock) {
     targets.extend(burst.targets());
     targets.extend(bigbox.targets());
     targets.extend(wire.targets());
+    if let Outcome::Done(l) = &links {
+        targets.extend(l.targets());
+    }
 
     let m = &machine;
     let mut report = String::new();
@@ -420,6 +461,10 @@ fn all(args: &[String], clock: Clock) {
         wire.markdown(),
         footprint.startup_markdown(),
         pop3.markdown(),
+        match &links {
+            Outcome::Done(l) => format!("### 8. On real links: round trips\n\n{}", l.markdown()),
+            other => format!("### 8. On real links: round trips\n\n{}\n", other.reason()),
+        },
     ] {
         report.push_str(&part);
         report.push('\n');
@@ -431,6 +476,10 @@ fn all(args: &[String], clock: Clock) {
         footprint.summary_line(),
         wire.summary_line(),
         pop3.summary_line(),
+        match &links {
+            Outcome::Done(l) => l.summary_line(),
+            _ => None,
+        },
     ]
     .into_iter()
     .flatten()
@@ -444,6 +493,7 @@ fn all(args: &[String], clock: Clock) {
         "sections": sections_load,
         "latency": latency.json(), "footprint": footprint.json(), "burst": burst.json(),
         "bigbox": bigbox.json(), "wire": wire.json(), "pop3": pop3.json(),
+        "links": links.json(links::Links::json),
         "targets": targets.iter().map(|(w, v, ok)| json!({"target": w, "measured": v, "met": ok})).collect::<Vec<_>>(),
     });
     std::fs::write(
