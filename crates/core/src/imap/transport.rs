@@ -37,7 +37,7 @@ pub struct MailStream {
     framer: Arc<Mutex<Framer>>,
     /// A command to send right behind the next one async-imap writes ([`MailStream::pipeline`]).
     piggyback: Option<Vec<u8>>,
-    /// Bytes gathered while a piggyback is armed, written as one at the next flush.
+    /// Bytes written since the last flush, sent as one write by it (see `poll_write`).
     out: Vec<u8>,
     /// How much of `out` is already written (a flush may be interrupted by a full socket).
     out_sent: usize,
@@ -286,13 +286,15 @@ impl AsyncWrite for MailStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        // Gathered until the flush (async-imap flushes after every command), which sends it
+        // in one write — with the piggyback behind it when one is armed. async-imap writes
+        // tag, space, command and CRLF separately: without this each command left as four
+        // TCP segments or TLS records (~90 bytes of TLS framing and four tiny packets each).
+        // Only our own commands pass here, so the buffer is as large as the longest command.
+        let _ = cx;
         let this = self.get_mut();
-        if this.piggyback.is_some() || !this.out.is_empty() {
-            // Gathered until the flush, which sends it with the piggyback behind it.
-            this.out.extend_from_slice(buf);
-            return Poll::Ready(Ok(buf.len()));
-        }
-        this.inner.io().poll_write(cx, buf)
+        this.out.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
@@ -977,8 +979,17 @@ APa6M1gXZYltOL+e8bS5uZo+/C+uq9o13+qVLXKdfyAa
         stream.flush().await.unwrap();
         let n = theirs.read(&mut got).await.unwrap();
         assert_eq!(&got[..n], b"DONE\r\nP1 UID FETCH 5:* (UID FLAGS)\r\n");
-        // Then writes go straight through again, and the next tag is P2.
-        stream.write_all(b"A4 NOOP\r\n").await.unwrap();
+        // Then a command in pieces, as async-imap writes it, leaves in one piece at its flush,
+        // with nothing behind it; the next tag is P2.
+        for piece in [&b"A4"[..], b" ", b"NOOP", b"\r\n"] {
+            stream.write_all(piece).await.unwrap();
+        }
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), theirs.read(&mut got))
+                .await
+                .is_err()
+        );
+        stream.flush().await.unwrap();
         let n = theirs.read(&mut got).await.unwrap();
         assert_eq!(&got[..n], b"A4 NOOP\r\n");
         assert_eq!(stream.pipeline("NOOP"), "P2");
