@@ -329,29 +329,7 @@ fn redact(e: ConnectError, user: &str, password: &SecretString) -> ConnectError 
     let blob = rfc5034_sasl::plain_response(user, password);
     let spaced = secrecy::zeroize::Zeroizing::new(pw.replace(char::is_control, " "));
     let secrets = [blob.as_str(), pw, spaced.as_str()];
-    e.map_words(|text| scrub(text, &secrets))
-}
-
-/// `text` without any of `secrets`, nor a start of one (3 characters or more) at its end.
-fn scrub(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_owned();
-    for s in secrets {
-        out = out.replace(s, "[REDACTED]");
-    }
-    // A capped text (`…` at the end) may end in the start of a secret.
-    let body = out.strip_suffix('…').unwrap_or(&out).to_owned();
-    for s in secrets {
-        let cut = s
-            .char_indices()
-            .map(|(i, _)| i)
-            .chain([s.len()])
-            .filter(|&i| i >= 3 && body.ends_with(&s[..i]))
-            .max();
-        if let Some(i) = cut {
-            return format!("{}[REDACTED]…", &body[..body.len() - i]);
-        }
-    }
-    out
+    e.map_words(|text| crate::imap::transport::login::scrub(text, &secrets))
 }
 
 #[cfg(test)]

@@ -125,14 +125,16 @@ fn redact(e: ConnectError, username: &str, password: &SecretString) -> ConnectEr
 }
 
 /// `text` without any of `secrets`, nor a start of one (3 characters or more) at its end.
-fn scrub(text: &str, secrets: &[String]) -> String {
+/// Shared with the POP3 login (`pop3/mod.rs`), whose server words are scrubbed the same way.
+pub(crate) fn scrub<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
     let mut out = text.to_owned();
     for s in secrets {
-        out = out.replace(s.as_str(), "[REDACTED]");
+        out = out.replace(s.as_ref(), "[REDACTED]");
     }
     // A capped text (`…` at the end) may end in the start of a secret.
     let body = out.strip_suffix('…').unwrap_or(&out).to_owned();
     for s in secrets {
+        let s = s.as_ref();
         let cut = s
             .char_indices()
             .map(|(i, _)| i)
