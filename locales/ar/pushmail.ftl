@@ -485,6 +485,7 @@ config-ca-damaged = ca_file { $path }: الشهادة { $n } من { $count } ت�
 config-ca-unusable = لا يمكن استخدام ca_file { $path } شهادةً موثوقة
 config-bad-host = { $host } ليس اسم مضيف صالحًا
 config-plain-not-loopback = لا يُسمح بـ `security = "plain"` إلا لمضيف محلي (loopback)، وليس لـ { $host }
+config-unsendable-password = يحتوي اسم المستخدم أو كلمة المرور على فاصل أسطر أو محرف تحكم آخر لا يمكن لتسجيل دخول POP3 إرساله؛ لم يُرسَل شيء
 tls-invalid = شهادة الخادم غير صالحة
 tls-incompatible = TLS لدى الخادم قديم جدًا أو غير متوافق
 tls-other = فشل اتصال TLS

@@ -458,6 +458,7 @@ config-ca-damaged = ca_file { $path }: certificate { $n } of { $count } is damag
 config-ca-unusable = ca_file { $path } cannot be used as a trusted certificate
 config-bad-host = { $host } is not a valid host name
 config-plain-not-loopback = `security = "plain"` is only allowed for a loopback host, not { $host }
+config-unsendable-password = the user name or password contains a line break or another control character, which a POP3 login cannot send; nothing was sent
 tls-invalid = the server's certificate is invalid
 tls-incompatible = the server's TLS is too old or incompatible
 tls-other = the TLS connection failed

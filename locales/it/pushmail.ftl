@@ -428,6 +428,7 @@ config-ca-damaged = ca_file { $path }: il certificato { $n } di { $count } è da
 config-ca-unusable = ca_file { $path } non si può usare come certificato attendibile
 config-bad-host = { $host } non è un nome host valido
 config-plain-not-loopback = `security = "plain"` è consentito solo per un host locale (loopback), non per { $host }
+config-unsendable-password = il nome utente o la password contiene un a capo o un altro carattere di controllo, che un accesso POP3 non può inviare; non è stato inviato nulla
 tls-invalid = il certificato del server non è valido
 tls-incompatible = il TLS del server è troppo vecchio o incompatibile
 tls-other = la connessione TLS non è riuscita

@@ -398,6 +398,7 @@ config-ca-damaged = ca_file { $path }：第 { $n } 个证书（共 { $count } �
 config-ca-unusable = ca_file { $path } 不能用作受信任的证书
 config-bad-host = { $host } 不是有效的主机名
 config-plain-not-loopback = `security = "plain"` 只允许用于本机回环地址，不能用于 { $host }
+config-unsendable-password = 用户名或密码包含换行符或其他控制字符，POP3 登录无法发送；未发送任何内容
 tls-invalid = 服务器的证书无效
 tls-incompatible = 服务器的 TLS 太旧或不兼容
 tls-other = TLS 连接失败

@@ -398,6 +398,7 @@ config-ca-damaged = ca_file { $path }：第 { $n } 個憑證（共 { $count } �
 config-ca-unusable = ca_file { $path } 無法作為受信任的憑證
 config-bad-host = { $host } 不是有效的主機名稱
 config-plain-not-loopback = `security = "plain"` 只允許用於本機回送位址，不能用於 { $host }
+config-unsendable-password = 使用者名稱或密碼包含換行字元或其他控制字元，POP3 登入無法傳送；未傳送任何內容
 tls-invalid = 伺服器的憑證無效
 tls-incompatible = 伺服器的 TLS 太舊或不相容
 tls-other = TLS 連線失敗

@@ -217,6 +217,9 @@ pub enum ConfigProblem {
     PlainNotLoopback {
         host: String,
     },
+    /// The password (or user name) holds a character the POP3 login cannot carry (a line
+    /// break for USER/PASS, NUL or any control character for SASL PLAIN): not sent.
+    UnsendablePassword,
     /// Configured folders that do not exist on the server (`folders`: their names, listed).
     FoldersMissing {
         count: usize,
@@ -753,6 +756,7 @@ fn config_message(problem: &ConfigProblem, i18n: &I18n) -> String {
         ConfigProblem::PlainNotLoopback { host } => {
             i18n.tr_plain("config-plain-not-loopback", &[("host", text(host))])
         }
+        ConfigProblem::UnsendablePassword => i18n.tr_plain("config-unsendable-password", &[]),
         ConfigProblem::FoldersMissing { count, folders } => i18n.tr_plain(
             "probe-folders-missing",
             &[("count", num(*count as f64)), ("folders", text(folders))],
@@ -930,6 +934,7 @@ mod tests {
             ConfigProblem::PlainNotLoopback {
                 host: "imap.example.com".into(),
             },
+            ConfigProblem::UnsendablePassword,
             ConfigProblem::FoldersMissing {
                 count: 1,
                 folders: "Archive".into(),

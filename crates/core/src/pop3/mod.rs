@@ -87,6 +87,16 @@ struct Greeted {
     tls: Option<TlsInfo>,
 }
 
+/// Password (keyring or command), connection and login, with the account's timeouts: the one
+/// way into a POP3 session for the watcher, as [`crate::imap::session::open`] is for IMAP.
+/// (`account test` runs the same steps one at a time to time and report each.)
+pub async fn open(account: &Account, tls: &TlsConfigs) -> Result<Pop3, ConnectError> {
+    let password = crate::secret::password(account).await?;
+    let mut pop = connect(account, tls).await?;
+    pop.login(&account.username, &password).await?;
+    Ok(pop)
+}
+
 /// Opens TCP (keepalive on), does TLS or STLS as `account.security` says, reads the greeting
 /// (`+OK` required) and asks CAPA (RFC 2449). A server without CAPA is accepted: it is then
 /// assumed to speak plain RFC 1939, USER/PASS included. Every step has `connect_timeout`.
@@ -231,8 +241,7 @@ impl Pop3 {
         // A line break would end the command early and make the rest a second one; NUL
         // separates PLAIN's fields.
         if user.bytes().any(|b| b.is_ascii_control()) || pw.contains('\0') {
-            return Err(ConnectError::Auth(String::new())
-                .with_words("the user name or password contains a control character; not sent"));
+            return Err(ConnectError::config(ConfigProblem::UnsendablePassword));
         }
         let result = if offers_sasl(&self.capabilities, "PLAIN") {
             self.run(Step::LoggingIn, async |w| {
@@ -241,9 +250,7 @@ impl Pop3 {
             .await
         } else if !self.capa || has_capability(&self.capabilities, "USER") {
             if pw.contains(['\r', '\n']) {
-                return Err(ConnectError::Auth(String::new()).with_words(
-                    "the password contains a line break, which USER/PASS cannot send",
-                ));
+                return Err(ConnectError::config(ConfigProblem::UnsendablePassword));
             }
             self.run(Step::LoggingIn, async |w| {
                 rfc1939::user_pass(w, user, password).await

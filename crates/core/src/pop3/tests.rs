@@ -301,7 +301,18 @@ async fn no_usable_login_method_is_said_and_nothing_is_sent() {
 async fn a_user_name_with_a_line_break_is_never_sent() {
     let (mut pop, server) = session(vec![send(GREETING), reply(CAPA_USER)]).await;
     let e = pop.login("alice\r\nDELE 1", &pw("pw")).await.unwrap_err();
-    assert!(matches!(e, ConnectError::Auth(_)), "{e:?}");
+    // Said in the reader's language from the catalogs, not as words the server never said.
+    assert!(
+        matches!(
+            e,
+            ConnectError::Config {
+                problem: crate::error::ConfigProblem::UnsendablePassword,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.message_in(crate::i18n::I18n::english()).contains("control character"));
     pop.quit().await;
     assert_eq!(server.await.unwrap(), ["CAPA", "QUIT"]);
 }

@@ -33,7 +33,6 @@ use crate::error::ConnectError;
 use crate::event::{NewMail, State};
 use crate::mail::headers::{self, HEADER_MAX};
 use crate::pop3::{self, Pop3};
-use crate::secret;
 use crate::sync::state::{POP3_FOLDER, POP3_UIDVALIDITY};
 
 /// A full `UIDL` listing at least every this many checks, even when `STAT` and the last
@@ -70,19 +69,10 @@ pub(super) async fn session(
 }
 
 async fn check_once(ctx: &AccountCtx, limiter: &mut LoginLimiter, memory: &mut Memory) -> End {
-    let account = &ctx.account;
-    let password = match secret::password(account).await {
-        Ok(p) => p,
-        Err(e) => return ConnectError::from(e).into(),
-    };
-    let mut pop = match pop3::connect(account, &ctx.tls).await {
+    let mut pop = match pop3::open(&ctx.account, &ctx.tls).await {
         Ok(p) => p,
         Err(e) => return e.into(),
     };
-    if let Err(e) = pop.login(&account.username, &password).await {
-        return e.into();
-    }
-    drop(password);
     match check(ctx, &mut pop, memory).await {
         Ok(()) => {
             // Only after reading: QUIT is what a POP3 server would commit deletions on, and
