@@ -60,7 +60,7 @@ pub async fn unseen(
     session: &mut Session<MailStream>,
     tap: &StatusTap,
     limit: Duration,
-) -> Result<(u32, HashSet<u32>), ConnectError> {
+) -> Result<HashSet<u32>, ConnectError> {
     let capture = tap.expect_esearch();
     let fut = session.run_command_and_check_ok(UNSEEN);
     session::run(Step::CountingUnread, limit, tap, fut).await?;
@@ -73,15 +73,18 @@ pub async fn unseen(
     };
     let answer = answer(&lines, tag.as_deref()).map_err(|e| unparsable(&e))?;
     let set = members(&answer).map_err(|e| unparsable(&e))?;
-    let count = u32::try_from(set.len()).unwrap_or(u32::MAX);
-    if answer.count.is_some_and(|c| c != count) {
-        // The set is what `UID SEARCH UNSEEN` would have listed; it wins.
+    // The count is the set's size: the set is what `UID SEARCH UNSEEN` would have listed, and
+    // a `COUNT` that disagrees with it loses.
+    if let Some(said) = answer
+        .count
+        .filter(|c| usize::try_from(*c).ok() != Some(set.len()))
+    {
         debug!(
-            "ESEARCH COUNT {:?} disagrees with ALL ({count} UIDs)",
-            answer.count
+            "ESEARCH COUNT {said} disagrees with ALL ({} UIDs)",
+            set.len()
         );
     }
-    Ok((count, set))
+    Ok(set)
 }
 
 /// The one answer to our command among the captured responses: its correlator names `tag`

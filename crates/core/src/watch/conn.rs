@@ -761,7 +761,7 @@ impl<'a> Conn<'a> {
             let (limit, tap) = (self.ctx.account.timing.command_timeout, self.tap.clone());
             let s = self.session()?;
             let counted = rfc4731_esearch::unseen(s, &tap, limit).await;
-            counted.map_err(|e| self.fail(e))?.1
+            counted.map_err(|e| self.fail(e))?
         } else {
             let call = self.call();
             let s = self.session()?;

@@ -214,8 +214,8 @@ async fn the_count_and_set_come_from_the_esearch_answer_however_it_is_cut() {
             chunk,
         )
         .await;
-        let (count, set) = unseen(&mut session, &tap, LIMIT).await.unwrap();
-        assert_eq!((count, sorted(set)), (4, vec![4, 5, 6, 9]), "chunk {chunk}");
+        let set = unseen(&mut session, &tap, LIMIT).await.unwrap();
+        assert_eq!(sorted(set), vec![4, 5, 6, 9], "chunk {chunk}");
         // What came around the answer is queued for the watcher, as async-imap queues it.
         let queued: Vec<_> =
             std::iter::from_fn(|| session.unsolicited_responses.try_recv().ok()).collect();
@@ -241,8 +241,8 @@ async fn nothing_unread_is_count_zero_and_an_empty_set() {
         4096,
     )
     .await;
-    let (count, set) = unseen(&mut session, &tap, LIMIT).await.unwrap();
-    assert_eq!((count, set.len()), (0, 0));
+    let set = unseen(&mut session, &tap, LIMIT).await.unwrap();
+    assert!(set.is_empty());
 }
 
 #[tokio::test(start_paused = true)]
