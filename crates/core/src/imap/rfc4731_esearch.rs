@@ -51,7 +51,8 @@ pub struct Esearch {
     pub all: Option<Vec<(u32, u32)>>,
 }
 
-/// Runs [`UNSEEN`] on the selected folder: the number of unread messages and their UIDs, as
+/// Runs [`UNSEEN`] on the selected folder: the UIDs of its unread messages (their number is the
+/// set's size), as
 /// `UID SEARCH UNSEEN` would give them. Errors are [`Step::CountingUnread`]'s: no tagged `OK`
 /// within `limit` (as `session::run`), or an answer that is missing, unreadable, not in UIDs
 /// or naming more than [`MAX_MEMBERS`] — [`ProtoCause::Unparsable`] with the line (capped) as
