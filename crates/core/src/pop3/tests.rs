@@ -312,7 +312,10 @@ async fn a_user_name_with_a_line_break_is_never_sent() {
         ),
         "{e:?}"
     );
-    assert!(e.message_in(crate::i18n::I18n::english()).contains("control character"));
+    assert!(
+        e.message_in(crate::i18n::I18n::english())
+            .contains("control character")
+    );
     pop.quit().await;
     assert_eq!(server.await.unwrap(), ["CAPA", "QUIT"]);
 }
