@@ -106,7 +106,7 @@ pub async fn open(
 }
 
 /// A `NO` with a response code that means "not now" (see [`open`]).
-fn refused_for_now(status: Option<TaggedStatus>) -> bool {
+pub fn refused_for_now(status: Option<TaggedStatus>) -> bool {
     status
         .and_then(|s| s.code)
         .is_some_and(|c| matches!(c.as_str(), "UNAVAILABLE" | "INUSE" | "SERVERBUG" | "LIMIT"))

@@ -13,6 +13,7 @@
 
 pub mod internal_date;
 pub mod mailbox;
+pub mod one_flight;
 pub mod pipelined;
 pub mod rfc2177_idle;
 pub mod rfc4731_esearch;

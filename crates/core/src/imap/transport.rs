@@ -37,6 +37,8 @@ pub struct MailStream {
     framer: Arc<Mutex<Framer>>,
     /// A command to send right behind the next one async-imap writes ([`MailStream::pipeline`]).
     piggyback: Option<Vec<u8>>,
+    /// Commands to send right before the next one async-imap writes ([`MailStream::ahead`]).
+    ahead: Option<Vec<u8>>,
     /// Bytes written since the last flush, sent as one write by it (see `poll_write`).
     out: Vec<u8>,
     /// How much of `out` is already written (a flush may be interrupted by a full socket).
@@ -106,6 +108,12 @@ impl StatusTap {
         self.0.lock().ok().and_then(|mut f| f.take_last_bye())
     }
 
+    /// What [`MailStream::ahead`]'s commands were answered (each response whole, in order),
+    /// and whether the last one's tagged line came. Stops holding.
+    pub fn take_held(&self) -> (Vec<Vec<u8>>, bool) {
+        self.0.lock().map(|mut f| f.take_held()).unwrap_or_default()
+    }
+
     /// Call right before sending a command that asks for `* ESEARCH` (RFC 4731): until that
     /// command's tagged line, a response starting with `* ESEARCH` is kept from the parser
     /// (imap-proto cannot read it) and held for [`EsearchCapture::take`]. Dropping the
@@ -173,6 +181,7 @@ impl MailStream {
             inner,
             framer: Arc::new(Mutex::new(Framer::new(limits))),
             piggyback: None,
+            ahead: None,
             out: Vec::new(),
             out_sent: 0,
             pipelined: 0,
@@ -200,6 +209,33 @@ impl MailStream {
         tag
     }
 
+    /// Queues `commands` to leave right *before* the next command async-imap sends, in the
+    /// same write, and holds their answers back from async-imap: returns their tags (`P…`, as
+    /// for [`Self::pipeline`]). Every response up to the last one's tagged line is kept by
+    /// the framer for [`StatusTap::take_held`], so async-imap reads only the answer to its own
+    /// command, which the server sends after theirs. Used to send everything between LOGIN
+    /// and IDLE in one flight (`imap/one_flight.rs`): async-imap's `IDLE` is the command
+    /// they ride in front of, since only async-imap can start an IDLE it can later end.
+    pub fn ahead(&mut self, commands: &[String]) -> Vec<String> {
+        let mut bytes = Vec::new();
+        let mut tags = Vec::with_capacity(commands.len());
+        for command in commands {
+            debug_assert!(
+                !command.contains(['\r', '\n']),
+                "a command line is one line"
+            );
+            self.pipelined = self.pipelined.wrapping_add(1);
+            let tag = format!("P{}", self.pipelined);
+            bytes.extend_from_slice(format!("{tag} {command}\r\n").as_bytes());
+            tags.push(tag);
+        }
+        if let (Some(last), Ok(mut framer)) = (tags.last(), self.framer.lock()) {
+            framer.hold_until(last);
+            self.ahead = Some(bytes);
+        }
+        tags
+    }
+
     /// Writes what [`Self::pipeline`] gathered: the command async-imap wrote, then the
     /// piggyback, as one buffer (one TLS record, one segment where it fits).
     fn poll_write_gathered(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -208,6 +244,13 @@ impl MailStream {
             && let Some(piggyback) = self.piggyback.take()
         {
             self.out.extend_from_slice(&piggyback);
+        }
+        if !self.out.is_empty()
+            && self.out_sent == 0
+            && let Some(mut ahead) = self.ahead.take()
+        {
+            ahead.append(&mut self.out);
+            self.out = ahead;
         }
         while self.out_sent < self.out.len() {
             let rest = &self.out[self.out_sent..];
@@ -274,6 +317,10 @@ impl AsyncRead for MailStream {
                 this.incoming.clear();
                 return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, limit)));
             }
+            if let Some(line) = framer.take_unreadable() {
+                // What async-imap says of a response it cannot parse (`imap_error` reads it).
+                return Poll::Ready(Err(io::Error::other(format!("unparsable: {line}"))));
+            }
             // Everything read may have been held back or captured: read again (the socket
             // says when there is more), never report an empty read, which means the end.
         }
@@ -305,6 +352,7 @@ impl AsyncWrite for MailStream {
         let this = self.get_mut();
         // A piggyback no command carried is dropped, never sent on its own.
         this.piggyback = None;
+        this.ahead = None;
         std::task::ready!(this.poll_write_gathered(cx))?;
         this.inner.io().poll_shutdown(cx)
     }

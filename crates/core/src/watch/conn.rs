@@ -36,6 +36,7 @@ use super::strategy::{self, Caps, Mode, Strategy};
 use crate::error::{ConnectError, NetCause, ProtoCause, Step, StoreCause};
 use crate::event::State;
 use crate::imap::mailbox::{self, Opened};
+use crate::imap::one_flight;
 use crate::imap::pipelined;
 use crate::imap::rfc2177_idle::{self, Seen};
 use crate::imap::rfc4731_esearch;
@@ -47,6 +48,9 @@ use crate::imap::transport::{MailStream, StatusTap};
 use crate::imap::utf7;
 use crate::sync::decide::{self, Reconcile};
 use crate::text::truncate_for_log;
+
+/// async-imap's queue of the lines it did not expect (a receiving end of it).
+type Pending = async_channel::Receiver<async_imap::types::UnsolicitedResponse>;
 
 /// One watched folder: what is stored and what this session has learnt.
 struct Folder {
@@ -174,6 +178,11 @@ pub(super) struct Conn<'a> {
     watched: bool,
     /// Says whether the server finished each command with a tagged OK (see [`Call`]).
     tap: StatusTap,
+    /// Already in IDLE, with the queue of lines async-imap files as unsolicited: the home
+    /// folder was opened in one flight ([`one_flight`]) and the first IDLE round takes it.
+    idling: Option<(rfc2177_idle::Started, Pending)>,
+    /// NOTIFY SET went with that flight: whether the server took it (`None`: not sent).
+    flight_notify: Option<bool>,
     /// What the account remembers between sessions (unreadable messages, a failed store).
     pub(super) memory: Memory,
 }
@@ -201,6 +210,8 @@ impl<'a> Conn<'a> {
             lines_of: None,
             watched: false,
             tap: li.tap,
+            idling: None,
+            flight_notify: None,
             memory,
         }
     }
@@ -238,6 +249,13 @@ impl<'a> Conn<'a> {
     /// The session: a look at every folder, then watching until something ends it. `Ok` when
     /// cancelled; `resident` is false when the connection budget allows only one look.
     pub(super) async fn run(&mut self, resident: bool) -> Result<(), End> {
+        if self.by_one_flight(resident) {
+            self.look_at_other_folders(self.folders.len() > 1).await?;
+            self.check_store()?;
+            self.open_home_in_one_flight().await?;
+            let mode = self.start_watching().await?;
+            return self.watch(mode).await;
+        }
         self.look_at_every_folder().await?;
         if !resident {
             // The budget is shared by more accounts than it has connections: this was one
@@ -246,23 +264,46 @@ impl<'a> Conn<'a> {
             self.report_state(State::Polling).await;
             return Err(End::Visited);
         }
+        self.check_store()?;
+        let mode = self.start_watching().await?;
+        self.watch(mode).await
+    }
+
+    /// After a store write failed, nothing new to announce proved nothing: the account shows
+    /// the store's problem until a write succeeds, not "push" with a database that still
+    /// refuses writes.
+    fn check_store(&mut self) -> Result<(), End> {
         if self.memory.store_failed {
-            // Nothing new to announce proved nothing: the account shows the store's problem
-            // until a write succeeds, not "push" with a database that still refuses writes.
             self.ctx
                 .store
                 .check_writable()
                 .map_err(|e| self.store_failed(e))?;
             self.memory.store_failed = false;
         }
-        let mode = self.start_watching().await?;
-        self.watch(mode).await
+        Ok(())
+    }
+
+    /// Whether this session opens the home folder in one flight with IDLE ([`one_flight`]):
+    /// it stays connected, watches by NOTIFY or IDLE, and that way has not failed on this
+    /// account since the program started.
+    fn by_one_flight(&self, resident: bool) -> bool {
+        resident
+            && !self.memory.one_flight_failed
+            && self.strategy.mode != Mode::Poll
+            && !self.folders[0].missing
     }
 
     /// QRESYNC enabled where offered, then every folder selected, caught up and counted: the
     /// other folders first, the home folder last, so that it stays selected.
     async fn look_at_every_folder(&mut self) -> Result<(), End> {
-        if self.caps.qresync {
+        self.look_at_other_folders(true).await?;
+        self.open(0, true).await
+    }
+
+    /// `ENABLE QRESYNC` where offered (with `enable`; else it goes with the home folder's
+    /// flight), then every folder but the home one selected, caught up and counted.
+    async fn look_at_other_folders(&mut self, enable: bool) -> Result<(), End> {
+        if enable && self.caps.qresync {
             // RFC 7162: QRESYNC must be enabled before the SELECTs that use it. It also makes
             // the server say VANISHED instead of EXPUNGE, which the waits below understand.
             let call = self.call();
@@ -270,10 +311,156 @@ impl<'a> Conn<'a> {
             let fut = s.run_command_and_check_ok("ENABLE QRESYNC");
             call.run(Step::EnablingQresync, fut).await?;
         }
-        for i in (1..self.folders.len()).chain([0]) {
+        for i in 1..self.folders.len() {
             self.open(i, true).await?;
         }
         Ok(())
+    }
+
+    /// Opens the home folder as [`Self::open`] does, but sends everything up to IDLE in one
+    /// write ([`one_flight`]): `ENABLE QRESYNC` (for an account without other folders),
+    /// `SELECT`, the unread search, `NOTIFY SET` and `IDLE`. What the answers settle needs no
+    /// further command, so the session stays in IDLE for the first round; new mail since the
+    /// last session (a fetch) or a refused NOTIFY cost a `DONE` first; an answer that cannot
+    /// be used as a whole sends the folder the usual way.
+    async fn open_home_in_one_flight(&mut self) -> Result<(), End> {
+        let ctx = self.ctx;
+        let account = ctx.account.id.as_str();
+        let name = self.folders[0].name.clone();
+        self.drain_unsolicited()?;
+        self.act_on_pushes().await?;
+        self.lines_of = None;
+        let stored = ctx
+            .store
+            .mark(account, &name)
+            .map_err(|e| self.store_failed(e))?;
+        let known = if self.caps.qresync {
+            ctx.store
+                .modseq(account, &name)
+                .map_err(|e| self.store_failed(e))?
+                .filter(|r| stored.is_some_and(|m| m.uidvalidity == r.uidvalidity))
+        } else {
+            None
+        };
+        let notify = (self.strategy.mode == Mode::Notify)
+            .then(|| rfc5465_notify::notify_set(&self.other_names(), true, true));
+        let plan = one_flight::Plan {
+            enable_qresync: self.caps.qresync && self.folders.len() == 1,
+            wire: self.folders[0].wire.clone(),
+            known,
+            esearch: self.caps.esearch,
+            notify,
+        };
+        let session = self
+            .session
+            .take()
+            .ok_or_else(|| self.fail(ConnectError::protocol(ProtoCause::SessionLost)))?;
+        let pending = session.unsolicited_responses.clone();
+        let (tap, t) = (self.tap.clone(), &ctx.account.timing);
+        let (started, answer) = one_flight::start(session, &plan, t.command_timeout, &tap).await;
+        let identity = answer.selected.uidvalidity.zip(answer.selected.uidnext);
+        let started = match started {
+            Ok(started) => started,
+            Err(e) => {
+                if let Some((uidvalidity, uidnext)) = identity.filter(|_| answer.usable()) {
+                    // Where the mailbox stood when selected: mail that arrived after it (while
+                    // the server refused to IDLE, say) is caught up by the next session.
+                    if let Reconcile::Baseline(m)
+                    | Reconcile::Rebaseline(m)
+                    | Reconcile::Rewind(m) = decide::reconcile(stored, uidvalidity, uidnext)
+                    {
+                        ctx.store
+                            .set_mark(account, &name, m)
+                            .map_err(|e| self.store_failed(e))?;
+                    }
+                }
+                if matches!(e, ConnectError::Timeout(_) | ConnectError::Protocol { .. }) {
+                    // The server did not take the flight as a whole (no `+ idling` in time,
+                    // an answer it should not give): this account goes the usual way from now
+                    // on. A goodbye or a lost link says nothing about the flight.
+                    self.memory.one_flight_failed = true;
+                }
+                return Err(self.fail(e));
+            }
+        };
+        if answer.enable.as_ref().is_some_and(|v| !v.ok) {
+            self.caps.qresync = false;
+        }
+        let Some((uidvalidity, uidnext)) = identity.filter(|_| answer.usable()) else {
+            debug!(
+                account,
+                broken = ?answer.broken,
+                select = ?answer.select,
+                search = ?answer.search,
+                "the one-flight answer is not usable; opening the home folder the usual way"
+            );
+            self.session = Some(
+                rfc2177_idle::done(started.idle, t.done_timeout, &tap)
+                    .await
+                    .map_err(|e| self.fail(e))?,
+            );
+            // A SELECT refused outright is taken as the usual way takes it, without asking
+            // again (only a name that may be written another way is tried again there).
+            if let Some(refused) = answer.select.filter(|v| !v.ok && answer.broken.is_none())
+                && utf7::wire_names(&name).1.is_none()
+            {
+                let said = refused.status.text.clone();
+                if mailbox::refused_for_now(Some(refused.status)) {
+                    return Err(self.fail(
+                        ConnectError::protocol(ProtoCause::Refused)
+                            .at(Step::SelectingFolder)
+                            .with_words(said),
+                    ));
+                }
+                self.folder_missing(0, said).await;
+                return Ok(());
+            }
+            return self.open(0, true).await;
+        };
+        self.selected = Some(0);
+        let f = &mut self.folders[0];
+        f.uidvalidity = uidvalidity;
+        f.exists = answer.selected.exists;
+        f.uidnext = uidnext;
+        let fetch = matches!(
+            decide::reconcile(stored, uidvalidity, uidnext),
+            Reconcile::CatchUp(m) if m.watermark < uidnext
+        );
+        let notified = answer.notify.as_ref().map(|v| v.ok);
+        if fetch || notified == Some(false) {
+            // A command is needed: leave IDLE (one round trip), then as usual.
+            self.session = Some(
+                rfc2177_idle::done(started.idle, t.done_timeout, &tap)
+                    .await
+                    .map_err(|e| self.fail(e))?,
+            );
+            for seen in started.early {
+                let _ = self.absorb(seen);
+            }
+        } else {
+            self.idling = Some((started, pending));
+        }
+        self.flight_notify = notified;
+        // Announces what arrived since the last session (a fetch only when `fetch`).
+        self.catch_up(0, stored, uidvalidity, uidnext, true).await?;
+        let mut selected = answer.selected;
+        self.settle(0, &mut selected, uidvalidity, uidnext, answer.unseen)
+            .await?;
+        // The lines after the SELECT were the home folder's.
+        self.lines_of = Some(0);
+        for seen in answer.after {
+            let _ = self.absorb(seen);
+        }
+        Ok(())
+    }
+
+    /// The other folders' names, for `NOTIFY SET`.
+    fn other_names(&self) -> Vec<String> {
+        self.folders[1..]
+            .iter()
+            .filter(|f| !f.missing)
+            .map(|f| f.name.clone())
+            .collect()
     }
 
     /// Settles the strategy for this session (NOTIFY if the server accepts it for these
@@ -285,7 +472,15 @@ impl<'a> Conn<'a> {
         } else {
             self.strategy.mode
         };
-        if mode == Mode::Notify && !self.ask_notify().await? {
+        let accepted = match self.flight_notify.take() {
+            Some(true) => {
+                self.notify_fetch = true;
+                true
+            }
+            _ if mode == Mode::Notify => self.ask_notify().await?,
+            _ => true,
+        };
+        if mode == Mode::Notify && !accepted {
             // Refused (too many names, say): the sweep covers the others instead.
             mode = Mode::IdleAndSweep;
             self.strategy.mode = mode;
@@ -362,6 +557,10 @@ impl<'a> Conn<'a> {
     /// changes in the home folder, other folders NOTIFY named. `true` if there was any (look
     /// again before waiting).
     async fn act_on_changes(&mut self) -> Result<bool, End> {
+        if self.idling.is_some() {
+            // Still in the IDLE the session started in; its first round acts on what came.
+            return Ok(false);
+        }
         self.drain_unsolicited()?;
         self.act_on_pushes().await?;
         if self.home_dirty {
@@ -394,11 +593,7 @@ impl<'a> Conn<'a> {
     /// UTF-8 aliases (then the caller sweeps instead).
     async fn ask_notify(&mut self) -> Result<bool, End> {
         use async_imap::error::Error as E;
-        let others: Vec<String> = self.folders[1..]
-            .iter()
-            .filter(|f| !f.missing)
-            .map(|f| f.name.clone())
-            .collect();
+        let others = self.other_names();
         let mut aliases = vec![true];
         if rfc5465_notify::needs_alias(&others) {
             // A server stricter than Dovecot about 8-bit names may refuse the aliases.
@@ -550,7 +745,8 @@ impl<'a> Conn<'a> {
         let (uidvalidity, uidnext) = self.identify(i, &sel).await?;
         self.catch_up(i, stored, uidvalidity, uidnext, catch_up)
             .await?;
-        self.settle(i, sel, uidvalidity, uidnext).await?;
+        let mut sel = sel;
+        self.settle(i, &mut sel, uidvalidity, uidnext, None).await?;
         // Queued while selecting: either folder's, so only a reason to look again.
         self.drain_unsolicited()?;
         self.lines_of = Some(i);
@@ -600,19 +796,28 @@ impl<'a> Conn<'a> {
                 Ok(Some(sel))
             }
             Opened::Missing(said) => {
-                // The folder is gone or was never there. The others go on.
-                let problem = ConnectError::FolderMissing {
-                    folder: name.clone(),
-                    words: String::new(),
-                }
-                .with_words(said);
-                warn!(account, folder = %name, "cannot select: {problem}");
-                self.folders[i].missing = true;
-                self.selected = None;
-                ctx.reporter.state(&name, State::Error, Some(problem)).await;
+                self.folder_missing(i, said).await;
                 Ok(None)
             }
         }
+    }
+
+    /// The server has no folder `i` (it said NO to its SELECT, in `said`): reported, and left
+    /// out from now on. The others go on.
+    async fn folder_missing(&mut self, i: usize, said: String) {
+        let name = self.folders[i].name.clone();
+        let problem = ConnectError::FolderMissing {
+            folder: name.clone(),
+            words: String::new(),
+        }
+        .with_words(said);
+        warn!(account = %self.ctx.account.id, folder = %name, "cannot select: {problem}");
+        self.folders[i].missing = true;
+        self.selected = None;
+        self.ctx
+            .reporter
+            .state(&name, State::Error, Some(problem))
+            .await;
     }
 
     /// The selected folder's identity: UIDVALIDITY, and UIDNEXT (asked for if the server did
@@ -697,12 +902,15 @@ impl<'a> Conn<'a> {
     /// After the catch-up: which announced messages are still unread (`seen` for the others),
     /// the unread count, the HIGHESTMODSEQ for the next QRESYNC, and our view of the folder as
     /// STATUS would tell it.
+    /// `unseen`: the unread set when it is already known (asked in the same flight as the
+    /// SELECT); then nothing is asked here.
     async fn settle(
         &mut self,
         i: usize,
-        mut sel: rfc7162_qresync::Resync,
+        sel: &mut rfc7162_qresync::Resync,
         uidvalidity: u32,
         uidnext: u32,
+        unseen: Option<HashSet<u32>>,
     ) -> Result<(), End> {
         let ctx = self.ctx;
         let account = ctx.account.id.as_str();
@@ -712,9 +920,10 @@ impl<'a> Conn<'a> {
             .announced(account, &name, uidvalidity)
             .map_err(|e| self.store_failed(e))?;
         self.folders[i].announced = announced.into_iter().collect();
-        match &sel.changes {
-            Some(changes) => self.apply_resync(i, changes).await?,
-            None => self.sync_unseen(i).await?,
+        match (unseen, &sel.changes) {
+            (Some(unseen), _) => self.apply_unseen(i, unseen).await?,
+            (None, Some(changes)) => self.apply_resync(i, changes).await?,
+            (None, None) => self.sync_unseen(i).await?,
         }
         if let Some(modseq) = sel.highestmodseq.filter(|_| self.caps.qresync) {
             ctx.store
@@ -768,6 +977,12 @@ impl<'a> Conn<'a> {
             let fut = s.uid_search("UNSEEN");
             call.run(Step::CountingUnread, fut).await?
         };
+        self.apply_unseen(i, unseen).await
+    }
+
+    /// The unread set of folder `i` as the server listed it: the count, and `seen` for
+    /// announced messages no longer in it.
+    async fn apply_unseen(&mut self, i: usize, unseen: HashSet<u32>) -> Result<(), End> {
         let gone: Vec<u32> = self.folders[i]
             .announced
             .iter()
@@ -917,16 +1132,23 @@ impl<'a> Conn<'a> {
     async fn idle_round(&mut self, until: Option<Instant>) -> Result<Wait, End> {
         let ctx = self.ctx;
         let t = &ctx.account.timing;
-        let session = self
-            .session
-            .take()
-            .ok_or_else(|| self.fail(ConnectError::protocol(ProtoCause::SessionLost)))?;
-        // Lines queued as unsolicited while idling (async-imap's own queue) are changes too.
-        let pending = session.unsolicited_responses.clone();
         let tap = self.tap.clone();
-        let started = rfc2177_idle::start(session, t.command_timeout, &tap)
-            .await
-            .map_err(|e| self.fail(e))?;
+        let (started, pending) = match self.idling.take() {
+            Some(idling) => idling,
+            None => {
+                let session = self
+                    .session
+                    .take()
+                    .ok_or_else(|| self.fail(ConnectError::protocol(ProtoCause::SessionLost)))?;
+                // Lines queued as unsolicited while idling (async-imap's own queue) are
+                // changes too.
+                let pending = session.unsolicited_responses.clone();
+                let started = rfc2177_idle::start(session, t.command_timeout, &tap)
+                    .await
+                    .map_err(|e| self.fail(e))?;
+                (started, pending)
+            }
+        };
         let mut idle = started.idle;
         for seen in started.early {
             // A BYE among them already ended the start.

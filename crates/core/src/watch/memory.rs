@@ -48,6 +48,9 @@ pub(crate) struct Memory {
     pub pop3_last: Option<super::pop3::LastListing>,
     /// POP3: the count last reported, so a check that changes nothing says nothing.
     pub pop3_unread: Option<u32>,
+    /// The server did not take the commands up to IDLE sent in one flight
+    /// (`imap/one_flight.rs`): this account's sessions start one command at a time.
+    pub one_flight_failed: bool,
 }
 
 /// A folder under care (see the module documentation), for one UIDVALIDITY.

@@ -90,6 +90,11 @@ pub struct TaggedStatus {
 /// The start of a SEARCH result line (`* SEARCH 1 2 3`).
 const SEARCH_PREFIX: &[u8] = b"* SEARCH ";
 
+/// Held responses ([`Framer::hold_until`]) may together be this many times `max_response`:
+/// a QRESYNC SELECT after a long absence reports every flag change since (~50 bytes each), so
+/// more than one response's worth, but never without bound.
+const HOLD_CAP_RESPONSES: u64 = 4;
+
 /// How much of a line's start is kept for tag/status parsing and for logs.
 const HEAD_KEEP: usize = 512;
 
@@ -106,6 +111,9 @@ enum Route {
     Deciding,
     /// An ESEARCH answer: kept in `capture`, never handed on.
     Capturing,
+    /// An answer to commands sent ahead of async-imap's own ([`Framer::hold_until`]): kept in
+    /// `holding`, never handed on.
+    Holding,
 }
 
 /// Incremental scanner: feed it bytes as they arrive; it never buffers more than
@@ -148,6 +156,18 @@ pub struct Framer {
     /// ended the command (its correlator should name it).
     captured: Vec<Vec<u8>>,
     captured_tag: Option<String>,
+    /// Commands were sent ahead of async-imap's next one: every response is held back from
+    /// the parser until the tagged line with this tag (the last of them) has come.
+    hold_tag: Option<String>,
+    /// The response being held.
+    holding: Vec<u8>,
+    /// Responses held since [`Framer::hold_until`], each whole, in order.
+    held_responses: Vec<Vec<u8>>,
+    /// Their bytes together (bounded: [`HOLD_CAP_RESPONSES`] responses' worth).
+    held_bytes: u64,
+    /// A held response the parser could not read (capped): the session ends at once, as it
+    /// would had async-imap read it, rather than after waiting for what follows.
+    held_unreadable: Option<String>,
 }
 
 impl Framer {
@@ -172,7 +192,36 @@ impl Framer {
             esearch_numbers: false,
             captured: Vec::new(),
             captured_tag: None,
+            hold_tag: None,
+            holding: Vec::new(),
+            held_responses: Vec::new(),
+            held_bytes: 0,
+            held_unreadable: None,
         }
+    }
+
+    /// A held response that cannot be parsed, if one came since the last call.
+    pub fn take_unreadable(&mut self) -> Option<String> {
+        self.held_unreadable.take()
+    }
+
+    /// Commands tagged up to `tag` are about to be sent ahead of the one async-imap sends
+    /// next: from the next response on, every response up to and including the tagged line
+    /// `tag …` is held back from the parser, for [`Self::take_held`]. async-imap then sees
+    /// only what follows (the answer to its own command), so nothing of ours is misread as
+    /// its, and nothing is lost to its bounded queue of unsolicited responses.
+    pub fn hold_until(&mut self, tag: &str) {
+        self.hold_tag = Some(tag.to_owned());
+        self.held_responses.clear();
+        self.held_bytes = 0;
+    }
+
+    /// The responses held since [`Self::hold_until`] (each whole, CRLF included), and whether
+    /// the tagged line that ends them has come. Stops holding: what comes next is handed on.
+    pub fn take_held(&mut self) -> (Vec<Vec<u8>>, bool) {
+        let complete = self.hold_tag.take().is_none();
+        self.held_bytes = 0;
+        (std::mem::take(&mut self.held_responses), complete)
     }
 
     /// A command asking for `* ESEARCH` is about to be sent: until the next tagged line, a
@@ -229,7 +278,9 @@ impl Framer {
             i += 1;
             if self.response_len == 0 {
                 // A response begins: while an ESEARCH is expected, it may be one.
-                self.route = if self.esearch_armed {
+                self.route = if self.hold_tag.is_some() {
+                    Route::Holding
+                } else if self.esearch_armed {
                     Route::Deciding
                 } else {
                     Route::Pass
@@ -288,6 +339,7 @@ impl Framer {
         match self.route {
             Route::Pass => out.extend_from_slice(bytes),
             Route::Capturing => self.capture.extend_from_slice(bytes),
+            Route::Holding => self.holding.extend_from_slice(bytes),
             Route::Deciding => {
                 // Only ever one byte at a time: a response cannot start inside a literal.
                 self.held.extend_from_slice(bytes);
@@ -369,7 +421,34 @@ impl Framer {
     }
 
     fn finish_response(&mut self) -> Result<(), LimitError> {
-        if self.route == Route::Capturing {
+        if self.route == Route::Holding {
+            let response = std::mem::take(&mut self.holding);
+            self.held_bytes += response.len() as u64;
+            if self.held_bytes > self.limits.max_response.saturating_mul(HOLD_CAP_RESPONSES) {
+                return Err(LimitError::ResponseTooLarge(
+                    self.limits.max_response.saturating_mul(HOLD_CAP_RESPONSES),
+                ));
+            }
+            let ends = self.hold_tag.as_deref().is_some_and(|tag| {
+                parse_tagged(&self.head).is_some()
+                    && self.head.split(|&c| c == b' ').next() == Some(tag.as_bytes())
+            });
+            if ends {
+                self.hold_tag = None;
+            }
+            if let Some(text) = parse_bye(&self.head) {
+                self.last_bye = Some(text);
+            }
+            // ESEARCH is read by hand (imap-proto does not know it); all else must parse.
+            let esearch = response.len() > ESEARCH_PREFIX.len()
+                && response[..ESEARCH_PREFIX.len()].eq_ignore_ascii_case(ESEARCH_PREFIX);
+            if !esearch && imap_proto::Response::parse(&response).is_err() {
+                self.held_unreadable.get_or_insert_with(|| {
+                    crate::text::truncate_for_log(String::from_utf8_lossy(&response).trim_end())
+                });
+            }
+            self.held_responses.push(response);
+        } else if self.route == Route::Capturing {
             // All ESEARCH captured for one command together stay within one response's cap.
             let total: usize =
                 self.captured.iter().map(Vec::len).sum::<usize>() + self.capture.len();
@@ -422,7 +501,7 @@ fn parse_bye(line: &[u8]) -> Option<String> {
 }
 
 /// Parses `TAG SP (OK|NO|BAD) [SP "[" CODE …]`, ignoring untagged (`*`) and continuation (`+`).
-fn parse_tagged(line: &[u8]) -> Option<TaggedStatus> {
+pub(crate) fn parse_tagged(line: &[u8]) -> Option<TaggedStatus> {
     let text = String::from_utf8_lossy(line);
     let text = text.trim_end_matches(['\r', '\n']);
     let mut parts = text.splitn(3, ' ');
@@ -658,6 +737,53 @@ mod tests {
             assert_eq!(tag.as_deref(), Some("A5"));
             assert_eq!(f.take_last_tagged().map(|t| t.status), Some("OK".into()));
         }
+    }
+
+    #[test]
+    fn answers_to_commands_sent_ahead_are_held_whole_and_the_rest_passes() {
+        // The answers to P1 and P2 (one with a literal, one with an ESEARCH), then IDLE's
+        // continuation for async-imap; cut anywhere, or byte by byte.
+        let data: &[u8] = b"* 2 EXISTS\r\nP1 OK [READ-WRITE] done\r\n* 1 FETCH (UID 1 BODY[HEADER] {4}\r\nP2 O)\r\n* ESEARCH (TAG \"P2\") UID COUNT 1 ALL 2\r\nP2 OK searched\r\n+ idling\r\n* 3 EXISTS\r\n";
+        let mut splits: Vec<Vec<&[u8]>> = (0..=data.len())
+            .map(|cut| vec![&data[..cut], &data[cut..]])
+            .collect();
+        splits.push(data.chunks(1).collect());
+        for chunks in splits {
+            let mut f = framer();
+            f.hold_until("P2");
+            let out = through(&mut f, &chunks).unwrap();
+            assert_eq!(out, b"+ idling\r\n* 3 EXISTS\r\n", "{chunks:?}");
+            let (held, complete) = f.take_held();
+            assert!(complete);
+            let held: Vec<_> = held
+                .iter()
+                .map(|l| String::from_utf8_lossy(l).into_owned())
+                .collect();
+            assert_eq!(
+                held,
+                [
+                    "* 2 EXISTS\r\n",
+                    "P1 OK [READ-WRITE] done\r\n",
+                    "* 1 FETCH (UID 1 BODY[HEADER] {4}\r\nP2 O)\r\n",
+                    "* ESEARCH (TAG \"P2\") UID COUNT 1 ALL 2\r\n",
+                    "P2 OK searched\r\n",
+                ]
+            );
+            // Ours, not async-imap's: no tagged status is left to vouch for its commands.
+            assert_eq!(f.take_last_tagged(), None);
+        }
+        // The stream ends before the last tag: incomplete, and nothing reaches the parser.
+        let mut f = framer();
+        f.hold_until("P2");
+        assert!(
+            through(&mut f, &[b"P1 OK x\r\n* BYE going\r\n"])
+                .unwrap()
+                .is_empty()
+        );
+        let (held, complete) = f.take_held();
+        assert_eq!(held.len(), 2);
+        assert!(!complete);
+        assert_eq!(f.take_last_bye().as_deref(), Some("going"));
     }
 
     #[test]

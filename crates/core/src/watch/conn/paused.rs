@@ -45,6 +45,10 @@ async fn serve(listener: TcpListener, how: Behaviour, log: Log, t0: Instant) {
     let Ok((socket, _)) = listener.accept().await else {
         return;
     };
+    // As real servers do: without it, Nagle holds each answer to commands that came in one
+    // write until the client ACKs the previous one, a delay the paused clock cannot see (it
+    // jumps to the next timeout instead).
+    socket.set_nodelay(true).unwrap();
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read).lines();
     let caps = if how.idle {
