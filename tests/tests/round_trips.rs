@@ -462,3 +462,87 @@ fn a_reconnect_resumes_the_tls_session() {
         "{handshakes:#?}"
     );
 }
+
+/// Everything from LOGIN to IDLE leaves in one flight: the scripted server reads `SELECT`, the
+/// unread search and `IDLE` *before it answers any of them* — a client that waited for an
+/// answer would never reach IDLE here. Then it answers all three at once (the pipelined
+/// commands are tagged `P1`, `P2`), and the session watches: new mail is announced.
+#[test]
+fn from_login_to_idle_the_commands_leave_in_one_flight() {
+    use pushmail_tests::Step;
+    let server = ScriptedServer::start(Listen::Plain, |n| match n {
+        0 => Script::new()
+            .greet()
+            .expect("LOGIN")
+            .send("{tag} OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n")
+            .expect("SELECT")
+            .expect("UID SEARCH UNSEEN")
+            .expect("IDLE")
+            .send(
+                "* 0 EXISTS\r\n* OK [UIDVALIDITY 1700000000] x\r\n* OK [UIDNEXT 1] x\r\n\
+                 P1 OK [READ-WRITE] selected\r\n* SEARCH\r\nP2 OK searched\r\n+ idling\r\n",
+            )
+            .deliver("After one flight")
+            .then(Step::Idle)
+            .then(Step::Serve),
+        _ => Script::serve(),
+    })
+    .unwrap();
+    let pm = Pushmail::new();
+    let id = unique_id("flight");
+    pm.write_config(&[scripted_account(&pm, &id, server.port(), "plain", None, "")]);
+    let mut w = pm.watch(&[]);
+    w.wait_new_mail("After one flight", SHORT);
+    let record = server.record(0).unwrap();
+    assert!(record.unexpected.is_none(), "{record:?}");
+    assert_eq!(server.connections(), 1, "the flight failed: {record:?}");
+    let login = record
+        .lines
+        .iter()
+        .position(|l| l.contains("LOGIN"))
+        .unwrap();
+    let after: Vec<&str> = record.lines[login + 1..]
+        .iter()
+        .take(3)
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        after,
+        ["P1 SELECT \"INBOX\"", "P2 UID SEARCH UNSEEN", "A0002 IDLE"],
+        "{record:?}"
+    );
+}
+
+/// A restart after 1,200 flag changes and new mail while Pushmail was away: the one flight's
+/// QRESYNC SELECT brings every change (more than async-imap's queue of 100 holds) and the
+/// unread search the exact count; the new mail needs a fetch, so the session leaves that IDLE
+/// once, catches up, and each message is announced once.
+#[test]
+fn a_restart_after_many_changes_and_new_mail_counts_right_and_announces_once() {
+    let dc = Dovecot::start(DovecotOptions::default()).unwrap();
+    dc.fill("alice", "INBOX", 1500, false).unwrap();
+    let pm = Pushmail::new();
+    let id = unique_id("qresync");
+    pm.write_config(&[pm.account_toml(&dc, &id, "alice", common::Via::Tls, PW, "")]);
+    let mut w = pm.watch(&[]);
+    w.wait_state("push", SHORT);
+    wait_unread(&mut w, 1500);
+    assert!(w.stop());
+    // While away: 1,200 read on another client, two new messages.
+    dc.doveadm(&[
+        "flags", "add", "-u", "alice", "\\Seen", "mailbox", "INBOX", "uid", "1:1200",
+    ])
+    .unwrap();
+    for s in ["Away 1", "Away 2"] {
+        dc.deliver("alice", "INBOX", &mail(s)).unwrap();
+    }
+    let unseen = dc.status("alice", "INBOX").unwrap().unseen;
+    assert_eq!(unseen, 302);
+    let mut w = pm.watch(&[]);
+    w.wait_new_mail("Away 1", SHORT);
+    w.wait_new_mail("Away 2", SHORT);
+    wait_unread(&mut w, unseen);
+    w.collect_for(Duration::from_secs(1));
+    assert_each_once(&w, &["Away 1", "Away 2"]);
+    assert_eq!(last_unread(&w), Some(unseen));
+}
