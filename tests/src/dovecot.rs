@@ -156,6 +156,74 @@ pub struct DovecotOptions {
     pub capabilities: Option<String>,
     /// `mail_max_userip_connections` (Dovecot's default is 10 per user and IP).
     pub max_userip_connections: Option<u32>,
+    /// `Some`: Dovecot also accepts OAuth2 access tokens (XOAUTH2 and OAUTHBEARER, or XOAUTH2
+    /// alone), checked at the authorization server by introspection; see [`OAuth2Passdb`].
+    /// `None` (default): passwords only, and neither mechanism is offered.
+    pub oauth2: Option<OAuth2Passdb>,
+}
+
+/// Which SASL mechanisms carry OAuth2 tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuth2Mechanisms {
+    /// `AUTH=XOAUTH2 AUTH=OAUTHBEARER`, as Dovecot, Gmail and Outlook offer.
+    Both,
+    /// `AUTH=XOAUTH2` only, as some providers (Yahoo, older Exchange) offer.
+    Xoauth2Only,
+}
+
+/// Dovecot's `passdb { driver = oauth2 }`: every token login is checked by RFC 7662
+/// introspection (POST, with a confidential client's HTTP basic auth) at an authorization
+/// server, with the auth cache off, so a revoked token fails at the next login. The user name
+/// of the login must equal the token's `sub`. Users that exist only through tokens work (a
+/// static userdb after the passwd-file one), for IMAP and for delivery.
+#[derive(Clone)]
+pub struct OAuth2Passdb {
+    /// `https://HOST:PORT/token/introspection`.
+    pub introspection_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// CA that issued the authorization server's certificate (Dovecot verifies it).
+    pub ca_file: PathBuf,
+    pub mechanisms: OAuth2Mechanisms,
+}
+
+impl OAuth2Passdb {
+    /// Tokens of `server`, over both mechanisms.
+    pub fn for_server(server: &crate::oidc::OidcServer) -> OAuth2Passdb {
+        let (client_id, client_secret) = server.introspection_client();
+        OAuth2Passdb {
+            introspection_url: server.introspection_endpoint(),
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.to_owned(),
+            ca_file: server.ca_file().to_owned(),
+            mechanisms: OAuth2Mechanisms::Both,
+        }
+    }
+
+    /// The same with XOAUTH2 alone.
+    pub fn xoauth2_only(mut self) -> OAuth2Passdb {
+        self.mechanisms = OAuth2Mechanisms::Xoauth2Only;
+        self
+    }
+
+    fn mechanism_names(&self) -> &'static str {
+        match self.mechanisms {
+            OAuth2Mechanisms::Both => "xoauth2 oauthbearer",
+            OAuth2Mechanisms::Xoauth2Only => "xoauth2",
+        }
+    }
+}
+
+/// The secret stays out of `{:?}`.
+impl fmt::Debug for OAuth2Passdb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth2Passdb")
+            .field("introspection_url", &self.introspection_url)
+            .field("client_id", &self.client_id)
+            .field("ca_file", &self.ca_file)
+            .field("mechanisms", &self.mechanisms)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for DovecotOptions {
@@ -171,6 +239,7 @@ impl Default for DovecotOptions {
             users: vec![("alice".to_owned(), "alicepw".to_owned())],
             capabilities: None,
             max_userip_connections: None,
+            oauth2: None,
         }
     }
 }
@@ -190,6 +259,7 @@ impl fmt::Debug for DovecotOptions {
             .field("users", &user_names(&self.users))
             .field("capabilities", &self.capabilities)
             .field("max_userip_connections", &self.max_userip_connections)
+            .field("oauth2", &self.oauth2)
             .finish()
     }
 }
@@ -385,6 +455,7 @@ impl Dovecot {
             dir,
         };
         dovecot.create_users_dir()?;
+        dovecot.write_oauth2_files()?;
         for (user, password) in dovecot.users_snapshot()? {
             dovecot.write_user(&user, &password)?;
         }
@@ -998,7 +1069,7 @@ impl Dovecot {
              ssl_cert = <{cert}\n\
              ssl_key = <{key}\n\
              disable_plaintext_auth = {disable_plaintext}\n\
-             auth_mechanisms = plain login\n\
+             auth_mechanisms = plain login{oauth2_mechanisms}\n\
              # Logs each failed login (login_failures); auth_verbose_passwords stays off.\n\
              auth_verbose = yes\n\
              mail_location = maildir:~/Maildir\n\
@@ -1019,6 +1090,10 @@ impl Dovecot {
             listen = o.listen,
             cert = cert.display(),
             key = key.display(),
+            oauth2_mechanisms = match &o.oauth2 {
+                Some(oauth2) => format!(" {}", oauth2.mechanism_names()),
+                None => String::new(),
+            },
         );
         if let Some(secs) = o.keepalive_secs {
             let _ = writeln!(c, "imap_idle_notify_interval = {secs} secs");
@@ -1049,9 +1124,11 @@ impl Dovecot {
         let _ = write!(
             c,
             "}}\n\
-             passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN {root}/users/%u\n}}\n\
+             passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN {root}/users/%u\n{password_mechanisms}}}\n\
+             {oauth2_passdb}\
              userdb {{\n  driver = passwd-file\n  args = {root}/users/%u\n  \
              default_fields = uid={MAIL_UID} gid={MAIL_GID} home={root}/mail/%u\n}}\n\
+             {oauth2_userdb}\
              service imap-login {{\n  process_limit = 2000\n  \
              inet_listener imap {{\n    port = {imap}\n  }}\n  \
              inet_listener imaps {{\n    port = {imaps_port}\n    ssl = yes\n  }}\n}}\n\
@@ -1060,8 +1137,86 @@ impl Dovecot {
              inet_listener pop3s {{\n    port = {pop3s_port}\n    ssl = yes\n  }}\n}}\n",
             imap = self.imap_port,
             pop3 = self.pop3_port,
+            // With tokens on, passwords stay with PLAIN/LOGIN: a token is never looked up as a
+            // password (and never counted by login_failures), and a password never reaches the
+            // authorization server.
+            password_mechanisms = if o.oauth2.is_some() {
+                "  mechanisms = plain login\n"
+            } else {
+                ""
+            },
+            oauth2_passdb = match &o.oauth2 {
+                Some(oauth2) => format!(
+                    "passdb {{\n  driver = oauth2\n  mechanisms = {}\n  args = {root}/oauth2.conf\n}}\n",
+                    oauth2.mechanism_names()
+                ),
+                None => String::new(),
+            },
+            // Users known only to the authorization server have no passwd-file: a static
+            // userdb gives them a home (allow_all_users: also for lookups without a passdb,
+            // i.e. delivery with doveadm or LMTP).
+            oauth2_userdb = if o.oauth2.is_some() {
+                format!(
+                    "userdb {{\n  driver = static\n  args = uid={MAIL_UID} gid={MAIL_GID} \
+                     home={root}/mail/%u allow_all_users=yes\n}}\n"
+                )
+            } else {
+                String::new()
+            },
         );
+        if o.oauth2.is_some() {
+            // Dovecot's default, written out because the tests depend on it: a revoked token must
+            // fail at the next login, not when a cached answer expires.
+            c.push_str("auth_cache_size = 0\n");
+        }
         c
+    }
+
+    /// With [`DovecotOptions::oauth2`]: the oauth2 passdb's settings file (it holds the
+    /// introspection secret, so readable by Dovecot's auth only) and a copy of the
+    /// authorization server's CA where the auth process (user `dovecot`) can read it.
+    fn write_oauth2_files(&self) -> Result<()> {
+        let Some(oauth2) = &self.opts.oauth2 else {
+            return Ok(());
+        };
+        let ca = self.dir().join("oauth2-ca.pem");
+        fs::copy(&oauth2.ca_file, &ca).with_context(|| {
+            format!(
+                "Cannot copy the authorization server's CA {}",
+                oauth2.ca_file.display()
+            )
+        })?;
+        set_mode(&ca, 0o644)?;
+        let url = &oauth2.introspection_url;
+        let (scheme, rest) = url
+            .split_once("://")
+            .with_context(|| format!("Introspection URL without a scheme: {url}"))?;
+        ensure!(
+            !oauth2.client_id.contains([':', '@', '/'])
+                && !oauth2.client_secret.contains([':', '@', '/', '%']),
+            "Client id and secret must be usable in a URL's user info"
+        );
+        // Dovecot 2.3 sends the URL's user info as HTTP basic auth (client_secret_basic).
+        let path = self.dir().join("oauth2.conf");
+        let tmp = self.dir().join(".oauth2.conf.new");
+        fs::write(
+            &tmp,
+            format!(
+                "# OAuth2 passdb of this test Dovecot, written by pushmail-tests.\n\
+                 introspection_mode = post\n\
+                 introspection_url = {scheme}://{id}:{secret}@{rest}\n\
+                 username_attribute = sub\n\
+                 active_attribute = active\n\
+                 active_value = true\n\
+                 tls_ca_cert_file = {ca}\n",
+                id = oauth2.client_id,
+                secret = oauth2.client_secret,
+                ca = ca.display(),
+            ),
+        )
+        .with_context(|| format!("Cannot write {}", tmp.display()))?;
+        self.give_to_dovecot(&tmp, 0o640)?;
+        fs::rename(&tmp, &path).with_context(|| format!("Cannot create {}", path.display()))
     }
 
     /// Spawns the master in its own process group and waits for our greeting on the IMAP port.

@@ -6,6 +6,9 @@
 //! - [`ScriptedServer`] and [`ScriptedPop3`]: scripted IMAP and POP3 servers for the faults a
 //!   real server cannot produce on demand; [`RawPop3`]: a tiny POP3 client to check them and
 //!   Dovecot's POP3 side.
+//! - [`OidcServer`] ([`oidc`]): a private OAuth2/OpenID Connect authorization server
+//!   (oidc-provider on Node) with a headless user for its sign-in pages; with
+//!   [`DovecotOptions::oauth2`] Dovecot accepts its access tokens (XOAUTH2, OAUTHBEARER).
 //! - [`message`], [`bin`], [`free_port`], [`wait_until`]: small pieces every test needs.
 //!
 //! Everything is `std` only and synchronous, so the harness needs no runtime and cannot be
@@ -15,6 +18,7 @@
 mod dovecot;
 mod faultproxy;
 mod message;
+pub mod oidc;
 mod process;
 mod raw_imap;
 mod raw_pop3;
@@ -29,13 +33,14 @@ use std::time::{Duration, Instant};
 
 pub use dovecot::{
     CAPABILITIES_WITHOUT_NOTIFY, CAPABILITIES_WITHOUT_PUSH, CAPABILITIES_WITHOUT_QRESYNC,
-    ConnectionCounter, Dovecot, DovecotOptions, MAIL_GID, MAIL_UID, MailboxStatus, Pop3Logout,
-    SPECIAL_FOLDERS,
+    ConnectionCounter, Dovecot, DovecotOptions, MAIL_GID, MAIL_UID, MailboxStatus,
+    OAuth2Mechanisms, OAuth2Passdb, Pop3Logout, SPECIAL_FOLDERS,
 };
 pub use faultproxy::FaultProxy;
 pub use message::{encode_mailbox_name, message};
+pub use oidc::{OidcOptions, OidcServer};
 pub use process::{ProcessInfo, live_members};
-pub use raw_imap::{Arg, COMMAND_TIMEOUT, RawImap, parse_untagged_number};
+pub use raw_imap::{Arg, COMMAND_TIMEOUT, RawImap, SaslOutcome, parse_untagged_number};
 pub use raw_pop3::RawPop3;
 pub use scripted::{
     CertKind, ConnRecord, DEFAULT_CAPABILITIES, Listen, Mailbox, Script, ScriptedMessage,
