@@ -745,3 +745,26 @@ fn error_kinds_and_hints_are_distinct() {
         "hint-oauth-access-denied"
     );
 }
+
+#[tokio::test]
+async fn a_closure_around_the_keyring_is_a_store() {
+    let server =
+        FakeTokenServer::start(vec![json(200, &tokens_json("at-1", Some("rt-1"), 3600))]).await;
+    let seen = Arc::new(Mutex::new(None::<String>));
+    let sink = seen.clone();
+    let tokens = AccountTokens::new(
+        server.provider(),
+        token_client(),
+        SecretString::from("rt-0"),
+        move |rt: SecretString| {
+            let sink = sink.clone();
+            async move {
+                *sink.lock().unwrap() = Some(rt.expose_secret().to_owned());
+                Ok::<(), SecretError>(())
+            }
+        },
+        RefreshSettings::default(),
+    );
+    assert_eq!(tokens.access_token().await.unwrap().expose_secret(), "at-1");
+    assert_eq!(seen.lock().unwrap().as_deref(), Some("rt-1"));
+}
