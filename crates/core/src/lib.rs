@@ -20,6 +20,7 @@ pub mod imap;
 pub mod logging;
 pub mod mail;
 pub mod notify;
+pub mod oauth;
 pub mod pop3;
 pub mod secret;
 pub mod sync;
