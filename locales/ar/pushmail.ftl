@@ -632,3 +632,23 @@ cli-forget-item-state = قاعدة بيانات الحالة { $path } (الرس
 cli-forget-item-config = ملف الإعدادات { $path }
 cli-forget-removed = أُزيل: { $what }
 cli-forget-done = نسي Pushmail كل شيء. تبقى البرامج مثبّتة؛ أزلها بالأمر: sudo apt purge pushmail pushmail-settings
+
+## Sign-in (OAuth2)
+
+state-signin_required = يلزم تسجيل الدخول
+probe-signin-token = رمز تسجيل دخول من { $provider }
+error-signin-required = لم يعد تسجيل الدخول لدى { $provider } صالحًا (تغيّرت كلمة المرور أو سُحب الإذن)
+hint-signin-required = سجّل الدخول من جديد: الإعدادات ← الحسابات ← تسجيل الدخول، أو pushmail-cli account login ID.
+error-signin-client = لا يقبل { $provider } تسجيل هذا التطبيق (client id)
+hint-signin-client = عيّن client id مسجّلًا لـ Pushmail عبر oauth_client_id (docs/configuration.md، قسم “Sign-in”).
+error-signin-admin = يجب أن توافق مؤسستك على Pushmail لدى { $provider } قبل أن تتمكن من تسجيل الدخول
+hint-signin-admin = اطلب من مسؤول تقنية المعلومات السماح بـ Pushmail لمؤسستك، ثم سجّل الدخول من جديد.
+error-signin-no-client-id = لم يُعيَّن client id لتسجيل الدخول لدى { $provider }
+error-signin-settings = إعدادات تسجيل الدخول لـ { $provider } لا يمكن أن تعمل
+error-signin-unavailable = تعذّر الوصول إلى خادم تسجيل الدخول لدى { $provider }
+error-signin-no-mechanism = لا يتيح الخادم تسجيل الدخول برمز (OAUTHBEARER أو XOAUTH2)
+hint-signin-no-mechanism = تحقّق من اسم الخادم، أو استخدم كلمة مرور لهذا الخادم.
+error-signin-passwords-refused = لم يعد الخادم يقبل كلمات المرور
+hint-signin-passwords-refused = حوّل هذا الحساب إلى تسجيل الدخول لدى المزوّد: الإعدادات ← الحسابات، أو auth = "oauth2" و oauth_provider في ملف الإعدادات.
+notify-signin-title = سجّل الدخول إلى { $account } من جديد
+notify-signin-action = تسجيل الدخول…

@@ -594,3 +594,24 @@ cli-forget-item-config = the configuration { $path }
 cli-forget-removed = Removed { $what }
 # The command is a shell command: keep it as it is.
 cli-forget-done = Pushmail has forgotten everything. The programs stay installed; remove them with: sudo apt purge pushmail pushmail-settings
+
+## Sign-in (OAuth2)
+
+state-signin_required = sign-in required
+# $provider: Google, Microsoft, Yahoo, AOL, Fastmail, or the configured name.
+probe-signin-token = a sign-in token from { $provider }
+error-signin-required = the sign-in at { $provider } is no longer valid (the password was changed or access withdrawn)
+hint-signin-required = Sign in again: Settings → Accounts → Sign in, or pushmail-cli account login ID.
+error-signin-client = { $provider } does not accept this application's registration (client id)
+hint-signin-client = Set a client id registered for Pushmail with oauth_client_id (docs/configuration.md, “Sign-in”).
+error-signin-admin = your organisation must approve Pushmail at { $provider } before you can sign in
+hint-signin-admin = Ask your IT administrator to allow Pushmail for your organisation, then sign in again.
+error-signin-no-client-id = no client id is set for signing in at { $provider }
+error-signin-settings = the sign-in settings for { $provider } cannot work
+error-signin-unavailable = the sign-in server of { $provider } could not be reached
+error-signin-no-mechanism = the server offers no sign-in with a token (OAUTHBEARER or XOAUTH2)
+hint-signin-no-mechanism = Check the server name, or use a password for this server.
+error-signin-passwords-refused = the server no longer accepts passwords
+hint-signin-passwords-refused = Switch this account to signing in: Settings → Accounts, or auth = "oauth2" and oauth_provider in the configuration.
+notify-signin-title = Sign in to { $account } again
+notify-signin-action = Sign in…

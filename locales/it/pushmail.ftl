@@ -536,3 +536,23 @@ cli-forget-item-state = il database di stato { $path } (quali messaggi sono stat
 cli-forget-item-config = la configurazione { $path }
 cli-forget-removed = Rimosso: { $what }
 cli-forget-done = Pushmail ha dimenticato tutto. I programmi restano installati; rimuovili con: sudo apt purge pushmail pushmail-settings
+
+## Sign-in (OAuth2)
+
+state-signin_required = accesso richiesto
+probe-signin-token = un token di accesso da { $provider }
+error-signin-required = l'accesso a { $provider } non è più valido (la password è cambiata o l'accesso è stato revocato)
+hint-signin-required = Accedi di nuovo: Impostazioni → Account → Accedi, oppure pushmail-cli account login ID.
+error-signin-client = { $provider } non accetta la registrazione di questa applicazione (client id)
+hint-signin-client = Imposta un client id registrato per Pushmail con oauth_client_id (docs/configuration.md, “Sign-in”).
+error-signin-admin = la tua organizzazione deve approvare Pushmail presso { $provider } prima che tu possa accedere
+hint-signin-admin = Chiedi all'amministratore IT di consentire Pushmail alla tua organizzazione, poi accedi di nuovo.
+error-signin-no-client-id = nessun client id è impostato per accedere a { $provider }
+error-signin-settings = le impostazioni di accesso per { $provider } non possono funzionare
+error-signin-unavailable = il server di accesso di { $provider } non è raggiungibile
+error-signin-no-mechanism = il server non offre l'accesso con un token (OAUTHBEARER o XOAUTH2)
+hint-signin-no-mechanism = Controlla il nome del server, oppure usa una password per questo server.
+error-signin-passwords-refused = il server non accetta più le password
+hint-signin-passwords-refused = Passa questo account all'accesso tramite il provider: Impostazioni → Account, oppure auth = "oauth2" e oauth_provider nella configurazione.
+notify-signin-title = Accedi di nuovo a { $account }
+notify-signin-action = Accedi…

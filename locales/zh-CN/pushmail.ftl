@@ -487,3 +487,23 @@ cli-forget-item-state = 状态数据库 { $path }（记录已通知过的邮件�
 cli-forget-item-config = 配置文件 { $path }
 cli-forget-removed = 已删除{ $what }
 cli-forget-done = Pushmail 已清除所有数据。程序仍已安装；如需卸载请运行：sudo apt purge pushmail pushmail-settings
+
+## Sign-in (OAuth2)
+
+state-signin_required = 需要登录
+probe-signin-token = 来自 { $provider } 的登录令牌
+error-signin-required = 在 { $provider } 的登录已失效（密码已更改或访问权限已撤销）
+hint-signin-required = 请重新登录：设置 → 账户 → 登录，或运行 pushmail-cli account login ID。
+error-signin-client = { $provider } 不接受此应用的注册（client id）
+hint-signin-client = 请用 oauth_client_id 设置为 Pushmail 注册的 client id（见 docs/configuration.md 的“Sign-in”）。
+error-signin-admin = 您的组织必须先在 { $provider } 批准 Pushmail，您才能登录
+hint-signin-admin = 请让 IT 管理员为您的组织允许 Pushmail，然后重新登录。
+error-signin-no-client-id = 未设置用于在 { $provider } 登录的 client id
+error-signin-settings = { $provider } 的登录设置无法使用
+error-signin-unavailable = 无法连接 { $provider } 的登录服务器
+error-signin-no-mechanism = 服务器不支持使用令牌登录（OAUTHBEARER 或 XOAUTH2）
+hint-signin-no-mechanism = 请检查服务器名称，或对此服务器使用密码。
+error-signin-passwords-refused = 服务器已不再接受密码
+hint-signin-passwords-refused = 请将此账户改为通过服务商登录：设置 → 账户，或在配置中设置 auth = "oauth2" 和 oauth_provider。
+notify-signin-title = 请重新登录 { $account }
+notify-signin-action = 登录…

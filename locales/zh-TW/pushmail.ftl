@@ -487,3 +487,23 @@ cli-forget-item-state = 狀態資料庫 { $path }（記錄已通知過的郵件�
 cli-forget-item-config = 設定檔 { $path }
 cli-forget-removed = 已刪除{ $what }
 cli-forget-done = Pushmail 已清除所有資料。程式仍保持安裝；如需移除請執行：sudo apt purge pushmail pushmail-settings
+
+## Sign-in (OAuth2)
+
+state-signin_required = 需要登入
+probe-signin-token = 來自 { $provider } 的登入權杖
+error-signin-required = 在 { $provider } 的登入已失效（密碼已變更或存取權已撤銷）
+hint-signin-required = 請重新登入：設定 → 帳號 → 登入，或執行 pushmail-cli account login ID。
+error-signin-client = { $provider } 不接受此應用程式的註冊（client id）
+hint-signin-client = 請用 oauth_client_id 設定為 Pushmail 註冊的 client id（見 docs/configuration.md 的「Sign-in」）。
+error-signin-admin = 您的組織必須先在 { $provider } 核准 Pushmail，您才能登入
+hint-signin-admin = 請 IT 管理員為您的組織允許 Pushmail，然後重新登入。
+error-signin-no-client-id = 未設定用於在 { $provider } 登入的 client id
+error-signin-settings = { $provider } 的登入設定無法使用
+error-signin-unavailable = 無法連線到 { $provider } 的登入伺服器
+error-signin-no-mechanism = 伺服器不支援以權杖登入（OAUTHBEARER 或 XOAUTH2）
+hint-signin-no-mechanism = 請檢查伺服器名稱，或對此伺服器使用密碼。
+error-signin-passwords-refused = 伺服器已不再接受密碼
+hint-signin-passwords-refused = 請將此帳號改為透過服務商登入：設定 → 帳號，或在設定檔中設定 auth = "oauth2" 與 oauth_provider。
+notify-signin-title = 請重新登入 { $account }
+notify-signin-action = 登入…

@@ -53,6 +53,10 @@ pub struct AccountView {
     /// The program that prints the password, as a shell-like line (`pass show mail/work`);
     /// `""` = the OS keyring. It names a program, it is not a secret.
     pub password_command: String,
+    /// The provider the account signs in at (`auth = "oauth2"`): `google`, `microsoft`, …;
+    /// `""` = a password. The file's other `oauth_*` settings are kept as they are.
+    #[serde(default)]
+    pub oauth_provider: String,
     /// `""` = system trust store only.
     pub ca_file: String,
     /// Always `["INBOX"]` for POP3, which has one mailbox (`Config::validate` refuses others).
@@ -176,8 +180,12 @@ impl AccountView {
             security: a.security,
             username: a.username.clone(),
             password_command: match &a.password {
-                PasswordSource::Keyring => String::new(),
+                PasswordSource::Keyring | PasswordSource::OAuth2(_) => String::new(),
                 PasswordSource::Command(argv) => join_command(argv),
+            },
+            oauth_provider: match &a.password {
+                PasswordSource::OAuth2(o) => o.provider.clone(),
+                _ => String::new(),
             },
             ca_file: a
                 .ca_file
@@ -225,9 +233,25 @@ impl AccountView {
         // A pasted trailing space is a classic cause of "login failed"; login names with
         // spaces at either end are not something servers hand out.
         base.username = trimmed(&self.username);
-        base.password = match split_command(&self.password_command, "Password command")? {
-            None => PasswordSource::Keyring,
-            Some(argv) => PasswordSource::Command(argv),
+        base.password = match (
+            self.oauth_provider.trim(),
+            split_command(&self.password_command, "Password command")?,
+        ) {
+            ("", None) => PasswordSource::Keyring,
+            ("", Some(argv)) => PasswordSource::Command(argv),
+            (_, Some(_)) => {
+                return Err(UiError::invalid(
+                    "Password command: this account signs in at its provider and has no password",
+                ));
+            }
+            (provider, None) => match base.password {
+                // The same provider: keep the file's own settings (client id, endpoints).
+                PasswordSource::OAuth2(o) if o.provider == provider => PasswordSource::OAuth2(o),
+                _ => PasswordSource::OAuth2(Box::new(pushmail_core::config::OAuthSettings {
+                    provider: provider.to_owned(),
+                    ..Default::default()
+                })),
+            },
         };
         base.ca_file = match self.ca_file.trim() {
             "" => None,

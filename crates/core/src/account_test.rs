@@ -157,7 +157,10 @@ pub async fn test_account_in<F: FnMut(&Step)>(
         return r.report;
     }
     if account.protocol == Protocol::Pop3 {
-        test_pop3(&mut r, account, &password).await;
+        // Validation keeps sign-in to IMAP accounts.
+        if let Credential::Password(password) = &password {
+            test_pop3(&mut r, account, password).await;
+        }
         return r.report;
     }
 
@@ -286,15 +289,31 @@ fn tls_detail(info: Option<&transport::TlsInfo>, i18n: &I18n) -> String {
     }
 }
 
-/// Step `password`: the password from the keyring or `password_command`, and a detail that
-/// says where it came from (never the password itself).
+/// What the login step presents: a password, or a sign-in's access token with its provider.
+enum Credential {
+    Password(SecretString),
+    Token(SecretString, Box<crate::oauth::Provider>),
+}
+
+/// Step `password`: the password from the keyring or `password_command` — or, for an account
+/// that signs in, an access token (refreshed if needed) — and a detail that says where it came
+/// from (never the secret itself).
 async fn read_password(
     account: &Account,
     i18n: &I18n,
-) -> Result<(SecretString, String), ConnectError> {
+) -> Result<(Credential, String), ConnectError> {
+    if let crate::config::PasswordSource::OAuth2(settings) = &account.password {
+        let (token, provider) = crate::oauth::account::access_token(account, settings).await?;
+        let detail = i18n.tr_plain(
+            "probe-signin-token",
+            &[("provider", text(settings.provider.as_str()))],
+        );
+        return Ok((Credential::Token(token, Box::new(provider)), detail));
+    }
     let password = secret::password(account).await;
     let detail = match &account.password {
         crate::config::PasswordSource::Keyring => i18n.tr_plain("probe-password-keyring", &[]),
+        crate::config::PasswordSource::OAuth2(_) => String::new(),
         crate::config::PasswordSource::Command(argv) => i18n.tr_plain(
             "probe-password-command",
             &[(
@@ -304,7 +323,7 @@ async fn read_password(
         ),
     };
     match password {
-        Ok(p) => Ok((p, detail)),
+        Ok(p) => Ok((Credential::Password(p), detail)),
         Err(e) => Err(e.into()),
     }
 }
@@ -347,16 +366,40 @@ async fn greet(account: &Account, i18n: &I18n) -> Result<(Greeted, String), Conn
 async fn log_in(
     greeted: Greeted,
     account: &Account,
-    password: &SecretString,
+    credential: &Credential,
     i18n: &I18n,
 ) -> Result<(LoggedIn, String), ConnectError> {
-    let li = login(
-        greeted,
-        &account.username,
-        password,
-        account.timing.command_timeout,
-    )
-    .await?;
+    let li = match credential {
+        Credential::Password(password) => {
+            login(
+                greeted,
+                &account.username,
+                password,
+                account.timing.command_timeout,
+            )
+            .await?
+        }
+        Credential::Token(token, provider) => {
+            use crate::imap::transport::login::{TokenLogin, login_with_token};
+            match login_with_token(
+                greeted,
+                &account.username,
+                token,
+                provider,
+                account.timing.command_timeout,
+            )
+            .await
+            {
+                Ok(li) => li,
+                Err(TokenLogin::Rejected(e)) => {
+                    // The next ask refreshes (the watcher's login does the same, once).
+                    crate::oauth::account::rejected(&account.id, token).await;
+                    return Err(e);
+                }
+                Err(TokenLogin::Failed(e)) => return Err(e),
+            }
+        }
+    };
     let detail = i18n.tr_plain("probe-logged-in", &[("user", text(&account.username))]);
     Ok((li, detail))
 }

@@ -388,6 +388,95 @@ pub enum PasswordSource {
     /// Run this program (argv, no shell) and use the first line of its standard output.
     /// For users who keep passwords in `pass`, `gopass`, a password manager CLI, etc.
     Command(Vec<String>),
+    /// No password: the user signs in at the provider (`auth = "oauth2"`), and the grant's
+    /// refresh token lives in the OS keyring under an entry of its own (`secret.rs`).
+    OAuth2(Box<OAuthSettings>),
+}
+
+/// An account that signs in with OAuth2 instead of a password (`auth = "oauth2"`): which
+/// provider, and any of its settings the file overrides (`oauth_*` keys). See
+/// `docs/configuration.md`, "Sign-in".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct OAuthSettings {
+    /// `google`, `microsoft`, `yahoo`, `aol`, `fastmail` (built in) or `custom`.
+    pub provider: String,
+    /// Microsoft only: the organisation's tenant (id or domain) instead of `common`.
+    pub tenant: Option<String>,
+    /// The application's registration at the provider (a packager's or the user's own).
+    pub client_id: Option<String>,
+    /// For providers that issue installed apps a "secret" (Google): not a secret in the OAuth
+    /// sense (RFC 8252 §8.5), so it may live in the file.
+    pub client_secret: Option<String>,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub issuer: Option<String>,
+    pub sasl: Option<crate::oauth::sasl::SaslMechanism>,
+}
+
+impl OAuthSettings {
+    /// The provider with this account's overrides applied; for `custom`, built from them
+    /// alone. The IMAP host and port are the account's own.
+    pub fn provider(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<crate::oauth::provider::Provider, crate::oauth::OAuthError> {
+        use crate::oauth::OAuthError;
+        use crate::oauth::provider::Provider;
+        let missing = |what: &str| OAuthError::BadProvider {
+            provider: self.provider.clone(),
+            what: format!("`oauth_{what}` is required for a custom provider"),
+        };
+        let mut p = match self.provider.as_str() {
+            "custom" => Provider::custom(
+                self.authorization_endpoint
+                    .as_deref()
+                    .ok_or_else(|| missing("authorization_endpoint"))?,
+                self.token_endpoint
+                    .as_deref()
+                    .ok_or_else(|| missing("token_endpoint"))?,
+                self.scopes.clone().ok_or_else(|| missing("scopes"))?,
+                self.issuer.clone(),
+                self.sasl
+                    .unwrap_or(crate::oauth::sasl::SaslMechanism::OAuthBearer),
+                host,
+                port,
+                None,
+            ),
+            "microsoft" if self.tenant.is_some() => {
+                Provider::microsoft_tenant(self.tenant.as_deref().unwrap_or_default())?
+            }
+            name => Provider::builtin(name).ok_or_else(|| OAuthError::BadProvider {
+                provider: name.to_owned(),
+                what: format!(
+                    "unknown provider; use one of {} or custom",
+                    crate::oauth::provider::BUILTIN.join(", ")
+                ),
+            })?,
+        };
+        if let Some(id) = &self.client_id {
+            p = p.with_client(id.clone(), self.client_secret.clone());
+        }
+        if let Some(v) = &self.authorization_endpoint {
+            p.authorization_endpoint.clone_from(v);
+        }
+        if let Some(v) = &self.token_endpoint {
+            p.token_endpoint.clone_from(v);
+        }
+        if let Some(v) = &self.scopes {
+            p.scopes.clone_from(v);
+        }
+        if self.issuer.is_some() {
+            p.issuer.clone_from(&self.issuer);
+        }
+        if let Some(v) = self.sasl {
+            p.sasl = v;
+        }
+        p.imap_host = host.to_owned();
+        p.imap_port = port;
+        Ok(p)
+    }
 }
 
 /// One IMAP account to watch, with every default already applied.

@@ -295,6 +295,98 @@ pub enum ConnectError {
     /// The server refused to open a configured folder (`NO` to SELECT): it does not exist
     /// there (deleted or renamed). Reported for that folder; the others go on.
     FolderMissing { folder: String, words: String },
+    /// Signing in at the provider (OAuth2) cannot go on: the grant is gone, the provider
+    /// refuses the application, a setting is missing, or the token endpoint cannot be
+    /// reached. `provider` names it (`google`, `custom`, …).
+    SignIn {
+        problem: SignInProblem,
+        provider: String,
+        words: Option<String>,
+    },
+}
+
+/// What stands in the way of signing in (OAuth2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignInProblem {
+    /// No grant, or no longer one: never signed in, password changed, access revoked or
+    /// consent withdrawn. Only the user can fix it (sign in again): state `signin_required`.
+    Required,
+    /// The provider does not accept the application's client id (`invalid_client`).
+    ClientRejected,
+    /// The user's organisation must approve the application first (Microsoft admin consent).
+    AdminApproval,
+    /// No client id is configured or built in for the provider.
+    NoClientId,
+    /// The sign-in settings cannot work (an unknown provider, a missing endpoint).
+    BadSettings,
+    /// The token endpoint could not be reached or failed for now: retried with backoff.
+    Unavailable,
+    /// The IMAP server offers neither OAUTHBEARER nor XOAUTH2.
+    NoMechanism,
+    /// The server refuses passwords (`Basic authentication is disabled`): the account must
+    /// switch to signing in.
+    PasswordsRefused,
+}
+
+impl SignInProblem {
+    fn ids(self) -> (&'static str, &'static str) {
+        match self {
+            SignInProblem::Required => ("error-signin-required", "hint-signin-required"),
+            SignInProblem::ClientRejected => ("error-signin-client", "hint-signin-client"),
+            SignInProblem::AdminApproval => ("error-signin-admin", "hint-signin-admin"),
+            SignInProblem::NoClientId => ("error-signin-no-client-id", "hint-signin-client"),
+            SignInProblem::BadSettings => ("error-signin-settings", "hint-config"),
+            SignInProblem::Unavailable => ("error-signin-unavailable", "hint-network"),
+            SignInProblem::NoMechanism => ("error-signin-no-mechanism", "hint-signin-no-mechanism"),
+            SignInProblem::PasswordsRefused => (
+                "error-signin-passwords-refused",
+                "hint-signin-passwords-refused",
+            ),
+        }
+    }
+}
+
+impl ConnectError {
+    /// A sign-in problem at `provider`, with the other side's words if any.
+    pub fn sign_in(problem: SignInProblem, provider: &str) -> ConnectError {
+        ConnectError::SignIn {
+            problem,
+            provider: provider.to_owned(),
+            words: None,
+        }
+    }
+
+    /// The user must sign in again (state `signin_required`).
+    pub fn is_signin_required(&self) -> bool {
+        matches!(
+            self,
+            ConnectError::SignIn {
+                problem: SignInProblem::Required,
+                ..
+            }
+        )
+    }
+}
+
+impl From<(&str, crate::oauth::OAuthError)> for ConnectError {
+    /// An OAuth failure for `provider`, as the account shows it.
+    fn from((provider, e): (&str, crate::oauth::OAuthError)) -> ConnectError {
+        use crate::oauth::OAuthError as O;
+        let problem = match &e {
+            O::SigninRequired { .. } => SignInProblem::Required,
+            O::ClientRejected { .. } => SignInProblem::ClientRejected,
+            O::AdminApprovalRequired { .. } => SignInProblem::AdminApproval,
+            O::NoClientId { .. } => SignInProblem::NoClientId,
+            O::BadProvider { .. } | O::Refused { .. } => SignInProblem::BadSettings,
+            O::Store { .. } => {
+                return ConnectError::Secret(crate::secret::SecretError::Keyring(e.to_string()));
+            }
+            O::Transient { .. } | O::Listener { .. } | O::TimedOut { .. } | O::Redirect { .. } => {
+                SignInProblem::Unavailable
+            }
+        };
+        ConnectError::sign_in(problem, provider).with_words(e.to_string())
+    }
 }
 
 impl std::error::Error for ConnectError {}
@@ -402,6 +494,7 @@ impl ConnectError {
             | ConnectError::Protocol { words, .. }
             | ConnectError::Unsafe { words, .. }
             | ConnectError::Store { words, .. }
+            | ConnectError::SignIn { words, .. }
             | ConnectError::Config { words, .. } => Some(Said::Optional(words)),
             ConnectError::StarttlsRefused(w)
             | ConnectError::Auth(w)
@@ -430,6 +523,11 @@ impl ConnectError {
             ConnectError::Secret(_) => "secret",
             ConnectError::Config { .. } => "config",
             ConnectError::FolderMissing { .. } => "folder_missing",
+            ConnectError::SignIn {
+                problem: SignInProblem::Required,
+                ..
+            } => "signin_required",
+            ConnectError::SignIn { .. } => "signin",
         }
     }
 
@@ -461,6 +559,7 @@ impl ConnectError {
             ConnectError::Secret(e) => e.hint_id(),
             ConnectError::Config { .. } => "hint-config",
             ConnectError::FolderMissing { .. } => "hint-folder-missing",
+            ConnectError::SignIn { problem, .. } => problem.ids().1,
         }
     }
 
@@ -555,6 +654,18 @@ impl ConnectError {
                 None,
                 Some(words),
             ),
+            ConnectError::SignIn {
+                problem,
+                provider,
+                words,
+            } => (
+                i18n.tr_plain(
+                    problem.ids().0,
+                    &[("provider", text(&provider_name(provider)))],
+                ),
+                None,
+                words.as_deref(),
+            ),
         };
         let message = match step {
             Some(step) => i18n.tr_plain(
@@ -603,6 +714,16 @@ impl ConnectError {
                 | ConnectError::Config { .. }
                 | ConnectError::LoginDisabled
                 | ConnectError::FolderMissing { .. }
+                | ConnectError::SignIn {
+                    problem: SignInProblem::Required
+                        | SignInProblem::ClientRejected
+                        | SignInProblem::AdminApproval
+                        | SignInProblem::NoClientId
+                        | SignInProblem::BadSettings
+                        | SignInProblem::NoMechanism
+                        | SignInProblem::PasswordsRefused,
+                    ..
+                }
                 | ConnectError::Protocol {
                     cause: ProtoCause::NoUidl | ProtoCause::NoLoginMethod,
                     ..
@@ -726,6 +847,18 @@ fn proto_message(cause: &ProtoCause, i18n: &I18n) -> String {
         ProtoCause::NoLoginMethod => i18n.tr_plain("proto-no-login-method", &[]),
     };
     i18n.tr_plain("error-protocol", &[("reason", text(&what))])
+}
+
+/// A provider as people know it: `google` → Google; a custom one by its word.
+fn provider_name(provider: &str) -> String {
+    match provider {
+        "google" => "Google".into(),
+        "microsoft" => "Microsoft".into(),
+        "yahoo" => "Yahoo".into(),
+        "aol" => "AOL".into(),
+        "fastmail" => "Fastmail".into(),
+        other => other.to_owned(),
+    }
 }
 
 fn config_message(problem: &ConfigProblem, i18n: &I18n) -> String {

@@ -18,6 +18,9 @@ pub enum State {
     Error,
     /// The password was rejected; no further login until the account or password changes.
     AuthFailed,
+    /// The sign-in at the provider (OAuth2) is gone or never happened: no further login and no
+    /// token request until the user signs in again.
+    SigninRequired,
     /// Account disabled or engine stopping.
     Stopped,
 }
@@ -31,6 +34,7 @@ impl State {
             State::Backoff => "backoff",
             State::Error => "error",
             State::AuthFailed => "auth_failed",
+            State::SigninRequired => "signin_required",
             State::Stopped => "stopped",
         }
     }

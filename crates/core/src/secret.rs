@@ -128,9 +128,57 @@ pub async fn delete_password(id: &str) -> Result<(), SecretError> {
     .await
 }
 
-/// The account's password, from wherever its configuration says.
+/// The keyring entry (its "user") of account `id`'s sign-in: `<id>:oauth2`, beside the
+/// password entry `<id>` (an id has no `:`). Apart from the password on purpose: an account
+/// switched back to a password must never send its refresh token to the server as one.
+fn oauth_entry(id: &str) -> String {
+    format!("{id}:oauth2")
+}
+
+/// Stores account `id`'s refresh token (a new sign-in, or one the provider rotated).
+pub async fn store_refresh_token(id: &str, token: SecretString) -> Result<(), SecretError> {
+    store_password(&oauth_entry(id), token)
+        .await
+        .map_err(|e| unname(e, id))
+}
+
+/// Account `id`'s refresh token; [`SecretError::Missing`] when the user has not signed in.
+pub async fn refresh_token(id: &str) -> Result<SecretString, SecretError> {
+    let entry = oauth_entry(id);
+    blocking(move || {
+        keyring::Entry::new(KEYRING_SERVICE, &entry)
+            .and_then(|e| e.get_password())
+            .map(SecretString::from)
+            .map_err(|e| map_keyring(&entry, e))
+    })
+    .await
+    .map_err(|e| unname(e, id))
+}
+
+/// Removes account `id`'s refresh token; a missing entry is not an error.
+pub async fn delete_refresh_token(id: &str) -> Result<(), SecretError> {
+    delete_password(&oauth_entry(id))
+        .await
+        .map_err(|e| unname(e, id))
+}
+
+/// Errors name the account, not the keyring entry.
+fn unname(e: SecretError, id: &str) -> SecretError {
+    match e {
+        SecretError::Missing(_) => SecretError::Missing(id.to_owned()),
+        other => other,
+    }
+}
+
+/// The account's password, from wherever its configuration says. An account that signs in
+/// (`auth = "oauth2"`) has none: its login asks `oauth::account` for a token instead, and
+/// this refuses rather than hand a refresh token to anyone as a password.
 pub async fn password(account: &Account) -> Result<SecretString, SecretError> {
     match &account.password {
+        PasswordSource::OAuth2(_) => Err(SecretError::Keyring(format!(
+            "account `{}` signs in with OAuth2 and has no password",
+            account.id
+        ))),
         PasswordSource::Keyring => {
             let id = account.id.clone();
             blocking(move || {

@@ -66,6 +66,16 @@ struct RawAccount {
     security: Option<Security>,
     username: Option<String>,
     password_command: Option<Vec<String>>,
+    auth: Option<AuthKind>,
+    oauth_provider: Option<String>,
+    oauth_tenant: Option<String>,
+    oauth_client_id: Option<String>,
+    oauth_client_secret: Option<String>,
+    oauth_authorization_endpoint: Option<String>,
+    oauth_token_endpoint: Option<String>,
+    oauth_scopes: Option<Vec<String>>,
+    oauth_issuer: Option<String>,
+    oauth_sasl: Option<crate::oauth::sasl::SaslMechanism>,
     ca_file: Option<String>,
     folders: Option<Vec<String>>,
     enabled: Option<bool>,
@@ -87,6 +97,14 @@ struct RawAccount {
     open_command: Option<Vec<String>>,
 }
 
+/// `auth = "password"` (the default) or `auth = "oauth2"` (sign in at the provider).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum AuthKind {
+    Password,
+    Oauth2,
+}
+
 /// Keys allowed at the root. Must match [`RawFile`] (a test checks).
 pub(super) const ROOT_KEYS: [&str; 3] = ["general", "notifications", "accounts"];
 
@@ -99,7 +117,7 @@ pub(super) const NOTIFICATION_KEYS: [&str; 3] = ["enabled", "quiet_hours", "vip"
 
 /// Keys allowed in `[[accounts]]` besides the timing knobs. Must match [`RawAccount`]
 /// (a test checks).
-pub(super) const ACCOUNT_KEYS: [&str; 16] = [
+pub(super) const ACCOUNT_KEYS: [&str; 26] = [
     "id",
     "name",
     "email",
@@ -109,6 +127,16 @@ pub(super) const ACCOUNT_KEYS: [&str; 16] = [
     "security",
     "username",
     "password_command",
+    "auth",
+    "oauth_provider",
+    "oauth_tenant",
+    "oauth_client_id",
+    "oauth_client_secret",
+    "oauth_authorization_endpoint",
+    "oauth_token_endpoint",
+    "oauth_scopes",
+    "oauth_issuer",
+    "oauth_sasl",
     "ca_file",
     "folders",
     "enabled",
@@ -238,6 +266,64 @@ fn convert_account(
         Some(file) => Some(resolve_ca_file(&id, &file, base_dir)?),
     };
     let open = convert_open(&id, raw.open_url, raw.open_command)?;
+    let refuse =
+        |key: &str, message: String| parse_error(text, path, header.start, Some(key), message);
+    let oauth_keys_used = raw.oauth_provider.is_some()
+        || raw.oauth_tenant.is_some()
+        || raw.oauth_client_id.is_some()
+        || raw.oauth_client_secret.is_some()
+        || raw.oauth_authorization_endpoint.is_some()
+        || raw.oauth_token_endpoint.is_some()
+        || raw.oauth_scopes.is_some()
+        || raw.oauth_issuer.is_some()
+        || raw.oauth_sasl.is_some();
+    let password = match (raw.auth, raw.password_command) {
+        (Some(AuthKind::Oauth2), Some(_)) => {
+            return Err(refuse(
+                "password_command",
+                format!(
+                    "account `{id}` signs in with `auth = \"oauth2\"` and also has a \
+                     `password_command`: an account uses one or the other; remove \
+                     `password_command` (the sign-in keeps its token in the keyring) or the \
+                     `auth` line"
+                ),
+            ));
+        }
+        (Some(AuthKind::Oauth2), None) => {
+            let provider = raw.oauth_provider.clone().ok_or_else(|| {
+                refuse(
+                    "oauth_provider",
+                    format!(
+                        "account `{id}` signs in with `auth = \"oauth2\"` but does not say \
+                         where: add `oauth_provider = \"google\"` (or microsoft, yahoo, aol, \
+                         fastmail, custom)"
+                    ),
+                )
+            })?;
+            PasswordSource::OAuth2(Box::new(crate::config::OAuthSettings {
+                provider,
+                tenant: raw.oauth_tenant.clone(),
+                client_id: raw.oauth_client_id.clone(),
+                client_secret: raw.oauth_client_secret.clone(),
+                authorization_endpoint: raw.oauth_authorization_endpoint.clone(),
+                token_endpoint: raw.oauth_token_endpoint.clone(),
+                scopes: raw.oauth_scopes.clone(),
+                issuer: raw.oauth_issuer.clone(),
+                sasl: raw.oauth_sasl,
+            }))
+        }
+        (_, _) if oauth_keys_used => {
+            return Err(refuse(
+                "oauth_provider",
+                format!(
+                    "account `{id}` has `oauth_*` keys but no `auth = \"oauth2\"`: add that \
+                     line to sign in at the provider, or remove the `oauth_*` keys"
+                ),
+            ));
+        }
+        (_, Some(argv)) => PasswordSource::Command(argv),
+        (_, None) => PasswordSource::Keyring,
+    };
 
     Ok(Account {
         name: raw.name.unwrap_or_else(|| id.clone()),
@@ -247,10 +333,7 @@ fn convert_account(
         port: raw.port.unwrap_or(protocol.default_port(security)),
         security,
         username,
-        password: match raw.password_command {
-            Some(argv) => PasswordSource::Command(argv),
-            None => PasswordSource::Keyring,
-        },
+        password,
         ca_file,
         folders: raw.folders.unwrap_or_else(default_folders),
         enabled: raw.enabled.unwrap_or(true),
@@ -738,6 +821,8 @@ fn expected_value(context: Context, key: &str) -> Option<String> {
         (Context::Account, "port") => "a whole number from 1 to 65535, e.g. 993",
         (Context::Account, "security") => "one of \"tls\", \"starttls\" or \"plain\"",
         (Context::Account, "protocol") => "\"imap\" or \"pop3\"",
+        (Context::Account, "auth") => "\"password\" or \"oauth2\"",
+        (Context::Account, "oauth_sasl") => "\"oauthbearer\" or \"xoauth2\"",
         (Context::Account, "username") => "the login name in quotes, e.g. \"ana\"",
         (Context::Account, "password_command") => {
             "a list of strings: the program and its arguments (no shell), \
@@ -884,8 +969,35 @@ fn push_account(out: &mut String, account: &Account) {
         push_key_string(out, "security", account.security.as_str());
     }
     push_key_string(out, "username", &account.username);
-    if let PasswordSource::Command(argv) = &account.password {
-        push_key_array(out, "password_command", argv);
+    match &account.password {
+        PasswordSource::Keyring => {}
+        PasswordSource::Command(argv) => push_key_array(out, "password_command", argv),
+        PasswordSource::OAuth2(o) => {
+            push_key_string(out, "auth", "oauth2");
+            push_key_string(out, "oauth_provider", &o.provider);
+            for (key, value) in [
+                ("oauth_tenant", &o.tenant),
+                ("oauth_client_id", &o.client_id),
+                ("oauth_client_secret", &o.client_secret),
+                ("oauth_authorization_endpoint", &o.authorization_endpoint),
+                ("oauth_token_endpoint", &o.token_endpoint),
+                ("oauth_issuer", &o.issuer),
+            ] {
+                if let Some(v) = value {
+                    push_key_string(out, key, v);
+                }
+            }
+            if let Some(scopes) = &o.scopes {
+                push_key_array(out, "oauth_scopes", scopes);
+            }
+            if let Some(sasl) = o.sasl {
+                let name = match sasl {
+                    crate::oauth::sasl::SaslMechanism::OAuthBearer => "oauthbearer",
+                    crate::oauth::sasl::SaslMechanism::XOAuth2 => "xoauth2",
+                };
+                push_key_string(out, "oauth_sasl", name);
+            }
+        }
     }
     if let Some(ca_file) = &account.ca_file {
         // Non-UTF-8 paths are refused by validation; lossy here only keeps this infallible.
@@ -1138,6 +1250,66 @@ mod tests {
         assert_eq!(config.accounts[0].port, 143);
         assert_eq!(config.accounts[1].port, 143);
         assert_eq!(Security::Tls.default_port(), 993);
+    }
+
+    #[test]
+    fn a_sign_in_account_is_read_and_its_mistakes_named() {
+        let base =
+            "[[accounts]]\nid = \"g\"\nhost = \"imap.gmail.com\"\nusername = \"ana@gmail.com\"\n";
+        let config = parse(&format!(
+            "{base}auth = \"oauth2\"\noauth_provider = \"google\"\n"
+        ))
+        .unwrap();
+        match &config.accounts[0].password {
+            PasswordSource::OAuth2(o) => assert_eq!(o.provider, "google"),
+            other => panic!("{other:?}"),
+        }
+        config.validate().unwrap();
+        for (extra, key, words) in [
+            (
+                "auth = \"oauth2\"\noauth_provider = \"google\"\npassword_command = [\"pass\"]\n",
+                "password_command",
+                "one or the other",
+            ),
+            (
+                "auth = \"oauth2\"\n",
+                "oauth_provider",
+                "does not say where",
+            ),
+            (
+                "oauth_provider = \"google\"\n",
+                "oauth_provider",
+                "no `auth = \"oauth2\"`",
+            ),
+        ] {
+            let (_, k, shown) = parse_error(&format!("{base}{extra}"));
+            assert_eq!(k.as_deref(), Some(key), "{shown}");
+            assert!(shown.contains(words), "{shown}");
+        }
+        // Valid TOML, but a sign-in that cannot work: refused by validation, with the key.
+        for (extra, key) in [
+            (
+                "auth = \"oauth2\"\noauth_provider = \"gmail\"\n",
+                "oauth_provider",
+            ),
+            (
+                "auth = \"oauth2\"\noauth_provider = \"custom\"\n",
+                "oauth_provider",
+            ),
+            (
+                "auth = \"oauth2\"\noauth_provider = \"google\"\noauth_token_endpoint = \"http://login.example.org/t\"\n",
+                "oauth_provider",
+            ),
+            (
+                "protocol = \"pop3\"\nauth = \"oauth2\"\noauth_provider = \"google\"\n",
+                "auth",
+            ),
+        ] {
+            match parse(&format!("{base}{extra}")) {
+                Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key, "{extra}"),
+                other => panic!("{extra}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -147,6 +147,9 @@ fn validate_account(account: &Account) -> Result<(), ConfigError> {
     if let PasswordSource::Command(argv) = &account.password {
         check_argv(&PASSWORD_COMMAND, argv).or_else(|message| fail("password_command", message))?;
     }
+    if let PasswordSource::OAuth2(settings) = &account.password {
+        check_oauth(account, settings).or_else(|(key, message)| fail(key, message))?;
+    }
     if let Some(ca_file) = &account.ca_file {
         check_ca_file(ca_file).or_else(|message| fail("ca_file", message))?;
     }
@@ -168,6 +171,30 @@ fn validate_account(account: &Account) -> Result<(), ConfigError> {
         }
     }
     Ok(())
+}
+
+/// A sign-in that can work as written: IMAP (POP3 sign-in is not built), a provider Pushmail
+/// knows or a complete `custom` one, https endpoints. A missing client id is not refused
+/// here: the account is kept, and says so (with what to do) when it tries to sign in.
+fn check_oauth(
+    account: &Account,
+    settings: &crate::config::OAuthSettings,
+) -> Result<(), (&'static str, String)> {
+    if account.protocol == Protocol::Pop3 {
+        return Err((
+            "auth",
+            "signing in (`auth = \"oauth2\"`) works with IMAP accounts; this POP3 account \
+             needs a password"
+                .to_owned(),
+        ));
+    }
+    let provider = settings
+        .provider(&account.host, account.port)
+        .map_err(|e| ("oauth_provider", e.to_string()))?;
+    match provider.validate() {
+        Ok(()) | Err(crate::oauth::OAuthError::NoClientId { .. }) => Ok(()),
+        Err(e) => Err(("oauth_provider", e.to_string())),
+    }
 }
 
 /// What names the account: an id that events and commands can carry, a display name that

@@ -111,10 +111,32 @@ pub(super) fn full_config() -> Config {
             webmail_account(),
             minimal_account("home"),
             pop3_account(),
+            signin_account(),
         ],
         general: full_general(),
         notifications: full_notifications(),
     }
+}
+
+/// An account that signs in at a custom provider, every `oauth_*` key set.
+pub(super) fn signin_account() -> Account {
+    let mut a = Account::new("sso", "mail.example.org", "ana@example.org");
+    a.password = PasswordSource::OAuth2(Box::new(crate::config::OAuthSettings {
+        provider: "custom".into(),
+        tenant: Some("example.org".into()),
+        client_id: Some("pushmail-desktop".into()),
+        client_secret: Some("not-really-secret".into()),
+        authorization_endpoint: Some("https://login.example.org/authorize".into()),
+        token_endpoint: Some("https://login.example.org/token".into()),
+        scopes: Some(vec![
+            "openid".into(),
+            "offline_access".into(),
+            "imap".into(),
+        ]),
+        issuer: Some("https://login.example.org".into()),
+        sasl: Some(crate::oauth::SaslMechanism::XOAuth2),
+    }));
+    a
 }
 
 pub(super) fn minimal_account(id: &str) -> Account {

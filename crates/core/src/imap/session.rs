@@ -20,8 +20,46 @@ use crate::secret;
 /// account's timeouts: the one way into a session, for the watcher and for every short
 /// connection of its own (account test, folder list, mark as read).
 pub async fn open(account: &Account, tls: &TlsConfigs) -> Result<LoggedIn, ConnectError> {
+    if let crate::config::PasswordSource::OAuth2(settings) = &account.password {
+        return open_signed_in(account, settings, tls).await;
+    }
     let password = secret::password(account).await?;
     open_with(account, &password, tls).await
+}
+
+/// [`open`] for an account that signs in (OAuth2): a valid access token (refreshed first if
+/// needed), the connection, and a token login. A token the server refuses (revoked early,
+/// expired sooner than it said) is dropped and the login tried once more with a fresh one; a
+/// second refusal is a refusal.
+async fn open_signed_in(
+    account: &Account,
+    settings: &crate::config::OAuthSettings,
+    tls: &TlsConfigs,
+) -> Result<LoggedIn, ConnectError> {
+    use super::transport::login::{TokenLogin, login_with_token};
+    use crate::oauth::account as signin;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let (token, provider) = signin::access_token(account, settings).await?;
+        let greeted = transport::connect(account, tls).await?;
+        match login_with_token(
+            greeted,
+            &account.username,
+            &token,
+            &provider,
+            account.timing.command_timeout,
+        )
+        .await
+        {
+            Ok(li) => return Ok(li),
+            Err(TokenLogin::Rejected(_)) if attempts == 1 => {
+                tracing::debug!(account = %account.id, "token refused; trying a fresh one");
+                signin::rejected(&account.id, &token).await;
+            }
+            Err(TokenLogin::Rejected(e) | TokenLogin::Failed(e)) => return Err(e),
+        }
+    }
 }
 
 /// [`open`] with a password the caller already has (a settings form before it is stored).

@@ -389,7 +389,7 @@ impl Policy {
     /// look still shows it, and the end of a pause is no news about the account.
     pub fn on_state(&mut self, now: &Now, account: &str, state: State) -> Option<Attention> {
         match state {
-            State::AuthFailed | State::Error => {}
+            State::AuthFailed | State::Error | State::SigninRequired => {}
             State::Push | State::Polling => {
                 self.attention.remove(account);
                 return None;

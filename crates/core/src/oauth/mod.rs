@@ -28,6 +28,7 @@
 //! Not yet wired into the config, the IMAP login, the tray or the settings window; that
 //! integration follows.
 
+pub mod account;
 pub mod authorization;
 pub mod http_client;
 pub mod provider;

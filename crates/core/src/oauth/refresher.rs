@@ -68,7 +68,23 @@ pub trait RefreshTokenStore: Send + Sync {
         &self,
         refresh_token: SecretString,
     ) -> impl Future<Output = Result<(), SecretError>> + Send;
+
+    /// The refresh token as stored now, if the store can tell: another process (the settings
+    /// window, the CLI, a second tray) may have rotated it or signed in anew since. `None`:
+    /// trust the one in memory.
+    fn load(&self) -> impl Future<Output = Result<Option<SecretString>, SecretError>> + Send {
+        async { Ok(None) }
+    }
+
+    /// Held across a refresh (request and store), so that no two processes refresh one grant
+    /// at once: a refresh token used twice revokes the grant at some providers.
+    fn lock(&self) -> impl Future<Output = Result<RefreshLock, SecretError>> + Send {
+        async { Ok(RefreshLock(None)) }
+    }
 }
+
+/// What [`RefreshTokenStore::lock`] holds until dropped (a locked file, or nothing).
+pub struct RefreshLock(pub Option<Box<dyn Send + Sync>>);
 
 impl<F, Fut> RefreshTokenStore for F
 where
@@ -153,14 +169,32 @@ impl<S: RefreshTokenStore> AccountTokens<S> {
         now: impl Fn() -> SystemTime,
     ) -> Result<SecretString, OAuthError> {
         let mut st = self.state.lock().await;
-        if let Some(gone) = &st.grant_gone {
-            return Err(gone.clone());
+        if let Some(gone) = st.grant_gone.clone() {
+            // A new sign-in, perhaps in another process, writes a new refresh token: a look
+            // at the store (local, no request to the provider) tells.
+            match self.store.load().await {
+                Ok(Some(stored)) if stored.expose_secret() != st.refresh.expose_secret() => {
+                    info!("{}: a new sign-in was stored", self.provider.name);
+                    st.refresh = stored;
+                    st.unsaved = false;
+                    st.grant_gone = None;
+                    st.access = None;
+                }
+                _ => return Err(gone),
+            }
         }
         self.save_pending(&mut st).await?;
         if let Some(c) = &st.access
             && now() < c.refresh_after
         {
             return Ok(c.token.clone());
+        }
+        let _lock = self.store.lock().await.map_err(|e| OAuthError::Store {
+            words: e.to_string(),
+        })?;
+        // Another process may have rotated the token while we did not hold the lock.
+        if let Ok(Some(stored)) = self.store.load().await {
+            st.refresh = stored;
         }
         let tokens = match self.client.refresh(&self.provider, &st.refresh).await {
             Ok(t) => t,
@@ -234,6 +268,12 @@ impl<S: RefreshTokenStore> AccountTokens<S> {
         {
             st.access = None;
         }
+    }
+
+    /// Drops the access token in memory whatever it is (the server ended the session because
+    /// it expired, earlier than its `expires_in` said): the next ask refreshes.
+    pub async fn forget_access(&self) {
+        self.state.lock().await.access = None;
     }
 
     /// After a new sign-in: the new grant (its refresh token, already stored by the caller)

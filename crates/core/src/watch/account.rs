@@ -121,17 +121,22 @@ pub(crate) async fn account_loop(ctx: AccountCtx) {
             // Nothing more is announced until a write to the store succeeds.
             memory.store_failed = true;
         }
+        if let End::Failed { error, .. } = &end
+            && crate::oauth::account::token_expired_bye(error)
+        {
+            // The server says the token expired sooner than its `expires_in` did.
+            crate::oauth::account::forget_access(&ctx.account.id).await;
+        }
         let next = after_session(&end, &mut backoff, &t, rand::random(), rand::random());
         attention = false;
         match (next, end) {
             (Next::Stop, _) => break,
-            (Next::Halt, End::Failed { error, .. }) => {
-                // No further LOGIN until the configuration or password changes (the engine
-                // restarts this loop then). Retrying a wrong password gets accounts locked.
-                warn!(account = %ctx.account.id, "login rejected; stopping until the account changes");
-                ctx.reporter
-                    .state(SESSION_KEY, State::AuthFailed, Some(error))
-                    .await;
+            (Next::Halt(state), End::Failed { error, .. }) => {
+                // No further LOGIN (nor token request) until the configuration, the password
+                // or the sign-in changes (the engine restarts this loop then). Retrying a
+                // wrong password gets accounts locked; a revoked grant does not come back.
+                warn!(account = %ctx.account.id, state = state.as_str(), "login rejected; stopping until the account changes");
+                ctx.reporter.state(SESSION_KEY, state, Some(error)).await;
                 ctx.cancel.cancelled().await;
                 break;
             }
@@ -143,7 +148,7 @@ pub(crate) async fn account_loop(ctx: AccountCtx) {
                     ctx.reporter.state(SESSION_KEY, state, Some(error)).await;
                 }
             }
-            (Next::Halt, _) => break,
+            (Next::Halt(_), _) => break,
         }
     }
     ctx.reporter.state(SESSION_KEY, State::Stopped, None).await;
@@ -203,8 +208,9 @@ fn spread(base: Duration, jitter: f64) -> Duration {
 enum Next {
     /// Cancelled: the loop returns.
     Stop,
-    /// The password was rejected: report `auth_failed` and wait for the account to change.
-    Halt,
+    /// The password was rejected (`auth_failed`) or the sign-in is gone (`signin_required`):
+    /// report that state and wait for the account to change.
+    Halt(State),
     /// Connect again after `delay`; meanwhile show `report` (for a failure: `backoff`, or
     /// `error` when the user must know) or nothing new (a reconnect, a finished visit).
     Again {
@@ -247,7 +253,20 @@ fn after_session(
                 backoff.reset();
             }
             if let ConnectError::Auth(_) = error {
-                return Next::Halt;
+                return Next::Halt(State::AuthFailed);
+            }
+            if error.is_signin_required() {
+                return Next::Halt(State::SigninRequired);
+            }
+            if crate::oauth::account::token_expired_bye(error) {
+                // Exchange ends a session whose token expired (`* BYE Session invalidated -
+                // AccessTokenExpired`): an ordinary reconnect with a fresh token, at once
+                // and without a word to the user (the login refreshes it).
+                backoff.reset();
+                return Next::Again {
+                    delay: Duration::ZERO,
+                    report: None,
+                };
             }
             let mut delay = backoff.next_delay(jitter);
             if let ConnectError::Throttled(_) = error {
@@ -383,7 +402,11 @@ mod tests {
                 again(2, Some(State::Error)),
             ),
             // A rejected password: no more logins.
-            (failed(ConnectError::Auth("no".into()), true), 0, Next::Halt),
+            (
+                failed(ConnectError::Auth("no".into()), true),
+                0,
+                Next::Halt(State::AuthFailed),
+            ),
         ];
         for (end, failures, want) in table {
             let mut backoff = Backoff::new(timing.backoff_min, timing.backoff_max);

@@ -36,6 +36,139 @@ impl Authenticator for Plain<'_> {
     }
 }
 
+/// Answers a token login's challenges: the initial response to an empty `+` (a server
+/// without SASL-IR), and to an error challenge (`+ <base64 JSON>`, RFC 7628 §3.2.2) what the
+/// mechanism asks for so that the server ends with its tagged `NO`: 0x01 for OAUTHBEARER, an
+/// empty line for XOAUTH2 (else the login hangs). The error challenge is kept for the caller.
+struct Bearer {
+    first: Option<SecretString>,
+    mechanism: crate::oauth::SaslMechanism,
+    refused: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl Authenticator for Bearer {
+    type Response = Vec<u8>;
+    fn process(&mut self, challenge: &[u8]) -> Vec<u8> {
+        if challenge.is_empty()
+            && let Some(first) = self.first.take()
+        {
+            return first.expose_secret().as_bytes().to_vec();
+        }
+        if let Ok(mut said) = self.refused.lock() {
+            *said = Some(crate::text::truncate_for_log(&String::from_utf8_lossy(
+                challenge,
+            )));
+        }
+        match self.mechanism {
+            crate::oauth::SaslMechanism::OAuthBearer => vec![1],
+            crate::oauth::SaslMechanism::XOAuth2 => Vec::new(),
+        }
+    }
+}
+
+/// How a token login ended when it did not succeed.
+#[derive(Debug)]
+pub enum TokenLogin {
+    /// The server refused the token itself (an error challenge): a fresh one may do.
+    Rejected(ConnectError),
+    /// Anything else (the network, a server without a token mechanism, a plain `NO`).
+    Failed(ConnectError),
+}
+
+/// Logs in with an OAuth2 access token: `AUTHENTICATE OAUTHBEARER` (RFC 7628) or `XOAUTH2`,
+/// whichever the server offers (the provider's preference first), with the initial response
+/// on the command line where the server has SASL-IR (RFC 4959: one round trip, as LOGIN).
+pub async fn login_with_token(
+    greeted: Greeted,
+    username: &str,
+    token: &SecretString,
+    provider: &crate::oauth::Provider,
+    command_timeout: std::time::Duration,
+) -> Result<LoggedIn, TokenLogin> {
+    use crate::oauth::sasl;
+    let Greeted {
+        stream,
+        capabilities,
+        ..
+    } = greeted;
+    let Some(mechanism) = sasl::choose_mechanism(&capabilities, provider.sasl) else {
+        return Err(TokenLogin::Failed(ConnectError::sign_in(
+            crate::error::SignInProblem::NoMechanism,
+            &provider.name,
+        )));
+    };
+    let initial = sasl::initial_response_base64(
+        mechanism,
+        username,
+        &provider.imap_host,
+        provider.imap_port,
+        token,
+    )
+    .map_err(|e| {
+        TokenLogin::Failed(
+            ConnectError::sign_in(crate::error::SignInProblem::BadSettings, &provider.name)
+                .with_words(e.to_string()),
+        )
+    })?;
+    let raw = match mechanism {
+        sasl::SaslMechanism::OAuthBearer => {
+            sasl::oauthbearer(username, &provider.imap_host, provider.imap_port, token)
+        }
+        sasl::SaslMechanism::XOAuth2 => sasl::xoauth2(username, token),
+    }
+    .map_err(|e| {
+        TokenLogin::Failed(
+            ConnectError::sign_in(crate::error::SignInProblem::BadSettings, &provider.name)
+                .with_words(e.to_string()),
+        )
+    })?;
+    let tap = stream.tap();
+    let client = Client::new(stream);
+    let refused = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let (command, first) = if has(&capabilities, "SASL-IR") {
+        (
+            format!("{} {}", mechanism.name(), initial.expose_secret()),
+            None,
+        )
+    } else {
+        (mechanism.name().to_owned(), Some(raw.clone()))
+    };
+    let bearer = Bearer {
+        first,
+        mechanism,
+        refused: refused.clone(),
+    };
+    let attempt = async {
+        client
+            .authenticate(command, bearer)
+            .await
+            .map_err(|(e, _)| classify_login_error(e, &tap))
+    };
+    let secrets = [
+        token.expose_secret().to_owned(),
+        initial.expose_secret().to_owned(),
+        raw.expose_secret().to_owned(),
+    ];
+    let session = match tokio::time::timeout(command_timeout, attempt).await {
+        Err(_) => return Err(TokenLogin::Failed(ConnectError::Timeout(Step::LoggingIn))),
+        Ok(Err(e)) => {
+            let e = e.map_words(|t| scrub(t, &secrets));
+            let challenge = refused.lock().ok().and_then(|mut c| c.take());
+            return Err(match (e, challenge) {
+                (ConnectError::Auth(w), Some(challenge)) => {
+                    tracing::debug!("token refused: {challenge}");
+                    TokenLogin::Rejected(ConnectError::Auth(w))
+                }
+                (e, _) => TokenLogin::Failed(e),
+            });
+        }
+        Ok(Ok(s)) => s,
+    };
+    capabilities_after_login(session, tap, command_timeout)
+        .await
+        .map_err(TokenLogin::Failed)
+}
+
 /// Logs in and learns the capabilities again (RFC 3501: they may change after authentication):
 /// from the login's `OK [CAPABILITY …]` when the server sends them there, else by asking.
 pub async fn login(
@@ -74,10 +207,20 @@ pub async fn login(
         }
         .map_err(|e| classify_login_error(e, &tap))
     };
-    let mut session = tokio::time::timeout(command_timeout, attempt)
+    let session = tokio::time::timeout(command_timeout, attempt)
         .await
         .map_err(|_| ConnectError::Timeout(Step::LoggingIn))?
         .map_err(|e| redact(e, username, password))?;
+    capabilities_after_login(session, tap, command_timeout).await
+}
+
+/// The capabilities valid after login (RFC 3501: they may change with authentication): from
+/// the login's `OK [CAPABILITY …]` when the server sends them there, else by asking.
+async fn capabilities_after_login(
+    mut session: Session<MailStream>,
+    tap: StatusTap,
+    command_timeout: std::time::Duration,
+) -> Result<LoggedIn, ConnectError> {
     // Most servers (Dovecot, Cyrus) put the new capabilities in the login's OK
     // (`[CAPABILITY …]`, RFC 3501 §7.1): asking again would cost a round trip per connect.
     if let Some(capabilities) = tap
@@ -164,6 +307,15 @@ fn classify_login_error(e: async_imap::error::Error, tap: &StatusTap) -> Connect
                     ConnectError::Throttled(String::new()).with_words(&text)
                 }
                 "PRIVACYREQUIRED" => ConnectError::LoginDisabled,
+                // Microsoft 365 and Outlook.com to a password: `NO LOGIN failed` or
+                // `NO … Basic authentication is disabled`. Only signing in helps.
+                _ if text
+                    .to_ascii_lowercase()
+                    .contains("basic authentication is disabled") =>
+                {
+                    ConnectError::sign_in(crate::error::SignInProblem::PasswordsRefused, "")
+                        .with_words(&text)
+                }
                 _ => ConnectError::Auth(String::new()).with_words(&text),
             }
         }
