@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::{Pushmail, Via, files_under, unique_id};
 use faults::{
     SCRIPTED_PW, alive, assert_each_once, count_subject, eventually, reset_peak, scripted_account,
-    status_kib, wait_account_state, wait_all, wait_detail, wait_details,
+    status_kib, wait_account_state, wait_all, wait_detail, wait_details, wait_in_state,
 };
 use pushmail_tests::{
     CertKind, Dovecot, DovecotOptions, Listen, Script, ScriptedServer, Step, message,
@@ -226,7 +226,7 @@ fn bye_instead_of_idle_continuation_loses_nothing() {
         "a BYE without close held the session for {:?}",
         started.elapsed()
     );
-    wait_account_state(&mut w, &id, "push", SHORT);
+    wait_in_state(&mut w, &id, "push", SHORT);
     server.deliver("After the BYEs");
     w.wait_new_mail("After the BYEs", SHORT);
     w.collect_for(Duration::from_millis(500));
@@ -276,7 +276,7 @@ fn a_catch_up_fetch_cut_short_or_refused_loses_nothing() {
         "announced before the fetch was ever answered: {} connections",
         server.connections()
     );
-    wait_account_state(&mut w, &id, "push", SHORT);
+    wait_in_state(&mut w, &id, "push", SHORT);
     server.deliver("After the cut fetches");
     w.wait_new_mail("After the cut fetches", SHORT);
     // "Not now" to SELECT is not "no such folder": the folder is tried again, not skipped

@@ -262,19 +262,25 @@ fn odd_answers_to_the_pipelined_pair_lose_and_repeat_nothing() {
                 Step::Close,
             ],
         ),
+        // The reconnect catches "Odd 1" up in its first IDLE round (DONE + UID FETCH in one
+        // write, from the one flight's IDLE); the server answers that pair slowly.
         1 => odd(
-            "Odd 2: NO to the FETCH",
-            vec![
-                send("{idle} OK Idle completed\r\n{tag} NO [UNAVAILABLE] Try again later\r\n"),
-                Step::Serve,
-            ],
-        ),
-        2 => odd(
             "Odd 3: a slow OK to DONE",
             vec![
                 Step::Pause(Duration::from_millis(1500)),
                 send("{idle} OK Idle completed\r\n"),
                 Step::Answer,
+                // On to the next connection's case.
+                Step::Pause(Duration::from_millis(500)),
+                Step::Close,
+            ],
+        ),
+        // A NO to the FETCH puts the folder under care: the next session (Script::serve)
+        // reads it one message at a time.
+        2 => odd(
+            "Odd 2: NO to the FETCH",
+            vec![
+                send("{idle} OK Idle completed\r\n{tag} NO [UNAVAILABLE] Try again later\r\n"),
                 Step::Serve,
             ],
         ),
@@ -287,8 +293,8 @@ fn odd_answers_to_the_pipelined_pair_lose_and_repeat_nothing() {
     let mut w = pm.watch(&[]);
     let subjects = [
         "Odd 1: BYE after DONE's OK",
-        "Odd 2: NO to the FETCH",
         "Odd 3: a slow OK to DONE",
+        "Odd 2: NO to the FETCH",
     ];
     for s in subjects {
         w.wait_new_mail(s, Duration::from_secs(20));

@@ -178,6 +178,21 @@ pub fn wait_account_state(w: &mut Watch, account: &str, state: &str, timeout: Du
     .1
 }
 
+/// Waits until `account` is in `state`: its latest state event says so (it may have come
+/// before events the test waited for, as `push` comes before the first IDLE round catches up
+/// mail that arrived while away), or the next one does.
+pub fn wait_in_state(w: &mut Watch, account: &str, state: &str, timeout: Duration) {
+    let latest = w
+        .seen
+        .iter()
+        .rev()
+        .find(|(_, v)| v["event"] == "state" && v["account"] == account)
+        .map(|(_, v)| v["state"] == state);
+    if latest != Some(true) {
+        wait_account_state(w, account, state, timeout);
+    }
+}
+
 /// `new_mail` events seen so far with this subject.
 pub fn count_subject(w: &Watch, subject: &str) -> usize {
     w.count_new_mail(subject)

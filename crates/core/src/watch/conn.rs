@@ -183,6 +183,10 @@ pub(super) struct Conn<'a> {
     idling: Option<(rfc2177_idle::Started, Pending)>,
     /// NOTIFY SET went with that flight: whether the server took it (`None`: not sent).
     flight_notify: Option<bool>,
+    /// The flight found mail that arrived since the last session: the first IDLE round fetches
+    /// it (with `DONE`, in one round trip) and announces it as found after an absence; then
+    /// the watermark moves to the UIDNEXT the SELECT reported (this).
+    catch_up_due: Option<u32>,
     /// What the account remembers between sessions (unreadable messages, a failed store).
     pub(super) memory: Memory,
 }
@@ -212,6 +216,7 @@ impl<'a> Conn<'a> {
             tap: li.tap,
             idling: None,
             flight_notify: None,
+            catch_up_due: None,
             memory,
         }
     }
@@ -427,8 +432,8 @@ impl<'a> Conn<'a> {
             Reconcile::CatchUp(m) if m.watermark < uidnext
         );
         let notified = answer.notify.as_ref().map(|v| v.ok);
-        if fetch || notified == Some(false) {
-            // A command is needed: leave IDLE (one round trip), then as usual.
+        if notified == Some(false) {
+            // NOTIFY must be asked again, the usual way: leave IDLE (one round trip).
             self.session = Some(
                 rfc2177_idle::done(started.idle, t.done_timeout, &tap)
                     .await
@@ -441,8 +446,24 @@ impl<'a> Conn<'a> {
             self.idling = Some((started, pending));
         }
         self.flight_notify = notified;
-        // Announces what arrived since the last session (a fetch only when `fetch`).
-        self.catch_up(0, stored, uidvalidity, uidnext, true).await?;
+        match decide::reconcile(stored, uidvalidity, uidnext) {
+            Reconcile::CatchUp(m) if fetch && self.idling.is_some() => {
+                // Mail arrived since the last session: the first IDLE round ends IDLE and
+                // fetches it in one write (`done_and_fetch`), as for new mail in IDLE.
+                self.folders[0].watermark = m.watermark;
+                let announced = ctx
+                    .store
+                    .announced(account, &name, uidvalidity)
+                    .map_err(|e| self.store_failed(e))?;
+                self.folders[0].announced = announced.into_iter().collect();
+                self.catch_up_due = Some(uidnext);
+                self.home_dirty = true;
+            }
+            // Announces what arrived since the last session (a fetch only when `fetch`).
+            _ => {
+                self.catch_up(0, stored, uidvalidity, uidnext, true).await?;
+            }
+        }
         let mut selected = answer.selected;
         self.settle(0, &mut selected, uidvalidity, uidnext, answer.unseen)
             .await?;
@@ -569,7 +590,8 @@ impl<'a> Conn<'a> {
             self.push_due = None;
             let recount = std::mem::take(&mut self.home_recount);
             if self.selected == Some(0) {
-                self.announce_new(0, false).await?;
+                self.announce_new(0, self.catch_up_due.is_some()).await?;
+                self.finish_catch_up()?;
                 if recount {
                     self.sync_unseen(0).await?;
                 } else {
@@ -1258,8 +1280,11 @@ impl<'a> Conn<'a> {
             Err(error) => {
                 // Only a failure of the fetch itself can be a message's fault; a DONE that is
                 // not answered is a dead link.
+                // Live mail is announced as such when read again carefully; mail found after
+                // an absence (the flight's catch-up) as found after an absence.
+                let live = self.catch_up_due.is_none();
                 if error.step() == Some(Step::FetchingNew)
-                    && self.memory.fetch_failed(&name, uidvalidity, &error, true)
+                    && self.memory.fetch_failed(&name, uidvalidity, &error, live)
                 {
                     warn!(account = %self.ctx.account.id, folder = %name, "fetching new mail failed ({error}); the next session reads it one message at a time");
                 }
@@ -1285,11 +1310,29 @@ impl<'a> Conn<'a> {
                 received: m.received,
             })
             .collect();
-        self.announce_fetched(0, fetched, false).await?;
+        self.announce_fetched(0, fetched, self.catch_up_due.is_some())
+            .await?;
+        self.finish_catch_up()?;
         self.report_unread(0).await;
         if let Some(words) = bye {
             return Err(self.fail(ConnectError::network(NetCause::Bye).with_words(words)));
         }
+        Ok(())
+    }
+
+    /// After the fetch of mail that arrived since the last session ([`Self::catch_up_due`]):
+    /// everything below the UIDNEXT the SELECT reported has been looked at.
+    fn finish_catch_up(&mut self) -> Result<(), End> {
+        let Some(uidnext) = self.catch_up_due.take() else {
+            return Ok(());
+        };
+        let ctx = self.ctx;
+        let (name, uidvalidity) = (self.folders[0].name.clone(), self.folders[0].uidvalidity);
+        ctx.store
+            .raise_watermark(&ctx.account.id, &name, uidvalidity, uidnext)
+            .map_err(|e| self.store_failed(e))?;
+        let f = &mut self.folders[0];
+        f.watermark = f.watermark.max(uidnext);
         Ok(())
     }
 
