@@ -24,6 +24,7 @@
 //! down (bounded, while its events are drained), the tasks are cancelled and joined, and the
 //! bus name is released by closing the connection.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -182,6 +183,7 @@ async fn main_async(options: Options) -> anyhow::Result<ExitCode> {
         tracker: tracker.clone(),
         internal_tx,
         settings_running: Arc::new(AtomicBool::new(false)),
+        signin_popups: HashMap::new(),
         last_view: None,
         dirty: Dirty::all(),
     };
@@ -194,7 +196,7 @@ async fn main_async(options: Options) -> anyhow::Result<ExitCode> {
         Err(e) => warn!("no tray icon: {e}"),
     }
     if app.first_run {
-        app.open_settings();
+        app.open_settings(None);
     }
     let events = app
         .run(events, req_rx, click_rx, popup_rx, internal_rx)
@@ -235,6 +237,10 @@ struct App {
     tracker: TaskTracker,
     internal_tx: mpsc::Sender<Internal>,
     settings_running: Arc<AtomicBool>,
+    /// The "Sign in to Work again" popup of each account whose sign-in is gone, for its
+    /// action (Settings on that account) and to withdraw it once the account works again.
+    /// One per account at most: the policy pops up once per problem.
+    signin_popups: HashMap<String, PopupId>,
     last_view: Option<View>,
     dirty: Dirty,
 }
@@ -403,10 +409,12 @@ impl App {
     fn on_state(&mut self, account: &str, state: State, problem: Option<&ConnectError>) {
         // The problem is data; people read it in the tray's language.
         let problem = problem.map(|p| p.shown_in(&self.i18n));
-        if let Some(problem) = problem
-            .as_ref()
-            .filter(|_| matches!(state, State::AuthFailed | State::Error | State::Backoff))
-        {
+        if let Some(problem) = problem.as_ref().filter(|_| {
+            matches!(
+                state,
+                State::AuthFailed | State::SigninRequired | State::Error | State::Backoff
+            )
+        }) {
             self.activity.error(ErrorRecord {
                 account: account.to_owned(),
                 state: state.as_str().to_owned(),
@@ -415,13 +423,27 @@ impl App {
                 at: clock::rfc3339_now(),
             });
         }
-        if let Some(attention) = self.policy.on_state(&clock::now(), account, state) {
-            let detail = problem.as_ref().map(Problem::joined).unwrap_or_default();
-            self.queue.push(Job::Show {
-                popup: attention.popup,
-                note: notes::attention(&self.i18n, &attention.account_name, &detail),
-            });
+        if matches!(state, State::Push | State::Polling)
+            && let Some(popup) = self.signin_popups.remove(account)
+        {
+            // Signed in again: "Sign in to Work again" is no longer true.
+            self.queue.push(Job::Close { popup });
         }
+        let Some(attention) = self.policy.on_state(&clock::now(), account, state) else {
+            return;
+        };
+        let note = if state == State::SigninRequired {
+            self.signin_popups
+                .insert(attention.account.clone(), attention.popup);
+            notes::signin_required(&self.i18n, &attention.account_name)
+        } else {
+            let detail = problem.as_ref().map(Problem::joined).unwrap_or_default();
+            notes::attention(&self.i18n, &attention.account_name, &detail)
+        };
+        self.queue.push(Job::Show {
+            popup: attention.popup,
+            note,
+        });
     }
 
     fn on_request(&mut self, request: Request) -> Flow {
@@ -465,7 +487,7 @@ impl App {
             Request::Reload(reply) => {
                 let _ = reply.send(self.reload());
             }
-            Request::OpenSettings => self.open_settings(),
+            Request::OpenSettings => self.open_settings(None),
             Request::Quit => return Flow::Quit,
         }
         Flow::Continue
@@ -495,7 +517,7 @@ impl App {
                 self.set_pause(until.map_or(Pause::Indefinite, Pause::Until));
             }
             MenuAction::Resume => self.set_pause(Pause::Off),
-            MenuAction::Settings => self.open_settings(),
+            MenuAction::Settings => self.open_settings(None),
             MenuAction::Quit => return Flow::Quit,
         }
         Flow::Continue
@@ -503,11 +525,22 @@ impl App {
 
     fn on_popup(&mut self, event: PopupEvent) {
         match event {
-            PopupEvent::Closed { popup } => self.policy.on_popup_closed(popup),
+            PopupEvent::Closed { popup } => {
+                self.policy.on_popup_closed(popup);
+                self.signin_popups.retain(|_, p| *p != popup);
+            }
             PopupEvent::Action { popup, key } => {
-                // "Needs attention" and a broken configuration are fixed in Settings.
+                // "Needs attention" and a broken configuration are fixed in Settings; a sign-in
+                // that is gone, in Settings on that account.
                 if policy::is_attention(popup) || popup == CONFIG_ERROR_POPUP {
-                    self.open_settings();
+                    let account = self
+                        .signin_popups
+                        .iter()
+                        .find(|(_, p)| **p == popup)
+                        .map(|(id, _)| id.clone());
+                    let on = account.as_deref().unwrap_or("");
+                    info!(popup = popup.0, %key, account = on, "attention popup action");
+                    self.open_settings(account.as_deref());
                     return;
                 }
                 let Some(info) = self.policy.popup(popup) else {
@@ -660,28 +693,39 @@ impl App {
         });
     }
 
-    fn open_settings(&self) {
-        if self.settings_running.swap(true, Ordering::SeqCst) {
+    /// Starts the settings window ([`open::settings_args`]), on `account`'s page if given.
+    ///
+    /// Without an account, a window already open is left as it is. With one, the program is
+    /// started even then: the settings window is single-instance on the bus, so the second
+    /// process hands `--account` to the open window and exits (only the first one counts as
+    /// "the window is open" here).
+    fn open_settings(&self, account: Option<&str>) {
+        let already = self.settings_running.swap(true, Ordering::SeqCst);
+        if already && account.is_none() {
             info!("Settings is already open");
             return;
         }
         let program = open::settings_program();
         let mut cmd = tokio::process::Command::new(&program);
-        cmd.arg("--config")
-            .arg(&self.config_path)
+        cmd.args(open::settings_args(&self.config_path, account))
             .stdin(std::process::Stdio::null())
             .process_group(0);
         match cmd.spawn() {
             Ok(mut child) => {
-                info!(program = %program.display(), "Settings opened");
-                let running = self.settings_running.clone();
+                let on = account.unwrap_or("");
+                info!(program = %program.display(), account = on, "Settings opened");
+                let running = (!already).then(|| self.settings_running.clone());
                 self.tracker.spawn(async move {
                     let _ = child.wait().await;
-                    running.store(false, Ordering::SeqCst);
+                    if let Some(running) = running {
+                        running.store(false, Ordering::SeqCst);
+                    }
                 });
             }
             Err(e) => {
-                self.settings_running.store(false, Ordering::SeqCst);
+                if !already {
+                    self.settings_running.store(false, Ordering::SeqCst);
+                }
                 warn!("cannot start {}: {e}", program.display());
             }
         }
@@ -692,10 +736,14 @@ impl App {
             Ok(config) => {
                 info!(accounts = config.accounts.len(), "configuration reloaded");
                 self.apply_config(config);
-                // Only a restart gets an account out of auth_failed; a reload is when the
-                // user may have fixed the password (Settings writes the keyring, then reloads).
+                // Only a restart gets an account out of auth_failed or signin_required; a reload
+                // is when the user may have fixed the password or signed in again (Settings
+                // and `pushmail-cli account login` write the keyring, then reload).
                 for account in self.model.accounts() {
-                    if account.state == Some(State::AuthFailed) {
+                    if matches!(
+                        account.state,
+                        Some(State::AuthFailed | State::SigninRequired)
+                    ) {
                         self.engine.restart(&account.id);
                     }
                 }
@@ -737,6 +785,8 @@ impl App {
             .retain_accounts(|id| config.account(id).is_some());
         self.delays
             .retain_accounts(|id| config.account(id).is_some());
+        self.signin_popups
+            .retain(|id, _| config.account(id).is_some());
         if config.general.language != self.config.general.language {
             self.i18n = I18n::new(config.general.language.as_str());
         }

@@ -17,7 +17,8 @@ use crate::clock::PauseEnd;
 /// How the icon looks, most urgent first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Look {
-    /// An account needs the user: password rejected, certificate not trusted, bad settings.
+    /// An account needs the user: password rejected, sign-in gone, certificate not trusted,
+    /// bad settings.
     Attention,
     /// Popups are paused (the badge keeps counting).
     Paused,
@@ -59,7 +60,11 @@ impl AccountView {
     }
 
     fn needs_attention(&self) -> bool {
-        self.enabled && matches!(self.state, Some(State::AuthFailed | State::Error))
+        self.enabled
+            && matches!(
+                self.state,
+                Some(State::AuthFailed | State::SigninRequired | State::Error)
+            )
     }
 
     fn state_text(&self, i18n: &I18n) -> String {
@@ -529,6 +534,48 @@ mod tests {
         // A disabled account in error does not call for attention.
         m.apply(&state("off", State::Error, Some("x")));
         assert_eq!(m.look(), Look::Unread);
+    }
+
+    /// An account whose sign-in is gone needs the user like a rejected password: the icon,
+    /// the menu line, the tooltip and `GetAccounts` say so, in the reader's language.
+    #[test]
+    fn signin_required_needs_attention_everywhere() {
+        let mut m = TrayModel::default();
+        m.set_config(&config());
+        m.apply(&unread("work", "INBOX", 2));
+        m.apply(&state("home", State::Push, None));
+        m.apply(&Event::State {
+            account: "work".into(),
+            state: State::SigninRequired,
+            detail: None,
+            problem: Some(ConnectError::sign_in(
+                pushmail_core::error::SignInProblem::Required,
+                "custom",
+            )),
+        });
+        assert_eq!(m.look(), Look::Attention);
+        for (lang, line) in [
+            ("en", "Work — sign-in required"),
+            ("it", "Work — accesso richiesto"),
+            ("zh-TW", "Work — 需要登入"),
+        ] {
+            let i18n = I18n::new(lang);
+            assert_eq!(labels(&m.menu(&i18n))[0], line, "{lang}");
+            assert_eq!(m.tooltip(&i18n).1.lines().next(), Some(line), "{lang}");
+        }
+        let row = &m.rows(&I18n::new("en"))[0];
+        assert_eq!(row.2, "signin_required");
+        assert!(
+            row.3.ends_with(
+                "Sign in again: Settings → Accounts → Sign in, or pushmail-cli account login ID."
+            ),
+            "{row:?}"
+        );
+        // Disabled, it asks nothing.
+        let mut c = config();
+        c.accounts[0].enabled = false;
+        m.set_config(&c);
+        assert_ne!(m.look(), Look::Attention);
     }
 
     #[test]

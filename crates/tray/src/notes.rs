@@ -142,6 +142,28 @@ pub fn attention(i18n: &I18n, account_name: &str, detail: &str) -> Note {
     }
 }
 
+/// The action key of [`signin_required`]'s button. The click on the popup itself
+/// (`default`) does the same; daemons that show buttons (GNOME, KDE) show this one.
+pub const ACTION_SIGNIN: &str = "signin";
+
+/// "Sign in to Work again": the account's grant is gone (`signin_required`) and the account
+/// waits for the user. The body says how (the hint, in the tray's language), and "Sign in…"
+/// opens Settings on that account. Critical, like every attention popup: it stays until read.
+pub fn signin_required(i18n: &I18n, account_name: &str) -> Note {
+    let label = i18n.tr_plain("notify-signin-action", &[]);
+    Note {
+        summary: i18n.tr_plain("notify-signin-title", &[("account", text(account_name))]),
+        body: i18n.tr_plain("hint-signin-required", &[]),
+        actions: vec![
+            ("default".into(), label.clone()),
+            (ACTION_SIGNIN.into(), label),
+        ],
+        category: CATEGORY_EMAIL,
+        sound: false,
+        urgency: URGENCY_CRITICAL,
+    }
+}
+
 /// Opening the mail client (or an account's webmail or command) failed.
 pub fn open_failed(i18n: &I18n, error: &OpenError) -> Note {
     let body = match error {
@@ -392,6 +414,65 @@ mod tests {
             assert_eq!(note.body, detail);
             assert_eq!(note.actions, [("default".to_owned(), settings.to_owned())]);
             assert_eq!((note.urgency, note.sound), (2, false), "stays, silently");
+        }
+    }
+
+    /// (language, title, body, action label) of "Work" needing a new sign-in, in every
+    /// language the tray speaks.
+    #[test]
+    fn signin_required_asks_to_sign_in_again_in_every_language() {
+        let table = [
+            (
+                "en",
+                "Sign in to Work again",
+                "Sign in again: Settings → Accounts → Sign in, or pushmail-cli account login ID.",
+                "Sign in…",
+            ),
+            (
+                "it",
+                "Accedi di nuovo a Work",
+                "Accedi di nuovo: Impostazioni → Account → Accedi, oppure pushmail-cli account login ID.",
+                "Accedi…",
+            ),
+            (
+                "ar",
+                "سجّل الدخول إلى Work من جديد",
+                "سجّل الدخول من جديد: الإعدادات ← الحسابات ← تسجيل الدخول، أو pushmail-cli account login ID.",
+                "تسجيل الدخول…",
+            ),
+            (
+                "zh-CN",
+                "请重新登录 Work",
+                "请重新登录：设置 → 账户 → 登录，或运行 pushmail-cli account login ID。",
+                "登录…",
+            ),
+            (
+                "zh-TW",
+                "請重新登入 Work",
+                "請重新登入：設定 → 帳號 → 登入，或執行 pushmail-cli account login ID。",
+                "登入…",
+            ),
+        ];
+        for (lang, title, body, label) in table {
+            let note = signin_required(&I18n::new(lang), "Work");
+            assert_eq!(
+                (note.summary.as_str(), note.body.as_str()),
+                (title, body),
+                "{lang}"
+            );
+            assert_eq!(
+                note.actions,
+                [
+                    ("default".to_owned(), label.to_owned()),
+                    (ACTION_SIGNIN.to_owned(), label.to_owned())
+                ],
+                "{lang}"
+            );
+            assert_eq!(
+                (note.urgency, note.sound, note.category),
+                (2, false, CATEGORY_EMAIL),
+                "stays, silently"
+            );
         }
     }
 

@@ -136,6 +136,17 @@ pub fn settings_program() -> PathBuf {
     }
 }
 
+/// The settings window's arguments: `--config FILE`, and `--account ID` to open it on that
+/// account's page (the "Sign in…" action of a `signin_required` popup). The account id is the
+/// configuration's own, never anything a server or a message said.
+pub fn settings_args(config: &Path, account: Option<&str>) -> Vec<std::ffi::OsString> {
+    let mut args = vec!["--config".into(), config.as_os_str().to_owned()];
+    if let Some(id) = account {
+        args.extend(["--account".into(), id.into()]);
+    }
+    args
+}
+
 fn sibling(name: &str) -> PathBuf {
     std::env::current_exe()
         .ok()
@@ -191,6 +202,24 @@ mod tests {
             mail_client_argv("other.desktop", &dirs),
             Err(OpenError::NoMailClient)
         ));
+    }
+
+    #[test]
+    fn settings_opens_on_an_account_only_when_asked() {
+        let config = Path::new("/home/ana/.config/pushmail/config.toml");
+        assert_eq!(
+            settings_args(config, None),
+            ["--config", "/home/ana/.config/pushmail/config.toml"]
+        );
+        assert_eq!(
+            settings_args(config, Some("work")),
+            [
+                "--config",
+                "/home/ana/.config/pushmail/config.toml",
+                "--account",
+                "work"
+            ]
+        );
     }
 
     #[tokio::test]
