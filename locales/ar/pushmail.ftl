@@ -652,3 +652,29 @@ error-signin-passwords-refused = لم يعد الخادم يقبل كلمات ا
 hint-signin-passwords-refused = حوّل هذا الحساب إلى تسجيل الدخول لدى المزوّد: الإعدادات ← الحسابات، أو auth = "oauth2" و oauth_provider في ملف الإعدادات.
 notify-signin-title = سجّل الدخول إلى { $account } من جديد
 notify-signin-action = تسجيل الدخول…
+
+## CLI sign-in: `pushmail-cli account login ID` and `account add --auth oauth2`.
+cli-signin-open = افتح هذا العنوان في متصفحك لتسجيل الدخول: { $url }
+cli-signin-waiting-minutes = في انتظار موافقتك في المتصفح لمدة أقصاها { $minutes } دقيقة…
+cli-signin-waiting-seconds = في انتظار موافقتك في المتصفح لمدة أقصاها { $seconds } ثانية…
+cli-signin-no-browser = تعذّر فتح متصفح؛ افتح العنوان أعلاه بنفسك.
+cli-signin-done = تم تسجيل الدخول: الحساب «{ $id }» يستخدم تسجيل الدخول عبر { $provider }، المحفوظ في حلقة مفاتيح النظام.
+cli-signin-tray-reloaded = طُلب من Pushmail العامل استخدام تسجيل الدخول الجديد.
+cli-signin-tray-not-told = تعذّر إبلاغ Pushmail العامل ({ $reason })؛ سيستخدم تسجيل الدخول الجديد عند تشغيله القادم.
+cli-signin-not-oauth = الحساب «{ $id }» يستخدم كلمة مرور لا تسجيل دخول: اضبط له أولًا auth = "oauth2" و oauth_provider (docs/configuration.md، “Sign-in”).
+cli-signin-no-password = الحساب «{ $id }» يسجّل الدخول لدى مزوّده ولا كلمة مرور له: استخدم pushmail-cli account login { $id }.
+cli-signin-again = شغّل pushmail-cli account login { $id } للمحاولة من جديد.
+cli-signin-timed-out = لم يكتمل تسجيل الدخول خلال { $seconds } ث؛ لم يُحفظ شيء.
+cli-signin-denied = رُفض الوصول في صفحة المزوّد؛ لم يُحفظ شيء.
+cli-signin-wrong-state = وصل ردّ لا ينتمي إلى تسجيل الدخول هذا (ربما مزوّر، أو متبقٍّ من محاولة سابقة)؛ لم يُحفظ شيء.
+cli-signin-wrong-issuer = جاء ردّ تسجيل الدخول من خادم غير المزوّد؛ لم يُحفظ شيء.
+cli-signin-provider-error = أنهى المزوّد تسجيل الدخول بخطأ ({ $code })؛ لم يُحفظ شيء.
+cli-signin-bad-redirect = لم يكن ردّ تسجيل الدخول كما يتوقعه Pushmail؛ لم يُحفظ شيء.
+cli-signin-listener = تعذّر انتظار ردّ تسجيل الدخول على هذا الحاسوب ({ $reason }).
+cli-signin-no-refresh-token = سجّلك المزوّد دون إذن دائم (لا يوجد refresh token)، فلا يستطيع Pushmail البقاء متصلًا؛ لم يُحفظ شيء.
+cli-signin-no-refresh-token-hint = تأكد من أن النطاقات تشمل الوصول دون اتصال (oauth_scopes، مثل offline_access)، ثم سجّل الدخول من جديد.
+cli-signin-later = سجّل الدخول قبل أن يتمكن Pushmail من مراقبته: pushmail-cli account login { $id }
+cli-account-signin = تسجيل دخول ({ $provider })
+cli-forget-item-signin = تسجيل دخول الحساب «{ $id }» في حلقة مفاتيح النظام
+cli-signin-page-success = تم تسجيل دخولك. يمكنك إغلاق هذا التبويب والعودة إلى Pushmail.
+cli-signin-page-failure = لم يكتمل تسجيل الدخول. عُد إلى Pushmail لمعرفة السبب.

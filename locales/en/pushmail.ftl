@@ -615,3 +615,43 @@ error-signin-passwords-refused = the server no longer accepts passwords
 hint-signin-passwords-refused = Switch this account to signing in: Settings → Accounts, or auth = "oauth2" and oauth_provider in the configuration.
 notify-signin-title = Sign in to { $account } again
 notify-signin-action = Sign in…
+
+## CLI sign-in: `pushmail-cli account login ID` and `account add --auth oauth2`. $id is an
+## account id, $provider a provider's word (google, microsoft, custom…), $url the address of
+## the provider's sign-in page. Command names and options (account login, --timeout) stay as
+## they are.
+cli-signin-open = Open this address in your browser to sign in: { $url }
+cli-signin-waiting-minutes = Waiting up to { $minutes ->
+    [one] 1 minute
+   *[other] { $minutes } minutes
+} for you to approve in the browser…
+cli-signin-waiting-seconds = Waiting up to { $seconds ->
+    [one] 1 second
+   *[other] { $seconds } seconds
+} for you to approve in the browser…
+cli-signin-no-browser = Could not open a browser; open the address above yourself.
+cli-signin-done = Signed in: account “{ $id }” uses its { $provider } sign-in, kept in the OS keyring.
+cli-signin-tray-reloaded = Told the running Pushmail to use the new sign-in.
+# $reason is the system's own text.
+cli-signin-tray-not-told = The running Pushmail could not be told ({ $reason }); it uses the new sign-in after its next start.
+cli-signin-not-oauth = Account “{ $id }” uses a password, not a sign-in: set auth = "oauth2" and oauth_provider for it first (docs/configuration.md, “Sign-in”).
+cli-signin-no-password = Account “{ $id }” signs in at its provider and has no password: use pushmail-cli account login { $id }.
+cli-signin-again = Run pushmail-cli account login { $id } to try again.
+# $seconds: how long Pushmail waited.
+cli-signin-timed-out = The sign-in was not completed within { $seconds } s; nothing was stored.
+cli-signin-denied = Access was denied at the provider's page; nothing was stored.
+cli-signin-wrong-state = A sign-in answer arrived that does not belong to this sign-in (it may be forged, or left over from an earlier attempt); nothing was stored.
+cli-signin-wrong-issuer = The sign-in answer came from another server than the provider; nothing was stored.
+# $code is the provider's error code, e.g. server_error.
+cli-signin-provider-error = The provider ended the sign-in with an error ({ $code }); nothing was stored.
+cli-signin-bad-redirect = The sign-in answer was not what Pushmail expected; nothing was stored.
+cli-signin-listener = Cannot wait for the sign-in answer on this computer ({ $reason }).
+cli-signin-no-refresh-token = The provider signed you in but gave no lasting permission (no refresh token), so Pushmail could not stay signed in; nothing was stored.
+cli-signin-no-refresh-token-hint = Check that the scopes include offline access (oauth_scopes, e.g. offline_access), then sign in again.
+cli-signin-later = Sign in before Pushmail can watch it: pushmail-cli account login { $id }
+# Shown in `account list` instead of nothing for a password account.
+cli-account-signin = sign-in ({ $provider })
+cli-forget-item-signin = the sign-in of account “{ $id }” in the OS keyring
+# The page the browser shows after the redirect back to Pushmail (plain text).
+cli-signin-page-success = You are signed in. You can close this tab and go back to Pushmail.
+cli-signin-page-failure = Sign-in did not complete. Go back to Pushmail to see why.

@@ -556,3 +556,35 @@ error-signin-passwords-refused = il server non accetta più le password
 hint-signin-passwords-refused = Passa questo account all'accesso tramite il provider: Impostazioni → Account, oppure auth = "oauth2" e oauth_provider nella configurazione.
 notify-signin-title = Accedi di nuovo a { $account }
 notify-signin-action = Accedi…
+
+## CLI sign-in: `pushmail-cli account login ID` and `account add --auth oauth2`.
+cli-signin-open = Apri questo indirizzo nel browser per accedere: { $url }
+cli-signin-waiting-minutes = Attendo fino a { $minutes ->
+    [one] 1 minuto
+   *[other] { $minutes } minuti
+} che tu approvi nel browser…
+cli-signin-waiting-seconds = Attendo fino a { $seconds ->
+    [one] 1 secondo
+   *[other] { $seconds } secondi
+} che tu approvi nel browser…
+cli-signin-no-browser = Impossibile aprire un browser; apri tu l'indirizzo qui sopra.
+cli-signin-done = Accesso eseguito: l'account «{ $id }» usa l'accesso { $provider }, conservato nel portachiavi del sistema.
+cli-signin-tray-reloaded = Pushmail in esecuzione userà il nuovo accesso.
+cli-signin-tray-not-told = Impossibile avvisare Pushmail in esecuzione ({ $reason }); userà il nuovo accesso al prossimo avvio.
+cli-signin-not-oauth = L'account «{ $id }» usa una password, non un accesso: imposta prima auth = "oauth2" e oauth_provider (docs/configuration.md, “Sign-in”).
+cli-signin-no-password = L'account «{ $id }» accede presso il suo provider e non ha password: usa pushmail-cli account login { $id }.
+cli-signin-again = Esegui pushmail-cli account login { $id } per riprovare.
+cli-signin-timed-out = L'accesso non è stato completato entro { $seconds } s; non è stato salvato nulla.
+cli-signin-denied = L'accesso è stato negato nella pagina del provider; non è stato salvato nulla.
+cli-signin-wrong-state = È arrivata una risposta che non appartiene a questo accesso (forse contraffatta, o rimasta da un tentativo precedente); non è stato salvato nulla.
+cli-signin-wrong-issuer = La risposta all'accesso proviene da un server diverso dal provider; non è stato salvato nulla.
+cli-signin-provider-error = Il provider ha terminato l'accesso con un errore ({ $code }); non è stato salvato nulla.
+cli-signin-bad-redirect = La risposta all'accesso non è quella attesa da Pushmail; non è stato salvato nulla.
+cli-signin-listener = Impossibile attendere la risposta all'accesso su questo computer ({ $reason }).
+cli-signin-no-refresh-token = Il provider ti ha fatto accedere ma senza un permesso duraturo (nessun refresh token), quindi Pushmail non può restare connesso; non è stato salvato nulla.
+cli-signin-no-refresh-token-hint = Verifica che gli scope includano l'accesso offline (oauth_scopes, per esempio offline_access), poi accedi di nuovo.
+cli-signin-later = Accedi prima che Pushmail possa controllarlo: pushmail-cli account login { $id }
+cli-account-signin = accesso ({ $provider })
+cli-forget-item-signin = l'accesso dell'account «{ $id }» nel portachiavi del sistema
+cli-signin-page-success = Accesso eseguito. Puoi chiudere questa scheda e tornare a Pushmail.
+cli-signin-page-failure = L'accesso non è stato completato. Torna a Pushmail per vedere perché.

@@ -507,3 +507,29 @@ error-signin-passwords-refused = 服务器已不再接受密码
 hint-signin-passwords-refused = 请将此账户改为通过服务商登录：设置 → 账户，或在配置中设置 auth = "oauth2" 和 oauth_provider。
 notify-signin-title = 请重新登录 { $account }
 notify-signin-action = 登录…
+
+## CLI sign-in: `pushmail-cli account login ID` and `account add --auth oauth2`.
+cli-signin-open = 请在浏览器中打开此地址以登录：{ $url }
+cli-signin-waiting-minutes = 正在等待你在浏览器中批准，最多 { $minutes } 分钟…
+cli-signin-waiting-seconds = 正在等待你在浏览器中批准，最多 { $seconds } 秒…
+cli-signin-no-browser = 无法打开浏览器；请自行打开上面的地址。
+cli-signin-done = 已登录：账户“{ $id }”使用 { $provider } 登录，凭据保存在系统密钥环中。
+cli-signin-tray-reloaded = 已通知正在运行的 Pushmail 使用新的登录。
+cli-signin-tray-not-told = 无法通知正在运行的 Pushmail（{ $reason }）；它会在下次启动时使用新的登录。
+cli-signin-not-oauth = 账户“{ $id }”使用密码而非登录：请先为它设置 auth = "oauth2" 和 oauth_provider（docs/configuration.md，“Sign-in”）。
+cli-signin-no-password = 账户“{ $id }”在其服务商处登录，没有密码：请使用 pushmail-cli account login { $id }。
+cli-signin-again = 运行 pushmail-cli account login { $id } 重试。
+cli-signin-timed-out = 登录未在 { $seconds } 秒内完成；未保存任何内容。
+cli-signin-denied = 在服务商页面上拒绝了访问；未保存任何内容。
+cli-signin-wrong-state = 收到的登录回应不属于本次登录（可能是伪造的，或来自之前的尝试）；未保存任何内容。
+cli-signin-wrong-issuer = 登录回应来自服务商以外的服务器；未保存任何内容。
+cli-signin-provider-error = 服务商以错误（{ $code }）结束了登录；未保存任何内容。
+cli-signin-bad-redirect = 登录回应不是 Pushmail 预期的内容；未保存任何内容。
+cli-signin-listener = 无法在这台电脑上等待登录回应（{ $reason }）。
+cli-signin-no-refresh-token = 服务商让你登录了，但没有给出长期许可（没有 refresh token），因此 Pushmail 无法保持登录；未保存任何内容。
+cli-signin-no-refresh-token-hint = 请确认 scope 包含离线访问（oauth_scopes，例如 offline_access），然后重新登录。
+cli-signin-later = 登录后 Pushmail 才能监视它：pushmail-cli account login { $id }
+cli-account-signin = 登录（{ $provider }）
+cli-forget-item-signin = 系统密钥环中账户“{ $id }”的登录
+cli-signin-page-success = 你已登录。可以关闭此标签页并返回 Pushmail。
+cli-signin-page-failure = 登录未完成。请返回 Pushmail 查看原因。

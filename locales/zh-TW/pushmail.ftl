@@ -507,3 +507,29 @@ error-signin-passwords-refused = 伺服器已不再接受密碼
 hint-signin-passwords-refused = 請將此帳號改為透過服務商登入：設定 → 帳號，或在設定檔中設定 auth = "oauth2" 與 oauth_provider。
 notify-signin-title = 請重新登入 { $account }
 notify-signin-action = 登入…
+
+## CLI sign-in: `pushmail-cli account login ID` and `account add --auth oauth2`.
+cli-signin-open = 請在瀏覽器中開啟此網址以登入：{ $url }
+cli-signin-waiting-minutes = 正在等待你在瀏覽器中核准，最多 { $minutes } 分鐘…
+cli-signin-waiting-seconds = 正在等待你在瀏覽器中核准，最多 { $seconds } 秒…
+cli-signin-no-browser = 無法開啟瀏覽器；請自行開啟上方的網址。
+cli-signin-done = 已登入：帳號「{ $id }」使用 { $provider } 登入，憑證保存在系統鑰匙圈中。
+cli-signin-tray-reloaded = 已通知執行中的 Pushmail 使用新的登入。
+cli-signin-tray-not-told = 無法通知執行中的 Pushmail（{ $reason }）；它會在下次啟動時使用新的登入。
+cli-signin-not-oauth = 帳號「{ $id }」使用密碼而非登入：請先為它設定 auth = "oauth2" 與 oauth_provider（docs/configuration.md，“Sign-in”）。
+cli-signin-no-password = 帳號「{ $id }」在其服務商處登入，沒有密碼：請使用 pushmail-cli account login { $id }。
+cli-signin-again = 執行 pushmail-cli account login { $id } 重試。
+cli-signin-timed-out = 登入未在 { $seconds } 秒內完成；未儲存任何內容。
+cli-signin-denied = 已在服務商頁面上拒絕存取；未儲存任何內容。
+cli-signin-wrong-state = 收到的登入回應不屬於這次登入（可能是偽造的，或來自先前的嘗試）；未儲存任何內容。
+cli-signin-wrong-issuer = 登入回應來自服務商以外的伺服器；未儲存任何內容。
+cli-signin-provider-error = 服務商以錯誤（{ $code }）結束了登入；未儲存任何內容。
+cli-signin-bad-redirect = 登入回應不是 Pushmail 預期的內容；未儲存任何內容。
+cli-signin-listener = 無法在這台電腦上等待登入回應（{ $reason }）。
+cli-signin-no-refresh-token = 服務商讓你登入了，但沒有給出長期許可（沒有 refresh token），因此 Pushmail 無法保持登入；未儲存任何內容。
+cli-signin-no-refresh-token-hint = 請確認 scope 包含離線存取（oauth_scopes，例如 offline_access），然後重新登入。
+cli-signin-later = 登入後 Pushmail 才能監看它：pushmail-cli account login { $id }
+cli-account-signin = 登入（{ $provider }）
+cli-forget-item-signin = 系統鑰匙圈中帳號「{ $id }」的登入
+cli-signin-page-success = 你已登入。可以關閉此分頁並返回 Pushmail。
+cli-signin-page-failure = 登入未完成。請返回 Pushmail 查看原因。

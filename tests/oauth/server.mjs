@@ -97,7 +97,10 @@ const provider = new Provider(issuer, {
       response_types: ['code'],
       // RFC 8252 §7.3: for loopback IP redirects the port is not compared (oidc-provider does
       // this for native clients).
-      redirect_uris: ['http://127.0.0.1/callback', 'http://[::1]/callback'],
+      // `/` too: what Pushmail's own providers send (Provider::redirect_path's default).
+      redirect_uris: [
+        'http://127.0.0.1/callback', 'http://[::1]/callback', 'http://127.0.0.1/', 'http://[::1]/',
+      ],
       scope: `openid offline_access email ${IMAP_SCOPE}`,
     },
     {

@@ -15,6 +15,7 @@
 //! starved by the async code under test. Nothing is global: tests run in parallel, each with
 //! its own instances.
 
+pub mod browser;
 mod dovecot;
 mod faultproxy;
 mod message;

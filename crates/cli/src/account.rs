@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use pushmail_core::account_test::{self, Step};
-use pushmail_core::config::{OpenTarget, Preview, Protocol};
+use pushmail_core::config::{OAuthSettings, OpenTarget, Preview, Protocol};
 use pushmail_core::i18n::{I18n, text};
+use pushmail_core::oauth::Provider;
 use pushmail_core::{Account, Config, PasswordSource, Security, Store, Timing, secret};
 use secrecy::SecretString;
 
@@ -16,7 +17,7 @@ use secrecy::SecretString;
 pub enum AccountCmd {
     /// Add an account: asks for what is missing, stores the password in the OS keyring, tests
     /// the connection, then saves the configuration.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List configured accounts.
     List {
         #[arg(long)]
@@ -29,13 +30,25 @@ pub enum AccountCmd {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Sign in to an account that uses the provider's sign-in (`auth = "oauth2"`): opens the
+    /// provider's page in your browser when there is a desktop, always prints its address, and
+    /// waits for you to approve. The sign-in is kept in the OS keyring.
+    #[command(
+        after_help = "Exit status: 0 signed in, 1 not signed in (access denied, timed out, a redirect that was not the one expected, no client id…); nothing is stored then."
+    )]
+    Login {
+        id: String,
+        /// How long to wait for the browser, in seconds (default 300).
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<u64>,
+    },
     /// Check every step (TCP, TLS, login, capabilities, folders) and say what to fix.
     Test {
         id: String,
         #[arg(long)]
         json: bool,
     },
-    /// Remove an account, its keyring entry and its sync state.
+    /// Remove an account, its keyring entries (password or sign-in) and its sync state.
     Remove {
         id: String,
         /// State database to clean (default: $XDG_STATE_HOME/pushmail/state.sqlite3).
@@ -84,6 +97,41 @@ pub struct AddArgs {
     /// Save without testing the connection first.
     #[arg(long)]
     no_test: bool,
+    /// password (default) or oauth2: sign in at the provider in your browser instead of
+    /// giving Pushmail a password (Gmail, Microsoft 365, Outlook.com, Yahoo, AOL, Fastmail).
+    #[arg(long, value_parser = ["password", "oauth2"])]
+    auth: Option<String>,
+    /// With --auth oauth2: google, microsoft, yahoo, aol, fastmail or custom (default: the
+    /// one that serves --email's domain).
+    #[arg(long, value_name = "NAME")]
+    oauth_provider: Option<String>,
+    /// Your own registration at the provider (required where Pushmail was built without one).
+    #[arg(long, value_name = "ID")]
+    oauth_client_id: Option<String>,
+    /// The "client secret" some providers give installed apps (Google); not a real secret.
+    #[arg(long, value_name = "SECRET")]
+    oauth_client_secret: Option<String>,
+    /// Microsoft: your organisation's tenant (id or domain) instead of `common`.
+    #[arg(long, value_name = "TENANT")]
+    oauth_tenant: Option<String>,
+    /// Custom provider: the authorization endpoint (https URL).
+    #[arg(long, value_name = "URL")]
+    oauth_authorization_endpoint: Option<String>,
+    /// Custom provider: the token endpoint (https URL).
+    #[arg(long, value_name = "URL")]
+    oauth_token_endpoint: Option<String>,
+    /// Custom provider: a scope to ask for (repeatable).
+    #[arg(long = "oauth-scope", value_name = "SCOPE")]
+    oauth_scopes: Vec<String>,
+    /// Custom provider: its issuer, checked against the redirect's `iss` (RFC 9207).
+    #[arg(long, value_name = "URL")]
+    oauth_issuer: Option<String>,
+    /// With --auth oauth2: save without signing in (sign in later with `account login ID`).
+    #[arg(long)]
+    no_login: bool,
+    /// With --auth oauth2: how long to wait for the browser, in seconds (default 300).
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
 }
 
 fn parse_protocol(s: &str) -> Result<Protocol, String> {
@@ -105,7 +153,7 @@ fn parse_security(s: &str) -> Result<Security, String> {
 pub async fn run(cmd: AccountCmd, config_path: &Path) -> Result<ExitCode> {
     let i18n = crate::lang::for_config(config_path);
     match cmd {
-        AccountCmd::Add(args) => add(&i18n, args, config_path).await,
+        AccountCmd::Add(args) => add(&i18n, *args, config_path).await,
         AccountCmd::List { json } => list(&i18n, config_path, json),
         AccountCmd::Password { id, password_stdin } => {
             let config = Config::load(config_path)?;
@@ -114,6 +162,12 @@ pub async fn run(cmd: AccountCmd, config_path: &Path) -> Result<ExitCode> {
                 .with_context(|| format!("No account `{id}` in {}", config_path.display()))?;
             if let PasswordSource::Command(_) = account.password {
                 bail!("account `{id}` gets its password from password_command, not the keyring");
+            }
+            if let PasswordSource::OAuth2(_) = account.password {
+                bail!(
+                    "{}",
+                    i18n.tr_plain("cli-signin-no-password", &[("id", text(&id))])
+                );
             }
             let pw = read_password(password_stdin, &password_prompt(&i18n, account))?;
             secret::store_password(&id, pw)
@@ -124,6 +178,13 @@ pub async fn run(cmd: AccountCmd, config_path: &Path) -> Result<ExitCode> {
                 i18n.tr_plain("cli-password-stored", &[("id", text(&id))])
             );
             Ok(ExitCode::SUCCESS)
+        }
+        AccountCmd::Login { id, timeout } => {
+            let config = Config::load(config_path)?;
+            let account = config
+                .account(&id)
+                .with_context(|| format!("No account `{id}` in {}", config_path.display()))?;
+            Ok(crate::signin::login(&i18n, account, login_timeout(timeout)).await)
         }
         AccountCmd::Test { id, json } => {
             let config = Config::load(config_path)?;
@@ -147,10 +208,14 @@ pub async fn run(cmd: AccountCmd, config_path: &Path) -> Result<ExitCode> {
             };
             let removed = config.accounts.remove(pos);
             config.save(config_path)?;
-            if removed.password == PasswordSource::Keyring {
-                secret::delete_password(&id)
+            match removed.password {
+                PasswordSource::Keyring => secret::delete_password(&id)
                     .await
-                    .map_err(|e| with_hint(&i18n, e))?;
+                    .map_err(|e| with_hint(&i18n, e))?,
+                PasswordSource::OAuth2(_) => secret::delete_refresh_token(&id)
+                    .await
+                    .map_err(|e| with_hint(&i18n, e))?,
+                PasswordSource::Command(_) => {}
             }
             let state = match state {
                 Some(p) => p,
@@ -166,6 +231,13 @@ pub async fn run(cmd: AccountCmd, config_path: &Path) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `--timeout SECS`, or the sign-in's default (five minutes).
+fn login_timeout(secs: Option<u64>) -> std::time::Duration {
+    secs.map_or(pushmail_core::oauth::DEFAULT_SIGNIN_TIMEOUT, |s| {
+        std::time::Duration::from_secs(s.max(1))
+    })
 }
 
 /// The keyring's error and what to do, in the reader's language.
@@ -198,6 +270,14 @@ fn list(i18n: &I18n, config_path: &Path, json: bool) -> Result<ExitCode> {
                     "host": a.host, "port": a.port,
                     "security": a.security.to_string(), "username": a.username,
                     "folders": a.folders, "enabled": a.enabled,
+                    "auth": match &a.password {
+                        PasswordSource::OAuth2(_) => "oauth2",
+                        _ => "password",
+                    },
+                    "oauth_provider": match &a.password {
+                        PasswordSource::OAuth2(s) => Some(s.provider.as_str()),
+                        _ => None,
+                    },
                 })
             })
             .collect();
@@ -216,8 +296,16 @@ fn list(i18n: &I18n, config_path: &Path, json: bool) -> Result<ExitCode> {
                 Protocol::Imap => String::new(),
                 Protocol::Pop3 => format!("{} ", a.protocol),
             };
+            // A sign-in account says so; a password account stays as it always was.
+            let signin = match &a.password {
+                PasswordSource::OAuth2(s) => format!(
+                    " {}",
+                    i18n.tr_plain("cli-account-signin", &[("provider", text(&s.provider))])
+                ),
+                _ => String::new(),
+            };
             println!(
-                "{}  {} <{}@{}:{}> {protocol}{} [{}]{off}",
+                "{}  {} <{}@{}:{}> {protocol}{} [{}]{signin}{off}",
                 a.id,
                 a.name,
                 a.username,
@@ -310,14 +398,70 @@ fn read_password(from_stdin: bool, prompt: &str) -> Result<SecretString> {
     Ok(SecretString::from(pw))
 }
 
+/// `--auth oauth2` and its `--oauth-*` flags as the account's sign-in settings; `None` for a
+/// password account. The provider, when not given, is the one serving the address's domain.
+fn oauth_settings(args: &AddArgs) -> Result<Option<OAuthSettings>> {
+    let custom_flags = args.oauth_provider.is_some()
+        || args.oauth_client_id.is_some()
+        || args.oauth_tenant.is_some()
+        || args.oauth_authorization_endpoint.is_some()
+        || args.oauth_token_endpoint.is_some()
+        || !args.oauth_scopes.is_empty()
+        || args.oauth_issuer.is_some();
+    match args.auth.as_deref() {
+        Some("oauth2") => {}
+        _ if custom_flags => bail!("the --oauth-* options need --auth oauth2"),
+        _ => return Ok(None),
+    }
+    if args.password_command.is_some() || args.password_stdin {
+        bail!(
+            "an account that signs in (--auth oauth2) has no password: drop --password-command and --password-stdin"
+        );
+    }
+    let provider = match &args.oauth_provider {
+        Some(p) => p.to_ascii_lowercase(),
+        None => args
+            .email
+            .as_deref()
+            .or(args.username.as_deref())
+            .and_then(Provider::for_address)
+            .map(|p| p.name)
+            .context(
+                "--oauth-provider is required: google, microsoft, yahoo, aol, fastmail or custom",
+            )?,
+    };
+    Ok(Some(OAuthSettings {
+        provider,
+        tenant: args.oauth_tenant.clone(),
+        client_id: args.oauth_client_id.clone(),
+        client_secret: args.oauth_client_secret.clone(),
+        authorization_endpoint: args.oauth_authorization_endpoint.clone(),
+        token_endpoint: args.oauth_token_endpoint.clone(),
+        scopes: (!args.oauth_scopes.is_empty()).then(|| args.oauth_scopes.clone()),
+        issuer: args.oauth_issuer.clone(),
+        sasl: None,
+    }))
+}
+
 async fn add(i18n: &I18n, args: AddArgs, config_path: &Path) -> Result<ExitCode> {
     let mut config = Config::load(config_path)?;
+    let oauth = oauth_settings(&args)?;
     let p = Prompter {
         interactive: std::io::stdin().is_terminal() && !args.password_stdin,
     };
+    // A built-in provider knows its IMAP server.
+    let known_host = oauth
+        .as_ref()
+        .and_then(|s| Provider::builtin(&s.provider))
+        .map(|p| p.imap_host);
     let host = match args.host {
         Some(h) => h,
-        None => p.ask(&i18n.tr_plain("cli-ask-host", &[]), "--host", None)?,
+        None if known_host.is_some() && !p.interactive => known_host.unwrap_or_default(),
+        None => p.ask(
+            &i18n.tr_plain("cli-ask-host", &[]),
+            "--host",
+            known_host.as_deref(),
+        )?,
     };
     let security = match args.security {
         Some(s) => s,
@@ -376,11 +520,12 @@ async fn add(i18n: &I18n, args: AddArgs, config_path: &Path) -> Result<ExitCode>
     if let Err(taken) = config.check_new_id(&id) {
         bail!(taken.message_in(i18n));
     }
-    let password = match &args.password_command {
-        Some(cmd) => PasswordSource::Command(
+    let password = match (&oauth, &args.password_command) {
+        (Some(settings), _) => PasswordSource::OAuth2(Box::new(settings.clone())),
+        (None, Some(cmd)) => PasswordSource::Command(
             shell_words::split(cmd).context("Cannot split --password-command")?,
         ),
-        None => PasswordSource::Keyring,
+        (None, None) => PasswordSource::Keyring,
     };
     let account = Account {
         name: args.name.unwrap_or_else(|| id.clone()),
@@ -415,13 +560,26 @@ async fn add(i18n: &I18n, args: AddArgs, config_path: &Path) -> Result<ExitCode>
             .await
             .map_err(|e| with_hint(i18n, e))?;
     }
-    if !args.no_test {
+    let signs_in = oauth.is_some();
+    let mut signed_in = false;
+    if signs_in && !args.no_login {
+        if let Err(f) = crate::signin::sign_in(i18n, &account, login_timeout(args.timeout)).await {
+            eprintln!("error: {}", i18n.tr_plain("cli-account-not-saved", &[]));
+            return Ok(f.report());
+        }
+        signed_in = true;
+    }
+    // Without a sign-in there is no token to test the connection with.
+    if !args.no_test && (!signs_in || signed_in) {
         println!("{}", i18n.tr_plain("cli-testing", &[]));
         let report = test(i18n, &account, false).await;
         if !report.ok() {
             if stored_secret {
                 // Nothing half-added remains: no config entry, no orphaned keyring entry.
                 let _ = secret::delete_password(&id).await;
+            }
+            if signed_in {
+                let _ = secret::delete_refresh_token(&id).await;
             }
             eprintln!("error: {}", i18n.tr_plain("cli-account-not-saved", &[]));
             return Ok(ExitCode::FAILURE);
@@ -439,5 +597,11 @@ async fn add(i18n: &I18n, args: AddArgs, config_path: &Path) -> Result<ExitCode>
             ]
         )
     );
+    if signs_in && !signed_in {
+        println!(
+            "{}",
+            i18n.tr_plain("cli-signin-later", &[("id", text(&id))])
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -35,6 +35,8 @@ pub struct ForgetArgs {
 enum Item {
     /// The account's password in the OS keyring.
     Password(String),
+    /// The account's sign-in (OAuth2 refresh token) in the OS keyring.
+    SignIn(String),
     Autostart(PathBuf),
     /// The database and its SQLite companions (`-wal`, `-shm`, `-journal`) that exist.
     State(Vec<PathBuf>),
@@ -46,6 +48,7 @@ impl Item {
         let shown = |p: &Path| p.display().to_string();
         match self {
             Item::Password(id) => i18n.tr_plain("cli-forget-item-password", &[("id", text(id))]),
+            Item::SignIn(id) => i18n.tr_plain("cli-forget-item-signin", &[("id", text(id))]),
             Item::Autostart(p) => {
                 i18n.tr_plain("cli-forget-item-autostart", &[("path", text(&shown(p)))])
             }
@@ -89,11 +92,17 @@ pub async fn run(args: ForgetArgs, config_path: &Path) -> Result<ExitCode> {
 
     let mut items = Vec::new();
     for account in &config.accounts {
-        if account.password != PasswordSource::Keyring {
-            continue;
-        }
-        match secret::password(account).await {
-            Ok(_) => items.push(Item::Password(account.id.clone())),
+        let found = match account.password {
+            PasswordSource::Keyring => secret::password(account)
+                .await
+                .map(|_| Item::Password(account.id.clone())),
+            PasswordSource::OAuth2(_) => secret::refresh_token(&account.id)
+                .await
+                .map(|_| Item::SignIn(account.id.clone())),
+            PasswordSource::Command(_) => continue,
+        };
+        match found {
+            Ok(item) => items.push(item),
             Err(secret::SecretError::Missing(_)) => {}
             Err(e) => {
                 bail!(
@@ -149,6 +158,9 @@ pub async fn run(args: ForgetArgs, config_path: &Path) -> Result<ExitCode> {
             Item::Password(id) => secret::delete_password(id)
                 .await
                 .map_err(|e| anyhow::anyhow!("{} {}", e.message_in(&i18n), e.hint_in(&i18n)))?,
+            Item::SignIn(id) => secret::delete_refresh_token(id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{} {}", e.message_in(&i18n), e.hint_in(&i18n)))?,
             Item::Autostart(path) | Item::Config(path) => remove(path)?,
             Item::State(files) => {
                 for f in files {
@@ -163,6 +175,20 @@ pub async fn run(args: ForgetArgs, config_path: &Path) -> Result<ExitCode> {
                 &[("what", text(&item.describe(&i18n)))]
             )
         );
+    }
+    // The sign-in locks (`oauth/<id>.lock` beside the default state database) hold nothing,
+    // but they are Pushmail's: they go with it.
+    if let Some(oauth) = Store::default_path()
+        .ok()
+        .and_then(|db| db.parent().map(|d| d.join("oauth")))
+        && let Ok(entries) = std::fs::read_dir(&oauth)
+    {
+        for entry in entries.flatten() {
+            if entry.path().extension().is_some_and(|e| e == "lock") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        let _ = std::fs::remove_dir(&oauth);
     }
     // Pushmail's own directories go too, once empty; anything else a person put there stays.
     for dir in [state.parent(), config_path.parent()].into_iter().flatten() {

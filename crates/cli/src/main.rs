@@ -8,6 +8,7 @@ mod account;
 mod forget;
 mod lang;
 mod man;
+mod signin;
 mod status;
 mod watch;
 

@@ -107,6 +107,20 @@ pub async fn quit_running_tray() -> anyhow::Result<bool> {
     Ok(true)
 }
 
+/// Asks a running tray to re-read its configuration and restart the accounts that wait for
+/// the user (after a new sign-in). `Ok(false)`: no session bus or no tray on it.
+pub async fn reload_running_tray() -> anyhow::Result<bool> {
+    let Ok(client) = Client::connect().await else {
+        return Ok(false);
+    };
+    let name = BusName::try_from(NAME)?;
+    if !client.bus.name_has_owner(name).await? {
+        return Ok(false);
+    }
+    client.tray.reload().await?;
+    Ok(true)
+}
+
 /// Why there is no reading.
 #[derive(Debug)]
 enum Failure {

@@ -9,7 +9,7 @@ use clap::Args;
 use pushmail_core::display;
 use pushmail_core::i18n::{I18n, num, text};
 use pushmail_core::watch::power::{PowerBus, PowerOptions};
-use pushmail_core::{Config, Engine, Event, NewMail, Store};
+use pushmail_core::{Config, Engine, Event, NewMail, State, Store};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::task::JoinSet;
 
@@ -80,10 +80,22 @@ pub async fn run(args: WatchArgs, config_path: &Path) -> Result<ExitCode> {
     let mut sigterm = signal(SignalKind::terminate()).context("Cannot listen for SIGTERM")?;
     let mut sighup = signal(SignalKind::hangup()).context("Cannot listen for SIGHUP")?;
     let mut sigusr1 = signal(SignalKind::user_defined1()).context("Cannot listen for SIGUSR1")?;
+    // Accounts that stopped until the user acts (`auth_failed`, `signin_required`): a reload
+    // restarts them, as the tray's does, since the password or the sign-in may be new.
+    let mut halted = std::collections::HashSet::new();
     loop {
         tokio::select! {
             ev = events.recv() => match ev {
-                Some(ev) => handle(&args, &i18n, ev.event(), &mut hooks).await,
+                Some(ev) => {
+                    if let Event::State { account, state, .. } = ev.event() {
+                        if matches!(state, State::AuthFailed | State::SigninRequired) {
+                            halted.insert(account.clone());
+                        } else {
+                            halted.remove(account);
+                        }
+                    }
+                    handle(&args, &i18n, ev.event(), &mut hooks).await
+                }
                 None => break,
             },
             _ = sigint.recv() => break,
@@ -93,6 +105,9 @@ pub async fn run(args: WatchArgs, config_path: &Path) -> Result<ExitCode> {
                 Ok(c) => {
                     i18n = crate::lang::of(&c);
                     engine.apply(&c);
+                    for id in halted.drain() {
+                        engine.restart(&id);
+                    }
                 }
                 Err(e) => eprintln!("error: configuration not reloaded: {e:#}"),
             },

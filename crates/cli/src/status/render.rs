@@ -14,7 +14,7 @@ use serde::Serialize;
 pub struct Account {
     pub id: String,
     pub name: String,
-    /// `connecting push polling backoff error auth_failed stopped disabled`, or a word a newer
+    /// `connecting push polling backoff error auth_failed signin_required stopped disabled`, or a word a newer
     /// tray added (shown as it is).
     pub state: String,
     /// "What happened — what to do" in the tray's language; empty when all is well.
@@ -26,7 +26,10 @@ impl Account {
     /// Password rejected, certificate refused, bad settings: the user has to act. The tray's
     /// attention look uses the same two states.
     fn needs_attention(&self) -> bool {
-        matches!(self.state.as_str(), "error" | "auth_failed")
+        matches!(
+            self.state.as_str(),
+            "error" | "auth_failed" | "signin_required"
+        )
     }
 
     /// Watching as it should (the tray's tooltip adds no state to these).
@@ -320,6 +323,7 @@ fn state_text(i18n: &I18n, state: &str) -> String {
         "backoff",
         "error",
         "auth_failed",
+        "signin_required",
         "stopped",
         "disabled",
     ];
