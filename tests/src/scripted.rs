@@ -3,7 +3,8 @@
 //! Each accepted connection plays a [`Script`]: a list of [`Step`]s such as "send these bytes",
 //! "expect a line containing this", "answer like a small IMAP server until the client sends
 //! IDLE", "stall", "close", "reset". The built-in answers ([`Step::Serve`]) know just enough
-//! IMAP for Pushmail's session (CAPABILITY, LOGIN, AUTHENTICATE PLAIN, SELECT, UID FETCH,
+//! IMAP for Pushmail's session (CAPABILITY, LOGIN, AUTHENTICATE PLAIN, AUTHENTICATE with an
+//! initial response (SASL-IR: the XOAUTH2/OAUTHBEARER token logins), SELECT, UID FETCH,
 //! FETCH, UID SEARCH, NOOP, IDLE/DONE, LOGOUT) over one shared [`Mailbox`], so a script only
 //! spells out the part that misbehaves and the rest of the session is real enough for mail to
 //! be announced.
@@ -211,6 +212,10 @@ impl Script {
         self.then(Step::Deliver(subject.to_owned()))
     }
 
+    pub fn pause(self, d: Duration) -> Script {
+        self.then(Step::Pause(d))
+    }
+
     pub fn stall(self) -> Script {
         self.then(Step::Stall)
     }
@@ -294,7 +299,10 @@ pub struct ConnRecord {
     pub lines: Vec<String>,
     /// A `LOGIN` or `AUTHENTICATE` command arrived.
     pub credentials: bool,
-    /// The SASL response line after `AUTHENTICATE PLAIN`, as sent (base64).
+    /// The SASL response line after `AUTHENTICATE PLAIN`, and the initial response sent on
+    /// the command line (`AUTHENTICATE XOAUTH2 <ir>`, RFC 4959), as sent (base64) and whole
+    /// (not cut like [`ConnRecord::lines`]) — recorded also when the script, not the built-in
+    /// answer, handles the command.
     pub sasl_responses: Vec<String>,
     /// The client closed or reset the connection (EOF or error on read).
     pub client_left: bool,
@@ -837,7 +845,14 @@ impl Conn<'_> {
         let tag = words.next().unwrap_or("*").to_owned();
         let verb = words.next().unwrap_or("").to_ascii_uppercase();
         if verb == "LOGIN" || verb == "AUTHENTICATE" {
-            lock(self.record).credentials = true;
+            let mut r = lock(self.record);
+            r.credentials = true;
+            // `AUTHENTICATE MECH <initial response>` (SASL-IR): the credential is on this line.
+            if verb == "AUTHENTICATE"
+                && let Some(ir) = words.nth(1)
+            {
+                r.sasl_responses.push(ir.to_owned());
+            }
         }
         if verb == "IDLE" {
             self.idle_tag = tag.clone();
@@ -869,6 +884,9 @@ impl Conn<'_> {
                 self.tagged("OK Capability completed")
             }
             "LOGIN" => self.tagged("OK Logged in"),
+            // With an initial response (recorded by `read_command`): accepted at once, as a
+            // SASL-IR server does with a good token.
+            "AUTHENTICATE" if rest.len() >= 2 => self.tagged("OK Logged in"),
             "AUTHENTICATE" => {
                 self.write(b"+ \r\n")?;
                 let response = self.read_line()?;

@@ -57,7 +57,21 @@ async fn open_signed_in(
                 tracing::debug!(account = %account.id, "token refused; trying a fresh one");
                 signin::rejected(&account.id, &token).await;
             }
-            Err(TokenLogin::Rejected(e) | TokenLogin::Failed(e)) => return Err(e),
+            Err(TokenLogin::Rejected(e)) => {
+                // A fresh token refused too: this grant does not open the mailbox (a scope
+                // withdrawn, access to mail revoked). Only a new sign-in helps.
+                signin::rejected(&account.id, &token).await;
+                let words = match e {
+                    ConnectError::Auth(w) => w,
+                    other => other.to_string(),
+                };
+                return Err(ConnectError::sign_in(
+                    crate::error::SignInProblem::Required,
+                    &provider.name,
+                )
+                .with_words(words));
+            }
+            Err(TokenLogin::Failed(e)) => return Err(e),
         }
     }
 }

@@ -255,8 +255,18 @@ fn after_session(
             if let ConnectError::Auth(_) = error {
                 return Next::Halt(State::AuthFailed);
             }
-            if error.is_signin_required() {
-                return Next::Halt(State::SigninRequired);
+            if let ConnectError::SignIn { problem, .. } = error {
+                use crate::error::SignInProblem as P;
+                match problem {
+                    P::Required | P::AdminApproval => return Next::Halt(State::SigninRequired),
+                    // A password refused counts towards a lockout at the provider.
+                    P::PasswordsRefused => return Next::Halt(State::AuthFailed),
+                    // Only a change to the account's settings helps; that restarts it.
+                    P::ClientRejected | P::NoClientId | P::BadSettings | P::NoMechanism => {
+                        return Next::Halt(State::Error);
+                    }
+                    P::Unavailable => {}
+                }
             }
             if crate::oauth::account::token_expired_bye(error) {
                 // Exchange ends a session whose token expired (`* BYE Session invalidated -
@@ -322,7 +332,7 @@ async fn session(
 mod tests {
     use super::*;
     use crate::config::Timing;
-    use crate::error::{NetCause, Step};
+    use crate::error::{NetCause, SignInProblem, Step};
 
     /// The supervisor's decision after each way a session can end, as a table.
     #[test]
@@ -406,6 +416,50 @@ mod tests {
                 failed(ConnectError::Auth("no".into()), true),
                 0,
                 Next::Halt(State::AuthFailed),
+            ),
+            // Sign-in: a grant that is gone waits for the user; a refused password must not
+            // be sent again; a wrong client id waits for the settings; a token endpoint down
+            // is retried; Exchange's "token expired" goodbye reconnects at once, silently.
+            (
+                failed(
+                    ConnectError::sign_in(SignInProblem::Required, "google"),
+                    true,
+                ),
+                0,
+                Next::Halt(State::SigninRequired),
+            ),
+            (
+                failed(
+                    ConnectError::sign_in(SignInProblem::PasswordsRefused, ""),
+                    false,
+                ),
+                0,
+                Next::Halt(State::AuthFailed),
+            ),
+            (
+                failed(
+                    ConnectError::sign_in(SignInProblem::ClientRejected, "google"),
+                    false,
+                ),
+                0,
+                Next::Halt(State::Error),
+            ),
+            (
+                failed(
+                    ConnectError::sign_in(SignInProblem::Unavailable, "google"),
+                    false,
+                ),
+                1,
+                again(4, Some(State::Backoff)),
+            ),
+            (
+                failed(
+                    ConnectError::network(NetCause::Bye)
+                        .with_words("Session invalidated - AccessTokenExpired"),
+                    true,
+                ),
+                3,
+                again(0, None),
             ),
         ];
         for (end, failures, want) in table {
