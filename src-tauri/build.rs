@@ -17,6 +17,10 @@ fn main() {
         "tray_activity",
         "start_tray",
         "check_now",
+        "sign_in",
+        "cancel_sign_in",
+        "provider_for_address",
+        "take_shown_account",
     ]);
     let ui_dist = std::path::Path::new("../ui/dist/index.html");
     if !ui_dist.is_file() {

@@ -138,6 +138,7 @@ settings-error-tray = لم يستجب Pushmail
 settings-error-spawn = تعذّر تشغيل Pushmail
 settings-error-io = حدث خطأ ما
 settings-error-internal = حدث خطأ ما
+settings-error-sign_in = لم يكتمل تسجيل الدخول
 settings-config-broken = لن تعدّل الإعدادات ملفًا لا تستطيع قراءته. أصلِح الملف، أو انقله إلى مكان آخر للبدء من جديد، ثم افتح الإعدادات مرة أخرى.
 
 ## Settings → Accounts
@@ -254,6 +255,33 @@ settings-test-step-login = تسجيل الدخول
 settings-test-step-capabilities = ميزات الخادم
 settings-test-step-folders = المجلدات
 settings-test-step-mailbox = صندوق البريد
+
+## Settings → Add or edit an account: signing in at the provider (OAuth2) instead of a password.
+## $provider is a brand name (Google, Microsoft, Yahoo, AOL, Fastmail).
+settings-field-signin = طريقة الدخول
+settings-signin-password = كلمة مرور
+settings-signin-with = تسجيل الدخول عبر { $provider }
+settings-signin-custom = تسجيل الدخول عبر مزوّد آخر (مخصّص)
+settings-signin-button = تسجيل الدخول
+settings-signin-help = يفتح صفحة المزوّد في متصفحك. لا يرى Pushmail كلمة مرورك أبدًا؛ ويُحفظ الإذن الذي يُمنح له في حلقة مفاتيح النظام.
+settings-signin-waiting = في انتظار موافقتك في المتصفح لمدة تصل إلى { $minutes ->
+    [one] دقيقة واحدة
+   *[other] { $minutes } دقائق
+}…
+settings-signin-url = لم يُفتح المتصفح، أو تستخدم متصفحًا آخر؟ افتح هذا العنوان:
+settings-signin-copy = نسخ
+settings-signin-copied = نُسخ
+settings-signin-cancel = إلغاء
+settings-signin-done = تم تسجيل الدخول. يلي ذلك اختبار الاتصال.
+settings-signin-again-help = تم تسجيل الدخول. سجّل الدخول مجددًا عندما يطلب Pushmail ذلك، أو لمنحه إذنًا جديدًا.
+settings-field-oauth-client-id = معرّف العميل
+settings-field-oauth-authorization-endpoint = عنوان التفويض
+settings-field-oauth-token-endpoint = عنوان الرموز
+settings-field-oauth-scopes = النطاقات
+settings-field-oauth-scopes-help = مفصولة بمسافات، مثلًا: openid offline_access email imap
+settings-field-oauth-issuer = المُصدِر (اختياري)
+settings-signin-again = اضغط «تسجيل الدخول» للمحاولة مجددًا.
+settings-signin-cancelled = أُلغي تسجيل الدخول؛ لم يُحفظ شيء.
 
 ## Settings → Folders
 

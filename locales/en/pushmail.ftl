@@ -126,6 +126,7 @@ settings-error-tray = Pushmail did not answer
 settings-error-spawn = Pushmail could not be started
 settings-error-io = Something went wrong
 settings-error-internal = Something went wrong
+settings-error-sign_in = The sign-in did not complete
 settings-config-broken = Settings will not change a file it cannot read. Fix the file, or move it away to start afresh, then open Settings again.
 
 ## Settings → Accounts
@@ -229,6 +230,33 @@ settings-test-step-capabilities = Server features
 settings-test-step-folders = Folders
 # The "folders" step of a POP3 account's test: its one mailbox.
 settings-test-step-mailbox = Mailbox
+
+## Settings → Add or edit an account: signing in at the provider (OAuth2) instead of a password.
+## $provider is a brand name (Google, Microsoft, Yahoo, AOL, Fastmail).
+settings-field-signin = Log in with
+settings-signin-password = A password
+settings-signin-with = Sign in with { $provider }
+settings-signin-custom = Sign in with another provider (custom)
+settings-signin-button = Sign in
+settings-signin-help = Opens the provider's page in your web browser. Pushmail never sees your password; the permission it is given is kept in your OS keyring.
+settings-signin-waiting = Waiting up to { $minutes ->
+    [one] 1 minute
+   *[other] { $minutes } minutes
+} for you to approve in the browser…
+settings-signin-url = Browser did not open, or you use another one? Open this address:
+settings-signin-copy = Copy
+settings-signin-copied = Copied
+settings-signin-cancel = Cancel
+settings-signin-done = Signed in. The connection test follows.
+settings-signin-again-help = Signed in. Sign in again when Pushmail asks you to, or to give it a new permission.
+settings-field-oauth-client-id = Client ID
+settings-field-oauth-authorization-endpoint = Authorization endpoint
+settings-field-oauth-token-endpoint = Token endpoint
+settings-field-oauth-scopes = Scopes
+settings-field-oauth-scopes-help = Separated by spaces, for example: openid offline_access email imap
+settings-field-oauth-issuer = Issuer (optional)
+settings-signin-again = Press “Sign in” to try again.
+settings-signin-cancelled = The sign-in was cancelled; nothing was stored.
 
 ## Settings → Folders
 

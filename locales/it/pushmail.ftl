@@ -114,6 +114,7 @@ settings-error-tray = Pushmail non ha risposto
 settings-error-spawn = Impossibile avviare Pushmail
 settings-error-io = Si è verificato un problema
 settings-error-internal = Si è verificato un problema
+settings-error-sign_in = L'accesso non è stato completato
 settings-config-broken = Le impostazioni non modificano un file che non riescono a leggere. Correggi il file, oppure spostalo altrove per ricominciare da capo, poi riapri le Impostazioni.
 
 ## Settings → Accounts
@@ -210,6 +211,33 @@ settings-test-step-login = Accesso
 settings-test-step-capabilities = Funzionalità del server
 settings-test-step-folders = Cartelle
 settings-test-step-mailbox = Casella di posta
+
+## Settings → Add or edit an account: signing in at the provider (OAuth2) instead of a password.
+## $provider is a brand name (Google, Microsoft, Yahoo, AOL, Fastmail).
+settings-field-signin = Accedi con
+settings-signin-password = Una password
+settings-signin-with = Accedi con { $provider }
+settings-signin-custom = Accedi con un altro provider (personalizzato)
+settings-signin-button = Accedi
+settings-signin-help = Apre la pagina del provider nel tuo browser. Pushmail non vede mai la tua password; l'autorizzazione ricevuta è conservata nel portachiavi del sistema.
+settings-signin-waiting = Attendo fino a { $minutes ->
+    [one] 1 minuto
+   *[other] { $minutes } minuti
+} che tu approvi nel browser…
+settings-signin-url = Il browser non si è aperto, o ne usi un altro? Apri questo indirizzo:
+settings-signin-copy = Copia
+settings-signin-copied = Copiato
+settings-signin-cancel = Annulla
+settings-signin-done = Accesso eseguito. Segue la prova della connessione.
+settings-signin-again-help = Accesso eseguito. Accedi di nuovo quando Pushmail te lo chiede, o per dargli una nuova autorizzazione.
+settings-field-oauth-client-id = ID client
+settings-field-oauth-authorization-endpoint = Endpoint di autorizzazione
+settings-field-oauth-token-endpoint = Endpoint dei token
+settings-field-oauth-scopes = Ambiti (scope)
+settings-field-oauth-scopes-help = Separati da spazi, per esempio: openid offline_access email imap
+settings-field-oauth-issuer = Emittente (facoltativo)
+settings-signin-again = Premi «Accedi» per riprovare.
+settings-signin-cancelled = L'accesso è stato annullato; non è stato salvato nulla.
 
 ## Settings → Folders
 

@@ -109,6 +109,7 @@ settings-error-tray = Pushmail 没有响应
 settings-error-spawn = 无法启动 Pushmail
 settings-error-io = 出现问题
 settings-error-internal = 出现问题
+settings-error-sign_in = 登录未完成
 settings-config-broken = “设置”不会修改无法读取的文件。请修正该文件，或将其移走以重新开始，然后再次打开“设置”。
 
 ## Settings → Accounts
@@ -191,6 +192,30 @@ settings-test-step-login = 登录
 settings-test-step-capabilities = 服务器功能
 settings-test-step-folders = 文件夹
 settings-test-step-mailbox = 邮箱
+
+## Settings → Add or edit an account: signing in at the provider (OAuth2) instead of a password.
+## $provider is a brand name (Google, Microsoft, Yahoo, AOL, Fastmail).
+settings-field-signin = 登录方式
+settings-signin-password = 密码
+settings-signin-with = 使用 { $provider } 登录
+settings-signin-custom = 使用其他提供商登录（自定义）
+settings-signin-button = 登录
+settings-signin-help = 在你的网页浏览器中打开提供商的页面。Pushmail 永远不会看到你的密码；它获得的授权保存在系统密钥环中。
+settings-signin-waiting = 正在等待你在浏览器中批准（最多 { $minutes } 分钟）…
+settings-signin-url = 浏览器没有打开，或者你使用另一个浏览器？请打开此地址：
+settings-signin-copy = 复制
+settings-signin-copied = 已复制
+settings-signin-cancel = 取消
+settings-signin-done = 已登录。接下来测试连接。
+settings-signin-again-help = 已登录。当 Pushmail 提示时，或要授予新的权限时，请重新登录。
+settings-field-oauth-client-id = 客户端 ID
+settings-field-oauth-authorization-endpoint = 授权端点
+settings-field-oauth-token-endpoint = 令牌端点
+settings-field-oauth-scopes = 范围
+settings-field-oauth-scopes-help = 以空格分隔，例如：openid offline_access email imap
+settings-field-oauth-issuer = 颁发者（可选）
+settings-signin-again = 按“登录”重试。
+settings-signin-cancelled = 登录已取消；未保存任何内容。
 
 ## Settings → Folders
 

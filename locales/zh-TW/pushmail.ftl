@@ -109,6 +109,7 @@ settings-error-tray = Pushmail 沒有回應
 settings-error-spawn = 無法啟動 Pushmail
 settings-error-io = 發生錯誤
 settings-error-internal = 發生錯誤
+settings-error-sign_in = 登入未完成
 settings-config-broken = 「設定」不會修改無法讀取的檔案。請修正該檔案，或將它移到別處以重新開始，然後再次開啟「設定」。
 
 ## Settings → Accounts
@@ -191,6 +192,30 @@ settings-test-step-login = 登入
 settings-test-step-capabilities = 伺服器功能
 settings-test-step-folders = 資料夾
 settings-test-step-mailbox = 信箱
+
+## Settings → Add or edit an account: signing in at the provider (OAuth2) instead of a password.
+## $provider is a brand name (Google, Microsoft, Yahoo, AOL, Fastmail).
+settings-field-signin = 登入方式
+settings-signin-password = 密碼
+settings-signin-with = 使用 { $provider } 登入
+settings-signin-custom = 使用其他提供者登入（自訂）
+settings-signin-button = 登入
+settings-signin-help = 在你的網頁瀏覽器中開啟提供者的頁面。Pushmail 永遠不會看到你的密碼；它取得的授權保存在系統鑰匙圈中。
+settings-signin-waiting = 正在等待你在瀏覽器中核准（最多 { $minutes } 分鐘）…
+settings-signin-url = 瀏覽器沒有開啟，或你使用另一個瀏覽器？請開啟此網址：
+settings-signin-copy = 複製
+settings-signin-copied = 已複製
+settings-signin-cancel = 取消
+settings-signin-done = 已登入。接著測試連線。
+settings-signin-again-help = 已登入。當 Pushmail 提示時，或要授予新的權限時，請重新登入。
+settings-field-oauth-client-id = 用戶端 ID
+settings-field-oauth-authorization-endpoint = 授權端點
+settings-field-oauth-token-endpoint = 權杖端點
+settings-field-oauth-scopes = 範圍
+settings-field-oauth-scopes-help = 以空格分隔，例如：openid offline_access email imap
+settings-field-oauth-issuer = 簽發者（選填）
+settings-signin-again = 按「登入」重試。
+settings-signin-cancelled = 登入已取消；未儲存任何內容。
 
 ## Settings → Folders
 

@@ -36,6 +36,9 @@ pub enum ErrorKind {
     Spawn,
     /// A local operation failed (autostart entry, …).
     Io,
+    /// A sign-in at the account's provider did not end with a stored grant (denied, timed
+    /// out, cancelled, no client id, the organisation's approval missing…).
+    SignIn,
 }
 
 /// A failed command, as the UI receives it.

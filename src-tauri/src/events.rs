@@ -8,6 +8,13 @@ pub const SETTINGS_UPDATED: &str = "settings://updated";
 /// (payload: `presence`, `accounts` or `activity`).
 pub const TRAY_CHANGED: &str = "tray://changed";
 
+/// A sign-in of run `run` started: `{run, url}`, the provider's page the browser was asked to
+/// open, shown with a Copy button (`commands::signin`).
+pub const SIGNIN_URL: &str = "signin://url";
+/// `pushmail-settings --account ID` (or `ShowAccount` on D-Bus) asked to show an account: the
+/// UI takes it with `take_shown_account` (no payload, so an early one is not lost).
+pub const SHOW_ACCOUNT: &str = "settings://show-account";
+
 /// Where the shell's events go: the app (and so the UI) in production, a recorder in tests,
 /// so command bodies can be exercised without a window.
 pub trait Sink: Send + Sync {

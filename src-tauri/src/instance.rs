@@ -3,6 +3,9 @@
 //! (`Present`) and exits, so the tray's "Settings…" or the launcher clicked twice never opens
 //! two windows editing the same file.
 //!
+//! `ShowAccount(id)` does the same and opens that account's page: the tray's "Sign in…" action
+//! runs `pushmail-settings --account ID`, also while a window is open.
+//!
 //! The object also offers `Close()`, for the tray's Quit and for tests that want to close the
 //! window the way a user does (it goes through the same close request as the title bar's ×).
 
@@ -13,6 +16,7 @@ use zbus::Connection;
 use zbus::fdo::{RequestNameFlags, RequestNameReply};
 
 use crate::MAIN_WINDOW;
+use crate::state::ShownAccount;
 
 pub const SETTINGS_NAME: &str = "io.github.pushmail.Settings";
 pub const SETTINGS_PATH: &str = "/io/github/pushmail/Settings";
@@ -51,6 +55,16 @@ impl SettingsService {
         }
     }
 
+    /// Brings the window to the front on account `id`'s page (its sign-in, for an account that
+    /// signs in at its provider). An id the window does not know shows "no such account".
+    fn show_account(&self, id: String) {
+        if let Some(app) = self.app.get() {
+            app.state::<ShownAccount>().set(id);
+            crate::events::Sink::send(app, crate::events::SHOW_ACCOUNT, serde_json::Value::Null);
+        }
+        self.present();
+    }
+
     /// Closes the window as its close button does; the process then exits.
     fn close(&self) {
         if let Some(window) = self
@@ -63,8 +77,9 @@ impl SettingsService {
     }
 }
 
-/// Connects to the session bus, exports the service and claims the name.
-pub async fn claim() -> Claim {
+/// Connects to the session bus, exports the service and claims the name. When another window
+/// has it, that one is asked to come to the front (on `account`'s page, if given).
+pub async fn claim(account: Option<&str>) -> Claim {
     let bus = match zbus::connection::Builder::session()
         .map(|b| b.method_timeout(crate::tray_client::TRAY_CALL_TIMEOUT))
     {
@@ -94,15 +109,28 @@ pub async fn claim() -> Claim {
         // zbus reports "someone else has it" as an error (NameTaken), a bus without zbus's
         // mapping as the `Exists` reply: both mean another window is open.
         Ok(RequestNameReply::Exists | RequestNameReply::InQueue) | Err(zbus::Error::NameTaken) => {
-            let presented = bus
-                .call_method(
-                    Some(SETTINGS_NAME),
-                    SETTINGS_PATH,
-                    Some(SETTINGS_INTERFACE),
-                    "Present",
-                    &(),
-                )
-                .await;
+            let presented = match account {
+                Some(id) => {
+                    bus.call_method(
+                        Some(SETTINGS_NAME),
+                        SETTINGS_PATH,
+                        Some(SETTINGS_INTERFACE),
+                        "ShowAccount",
+                        &(id,),
+                    )
+                    .await
+                }
+                None => {
+                    bus.call_method(
+                        Some(SETTINGS_NAME),
+                        SETTINGS_PATH,
+                        Some(SETTINGS_INTERFACE),
+                        "Present",
+                        &(),
+                    )
+                    .await
+                }
+            };
             if let Err(e) = presented {
                 tracing::warn!("another settings window is open but did not answer: {e}");
             }

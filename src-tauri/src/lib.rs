@@ -29,7 +29,7 @@ use tauri::{AppHandle, RunEvent, Url, WebviewUrl, WebviewWindowBuilder};
 use tokio_util::sync::CancellationToken;
 
 use crate::instance::Claim;
-use crate::state::AppState;
+use crate::state::{AppState, ShownAccount};
 use crate::tray_client::Tray;
 
 /// The label of the one window; `capabilities/main.json` grants the commands to it.
@@ -50,6 +50,10 @@ struct Args {
     /// Configuration file (default: $XDG_CONFIG_HOME/pushmail/config.toml).
     #[arg(long, value_name = "FILE", env = "PUSHMAIL_CONFIG")]
     config: Option<PathBuf>,
+    /// Open on this account's page (its sign-in, for an account that signs in at its
+    /// provider). A window that is already open shows it instead (`ShowAccount` on D-Bus).
+    #[arg(long, value_name = "ID")]
+    account: Option<String>,
     /// Write this program's man page, `pushmail-settings.1`, into DIR and exit (for packagers).
     #[arg(long, value_name = "DIR", hide = true)]
     man_pages: Option<PathBuf>,
@@ -93,17 +97,18 @@ fn start(args: Args) -> anyhow::Result<()> {
         None => Config::default_path()?,
     };
 
-    let (bus, app_slot) = match tauri::async_runtime::block_on(instance::claim()) {
-        Claim::AlreadyOpen => {
-            tracing::info!("Settings is already open; brought it to the front");
-            return Ok(());
-        }
-        Claim::First { bus, app } => (Ok(bus), Some(app)),
-        Claim::NoBus(why) => {
-            tracing::warn!("no D-Bus session bus ({why}); running without the tray");
-            (Err(why), None)
-        }
-    };
+    let (bus, app_slot) =
+        match tauri::async_runtime::block_on(instance::claim(args.account.as_deref())) {
+            Claim::AlreadyOpen => {
+                tracing::info!("Settings is already open; brought it to the front");
+                return Ok(());
+            }
+            Claim::First { bus, app } => (Ok(bus), Some(app)),
+            Claim::NoBus(why) => {
+                tracing::warn!("no D-Bus session bus ({why}); running without the tray");
+                (Err(why), None)
+            }
+        };
 
     // The title follows the configured language from the first frame; a broken file is
     // reported by the UI, so it only falls back to "auto" here.
@@ -112,6 +117,7 @@ fn start(args: Args) -> anyhow::Result<()> {
         .unwrap_or_default();
     let app = tauri::Builder::default()
         .manage(AppState::new(config_path, Tray::new(bus.clone())))
+        .manage(ShownAccount::new(args.account))
         .invoke_handler(tauri::generate_handler![
             commands::settings::get_settings,
             commands::accounts::save_account,
@@ -126,6 +132,10 @@ fn start(args: Args) -> anyhow::Result<()> {
             commands::tray::tray_activity,
             commands::tray::start_tray,
             commands::tray::check_now,
+            commands::signin::sign_in,
+            commands::signin::cancel_sign_in,
+            commands::signin::provider_for_address,
+            commands::signin::take_shown_account,
         ])
         .setup(move |app| {
             if let Some(slot) = &app_slot {
@@ -242,5 +252,7 @@ mod tests {
         let args = Args::try_parse_from(["pushmail-settings", "--config", "/x/c.toml"]).unwrap();
         assert_eq!(args.config, Some(PathBuf::from("/x/c.toml")));
         assert!(Args::try_parse_from(["pushmail-settings", "extra"]).is_err());
+        let args = Args::try_parse_from(["pushmail-settings", "--account", "work"]).unwrap();
+        assert_eq!(args.account.as_deref(), Some("work"));
     }
 }

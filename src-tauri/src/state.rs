@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use pushmail_core::Config;
 use pushmail_core::i18n::I18n;
 use tokio::sync::{Mutex, MutexGuard};
+use tokio_util::sync::CancellationToken;
 
 use crate::error::UiError;
 use crate::events::{self, Sink};
@@ -26,6 +27,9 @@ pub struct AppState {
     pub tray: Tray,
     /// Makes keyring entries of connection tests unique (`commands::account_test`).
     test_counter: AtomicU64,
+    /// The running sign-in's cancellation (`commands::signin`): one at a time, cancelled by
+    /// a newer one or when the form is left.
+    signin: std::sync::Mutex<Option<CancellationToken>>,
 }
 
 impl AppState {
@@ -35,6 +39,7 @@ impl AppState {
             write_lock: Mutex::new(()),
             tray,
             test_counter: AtomicU64::new(0),
+            signin: std::sync::Mutex::new(None),
         }
     }
 
@@ -98,5 +103,57 @@ impl AppState {
 
     pub fn next_test(&self) -> u64 {
         self.test_counter.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A new sign-in begins: any earlier one still waiting is cancelled (its listener closes).
+    pub fn begin_sign_in(&self) -> CancellationToken {
+        let token = CancellationToken::new();
+        let previous = self
+            .signin
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .replace(token.clone());
+        if let Some(previous) = previous {
+            previous.cancel();
+        }
+        token
+    }
+
+    /// Cancels the waiting sign-in, if any.
+    pub fn cancel_sign_in(&self) {
+        if let Some(token) = self
+            .signin
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
+            token.cancel();
+        }
+    }
+}
+
+/// The account `--account ID` or a later `ShowAccount(ID)` asked the window to show, until the
+/// UI takes it (`take_shown_account`). Kept here rather than only sent as an event, so one
+/// that arrives before the UI listens is not lost.
+#[derive(Default)]
+pub struct ShownAccount(std::sync::Mutex<Option<String>>);
+
+impl ShownAccount {
+    pub fn new(id: Option<String>) -> ShownAccount {
+        ShownAccount(std::sync::Mutex::new(id))
+    }
+
+    pub fn set(&self, id: String) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(id);
+    }
+
+    pub fn take(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
     }
 }

@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use pushmail_core::config::{
-    General, Knob, Language, Notifications, OpenTarget, Preview, QuietHours,
+    General, Knob, Language, Notifications, OAuthSettings, OpenTarget, Preview, QuietHours,
 };
 use pushmail_core::{Account, PasswordSource, Protocol, Security};
 use serde::{Deserialize, Serialize};
@@ -54,9 +54,13 @@ pub struct AccountView {
     /// `""` = the OS keyring. It names a program, it is not a secret.
     pub password_command: String,
     /// The provider the account signs in at (`auth = "oauth2"`): `google`, `microsoft`, …;
-    /// `""` = a password. The file's other `oauth_*` settings are kept as they are.
+    /// `""` = a password. Settings the form does not show (tenant, client secret) are kept.
     #[serde(default)]
     pub oauth_provider: String,
+    /// The sign-in's own settings (`oauth_client_id`, endpoints, scopes, issuer); what a
+    /// `custom` provider needs, and overrides for a built-in one. Absent on input = none.
+    #[serde(default)]
+    pub oauth: OAuthView,
     /// `""` = system trust store only.
     pub ca_file: String,
     /// Always `["INBOX"]` for POP3, which has one mailbox (`Config::validate` refuses others).
@@ -68,6 +72,41 @@ pub struct AccountView {
     /// Read-only: shown in the "checking every N s" state line. Ignored on input.
     #[serde(default, skip_deserializing)]
     pub poll_interval_secs: u64,
+}
+
+/// An account's `oauth_*` settings as the form edits them: `""` = not set (the provider's own);
+/// scopes as one space-separated line, the way OAuth writes them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OAuthView {
+    pub client_id: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub scopes: String,
+    pub issuer: String,
+}
+
+impl OAuthView {
+    fn from_settings(o: &OAuthSettings) -> OAuthView {
+        OAuthView {
+            client_id: o.client_id.clone().unwrap_or_default(),
+            authorization_endpoint: o.authorization_endpoint.clone().unwrap_or_default(),
+            token_endpoint: o.token_endpoint.clone().unwrap_or_default(),
+            scopes: o.scopes.as_deref().map(|s| s.join(" ")).unwrap_or_default(),
+            issuer: o.issuer.clone().unwrap_or_default(),
+        }
+    }
+
+    /// Onto `settings`, keeping what the form does not show (tenant, client secret, SASL).
+    fn apply_to(&self, settings: &mut OAuthSettings) {
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        settings.client_id = text(&self.client_id);
+        settings.authorization_endpoint = text(&self.authorization_endpoint);
+        settings.token_endpoint = text(&self.token_endpoint);
+        settings.issuer = text(&self.issuer);
+        let scopes: Vec<String> = self.scopes.split_whitespace().map(str::to_owned).collect();
+        settings.scopes = Some(scopes).filter(|s| !s.is_empty());
+    }
 }
 
 /// What clicking a notification opens, as the form edits it.
@@ -187,6 +226,10 @@ impl AccountView {
                 PasswordSource::OAuth2(o) => o.provider.clone(),
                 _ => String::new(),
             },
+            oauth: match &a.password {
+                PasswordSource::OAuth2(o) => OAuthView::from_settings(o),
+                _ => OAuthView::default(),
+            },
             ca_file: a
                 .ca_file
                 .as_ref()
@@ -244,14 +287,18 @@ impl AccountView {
                     "Password command: this account signs in at its provider and has no password",
                 ));
             }
-            (provider, None) => match base.password {
-                // The same provider: keep the file's own settings (client id, endpoints).
-                PasswordSource::OAuth2(o) if o.provider == provider => PasswordSource::OAuth2(o),
-                _ => PasswordSource::OAuth2(Box::new(pushmail_core::config::OAuthSettings {
-                    provider: provider.to_owned(),
-                    ..Default::default()
-                })),
-            },
+            (provider, None) => {
+                let mut settings = match base.password {
+                    // The same provider: keep what the form does not show (tenant, secret).
+                    PasswordSource::OAuth2(o) if o.provider == provider => o,
+                    _ => Box::new(OAuthSettings {
+                        provider: provider.to_owned(),
+                        ..Default::default()
+                    }),
+                };
+                self.oauth.apply_to(&mut settings);
+                PasswordSource::OAuth2(settings)
+            }
         };
         base.ca_file = match self.ca_file.trim() {
             "" => None,
@@ -406,6 +453,61 @@ mod tests {
         );
         back.timing = account.timing.clone();
         assert_eq!(back, account);
+    }
+
+    #[test]
+    fn a_sign_in_account_survives_view_and_back_keeping_what_the_form_does_not_show() {
+        let mut account = Account::new("self", "imap.example.org", "ana");
+        account.password = PasswordSource::OAuth2(Box::new(OAuthSettings {
+            provider: "custom".into(),
+            client_id: Some("pushmail".into()),
+            client_secret: Some("installed-app".into()),
+            authorization_endpoint: Some("https://id.example.org/auth".into()),
+            token_endpoint: Some("https://id.example.org/token".into()),
+            scopes: Some(vec![
+                "openid".into(),
+                "offline_access".into(),
+                "imap".into(),
+            ]),
+            issuer: Some("https://id.example.org".into()),
+            ..OAuthSettings::default()
+        }));
+        let view = AccountView::from_account(&account);
+        assert_eq!(view.oauth_provider, "custom");
+        assert_eq!(view.oauth.scopes, "openid offline_access imap");
+        assert_eq!(view.password_command, "");
+        let back = view.apply_to(account.clone(), Path::new("/cfg")).unwrap();
+        assert_eq!(back.password, account.password);
+
+        // Switched to a built-in provider: a fresh sign-in setting, with the form's overrides.
+        let mut google = view.clone();
+        google.oauth_provider = "google".into();
+        google.oauth = OAuthView::default();
+        match google
+            .apply_to(account.clone(), Path::new("/cfg"))
+            .unwrap()
+            .password
+        {
+            PasswordSource::OAuth2(o) => {
+                assert_eq!(o.provider, "google");
+                assert_eq!((o.client_id, o.client_secret, o.scopes), (None, None, None));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Back to a password: no sign-in settings left; a password command with a provider is
+        // refused.
+        let mut password = view.clone();
+        password.oauth_provider = String::new();
+        assert_eq!(
+            password
+                .apply_to(account.clone(), Path::new("/cfg"))
+                .unwrap()
+                .password,
+            PasswordSource::Keyring
+        );
+        let mut both = view;
+        both.password_command = "pass show mail".into();
+        assert!(both.apply_to(account, Path::new("/cfg")).is_err());
     }
 
     #[test]

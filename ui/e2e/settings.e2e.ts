@@ -509,6 +509,27 @@ describe("the docs' screenshots: the demo's data, no test vectors", () => {
     });
   });
 
+  it("add account in sign-in mode: Sign in with Google, the page's address to copy while the browser is open", async () => {
+    const o = await open("demo-first-run");
+    const { page } = o;
+    await page.fill("input[name=name]", "Personal");
+    await page.fill("input[name=email]", "sam.rivera@gmail.com");
+    await page.press("input[name=email]", "Tab");
+    await expect(page.locator("select[name=signin-method]").inputValue()).resolves.toBe("google");
+    await expect(page.inputValue("input[name=host]")).resolves.toBe("imap.gmail.com");
+    await expect(page.locator("input[name=password]").isVisible()).resolves.toBe(false);
+    await page.click("[data-action=sign-in]");
+    await page.locator("input[name=signin-url]").waitFor();
+    await expectNoTestVectors(page);
+    await screenshotWholePage(page, join(SCREENSHOTS, "settings-signin.png"));
+
+    await page.evaluate(() => window.__PUSHMAIL_FAKE__?.approveSignIn());
+    await page.locator("[data-step=folders][data-status=ok]").waitFor();
+    const [signIn] = await calls(page, "sign_in");
+    expect(signIn).toMatchObject({ originalId: null, account: { id: "sam-rivera", oauthProvider: "google", passwordCommand: "" } });
+    expect(await calls(page, "save_account")).toEqual([]);
+  });
+
   it("activity: the demo's mail in English, Italian, Arabic and Chinese, and no problems", async () => {
     const o = await open("demo");
     const { page } = o;

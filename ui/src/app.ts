@@ -54,10 +54,12 @@ export class App implements Context {
     await Promise.all([
       this.events.onSettingsUpdated(() => void this.settingsChanged()),
       this.events.onTrayChanged((change) => void this.trayChanged(change)),
+      this.events.onShowAccount(() => void this.showRequestedAccount()),
     ]);
     // First run: straight to "Add account".
     this.route = this.settings.accounts.length === 0 ? { page: "account", id: null } : { page: "accounts" };
-    this.render();
+    // `pushmail-settings --account ID` (the tray's "Sign in…"): that account's page instead.
+    if (!(await this.showRequestedAccount())) this.render();
     await this.trayChanged("presence");
   }
 
@@ -118,6 +120,27 @@ export class App implements Context {
   }
 
   // --- internals -------------------------------------------------------------------------
+
+  /**
+   * Shows the account `--account ID` or a later `ShowAccount` asked for, if any (re-reading
+   * the file: the tray may know an account this window has not seen yet).
+   */
+  private async showRequestedAccount(): Promise<boolean> {
+    let id: string | null;
+    try {
+      id = await this.api.takeShownAccount();
+    } catch {
+      return false;
+    }
+    if (id === null) return false;
+    try {
+      await this.reloadSettings();
+    } catch {
+      // Shown with what is known; the page says if the account is missing.
+    }
+    this.navigate({ page: "account", id });
+    return true;
+  }
 
   private useLanguage(language: Language): void {
     this.i18n = new I18n(negotiate(language, this.settings.systemLanguage));
@@ -199,7 +222,7 @@ export class App implements Context {
       case "accounts":
         return renderAccounts(this);
       case "account":
-        return renderAccountForm(this, this.route.id);
+        return renderAccountForm(this, this.route.id, this.route.signedIn ?? false);
       case "folders":
         return renderFolders(this, this.route.id);
       case "notifications":

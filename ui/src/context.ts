@@ -9,7 +9,8 @@ import type { Language, LiveAccount, ReloadOutcome, SettingsView, TrayChange } f
 
 export type Route =
   | { page: "accounts" }
-  | { page: "account"; id: string | null }
+  /** `signedIn`: the account was just signed in and saved; its page runs the connection test. */
+  | { page: "account"; id: string | null; signedIn?: boolean }
   | { page: "folders"; id?: string }
   | { page: "notifications" }
   | { page: "general" }

@@ -13,7 +13,9 @@ import type {
   LiveAccount,
   NotificationRules,
   ReloadOutcome,
+  ProviderSuggestion,
   SettingsView,
+  SignInUrlEvent,
   StepEvent,
   TestReport,
   TrayChange,
@@ -34,6 +36,10 @@ export const COMMANDS = {
   trayActivity: "tray_activity",
   startTray: "start_tray",
   checkNow: "check_now",
+  signIn: "sign_in",
+  cancelSignIn: "cancel_sign_in",
+  providerForAddress: "provider_for_address",
+  takeShownAccount: "take_shown_account",
 } as const;
 
 /** Every event the shell emits (`src-tauri/src/events.rs`). */
@@ -41,6 +47,8 @@ export const EVENTS = {
   probeStep: "probe://step",
   settingsUpdated: "settings://updated",
   trayChanged: "tray://changed",
+  signInUrl: "signin://url",
+  showAccount: "settings://show-account",
 } as const;
 
 /** `ErrorKind` in `src-tauri/src/error.rs`, plus `internal` for anything unexpected. */
@@ -55,6 +63,7 @@ export type ErrorKind =
   | "tray"
   | "spawn"
   | "io"
+  | "sign_in"
   | "internal";
 
 const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
@@ -68,6 +77,7 @@ const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
   "tray",
   "spawn",
   "io",
+  "sign_in",
   "internal",
 ]);
 
@@ -143,6 +153,21 @@ export const api = {
   startTray: () => call<null>(COMMANDS.startTray),
 
   checkNow: (account: string) => call<null>(COMMANDS.checkNow, { account }),
+
+  /**
+   * Signs the form's account in at its provider in the desktop's browser and saves it. The
+   * page's address arrives as a `signin://url` event tagged with `run` while this is pending.
+   */
+  signIn: (run: number, originalId: string | null, account: AccountView) =>
+    call<ReloadOutcome>(COMMANDS.signIn, { run, originalId, account }),
+
+  cancelSignIn: () => call<null>(COMMANDS.cancelSignIn),
+
+  /** The built-in provider of an address ("google", …) and its IMAP server, or null. */
+  providerForAddress: (address: string) => call<ProviderSuggestion | null>(COMMANDS.providerForAddress, { address }),
+
+  /** The account `--account ID` asked to show, once; null when none. */
+  takeShownAccount: () => call<string | null>(COMMANDS.takeShownAccount),
 };
 
 export type Api = typeof api;
@@ -156,6 +181,11 @@ export const events = {
 
   onTrayChanged: (handler: (change: TrayChange) => void): Promise<UnlistenFn> =>
     listen<TrayChange>(EVENTS.trayChanged, (e) => handler(e.payload)),
+
+  onSignInUrl: (handler: (event: SignInUrlEvent) => void): Promise<UnlistenFn> =>
+    listen<SignInUrlEvent>(EVENTS.signInUrl, (e) => handler(e.payload)),
+
+  onShowAccount: (handler: () => void): Promise<UnlistenFn> => listen<null>(EVENTS.showAccount, () => handler()),
 };
 
 export type Events = typeof events;

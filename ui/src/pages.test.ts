@@ -172,6 +172,94 @@ describe("add account", () => {
   });
 });
 
+describe("sign-in at the provider", () => {
+  const wait = (ms = 80) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it("preselects the provider from the address, replaces the password with a button, shows the address to copy, then tests", async () => {
+    const backend = await start(firstRunScenario());
+    type("input[name=name]", "Gmail");
+    type("input[name=email]", "ana@gmail.com");
+    $("input[name=email]").dispatchEvent(new Event("change", { bubbles: true }));
+    await wait(30);
+    expect($<HTMLSelectElement>("select[name=signin-method]").value).toBe("google");
+    expect($<HTMLInputElement>("input[name=host]").value).toBe("imap.gmail.com");
+    expect($("input[name=password]").closest<HTMLElement>(".field")?.hidden).toBe(true);
+    expect(plain($("[data-action=sign-in]").textContent)).toBe("Sign in with Google");
+    expect($<HTMLButtonElement>("[data-action=save]").hidden).toBe(true);
+
+    click("[data-action=sign-in]");
+    await wait();
+    const url = $<HTMLInputElement>("input[name=signin-url]").value;
+    expect(url).toContain("login_hint=ana%40gmail.com");
+    expect(plain($(".signin-waiting").textContent)).toContain("5 minutes");
+    const sent = backend.callsOf("sign_in")[0]?.args.account as { oauthProvider: string; passwordCommand: string };
+    expect(sent.oauthProvider).toBe("google");
+    expect(sent.passwordCommand).toBe("");
+
+    backend.approveSignIn();
+    await wait(300);
+    // Saved by the sign-in itself, with no password anywhere; then the usual test, of the saved account.
+    expect(backend.scenario.settings.accounts.map((a) => a.id)).toEqual(["ana"]);
+    expect(backend.keyring.has("ana")).toBe(false);
+    expect(backend.callsOf("save_account").length).toBe(0);
+    expect(backend.callsOf("test_connection").length).toBe(1);
+    expect(backend.callsOf("test_connection")[0]?.args.originalId).toBe("ana");
+    expect(backend.callsOf("test_connection")[0]?.args.password).toBeNull();
+  });
+
+  it("a denied sign-in says so and what to do; leaving the form cancels a waiting one", async () => {
+    const backend = await start(firstRunScenario());
+    type("input[name=name]", "Custom");
+    choose("select[name=signin-method]", "custom");
+    expect($("input[name=oauth-token-endpoint]").closest<HTMLElement>(".custom-provider")?.hidden).toBe(false);
+    type("input[name=host]", "imap.example.org");
+    type("input[name=username]", "ana");
+    click("[data-action=sign-in]");
+    await wait();
+    backend.approveSignIn("denied");
+    await wait();
+    expect($(".form-error").textContent).toContain("The sign-in did not complete");
+    expect($(".form-error").textContent).toContain("try again");
+
+    click("[data-action=sign-in]");
+    await wait();
+    click("[data-page=general]");
+    await wait();
+    expect(backend.callsOf("cancel_sign_in").length).toBe(1);
+  });
+
+  it("an account whose sign-in is gone says so and offers Sign in…, which opens its page", async () => {
+    const scenario = richScenario();
+    scenario.settings.accounts.push(
+      (await import("./testing/fakeBackend")).account("gmail", { name: "Gmail", oauthProvider: "google" }),
+    );
+    scenario.live = [
+      ...(scenario.live === "not_running" ? [] : scenario.live),
+      { id: "gmail", name: "Gmail", state: "signin_required", detail: "", unread: 0, delayMs: null, delayMessages: 0 },
+    ];
+    await start(scenario);
+    await wait(30);
+    expect(plain($("[data-account=gmail] [data-state=signin_required]").textContent)).toContain("sign-in required");
+    click("[data-account=gmail] [data-action=sign-in-again]");
+    expect(plain($("h1").textContent)).toBe("Edit Gmail");
+    expect(plain($("[data-action=sign-in]").textContent)).toBe("Sign in with Google");
+  });
+
+  it("--account ID opens on that account's page with its sign-in", async () => {
+    const scenario = richScenario();
+    scenario.settings.accounts.push(
+      (await import("./testing/fakeBackend")).account("gmail", { name: "Gmail", oauthProvider: "google" }),
+    );
+    scenario.stepDelayMs = 5;
+    const backend = new FakeBackend(scenario);
+    backend.shownAccount = "gmail";
+    install(backend);
+    await new App(root, api, events).start();
+    expect(plain($("h1").textContent)).toBe("Edit Gmail");
+    expect($("[data-action=sign-in]").closest<HTMLElement>(".signin")?.hidden).toBe(false);
+  });
+});
+
 describe("POP3 accounts", () => {
   const options = (selector: string) => [...document.querySelectorAll<HTMLOptionElement>(`${selector} option`)].map((o) => [o.value, o.textContent]);
   const port = () => $<HTMLInputElement>("input[name=port]").value;

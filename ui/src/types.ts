@@ -18,6 +18,39 @@ export interface OpenView {
   value: string;
 }
 
+/** `""` = not set; scopes space-separated. */
+export interface OAuthView {
+  clientId: string;
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  scopes: string;
+  issuer: string;
+}
+
+/** The providers with a built-in sign-in (`oauth::provider::BUILTIN`), then `custom`. */
+export const SIGNIN_PROVIDERS = ["google", "microsoft", "yahoo", "aol", "fastmail", "custom"] as const;
+
+/** Brand names: not translated. */
+export const PROVIDER_NAMES: Record<string, string> = {
+  google: "Google",
+  microsoft: "Microsoft",
+  yahoo: "Yahoo",
+  aol: "AOL",
+  fastmail: "Fastmail",
+};
+
+export interface ProviderSuggestion {
+  provider: string;
+  imapHost: string;
+  imapPort: number;
+}
+
+/** `signin://url`: the provider's page of sign-in `run`, as the browser was asked to open it. */
+export interface SignInUrlEvent {
+  run: number;
+  url: string;
+}
+
 export interface AccountView {
   id: string;
   name: string;
@@ -29,6 +62,10 @@ export interface AccountView {
   username: string;
   /** "" = the OS keyring. */
   passwordCommand: string;
+  /** The provider the account signs in at (OAuth2): google, microsoft, …, custom; "" = a password. */
+  oauthProvider: string;
+  /** The sign-in's own settings: what a `custom` provider needs, overrides for a built-in one. */
+  oauth: OAuthView;
   caFile: string;
   /** Always ["INBOX"] for POP3: one mailbox, no folders. */
   folders: string[];

@@ -14,10 +14,7 @@ use std::time::Duration;
 use pushmail_core::config::OAuthSettings;
 use pushmail_core::error::ConnectError;
 use pushmail_core::i18n::{I18n, num, text};
-use pushmail_core::oauth::{
-    self, AuthorizationOptions, OAuthError, Provider, RedirectPage, RedirectProblem, SignIn,
-    TokenClient,
-};
+use pushmail_core::oauth::{self, OAuthError, RedirectPage, RedirectProblem, SignIn, TokenClient};
 use pushmail_core::{Account, PasswordSource};
 
 /// The program that opens a URL in the desktop's preferred browser (freedesktop xdg-utils).
@@ -51,16 +48,6 @@ pub fn settings<'a>(i18n: &I18n, account: &'a Account) -> Result<&'a OAuthSettin
             hint: None,
         }),
     }
-}
-
-/// Whether to ask for `prompt=consent`. What Thunderbird does: never for the big providers
-/// (Google gets its refresh token from `access_type=offline`, Microsoft, Yahoo, AOL and
-/// Fastmail from their scopes, and a consent page at every sign-in only annoys); for a custom
-/// OpenID provider that asks for `offline_access`, yes — OpenID Connect Core §11 lets a server
-/// drop `offline_access` without it, and oidc-provider (the test bed, and many self-hosted
-/// servers built on it) does.
-fn needs_consent(settings: &OAuthSettings, provider: &Provider) -> bool {
-    settings.provider == "custom" && provider.scopes.iter().any(|s| s == "offline_access")
 }
 
 /// Whether there is a desktop whose browser `xdg-open` can reach.
@@ -139,15 +126,7 @@ pub async fn sign_in(i18n: &I18n, account: &Account, timeout: Duration) -> Resul
         connect_failed(i18n, &e)
     })?;
     let http = oauth::account::http_client(account).map_err(|e| connect_failed(i18n, &e))?;
-    let options = AuthorizationOptions {
-        login_hint: Some(
-            account
-                .email
-                .clone()
-                .unwrap_or_else(|| account.username.clone()),
-        ),
-        prompt_consent: needs_consent(settings, &provider),
-    };
+    let options = oauth::account::authorization_options(account, settings, &provider);
     let provider_word = settings.provider.clone();
     let signin = SignIn::start(provider, &options)
         .await
@@ -260,15 +239,22 @@ mod tests {
 
     #[test]
     fn consent_is_asked_only_of_custom_openid_servers_that_want_offline_access() {
+        use pushmail_core::oauth::Provider;
+        let account = Account::new("a", "imap.example.com", "ana@example.com");
+        let asks = |name: &str, p: &Provider| {
+            let options = oauth::account::authorization_options(&account, &settings(name), p);
+            assert_eq!(options.login_hint.as_deref(), Some("ana@example.com"));
+            options.prompt_consent
+        };
         let google = Provider::builtin("google").expect("google");
-        assert!(!needs_consent(&settings("google"), &google));
+        assert!(!asks("google", &google));
         let microsoft = Provider::builtin("microsoft").expect("microsoft");
-        assert!(!needs_consent(&settings("microsoft"), &microsoft));
+        assert!(!asks("microsoft", &microsoft));
         let mut custom = google.clone();
         custom.scopes = vec!["openid".into(), "offline_access".into(), "imap".into()];
-        assert!(needs_consent(&settings("custom"), &custom));
+        assert!(asks("custom", &custom));
         custom.scopes = vec!["imap".into()];
-        assert!(!needs_consent(&settings("custom"), &custom));
+        assert!(!asks("custom", &custom));
     }
 
     #[test]

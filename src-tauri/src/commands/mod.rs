@@ -9,6 +9,7 @@ pub mod account_test;
 pub mod accounts;
 pub mod desktop;
 pub mod settings;
+pub mod signin;
 pub mod tray;
 
 #[cfg(test)]
@@ -31,6 +32,10 @@ pub const NAMES: &[&str] = &[
     "tray_activity",
     "start_tray",
     "check_now",
+    "sign_in",
+    "cancel_sign_in",
+    "provider_for_address",
+    "take_shown_account",
 ];
 
 #[cfg(test)]

@@ -2,13 +2,19 @@
 // (steps arrive as `probe://step` events while the test runs) and, when a step fails, what to
 // do about it. The password goes from this form to the keyring and is never read back.
 // A POP3 account has one mailbox and no push: the form hides the folder choice and says so.
+// An account can instead sign in at its provider (OAuth2): "Log in with" is preselected from the
+// address's domain, and the password fields give way to a "Sign in with …" button that opens
+// the desktop's own browser (the shell does that), shows the page's address with a Copy button
+// while it waits, then saves the account and runs the connection test.
 
 import type { Context } from "../context";
 import { h, replaceChildren, uid } from "../dom";
 import { IpcError } from "../ipc";
 import {
   PROTOCOLS,
+  PROVIDER_NAMES,
   SECURITIES,
+  SIGNIN_PROVIDERS,
   STEPS,
   type AccountView,
   type FolderChoice,
@@ -37,6 +43,15 @@ const POP3_FOLDERS: readonly string[] = ["INBOX"];
 /** Test runs are numbered so steps of an abandoned run are ignored. */
 let lastRun = 0;
 
+/** Sign-ins too, so the address of an abandoned one is never shown. */
+let lastSignIn = 0;
+
+/** How long the shell waits for the browser (`oauth::DEFAULT_SIGNIN_TIMEOUT`). */
+const SIGNIN_MINUTES = 5;
+
+/** "password", or the provider the account signs in at. */
+type Method = "password" | (typeof SIGNIN_PROVIDERS)[number];
+
 export function blankAccount(): AccountView {
   return {
     id: "",
@@ -48,6 +63,8 @@ export function blankAccount(): AccountView {
     security: "tls",
     username: "",
     passwordCommand: "",
+    oauthProvider: "",
+    oauth: { clientId: "", authorizationEndpoint: "", tokenEndpoint: "", scopes: "", issuer: "" },
     caFile: "",
     folders: ["INBOX"],
     enabled: true,
@@ -77,7 +94,7 @@ export function suggestId(source: string, taken: readonly string[]): string {
 
 type StepState = { status: "pending" } | { status: "running" } | { status: "done"; step: Step };
 
-export function renderAccountForm(ctx: Context, id: string | null): HTMLElement {
+export function renderAccountForm(ctx: Context, id: string | null, signedIn = false): HTMLElement {
   const t = ctx.i18n.t.bind(ctx.i18n);
   const existing = id === null ? undefined : ctx.settings.accounts.find((a) => a.id === id);
   if (id !== null && existing === undefined) {
@@ -90,7 +107,7 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
   }
   const isNew = existing === undefined;
   const firstRun = ctx.settings.accounts.length === 0;
-  const form: AccountView = existing ? structuredClone(existing) : blankAccount();
+  const form: AccountView = existing ? { ...blankAccount(), ...structuredClone(existing) } : blankAccount();
   let password = "";
   let idTouched = !isNew;
   const otherIds = ctx.settings.accounts.map((a) => a.id).filter((a) => a !== id);
@@ -206,6 +223,153 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
   );
   sourceSelect.name = "password-source";
   showPasswordSource();
+
+  // --- sign-in at the provider ------------------------------------------------------------------
+
+  let method: Method = (SIGNIN_PROVIDERS as readonly string[]).includes(form.oauthProvider)
+    ? (form.oauthProvider as Method)
+    : "password";
+  /** Whether the user picked the method; until then the address's domain picks it. */
+  let methodTouched = !isNew;
+  const providerName = (m: Method) => PROVIDER_NAMES[m] ?? "";
+  const methodSelect = select<Method>(
+    method,
+    [
+      { value: "password", label: t("settings-signin-password") },
+      ...SIGNIN_PROVIDERS.map((p) => ({
+        value: p,
+        label: p === "custom" ? t("settings-signin-custom") : t("settings-signin-with", { provider: providerName(p) }),
+      })),
+    ],
+    (chosen) => {
+      methodTouched = true;
+      useMethod(chosen);
+    },
+  );
+  methodSelect.name = "signin-method";
+  const oauthInput = (key: keyof AccountView["oauth"], name: string, placeholder: string) => {
+    const input = textInput(form.oauth[key], { name, placeholder, dir: "ltr" });
+    input.addEventListener("input", () => (form.oauth[key] = input.value));
+    return input;
+  };
+  const customFields = h(
+    "div",
+    { class: "grid field-wide custom-provider" },
+    field(t("settings-field-oauth-authorization-endpoint"), oauthInput("authorizationEndpoint", "oauth-authorization-endpoint", "https://id.example.org/auth")),
+    field(t("settings-field-oauth-token-endpoint"), oauthInput("tokenEndpoint", "oauth-token-endpoint", "https://id.example.org/token")),
+    field(t("settings-field-oauth-client-id"), oauthInput("clientId", "oauth-client-id", "pushmail")),
+    field(t("settings-field-oauth-scopes"), oauthInput("scopes", "oauth-scopes", "openid offline_access email imap"), { help: t("settings-field-oauth-scopes-help") }),
+    field(t("settings-field-oauth-issuer"), oauthInput("issuer", "oauth-issuer", "https://id.example.org")),
+  );
+  const signInButton = button("", () => void signIn(), { kind: "primary", attrs: { "data-action": "sign-in" } });
+  const signInStatus = h("div", { class: "signin-status", attrs: { "aria-live": "polite" } });
+  const signInField = h(
+    "div",
+    { class: "field field-wide signin" },
+    h("div", { class: "signin-row" }, signInButton),
+    h("p", { class: "help" }, existing?.oauthProvider ? t("settings-signin-again-help") : t("settings-signin-help")),
+    signInStatus,
+  );
+  const drawSignInButton = () => {
+    signInButton.replaceChildren(method === "custom" || method === "password" ? t("settings-signin-button") : t("settings-signin-with", { provider: providerName(method) }));
+  };
+  const sourceField = field(t("settings-field-password-source"), sourceSelect);
+  const useMethod = (chosen: Method) => {
+    method = chosen;
+    methodSelect.value = chosen;
+    const oauth = chosen !== "password";
+    form.oauthProvider = oauth ? chosen : "";
+    if (oauth) form.passwordCommand = "";
+    else if (usesCommand) form.passwordCommand = commandInput.value;
+    sourceField.hidden = oauth;
+    passwordField.hidden = oauth || usesCommand;
+    commandField.hidden = oauth || !usesCommand;
+    signInField.hidden = !oauth;
+    customFields.hidden = chosen !== "custom";
+    // A new account is saved by its sign-in, and has nothing to test before it.
+    saveButton.hidden = oauth && isNew;
+    testButton.hidden = oauth && isNew;
+    drawSignInButton();
+  };
+  let suggested = "";
+  emailInput.addEventListener("change", () => void suggestProvider());
+  const suggestProvider = async () => {
+    const address = emailInput.value.trim();
+    if (methodTouched || address === suggested) return;
+    suggested = address;
+    let suggestion;
+    try {
+      suggestion = await ctx.api.providerForAddress(address);
+    } catch {
+      return;
+    }
+    if (methodTouched || suggested !== address) return;
+    if (suggestion === null) {
+      useMethod("password");
+      return;
+    }
+    useMethod(suggestion.provider as Method);
+    if (hostInput.value.trim() === "") {
+      form.host = suggestion.imapHost;
+      hostInput.value = form.host;
+      form.security = "tls";
+      securitySelect.value = "tls";
+      form.port = suggestion.imapPort;
+      portInput.value = String(form.port);
+    }
+  };
+
+  /** The sign-in running now, if any. */
+  let signingIn: number | null = null;
+  const unlistenUrl = ctx.events.onSignInUrl(({ run, url }) => {
+    if (run !== signingIn) return;
+    const urlInput = h("input", { class: "signin-url", attrs: { type: "text", readonly: true, dir: "ltr", name: "signin-url", "aria-label": t("settings-signin-url") }, props: { value: url } });
+    const copy = button(t("settings-signin-copy"), () => {
+      const done = () => copy.replaceChildren(t("settings-signin-copied"));
+      urlInput.select();
+      navigator.clipboard?.writeText(url).then(done, () => {
+        // WebKitGTK may refuse the async clipboard; the selected text copies the old way.
+        if (document.execCommand("copy")) done();
+      }) ?? (document.execCommand("copy") && done());
+    }, { kind: "secondary", attrs: { "data-action": "copy-url" } });
+    replaceChildren(
+      signInStatus,
+      h("p", { class: "signin-waiting" }, spinner(), " ", t("settings-signin-waiting", { minutes: SIGNIN_MINUTES })),
+      h("p", { class: "help" }, t("settings-signin-url")),
+      h("div", { class: "signin-url-row" }, urlInput, copy),
+      button(t("settings-signin-cancel"), () => void ctx.api.cancelSignIn(), { kind: "ghost", attrs: { "data-action": "cancel-sign-in" } }),
+    );
+  });
+  ctx.onLeave(() => {
+    void unlistenUrl.then((stop) => stop());
+    if (signingIn !== null) {
+      signingIn = null;
+      void ctx.api.cancelSignIn().catch(() => undefined);
+    }
+  });
+
+  const signIn = async () => {
+    if (!checkRequired()) return;
+    lastSignIn += 1;
+    const run = lastSignIn;
+    signingIn = run;
+    signInButton.disabled = true;
+    replaceChildren(signInStatus, h("p", { class: "signin-waiting" }, spinner(), " ", t("settings-signin-waiting", { minutes: SIGNIN_MINUTES })));
+    try {
+      const outcome = await ctx.api.signIn(run, existing?.id ?? null, payload());
+      if (signingIn !== run) return;
+      signingIn = null;
+      await ctx.reloadSettings();
+      ctx.announceSave(outcome, t("settings-account-saved"));
+      ctx.navigate({ page: "account", id: form.id.trim(), signedIn: true });
+    } catch (raw) {
+      if (signingIn !== run) return;
+      signingIn = null;
+      replaceChildren(signInStatus);
+      showError(IpcError.from(raw));
+      signInButton.disabled = false;
+    }
+  };
 
   const openField = field("", openValue);
   const showOpen = () => {
@@ -373,8 +537,8 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
       [hostInput, true],
       [usernameInput, true],
       [portInput, true],
-      [passwordInput, isNew && !usesCommand],
-      [commandInput, usesCommand],
+      [passwordInput, isNew && !usesCommand && method === "password"],
+      [commandInput, usesCommand && method === "password"],
     ];
     let first: HTMLInputElement | null = null;
     for (const [input, applies] of required) {
@@ -409,7 +573,7 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
     testButton.replaceChildren(spinner(), t("settings-testing"));
     drawTest();
     try {
-      const result = await ctx.api.testConnection(run, existing?.id ?? null, payload(), password);
+      const result = await ctx.api.testConnection(run, existing?.id ?? null, payload(), method === "password" ? password : "");
       if (running !== run) return;
       report = result;
       steps.clear();
@@ -434,7 +598,7 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
     saveButton.disabled = true;
     saveButton.replaceChildren(spinner(), t("settings-saving"));
     try {
-      const outcome = await ctx.api.saveAccount(existing?.id ?? null, payload(), usesCommand ? "" : password);
+      const outcome = await ctx.api.saveAccount(existing?.id ?? null, payload(), usesCommand || method !== "password" ? "" : password);
       password = "";
       passwordInput.value = "";
       await ctx.reloadSettings();
@@ -491,9 +655,12 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
           h("p", { class: "help" }, t("settings-field-security-help")),
         ),
         field(t("settings-field-username"), usernameInput),
-        field(t("settings-field-password-source"), sourceSelect),
+        field(t("settings-field-signin"), methodSelect),
+        sourceField,
         passwordField,
         commandField,
+        customFields,
+        signInField,
       ),
     ),
     h(
@@ -521,7 +688,12 @@ export function renderAccountForm(ctx: Context, id: string | null): HTMLElement 
     ),
   );
   showProtocol();
-  queueMicrotask(() => (isNew ? nameInput : hostInput).focus());
+  useMethod(method);
+  if (signedIn) {
+    ctx.toast(t("settings-signin-done"));
+    queueMicrotask(() => void runTest());
+  }
+  queueMicrotask(() => (isNew ? nameInput : method === "password" ? hostInput : signInButton).focus());
   return page;
 }
 

@@ -16,6 +16,7 @@ const STATE_TONE: Record<string, "ok" | "busy" | "warn" | "bad" | "off"> = {
   backoff: "warn",
   error: "bad",
   auth_failed: "bad",
+  signin_required: "warn",
   stopped: "off",
   disabled: "off",
 };
@@ -100,8 +101,16 @@ function row(ctx: Context, account: AccountView, live: LiveAccount | undefined, 
   const actions = h(
     "div",
     { class: "row-actions" },
-    live && account.enabled
+    live && account.enabled && live.state !== "signin_required"
       ? button(t("settings-account-check-now"), () => void checkNow(), { kind: "ghost" })
+      : null,
+    // The grant is gone: the way back is the account's "Sign in with …" (what the tray's
+    // "Sign in to Work again" popup opens too).
+    live?.state === "signin_required"
+      ? button(t("notify-signin-action"), () => ctx.navigate({ page: "account", id: account.id }), {
+          kind: "primary",
+          attrs: { "data-action": "sign-in-again" },
+        })
       : null,
     button(t("settings-account-edit"), () => ctx.navigate({ page: "account", id: account.id }), {
       attrs: { "data-action": "edit" },

@@ -67,6 +67,8 @@ export function account(id: string, extra: Partial<AccountView> = {}): AccountVi
     security: "tls",
     username: id,
     passwordCommand: "",
+    oauthProvider: "",
+    oauth: { clientId: "", authorizationEndpoint: "", tokenEndpoint: "", scopes: "", issuer: "" },
     caFile: "",
     folders: ["INBOX"],
     enabled: true,
@@ -335,6 +337,15 @@ export class FakeBackend {
   /** Passwords "stored in the keyring", by account id. Never returned by any command. */
   readonly keyring = new Map<string, string>();
   scenario: Scenario;
+  /** What `take_shown_account` gives once (`--account ID`). */
+  shownAccount: string | null = null;
+  /** Ends a waiting `sign_in`: "approved", "denied" or "cancelled". */
+  signInPending: ((answer: string) => void) | null = null;
+
+  /** The "browser" answers the waiting sign-in. */
+  approveSignIn(answer: "approved" | "denied" = "approved"): void {
+    this.signInPending?.(answer);
+  }
 
   constructor(scenario: Scenario) {
     this.scenario = scenario;
@@ -370,6 +381,41 @@ export class FakeBackend {
         return null;
       case COMMANDS.checkNow:
         return null;
+      case COMMANDS.providerForAddress: {
+        const domain = String(args.address).split("@")[1]?.toLowerCase() ?? "";
+        const known: Record<string, [string, string]> = {
+          "gmail.com": ["google", "imap.gmail.com"],
+          "outlook.com": ["microsoft", "outlook.office365.com"],
+          "yahoo.com": ["yahoo", "imap.mail.yahoo.com"],
+          "fastmail.com": ["fastmail", "imap.fastmail.com"],
+        };
+        const hit = known[domain];
+        return hit ? { provider: hit[0], imapHost: hit[1], imapPort: 993 } : null;
+      }
+      case COMMANDS.takeShownAccount: {
+        const id = this.shownAccount;
+        this.shownAccount = null;
+        return id;
+      }
+      case COMMANDS.cancelSignIn:
+        this.signInPending?.("cancelled");
+        return null;
+      case COMMANDS.signIn: {
+        const form = args.account as AccountView;
+        const run = args.run as number;
+        const url = `https://accounts.google.com/o/oauth2/v2/auth?response_type=code&client_id=pushmail.apps.example&login_hint=${encodeURIComponent(form.email)}&scope=https%3A%2F%2Fmail.google.com%2F&code_challenge_method=S256&redirect_uri=http%3A%2F%2F127.0.0.1%3A41427%2F`;
+        setTimeout(() => void emit(EVENTS.signInUrl, { run, url }), 50);
+        // Waits for the "browser" until the test calls `approveSignIn` or cancels.
+        const answer = await new Promise<string>((resolve) => (this.signInPending = resolve));
+        this.signInPending = null;
+        if (answer === "cancelled") return fail("sign_in", "The sign-in was cancelled; nothing was stored.");
+        if (answer === "denied") return fail("sign_in", "Access was denied at the provider's page; nothing was stored. Press “Sign in” to try again.");
+        const saved = { ...structuredClone(form), name: form.name.trim() || form.id };
+        const index = s.settings.accounts.findIndex((a) => a.id === form.id);
+        if (index >= 0) s.settings.accounts[index] = saved;
+        else s.settings.accounts.push(saved);
+        return this.saved();
+      }
       case COMMANDS.saveAccount: {
         const originalId = args.originalId as string | null;
         const form = args.account as AccountView;
@@ -386,7 +432,7 @@ export class FakeBackend {
         if (form.security === "plain" && !["localhost", "127.0.0.1", "::1"].includes(form.host)) {
           return fail("invalid", `account \`${form.id}\`: \`security = "plain"\` is only allowed for a loopback host`);
         }
-        if (originalId === null && form.passwordCommand === "" && password === null) {
+        if (originalId === null && form.passwordCommand === "" && form.oauthProvider === "" && password === null) {
           return fail("invalid", "Enter the account's password.");
         }
         if (password !== null) this.keyring.set(form.id, password);

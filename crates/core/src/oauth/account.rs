@@ -113,6 +113,30 @@ pub fn provider(account: &Account, settings: &OAuthSettings) -> Result<Provider,
     Ok(p)
 }
 
+/// The authorization request's choices for `account`, the same for every front end (the
+/// settings window and `pushmail-cli account login`): the address as `login_hint`, and
+/// `prompt=consent` only where it is needed for a refresh token. What Thunderbird does: never
+/// for the big providers (Google gets its refresh token from `access_type=offline`, Microsoft,
+/// Yahoo, AOL and Fastmail from their scopes, and a consent page at every sign-in only
+/// annoys); for a custom OpenID provider that asks for `offline_access`, yes — OpenID Connect
+/// Core §11 lets a server drop `offline_access` without it, and oidc-provider does.
+pub fn authorization_options(
+    account: &Account,
+    settings: &OAuthSettings,
+    provider: &Provider,
+) -> super::AuthorizationOptions {
+    super::AuthorizationOptions {
+        login_hint: Some(
+            account
+                .email
+                .clone()
+                .unwrap_or_else(|| account.username.clone()),
+        ),
+        prompt_consent: settings.provider == "custom"
+            && provider.scopes.iter().any(|s| s == "offline_access"),
+    }
+}
+
 /// The HTTP client for `account`'s provider: the system's roots, and the account's `ca_file`
 /// (a self-hosted server's private CA signs its sign-in endpoints too).
 pub fn http_client(account: &Account) -> Result<HttpClient, ConnectError> {
