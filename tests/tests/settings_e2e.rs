@@ -27,15 +27,13 @@ mod common;
 mod desktop;
 mod x11;
 
-use std::io::Write;
-
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::{Pushmail, Via, unique_id};
 use desktop::webdriver::WebDriver;
-use desktop::{Daemon, Desktop, Tray, eventually};
+use desktop::{Daemon, Desktop, Held, Tray, eventually};
 use pushmail_core::config::{Config, PasswordSource, Security};
 use pushmail_tests::{Dovecot, DovecotOptions, bin, message};
 use serde_json::{Value, json};
@@ -46,51 +44,6 @@ const SLOW: Duration = Duration::from_secs(30);
 const WINDOW_TIMEOUT: Duration = Duration::from_secs(90);
 /// From the close request to every process being gone.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// A child killed when dropped.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// An unlocked gnome-keyring (the Secret Service) on the desktop's own bus, so the keyring the
-/// test reads is the one the window wrote, and nothing reaches the user's.
-fn start_keyring(desk: &Desktop) -> Guard {
-    let mut child = desk
-        .command("gnome-keyring-daemon")
-        .args(["--foreground", "--unlock", "--components=secrets"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gnome-keyring-daemon (apt-get install gnome-keyring)");
-    // --unlock reads the keyring's own password from stdin, up to EOF.
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"pushmail-test-keyring").unwrap();
-    drop(stdin);
-    let guard = Guard(child);
-    eventually(SLOW, "the Secret Service on the bus", || {
-        (desk.try_py(&["has-owner", "org.freedesktop.secrets"]) == Ok(Value::Bool(true)))
-            .then_some(())
-    });
-    guard
-}
-
-/// `secret-tool lookup service pushmail username ID` on the desktop's keyring.
-fn keyring_lookup(desk: &Desktop, id: &str) -> Option<String> {
-    let out = desk
-        .command("secret-tool")
-        .args(["lookup", "service", "pushmail", "username", id])
-        .output()
-        .expect("secret-tool (apt-get install libsecret-tools)");
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
 
 /// The `username` attribute of every keyring item under service `pushmail`.
 fn keyring_users(desk: &Desktop) -> Vec<String> {
@@ -210,7 +163,7 @@ fn settings_from_the_tray_menu_adds_an_account_the_running_tray_watches_at_once(
     let password = format!("Secr3t-{}-e2e-Qx7", std::process::id());
     dc.add_user("carol", &password).unwrap();
     let mut desk = Desktop::start(Daemon::Dunst);
-    let _keyring = start_keyring(&desk);
+    let _keyring = desk.start_keyring();
     let config = desk.dir.path().join("config/pushmail/config.toml");
     std::fs::create_dir_all(config.parent().unwrap()).unwrap();
     // The file exists without accounts: the tray does not open Settings by itself (it does so
@@ -334,10 +287,7 @@ fn settings_from_the_tray_menu_adds_an_account_the_running_tray_watches_at_once(
     );
 
     // The password is in the keyring, and only there.
-    assert_eq!(
-        keyring_lookup(&desk, &id).as_deref(),
-        Some(password.as_str())
-    );
+    assert_eq!(desk.keyring_lookup(&id).as_deref(), Some(password.as_str()));
     assert_eq!(keyring_users(&desk), vec![id.clone()]);
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(!text.contains(&password), "password in the config:\n{text}");
@@ -432,7 +382,7 @@ fn settings_opened_and_closed_20_times_leaves_nothing_and_the_tray_does_not_grow
         .map(PathBuf::from)
         .unwrap_or_else(|| bin("pushmail"));
     let log = desk.dir.path().join("pushmail.log");
-    let tray = Guard(
+    let tray = Held::new(
         desk.command(&program)
             .arg("--config")
             .arg(pm.config())
@@ -442,7 +392,7 @@ fn settings_opened_and_closed_20_times_leaves_nothing_and_the_tray_does_not_grow
             .spawn()
             .expect("spawn pushmail"),
     );
-    let tray_pid = tray.0.id();
+    let tray_pid = tray.id();
     desk.wait_message(SLOW, "the tray item to register", |m| {
         m["kind"] == "registered"
     });

@@ -24,9 +24,8 @@
 mod common;
 mod desktop;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use common::unique_id;
@@ -45,49 +44,6 @@ const WINDOW_TIMEOUT: Duration = Duration::from_secs(90);
 const URL_OPENED: Duration = Duration::from_secs(20);
 /// From the redirect to a passed connection test (code exchange, keyring, save, test).
 const SIGNED_IN_AND_TESTED: Duration = Duration::from_secs(60);
-
-/// A child killed when dropped.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// An unlocked gnome-keyring on the desktop's own bus (as in `settings_e2e.rs`).
-fn start_keyring(desk: &Desktop) -> Guard {
-    let mut child = desk
-        .command("gnome-keyring-daemon")
-        .args(["--foreground", "--unlock", "--components=secrets"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gnome-keyring-daemon (apt-get install gnome-keyring)");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"pushmail-test-keyring").unwrap();
-    drop(stdin);
-    let guard = Guard(child);
-    eventually(SLOW, "the Secret Service on the bus", || {
-        (desk.try_py(&["has-owner", "org.freedesktop.secrets"]) == Ok(Value::Bool(true)))
-            .then_some(())
-    });
-    guard
-}
-
-/// `secret-tool lookup service pushmail username ENTRY` on the desktop's keyring.
-fn keyring_lookup(desk: &Desktop, entry: &str) -> Option<String> {
-    let out = desk
-        .command("secret-tool")
-        .args(["lookup", "service", "pushmail", "username", entry])
-        .output()
-        .expect("secret-tool (apt-get install libsecret-tools)");
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
 
 /// Every file under `dir` whose bytes contain `needle`.
 fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
@@ -147,7 +103,7 @@ fn a_new_account_signs_in_through_the_desktop_browser_then_tests_and_saves_witho
     .expect("dovecot");
     let user = unique_id("carol");
     let desk = Desktop::start(Daemon::Dunst);
-    let _keyring = start_keyring(&desk);
+    let _keyring = desk.start_keyring();
     let handler = UrlHandler::install().expect("test browser");
     let config = desk.dir.path().join("config/pushmail/config.toml");
     std::fs::create_dir_all(config.parent().unwrap()).unwrap();
@@ -212,7 +168,7 @@ fn a_new_account_signs_in_through_the_desktop_browser_then_tests_and_saves_witho
             && error.contains("try again"),
         "{error}"
     );
-    assert!(keyring_lookup(&desk, &format!("{id}:oauth2")).is_none());
+    assert!(desk.keyring_lookup(&format!("{id}:oauth2")).is_none());
     assert!(Config::load(&config).unwrap().accounts.is_empty());
 
     // "Sign in" again: the desktop's browser is asked to open the provider's page, and the
@@ -264,7 +220,9 @@ fn a_new_account_signs_in_through_the_desktop_browser_then_tests_and_saves_witho
     );
 
     // The grant is in the keyring, under the account's id; the file names only the provider.
-    let refresh = keyring_lookup(&desk, &format!("{id}:oauth2")).expect("refresh token stored");
+    let refresh = desk
+        .keyring_lookup(&format!("{id}:oauth2"))
+        .expect("refresh token stored");
     assert!(refresh.len() > 10);
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(!text.contains(&refresh), "refresh token in the config");
@@ -332,7 +290,9 @@ fn a_new_account_signs_in_through_the_desktop_browser_then_tests_and_saves_witho
             (!now.is_empty() && now.split(' ').all(|s| s.ends_with("=ok"))).then_some(())
         },
     );
-    let renewed = keyring_lookup(&desk, &format!("{id}:oauth2")).expect("refresh token stored");
+    let renewed = desk
+        .keyring_lookup(&format!("{id}:oauth2"))
+        .expect("refresh token stored");
     assert_ne!(
         renewed, refresh,
         "the new grant's token replaced the old one"

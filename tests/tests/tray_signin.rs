@@ -13,9 +13,7 @@
 mod common;
 mod desktop;
 
-use std::io::Write as _;
 use std::net::TcpListener;
-use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -33,16 +31,6 @@ const HALTED_WINDOW: Duration = Duration::from_secs(4);
 
 /// The line the watcher logs each time it halts an account.
 const HALTED: &str = "login rejected; stopping until the account changes";
-
-/// A child killed when dropped.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A loopback port that accepts connections, counts them and hangs up: where the account's
 /// IMAP server and its sign-in endpoints are, so that any attempt to reach either is seen.
@@ -70,28 +58,6 @@ impl Counter {
     fn accepted(&self) -> usize {
         self.accepted.load(Ordering::SeqCst)
     }
-}
-
-/// An unlocked gnome-keyring (the Secret Service) on the desktop's own bus.
-fn start_keyring(desk: &Desktop) -> Guard {
-    let mut child = desk
-        .command("gnome-keyring-daemon")
-        .args(["--foreground", "--unlock", "--components=secrets"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gnome-keyring-daemon (apt-get install gnome-keyring)");
-    // --unlock reads the keyring's own password from stdin, up to EOF.
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"pushmail-test-keyring").unwrap();
-    drop(stdin);
-    let guard = Guard(child);
-    eventually(SLOW, "the Secret Service on the bus", || {
-        (desk.try_py(&["has-owner", "org.freedesktop.secrets"]) == Ok(Value::Bool(true)))
-            .then_some(())
-    });
-    guard
 }
 
 fn menu_labels(desk: &Desktop) -> Vec<String> {
@@ -136,7 +102,7 @@ fn a_grant_that_is_gone_pops_up_once_halts_the_account_and_opens_settings_on_it(
         http = sign_in.port,
     )]);
     let mut desk = Desktop::start(Daemon::Dunst);
-    let _keyring = start_keyring(&desk);
+    let _keyring = desk.start_keyring();
     let (settings, settings_args) = recorder(desk.dir.path(), "settings");
     let tray = Tray::start_with(
         &desk,

@@ -53,6 +53,19 @@ fn json_lines(child: &mut Child) -> Receiver<Value> {
     rx
 }
 
+/// A process a test holds for as long as it needs it: killed when dropped.
+pub struct Held(Guard);
+
+impl Held {
+    pub fn new(child: Child) -> Held {
+        Held(Guard(child))
+    }
+
+    pub fn id(&self) -> u32 {
+        self.0.0.id()
+    }
+}
+
 pub struct Desktop {
     pub dir: tempfile::TempDir,
     pub bus: String,
@@ -571,3 +584,48 @@ pub fn recorder(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
 }
 
 pub type Shared<T> = Arc<Mutex<T>>;
+
+impl Desktop {
+    /// An unlocked gnome-keyring (a real Secret Service) on this desktop's own bus, so the
+    /// keyring a test reads is the one the program wrote and nothing reaches the user's.
+    pub fn start_keyring(&self) -> Held {
+        use std::io::Write as _;
+        let mut child = self
+            .command("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon (apt-get install gnome-keyring)");
+        // --unlock reads the keyring's own password from stdin, up to EOF.
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"pushmail-test-keyring")
+            .expect("keyring password");
+        drop(stdin);
+        let held = Held::new(child);
+        eventually(
+            Duration::from_secs(30),
+            "the Secret Service on the bus",
+            || {
+                (self.try_py(&["has-owner", "org.freedesktop.secrets"]) == Ok(Value::Bool(true)))
+                    .then_some(())
+            },
+        );
+        held
+    }
+
+    /// `secret-tool lookup service pushmail username ENTRY` on this desktop's keyring: a
+    /// password (`ENTRY` = the account id) or a sign-in's refresh token (`<id>:oauth2`).
+    pub fn keyring_lookup(&self, entry: &str) -> Option<String> {
+        let out = self
+            .command("secret-tool")
+            .args(["lookup", "service", "pushmail", "username", entry])
+            .output()
+            .expect("secret-tool (apt-get install libsecret-tools)");
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
