@@ -1383,11 +1383,18 @@ mod tests {
         let Ok(doc) = fs::read_to_string(&doc) else {
             return;
         };
-        let blocks: Vec<&str> = doc
+        let (signin, blocks): (Vec<&str>, Vec<&str>) = doc
             .split("```toml\n")
             .skip(1)
             .filter_map(|rest| rest.split("```").next())
-            .collect();
+            .partition(|block| block.contains("auth = \"oauth2\""));
+        // The sign-in section's example.
+        assert_eq!(signin.len(), 1, "the sign-in example");
+        let config = parse(signin[0]).unwrap_or_else(|err| panic!("{err}\n{}", signin[0]));
+        assert!(matches!(
+            &config.accounts[0].password,
+            PasswordSource::OAuth2(o) if o.provider == "google"
+        ));
         assert_eq!(
             blocks.len(),
             3,

@@ -512,7 +512,11 @@ impl<'a> Conn<'a> {
         } else {
             State::Push
         };
-        self.report_state(state).await;
+        // With a catch-up still to do in the first IDLE round, `push` is said after it, as
+        // when the catch-up came before IDLE: "watching" means "and up to date".
+        if self.catch_up_due.is_none() {
+            self.report_state(state).await;
+        }
         info!(
             account = %self.ctx.account.id,
             strategy = %self.strategy.describe(self.ctx.account.timing.poll_interval.as_secs()),
@@ -591,7 +595,7 @@ impl<'a> Conn<'a> {
             let recount = std::mem::take(&mut self.home_recount);
             if self.selected == Some(0) {
                 self.announce_new(0, self.catch_up_due.is_some()).await?;
-                self.finish_catch_up()?;
+                self.finish_catch_up().await?;
                 if recount {
                     self.sync_unseen(0).await?;
                 } else {
@@ -1312,7 +1316,7 @@ impl<'a> Conn<'a> {
             .collect();
         self.announce_fetched(0, fetched, self.catch_up_due.is_some())
             .await?;
-        self.finish_catch_up()?;
+        self.finish_catch_up().await?;
         self.report_unread(0).await;
         if let Some(words) = bye {
             return Err(self.fail(ConnectError::network(NetCause::Bye).with_words(words)));
@@ -1321,8 +1325,9 @@ impl<'a> Conn<'a> {
     }
 
     /// After the fetch of mail that arrived since the last session ([`Self::catch_up_due`]):
-    /// everything below the UIDNEXT the SELECT reported has been looked at.
-    fn finish_catch_up(&mut self) -> Result<(), End> {
+    /// everything below the UIDNEXT the SELECT reported has been looked at, and the account
+    /// is watching and up to date (`push`, held back until now by `start_watching`).
+    async fn finish_catch_up(&mut self) -> Result<(), End> {
         let Some(uidnext) = self.catch_up_due.take() else {
             return Ok(());
         };
@@ -1333,6 +1338,7 @@ impl<'a> Conn<'a> {
             .map_err(|e| self.store_failed(e))?;
         let f = &mut self.folders[0];
         f.watermark = f.watermark.max(uidnext);
+        self.report_state(State::Push).await;
         Ok(())
     }
 
