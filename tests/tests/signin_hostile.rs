@@ -333,7 +333,12 @@ fn exchanges_token_expired_goodbye_is_a_silent_reconnect_with_a_fresh_token() {
         "reconnected at once, not after a backoff of {GOODBYE_BACKOFF_MIN_SECS} s: {reconnect:?}"
     );
 
-    w.wait_new_mail("Across the goodbye", TO_MAIL);
+    // Announced by the second session's catch-up, before it said `push` (seen above).
+    assert!(
+        w.count_new_mail("Across the goodbye") == 1,
+        "caught up before push: {:#?}",
+        w.new_mails()
+    );
     bed.server.deliver("After the goodbye");
     w.wait_new_mail("After the goodbye", TO_MAIL);
     w.collect_for(NO_DUPLICATE);
