@@ -12,11 +12,10 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Pushmail, keyring_lookup, unique_id};
+use common::{Login, Pushmail, files_containing, keyring_lookup, unique_id};
 use pushmail_tests::browser::{UrlHandler, chromium_sign_in};
 use pushmail_tests::oidc::UserAgentOptions;
 use pushmail_tests::{
@@ -118,21 +117,13 @@ impl Bed {
 
     /// `pushmail-cli account login ID` in the background, its output in files.
     fn spawn_login(&self, n: usize) -> Login {
-        let out = self.pm.dir.path().join(format!("login-{n}.out"));
-        let err = self.pm.dir.path().join(format!("login-{n}.err"));
-        let mut cmd = Command::new(bin("pushmail-cli"));
-        cmd.arg("--config")
-            .arg(self.pm.config())
-            .args(["account", "login", &self.id, "--timeout", "60"])
-            .envs(self.env())
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&out).unwrap())
-            .stderr(std::fs::File::create(&err).unwrap());
-        Login {
-            child: cmd.spawn().expect("spawn login"),
-            out,
-            err,
-        }
+        Login::spawn(
+            &self.pm.config(),
+            &self.id,
+            &self.env(),
+            self.pm.dir.path(),
+            n,
+        )
     }
 
     /// A whole sign-in through the CLI, the test browser and the headless user.
@@ -201,43 +192,6 @@ impl Bed {
     }
 }
 
-struct Login {
-    child: Child,
-    out: PathBuf,
-    err: PathBuf,
-}
-
-impl Login {
-    fn wait(&mut self, timeout: Duration) -> Option<i32> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status.code();
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let (out, err) = self.output();
-                panic!("account login did not end within {timeout:?}:\n{out}\n{err}");
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-    }
-
-    fn output(&self) -> (String, String) {
-        (
-            std::fs::read_to_string(&self.out).unwrap_or_default(),
-            std::fs::read_to_string(&self.err).unwrap_or_default(),
-        )
-    }
-}
-
-impl Drop for Login {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A query parameter of `url`, percent-decoded.
 fn query_param(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
@@ -268,18 +222,6 @@ fn query_param(url: &str, name: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Every file under `dir` whose bytes contain `needle`.
-fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<PathBuf> {
-    common::files_under(dir)
-        .into_iter()
-        .filter(|p| {
-            std::fs::read(p)
-                .map(|b| String::from_utf8_lossy(&b).contains(needle))
-                .unwrap_or(false)
-        })
-        .collect()
-}
-
 /// (a) First sign-in from the CLI through xdg-open: the refresh token is in the keyring and
 /// nowhere else (config, state database, any output or log), and `watch` announces a delivered
 /// message exactly once.
@@ -305,7 +247,7 @@ fn first_signin_through_xdg_open_keeps_the_token_in_the_keyring_and_mail_is_anno
 
     // Neither the first refresh token nor the rotated one anywhere but the keyring.
     for token in [&first, &current] {
-        let found = files_containing(bed.pm.dir.path(), token);
+        let found = files_containing(&[bed.pm.dir.path()], token);
         assert!(found.is_empty(), "refresh token found in {found:?}");
         assert!(!w.stdout_raw().contains(token.as_str()));
         assert!(!w.stderr().contains(token.as_str()));

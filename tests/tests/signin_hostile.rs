@@ -14,15 +14,12 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Pushmail, keyring_lookup, unique_id};
+use common::{Login, Pushmail, files_containing, keyring_lookup, unique_id};
 use pushmail_tests::browser::UrlHandler;
 use pushmail_tests::oidc::{UserAgentOptions, base64, unbase64};
-use pushmail_tests::{
-    CertKind, Listen, OidcOptions, OidcServer, Script, ScriptedServer, Step, bin,
-};
+use pushmail_tests::{CertKind, Listen, OidcOptions, OidcServer, Script, ScriptedServer, Step};
 use serde_json::Value;
 
 /// From `account login` starting to the URL reaching the test browser.
@@ -147,19 +144,13 @@ impl Bed {
     /// A whole sign-in: `account login` (xdg-open reaching the test browser), the headless user
     /// on the provider's pages, the redirect followed. Returns the CLI's stdout and stderr.
     fn sign_in(&self) -> (String, String) {
-        let out = self.pm.dir.path().join("login.out");
-        let err = self.pm.dir.path().join("login.err");
-        let child = Command::new(bin("pushmail-cli"))
-            .arg("--config")
-            .arg(self.pm.config())
-            .args(["account", "login", &self.id, "--timeout", "60"])
-            .envs(self.env())
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&out).unwrap())
-            .stderr(std::fs::File::create(&err).unwrap())
-            .spawn()
-            .expect("spawn login");
-        let mut login = Reaped(child);
+        let mut login = Login::spawn(
+            &self.pm.config(),
+            &self.id,
+            &self.env(),
+            self.pm.dir.path(),
+            0,
+        );
         let url = self.handler.wait_url(0, URL_OPENED).expect("URL opened");
         let outcome = self
             .oidc
@@ -178,10 +169,7 @@ impl Bed {
             .unwrap_or_else(|| panic!("redirect not followed: {outcome:?}"));
         assert_eq!(followed.status, 200, "{outcome:?}");
         let code = login.wait(LOGIN_DONE);
-        let output = (
-            std::fs::read_to_string(&out).unwrap_or_default(),
-            std::fs::read_to_string(&err).unwrap_or_default(),
-        );
+        let output = login.output();
         assert_eq!(code, Some(0), "login failed: {output:?}");
         assert!(output.0.contains("Signed in"), "{output:?}");
         assert!(
@@ -224,29 +212,6 @@ impl Bed {
     }
 }
 
-/// A child process killed and reaped when dropped (a failing test leaves nothing behind).
-struct Reaped(Child);
-
-impl Reaped {
-    fn wait(&mut self, timeout: Duration) -> Option<i32> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.0.try_wait().expect("try_wait") {
-                return status.code();
-            }
-            assert!(Instant::now() < deadline, "did not end within {timeout:?}");
-            std::thread::sleep(Duration::from_millis(25));
-        }
-    }
-}
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The access token inside a base64 XOAUTH2 or OAUTHBEARER initial response
 /// (`…\x01auth=Bearer TOKEN\x01\x01`).
 fn bearer_token(initial_response: &str) -> String {
@@ -268,18 +233,6 @@ fn states(w: &common::Watch) -> Vec<(String, Value)> {
                 v["state"].as_str().unwrap_or_default().to_owned(),
                 v.clone(),
             )
-        })
-        .collect()
-}
-
-/// Every file under `dirs` whose bytes contain `needle`.
-fn files_containing(dirs: &[PathBuf], needle: &str) -> Vec<PathBuf> {
-    dirs.iter()
-        .flat_map(|d| common::files_under(d))
-        .filter(|p: &PathBuf| {
-            std::fs::read(p)
-                .map(|b| String::from_utf8_lossy(&b).contains(needle))
-                .unwrap_or(false)
         })
         .collect()
 }
@@ -494,6 +447,7 @@ fn no_token_reaches_an_output_or_a_file_at_trace_level() {
                 leaks.push(format!("{what} in {name}"));
             }
         }
+        let dirs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
         for file in files_containing(&dirs, secret) {
             leaks.push(format!("{what} in {}", file.display()));
         }

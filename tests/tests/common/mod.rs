@@ -491,3 +491,74 @@ pub fn keyring_lookup(id: &str) -> Option<String> {
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// Every file under `dirs` whose bytes contain `needle` (a token that must be nowhere).
+pub fn files_containing(dirs: &[&Path], needle: &str) -> Vec<PathBuf> {
+    dirs.iter()
+        .flat_map(|d| files_under(d))
+        .filter(|p| {
+            std::fs::read(p)
+                .map(|b| String::from_utf8_lossy(&b).contains(needle))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// `pushmail-cli account login ID` running in the background, its output in files; killed and
+/// reaped when dropped, so a failing test leaves nothing behind.
+pub struct Login {
+    child: Child,
+    out: PathBuf,
+    err: PathBuf,
+}
+
+impl Login {
+    /// Starts `account login id` for the config `config`, with `env`, its output in `dir` as
+    /// `login-<n>.out` / `.err`.
+    pub fn spawn(config: &Path, id: &str, env: &[(String, String)], dir: &Path, n: usize) -> Login {
+        let out = dir.join(format!("login-{n}.out"));
+        let err = dir.join(format!("login-{n}.err"));
+        let child = Command::new(bin("pushmail-cli"))
+            .arg("--config")
+            .arg(config)
+            .args(["account", "login", id, "--timeout", "60"])
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out).expect("login stdout"))
+            .stderr(std::fs::File::create(&err).expect("login stderr"))
+            .spawn()
+            .expect("spawn account login");
+        Login { child, out, err }
+    }
+
+    /// Its exit code, waiting at most `timeout` (then it is killed and the test fails).
+    pub fn wait(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status.code();
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let (out, err) = self.output();
+                panic!("account login did not end within {timeout:?}:\n{out}\n{err}");
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// What it printed so far: (stdout, stderr).
+    pub fn output(&self) -> (String, String) {
+        (
+            std::fs::read_to_string(&self.out).unwrap_or_default(),
+            std::fs::read_to_string(&self.err).unwrap_or_default(),
+        )
+    }
+}
+
+impl Drop for Login {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
