@@ -538,6 +538,29 @@ impl OidcServer {
         })
     }
 
+    /// The headless user signs in on the pages `authorization_url` leads to and follows the
+    /// redirect to the application's listener, which must answer 200: the page it showed.
+    pub fn sign_in_following(
+        &self,
+        authorization_url: &str,
+        login: &str,
+    ) -> Result<FollowedRedirect> {
+        let outcome = self.user_agent(
+            authorization_url,
+            login,
+            &UserAgentOptions {
+                follow: true,
+                ..UserAgentOptions::default()
+            },
+        )?;
+        let followed = outcome
+            .followed
+            .clone()
+            .with_context(|| format!("redirect not followed: {outcome:?}"))?;
+        ensure!(followed.status == 200, "the listener answered {outcome:?}");
+        Ok(followed)
+    }
+
     /// Exchanges the `code` of a sign-in that answered `request` (PKCE verifier included).
     /// A refusal is an error carrying a [`TokenError`].
     pub fn exchange_code(&self, request: &AuthorizationRequest, code: &str) -> Result<Tokens> {

@@ -130,22 +130,10 @@ impl Bed {
     fn sign_in(&self, n: usize) -> String {
         let mut login = self.spawn_login(n);
         let url = self.handler.wait_url(n, URL_OPENED).expect("URL opened");
-        let outcome = self
+        let followed = self
             .oidc
-            .user_agent(
-                &url,
-                &self.user,
-                &UserAgentOptions {
-                    follow: true,
-                    ..UserAgentOptions::default()
-                },
-            )
-            .expect("user agent");
-        let followed = outcome
-            .followed
-            .clone()
-            .unwrap_or_else(|| panic!("redirect not followed: {outcome:?}"));
-        assert_eq!(followed.status, 200, "{outcome:?}");
+            .sign_in_following(&url, &self.user)
+            .expect("signed in at the provider");
         assert!(followed.body.contains("close this tab"), "{followed:?}");
         let code = login.wait(LOGIN_DONE);
         let (out, err) = login.output();

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use common::{Login, Pushmail, files_containing, keyring_lookup, unique_id};
 use pushmail_tests::browser::UrlHandler;
-use pushmail_tests::oidc::{UserAgentOptions, base64, unbase64};
+use pushmail_tests::oidc::{base64, unbase64};
 use pushmail_tests::{CertKind, Listen, OidcOptions, OidcServer, Script, ScriptedServer, Step};
 use serde_json::Value;
 
@@ -152,22 +152,9 @@ impl Bed {
             0,
         );
         let url = self.handler.wait_url(0, URL_OPENED).expect("URL opened");
-        let outcome = self
-            .oidc
-            .user_agent(
-                &url,
-                &self.user,
-                &UserAgentOptions {
-                    follow: true,
-                    ..UserAgentOptions::default()
-                },
-            )
-            .expect("user agent");
-        let followed = outcome
-            .followed
-            .clone()
-            .unwrap_or_else(|| panic!("redirect not followed: {outcome:?}"));
-        assert_eq!(followed.status, 200, "{outcome:?}");
+        self.oidc
+            .sign_in_following(&url, &self.user)
+            .expect("signed in at the provider");
         let code = login.wait(LOGIN_DONE);
         let output = login.output();
         assert_eq!(code, Some(0), "login failed: {output:?}");

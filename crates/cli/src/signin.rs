@@ -57,17 +57,6 @@ fn has_desktop() -> bool {
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
 }
 
-/// The browser's page after the redirect, in the reader's language.
-fn redirect_page(i18n: &I18n) -> RedirectPage {
-    RedirectPage {
-        lang: i18n.lang().to_owned(),
-        rtl: i18n.is_rtl(),
-        title: "Pushmail".into(),
-        success: i18n.tr_plain("cli-signin-page-success", &[]),
-        failure: i18n.tr_plain("cli-signin-page-failure", &[]),
-    }
-}
-
 /// A [`ConnectError`] (provider settings, keyring, token endpoint) as a failure line.
 fn connect_failed(i18n: &I18n, e: &ConnectError) -> Failed {
     Failed {
@@ -166,7 +155,7 @@ pub async fn sign_in(i18n: &I18n, account: &Account, timeout: Duration) -> Resul
     );
 
     let client = TokenClient::new(http);
-    let page = redirect_page(i18n);
+    let page = RedirectPage::translated(i18n);
     let finish = signin.finish(&client, &page, timeout);
     tokio::pin!(finish);
     let tokens = loop {

@@ -135,7 +135,7 @@ pub async fn run_sign_in(
     let mut opener = open(&url);
 
     let client = TokenClient::new(http);
-    let page = redirect_page(&i18n);
+    let page = RedirectPage::translated(&i18n);
     let finish = signin.finish(&client, &page, oauth::DEFAULT_SIGNIN_TIMEOUT);
     tokio::pin!(finish);
     let tokens = loop {
@@ -230,17 +230,6 @@ fn placed(
     }
     config.validate().map_err(|e| UiError::unsaved(&e))?;
     Ok((config, index, account))
-}
-
-/// The browser's page after the redirect, in the window's language.
-fn redirect_page(i18n: &I18n) -> RedirectPage {
-    RedirectPage {
-        lang: i18n.lang().to_owned(),
-        rtl: i18n.is_rtl(),
-        title: "Pushmail".into(),
-        success: i18n.tr_plain("cli-signin-page-success", &[]),
-        failure: i18n.tr_plain("cli-signin-page-failure", &[]),
-    }
 }
 
 /// Provider settings, keyring and token endpoint problems: the core's catalog messages with

@@ -69,6 +69,17 @@ pub struct RedirectPage {
 }
 
 impl RedirectPage {
+    /// The page in `i18n`'s language (and direction), as every front end shows it.
+    pub fn translated(i18n: &crate::i18n::I18n) -> Self {
+        RedirectPage {
+            lang: i18n.lang().to_owned(),
+            rtl: i18n.is_rtl(),
+            title: "Pushmail".into(),
+            success: i18n.tr_plain("cli-signin-page-success", &[]),
+            failure: i18n.tr_plain("cli-signin-page-failure", &[]),
+        }
+    }
+
     /// The English page (the caller passes a translated one).
     pub fn english() -> Self {
         RedirectPage {
