@@ -149,13 +149,13 @@ impl Bed {
 
     fn watch(&self) -> common::Watch {
         let env = self.env();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let env = common::env_refs(&env);
         self.pm.watch_args(&["--power-bus", "off"], &env)
     }
 
     fn cli(&self, args: &[&str]) -> common::Output {
         let env = self.env();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let env = common::env_refs(&env);
         self.pm.cli(args, "", &env)
     }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 use pushmail_core::config::OAuthSettings;
 use pushmail_core::error::ConnectError;
 use pushmail_core::i18n::{I18n, num, text};
-use pushmail_core::oauth::{self, OAuthError, RedirectPage, RedirectProblem, SignIn, TokenClient};
+use pushmail_core::oauth::{self, OAuthError, RedirectPage, SignIn, TokenClient};
 use pushmail_core::{Account, PasswordSource};
 
 /// The program that opens a URL in the desktop's preferred browser (freedesktop xdg-utils).
@@ -68,41 +68,12 @@ fn connect_failed(i18n: &I18n, e: &ConnectError) -> Failed {
 /// An [`OAuthError`] of the browser part, in the reader's language; the token endpoint's
 /// problems go through [`ConnectError`]'s catalog messages.
 fn oauth_failed(i18n: &I18n, id: &str, provider: &str, e: OAuthError) -> Failed {
-    let again = Some(i18n.tr_plain("cli-signin-again", &[("id", text(id))]));
-    let with_words = |message: String, words: &Option<String>| match words {
-        Some(w) => format!("{message} ({w})"),
-        None => message,
-    };
-    match e {
-        OAuthError::TimedOut { after } => Failed {
-            message: i18n.tr_plain(
-                "cli-signin-timed-out",
-                &[("seconds", num(after.as_secs() as f64))],
-            ),
-            hint: again,
+    match e.browser_message_in(i18n) {
+        Some(message) => Failed {
+            message,
+            hint: Some(i18n.tr_plain("cli-signin-again", &[("id", text(id))])),
         },
-        OAuthError::Listener { words } => Failed {
-            message: i18n.tr_plain("cli-signin-listener", &[("reason", text(&words))]),
-            hint: None,
-        },
-        OAuthError::Redirect { problem, words } => {
-            let message = match &problem {
-                RedirectProblem::AccessDenied => i18n.tr_plain("cli-signin-denied", &[]),
-                RedirectProblem::WrongState => i18n.tr_plain("cli-signin-wrong-state", &[]),
-                RedirectProblem::WrongIssuer { .. } => {
-                    i18n.tr_plain("cli-signin-wrong-issuer", &[])
-                }
-                RedirectProblem::ProviderError { code } => {
-                    i18n.tr_plain("cli-signin-provider-error", &[("code", text(code))])
-                }
-                _ => i18n.tr_plain("cli-signin-bad-redirect", &[]),
-            };
-            Failed {
-                message: with_words(message, &words),
-                hint: again,
-            }
-        }
-        other => connect_failed(i18n, &ConnectError::from((provider, other))),
+        None => connect_failed(i18n, &ConnectError::from((provider, e))),
     }
 }
 

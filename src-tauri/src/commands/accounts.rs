@@ -44,27 +44,7 @@ pub async fn save(
     let mut config = state.load()?;
     let id = account.id.trim().to_owned();
 
-    let (index, base) = match &original_id {
-        Some(original) => {
-            let index = config
-                .accounts
-                .iter()
-                .position(|a| &a.id == original)
-                .ok_or_else(|| UiError::not_found(original))?;
-            if id != *original {
-                return Err(UiError::invalid(
-                    "The account id cannot be changed: it names the account's password in the keyring. Remove the account and add it again under the new id.",
-                ));
-            }
-            (Some(index), config.accounts[index].clone())
-        }
-        None => {
-            if let Err(taken) = config.check_new_id(&id) {
-                return Err(UiError::invalid(taken.message_in(&state.i18n())));
-            }
-            (None, Account::new(id.clone(), "", ""))
-        }
-    };
+    let (index, base) = place(&config, original_id.as_deref(), &id, &state.i18n())?;
     let previous_source = index.map(|i| config.accounts[i].password.clone());
     let updated = account.apply_to(base, state.config_dir())?;
     let uses_keyring = updated.password == PasswordSource::Keyring;
@@ -163,4 +143,37 @@ pub async fn save_folders(
         })
         .await?;
     Ok(outcome)
+}
+
+/// Where the form's account goes in `config`: the index of the account it edits (`original`,
+/// whose id cannot change: it names the account's password or sign-in in the keyring) with
+/// that account as the base, or a new one (`None`) under an id that must be free. The one rule
+/// for saving and for signing in before saving.
+pub(super) fn place(
+    config: &pushmail_core::Config,
+    original: Option<&str>,
+    id: &str,
+    i18n: &pushmail_core::i18n::I18n,
+) -> Result<(Option<usize>, Account), UiError> {
+    match original {
+        Some(original) => {
+            let index = config
+                .accounts
+                .iter()
+                .position(|a| a.id == original)
+                .ok_or_else(|| UiError::not_found(original))?;
+            if id != original {
+                return Err(UiError::invalid(
+                    "The account id cannot be changed: it names the account's password or sign-in in the keyring. Remove the account and add it again under the new id.",
+                ));
+            }
+            Ok((Some(index), config.accounts[index].clone()))
+        }
+        None => {
+            if let Err(taken) = config.check_new_id(id) {
+                return Err(UiError::invalid(taken.message_in(i18n)));
+            }
+            Ok((None, Account::new(id, "", "")))
+        }
+    }
 }

@@ -14,10 +14,8 @@
 use std::process::Stdio;
 
 use pushmail_core::config::OAuthSettings;
-use pushmail_core::i18n::{I18n, num, text};
-use pushmail_core::oauth::{
-    self, OAuthError, Provider, RedirectPage, RedirectProblem, SignIn, TokenClient,
-};
+use pushmail_core::i18n::{I18n, text};
+use pushmail_core::oauth::{self, OAuthError, Provider, RedirectPage, SignIn, TokenClient};
 use pushmail_core::{Account, ConnectError, PasswordSource, secret};
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -202,27 +200,8 @@ fn placed(
 ) -> Result<(pushmail_core::Config, Option<usize>, Account), UiError> {
     let mut config = state.load()?;
     let id = form.id.trim().to_owned();
-    let (index, base) = match original_id {
-        Some(original) => {
-            let index = config
-                .accounts
-                .iter()
-                .position(|a| &a.id == original)
-                .ok_or_else(|| UiError::not_found(original))?;
-            if id != *original {
-                return Err(UiError::invalid(
-                    "The account id cannot be changed: it names the account's sign-in in the keyring. Remove the account and add it again under the new id.",
-                ));
-            }
-            (Some(index), config.accounts[index].clone())
-        }
-        None => {
-            if let Err(taken) = config.check_new_id(&id) {
-                return Err(UiError::invalid(taken.message_in(&state.i18n())));
-            }
-            (None, Account::new(id, "", ""))
-        }
-    };
+    let (index, base) =
+        super::accounts::place(&config, original_id.as_deref(), &id, &state.i18n())?;
     let account = form.apply_to(base, state.config_dir())?;
     match index {
         Some(i) => config.accounts[i] = account.clone(),
@@ -250,44 +229,13 @@ fn connect_failed(i18n: &I18n, e: &ConnectError) -> UiError {
 
 /// The browser part's failures, in the window's language, with what to do.
 fn oauth_failed(i18n: &I18n, settings: &OAuthSettings, e: OAuthError) -> UiError {
-    let again = i18n.tr_plain("settings-signin-again", &[]);
-    let with_words = |message: String, words: &Option<String>| match words {
-        Some(w) => format!("{message} ({w})"),
-        None => message,
-    };
-    let message = match e {
-        OAuthError::TimedOut { after } => i18n.tr_plain(
-            "cli-signin-timed-out",
-            &[("seconds", num(after.as_secs() as f64))],
+    match e.browser_message_in(i18n) {
+        Some(message) => UiError::new(
+            ErrorKind::SignIn,
+            format!("{message} {}", i18n.tr_plain("settings-signin-again", &[])),
         ),
-        OAuthError::Listener { words } => {
-            return UiError::new(
-                ErrorKind::SignIn,
-                i18n.tr_plain("cli-signin-listener", &[("reason", text(&words))]),
-            );
-        }
-        OAuthError::Redirect { problem, words } => {
-            let message = match &problem {
-                RedirectProblem::AccessDenied => i18n.tr_plain("cli-signin-denied", &[]),
-                RedirectProblem::WrongState => i18n.tr_plain("cli-signin-wrong-state", &[]),
-                RedirectProblem::WrongIssuer { .. } => {
-                    i18n.tr_plain("cli-signin-wrong-issuer", &[])
-                }
-                RedirectProblem::ProviderError { code } => {
-                    i18n.tr_plain("cli-signin-provider-error", &[("code", text(code))])
-                }
-                _ => i18n.tr_plain("cli-signin-bad-redirect", &[]),
-            };
-            with_words(message, &words)
-        }
-        other => {
-            return connect_failed(
-                i18n,
-                &ConnectError::from((settings.provider.as_str(), other)),
-            );
-        }
-    };
-    UiError::new(ErrorKind::SignIn, format!("{message} {again}"))
+        None => connect_failed(i18n, &ConnectError::from((settings.provider.as_str(), e))),
+    }
 }
 
 #[cfg(test)]
@@ -322,7 +270,7 @@ mod tests {
             &i18n,
             &settings,
             OAuthError::Redirect {
-                problem: RedirectProblem::AccessDenied,
+                problem: pushmail_core::oauth::RedirectProblem::AccessDenied,
                 words: None,
             },
         );

@@ -562,3 +562,8 @@ impl Drop for Login {
         let _ = self.child.wait();
     }
 }
+
+/// `env` as the `(&str, &str)` pairs `Pushmail::watch_args` and `Pushmail::cli` take.
+pub fn env_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
+    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}

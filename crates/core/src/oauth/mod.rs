@@ -165,6 +165,43 @@ fn said(words: &Option<String>) -> String {
 }
 
 impl OAuthError {
+    /// What went wrong in the browser part of a sign-in (the local listener, the redirect,
+    /// the wait), in `i18n`'s language, the provider's words in brackets. `None` for the token
+    /// endpoint's and the settings' problems: those are a [`crate::error::ConnectError`]
+    /// (`ConnectError::from((provider, e))`) with their catalog message and hint. One place for
+    /// every front end (the CLI's `account login`, the settings window).
+    pub fn browser_message_in(&self, i18n: &crate::i18n::I18n) -> Option<String> {
+        use crate::i18n::{num, text};
+        let message = match self {
+            OAuthError::TimedOut { after } => i18n.tr_plain(
+                "cli-signin-timed-out",
+                &[("seconds", num(after.as_secs() as f64))],
+            ),
+            OAuthError::Listener { words } => {
+                i18n.tr_plain("cli-signin-listener", &[("reason", text(words))])
+            }
+            OAuthError::Redirect { problem, words } => {
+                let message = match problem {
+                    RedirectProblem::AccessDenied => i18n.tr_plain("cli-signin-denied", &[]),
+                    RedirectProblem::WrongState => i18n.tr_plain("cli-signin-wrong-state", &[]),
+                    RedirectProblem::WrongIssuer { .. } => {
+                        i18n.tr_plain("cli-signin-wrong-issuer", &[])
+                    }
+                    RedirectProblem::ProviderError { code } => {
+                        i18n.tr_plain("cli-signin-provider-error", &[("code", text(code))])
+                    }
+                    _ => i18n.tr_plain("cli-signin-bad-redirect", &[]),
+                };
+                match words {
+                    Some(w) => format!("{message} ({w})"),
+                    None => message,
+                }
+            }
+            _ => return None,
+        };
+        Some(message)
+    }
+
     /// What failed, as a word for scripts.
     pub fn kind(&self) -> &'static str {
         match self {

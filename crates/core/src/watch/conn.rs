@@ -339,14 +339,7 @@ impl<'a> Conn<'a> {
             .store
             .mark(account, &name)
             .map_err(|e| self.store_failed(e))?;
-        let known = if self.caps.qresync {
-            ctx.store
-                .modseq(account, &name)
-                .map_err(|e| self.store_failed(e))?
-                .filter(|r| stored.is_some_and(|m| m.uidvalidity == r.uidvalidity))
-        } else {
-            None
-        };
+        let known = self.qresync_known(&name, stored)?;
         let notify = (self.strategy.mode == Mode::Notify)
             .then(|| rfc5465_notify::notify_set(&self.other_names(), true, true));
         let plan = one_flight::Plan {
@@ -473,6 +466,24 @@ impl<'a> Conn<'a> {
             let _ = self.absorb(seen);
         }
         Ok(())
+    }
+
+    /// What QRESYNC can resynchronise folder `name` from: the stored HIGHESTMODSEQ, when the
+    /// server offers QRESYNC and the stored mark is for the same UIDVALIDITY.
+    fn qresync_known(
+        &self,
+        name: &str,
+        stored: Option<decide::FolderMark>,
+    ) -> Result<Option<rfc7162_qresync::Known>, End> {
+        if !self.caps.qresync {
+            return Ok(None);
+        }
+        Ok(self
+            .ctx
+            .store
+            .modseq(&self.ctx.account.id, name)
+            .map_err(|e| self.store_failed(e))?
+            .filter(|r| stored.is_some_and(|m| m.uidvalidity == r.uidvalidity)))
     }
 
     /// The other folders' names, for `NOTIFY SET`.
@@ -787,16 +798,8 @@ impl<'a> Conn<'a> {
         stored: Option<decide::FolderMark>,
     ) -> Result<Option<rfc7162_qresync::Resync>, End> {
         let ctx = self.ctx;
-        let account = ctx.account.id.as_str();
         let name = self.folders[i].name.clone();
-        let resync = if self.caps.qresync {
-            ctx.store
-                .modseq(account, &name)
-                .map_err(|e| self.store_failed(e))?
-                .filter(|r| stored.is_some_and(|m| m.uidvalidity == r.uidvalidity))
-        } else {
-            None
-        };
+        let resync = self.qresync_known(&name, stored)?;
         // With QRESYNC the exact unread count comes from STATUS, asked while the folder is not
         // selected (RFC 3501 discourages STATUS on the selected one).
         let unseen_before = match resync {
