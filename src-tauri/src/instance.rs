@@ -99,41 +99,40 @@ pub async fn claim(account: Option<&str>) -> Claim {
         tracing::warn!("cannot export {SETTINGS_INTERFACE}: {e}");
         return Claim::First { bus, app };
     }
-    let claimed = bus
-        .request_name_with_flags(SETTINGS_NAME, RequestNameFlags::DoNotQueue.into())
-        .await;
+    // A window that is closing still owns the name for a moment but no longer answers: then
+    // its name is about to be free, so ask again rather than exit with nothing shown.
+    let mut attempts = 0;
+    let claimed = loop {
+        let claimed = bus
+            .request_name_with_flags(SETTINGS_NAME, RequestNameFlags::DoNotQueue.into())
+            .await;
+        let taken = matches!(
+            claimed,
+            Ok(RequestNameReply::Exists | RequestNameReply::InQueue) | Err(zbus::Error::NameTaken)
+        );
+        if !taken {
+            break claimed;
+        }
+        match bring_forward(&bus, account).await {
+            Ok(()) => return Claim::AlreadyOpen,
+            Err(e) if attempts < CLAIM_ATTEMPTS => {
+                tracing::debug!("the open settings window did not answer ({e}); asking again");
+                attempts += 1;
+                tokio::time::sleep(CLAIM_RETRY).await;
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "another settings window holds {SETTINGS_NAME} but does not answer: {e}"
+                );
+                return Claim::AlreadyOpen;
+            }
+        }
+    };
     match claimed {
         Ok(RequestNameReply::PrimaryOwner | RequestNameReply::AlreadyOwner) => {
             Claim::First { bus, app }
         }
-        // zbus reports "someone else has it" as an error (NameTaken), a bus without zbus's
-        // mapping as the `Exists` reply: both mean another window is open.
         Ok(RequestNameReply::Exists | RequestNameReply::InQueue) | Err(zbus::Error::NameTaken) => {
-            let presented = match account {
-                Some(id) => {
-                    bus.call_method(
-                        Some(SETTINGS_NAME),
-                        SETTINGS_PATH,
-                        Some(SETTINGS_INTERFACE),
-                        "ShowAccount",
-                        &(id,),
-                    )
-                    .await
-                }
-                None => {
-                    bus.call_method(
-                        Some(SETTINGS_NAME),
-                        SETTINGS_PATH,
-                        Some(SETTINGS_INTERFACE),
-                        "Present",
-                        &(),
-                    )
-                    .await
-                }
-            };
-            if let Err(e) = presented {
-                tracing::warn!("another settings window is open but did not answer: {e}");
-            }
             Claim::AlreadyOpen
         }
         Err(e) => {
@@ -141,5 +140,36 @@ pub async fn claim(account: Option<&str>) -> Claim {
             tracing::warn!("cannot own {SETTINGS_NAME}: {e}");
             Claim::First { bus, app }
         }
+    }
+}
+
+/// How often a start asks again for the name of a window that is closing, and how long it
+/// waits in between: a closing window lets go of the name within a second.
+const CLAIM_ATTEMPTS: u32 = 15;
+const CLAIM_RETRY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Asks the open window to come to the front (on `account`'s page, if given).
+async fn bring_forward(bus: &Connection, account: Option<&str>) -> zbus::Result<()> {
+    match account {
+        Some(id) => bus
+            .call_method(
+                Some(SETTINGS_NAME),
+                SETTINGS_PATH,
+                Some(SETTINGS_INTERFACE),
+                "ShowAccount",
+                &(id,),
+            )
+            .await
+            .map(drop),
+        None => bus
+            .call_method(
+                Some(SETTINGS_NAME),
+                SETTINGS_PATH,
+                Some(SETTINGS_INTERFACE),
+                "Present",
+                &(),
+            )
+            .await
+            .map(drop),
     }
 }

