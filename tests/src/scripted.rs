@@ -5,9 +5,10 @@
 //! IDLE", "stall", "close", "reset". The built-in answers ([`Step::Serve`]) know just enough
 //! IMAP for Pushmail's session (CAPABILITY, LOGIN, AUTHENTICATE PLAIN, AUTHENTICATE with an
 //! initial response (SASL-IR: the XOAUTH2/OAUTHBEARER token logins), SELECT, UID FETCH,
-//! FETCH, UID SEARCH, NOOP, IDLE/DONE, LOGOUT) over one shared [`Mailbox`], so a script only
-//! spells out the part that misbehaves and the rest of the session is real enough for mail to
-//! be announced.
+//! FETCH, UID SEARCH, NOOP, IDLE/DONE, LOGOUT, ID, LIST) over one shared [`Mailbox`], so a
+//! script only spells out the part that misbehaves and the rest of the session is real enough
+//! for mail to be announced. Provider quirks are options of a script: [`Script::netease`]
+//! answers `ID` as NetEase does and refuses `SELECT` until it was sent.
 //!
 //! Plain TCP or TLS (a throw-away CA made with `openssl`, as for Dovecot; also expired,
 //! wrong-host and unknown-CA certificates, see [`CertKind`]), and STARTTLS through
@@ -52,6 +53,28 @@ const OPENSSL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Capabilities announced by [`Script::new`]: IMAP4rev1 with IDLE, and AUTH=PLAIN so a client
 /// that prefers SASL has it.
 pub const DEFAULT_CAPABILITIES: &str = "IMAP4rev1 IDLE AUTH=PLAIN";
+
+/// How a connection answers RFC 2971 `ID` (whatever the capabilities announce): chosen with
+/// [`Script::netease`], [`Script::answer_id_like_netease`] or [`Script::refuse_id`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum IdAnswer {
+    /// A bare `OK`, and nothing else depends on it.
+    #[default]
+    Plain,
+    /// As NetEase (163.com, 126.com, yeah.net; Coremail) does: `* ID ("name" "Coremail Imap"
+    /// …)` and `OK`; and until `ID` was sent on the connection, `SELECT` and `EXAMINE` are
+    /// refused with [`UNSAFE_LOGIN`].
+    NetEase,
+    /// `NO`: a server that advertises `ID` and then refuses it.
+    Refuse,
+}
+
+/// NetEase's answer to a `SELECT` or `EXAMINE` before `ID` (after the tag).
+const UNSAFE_LOGIN: &str = "NO SELECT Unsafe Login. Please contact kefu@188.com for help";
+
+/// Capabilities of [`Script::netease`]: what 163.com announces that Pushmail may act on, with
+/// `IDLE` (for push) and `AUTH=PLAIN`.
+const NETEASE_CAPABILITIES: &str = "IMAP4rev1 ID LITERAL+ UIDPLUS IDLE AUTH=PLAIN";
 
 /// One thing a connection does. Steps run in order; when they run out the connection closes.
 #[derive(Clone)]
@@ -125,6 +148,7 @@ impl fmt::Debug for Step {
 pub struct Script {
     steps: Vec<Step>,
     capabilities: String,
+    id: IdAnswer,
 }
 
 impl Default for Script {
@@ -160,7 +184,34 @@ impl Script {
         Script {
             steps: Vec::new(),
             capabilities: DEFAULT_CAPABILITIES.to_owned(),
+            id: IdAnswer::Plain,
         }
+    }
+
+    /// A NetEase-like server: it announces `ID` (`IMAP4rev1 ID LITERAL+ UIDPLUS IDLE
+    /// AUTH=PLAIN`) and answers it as [`Script::answer_id_like_netease`] says; greeting, then
+    /// [`Step::Serve`].
+    pub fn netease() -> Script {
+        Script::new()
+            .capabilities(NETEASE_CAPABILITIES)
+            .answer_id_like_netease()
+            .greet()
+            .then(Step::Serve)
+    }
+
+    /// `ID` answered as NetEase (163.com, 126.com, yeah.net; Coremail) does — `* ID ("name"
+    /// "Coremail Imap" …)` and `OK` — and until `ID` was sent on the connection, `SELECT` and
+    /// `EXAMINE` refused with `NO SELECT Unsafe Login. Please contact kefu@188.com for help`.
+    pub fn answer_id_like_netease(mut self) -> Script {
+        self.id = IdAnswer::NetEase;
+        self
+    }
+
+    /// `ID` answered `NO` (a server that announces it and then refuses it); nothing else
+    /// depends on it.
+    pub fn refuse_id(mut self) -> Script {
+        self.id = IdAnswer::Refuse;
+        self
     }
 
     /// A well-behaved server: greeting, then [`Step::Serve`].
@@ -304,6 +355,8 @@ pub struct ConnRecord {
     /// (not cut like [`ConnRecord::lines`]) — recorded also when the script, not the built-in
     /// answer, handles the command.
     pub sasl_responses: Vec<String>,
+    /// What followed `ID ` in each `ID` command (RFC 2971), whole, as sent.
+    pub id_arguments: Vec<String>,
     /// The client closed or reset the connection (EOF or error on read).
     pub client_left: bool,
     /// A [`Step::Send`] failed: the client hung up while the server was still writing.
@@ -572,6 +625,9 @@ struct Conn<'a> {
     /// Message count last reported to this client (EXISTS), to report only changes.
     reported: usize,
     caps: String,
+    /// How `ID` is answered; `ID` was sent on this connection.
+    id: IdAnswer,
+    id_sent: bool,
     shared: &'a Shared,
     record: &'a Mutex<ConnRecord>,
 }
@@ -601,6 +657,8 @@ fn run_connection(
         pending: None,
         reported: 0,
         caps: script.capabilities.clone(),
+        id: script.id,
+        id_sent: false,
         shared,
         record,
     };
@@ -857,6 +915,10 @@ impl Conn<'_> {
         if verb == "IDLE" {
             self.idle_tag = tag.clone();
         }
+        if verb == "ID" {
+            let arguments = line.splitn(3, ' ').nth(2).unwrap_or("").to_owned();
+            lock(self.record).id_arguments.push(arguments);
+        }
         self.tag = tag;
         self.pending = Some(line.clone());
         Ok(line)
@@ -893,7 +955,11 @@ impl Conn<'_> {
                 lock(self.record).sasl_responses.push(response);
                 self.tagged("OK Logged in")
             }
+            "SELECT" | "EXAMINE" if self.id == IdAnswer::NetEase && !self.id_sent => {
+                self.tagged(UNSAFE_LOGIN)
+            }
             "SELECT" | "EXAMINE" => self.select(),
+            "ID" => self.answer_id(),
             "FETCH" => self.fetch(uid, &rest),
             "SEARCH" => self.search(uid),
             "NOOP" | "CHECK" => {
@@ -912,8 +978,32 @@ impl Conn<'_> {
             }
             // NOTIFY is accepted but never acted on: the server of a test that announces it
             // behaves like one that pushes nothing but EXISTS.
-            "ENABLE" | "ID" | "STATUS" | "LIST" | "NOTIFY" => self.tagged("OK Completed"),
+            // The one folder, under the name every server has (`account test` looks for it).
+            "LIST" => {
+                self.write(b"* LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\n")?;
+                self.tagged("OK List completed")
+            }
+            "ENABLE" | "STATUS" | "NOTIFY" => self.tagged("OK Completed"),
             _ => self.tagged("BAD Unknown command"),
+        }
+    }
+
+    /// `ID` as [`IdAnswer`] says (the arguments were recorded by `read_command`).
+    fn answer_id(&mut self) -> Result<(), Stop> {
+        match self.id {
+            IdAnswer::Plain => {
+                self.id_sent = true;
+                self.tagged("OK Completed")
+            }
+            IdAnswer::NetEase => {
+                self.id_sent = true;
+                // As 163.com answers (its transaction id made up).
+                self.write(
+                    b"* ID (\"name\" \"Coremail Imap\" \"vendor\" \"Mailtech\" \"TransID\" \"Scripted0123456789\")\r\n",
+                )?;
+                self.tagged("OK ID completed")
+            }
+            IdAnswer::Refuse => self.tagged("NO ID command not allowed"),
         }
     }
 

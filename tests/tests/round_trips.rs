@@ -519,6 +519,67 @@ fn from_login_to_idle_the_commands_leave_in_one_flight() {
     );
 }
 
+/// A server that advertises `ID` (RFC 2971; NetEase refuses SELECT without it, Dovecot
+/// advertises it too) is sent it at no cost in round trips: it leaves first in the same flight
+/// as `SELECT`, the unread search and `IDLE` — the scripted server reads all four before it
+/// answers any — and its answer (`* ID …`, tagged `P1`) is not waited for.
+#[test]
+fn an_id_the_server_advertises_rides_in_the_one_flight() {
+    use pushmail_tests::Step;
+    let server = ScriptedServer::start(Listen::Plain, |n| match n {
+        0 => Script::new()
+            .greet()
+            .expect("LOGIN")
+            .send("{tag} OK [CAPABILITY IMAP4rev1 IDLE ID] Logged in\r\n")
+            .expect("ID (")
+            .expect("SELECT")
+            .expect("UID SEARCH UNSEEN")
+            .expect("IDLE")
+            .send(
+                "* ID (\"name\" \"Coremail Imap\")\r\nP1 OK ID completed\r\n\
+                 * 0 EXISTS\r\n* OK [UIDVALIDITY 1700000000] x\r\n* OK [UIDNEXT 1] x\r\n\
+                 P2 OK [READ-WRITE] selected\r\n* SEARCH\r\nP3 OK searched\r\n+ idling\r\n",
+            )
+            .deliver("After one flight with ID")
+            .then(Step::Idle)
+            .then(Step::Serve),
+        _ => Script::serve(),
+    })
+    .unwrap();
+    let pm = Pushmail::new();
+    let id = unique_id("flight-id");
+    pm.write_config(&[scripted_account(&pm, &id, server.port(), "plain", None, "")]);
+    let mut w = pm.watch(&[]);
+    w.wait_new_mail("After one flight with ID", SHORT);
+    let record = server.record(0).unwrap();
+    assert!(record.unexpected.is_none(), "{record:?}");
+    assert_eq!(server.connections(), 1, "the flight failed: {record:?}");
+    let login = record
+        .lines
+        .iter()
+        .position(|l| l.contains("LOGIN"))
+        .unwrap();
+    let after: Vec<&str> = record.lines[login + 1..]
+        .iter()
+        .take(4)
+        .map(String::as_str)
+        .collect();
+    let id_line = format!(
+        "P1 ID (\"name\" \"Pushmail\" \"version\" \"{}\")",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(
+        after,
+        [
+            id_line.as_str(),
+            "P2 SELECT \"INBOX\"",
+            "P3 UID SEARCH UNSEEN",
+            "A0002 IDLE"
+        ],
+        "{record:?}"
+    );
+}
+
 /// A restart after 1,200 flag changes and new mail while Pushmail was away: the one flight's
 /// QRESYNC SELECT brings every change (more than async-imap's queue of 100 holds) and the
 /// unread search the exact count; the new mail needs a fetch, so the session leaves that IDLE

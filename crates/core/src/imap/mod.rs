@@ -7,7 +7,8 @@
 //!   a folder ([`mailbox`]), IDLE ([`rfc2177_idle`]) and ending it with `UID FETCH` in the
 //!   same round trip ([`pipelined`]), unread counts with ESEARCH ([`rfc4731_esearch`]),
 //!   NOTIFY ([`rfc5465_notify`]), QRESYNC ([`rfc7162_qresync`]), mailbox names in modified
-//!   UTF-7 ([`utf7`]) and when a message reached the server ([`internal_date`]).
+//!   UTF-7 ([`utf7`]) and when a message reached the server ([`internal_date`]); the `ID` a
+//!   server may ask for after login ([`rfc2971_id`]).
 //!
 //! Turning fetched header bytes into text is not IMAP: it is [`crate::mail`].
 
@@ -16,6 +17,7 @@ pub mod mailbox;
 pub mod one_flight;
 pub mod pipelined;
 pub mod rfc2177_idle;
+pub mod rfc2971_id;
 pub mod rfc4731_esearch;
 pub mod rfc5465_notify;
 pub mod rfc7162_qresync;

@@ -8,7 +8,10 @@
 //! executes them in order (RFC 3501 §5.5 allows any client to send several commands without
 //! waiting; a command that depends on the state an earlier one sets — SEARCH after SELECT —
 //! runs after it). So [`start`] writes them all, with async-imap's `IDLE` last, in one write,
-//! and reads once: the answers to ours, then `+ idling`.
+//! and reads once: the answers to ours, then `+ idling`. Where the server advertises `ID`
+//! and nothing was sent since login, the session's owed `ID` (`imap/rfc2971_id.rs`) leaves
+//! first in the same write — before `SELECT`, which NetEase refuses without it — and its
+//! answer is skipped by the byte layer, so [`read`] never sees it: no extra round trip.
 //!
 //! The answers to ours are held back from async-imap by the byte layer
 //! ([`MailStream::ahead`], `transport/framing.rs`): async-imap's IDLE start would otherwise

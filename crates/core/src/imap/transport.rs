@@ -39,6 +39,9 @@ pub struct MailStream {
     piggyback: Option<Vec<u8>>,
     /// Commands to send right before the next one async-imap writes ([`MailStream::ahead`]).
     ahead: Option<Vec<u8>>,
+    /// A command owed before any other ([`MailStream::owe`]), tagged, with its tag: it leaves
+    /// first in the next write, and its answer is skipped.
+    owed: Option<(String, Vec<u8>)>,
     /// Bytes written since the last flush, sent as one write by it (see `poll_write`).
     out: Vec<u8>,
     /// How much of `out` is already written (a flush may be interrupted by a full socket).
@@ -182,6 +185,7 @@ impl MailStream {
             framer: Arc::new(Mutex::new(Framer::new(limits))),
             piggyback: None,
             ahead: None,
+            owed: None,
             out: Vec::new(),
             out_sent: 0,
             pipelined: 0,
@@ -236,6 +240,24 @@ impl MailStream {
         tags
     }
 
+    /// Queues `command` to leave first in the next write, ahead of whatever command is
+    /// written next (and of [`Self::ahead`]'s), and skips its answer, whatever it is
+    /// ([`framing::Framer::skip_until`]): returns its tag (`P…`). For a command the session
+    /// owes the server but needs no answer from: RFC 2971 `ID` right after login
+    /// (`imap/rfc2971_id.rs`). Riding in front of the next command, it costs no round trip:
+    /// the server answers in order, so it has taken `ID` before it reads what follows.
+    pub fn owe(&mut self, command: &str) -> String {
+        debug_assert!(
+            !command.contains(['\r', '\n']),
+            "a command line is one line"
+        );
+        self.pipelined = self.pipelined.wrapping_add(1);
+        let tag = format!("P{}", self.pipelined);
+        let line = format!("{tag} {command}\r\n").into_bytes();
+        self.owed = Some((tag.clone(), line));
+        tag
+    }
+
     /// Writes what [`Self::pipeline`] gathered: the command async-imap wrote, then the
     /// piggyback, as one buffer (one TLS record, one segment where it fits).
     fn poll_write_gathered(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -251,6 +273,17 @@ impl MailStream {
         {
             ahead.append(&mut self.out);
             self.out = ahead;
+        }
+        if !self.out.is_empty()
+            && self.out_sent == 0
+            && let Some((tag, mut line)) = self.owed.take()
+        {
+            // Armed before a byte leaves, so its answer cannot come first.
+            if let Ok(mut framer) = self.framer.lock() {
+                framer.skip_until(&tag);
+            }
+            line.append(&mut self.out);
+            self.out = line;
         }
         while self.out_sent < self.out.len() {
             let rest = &self.out[self.out_sent..];
@@ -317,6 +350,14 @@ impl AsyncRead for MailStream {
                 this.incoming.clear();
                 return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, limit)));
             }
+            if let Some(status) = framer.take_skipped() {
+                // Whatever the server said to a command we owed it (`ID`), the session goes on.
+                debug!(
+                    status = %status.status,
+                    words = %status.text,
+                    "the server answered the command sent ahead of the session's first"
+                );
+            }
             if let Some(line) = framer.take_unreadable() {
                 // What async-imap says of a response it cannot parse (`imap_error` reads it).
                 return Poll::Ready(Err(io::Error::other(format!("unparsable: {line}"))));
@@ -353,6 +394,7 @@ impl AsyncWrite for MailStream {
         // A piggyback no command carried is dropped, never sent on its own.
         this.piggyback = None;
         this.ahead = None;
+        this.owed = None;
         std::task::ready!(this.poll_write_gathered(cx))?;
         this.inner.io().poll_shutdown(cx)
     }
@@ -1041,6 +1083,54 @@ APa6M1gXZYltOL+e8bS5uZo+/C+uq9o13+qVLXKdfyAa
         let n = theirs.read(&mut got).await.unwrap();
         assert_eq!(&got[..n], b"A4 NOOP\r\n");
         assert_eq!(stream.pipeline("NOOP"), "P2");
+    }
+
+    /// An owed command (`ID`) leaves first in the next write — before the commands sent
+    /// ahead and the one async-imap writes — once, and never on its own.
+    #[tokio::test]
+    async fn an_owed_command_leaves_first_with_the_next_write() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (ours, mut theirs) = tokio::io::duplex(1024);
+        let mut stream = MailStream::in_memory(ours);
+        assert_eq!(stream.owe("ID (\"name\" \"Pushmail\")"), "P1");
+        // A flush with nothing written sends nothing.
+        stream.flush().await.unwrap();
+        let mut got = [0u8; 256];
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), theirs.read(&mut got))
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            stream.ahead(&["SELECT \"INBOX\"".into(), "UID SEARCH UNSEEN".into()]),
+            ["P2", "P3"]
+        );
+        stream.write_all(b"A3 IDLE\r\n").await.unwrap();
+        stream.flush().await.unwrap();
+        let n = theirs.read(&mut got).await.unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&got[..n]),
+            "P1 ID (\"name\" \"Pushmail\")\r\nP2 SELECT \"INBOX\"\r\nP3 UID SEARCH UNSEEN\r\nA3 IDLE\r\n"
+        );
+        // Its answer is skipped, the flight's held, async-imap's handed on.
+        theirs
+            .write_all(b"* ID NIL\r\nP1 NO not now\r\n* 0 EXISTS\r\nP2 OK x\r\n* SEARCH\r\nP3 OK y\r\n+ idling\r\n")
+            .await
+            .unwrap();
+        let mut read = Vec::new();
+        while !read.ends_with(b"+ idling\r\n") {
+            let n = stream.read(&mut got).await.unwrap();
+            read.extend_from_slice(&got[..n]);
+        }
+        assert_eq!(read, b"+ idling\r\n");
+        let (held, complete) = stream.tap().take_held();
+        assert!(complete);
+        assert_eq!(held.len(), 4);
+        // Sent once: the next command goes alone.
+        stream.write_all(b"A4 NOOP\r\n").await.unwrap();
+        stream.flush().await.unwrap();
+        let n = theirs.read(&mut got).await.unwrap();
+        assert_eq!(&got[..n], b"A4 NOOP\r\n");
     }
 
     #[test]

@@ -20,6 +20,9 @@
 //! is passed on untouched and breaks the session as it always did: RFC 4731 sends ESEARCH only
 //! in answer to a search that asked for it, so an unasked one is a server fault to surface, and
 //! swallowing it silently could hide one we should have read.
+//!
+//! And it skips the answer to a command owed ahead of the session's first one (RFC 2971 `ID`,
+//! [`Framer::skip_until`]): nobody reads that answer, so it never reaches the parser.
 
 use std::fmt;
 
@@ -111,8 +114,9 @@ enum Route {
     Deciding,
     /// An ESEARCH answer: kept in `capture`, never handed on.
     Capturing,
-    /// An answer to commands sent ahead of async-imap's own ([`Framer::hold_until`]): kept in
-    /// `holding`, never handed on.
+    /// An answer to commands sent ahead of async-imap's own ([`Framer::hold_until`]), or to
+    /// the owed command whose answer is skipped ([`Framer::skip_until`]): kept in `holding`
+    /// until its end, never handed on.
     Holding,
 }
 
@@ -168,6 +172,13 @@ pub struct Framer {
     /// A held response the parser could not read (capped): the session ends at once, as it
     /// would had async-imap read it, rather than after waiting for what follows.
     held_unreadable: Option<String>,
+    /// A command was sent ahead of everything else whose answer nobody reads (RFC 2971 `ID`):
+    /// every response up to and including the tagged line with this tag is dropped. Its
+    /// responses come first (the server answers in order), so this is looked at before
+    /// `hold_tag`.
+    skip_tag: Option<String>,
+    /// How the skipped command ended, once its tagged line has come.
+    skipped: Option<TaggedStatus>,
 }
 
 impl Framer {
@@ -197,7 +208,25 @@ impl Framer {
             held_responses: Vec::new(),
             held_bytes: 0,
             held_unreadable: None,
+            skip_tag: None,
+            skipped: None,
         }
+    }
+
+    /// A command tagged `tag` is about to be sent before anything else is answered: from the
+    /// next response on, every response up to and including its tagged line is dropped, and
+    /// that line kept for [`Self::take_skipped`]. Its answer may be anything (`* ID (…)`,
+    /// `* ID NIL`, a `NO`, a `BAD`, a line imap-proto cannot read): it is not ours to act on.
+    /// Every command gets a tagged line (RFC 3501 §2.2.2); a server that never sent this one
+    /// would hold up the next command until its timeout, as it would this one sent alone.
+    pub fn skip_until(&mut self, tag: &str) {
+        self.skip_tag = Some(tag.to_owned());
+        self.skipped = None;
+    }
+
+    /// How the command of [`Self::skip_until`] ended, once (its tagged line, when it came).
+    pub fn take_skipped(&mut self) -> Option<TaggedStatus> {
+        self.skipped.take()
     }
 
     /// A held response that cannot be parsed, if one came since the last call.
@@ -278,7 +307,7 @@ impl Framer {
             i += 1;
             if self.response_len == 0 {
                 // A response begins: while an ESEARCH is expected, it may be one.
-                self.route = if self.hold_tag.is_some() {
+                self.route = if self.skip_tag.is_some() || self.hold_tag.is_some() {
                     Route::Holding
                 } else if self.esearch_armed {
                     Route::Deciding
@@ -421,7 +450,20 @@ impl Framer {
     }
 
     fn finish_response(&mut self) -> Result<(), LimitError> {
-        if self.route == Route::Holding {
+        if self.route == Route::Holding
+            && let Some(tag) = self.skip_tag.as_deref()
+        {
+            // The owed command's answer: dropped, only how it ended is kept. A goodbye in it
+            // is still the server's last word.
+            let status = parse_tagged(&self.head);
+            if status.is_some() && self.head.split(|&c| c == b' ').next() == Some(tag.as_bytes()) {
+                self.skip_tag = None;
+                self.skipped = status;
+            } else if let Some(text) = parse_bye(&self.head) {
+                self.last_bye = Some(text);
+            }
+            self.holding.clear();
+        } else if self.route == Route::Holding {
             let response = std::mem::take(&mut self.holding);
             self.held_bytes += response.len() as u64;
             if self.held_bytes > self.limits.max_response.saturating_mul(HOLD_CAP_RESPONSES) {
@@ -784,6 +826,62 @@ mod tests {
         assert_eq!(held.len(), 2);
         assert!(!complete);
         assert_eq!(f.take_last_bye().as_deref(), Some("going"));
+    }
+
+    /// The answer to an owed `ID` — whatever it is — never reaches the parser, and never
+    /// vouches for the next command: cut anywhere, only what follows its tagged line passes.
+    #[test]
+    fn the_answer_to_an_owed_command_is_skipped_whatever_it_says() {
+        for (answer, status) in [
+            (
+                &b"* ID (\"name\" \"Coremail Imap\" \"vendor\" \"Mailtech\")\r\nP1 OK ID completed\r\n"[..],
+                "OK",
+            ),
+            (b"* ID NIL\r\nP1 OK done\r\n", "OK"),
+            (b"P1 NO ID not allowed\r\n", "NO"),
+            (b"P1 BAD Unknown command\r\n", "BAD"),
+            // Not IMAP imap-proto reads: skipped all the same, not a broken session.
+            (b"* ID (\"name\" {3}\r\nabc)\r\n* ID (((\r\nP1 OK x\r\n", "OK"),
+        ] {
+            let data = [answer, b"* OK [UIDVALIDITY 3] x\r\nA1 OK [READ-WRITE] done\r\n"].concat();
+            for cut in 0..=data.len() {
+                let mut f = framer();
+                f.skip_until("P1");
+                let out = through(&mut f, &[&data[..cut], &data[cut..]]).unwrap();
+                assert_eq!(
+                    String::from_utf8_lossy(&out),
+                    "* OK [UIDVALIDITY 3] x\r\nA1 OK [READ-WRITE] done\r\n"
+                );
+                assert_eq!(f.take_skipped().map(|s| s.status).as_deref(), Some(status));
+                assert_eq!(f.take_last_tagged().map(|s| s.status).as_deref(), Some("OK"));
+                assert_eq!(f.take_unreadable(), None);
+            }
+        }
+    }
+
+    /// Owed `ID` ahead of a flight: its answer is skipped, the flight's is held, async-imap's
+    /// passes — each in its place, as the server answers them in order.
+    #[test]
+    fn an_owed_command_before_commands_sent_ahead() {
+        let mut f = framer();
+        f.hold_until("P3");
+        f.skip_until("P1");
+        let out = through(
+            &mut f,
+            &[b"* ID NIL\r\nP1 OK x\r\n* 0 EXISTS\r\nP2 OK sel\r\n* SEARCH\r\nP3 OK s\r\n+ idling\r\n"],
+        )
+        .unwrap();
+        assert_eq!(out, b"+ idling\r\n");
+        let (held, complete) = f.take_held();
+        assert!(complete);
+        assert_eq!(held.len(), 4, "{held:?}");
+        assert_eq!(f.take_skipped().map(|s| s.status).as_deref(), Some("OK"));
+        // A goodbye in answer to the owed command is still the server's last word.
+        let mut f = framer();
+        f.skip_until("P1");
+        assert!(through(&mut f, &[b"* BYE no\r\n"]).unwrap().is_empty());
+        assert_eq!(f.take_last_bye().as_deref(), Some("no"));
+        assert_eq!(f.take_skipped(), None);
     }
 
     #[test]

@@ -215,7 +215,9 @@ pub async fn login(
 }
 
 /// The capabilities valid after login (RFC 3501: they may change with authentication): from
-/// the login's `OK [CAPABILITY …]` when the server sends them there, else by asking.
+/// the login's `OK [CAPABILITY …]` when the server sends them there, else by asking. Where
+/// they include `ID`, the session owes the server an `ID` (`imap/rfc2971_id.rs`), which
+/// leaves with its next command.
 async fn capabilities_after_login(
     mut session: Session<MailStream>,
     tap: StatusTap,
@@ -223,34 +225,42 @@ async fn capabilities_after_login(
 ) -> Result<LoggedIn, ConnectError> {
     // Most servers (Dovecot, Cyrus) put the new capabilities in the login's OK
     // (`[CAPABILITY …]`, RFC 3501 §7.1): asking again would cost a round trip per connect.
-    if let Some(capabilities) = tap
+    let capabilities = match tap
         .take()
         .filter(|s| s.status == "OK")
         .and_then(|s| s.capabilities)
     {
-        return Ok(LoggedIn {
-            session,
-            capabilities,
-            tap,
-        });
+        Some(capabilities) => capabilities,
+        None => ask_capabilities(&mut session, &tap, command_timeout).await?,
+    };
+    if let Some(id) = crate::imap::rfc2971_id::owed(&capabilities) {
+        session.get_mut().owe(&id);
     }
+    Ok(LoggedIn {
+        session,
+        capabilities,
+        tap,
+    })
+}
+
+/// `CAPABILITY`, for a server whose login's `OK` did not carry them.
+async fn ask_capabilities(
+    session: &mut Session<MailStream>,
+    tap: &StatusTap,
+    command_timeout: std::time::Duration,
+) -> Result<Vec<String>, ConnectError> {
     let caps = tokio::time::timeout(command_timeout, tap.confirmed(session.capabilities()))
         .await
         .map_err(|_| ConnectError::Timeout(Step::CapabilitiesAfterLogin))?
-        .map_err(|e| super::imap_error(Step::CapabilitiesAfterLogin, e, &tap))?;
-    let capabilities = caps
+        .map_err(|e| super::imap_error(Step::CapabilitiesAfterLogin, e, tap))?;
+    Ok(caps
         .iter()
         .map(|c| match c {
             async_imap::types::Capability::Imap4rev1 => "IMAP4REV1".to_owned(),
             async_imap::types::Capability::Auth(a) => format!("AUTH={}", a.to_ascii_uppercase()),
             async_imap::types::Capability::Atom(a) => a.to_ascii_uppercase(),
         })
-        .collect();
-    Ok(LoggedIn {
-        session,
-        capabilities,
-        tap,
-    })
+        .collect())
 }
 
 /// Replaces the password, and the SASL PLAIN response carrying it, in an error's text: as
