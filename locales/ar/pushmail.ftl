@@ -706,3 +706,35 @@ cli-account-signin = تسجيل دخول ({ $provider })
 cli-forget-item-signin = تسجيل دخول الحساب «{ $id }» في حلقة مفاتيح النظام
 cli-signin-page-success = تم تسجيل دخولك. يمكنك إغلاق هذا التبويب والعودة إلى Pushmail.
 cli-signin-page-failure = لم يكتمل تسجيل الدخول. عُد إلى Pushmail لمعرفة السبب.
+
+## Provider notes: what the user must do at the provider before Pushmail can log in.
+## $provider is the provider's brand name: keep it as it is.
+provider-note-app-password = لاستخدام كلمة مرور مع { $provider }، أنشئ كلمة مرور خاصة بالتطبيقات من إعدادات الأمان في حسابك لدى { $provider } وأدخلها هنا؛ فكلمة مرورك المعتادة مرفوضة.
+provider-note-enable-imap = فعّل الوصول عبر IMAP أولًا: سجّل الدخول إلى { $provider } على الويب وفعّله من إعدادات البريد. وإلى أن تفعل ذلك، سيرفض الخادم اتصال Pushmail.
+provider-note-authorization-code = يطلب { $provider } رمز تفويض بدلًا من كلمة المرور: فعّل IMAP من إعدادات بريد { $provider } على الويب، وأنشئ رمز تفويض هناك، ثم أدخله في خانة كلمة المرور.
+
+## Account discovery: finding the settings from the address (Settings and pushmail-cli).
+## $where is a place being looked at (a web address, a server name, or one of the phrases below).
+discover-looking = جارٍ البحث في { $where }…
+discover-looking-providers = قائمة مزوّدي البريد المعروفين
+discover-looking-mx = خوادم البريد (MX) للنطاق { $domain }
+discover-looking-srv = سجلات خدمة DNS ‏{ $name }
+discover-source-provider-list = من قائمة المزوّدين ({ $provider })
+discover-source-provider-mx = من قائمة المزوّدين: يستقبل { $provider } بريد هذا النطاق ({ $mx })
+discover-source-autoconfig = من الإعدادات التي ينشرها { $domain } بنفسه
+discover-source-autoconfig-mx = من إعدادات مستضيف البريد للنطاق { $domain } ({ $mx })
+discover-source-srv = من سجل خدمة DNS للنطاق { $domain } ({ $record })
+discover-source-guess = تخمين: أجاب { $host } بشهادة صالحة
+discover-warning-outside = الخادم { $host } ليس جزءًا من { $domain }، بل يتبع { $owner }. لا تستخدمه إلا إذا كنت تتوقع هذا الخادم.
+discover-warning-look-alike = النطاق { $domain } ليس { $imitates }، بل يشبهه فقط. تحقّق من العنوان قبل أن تعطيه كلمة مرور.
+discover-warning-insecure = وصلت هذه الإعدادات دون تشفير من { $url } وربما غُيّرت في الطريق.
+discover-not-found = لم يُعثر على إعدادات للنطاق { $domain }. أدخل الخادم يدويًا.
+discover-login-password = بكلمة مرور
+discover-login-signin = بتسجيل الدخول عبر { $provider }
+cli-discover-found = عُثر على إعدادات { $address }، { $source }:
+cli-discover-server = الخادم: { $server } ({ $security })
+cli-discover-user = اسم المستخدم: { $user }، { $login }
+cli-discover-check = تحقّق: { $warning }
+cli-discover-confirm = هل تستخدم هذه الإعدادات؟ [Y/n]
+cli-discover-needs-yes = عُثر على إعدادات، لكن لا توجد طرفية لتأكيدها: أضف ‎--yes لاستخدامها، أو حدّد الخادم بـ ‎--host.
+cli-discover-declined = لم يُحفظ شيء. أدخل الإعدادات بنفسك باستخدام ‎--host و‎--port و‎--security و‎--username.

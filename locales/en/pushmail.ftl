@@ -683,3 +683,40 @@ cli-forget-item-signin = the sign-in of account “{ $id }” in the OS keyring
 # The page the browser shows after the redirect back to Pushmail (plain text).
 cli-signin-page-success = You are signed in. You can close this tab and go back to Pushmail.
 cli-signin-page-failure = Sign-in did not complete. Go back to Pushmail to see why.
+
+## Provider notes: what the user must do at the provider before Pushmail can log in. Shown under
+## the address in Settings → Add account and by `pushmail-cli account add` when the address
+## belongs to a provider Pushmail knows (crates/core/src/discover/providers.rs, docs/providers.md).
+## $provider is the provider's brand name (Gmail, iCloud Mail, QQ Mail…): keep it as it is.
+# Gmail, Yahoo, AOL, iCloud, Fastmail, Yandex, Mail.ru: the account's own password is refused.
+provider-note-app-password = To use a password with { $provider }, create an app password in the security settings of your { $provider } account and enter it here: your usual password is refused.
+# GMX, WEB.DE, Zoho: IMAP is off until the user turns it on in the webmail.
+provider-note-enable-imap = Turn on IMAP access first: sign in to { $provider } on the web and enable it in the mail settings. Until then the server refuses Pushmail.
+# QQ Mail and NetEase (163.com, 126.com, yeah.net) call their app password an "authorization code".
+provider-note-authorization-code = { $provider } wants an authorization code instead of your password: turn on IMAP in the { $provider } webmail settings, generate an authorization code there and enter it as the password.
+
+## Account discovery: finding the settings from the address (Settings and pushmail-cli).
+## $where is a place being looked at (a web address, a server name, or one of the phrases below).
+discover-looking = Looking at { $where }…
+discover-looking-providers = the list of known providers
+discover-looking-mx = the mail servers (MX) of { $domain }
+discover-looking-srv = the DNS service records { $name }
+discover-source-provider-list = from the provider list ({ $provider })
+discover-source-provider-mx = from the provider list: { $provider } receives this domain's mail ({ $mx })
+discover-source-autoconfig = from { $domain }'s own configuration
+discover-source-autoconfig-mx = from the configuration of { $domain }'s mail hoster ({ $mx })
+discover-source-srv = from { $domain }'s DNS service record ({ $record })
+discover-source-guess = guessed: { $host } answered with a valid certificate
+discover-warning-outside = { $host } is not part of { $domain }: it belongs to { $owner }. Use it only if you expected this server.
+discover-warning-look-alike = { $domain } is not { $imitates }: it only looks like it. Check the address before you give it a password.
+discover-warning-insecure = These settings came unencrypted from { $url } and could have been changed on the way.
+discover-not-found = No settings found for { $domain }. Enter the server by hand.
+discover-login-password = with a password
+discover-login-signin = by signing in with { $provider }
+cli-discover-found = Settings found for { $address }, { $source }:
+cli-discover-server = Server:    { $server } ({ $security })
+cli-discover-user = User name: { $user }, { $login }
+cli-discover-check = Check:     { $warning }
+cli-discover-confirm = Use these settings? [Y/n]
+cli-discover-needs-yes = Settings were found, but there is no terminal to confirm them: add --yes to use them, or give the server with --host.
+cli-discover-declined = Nothing saved. Give the settings yourself with --host, --port, --security and --username.

@@ -616,3 +616,35 @@ cli-account-signin = accesso ({ $provider })
 cli-forget-item-signin = l'accesso dell'account «{ $id }» nel portachiavi del sistema
 cli-signin-page-success = Accesso eseguito. Puoi chiudere questa scheda e tornare a Pushmail.
 cli-signin-page-failure = L'accesso non è stato completato. Torna a Pushmail per vedere perché.
+
+## Provider notes: what the user must do at the provider before Pushmail can log in.
+## $provider is the provider's brand name: keep it as it is.
+provider-note-app-password = Per usare una password con { $provider }, crea una password per le app nelle impostazioni di sicurezza del tuo account { $provider } e inseriscila qui: la password abituale viene rifiutata.
+provider-note-enable-imap = Prima attiva l'accesso IMAP: accedi a { $provider } dal web e abilitalo nelle impostazioni della posta. Finché non lo fai, il server rifiuta Pushmail.
+provider-note-authorization-code = { $provider } richiede un codice di autorizzazione al posto della password: attiva IMAP nelle impostazioni della webmail di { $provider }, genera lì un codice di autorizzazione e inseriscilo come password.
+
+## Account discovery: finding the settings from the address (Settings and pushmail-cli).
+## $where is a place being looked at (a web address, a server name, or one of the phrases below).
+discover-looking = Ricerca in { $where }…
+discover-looking-providers = l'elenco dei provider noti
+discover-looking-mx = i server di posta (MX) di { $domain }
+discover-looking-srv = i record di servizio DNS { $name }
+discover-source-provider-list = dall'elenco dei provider ({ $provider })
+discover-source-provider-mx = dall'elenco dei provider: la posta di questo dominio arriva a { $provider } ({ $mx })
+discover-source-autoconfig = dalla configurazione pubblicata da { $domain }
+discover-source-autoconfig-mx = dalla configurazione del fornitore di posta di { $domain } ({ $mx })
+discover-source-srv = dal record di servizio DNS di { $domain } ({ $record })
+discover-source-guess = ipotesi: { $host } ha risposto con un certificato valido
+discover-warning-outside = { $host } non fa parte di { $domain }: appartiene a { $owner }. Usalo solo se ti aspettavi questo server.
+discover-warning-look-alike = { $domain } non è { $imitates }: gli somiglia soltanto. Controlla l'indirizzo prima di dargli una password.
+discover-warning-insecure = Queste impostazioni sono arrivate senza cifratura da { $url } e potrebbero essere state alterate lungo il percorso.
+discover-not-found = Nessuna impostazione trovata per { $domain }. Inserisci il server a mano.
+discover-login-password = con una password
+discover-login-signin = accedendo con { $provider }
+cli-discover-found = Impostazioni trovate per { $address }, { $source }:
+cli-discover-server = Server:      { $server } ({ $security })
+cli-discover-user = Nome utente: { $user }, { $login }
+cli-discover-check = Controlla:   { $warning }
+cli-discover-confirm = Usare queste impostazioni? [S/n]
+cli-discover-needs-yes = Ho trovato delle impostazioni, ma non c'è un terminale per confermarle: aggiungi --yes per usarle, oppure indica il server con --host.
+cli-discover-declined = Nulla è stato salvato. Indica tu le impostazioni con --host, --port, --security e --username.

@@ -558,3 +558,35 @@ cli-account-signin = 登录（{ $provider }）
 cli-forget-item-signin = 系统密钥环中账户“{ $id }”的登录
 cli-signin-page-success = 你已登录。可以关闭此标签页并返回 Pushmail。
 cli-signin-page-failure = 登录未完成。请返回 Pushmail 查看原因。
+
+## Provider notes: what the user must do at the provider before Pushmail can log in.
+## $provider is the provider's brand name: keep it as it is.
+provider-note-app-password = 若要以密码登录 { $provider }，请在 { $provider } 账户的安全设置中创建应用专用密码，并在此处输入；平时使用的密码会被拒绝。
+provider-note-enable-imap = 请先开启 IMAP 访问：在网页上登录 { $provider }，并在邮箱设置中启用。开启之前，服务器会拒绝 Pushmail 的连接。
+provider-note-authorization-code = { $provider } 需要使用授权码代替密码：请在 { $provider } 网页版邮箱的设置中开启 IMAP 服务并生成授权码，然后将授权码填入密码栏。
+
+## Account discovery: finding the settings from the address (Settings and pushmail-cli).
+## $where is a place being looked at (a web address, a server name, or one of the phrases below).
+discover-looking = 正在查找：{ $where }…
+discover-looking-providers = 已知服务商列表
+discover-looking-mx = { $domain } 的邮件服务器（MX）
+discover-looking-srv = DNS 服务记录 { $name }
+discover-source-provider-list = 来自服务商列表（{ $provider }）
+discover-source-provider-mx = 来自服务商列表：此域名的邮件由 { $provider } 接收（{ $mx }）
+discover-source-autoconfig = 来自 { $domain } 自己发布的配置
+discover-source-autoconfig-mx = 来自 { $domain } 的邮件托管商的配置（{ $mx }）
+discover-source-srv = 来自 { $domain } 的 DNS 服务记录（{ $record }）
+discover-source-guess = 推测：{ $host } 以有效证书作出了应答
+discover-warning-outside = { $host } 不属于 { $domain }，而属于 { $owner }。仅当你预期使用此服务器时才继续。
+discover-warning-look-alike = { $domain } 并不是 { $imitates }，只是看起来相似。在输入密码前请核对地址。
+discover-warning-insecure = 这些设置是从 { $url } 以未加密方式获取的，可能已在传输途中被篡改。
+discover-not-found = 未找到 { $domain } 的设置。请手动输入服务器。
+discover-login-password = 使用密码
+discover-login-signin = 通过 { $provider } 登录
+cli-discover-found = 已找到 { $address } 的设置，{ $source }：
+cli-discover-server = 服务器：{ $server }（{ $security }）
+cli-discover-user = 用户名：{ $user }，{ $login }
+cli-discover-check = 请检查：{ $warning }
+cli-discover-confirm = 使用这些设置吗？[Y/n]
+cli-discover-needs-yes = 已找到设置，但没有可用于确认的终端：添加 --yes 以使用这些设置，或用 --host 指定服务器。
+cli-discover-declined = 未保存任何内容。请用 --host、--port、--security 和 --username 自行提供设置。

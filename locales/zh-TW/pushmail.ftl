@@ -558,3 +558,35 @@ cli-account-signin = 登入（{ $provider }）
 cli-forget-item-signin = 系統鑰匙圈中帳號「{ $id }」的登入
 cli-signin-page-success = 你已登入。可以關閉此分頁並返回 Pushmail。
 cli-signin-page-failure = 登入未完成。請返回 Pushmail 查看原因。
+
+## Provider notes: what the user must do at the provider before Pushmail can log in.
+## $provider is the provider's brand name: keep it as it is.
+provider-note-app-password = 若要以密碼登入 { $provider }，請在 { $provider } 帳號的安全性設定中建立應用程式密碼，並在此處輸入；平常使用的密碼會被拒絕。
+provider-note-enable-imap = 請先開啟 IMAP 存取：在網頁上登入 { $provider }，並在郵件設定中啟用。開啟之前，伺服器會拒絕 Pushmail 連線。
+provider-note-authorization-code = { $provider } 需要以授權碼取代密碼：請在 { $provider } 網頁版信箱的設定中開啟 IMAP 服務並產生授權碼，再將授權碼填入密碼欄。
+
+## Account discovery: finding the settings from the address (Settings and pushmail-cli).
+## $where is a place being looked at (a web address, a server name, or one of the phrases below).
+discover-looking = 正在查找：{ $where }…
+discover-looking-providers = 已知服務商清單
+discover-looking-mx = { $domain } 的郵件伺服器（MX）
+discover-looking-srv = DNS 服務記錄 { $name }
+discover-source-provider-list = 來自服務商清單（{ $provider }）
+discover-source-provider-mx = 來自服務商清單：此網域的郵件由 { $provider } 接收（{ $mx }）
+discover-source-autoconfig = 來自 { $domain } 自行發布的設定
+discover-source-autoconfig-mx = 來自 { $domain } 的郵件代管商的設定（{ $mx }）
+discover-source-srv = 來自 { $domain } 的 DNS 服務記錄（{ $record }）
+discover-source-guess = 推測：{ $host } 以有效憑證作出了回應
+discover-warning-outside = { $host } 不屬於 { $domain }，而屬於 { $owner }。僅在你預期使用此伺服器時才繼續。
+discover-warning-look-alike = { $domain } 並不是 { $imitates }，只是看起來相似。輸入密碼前請核對地址。
+discover-warning-insecure = 這些設定是從 { $url } 以未加密方式取得的，可能已在傳輸途中遭到竄改。
+discover-not-found = 找不到 { $domain } 的設定。請手動輸入伺服器。
+discover-login-password = 使用密碼
+discover-login-signin = 透過 { $provider } 登入
+cli-discover-found = 已找到 { $address } 的設定，{ $source }：
+cli-discover-server = 伺服器：{ $server }（{ $security }）
+cli-discover-user = 使用者名稱：{ $user }，{ $login }
+cli-discover-check = 請檢查：{ $warning }
+cli-discover-confirm = 要使用這些設定嗎？[Y/n]
+cli-discover-needs-yes = 已找到設定，但沒有可供確認的終端機：加上 --yes 以使用這些設定，或以 --host 指定伺服器。
+cli-discover-declined = 未儲存任何內容。請以 --host、--port、--security 和 --username 自行提供設定。

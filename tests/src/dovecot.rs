@@ -57,7 +57,7 @@ use crate::process::{
     wait_group_gone,
 };
 use crate::raw_imap::{Arg, RawImap};
-use crate::tls::make_tls;
+use crate::tls::{TlsFiles, make_tls};
 
 /// Owner of every mail file. Dovecot refuses uid 0 for mail, and a numeric id needs no passwd
 /// entry, so nothing on the host has to be set up.
@@ -160,6 +160,46 @@ pub struct DovecotOptions {
     /// alone), checked at the authorization server by introspection; see [`OAuth2Passdb`].
     /// `None` (default): passwords only, and neither mechanism is offered.
     pub oauth2: Option<OAuth2Passdb>,
+    /// `Some`: listen on exactly these ports, e.g. [`DovecotPorts::STANDARD`] inside the
+    /// discovery lab's private network namespace (`netns`), where discovery guesses 993 and
+    /// 143. A port in use is then an error, not a reason to pick others. `None` (default):
+    /// four free ports, chosen afresh if another process takes one first.
+    pub ports: Option<DovecotPorts>,
+    /// `Some`: serve this certificate (for names a test chose, signed by a CA the test
+    /// controls) and report its CA from [`Dovecot::ca_file`]. `None` (default): a CA of the
+    /// instance's own and a certificate for `localhost`, 127.0.0.1 and 127.0.0.2.
+    pub certificate: Option<ServerCertificate>,
+}
+
+/// Fixed ports for [`DovecotOptions::ports`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DovecotPorts {
+    pub imap: u16,
+    pub imaps: u16,
+    pub pop3: u16,
+    pub pop3s: u16,
+}
+
+impl DovecotPorts {
+    /// 143, 993, 110 and 995: where a client that only knows a host name looks. Only usable
+    /// where nothing else listens on them, i.e. in a private network namespace.
+    pub const STANDARD: DovecotPorts = DovecotPorts {
+        imap: 143,
+        imaps: 993,
+        pop3: 110,
+        pop3s: 995,
+    };
+}
+
+/// A certificate for [`DovecotOptions::certificate`]: PEM files, readable by root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerCertificate {
+    /// The server certificate.
+    pub cert: PathBuf,
+    /// Its private key.
+    pub key: PathBuf,
+    /// The CA that signed it ([`Dovecot::ca_file`] returns this path).
+    pub ca: PathBuf,
 }
 
 /// Which SASL mechanisms carry OAuth2 tokens.
@@ -240,6 +280,8 @@ impl Default for DovecotOptions {
             capabilities: None,
             max_userip_connections: None,
             oauth2: None,
+            ports: None,
+            certificate: None,
         }
     }
 }
@@ -260,6 +302,8 @@ impl fmt::Debug for DovecotOptions {
             .field("capabilities", &self.capabilities)
             .field("max_userip_connections", &self.max_userip_connections)
             .field("oauth2", &self.oauth2)
+            .field("ports", &self.ports)
+            .field("certificate", &self.certificate)
             .finish()
     }
 }
@@ -429,7 +473,14 @@ impl Dovecot {
         // imap (as uid 10000) creates each user's home here on first login.
         chown(&mail, Some(MAIL_UID), Some(MAIL_GID))
             .with_context(|| format!("Cannot chown {}", mail.display()))?;
-        let tls = make_tls(&root.join("tls"))?;
+        let tls = match &opts.certificate {
+            Some(given) => TlsFiles {
+                ca: given.ca.clone(),
+                cert: given.cert.clone(),
+                key: given.key.clone(),
+            },
+            None => make_tls(&root.join("tls"))?,
+        };
 
         let token = root
             .file_name()
@@ -461,8 +512,17 @@ impl Dovecot {
         }
 
         let mut last_error = None;
-        for _ in 0..START_ATTEMPTS {
-            let [imap, imaps, pop3, pop3s] = free_ports(&dovecot.opts.listen)?;
+        // Fixed ports get one attempt: another process on them is the test's problem to see.
+        let attempts = if dovecot.opts.ports.is_some() {
+            1
+        } else {
+            START_ATTEMPTS
+        };
+        for _ in 0..attempts {
+            let [imap, imaps, pop3, pop3s] = match dovecot.opts.ports {
+                Some(p) => [p.imap, p.imaps, p.pop3, p.pop3s],
+                None => free_ports(&dovecot.opts.listen)?,
+            };
             dovecot.imap_port = imap;
             dovecot.imaps_port = imaps;
             dovecot.pop3_port = pop3;
@@ -476,11 +536,13 @@ impl Dovecot {
                 Err(err) => return Err(err),
             }
         }
+        let why = match dovecot.opts.ports {
+            Some(p) => format!("Ports {p:?} are in use by another process"),
+            None => format!("Dovecot lost its ports {START_ATTEMPTS} times in a row"),
+        };
         Err(last_error
             .unwrap_or_else(|| anyhow::anyhow!("Dovecot did not start"))
-            .context(format!(
-                "Dovecot lost its ports {START_ATTEMPTS} times in a row"
-            )))
+            .context(why))
     }
 
     /// The address clients connect to (the listen address).

@@ -9,6 +9,9 @@
 //! - [`OidcServer`] ([`oidc`]): a private OAuth2/OpenID Connect authorization server
 //!   (oidc-provider on Node) with a headless user for its sign-in pages; with
 //!   [`DovecotOptions::oauth2`] Dovecot accepts its access tokens (XOAUTH2, OAUTHBEARER).
+//! - [`netns`]: the discovery lab: a private network and mount namespace with real DNS
+//!   (dnsmasq), HTTPS with certificates the system trust store accepts, and Dovecot on the
+//!   standard ports, reached through the production resolver and trust paths.
 //! - [`message`], [`bin`], [`free_port`], [`wait_until`]: small pieces every test needs.
 //!
 //! Everything is `std` only and synchronous, so the harness needs no runtime and cannot be
@@ -19,6 +22,7 @@ pub mod browser;
 mod dovecot;
 mod faultproxy;
 mod message;
+pub mod netns;
 pub mod oidc;
 mod process;
 mod raw_imap;
@@ -34,8 +38,8 @@ use std::time::{Duration, Instant};
 
 pub use dovecot::{
     CAPABILITIES_WITHOUT_NOTIFY, CAPABILITIES_WITHOUT_PUSH, CAPABILITIES_WITHOUT_QRESYNC,
-    ConnectionCounter, Dovecot, DovecotOptions, MAIL_GID, MAIL_UID, MailboxStatus,
-    OAuth2Mechanisms, OAuth2Passdb, Pop3Logout, SPECIAL_FOLDERS,
+    ConnectionCounter, Dovecot, DovecotOptions, DovecotPorts, MAIL_GID, MAIL_UID, MailboxStatus,
+    OAuth2Mechanisms, OAuth2Passdb, Pop3Logout, SPECIAL_FOLDERS, ServerCertificate,
 };
 pub use faultproxy::FaultProxy;
 pub use message::{encode_mailbox_name, message};

@@ -10,7 +10,7 @@ use pushmail_core::account_test::{self, Step};
 use pushmail_core::config::{OAuthSettings, OpenTarget, Preview, Protocol};
 use pushmail_core::i18n::{I18n, text};
 use pushmail_core::oauth::Provider;
-use pushmail_core::{Account, Config, PasswordSource, Security, Store, Timing, secret};
+use pushmail_core::{Account, Config, PasswordSource, Security, Store, Timing, discover, secret};
 use secrecy::SecretString;
 
 #[derive(Subcommand, Debug)]
@@ -59,6 +59,18 @@ pub enum AccountCmd {
 
 #[derive(Args, Debug, Default)]
 pub struct AddArgs {
+    /// The account's e-mail address: Pushmail looks its settings up (the provider list, the
+    /// domain's own configuration, DNS) and shows what it found for you to confirm. Any
+    /// setting given as an option below is used as given instead.
+    #[arg(value_name = "ADDRESS")]
+    address: Option<String>,
+    /// Use the settings found for ADDRESS without asking.
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// Also accept a configuration file served over plain http:// when no https:// one
+    /// exists (shown as insecure: it could have been altered on the way).
+    #[arg(long)]
+    insecure_autoconfig: bool,
     /// Short unique id used in events and commands (letters, digits, - and _).
     #[arg(long)]
     id: Option<String>,
@@ -443,12 +455,28 @@ fn oauth_settings(args: &AddArgs) -> Result<Option<OAuthSettings>> {
     }))
 }
 
-async fn add(i18n: &I18n, args: AddArgs, config_path: &Path) -> Result<ExitCode> {
+async fn add(i18n: &I18n, mut args: AddArgs, config_path: &Path) -> Result<ExitCode> {
     let mut config = Config::load(config_path)?;
-    let oauth = oauth_settings(&args)?;
     let p = Prompter {
         interactive: std::io::stdin().is_terminal() && !args.password_stdin,
     };
+    let found = match &args.address {
+        Some(address) if args.host.is_none() => {
+            let found = discover_and_confirm(i18n, address, &args, &p).await?;
+            let Some(found) = found else {
+                eprintln!("{}", i18n.tr_plain("cli-discover-declined", &[]));
+                return Ok(ExitCode::FAILURE);
+            };
+            fill_from(&mut args, &found, &config);
+            Some(found)
+        }
+        Some(address) => {
+            args.email.get_or_insert_with(|| address.trim().to_owned());
+            None
+        }
+        None => None,
+    };
+    let oauth = oauth_settings(&args)?;
     // A built-in provider knows its IMAP server.
     let known_host = oauth
         .as_ref()
@@ -549,6 +577,11 @@ async fn add(i18n: &I18n, args: AddArgs, config_path: &Path) -> Result<ExitCode>
         preview: Preview::default(),
         open: OpenTarget::default(),
     };
+    let mut account = account;
+    if let Some(found) = &found {
+        // The provider's push facts (a shorter IDLE refresh), as Settings applies them.
+        account.timing = found.account(&account.id, None).timing;
+    }
     let mut candidate = config.clone();
     candidate.accounts.push(account.clone());
     candidate.validate()?;
@@ -604,4 +637,143 @@ async fn add(i18n: &I18n, args: AddArgs, config_path: &Path) -> Result<ExitCode>
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Looks `address`'s settings up, printing where it looks, then what it found; asks to
+/// confirm (or takes `--yes`). `Ok(None)`: the user declined.
+async fn discover_and_confirm(
+    i18n: &I18n,
+    address: &str,
+    args: &AddArgs,
+    p: &Prompter,
+) -> Result<Option<discover::Found>> {
+    let opts = discover::Options {
+        allow_http: args.insecure_autoconfig,
+        ..discover::Options::default()
+    };
+    let result = discover::discover(address, &opts, |step| {
+        eprintln!("{}", strip_isolates(&step.describe_in(i18n)));
+    })
+    .await;
+    let found = match result {
+        Ok(found) => found,
+        Err(e) => {
+            if let discover::DiscoverError::NotFound { notes, .. } = &e {
+                for note in notes {
+                    eprintln!("  {note}");
+                }
+            }
+            bail!("{}", strip_isolates(&e.message_in(i18n)));
+        }
+    };
+    let domain = &found.address.domain_display;
+    let security = match found.security {
+        Security::Tls => "TLS",
+        Security::Starttls => "STARTTLS",
+        Security::Plain => "plain",
+    };
+    let protocol = match found.protocol {
+        Protocol::Imap => String::new(),
+        Protocol::Pop3 => " POP3".to_owned(),
+    };
+    println!(
+        "{}",
+        i18n.tr_plain(
+            "cli-discover-found",
+            &[
+                ("address", text(&found.address.address)),
+                (
+                    "source",
+                    text(&strip_isolates(&found.source.describe_in(i18n, domain)))
+                ),
+            ]
+        )
+    );
+    println!(
+        "  {}",
+        i18n.tr_plain(
+            "cli-discover-server",
+            &[
+                (
+                    "server",
+                    text(&format!("{}:{}{protocol}", found.host, found.port))
+                ),
+                ("security", text(security)),
+            ]
+        )
+    );
+    println!(
+        "  {}",
+        i18n.tr_plain(
+            "cli-discover-user",
+            &[
+                ("user", text(&found.username)),
+                (
+                    "login",
+                    text(&strip_isolates(&found.login.describe_in(i18n)))
+                ),
+            ]
+        )
+    );
+    for w in &found.warnings {
+        println!(
+            "  {}",
+            i18n.tr_plain(
+                "cli-discover-check",
+                &[(
+                    "warning",
+                    text(&strip_isolates(&w.describe_in(i18n, domain)))
+                )]
+            )
+        );
+    }
+    if let Some(note) = found.provider.and_then(|p| p.note) {
+        let name = found.provider.map_or("", |p| p.name);
+        println!("  {}", i18n.tr_plain(note, &[("provider", text(name))]));
+    }
+    if args.yes {
+        return Ok(Some(found));
+    }
+    if !p.interactive {
+        bail!("{}", i18n.tr_plain("cli-discover-needs-yes", &[]));
+    }
+    print!("{} ", i18n.tr_plain("cli-discover-confirm", &[]));
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let answer = line.trim().to_lowercase();
+    // Enter accepts; "n"/"no" (and the translations' first letters) decline.
+    let declined = ["n", "no", "non", "否", "不", "لا"]
+        .iter()
+        .any(|n| answer == *n);
+    Ok((!declined).then_some(found))
+}
+
+/// The settings found, as if given with the options (those given stay as given); the id is
+/// derived from the address when none was given.
+fn fill_from(args: &mut AddArgs, found: &discover::Found, config: &Config) {
+    args.email
+        .get_or_insert_with(|| found.address.address.clone());
+    args.protocol.get_or_insert(found.protocol);
+    args.host.get_or_insert_with(|| found.host.clone());
+    args.port.get_or_insert(found.port);
+    args.security.get_or_insert(found.security);
+    args.username.get_or_insert_with(|| found.username.clone());
+    if let discover::Login::OAuth2 { provider } = &found.login
+        && args.auth.is_none()
+        && args.password_command.is_none()
+        && !args.password_stdin
+    {
+        args.auth = Some("oauth2".into());
+        args.oauth_provider.get_or_insert_with(|| provider.clone());
+    }
+    if args.id.is_none() {
+        args.id = Some(config.id_for_address(&found.address.local, &found.address.domain));
+    }
+}
+
+/// Fluent's bidi isolation marks are for widgets that render them; a terminal shows them as
+/// stray characters.
+fn strip_isolates(s: &str) -> String {
+    s.replace(['\u{2068}', '\u{2069}'], "")
 }

@@ -961,6 +961,54 @@ impl Config {
         }
     }
 
+    /// A free account id for an address, so nobody has to invent one: its local part in the
+    /// characters an id may have (`ana.maria` → `ana-maria`), then with the domain's first
+    /// label (`ana-example`), then numbered (`ana-example-2`).
+    pub fn id_for_address(&self, local: &str, domain: &str) -> String {
+        fn id_chars(s: &str) -> String {
+            let mut out = String::new();
+            for c in s.chars() {
+                let c = c.to_ascii_lowercase();
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    out.push(c);
+                } else if !out.ends_with('-') {
+                    out.push('-');
+                }
+            }
+            out.trim_matches('-').to_owned()
+        }
+        let cut = |s: String, room: usize| -> String {
+            s.chars()
+                .take(room)
+                .collect::<String>()
+                .trim_end_matches('-')
+                .to_owned()
+        };
+        let label = id_chars(domain.split('.').next().unwrap_or_default());
+        let local = id_chars(local);
+        let base = match (local.is_empty(), label.is_empty()) {
+            (false, _) => cut(local.clone(), 32),
+            (true, false) => cut(label.clone(), 32),
+            (true, true) => "mail".to_owned(),
+        };
+        let with_domain = if local.is_empty() || label.is_empty() {
+            base.clone()
+        } else {
+            format!("{}-{}", cut(local, 20), cut(label, 11))
+        };
+        let free = |id: &str| self.check_new_id(id).is_ok();
+        if free(&base) {
+            return base;
+        }
+        if free(&with_domain) {
+            return with_domain;
+        }
+        (2..)
+            .map(|n| format!("{}-{n}", cut(with_domain.clone(), 28)))
+            .find(|id| free(id))
+            .unwrap_or(with_domain)
+    }
+
     /// Checks every rule a loaded file must satisfy (unique ids, value ranges, `plain` only
     /// on loopback, …), so configs built in code (the settings UI) are held to the same
     /// rules as files. Returns the first problem in file order.
@@ -1050,6 +1098,32 @@ mod tests {
 
     use super::test_support::*;
     use super::*;
+
+    #[test]
+    fn an_id_is_derived_from_the_address_and_is_free() {
+        let mut config = Config::default();
+        assert_eq!(
+            config.id_for_address("Ana.Maria", "example.com"),
+            "ana-maria"
+        );
+        config.accounts.push(Account::new("ana", "h", "u"));
+        assert_eq!(config.id_for_address("ana", "example.com"), "ana-example");
+        config.accounts.push(Account::new("ana-example", "h", "u"));
+        assert_eq!(config.id_for_address("ANA", "example.com"), "ana-example-2");
+        // Nothing usable in the local part: the domain's first label.
+        assert_eq!(config.id_for_address("张伟", "163.com"), "163");
+        let long = config.id_for_address(&"x".repeat(80), "example.com");
+        assert!(long.len() <= 32, "{long}");
+        for id in [
+            config.id_for_address("ana", "example.com"),
+            config.id_for_address("a+b@c", "d.e"),
+            long,
+        ] {
+            let mut c = config.clone();
+            c.accounts.push(Account::new(&id, "imap.example.com", "u"));
+            c.validate().unwrap_or_else(|e| panic!("{id}: {e}"));
+        }
+    }
 
     #[test]
     fn language_tags_are_bcp47_and_auto_has_none() {

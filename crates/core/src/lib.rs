@@ -10,6 +10,7 @@ pub mod actions;
 pub mod config;
 pub mod control;
 pub mod desktop;
+pub mod discover;
 pub mod display;
 pub mod engine;
 pub mod error;

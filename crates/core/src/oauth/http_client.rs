@@ -66,7 +66,9 @@ pub struct HttpClient {
 
 /// A rustls configuration like the IMAP transport's: ring, TLS 1.2 and 1.3, the platform
 /// verifier with `extra_roots` added to the system's.
-fn tls_config(extra_roots: Vec<CertificateDer<'static>>) -> Result<rustls::ClientConfig, String> {
+pub(crate) fn tls_config(
+    extra_roots: Vec<CertificateDer<'static>>,
+) -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier =
         rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider.clone())

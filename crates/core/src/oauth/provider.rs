@@ -140,6 +140,19 @@ fn baked(value: Option<&'static str>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty()).map(str::to_owned)
 }
 
+/// The address domains of a built-in provider: those of the provider table's entries that
+/// sign in with it (one list of who serves which domain, [`crate::discover::providers`]).
+fn table_domains(name: &str) -> Vec<String> {
+    crate::discover::providers::PROVIDERS
+        .iter()
+        .filter(|p| {
+            matches!(p.auth, crate::discover::providers::ProviderAuth::OAuth2 { provider, .. }
+                if provider == name)
+        })
+        .flat_map(|p| p.domains.iter().map(|d| (*d).to_owned()))
+        .collect()
+}
+
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -161,7 +174,7 @@ impl Provider {
                 sasl: SaslMechanism::OAuthBearer,
                 imap_host: "imap.gmail.com".into(),
                 imap_port: 993,
-                domains: strings(&["gmail.com", "googlemail.com"]),
+                domains: table_domains("google"),
                 client_id: baked(option_env!("PUSHMAIL_OAUTH_GOOGLE_CLIENT_ID")),
                 client_secret: baked(option_env!("PUSHMAIL_OAUTH_GOOGLE_CLIENT_SECRET")),
                 redirect_host: RedirectHost::Ip,
@@ -185,7 +198,7 @@ impl Provider {
                 sasl: SaslMechanism::XOAuth2,
                 imap_host: "outlook.office365.com".into(),
                 imap_port: 993,
-                domains: strings(&["outlook.*", "hotmail.*", "live.*", "msn.com"]),
+                domains: table_domains("microsoft"),
                 client_id: baked(option_env!("PUSHMAIL_OAUTH_MICROSOFT_CLIENT_ID")),
                 client_secret: baked(option_env!("PUSHMAIL_OAUTH_MICROSOFT_CLIENT_SECRET")),
                 redirect_host: RedirectHost::Localhost,
@@ -204,7 +217,7 @@ impl Provider {
                 sasl: SaslMechanism::OAuthBearer,
                 imap_host: "imap.mail.yahoo.com".into(),
                 imap_port: 993,
-                domains: strings(&["yahoo.*", "ymail.com", "rocketmail.com"]),
+                domains: table_domains("yahoo"),
                 client_id: baked(option_env!("PUSHMAIL_OAUTH_YAHOO_CLIENT_ID")),
                 client_secret: baked(option_env!("PUSHMAIL_OAUTH_YAHOO_CLIENT_SECRET")),
                 redirect_host: RedirectHost::Ip,
@@ -222,7 +235,7 @@ impl Provider {
                 sasl: SaslMechanism::OAuthBearer,
                 imap_host: "imap.aol.com".into(),
                 imap_port: 993,
-                domains: strings(&["aol.com", "aim.com"]),
+                domains: table_domains("aol"),
                 client_id: baked(option_env!("PUSHMAIL_OAUTH_AOL_CLIENT_ID")),
                 client_secret: baked(option_env!("PUSHMAIL_OAUTH_AOL_CLIENT_SECRET")),
                 redirect_host: RedirectHost::Ip,
@@ -241,7 +254,7 @@ impl Provider {
                 sasl: SaslMechanism::OAuthBearer,
                 imap_host: "imap.fastmail.com".into(),
                 imap_port: 993,
-                domains: strings(&["fastmail.*", "fastmail.fm", "messagingengine.com"]),
+                domains: table_domains("fastmail"),
                 client_id: baked(option_env!("PUSHMAIL_OAUTH_FASTMAIL_CLIENT_ID")),
                 client_secret: baked(option_env!("PUSHMAIL_OAUTH_FASTMAIL_CLIENT_SECRET")),
                 redirect_host: RedirectHost::Ip,
@@ -331,24 +344,22 @@ impl Provider {
 
     /// Whether `domain` (of an address) is one of [`Provider::domains`].
     pub fn serves_domain(&self, domain: &str) -> bool {
-        let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-        self.domains.iter().any(|pattern| {
-            let pattern = pattern.to_ascii_lowercase();
-            match pattern.strip_suffix(".*") {
-                // `hotmail.*`: hotmail. followed by one or two labels (fr, co.uk), no more.
-                Some(stem) => domain
-                    .strip_prefix(stem)
-                    .and_then(|rest| rest.strip_prefix('.'))
-                    .is_some_and(|tld| {
-                        let labels: Vec<&str> = tld.split('.').collect();
-                        (1..=2).contains(&labels.len())
-                            && labels.iter().all(|l| {
-                                !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric())
-                            })
-                    }),
-                None => domain == pattern,
-            }
-        })
+        self.domains
+            .iter()
+            .any(|pattern| crate::discover::domain::pattern_matches(pattern, domain))
+    }
+
+    /// The name users know the provider by ("Google", "Microsoft"), for "Sign in with …";
+    /// a custom provider's name as it is.
+    pub fn display_name(name: &str) -> String {
+        match name {
+            "google" => "Google".into(),
+            "microsoft" => "Microsoft".into(),
+            "yahoo" => "Yahoo".into(),
+            "aol" => "AOL".into(),
+            "fastmail" => "Fastmail".into(),
+            other => other.into(),
+        }
     }
 
     /// The client id, or [`OAuthError::NoClientId`].
@@ -425,7 +436,9 @@ mod tests {
             ("bob@hotmail.fr", Some("microsoft")),
             ("bob@live.de", Some("microsoft")),
             ("bob@msn.com", Some("microsoft")),
-            ("carol@yahoo.co.jp", Some("yahoo")),
+            ("carol@yahoo.co.uk", Some("yahoo")),
+            // Yahoo! JAPAN is another company's service (POP3 only, no sign-in of Yahoo's).
+            ("carol@yahoo.co.jp", None),
             ("carol@ymail.com", Some("yahoo")),
             ("dave@aol.com", Some("aol")),
             ("erin@fastmail.com", Some("fastmail")),
