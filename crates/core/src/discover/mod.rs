@@ -522,11 +522,11 @@ async fn autoconfig_of(
         progress(&Progress::Autoconfig(url.clone()));
         let body = match fetch::get(client, &format!("{url}{query}"), opts).await {
             Ok(body) => body,
-            // "No file here" is the usual case and not worth a note.
+            // "No file here" (no such name, nothing listening, 404) is the usual case and not
+            // worth a note; a certificate that does not verify, a redirect refused or a body
+            // too large are.
             Err(fetch::FetchError::Status(404)) => continue,
-            Err(fetch::FetchError::Transport(_)) if !url.starts_with("https://autoconfig.") => {
-                continue;
-            }
+            Err(fetch::FetchError::Transport(words)) if nothing_there(&words) => continue,
             Err(e) => {
                 notes.push(format!("{url}: {e}"));
                 continue;
@@ -722,6 +722,16 @@ async fn probe(
         }
         Err(_) => Err(ProbeError::Unreachable),
     }
+}
+
+/// Whether a transport error means "no web server at this name" rather than a problem worth
+/// telling the user about (reqwest's words for a failed lookup or a refused connection).
+fn nothing_there(words: &str) -> bool {
+    let w = words.to_ascii_lowercase();
+    w.contains("dns error")
+        || w.contains("failed to lookup")
+        || w.contains("connection refused")
+        || w.contains("name or service not known")
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters stay).
