@@ -21,6 +21,9 @@ fn main() {
         "cancel_sign_in",
         "provider_for_address",
         "take_shown_account",
+        "discover_account",
+        "cancel_discovery",
+        "apply_discovered",
     ]);
     let ui_dist = std::path::Path::new("../ui/dist/index.html");
     if !ui_dist.is_file() {

@@ -738,3 +738,18 @@ cli-discover-check = تحقّق: { $warning }
 cli-discover-confirm = هل تستخدم هذه الإعدادات؟ [Y/n]
 cli-discover-needs-yes = عُثر على إعدادات، لكن لا توجد طرفية لتأكيدها: أضف ‎--yes لاستخدامها، أو حدّد الخادم بـ ‎--host.
 cli-discover-declined = لم يُحفظ شيء. أدخل الإعدادات بنفسك باستخدام ‎--host و‎--port و‎--security و‎--username.
+
+## الإعدادات ← إضافة حساب، بدءًا من عنوان البريد (ui/src/pages/addAccount.ts).
+## ‏$address عنوان بريد إلكتروني: اتركه كما هو.
+settings-add-intro = أدخل اسمك وعنوان بريدك الإلكتروني: يبحث Pushmail عن إعدادات الخادم نيابةً عنك، ولا يطلب كلمة المرور إلا بعد أن تراجعها.
+settings-add-name = الاسم (اختياري)
+settings-add-email-help = يُبحث عن الإعدادات انطلاقًا من نطاق العنوان. لا يُرسَل إلا العنوان، ولا تُرسَل كلمة مرور أبدًا.
+settings-add-continue = متابعة
+settings-add-manual = الإعداد يدويًا
+settings-add-looking = جارٍ البحث عن إعدادات { $address }…
+settings-add-notes = ما جرت تجربته
+settings-add-found-title = عُثر على إعدادات { $address }
+settings-add-check = تحقّق من هذا قبل المتابعة
+settings-add-login = الدخول
+settings-add-source = المصدر
+settings-add-test-save = اختبار وحفظ

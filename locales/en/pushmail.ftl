@@ -720,3 +720,24 @@ cli-discover-check = Check:     { $warning }
 cli-discover-confirm = Use these settings? [Y/n]
 cli-discover-needs-yes = Settings were found, but there is no terminal to confirm them: add --yes to use them, or give the server with --host.
 cli-discover-declined = Nothing saved. Give the settings yourself with --host, --port, --security and --username.
+
+## Settings → Add account, starting from the address (ui/src/pages/addAccount.ts): name and
+## address, then the server settings are looked up (the discover-* lines above say where, and
+## where they came from), then the password or the provider's sign-in.
+## $address is an e-mail address: keep it as it is.
+settings-add-intro = Enter your name and e-mail address: Pushmail looks up the server settings for you and asks for the password only once you have checked them.
+settings-add-name = Name (optional)
+settings-add-email-help = The settings are looked up from its domain. Only the address is sent, never a password.
+settings-add-continue = Continue
+settings-add-manual = Configure manually
+settings-add-looking = Looking up the settings for { $address }…
+# A disclosure under "No settings found…": the places that were asked and what they answered.
+settings-add-notes = What was tried
+settings-add-found-title = Settings found for { $address }
+# Above the warnings (a look-alike domain, a server outside the address's domain).
+settings-add-check = Check this before you continue
+# Labels in the summary of what was found; the values are the discover-login-* and discover-source-* lines.
+settings-add-login = Log in
+settings-add-source = Found
+# The one button after the password: the connection test, then the save if it passed.
+settings-add-test-save = Test and save

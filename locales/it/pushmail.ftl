@@ -648,3 +648,18 @@ cli-discover-check = Controlla:   { $warning }
 cli-discover-confirm = Usare queste impostazioni? [S/n]
 cli-discover-needs-yes = Ho trovato delle impostazioni, ma non c'è un terminale per confermarle: aggiungi --yes per usarle, oppure indica il server con --host.
 cli-discover-declined = Nulla è stato salvato. Indica tu le impostazioni con --host, --port, --security e --username.
+
+## Impostazioni → Aggiungi account, a partire dall'indirizzo (ui/src/pages/addAccount.ts).
+## $address è un indirizzo e-mail: lascialo com'è.
+settings-add-intro = Inserisci il tuo nome e il tuo indirizzo e-mail: Pushmail cerca per te le impostazioni del server e ti chiede la password solo dopo che le hai controllate.
+settings-add-name = Nome (facoltativo)
+settings-add-email-help = Le impostazioni vengono cercate a partire dal dominio. Viene inviato solo l'indirizzo, mai una password.
+settings-add-continue = Continua
+settings-add-manual = Configura manualmente
+settings-add-looking = Ricerca delle impostazioni per { $address }…
+settings-add-notes = Cosa è stato provato
+settings-add-found-title = Impostazioni trovate per { $address }
+settings-add-check = Controlla prima di continuare
+settings-add-login = Accesso
+settings-add-source = Trovate
+settings-add-test-save = Verifica e salva

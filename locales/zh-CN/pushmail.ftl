@@ -590,3 +590,18 @@ cli-discover-check = 请检查：{ $warning }
 cli-discover-confirm = 使用这些设置吗？[Y/n]
 cli-discover-needs-yes = 已找到设置，但没有可用于确认的终端：添加 --yes 以使用这些设置，或用 --host 指定服务器。
 cli-discover-declined = 未保存任何内容。请用 --host、--port、--security 和 --username 自行提供设置。
+
+## 设置 → 添加账户，从电子邮件地址开始（ui/src/pages/addAccount.ts）。
+## $address 是电子邮件地址：保持原样。
+settings-add-intro = 输入你的名称和电子邮件地址：Pushmail 会替你查找服务器设置，并在你核对之后才询问密码。
+settings-add-name = 名称（可选）
+settings-add-email-help = 根据地址的域名查找设置。只发送地址，绝不发送密码。
+settings-add-continue = 继续
+settings-add-manual = 手动配置
+settings-add-looking = 正在查找 { $address } 的设置…
+settings-add-notes = 尝试过的位置
+settings-add-found-title = 已找到 { $address } 的设置
+settings-add-check = 继续之前请先核对
+settings-add-login = 登录
+settings-add-source = 来源
+settings-add-test-save = 测试并保存

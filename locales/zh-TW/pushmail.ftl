@@ -590,3 +590,18 @@ cli-discover-check = 請檢查：{ $warning }
 cli-discover-confirm = 要使用這些設定嗎？[Y/n]
 cli-discover-needs-yes = 已找到設定，但沒有可供確認的終端機：加上 --yes 以使用這些設定，或以 --host 指定伺服器。
 cli-discover-declined = 未儲存任何內容。請以 --host、--port、--security 和 --username 自行提供設定。
+
+## 設定 → 新增帳號，從電子郵件地址開始（ui/src/pages/addAccount.ts）。
+## $address 是電子郵件地址：保持原樣。
+settings-add-intro = 輸入你的名稱和電子郵件地址：Pushmail 會替你查詢伺服器設定，並在你確認之後才詢問密碼。
+settings-add-name = 名稱（選填）
+settings-add-email-help = 依地址的網域查詢設定。只會傳送地址，絕不傳送密碼。
+settings-add-continue = 繼續
+settings-add-manual = 手動設定
+settings-add-looking = 正在查詢 { $address } 的設定…
+settings-add-notes = 嘗試過的位置
+settings-add-found-title = 已找到 { $address } 的設定
+settings-add-check = 繼續之前請先確認
+settings-add-login = 登入
+settings-add-source = 來源
+settings-add-test-save = 測試並儲存

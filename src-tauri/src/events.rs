@@ -11,6 +11,9 @@ pub const TRAY_CHANGED: &str = "tray://changed";
 /// A sign-in of run `run` started: `{run, url}`, the provider's page the browser was asked to
 /// open, shown with a Copy button (`commands::signin`).
 pub const SIGNIN_URL: &str = "signin://url";
+/// Where discovery `run` is looking now: `{run, line}`, the line in the window's language
+/// (`commands::discover`).
+pub const DISCOVER_PROGRESS: &str = "discover://progress";
 /// `pushmail-settings --account ID` (or `ShowAccount` on D-Bus) asked to show an account: the
 /// UI takes it with `take_shown_account` (no payload, so an early one is not lost).
 pub const SHOW_ACCOUNT: &str = "settings://show-account";

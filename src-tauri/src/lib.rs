@@ -118,6 +118,7 @@ fn start(args: Args) -> anyhow::Result<()> {
     let app = tauri::Builder::default()
         .manage(AppState::new(config_path, Tray::new(bus.clone())))
         .manage(ShownAccount::new(args.account))
+        .manage(commands::discover::Discoveries::default())
         .invoke_handler(tauri::generate_handler![
             commands::settings::get_settings,
             commands::accounts::save_account,
@@ -136,6 +137,9 @@ fn start(args: Args) -> anyhow::Result<()> {
             commands::signin::cancel_sign_in,
             commands::signin::provider_for_address,
             commands::signin::take_shown_account,
+            commands::discover::discover_account,
+            commands::discover::cancel_discovery,
+            commands::discover::apply_discovered,
         ])
         .setup(move |app| {
             if let Some(slot) = &app_slot {

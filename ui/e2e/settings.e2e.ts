@@ -156,6 +156,7 @@ describe("settings window flows", () => {
     await expect(page.locator("h1").textContent()).resolves.toBe("Add account");
     await expect(page.locator("[data-page=accounts]").getAttribute("aria-current")).resolves.toBe("page");
 
+    await page.click("[data-action=manual]");
     await page.fill("input[name=name]", "Ana's Work");
     await page.fill("input[name=email]", "ana@example.com");
     await expect(page.inputValue("input[name=id]")).resolves.toBe("ana");
@@ -215,6 +216,7 @@ describe("settings window flows", () => {
   it("a failed test shows where it stopped and what to do; hostile error text stays text", async () => {
     const o = await open("first-run");
     const { page } = o;
+    await page.click("[data-action=manual]");
     await page.fill("input[name=name]", "Broken");
     await page.fill("input[name=host]", "unreachable.example");
     await page.fill("input[name=username]", "ana");
@@ -490,6 +492,7 @@ describe("the docs' screenshots: the demo's data, no test vectors", () => {
   it("add account: the test passes step by step and offers the server's folders", async () => {
     const o = await open("demo-first-run");
     const { page } = o;
+    await page.click("[data-action=manual]");
     await page.fill("input[name=name]", "Work");
     await page.fill("input[name=email]", "sam.rivera@company.example");
     await page.fill("input[name=host]", "imap.company.example");
@@ -512,6 +515,7 @@ describe("the docs' screenshots: the demo's data, no test vectors", () => {
   it("add account in sign-in mode: Sign in with Google, the page's address to copy while the browser is open", async () => {
     const o = await open("demo-first-run");
     const { page } = o;
+    await page.click("[data-action=manual]");
     await page.fill("input[name=name]", "Personal");
     await page.fill("input[name=email]", "sam.rivera@gmail.com");
     await page.press("input[name=email]", "Tab");
@@ -528,6 +532,82 @@ describe("the docs' screenshots: the demo's data, no test vectors", () => {
     const [signIn] = await calls(page, "sign_in");
     expect(signIn).toMatchObject({ originalId: null, account: { id: "sam-rivera", oauthProvider: "google", passwordCommand: "" } });
     expect(await calls(page, "save_account")).toEqual([]);
+  });
+
+  it("add account from the address: found, where from, password, test, saved", async () => {
+    const o = await open("demo-first-run");
+    const { page } = o;
+    await expect(page.locator("h1").textContent()).resolves.toBe("Add account");
+    await page.fill("input[name=name]", "Work");
+    await page.fill("input[name=email]", "sam.rivera@company.example");
+    await expectNoTestVectors(page);
+    await screenshotWholePage(page, join(SCREENSHOTS, "settings-add-address.png"));
+
+    // Enter continues, like the button.
+    await page.press("input[name=email]", "Enter");
+    await page.locator(".found-summary").waitFor();
+    const row = async (key: string) => plain(await page.locator(`[data-found=${key}] dd`).textContent());
+    await expect(row("host")).resolves.toBe("imap.company.example");
+    await expect(row("port")).resolves.toBe("993");
+    await expect(row("source")).resolves.toBe("from company.example's own configuration");
+    await expect(page.locator("input[name=password]").isVisible()).resolves.toBe(false);
+    await expect(page.locator("input[name=id]").isVisible()).resolves.toBe(false);
+    await expectNoTestVectors(page);
+    await screenshotWholePage(page, join(SCREENSHOTS, "settings-add-found.png"));
+
+    await page.click("[data-action=continue]");
+    await page.fill("input[name=password]", "correct horse");
+    await page.click("[data-action=test-save]");
+    await page.locator("[data-account=sam-rivera]").waitFor();
+    const [test] = await calls(page, "test_connection");
+    expect(test).toMatchObject({ originalId: null, password: "correct horse", account: { host: "imap.company.example" } });
+    const [save] = await calls(page, "save_account");
+    expect(save).toMatchObject({
+      originalId: null,
+      password: "correct horse",
+      account: { id: "sam-rivera", name: "Work", email: "sam.rivera@company.example", host: "imap.company.example", username: "sam.rivera@company.example" },
+    });
+    expect(await calls(page, "apply_discovered")).toEqual([{ id: "sam-rivera" }]);
+  });
+
+  it("add account from the address: nothing found opens the whole form with the address", async () => {
+    const o = await open("demo-first-run");
+    const { page } = o;
+    await page.fill("input[name=name]", "Lab");
+    await page.fill("input[name=email]", "sam@lab.invalid");
+    await page.click("[data-action=continue]");
+    await page.locator(".not-found").waitFor();
+    await expect(plain(await page.locator(".not-found").textContent())).toBe("No settings found for lab.invalid. Enter the server by hand.");
+    await expect(page.inputValue("input[name=email]")).resolves.toBe("sam@lab.invalid");
+    await expect(page.inputValue("input[name=username]")).resolves.toBe("sam@lab.invalid");
+    await expect(page.inputValue("input[name=host]")).resolves.toBe("");
+    await page.fill("input[name=host]", "imap.lab.invalid");
+    await page.fill("input[name=password]", "pw");
+    await page.click("[data-action=save]");
+    await page.locator("[data-account=sam]").waitFor();
+    expect(await calls(page, "apply_discovered")).toEqual([]);
+  });
+
+  it("add account from the address, in Arabic: what was found reads right to left", async () => {
+    const o = await open("demo-first-run", "ar");
+    const { page } = o;
+    await expect(page.evaluate(() => document.documentElement.dir)).resolves.toBe("rtl");
+    await page.fill("input[name=name]", "العمل");
+    await page.fill("input[name=email]", "layla.haddad@company.example");
+    await page.click("[data-action=continue]");
+    await page.locator(".found-summary").waitFor();
+    await expect(plain(await page.locator("[data-found=source] dd").textContent())).toBe("من الإعدادات التي ينشرها company.example بنفسه");
+    const layout = await page.evaluate(() => {
+      const box = (selector: string) => document.querySelector(selector)?.getBoundingClientRect();
+      return {
+        // The labels on the right, the values to their left, the host in its own direction.
+        labelsRight: (box("[data-found=host] dt")?.left ?? 0) > (box("[data-found=host] dd")?.left ?? 0),
+        hostLtr: document.querySelector("[data-found=host] dd span")?.matches(":dir(ltr)") ?? false,
+      };
+    });
+    expect(layout).toEqual({ labelsRight: true, hostLtr: true });
+    await expectNoTestVectors(page);
+    await screenshotWholePage(page, join(SCREENSHOTS, "settings-add-found-ar.png"));
   });
 
   it("activity: the demo's mail in English, Italian, Arabic and Chinese, and no problems", async () => {

@@ -10,6 +10,7 @@ import type { Language, ReloadOutcome, SettingsView, TrayChange } from "./types"
 import { banner, button, errorBox, spinner } from "./widgets";
 import { renderAccounts } from "./pages/accounts";
 import { renderAccountForm } from "./pages/accountForm";
+import { renderAddAccount } from "./pages/addAccount";
 import { renderFolders } from "./pages/folders";
 import { renderNotifications } from "./pages/notifications";
 import { renderGeneral } from "./pages/general";
@@ -222,7 +223,7 @@ export class App implements Context {
       case "accounts":
         return renderAccounts(this);
       case "account":
-        return renderAccountForm(this, this.route.id, this.route.signedIn ?? false);
+        return this.route.id === null ? renderAddAccount(this) : renderAccountForm(this, this.route.id, this.route.signedIn ?? false);
       case "folders":
         return renderFolders(this, this.route.id);
       case "notifications":

@@ -8,6 +8,8 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   AccountView,
   Activity,
+  DiscoverProgressEvent,
+  Discovery,
   Folder,
   GeneralView,
   LiveAccount,
@@ -40,6 +42,9 @@ export const COMMANDS = {
   cancelSignIn: "cancel_sign_in",
   providerForAddress: "provider_for_address",
   takeShownAccount: "take_shown_account",
+  discoverAccount: "discover_account",
+  cancelDiscovery: "cancel_discovery",
+  applyDiscovered: "apply_discovered",
 } as const;
 
 /** Every event the shell emits (`src-tauri/src/events.rs`). */
@@ -49,6 +54,7 @@ export const EVENTS = {
   trayChanged: "tray://changed",
   signInUrl: "signin://url",
   showAccount: "settings://show-account",
+  discoverProgress: "discover://progress",
 } as const;
 
 /** `ErrorKind` in `src-tauri/src/error.rs`, plus `internal` for anything unexpected. */
@@ -168,6 +174,18 @@ export const api = {
 
   /** The account `--account ID` asked to show, once; null when none. */
   takeShownAccount: () => call<string | null>(COMMANDS.takeShownAccount),
+
+  /**
+   * Looks the server settings of an address up. Where it looks arrives as `discover://progress`
+   * events tagged with `run` while this is pending.
+   */
+  discoverAccount: (run: number, address: string) => call<Discovery>(COMMANDS.discoverAccount, { run, address }),
+
+  /** Ends a running discovery; it then answers `cancelled`. */
+  cancelDiscovery: () => call<null>(COMMANDS.cancelDiscovery),
+
+  /** Gives the account just saved from the last discovery its provider's push facts; null = nothing to change. */
+  applyDiscovered: (id: string) => call<ReloadOutcome | null>(COMMANDS.applyDiscovered, { id }),
 };
 
 export type Api = typeof api;
@@ -184,6 +202,9 @@ export const events = {
 
   onSignInUrl: (handler: (event: SignInUrlEvent) => void): Promise<UnlistenFn> =>
     listen<SignInUrlEvent>(EVENTS.signInUrl, (e) => handler(e.payload)),
+
+  onDiscoverProgress: (handler: (event: DiscoverProgressEvent) => void): Promise<UnlistenFn> =>
+    listen<DiscoverProgressEvent>(EVENTS.discoverProgress, (e) => handler(e.payload)),
 
   onShowAccount: (handler: () => void): Promise<UnlistenFn> => listen<null>(EVENTS.showAccount, () => handler()),
 };

@@ -39,6 +39,13 @@ async function start(scenario: Scenario): Promise<FakeBackend> {
   return backend;
 }
 
+/** Add account's whole form, by "Configure manually" on the address step. */
+async function startManual(scenario: Scenario): Promise<FakeBackend> {
+  const backend = await start(scenario);
+  click("[data-action=manual]");
+  return backend;
+}
+
 const $ = <T extends Element = HTMLElement>(selector: string): T => {
   const found = document.querySelector<T>(selector);
   if (!found) throw new Error(`nothing matches ${selector}`);
@@ -74,7 +81,7 @@ function expectNoInjection(): void {
 
 describe("add account", () => {
   it("opens on Add account on first run and suggests id and user name", async () => {
-    await start(firstRunScenario());
+    await startManual(firstRunScenario());
     expect($("h1").textContent).toBe("Add account");
     type("input[name=name]", "Work Mail");
     expect($<HTMLInputElement>("input[name=id]").value).toBe("work-mail");
@@ -87,7 +94,7 @@ describe("add account", () => {
   });
 
   it("shows each test step as it arrives, then saves with the password going only one way", async () => {
-    const backend = await start(firstRunScenario());
+    const backend = await startManual(firstRunScenario());
     type("input[name=name]", "Work");
     type("input[name=host]", "imap.example.com");
     type("input[name=username]", "ana");
@@ -129,7 +136,7 @@ describe("add account", () => {
   });
 
   it("a failed step shows its hint and leaves the rest pending", async () => {
-    await start(firstRunScenario());
+    await startManual(firstRunScenario());
     type("input[name=name]", "X");
     type("input[name=host]", "imap.example.com");
     type("input[name=username]", "ana");
@@ -145,7 +152,7 @@ describe("add account", () => {
   });
 
   it("refuses to send an incomplete form and shows the shell's validation errors", async () => {
-    const backend = await start(firstRunScenario());
+    const backend = await startManual(firstRunScenario());
     click("[data-action=save]");
     expect($("input[name=host]").getAttribute("aria-invalid")).toBe("");
     expect(backend.callsOf("save_account")).toEqual([]);
@@ -172,11 +179,193 @@ describe("add account", () => {
   });
 });
 
+describe("add account from the address", () => {
+  const wait = (ms = 80) => new Promise((resolve) => setTimeout(resolve, ms));
+  const visible = (selector: string) => {
+    const element = document.querySelector<HTMLElement>(selector);
+    return element !== null && element.closest("[hidden]") === null;
+  };
+
+  async function lookUp(address: string, name = ""): Promise<void> {
+    type("input[name=name]", name);
+    type("input[name=email]", address);
+    click("[data-action=continue]");
+  }
+
+  it("found: says where it looks, shows the server and where it came from, then password, test and save", async () => {
+    const backend = await start(firstRunScenario());
+    backend.scenario.stepDelayMs = 40;
+    expect($("h1").textContent).toBe("Add account");
+    expect(document.querySelector("input[name=host]")).toBeNull();
+    await lookUp("sam@company.example", "Work");
+    // While looking: the latest place, in words.
+    await vi.waitFor(() => expect(plain($(".discover-progress").textContent)).toContain("Looking at"));
+    await vi.waitFor(() => expect(plain($(".discover-progress").textContent)).toContain("MX"), { timeout: 2000 });
+    await vi.waitFor(() => expect(document.querySelector(".found-summary")).not.toBeNull(), { timeout: 2000 });
+    expect(backend.callsOf("discover_account")[0]?.args).toMatchObject({ address: "sam@company.example" });
+
+    const row = (key: string) => plain($(`[data-found=${key}] dd`).textContent);
+    expect(row("host")).toBe("imap.company.example");
+    expect(row("port")).toBe("993");
+    expect(row("security")).toBe("TLS");
+    expect(row("username")).toBe("sam@company.example");
+    expect(row("source")).toBe("from company.example's own configuration");
+    expect(row("login")).toBe("with a password");
+    expect(document.querySelector(".found .banner-warning")).toBeNull();
+    // The id is derived, and only under Advanced.
+    expect($<HTMLInputElement>("input[name=id]").value).toBe("sam");
+    expect($("input[name=id]").closest("details")).not.toBeNull();
+    expect(visible("input[name=password]")).toBe(false);
+
+    click("[data-action=continue]");
+    expect(visible("input[name=password]")).toBe(true);
+    expect(visible("[data-action=test-save]")).toBe(true);
+    type("input[name=password]", "correct horse");
+    click("[data-action=test-save]");
+    await vi.waitFor(() => expect(document.querySelector(".page-accounts")).not.toBeNull(), { timeout: 2000 });
+    const [test] = backend.callsOf("test_connection");
+    expect(test?.args).toMatchObject({ originalId: null, password: "correct horse", account: { host: "imap.company.example" } });
+    const [save] = backend.callsOf("save_account");
+    expect(save?.args).toMatchObject({
+      originalId: null,
+      password: "correct horse",
+      account: { id: "sam", name: "Work", email: "sam@company.example", host: "imap.company.example", port: 993, security: "tls", username: "sam@company.example" },
+    });
+    // Then the provider's push facts the form does not carry.
+    expect(backend.callsOf("apply_discovered")[0]?.args).toEqual({ id: "sam" });
+    expect(backend.keyring.get("sam")).toBe("correct horse");
+  });
+
+  it("a failed test stops before saving; the id can be changed under Advanced", async () => {
+    const backend = await start(firstRunScenario());
+    await lookUp("sam@company.example");
+    await vi.waitFor(() => expect(document.querySelector(".found-summary")).not.toBeNull(), { timeout: 2000 });
+    type("input[name=id]", "office");
+    click("[data-action=continue]");
+    type("input[name=password]", "wrong");
+    click("[data-action=test-save]");
+    await vi.waitFor(() => expect($("[data-step=login]").dataset.status).toBe("failed"), { timeout: 2000 });
+    await wait();
+    expect(backend.callsOf("save_account")).toHaveLength(0);
+    type("input[name=password]", "right");
+    click("[data-action=test-save]");
+    await vi.waitFor(() => expect(backend.callsOf("save_account")).toHaveLength(1), { timeout: 2000 });
+    expect(backend.callsOf("save_account")[0]?.args).toMatchObject({ account: { id: "office", name: "" } });
+  });
+
+  it("not found: one sentence, and the whole form with the address and user name filled in", async () => {
+    const backend = await start(firstRunScenario());
+    await lookUp("ana@nowhere.example", "Ana");
+    await vi.waitFor(() => expect(document.querySelector(".not-found")).not.toBeNull(), { timeout: 2000 });
+    expect(plain($(".not-found").textContent)).toBe("No settings found for nowhere.example. Enter the server by hand.");
+    expect($(".discover-notes").textContent).toContain("autoconfig.nowhere.example");
+    expect($<HTMLInputElement>("input[name=email]").value).toBe("ana@nowhere.example");
+    expect($<HTMLInputElement>("input[name=username]").value).toBe("ana@nowhere.example");
+    expect($<HTMLInputElement>("input[name=name]").value).toBe("Ana");
+    expect($<HTMLInputElement>("input[name=id]").value).toBe("ana");
+    expect($<HTMLInputElement>("input[name=host]").value).toBe("");
+    type("input[name=host]", "mail.nowhere.example");
+    type("input[name=password]", "pw");
+    click("[data-action=save]");
+    await vi.waitFor(() => expect(backend.callsOf("save_account")).toHaveLength(1));
+    expect(backend.callsOf("save_account")[0]?.args).toMatchObject({ account: { id: "ana", host: "mail.nowhere.example", email: "ana@nowhere.example" } });
+    // Nothing was found, so no push facts to apply.
+    expect(backend.callsOf("apply_discovered")).toHaveLength(0);
+  });
+
+  it("warnings come first and prominently: a look-alike domain, a server outside the address's domain", async () => {
+    await start(firstRunScenario());
+    await lookUp("ana@gmaii.com");
+    await vi.waitFor(() => expect(document.querySelector(".found-summary")).not.toBeNull(), { timeout: 2000 });
+    const warning = $(".found .banner-warning");
+    expect(warning.compareDocumentPosition($(".found-summary")) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(plain(warning.querySelector(".banner-title")?.textContent)).toBe("Check this before you continue");
+    const items = [...warning.querySelectorAll("li")].map((li) => plain(li.textContent));
+    expect(items).toEqual([
+      "gmaii.com is not gmail.com: it only looks like it. Check the address before you give it a password.",
+      "mail.mailhost.example is not part of gmaii.com: it belongs to mailhost.example. Use it only if you expected this server.",
+    ]);
+  });
+
+  it("a provider that signs in: its note, Continue gives Sign in with …, which saves through the sign-in and applies the push facts", async () => {
+    const backend = await start(firstRunScenario());
+    await lookUp("ana@gmail.com", "Personal");
+    await vi.waitFor(() => expect(document.querySelector(".found-summary")).not.toBeNull(), { timeout: 2000 });
+    expect(plain($("[data-found=login] dd").textContent)).toBe("by signing in with Google");
+    expect(plain($("[data-found=source] dd").textContent)).toBe("from the provider list (Gmail)");
+    expect(plain($(".found-note").textContent)).toContain("app password");
+    click("[data-action=continue]");
+    expect(visible("[data-action=sign-in]")).toBe(true);
+    expect(plain($("[data-action=sign-in]").textContent)).toBe("Sign in with Google");
+    expect(visible("input[name=password]")).toBe(false);
+    expect(visible("[data-action=test-save]")).toBe(false);
+    click("[data-action=sign-in]");
+    await wait();
+    expect(backend.callsOf("sign_in")[0]?.args).toMatchObject({
+      originalId: null,
+      account: { id: "ana", name: "Personal", host: "imap.gmail.com", oauthProvider: "google", open: { kind: "url", value: "https://mail.google.com/" } },
+    });
+    backend.approveSignIn();
+    await wait(300);
+    expect(backend.scenario.settings.accounts.map((a) => a.id)).toEqual(["ana"]);
+    expect(backend.callsOf("apply_discovered")[0]?.args).toEqual({ id: "ana" });
+    expect(backend.callsOf("test_connection")[0]?.args.originalId).toBe("ana");
+  });
+
+  it("Cancel while looking stops the lookup and goes back to the address, kept; a late answer is ignored", async () => {
+    const backend = await start(firstRunScenario());
+    await lookUp("ana@slow.example", "Ana");
+    await vi.waitFor(() => expect(plain($(".discover-progress").textContent)).toContain("Looking at"));
+    click("[data-action=cancel-discovery]");
+    await wait();
+    expect(backend.callsOf("cancel_discovery")).toHaveLength(1);
+    expect($<HTMLInputElement>("input[name=email]").value).toBe("ana@slow.example");
+    expect($<HTMLInputElement>("input[name=name]").value).toBe("Ana");
+    expect(document.querySelector(".discover-progress")).toBeNull();
+    expect(document.querySelector(".found-summary")).toBeNull();
+  });
+
+  it("Configure manually from what was found opens the whole form with it; Back returns to the address", async () => {
+    await start(firstRunScenario());
+    await lookUp("sam@company.example");
+    await vi.waitFor(() => expect(document.querySelector(".found-summary")).not.toBeNull(), { timeout: 2000 });
+    click("[data-action=manual]");
+    expect($<HTMLInputElement>("input[name=host]").value).toBe("imap.company.example");
+    expect($<HTMLInputElement>("input[name=username]").value).toBe("sam@company.example");
+    expect($<HTMLInputElement>("input[name=id]").value).toBe("sam");
+    click("[data-action=back]");
+    expect($<HTMLInputElement>("input[name=email]").value).toBe("sam@company.example");
+  });
+
+  it("an address that is not one is refused on the address step; an empty one is required", async () => {
+    const backend = await start(firstRunScenario());
+    click("[data-action=continue]");
+    expect($(".form-error").textContent).toContain("Required");
+    expect(backend.callsOf("discover_account")).toHaveLength(0);
+    await lookUp("not an address");
+    await vi.waitFor(() => expect($(".form-error").textContent).toContain("is not an e-mail address"));
+    expect($<HTMLInputElement>("input[name=email]").value).toBe("not an address");
+  });
+
+  it("Arabic: what was found reads right to left, the server and address keep their own direction", async () => {
+    const scenario = firstRunScenario(localizedScenario("ar"));
+    scenario.settings.general.language = "ar";
+    await start(scenario);
+    await lookUp("layla@company.example");
+    await vi.waitFor(() => expect(document.querySelector(".found-summary")).not.toBeNull(), { timeout: 2000 });
+    expect(document.documentElement.dir).toBe("rtl");
+    expect(plain($(".found .card-title").textContent)).toBe("عُثر على إعدادات layla@company.example");
+    expect(plain($("[data-found=source] dd").textContent)).toBe("من الإعدادات التي ينشرها company.example بنفسه");
+    expect($("[data-found=host] dd span").getAttribute("dir")).toBe("ltr");
+    expect(plain($("[data-action=continue]").textContent)).toBe("متابعة");
+  });
+});
+
 describe("sign-in at the provider", () => {
   const wait = (ms = 80) => new Promise((resolve) => setTimeout(resolve, ms));
 
   it("preselects the provider from the address, replaces the password with a button, shows the address to copy, then tests", async () => {
-    const backend = await start(firstRunScenario());
+    const backend = await startManual(firstRunScenario());
     type("input[name=name]", "Gmail");
     type("input[name=email]", "ana@gmail.com");
     $("input[name=email]").dispatchEvent(new Event("change", { bubbles: true }));
@@ -208,7 +397,7 @@ describe("sign-in at the provider", () => {
   });
 
   it("a denied sign-in says so and what to do; leaving the form cancels a waiting one", async () => {
-    const backend = await start(firstRunScenario());
+    const backend = await startManual(firstRunScenario());
     type("input[name=name]", "Custom");
     choose("select[name=signin-method]", "custom");
     expect($("input[name=oauth-token-endpoint]").closest<HTMLElement>(".custom-provider")?.hidden).toBe(false);
@@ -275,7 +464,7 @@ describe("POP3 accounts", () => {
   }
 
   it("offers IMAP first and by default; the port follows protocol and security until the user types one", async () => {
-    await start(firstRunScenario());
+    await startManual(firstRunScenario());
     expect(options("select[name=protocol]")).toEqual([
       ["imap", "IMAP"],
       ["pop3", "POP3"],
@@ -303,7 +492,7 @@ describe("POP3 accounts", () => {
   });
 
   it("says what POP3 means, names its server and STLS, in the window's language", async () => {
-    await start(firstRunScenario());
+    await startManual(firstRunScenario());
     choose("select[name=protocol]", "pop3");
     const help = protocolHelp();
     expect(help.hidden).toBe(false);
@@ -335,7 +524,7 @@ describe("POP3 accounts", () => {
   });
 
   it("tests and saves a POP3 account: no folders to choose, its one mailbox, protocol pop3", async () => {
-    const backend = await start(firstRunScenario());
+    const backend = await startManual(firstRunScenario());
     type("input[name=name]", "Home");
     choose("select[name=protocol]", "pop3");
     type("input[name=host]", "imap.example.com");

@@ -45,6 +45,39 @@ export interface ProviderSuggestion {
   imapPort: number;
 }
 
+/** How a found account logs in: a password, or at its provider (`google`, `microsoft`, …). */
+export type LoginView = { kind: "password" } | { kind: "oauth2"; provider: string };
+
+/** What discovery found (`commands::discover::FoundView`), every text in the window's language. */
+export interface FoundView {
+  /** The form's values: server, port, security, user name, address, sign-in, webmail as "Open". */
+  account: AccountView;
+  login: LoginView;
+  /** "with a password" / "by signing in with Microsoft". */
+  loginText: string;
+  /** Where the settings came from. */
+  source: string;
+  /** What to check before continuing: a look-alike domain, a server outside the domain… */
+  warnings: string[];
+  /** What to do at the provider first (an app password…), if anything. */
+  note: string | null;
+  /** The provider's name ("Outlook.com"), if known. */
+  provider: string | null;
+  suggestedId: string;
+}
+
+/** The outcome of `discover_account`. */
+export type Discovery =
+  | ({ outcome: "found" } & FoundView)
+  | { outcome: "notFound"; message: string; notes: string[] }
+  | { outcome: "cancelled" };
+
+/** `discover://progress`: where discovery `run` is looking now, in words. */
+export interface DiscoverProgressEvent {
+  run: number;
+  line: string;
+}
+
 /** `signin://url`: the provider's page of sign-in `run`, as the browser was asked to open it. */
 export interface SignInUrlEvent {
   run: number;

@@ -8,6 +8,7 @@
 pub mod account_test;
 pub mod accounts;
 pub mod desktop;
+pub mod discover;
 pub mod settings;
 pub mod signin;
 pub mod tray;
@@ -36,6 +37,9 @@ pub const NAMES: &[&str] = &[
     "cancel_sign_in",
     "provider_for_address",
     "take_shown_account",
+    "discover_account",
+    "cancel_discovery",
+    "apply_discovered",
 ];
 
 #[cfg(test)]

@@ -94,7 +94,27 @@ export function suggestId(source: string, taken: readonly string[]): string {
 
 type StepState = { status: "pending" } | { status: "running" } | { status: "done"; step: Step };
 
-export function renderAccountForm(ctx: Context, id: string | null, signedIn = false): HTMLElement {
+/** How Add account's later steps (pages/addAccount.ts) use the form; editing uses none of it. */
+export interface FormOptions {
+  /** A new account starts from these values: what discovery found, or the address typed. */
+  prefill?: AccountView;
+  /**
+   * Discovery found the settings: this summary stands in for the account and server sections,
+   * "Continue" shows the password (or the provider's sign-in), then one button tests and saves.
+   * The account id is under Advanced.
+   */
+  summary?: HTMLElement;
+  /** Shown above the form: why it opened (nothing was found). */
+  notice?: HTMLElement | null;
+  /** Back to the address. */
+  onBack?: () => void;
+  /** From the summary to the whole form, with the values as they are now. */
+  onManual?: (form: AccountView) => void;
+  /** The values came from a discovery: once saved, the account gets its provider's push facts. */
+  discovered?: boolean;
+}
+
+export function renderAccountForm(ctx: Context, id: string | null, signedIn = false, options: FormOptions = {}): HTMLElement {
   const t = ctx.i18n.t.bind(ctx.i18n);
   const existing = id === null ? undefined : ctx.settings.accounts.find((a) => a.id === id);
   if (id !== null && existing === undefined) {
@@ -107,9 +127,12 @@ export function renderAccountForm(ctx: Context, id: string | null, signedIn = fa
   }
   const isNew = existing === undefined;
   const firstRun = ctx.settings.accounts.length === 0;
-  const form: AccountView = existing ? { ...blankAccount(), ...structuredClone(existing) } : blankAccount();
+  const form: AccountView = existing
+    ? { ...blankAccount(), ...structuredClone(existing) }
+    : { ...blankAccount(), ...structuredClone(options.prefill ?? {}) };
+  const compact = isNew && options.summary !== undefined;
   let password = "";
-  let idTouched = !isNew;
+  let idTouched = !isNew || form.id !== "";
   const otherIds = ctx.settings.accounts.map((a) => a.id).filter((a) => a !== id);
 
   // --- inputs ----------------------------------------------------------------------------
@@ -287,8 +310,9 @@ export function renderAccountForm(ctx: Context, id: string | null, signedIn = fa
     signInField.hidden = !oauth;
     customFields.hidden = chosen !== "custom";
     // A new account is saved by its sign-in, and has nothing to test before it.
-    saveButton.hidden = oauth && isNew;
-    testButton.hidden = oauth && isNew;
+    saveButton.hidden = (oauth && isNew) || compact;
+    testButton.hidden = (oauth && isNew) || compact;
+    if (compact) testSaveButton.hidden = oauth || !continueButton.hidden;
     drawSignInButton();
   };
   let suggested = "";
@@ -359,6 +383,7 @@ export function renderAccountForm(ctx: Context, id: string | null, signedIn = fa
       const outcome = await ctx.api.signIn(run, existing?.id ?? null, payload());
       if (signingIn !== run) return;
       signingIn = null;
+      await adoptDiscovered();
       await ctx.reloadSettings();
       ctx.announceSave(outcome, t("settings-account-saved"));
       ctx.navigate({ page: "account", id: form.id.trim(), signedIn: true });
@@ -561,6 +586,35 @@ export function renderAccountForm(ctx: Context, id: string | null, signedIn = fa
   const testButton = button(t("settings-test"), () => void runTest(), { attrs: { "data-action": "test" } });
   const saveButton = button(t("settings-save"), () => void save(), { kind: "primary", attrs: { "data-action": "save" } });
 
+  /** The provider's push facts the form does not carry (a shorter IDLE refresh); best effort. */
+  const adoptDiscovered = async () => {
+    if (!isNew || !options.discovered) return;
+    await ctx.api.applyDiscovered(form.id.trim()).catch(() => null);
+  };
+
+  /** The found settings' one button: the connection test, then, if it passed, the save. */
+  const testAndSave = async () => {
+    await runTest();
+    if (report?.ok) await save();
+  };
+  const continueButton = button(t("settings-add-continue"), () => reveal(), { kind: "primary", attrs: { "data-action": "continue" } });
+  const testSaveButton = button(t("settings-add-test-save"), () => void testAndSave(), { kind: "primary", attrs: { "data-action": "test-save", hidden: true } });
+  const credentials = h("section", { class: "card credentials", attrs: { hidden: true } });
+  if (compact) {
+    passwordInput.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      void testAndSave();
+    });
+  }
+  /** "Continue" on the found settings: the password (or the sign-in) comes next. */
+  const reveal = () => {
+    credentials.hidden = false;
+    continueButton.hidden = true;
+    testSaveButton.hidden = method !== "password";
+    queueMicrotask(() => (method === "password" ? passwordInput : signInButton).focus());
+  };
+
   const runTest = async () => {
     if (!checkRequired()) return;
     lastRun += 1;
@@ -601,6 +655,7 @@ export function renderAccountForm(ctx: Context, id: string | null, signedIn = fa
       const outcome = await ctx.api.saveAccount(existing?.id ?? null, payload(), usesCommand || method !== "password" ? "" : password);
       password = "";
       passwordInput.value = "";
+      await adoptDiscovered();
       await ctx.reloadSettings();
       ctx.announceSave(outcome, t("settings-account-saved"));
       ctx.navigate({ page: "accounts" });
@@ -613,6 +668,42 @@ export function renderAccountForm(ctx: Context, id: string | null, signedIn = fa
 
   // --- layout --------------------------------------------------------------------------------
 
+  const idField = field(t("settings-field-id"), idInput, { help: t("settings-field-id-help") });
+  const identity = section(
+    t("settings-section-identity"),
+    h(
+      "div",
+      { class: "grid" },
+      field(t("settings-field-name"), nameInput, { help: t("settings-field-name-help") }),
+      field(t("settings-field-email"), emailInput),
+      idField,
+    ),
+  );
+  const server = section(
+    t("settings-section-server"),
+    h(
+      "div",
+      { class: "grid" },
+      h("div", { class: "grid field-wide protocol-row" }, field(t("settings-field-protocol"), protocolSelect), protocolHelp),
+      hostField,
+      h(
+        "div",
+        { class: "field-pair" },
+        field(t("settings-field-security"), securitySelect),
+        field(t("settings-field-port"), portInput),
+        h("p", { class: "help" }, t("settings-field-security-help")),
+      ),
+      field(t("settings-field-username"), usernameInput),
+      field(t("settings-field-signin"), methodSelect),
+      sourceField,
+      compact ? null : passwordField,
+      commandField,
+      customFields,
+      compact ? null : signInField,
+    ),
+  );
+  if (compact) replaceChildren(credentials, h("div", { class: "grid" }, passwordField, signInField));
+
   const page = h(
     "form",
     {
@@ -621,7 +712,10 @@ export function renderAccountForm(ctx: Context, id: string | null, signedIn = fa
       on: {
         submit: (event) => {
           event.preventDefault();
-          void save();
+          // The found settings: Enter goes on to the password, then tests and saves.
+          if (!compact) void save();
+          else if (!continueButton.hidden) reveal();
+          else if (method === "password") void testAndSave();
         },
       },
     },
@@ -629,40 +723,10 @@ export function renderAccountForm(ctx: Context, id: string | null, signedIn = fa
       isNew ? t("settings-account-new-title") : t("settings-account-edit-title", { name: existing.name }),
       t("settings-account-intro"),
     ),
-    firstRun ? banner("info", h("span", { class: "banner-text", attrs: { dir: "auto" } }, t("settings-welcome"))) : null,
-    section(
-      t("settings-section-identity"),
-      h(
-        "div",
-        { class: "grid" },
-        field(t("settings-field-name"), nameInput, { help: t("settings-field-name-help") }),
-        field(t("settings-field-email"), emailInput),
-        field(t("settings-field-id"), idInput, { help: t("settings-field-id-help") }),
-      ),
-    ),
-    section(
-      t("settings-section-server"),
-      h(
-        "div",
-        { class: "grid" },
-        h("div", { class: "grid field-wide protocol-row" }, field(t("settings-field-protocol"), protocolSelect), protocolHelp),
-        hostField,
-        h(
-          "div",
-          { class: "field-pair" },
-          field(t("settings-field-security"), securitySelect),
-          field(t("settings-field-port"), portInput),
-          h("p", { class: "help" }, t("settings-field-security-help")),
-        ),
-        field(t("settings-field-username"), usernameInput),
-        field(t("settings-field-signin"), methodSelect),
-        sourceField,
-        passwordField,
-        commandField,
-        customFields,
-        signInField,
-      ),
-    ),
+    firstRun && !options.onBack ? banner("info", h("span", { class: "banner-text", attrs: { dir: "auto" } }, t("settings-welcome"))) : null,
+    options.notice ?? null,
+    compact ? options.summary : identity,
+    compact ? credentials : server,
     h(
       "details",
       { class: "card advanced" },
@@ -670,6 +734,7 @@ export function renderAccountForm(ctx: Context, id: string | null, signedIn = fa
       h(
         "div",
         { class: "grid" },
+        compact ? idField : null,
         field(t("settings-field-ca-file"), caInput, { help: t("settings-field-ca-file-help") }),
         field(t("settings-field-open"), openSelect),
         openField,
@@ -681,10 +746,14 @@ export function renderAccountForm(ctx: Context, id: string | null, signedIn = fa
     h(
       "footer",
       { class: "form-footer" },
+      options.onBack ? button(t("settings-back"), () => options.onBack?.(), { kind: "ghost", attrs: { "data-action": "back" } }) : null,
       testButton,
       h("span", { class: "spacer" }),
-      firstRun ? null : button(t("settings-cancel"), () => ctx.navigate({ page: "accounts" }), { kind: "ghost" }),
+      compact ? button(t("settings-add-manual"), () => options.onManual?.(payload()), { kind: "secondary", attrs: { "data-action": "manual" } }) : null,
+      firstRun || options.onBack ? null : button(t("settings-cancel"), () => ctx.navigate({ page: "accounts" }), { kind: "ghost" }),
       saveButton,
+      compact ? continueButton : null,
+      compact ? testSaveButton : null,
     ),
   );
   showProtocol();
@@ -693,7 +762,9 @@ export function renderAccountForm(ctx: Context, id: string | null, signedIn = fa
     ctx.toast(t("settings-signin-done"));
     queueMicrotask(() => void runTest());
   }
-  queueMicrotask(() => (isNew ? nameInput : method === "password" ? hostInput : signInButton).focus());
+  // Pre-filled with an address: the id follows it, as if it had been typed.
+  if (isNew && !idTouched && form.email !== "") suggest();
+  queueMicrotask(() => (compact ? continueButton : isNew && form.email === "" ? nameInput : method === "password" ? hostInput : signInButton).focus());
   return page;
 }
 

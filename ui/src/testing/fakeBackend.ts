@@ -7,10 +7,12 @@
 import { emit } from "@tauri-apps/api/event";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 
+import { I18n } from "../i18n";
 import { COMMANDS, EVENTS } from "../ipc";
 import type {
   AccountView,
   Activity,
+  Discovery,
   Folder,
   LiveAccount,
   NotificationRules,
@@ -332,6 +334,63 @@ function failure(form: AccountView, password: string | null): { step: StepName; 
   return null;
 }
 
+/**
+ * What discovery finds, by the address's domain (the real lookup is the core's, tested there):
+ * a provider that signs in (gmail.com, outlook.com), a domain's own configuration
+ * (company.example, example.com), a look-alike of a well-known domain whose server is
+ * elsewhere (gmaii.com), nothing (anything else), and one that keeps looking until cancelled
+ * (slow.example).
+ */
+function discovered(address: string, lang: string, taken: readonly string[]): Discovery {
+  const i18n = new I18n(lang);
+  const [local = "", domain = ""] = address.trim().toLowerCase().split("@");
+  let id = local.replace(/[^a-z0-9_]+/g, "-").replace(/^-+|-+$/g, "") || "mail";
+  for (let n = 2; taken.includes(id); n += 1) id = `${local}-${n}`;
+  const found = (host: string, source: string, extra: Partial<Extract<Discovery, { outcome: "found" }>> = {}, form: Partial<AccountView> = {}): Discovery => ({
+    outcome: "found",
+    account: { ...account(id, { name: id, email: address.trim(), host, username: address.trim() }), ...form },
+    login: { kind: "password" },
+    loginText: i18n.t("discover-login-password"),
+    source,
+    warnings: [],
+    note: null,
+    provider: null,
+    suggestedId: id,
+    ...extra,
+  });
+  switch (domain) {
+    case "gmail.com":
+      return found("imap.gmail.com", i18n.t("discover-source-provider-list", { provider: "Gmail" }), {
+        login: { kind: "oauth2", provider: "google" },
+        loginText: i18n.t("discover-login-signin", { provider: "Google" }),
+        note: i18n.t("provider-note-app-password", { provider: "Gmail" }),
+        provider: "Gmail",
+      }, { oauthProvider: "google", open: { kind: "url", value: "https://mail.google.com/" } });
+    case "outlook.com":
+      return found("outlook.office365.com", i18n.t("discover-source-provider-list", { provider: "Outlook.com" }), {
+        login: { kind: "oauth2", provider: "microsoft" },
+        loginText: i18n.t("discover-login-signin", { provider: "Microsoft" }),
+        provider: "Outlook.com",
+      }, { oauthProvider: "microsoft", open: { kind: "url", value: "https://outlook.live.com/mail/" } });
+    case "company.example":
+    case "example.com":
+      return found(`imap.${domain}`, i18n.t("discover-source-autoconfig", { domain }));
+    case "gmaii.com":
+      return found("mail.mailhost.example", i18n.t("discover-source-autoconfig-mx", { domain, mx: "mx1.mailhost.example" }), {
+        warnings: [
+          i18n.t("discover-warning-look-alike", { domain, imitates: "gmail.com" }),
+          i18n.t("discover-warning-outside", { host: "mail.mailhost.example", domain, owner: "mailhost.example" }),
+        ],
+      });
+    default:
+      return {
+        outcome: "notFound",
+        message: i18n.t("discover-not-found", { domain }),
+        notes: [`https://autoconfig.${domain}/mail/config-v1.1.xml: not found (404)`, `imap.${domain}:993: no answer`],
+      };
+  }
+}
+
 export class FakeBackend {
   readonly calls: Call[] = [];
   /** Passwords "stored in the keyring", by account id. Never returned by any command. */
@@ -341,6 +400,9 @@ export class FakeBackend {
   shownAccount: string | null = null;
   /** Ends a waiting `sign_in`: "approved", "denied" or "cancelled". */
   signInPending: ((answer: string) => void) | null = null;
+
+  /** Ends a waiting `discover_account` (cancel_discovery). */
+  discoveryPending: (() => void) | null = null;
 
   /** The "browser" answers the waiting sign-in. */
   approveSignIn(answer: "approved" | "denied" = "approved"): void {
@@ -392,6 +454,37 @@ export class FakeBackend {
         const hit = known[domain];
         return hit ? { provider: hit[0], imapHost: hit[1], imapPort: 993 } : null;
       }
+      case COMMANDS.discoverAccount: {
+        const run = args.run as number;
+        const address = String(args.address).trim();
+        if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) {
+          return fail("invalid", `\`${address}\` is not an e-mail address (it needs one @ with a name before it)`);
+        }
+        const lang = s.settings.general.language === "auto" ? s.settings.systemLanguage : s.settings.general.language;
+        const i18n = new I18n(lang);
+        const domain = address.split("@")[1]?.toLowerCase() ?? "";
+        const places = [
+          i18n.t("discover-looking", { where: i18n.t("discover-looking-providers") }),
+          i18n.t("discover-looking", { where: `https://autoconfig.${domain}/mail/config-v1.1.xml` }),
+          i18n.t("discover-looking", { where: i18n.t("discover-looking-mx", { domain }) }),
+        ];
+        let cancelled = false;
+        this.discoveryPending = () => (cancelled = true);
+        for (const line of places) {
+          if (cancelled) break;
+          await emit(EVENTS.discoverProgress, { run, line });
+          await new Promise((resolve) => setTimeout(resolve, s.stepDelayMs));
+        }
+        while (domain === "slow.example" && !cancelled) await new Promise((resolve) => setTimeout(resolve, 10));
+        this.discoveryPending = null;
+        if (cancelled) return { outcome: "cancelled" };
+        return discovered(address, lang, s.settings.accounts.map((a) => a.id));
+      }
+      case COMMANDS.cancelDiscovery:
+        this.discoveryPending?.();
+        return null;
+      case COMMANDS.applyDiscovered:
+        return null;
       case COMMANDS.takeShownAccount: {
         const id = this.shownAccount;
         this.shownAccount = null;
