@@ -373,6 +373,7 @@ impl App {
             short_name: display::sender(&mail.from_name, "")
                 .or_else(|| display::sender("", &mail.from_address)),
             subject: notes::subject(&self.i18n, &mail.subject, mail.unreadable),
+            message_id: mail.message_id.clone(),
             catch_up: mail.catch_up,
         };
         // What other tools (Activity, the NewMail signal) may show follows the same preview
@@ -545,6 +546,9 @@ impl App {
                 };
                 let account = info.account.to_owned();
                 let messages = info.messages.to_vec();
+                // Set only for a popup of exactly one message: "Open" opens that message
+                // where the target can (`open::message_target`); a summary opens the mailbox.
+                let message_id = info.message_id.map(str::to_owned);
                 info!(popup = popup.0, %key, "popup action");
                 match key.as_str() {
                     "mark-read" => {
@@ -553,8 +557,12 @@ impl App {
                         }
                     }
                     _ => {
-                        let target =
-                            open::target(self.config.account(&account), &self.config.general);
+                        let found = self.config.account(&account);
+                        let general = &self.config.general;
+                        let target = match &message_id {
+                            Some(id) => open::message_target(found, general, id),
+                            None => open::target(found, general),
+                        };
                         self.open(target, &account);
                         self.engine.mail_client_opened(Some(&account));
                     }

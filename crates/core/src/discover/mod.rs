@@ -351,6 +351,17 @@ fn provider_for_imap_host(host: &str) -> Option<&'static ProviderEntry> {
         .find(|p| p.imap_host.eq_ignore_ascii_case(host))
 }
 
+/// The provider table's entry for a configured account: by its IMAP server, else by the
+/// domain of its `email`. No network: a custom domain hosted by a provider is found by the
+/// server only. "Open" uses it for the provider's message link.
+pub fn provider_for_account(account: &Account) -> Option<&'static ProviderEntry> {
+    provider_for_imap_host(account.host.trim_end_matches('.')).or_else(|| {
+        let email = account.email.as_deref()?;
+        let (_, domain) = email.rsplit_once('@')?;
+        provider_for_domain(domain)
+    })
+}
+
 /// Looks the settings for `typed` up, telling `progress` where it looks.
 pub async fn discover(
     typed: &str,
@@ -501,7 +512,7 @@ async fn autoconfig_of(
     progress: &mut impl FnMut(&Progress),
     notes: &mut Vec<String>,
 ) -> Option<(autoconfig::Server, String)> {
-    let query = url_encode(&address.address);
+    let query = percent_encode(&address.address);
     let mut urls = vec![
         (
             format!("https://autoconfig.{domain}/mail/config-v1.1.xml"),
@@ -734,8 +745,9 @@ fn nothing_there(words: &str) -> bool {
         || w.contains("name or service not known")
 }
 
-/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
-fn url_encode(s: &str) -> String {
+/// Percent-encodes every byte but RFC 3986's unreserved characters (`A–Z a–z 0–9 - . _ ~`):
+/// a query value here, a Message-ID in a provider's message link (the tray's "Open").
+pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

@@ -89,6 +89,10 @@ pub struct Mail {
     /// Short name for summary lists ("Ana").
     pub short_name: Option<String>,
     pub subject: Option<String>,
+    /// The Message-ID header without angle brackets, as fetched with the other headers
+    /// (empty when the message has none). Never shown: "Open" on this message's own popup
+    /// uses it to open the message itself ([`PopupInfo::message_id`]).
+    pub message_id: String,
     /// Found on (re)connect rather than pushed live.
     pub catch_up: bool,
 }
@@ -253,6 +257,8 @@ struct Popup {
     account: String,
     members: Vec<MessageKey>,
     summary: bool,
+    /// The Message-ID of a single popup's message; a summary has none.
+    message_id: Option<String>,
 }
 
 /// What a front end may ask about a popup (for its actions: open, mark as read).
@@ -262,6 +268,10 @@ pub struct PopupInfo<'a> {
     /// The messages it stands for (one for a single popup).
     pub messages: &'a [MessageKey],
     pub summary: bool,
+    /// The Message-ID of the one message a single popup stands for, for "Open" to open that
+    /// message. `None` for a summary (it stands for many, so "Open" opens the mailbox as
+    /// before) and for a message without a Message-ID.
+    pub message_id: Option<&'a str>,
 }
 
 /// A live mail of the current burst window.
@@ -579,6 +589,11 @@ impl Policy {
         }
         let content = content(rules.preview, mail.sender, mail.subject);
         self.track(popup, account, mail.key.clone(), false);
+        if let Some(entry) = self.popups.get_mut(&popup)
+            && !mail.message_id.is_empty()
+        {
+            entry.message_id = Some(mail.message_id);
+        }
         Action::ShowSingle {
             popup,
             message: mail.key,
@@ -654,6 +669,10 @@ impl Policy {
             account: &p.account,
             messages: &p.members,
             summary: p.summary,
+            message_id: p
+                .message_id
+                .as_deref()
+                .filter(|_| !p.summary && p.members.len() == 1),
         })
     }
 
@@ -695,8 +714,13 @@ impl Policy {
             account: account.to_owned(),
             members: Vec::new(),
             summary,
+            message_id: None,
         });
         entry.summary |= summary;
+        if entry.summary {
+            // A summary that took over a single popup stands for many messages now.
+            entry.message_id = None;
+        }
         entry.members.push(key);
     }
 
@@ -839,6 +863,7 @@ mod tests {
 
     fn mail(account: &str, uid: u32, from: &str) -> Mail {
         let name = from.split('@').next().unwrap_or("").to_owned();
+        let message_id = format!("{uid}.{name}@example.com");
         Mail {
             key: MessageKey {
                 account: account.into(),
@@ -850,6 +875,7 @@ mod tests {
             sender: Some(format!("{name} <{from}>")),
             short_name: Some(name),
             subject: Some(format!("subject {uid}")),
+            message_id,
             catch_up: false,
         }
     }
@@ -888,6 +914,50 @@ mod tests {
         let info = p.popup(PopupId(1)).unwrap();
         assert_eq!(info.account, "work");
         assert_eq!(info.messages[0].uid, 7);
+        assert_eq!(info.message_id, Some("7.ana@example.com"));
+    }
+
+    /// "Open" on a popup opens its message only when the popup stands for exactly that one
+    /// message: a single popup carries its Message-ID; a summary, even one that took over a
+    /// single popup, or a catch-up summary of one message, carries none, so it opens the
+    /// mailbox as before.
+    #[test]
+    fn only_a_single_popup_knows_its_message_id() {
+        let c = Clock::new();
+        let mut p = policy(); // threshold 3
+        for uid in 1..=3 {
+            p.on_new_mail(&c.at(u64::from(uid) * 10), mail("work", uid, "ana@x"));
+        }
+        assert_eq!(
+            p.popup(PopupId(1)).unwrap().message_id,
+            Some("1.ana@example.com")
+        );
+        assert_eq!(
+            p.popup(PopupId(3)).unwrap().message_id,
+            Some("3.ana@example.com")
+        );
+        // The fourth makes the burst a summary on popup 1: no single message any more.
+        p.on_new_mail(&c.at(40), mail("work", 4, "li@x"));
+        let info = p.popup(PopupId(1)).unwrap();
+        assert!(info.summary);
+        assert_eq!(info.message_id, None);
+        assert!(p.popup(PopupId(3)).is_none(), "withdrawn");
+
+        // A message without a Message-ID has nothing to open by.
+        let mut p = policy();
+        let none = Mail {
+            message_id: String::new(),
+            ..mail("work", 9, "ana@x")
+        };
+        p.on_new_mail(&c.at(0), none);
+        assert_eq!(p.popup(PopupId(1)).unwrap().message_id, None);
+
+        // Catch-up mail is a summary even when it is one message.
+        let mut p = policy();
+        p.on_new_mail(&c.at(0), catch_up("work", 5, "ana@x"));
+        p.tick(c.at(1_000).mono);
+        let info = p.popup(PopupId(1)).unwrap();
+        assert_eq!((info.summary, info.message_id), (true, None));
     }
 
     /// The rules table: (description, setup, mail, local time, expect a popup).
