@@ -42,27 +42,30 @@ struct SettingsService {
 
 #[zbus::interface(name = "io.github.pushmail.Settings1")]
 impl SettingsService {
-    /// Brings the window to the front (un-minimises, shows, focuses).
-    fn present(&self) {
-        if let Some(window) = self
+    /// Brings the window to the front (un-minimises, shows, focuses). Fails when there is no
+    /// window — not yet, or no longer: this process is closing, and the caller should ask again
+    /// for the name rather than give up on showing one.
+    fn present(&self) -> zbus::fdo::Result<()> {
+        let window = self
             .app
             .get()
             .and_then(|a| a.get_webview_window(MAIN_WINDOW))
-        {
-            let _ = window.unminimize();
-            let _ = window.show();
-            let _ = window.set_focus();
-        }
+            .ok_or_else(|| zbus::fdo::Error::Failed("the settings window is closing".into()))?;
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+        Ok(())
     }
 
     /// Brings the window to the front on account `id`'s page (its sign-in, for an account that
     /// signs in at its provider). An id the window does not know shows "no such account".
-    fn show_account(&self, id: String) {
+    fn show_account(&self, id: String) -> zbus::fdo::Result<()> {
+        self.present()?;
         if let Some(app) = self.app.get() {
             app.state::<ShownAccount>().set(id);
             crate::events::Sink::send(app, crate::events::SHOW_ACCOUNT, serde_json::Value::Null);
         }
-        self.present();
+        Ok(())
     }
 
     /// Closes the window as its close button does; the process then exits.

@@ -498,9 +498,66 @@ fn a_look_alike_domain_is_flagged() {
             imitates: "gmail.com".into()
         })
     );
+    // The look-alike's own server is what would be used — never passed off as Gmail's.
+    assert_eq!(f.host, "imap.xn--gmil-63d.com");
+    assert!(f.provider.is_none());
     assert!(
-        lab.requests()
+        lab.dns_queries()
             .iter()
-            .all(|r| r.sni.as_deref() != Some("imap.gmail.com"))
+            .all(|q| !q.name.ends_with("gmail.com")),
+        "{:?}",
+        lab.dns_queries()
+    );
+}
+
+/// A file that redirects to another site is not passed off as the domain's own; a timeout
+/// names the limit that passed.
+#[test]
+fn redirects_away_and_timeouts_are_named() {
+    if !netns::isolated("redirects_away_and_timeouts_are_named") {
+        return;
+    }
+    let lab = Lab::builder()
+        .a("autoconfig.example.test")
+        .a("autoconfig.elsewhere.test")
+        .https("autoconfig.example.test")
+        .https("autoconfig.elsewhere.test")
+        .route(
+            CONFIG_PATH,
+            Reply::redirect(
+                302,
+                "https://autoconfig.elsewhere.test/mail/config-v1.1.xml",
+            ),
+        )
+        .route(
+            "https://autoconfig.elsewhere.test/mail/config-v1.1.xml",
+            xml(config_xml(
+                "imap.elsewhere.test",
+                "993",
+                "SSL",
+                "%EMAILADDRESS%",
+            )),
+        )
+        .start()
+        .unwrap();
+    let notes = not_found("alice@example.test");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with(CONFIG_PATH) && n.contains("another site")),
+        "{notes:?}"
+    );
+
+    lab.route(
+        CONFIG_PATH,
+        Reply::slow(Duration::from_secs(5), Reply::ok("text/xml", "x")),
+    )
+    .unwrap();
+    let notes = not_found("alice@example.test");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with(CONFIG_PATH) && n.contains("3s")),
+        "{notes:?}"
     );
 }

@@ -579,8 +579,11 @@ async fn add(i18n: &I18n, mut args: AddArgs, config_path: &Path) -> Result<ExitC
     };
     let mut account = account;
     if let Some(found) = &found {
-        // The provider's push facts (a shorter IDLE refresh), as Settings applies them.
-        account.timing = found.account(&account.id, None).timing;
+        // The provider's push facts (a shorter IDLE refresh) and its webmail as what "Open"
+        // opens, as Settings applies them.
+        let proposed = found.account(&account.id, None);
+        account.timing = proposed.timing;
+        account.open = proposed.open;
     }
     let mut candidate = config.clone();
     candidate.accounts.push(account.clone());
@@ -737,16 +740,23 @@ async fn discover_and_confirm(
     if !p.interactive {
         bail!("{}", i18n.tr_plain("cli-discover-needs-yes", &[]));
     }
-    print!("{} ", i18n.tr_plain("cli-discover-confirm", &[]));
-    std::io::stdout().flush()?;
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    let answer = line.trim().to_lowercase();
-    // Enter accepts; "n"/"no" (and the translations' first letters) decline.
-    let declined = ["n", "no", "non", "否", "不", "لا"]
-        .iter()
-        .any(|n| answer == *n);
-    Ok((!declined).then_some(found))
+    // Enter or yes accepts, no declines, the end of input declines (the next step sends the
+    // password to that server), anything else asks again.
+    loop {
+        print!("{} ", i18n.tr_plain("cli-discover-confirm", &[]));
+        std::io::stdout().flush()?;
+        let mut line = String::new();
+        if std::io::stdin().lock().read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        let answer = line.trim().to_lowercase();
+        if ["", "y", "yes", "s", "si", "sì", "是", "好", "نعم"].contains(&answer.as_str()) {
+            return Ok(Some(found));
+        }
+        if ["n", "no", "否", "不", "لا"].contains(&answer.as_str()) {
+            return Ok(None);
+        }
+    }
 }
 
 /// The settings found, as if given with the options (those given stay as given); the id is
@@ -756,8 +766,27 @@ fn fill_from(args: &mut AddArgs, found: &discover::Found, config: &Config) {
         .get_or_insert_with(|| found.address.address.clone());
     args.protocol.get_or_insert(found.protocol);
     args.host.get_or_insert_with(|| found.host.clone());
-    args.port.get_or_insert(found.port);
-    args.security.get_or_insert(found.security);
+    // Port and security go together: one given without the other takes its partner from
+    // the protocol's defaults (`--security starttls` → 143), not from what was found (993).
+    match (args.port, args.security) {
+        (None, None) => {
+            args.port = Some(found.port);
+            args.security = Some(found.security);
+        }
+        (Some(_), None) => {
+            let protocol = args.protocol.unwrap_or_default();
+            args.security = Some(
+                [Security::Tls, Security::Starttls]
+                    .into_iter()
+                    .find(|s| Some(protocol.default_port(*s)) == args.port)
+                    .unwrap_or(found.security),
+            );
+        }
+        (None, Some(security)) => {
+            args.port = Some(args.protocol.unwrap_or_default().default_port(security));
+        }
+        (Some(_), Some(_)) => {}
+    }
     args.username.get_or_insert_with(|| found.username.clone());
     if let discover::Login::OAuth2 { provider } = &found.login
         && args.auth.is_none()

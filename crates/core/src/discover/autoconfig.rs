@@ -6,9 +6,9 @@
 //! definitions: a "billion laughs" or an external entity cannot even be declared); only XML's
 //! five predefined entities and character references are resolved, any other `&name;` makes
 //! the file unreadable; nesting and element counts are bounded (the size is bounded by the
-//! fetch). Values are then checked like anything typed by hand: a DNS host name (no IP
-//! literal, no control character), a port 1–65535, TLS or STARTTLS (plain text only for a
-//! loopback server), and the placeholders `%EMAILADDRESS%`, `%EMAILLOCALPART%` and
+//! fetch). Values are then checked more strictly than anything typed by hand: a DNS host name
+//! (no IP literal, no control character, never `localhost`), a port 1–65535, TLS or STARTTLS
+//! (never plain text), and the placeholders `%EMAILADDRESS%`, `%EMAILLOCALPART%` and
 //! `%EMAILDOMAIN%` replaced — a value with any other `%…%` left is refused.
 
 use quick_xml::Reader;
@@ -72,7 +72,7 @@ pub enum AutoconfigError {
     Port(String),
     #[error("connection security `{0}` is not TLS or STARTTLS")]
     Security(String),
-    #[error("plain-text connections are refused (only a server on this computer may use one)")]
+    #[error("plain-text connections are refused")]
     PlainText,
     #[error("a value still has a placeholder after substitution: `{0}`")]
     Placeholder(String),
@@ -218,7 +218,6 @@ pub fn check(raw: &RawServer, address: &Address) -> Result<Server, AutoconfigErr
     let security = match raw.socket_type.to_ascii_uppercase().as_str() {
         "SSL" | "TLS" => Security::Tls,
         "STARTTLS" => Security::Starttls,
-        "PLAIN" if host == "localhost" => Security::Plain,
         "PLAIN" => return Err(AutoconfigError::PlainText),
         other => {
             return Err(AutoconfigError::Security(crate::text::truncate_for_log(
@@ -238,7 +237,10 @@ pub fn check(raw: &RawServer, address: &Address) -> Result<Server, AutoconfigErr
         "" => address.address.clone(),
         u => substitute(u, address)?,
     };
-    if username.chars().any(char::is_control) {
+    // No control character, and no invisible formatting one (a right-to-left override would
+    // show the user a name other than the one sent).
+    let invisible = |c: char| matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+    if username.chars().any(|c| c.is_control() || invisible(c)) {
         return Err(AutoconfigError::Placeholder(crate::text::truncate_for_log(
             &username,
         )));
@@ -422,12 +424,17 @@ mod tests {
                 server("imap.example.com", "993", "magic", "x"),
                 "socket type",
             ),
+            (
+                server("imap.example.com", "993", "SSL", "ana\u{202E}moc"),
+                "bidi override",
+            ),
         ];
         for (raw, what) in cases {
             assert!(check(&raw, &a).is_err(), "{what} was accepted");
         }
-        let local = check(&server("localhost", "143", "plain", "x"), &a).unwrap();
-        assert_eq!(local.security, Security::Plain);
+        // Not even for this machine: a file from the network never gets a password sent here.
+        assert!(check(&server("localhost", "143", "plain", "x"), &a).is_err());
+        assert!(check(&server("localhost", "993", "SSL", "x"), &a).is_err());
     }
 
     #[test]

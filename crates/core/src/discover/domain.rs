@@ -93,12 +93,10 @@ pub fn domain_name(name: &str) -> Result<String, NameProblem> {
 }
 
 /// A server name proposed by a configuration file, an MX or an SRV record: a DNS name
-/// ([`domain_name`]), or `localhost` (a loopback server is the only place plain text is ever
-/// allowed).
+/// ([`domain_name`]). Never `localhost` or an IP address: a file from the network must not
+/// send the password to this machine (where another user's program may listen) or to an
+/// address no certificate can vouch for.
 pub fn server_host(name: &str) -> Result<String, NameProblem> {
-    if name.trim().eq_ignore_ascii_case("localhost") {
-        return Ok("localhost".to_owned());
-    }
     domain_name(name)
 }
 
@@ -115,7 +113,7 @@ pub fn same_site(host: &str, domain: &str) -> bool {
 }
 
 /// Whether a domain pattern of the provider table matches `domain`: exact, or `name.*` for
-/// `name.` followed by one or two alphanumeric labels (`hotmail.fr`, `hotmail.co.uk`).
+/// `name.` followed by a public suffix of one or two labels (`hotmail.fr`, `hotmail.co.uk`).
 pub fn pattern_matches(pattern: &str, domain: &str) -> bool {
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
     let pattern = pattern.to_ascii_lowercase();
@@ -125,23 +123,36 @@ pub fn pattern_matches(pattern: &str, domain: &str) -> bool {
             .and_then(|rest| rest.strip_prefix('.'))
             .is_some_and(|tld| {
                 let labels: Vec<&str> = tld.split('.').collect();
+                // One or two labels that are a public suffix (`fr`, `co.uk`): not
+                // `live.example.com`, which is example.com's.
                 (1..=2).contains(&labels.len())
                     && labels
                         .iter()
                         .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric()))
+                    && psl::suffix_str(&domain) == Some(tld)
             }),
         None => domain == pattern,
     }
 }
 
 /// A well-known mail domain that `domain` imitates with look-alike characters (Cyrillic `а`
-/// for Latin `a`, `0` for `o`, `rn` for `m`…), e.g. `gmаil.com` → `gmail.com`. `None` when
-/// it is that domain or resembles none.
+/// for Latin `a`, `1` for `l`, `rn` for `m`…), e.g. `gmаil.com` → `gmail.com`, `1ive.com` →
+/// `live.*`. `None` when it is that domain or resembles none. A `stem.*` pattern is compared
+/// by its first label, the rest being any public suffix.
 pub fn imitates<'a>(domain: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let (unicode, _) = idna::domain_to_unicode(domain);
-    let skeleton = skeleton(&unicode);
-    known.into_iter().find(|k| {
-        !k.contains('*') && !k.eq_ignore_ascii_case(&unicode) && skeleton == self::skeleton(k)
+    let unicode = unicode.to_lowercase();
+    let whole = skeleton(&unicode);
+    known.into_iter().find(|k| match k.strip_suffix(".*") {
+        Some(stem) => {
+            let Some((first, rest)) = unicode.split_once('.') else {
+                return false;
+            };
+            first != stem
+                && skeleton(first) == skeleton(stem)
+                && pattern_matches(k, &format!("{stem}.{rest}"))
+        }
+        None => !k.eq_ignore_ascii_case(&unicode) && whole == skeleton(k),
     })
 }
 
@@ -157,7 +168,8 @@ fn skeleton(s: &str) -> String {
             'е' | 'ε' => 'e',
             'ɡ' => 'g',
             'һ' => 'h',
-            'і' | 'ι' | 'ı' | '1' | 'l' | '|' => 'l',
+            'і' | 'ι' | 'ı' => 'i',
+            '1' | 'l' | '|' | 'ӏ' => 'l',
             'ј' => 'j',
             'к' | 'κ' => 'k',
             'м' => 'm',
@@ -254,7 +266,7 @@ mod tests {
             server_host("IMAP.Example.com.").unwrap(),
             "imap.example.com"
         );
-        assert_eq!(server_host("localhost").unwrap(), "localhost");
+        assert!(server_host("localhost").is_err());
         for ip in ["127.0.0.1", "[::1]", "::1", "10.0.0.1", "127.1"] {
             assert!(
                 matches!(server_host(ip), Err(NameProblem::IpLiteral(_))),
@@ -297,17 +309,42 @@ mod tests {
         assert!(pattern_matches("hotmail.*", "Hotmail.FR"));
         assert!(!pattern_matches("hotmail.*", "hotmail.evil.example.com"));
         assert!(!pattern_matches("hotmail.*", "hotmail"));
+        assert!(!pattern_matches("live.*", "live.example.com"));
+        assert!(pattern_matches("live.*", "live.com"));
         assert!(pattern_matches("gmail.com", "gmail.com."));
         assert!(!pattern_matches("gmail.com", "xgmail.com"));
     }
 
     #[test]
-    fn look_alike_domains_are_recognised() {
-        let known = ["gmail.com", "outlook.com", "yahoo.*"];
-        assert_eq!(imitates("gmаil.com", known), Some("gmail.com")); // Cyrillic а
-        assert_eq!(imitates("xn--gmil-63d.com", known), Some("gmail.com"));
-        assert_eq!(imitates("out1ook.com", known), Some("outlook.com"));
-        assert_eq!(imitates("gmail.com", known), None);
-        assert_eq!(imitates("example.com", known), None);
+    fn look_alike_domains_are_recognised_against_the_real_table() {
+        let known = || {
+            crate::discover::providers::PROVIDERS
+                .iter()
+                .flat_map(|p| p.domains.iter().copied())
+        };
+        for (domain, imitated) in [
+            ("gmаil.com", "gmail.com"), // Cyrillic а
+            ("xn--gmil-63d.com", "gmail.com"),
+            ("gmaіl.com", "gmail.com"), // Cyrillic і
+            ("1ive.com", "live.*"),
+            ("hotmai1.co.uk", "hotmail.*"),
+            ("out1ook.com", "outlook.*"),
+            ("fastrnail.com", "fastmail.*"),
+        ] {
+            assert_eq!(imitates(domain, known()), Some(imitated), "{domain}");
+        }
+        // Every real provider domain is itself, not a look-alike of another.
+        for d in known().filter(|d| !d.contains('*')) {
+            assert_eq!(imitates(d, known()), None, "{d}");
+        }
+        for d in [
+            "live.com",
+            "hotmail.co.uk",
+            "example.com",
+            "mail.ru",
+            "web.de",
+        ] {
+            assert_eq!(imitates(d, known()), None, "{d}");
+        }
     }
 }

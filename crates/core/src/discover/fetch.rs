@@ -34,7 +34,13 @@ pub enum FetchError {
     NotText,
     #[error("no answer within {0:?}")]
     Timeout(Duration),
-    /// DNS, TCP, TLS (a certificate that does not verify lands here) in reqwest's words.
+    /// No web server at that name: the name does not resolve, or nothing accepts the
+    /// connection. The usual "no file here", not worth telling the user.
+    #[error("no web server answers")]
+    Unreachable,
+    #[error("redirected to another site ({0})")]
+    OtherSite(String),
+    /// TLS (a certificate that does not verify lands here) and the rest, in reqwest's words.
     #[error("{0}")]
     Transport(String),
 }
@@ -46,16 +52,23 @@ struct PolicyError(&'static str);
 
 const DOWNGRADE: &str = "redirect to non-https";
 const TOO_MANY: &str = "too many redirects";
+const OTHER_SITE: &str = "redirect to another site";
 
 /// The HTTP client for discovery.
 pub fn client(opts: &Options) -> Result<reqwest::Client, FetchError> {
     let tls = crate::oauth::http_client::tls_config(Vec::new()).map_err(FetchError::Transport)?;
     let policy = reqwest::redirect::Policy::custom(|attempt| {
         let from_https = attempt.previous().iter().any(|u| u.scheme() == "https");
+        // A file found by following a redirect is shown as the domain's own: the redirect
+        // may move within the domain's site (`example.com` → `www.example.com`), not away.
+        let site = |u: &reqwest::Url| u.host_str().map(super::domain::registrable);
+        let first = attempt.previous().first().and_then(site);
         if attempt.previous().len() > MAX_REDIRECTS {
             attempt.error(PolicyError(TOO_MANY))
         } else if attempt.url().scheme() != "https" && from_https {
             attempt.error(PolicyError(DOWNGRADE))
+        } else if first.is_some() && site(attempt.url()) != first {
+            attempt.error(PolicyError(OTHER_SITE))
         } else {
             attempt.follow()
         }
@@ -73,14 +86,18 @@ pub fn client(opts: &Options) -> Result<reqwest::Client, FetchError> {
         .map_err(|e| FetchError::Transport(chain(&e)))
 }
 
-/// GETs `url` and returns the body as text.
+/// GETs `url` and returns the body as text, and the URL it finally came from (after
+/// redirects, without its query).
 pub async fn get(
     client: &reqwest::Client,
     url: &str,
     opts: &Options,
-) -> Result<String, FetchError> {
+) -> Result<(String, String), FetchError> {
+    let classify = |e| classify(e, opts.http_timeout);
     let request = async {
         let mut response = client.get(url).send().await.map_err(classify)?;
+        let mut from = response.url().clone();
+        from.set_query(None);
         let status = response.status();
         if !status.is_success() {
             return Err(FetchError::Status(status.as_u16()));
@@ -98,7 +115,8 @@ pub async fn get(
             }
             body.extend_from_slice(&chunk);
         }
-        String::from_utf8(body).map_err(|_| FetchError::NotText)
+        let text = String::from_utf8(body).map_err(|_| FetchError::NotText)?;
+        Ok((text, from.to_string()))
     };
     // reqwest's own timeout covers each request; this one the whole redirect chain and body.
     let whole = opts.http_timeout * (MAX_REDIRECTS as u32 + 1);
@@ -107,12 +125,19 @@ pub async fn get(
         .unwrap_or(Err(FetchError::Timeout(whole)))
 }
 
-fn classify(e: reqwest::Error) -> FetchError {
+/// reqwest's error as what it means here; `timeout` is the per-request limit that fired.
+fn classify(e: reqwest::Error, timeout: Duration) -> FetchError {
     let mut source: Option<&dyn std::error::Error> = Some(&e);
     while let Some(err) = source {
         if let Some(p) = err.downcast_ref::<PolicyError>() {
             return match p.0 {
                 DOWNGRADE => FetchError::Downgrade,
+                OTHER_SITE => FetchError::OtherSite(
+                    e.url()
+                        .and_then(|u| u.host_str())
+                        .unwrap_or_default()
+                        .to_owned(),
+                ),
                 _ => FetchError::TooManyRedirects,
             };
         }
@@ -123,7 +148,27 @@ fn classify(e: reqwest::Error) -> FetchError {
         return FetchError::Downgrade;
     }
     if e.is_timeout() {
-        return FetchError::Timeout(Duration::ZERO);
+        return FetchError::Timeout(timeout);
+    }
+    // A connection that never came about for another reason than TLS (whose errors are
+    // rustls's, worth telling): no such name, nothing listening, no route.
+    let tls = {
+        let mut source: Option<&dyn std::error::Error> = Some(&e);
+        let mut found = false;
+        while let Some(err) = source {
+            // rustls's error reaches reqwest inside an io::Error, whose `source` skips it.
+            let inner = err
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .map(|e| e as &dyn std::error::Error);
+            found |= err.downcast_ref::<rustls::Error>().is_some()
+                || inner.is_some_and(|e| e.downcast_ref::<rustls::Error>().is_some());
+            source = err.source();
+        }
+        found
+    };
+    if e.is_connect() && !tls {
+        return FetchError::Unreachable;
     }
     FetchError::Transport(chain(&e))
 }

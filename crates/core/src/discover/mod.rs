@@ -531,20 +531,20 @@ async fn autoconfig_of(
     }
     for (url, query) in urls {
         progress(&Progress::Autoconfig(url.clone()));
-        let body = match fetch::get(client, &format!("{url}{query}"), opts).await {
-            Ok(body) => body,
+        let (body, from) = match fetch::get(client, &format!("{url}{query}"), opts).await {
+            Ok(got) => got,
             // "No file here" (no such name, nothing listening, 404) is the usual case and not
             // worth a note; a certificate that does not verify, a redirect refused or a body
             // too large are.
             Err(fetch::FetchError::Status(404)) => continue,
-            Err(fetch::FetchError::Transport(words)) if nothing_there(&words) => continue,
+            Err(fetch::FetchError::Unreachable) => continue,
             Err(e) => {
                 notes.push(format!("{url}: {e}"));
                 continue;
             }
         };
         match autoconfig::parse(&body).and_then(|servers| autoconfig::choose(&servers, address)) {
-            Ok(server) => return Some((server, url)),
+            Ok(server) => return Some((server, from)),
             Err(e) => notes.push(format!("{url}: {e}")),
         }
     }
@@ -576,19 +576,24 @@ fn from_provider(address: &Address, p: &'static ProviderEntry, source: Source) -
     }
 }
 
-fn from_file(address: &Address, s: autoconfig::Server, source: Source, url: &str) -> Found {
-    let provider = provider_for_imap_host(&s.host);
-    // The provider's sign-in when the file offers it and the server is a built-in provider's
-    // (a custom provider needs endpoints the file format does not carry reliably).
-    let login = match provider.map(|p| p.auth) {
+/// How an account on a server found by a file, a record or a guess logs in: the provider's
+/// sign-in when the server is a built-in provider's and it either offers nothing else or the
+/// file offers sign-in (a custom provider needs endpoints no file or record carries).
+fn login_for(provider: Option<&ProviderEntry>, offered_oauth2: bool) -> Login {
+    match provider.map(|p| p.auth) {
         Some(ProviderAuth::OAuth2 {
             provider,
             passwords,
-        }) if s.oauth2 || !passwords => Login::OAuth2 {
+        }) if offered_oauth2 || !passwords => Login::OAuth2 {
             provider: provider.to_owned(),
         },
         _ => Login::Password,
-    };
+    }
+}
+
+fn from_file(address: &Address, s: autoconfig::Server, source: Source, url: &str) -> Found {
+    let provider = provider_for_imap_host(&s.host);
+    let login = login_for(provider, s.oauth2);
     let mut warnings = outside(&s.host, address);
     if url.starts_with("http://") {
         warnings.push(Warning::Insecure {
@@ -616,16 +621,17 @@ fn found_at(
     security: Security,
     source: Source,
 ) -> Found {
+    let provider = provider_for_imap_host(&host);
     Found {
         address: address.clone(),
         protocol: Protocol::Imap,
         warnings: outside(&host, address),
-        provider: provider_for_imap_host(&host),
+        provider,
+        login: login_for(provider, false),
         host,
         port,
         security,
         username: address.address.clone(),
-        login: Login::Password,
         source,
     }
 }
@@ -733,16 +739,6 @@ async fn probe(
         }
         Err(_) => Err(ProbeError::Unreachable),
     }
-}
-
-/// Whether a transport error means "no web server at this name" rather than a problem worth
-/// telling the user about (reqwest's words for a failed lookup or a refused connection).
-fn nothing_there(words: &str) -> bool {
-    let w = words.to_ascii_lowercase();
-    w.contains("dns error")
-        || w.contains("failed to lookup")
-        || w.contains("connection refused")
-        || w.contains("name or service not known")
 }
 
 /// Percent-encodes every byte but RFC 3986's unreserved characters (`A–Z a–z 0–9 - . _ ~`):

@@ -165,6 +165,9 @@ pub struct Framer {
     hold_tag: Option<String>,
     /// The response being held.
     holding: Vec<u8>,
+    /// A response that was being skipped but turned out to be another command's answer (the
+    /// owed command was never answered): handed on at the end of its line.
+    released: Vec<u8>,
     /// Responses held since [`Framer::hold_until`], each whole, in order.
     held_responses: Vec<Vec<u8>>,
     /// Their bytes together (bounded: [`HOLD_CAP_RESPONSES`] responses' worth).
@@ -205,6 +208,7 @@ impl Framer {
             captured_tag: None,
             hold_tag: None,
             holding: Vec::new(),
+            released: Vec::new(),
             held_responses: Vec::new(),
             held_bytes: 0,
             held_unreadable: None,
@@ -339,6 +343,7 @@ impl Framer {
             }
             if b == b'\n' {
                 self.end_of_physical_line()?;
+                out.append(&mut self.released);
                 continue;
             }
             if self.tail.len() == 24 {
@@ -459,6 +464,17 @@ impl Framer {
             if status.is_some() && self.head.split(|&c| c == b' ').next() == Some(tag.as_bytes()) {
                 self.skip_tag = None;
                 self.skipped = status;
+            } else if status.is_some() {
+                // Another command's tagged line while the owed one's is still awaited: tagged
+                // answers come in order, so the owed command will never be answered. Skipping
+                // ends here and this line goes where it would have gone (the parser, or the
+                // held answers of a flight), rather than every later answer being dropped.
+                self.skip_tag = None;
+                if self.hold_tag.is_none() {
+                    self.released.append(&mut self.holding);
+                    self.route = Route::Pass;
+                }
+                return self.finish_response();
             } else if let Some(text) = parse_bye(&self.head) {
                 self.last_bye = Some(text);
             }
@@ -882,6 +898,38 @@ mod tests {
         assert!(through(&mut f, &[b"* BYE no\r\n"]).unwrap().is_empty());
         assert_eq!(f.take_last_bye().as_deref(), Some("no"));
         assert_eq!(f.take_skipped(), None);
+    }
+
+    /// A server that advertises `ID` and never answers it: the next command's tagged line ends
+    /// the skip and reaches the parser, so the session goes on instead of timing out on every
+    /// later command.
+    #[test]
+    fn an_owed_command_never_answered_does_not_swallow_the_next_answer() {
+        let data = b"A1 OK [READ-WRITE] done\r\n* 3 EXISTS\r\nA2 OK more\r\n";
+        for cut in 0..=data.len() {
+            let mut f = framer();
+            f.skip_until("P1");
+            let out = through(&mut f, &[&data[..cut], &data[cut..]]).unwrap();
+            assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(data));
+            assert_eq!(f.take_skipped(), None);
+            assert_eq!(
+                f.take_last_tagged().map(|s| s.status).as_deref(),
+                Some("OK")
+            );
+        }
+        // Ahead of a flight, the unanswered owed command leaves the flight's answers held.
+        let mut f = framer();
+        f.hold_until("P3");
+        f.skip_until("P1");
+        let out = through(
+            &mut f,
+            &[b"P2 OK sel\r\n* SEARCH\r\nP3 OK s\r\n+ idling\r\n"],
+        )
+        .unwrap();
+        assert_eq!(out, b"+ idling\r\n");
+        let (held, complete) = f.take_held();
+        assert!(complete);
+        assert_eq!(held.len(), 3, "{held:?}");
     }
 
     #[test]
