@@ -15,6 +15,8 @@
 //! pushmail-bench links [--quick] [N]         8. on emulated links (RTT 20/100/300 ms): added
 //!                                               latency in round trips, count drop, bytes per
 //!                                               flag change, connect → push round trips
+//! pushmail-bench signin                      9. the tray's idle memory with one sign-in (OAuth2)
+//!                                               account next to one password account
 //! ```
 //!
 //! `PUSHMAIL_BENCH_IDLE_SECS` changes the 60 s idle window.
@@ -39,6 +41,8 @@ mod links;
 mod pop3;
 #[path = "../bench/proxy.rs"]
 mod proxy;
+#[path = "../bench/signin.rs"]
+mod signin;
 #[path = "../bench/wire.rs"]
 mod wire;
 
@@ -187,9 +191,19 @@ fn main() {
             }
             println!("{report}\n{}", l.markdown());
         }
+        Some("signin") => {
+            let s = signin::run(Duration::from_secs(idle_secs()));
+            let out = PathBuf::from("target/bench");
+            let _ = std::fs::create_dir_all(&out);
+            let _ = std::fs::write(
+                out.join("signin.json"),
+                serde_json::to_string_pretty(&s.json()).unwrap(),
+            );
+            println!("{}", s.markdown());
+        }
         _ => {
             eprintln!(
-                "usage: pushmail-bench all [--quick] [--out DIR] | latency [N] | footprint [ACCOUNTS…] | burst [N] | bigbox [N…] | wire [N] | pop3 [--quick] [ACCOUNTS] | links [--quick] [N]"
+                "usage: pushmail-bench all [--quick] [--out DIR] | latency [N] | footprint [ACCOUNTS…] | burst [N] | bigbox [N…] | wire [N] | pop3 [--quick] [ACCOUNTS] | links [--quick] [N] | signin"
             );
             std::process::exit(2);
         }
@@ -402,6 +416,10 @@ fn all(args: &[String], clock: Clock) {
         clock,
     ));
     section("links", t);
+
+    let t = Instant::now();
+    let signin = signin::run(idle);
+    section("sign-in account (tray)", t);
     let total = started.elapsed();
 
     // Targets first: the reader's first question is "does it do what it promised?".
@@ -413,6 +431,7 @@ fn all(args: &[String], clock: Clock) {
     if let Outcome::Done(l) = &links {
         targets.extend(l.targets());
     }
+    targets.extend(signin.targets());
 
     let m = &machine;
     let mut report = String::new();
@@ -465,6 +484,7 @@ fn all(args: &[String], clock: Clock) {
             Outcome::Done(l) => format!("### 8. On real links: round trips\n\n{}", l.markdown()),
             other => format!("### 8. On real links: round trips\n\n{}\n", other.reason()),
         },
+        signin.markdown(),
     ] {
         report.push_str(&part);
         report.push('\n');
@@ -493,7 +513,7 @@ fn all(args: &[String], clock: Clock) {
         "sections": sections_load,
         "latency": latency.json(), "footprint": footprint.json(), "burst": burst.json(),
         "bigbox": bigbox.json(), "wire": wire.json(), "pop3": pop3.json(),
-        "links": links.json(links::Links::json),
+        "links": links.json(links::Links::json), "signin": signin.json(),
         "targets": targets.iter().map(|(w, v, ok)| json!({"target": w, "measured": v, "met": ok})).collect::<Vec<_>>(),
     });
     std::fs::write(
