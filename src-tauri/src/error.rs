@@ -121,17 +121,8 @@ impl UiError {
     }
 }
 
-/// The error with its sources, as `a: b: c` (what `{err:#}` prints with anyhow).
-pub fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
-}
+/// The error with its sources, as `a: b: c` (core's, shared with the sign-in and discovery).
+pub use pushmail_core::error::chain;
 
 #[cfg(test)]
 mod tests {

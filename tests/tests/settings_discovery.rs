@@ -19,7 +19,7 @@ use desktop::webdriver::WebDriver;
 use desktop::{Daemon, Desktop, Tray};
 use pushmail_core::config::{Config, PasswordSource, Security};
 use pushmail_tests::netns::{self, Lab, Reply};
-use pushmail_tests::{Dovecot, bin, message};
+use pushmail_tests::{Dovecot, message};
 
 const SLOW: Duration = Duration::from_secs(30);
 /// The first WebKit start on a loaded 2-core machine takes several seconds.
@@ -59,22 +59,7 @@ fn the_real_window_adds_an_account_from_its_address_and_the_tray_watches_it() {
     });
 
     // The window, started by WebDriver (see settings_e2e), its output in a file of its own.
-    let wrapper = desk.dir.path().join("settings.sh");
-    let log = desk.dir.path().join("settings.log");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nexec '{}' \"$@\" >'{}' 2>&1\n",
-            bin("pushmail-settings").display(),
-            log.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    let (wrapper, _log) = desktop::webdriver::settings_app(&desk, "settings", &[]);
     let wd = WebDriver::start(&desk, &wrapper, &["--config", config.to_str().unwrap()]);
 
     // 1. Name and address only.

@@ -266,25 +266,8 @@ fn settings_from_the_tray_menu_adds_an_account_the_running_tray_watches_at_once(
     println!("menu click → window → closed: {:.1?}", started.elapsed());
 
     // (b) The add-account flow in the real window, started by WebDriver on the same desktop.
-    // A wrapper gives the app's stdout and stderr files of their own, apart from the driver's.
-    let wrapper = desk.dir.path().join("settings-wrapper.sh");
-    let out = desk.dir.path().join("settings.out");
-    let err = desk.dir.path().join("settings.err");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nexec '{}' \"$@\" >'{}' 2>'{}'\n",
-            bin("pushmail-settings").display(),
-            out.display(),
-            err.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    // A wrapper gives the app's output a file of its own, apart from the driver's.
+    let (wrapper, app_log) = desktop::webdriver::settings_app(&desk, "settings", &[]);
     let wd = WebDriver::start(&desk, &wrapper, &["--config", config.to_str().unwrap()]);
     assert_eq!(wd.cmd("GET", "/title", Value::Null), "Pushmail Settings");
     // No account yet: the window opens on "Add account".
@@ -410,11 +393,7 @@ fn settings_from_the_tray_menu_adds_an_account_the_running_tray_watches_at_once(
     );
 
     // Nothing the window or the tray printed or wrote holds the password.
-    let settings_output = format!(
-        "{}{}",
-        std::fs::read_to_string(&out).unwrap(),
-        std::fs::read_to_string(&err).unwrap()
-    );
+    let settings_output = std::fs::read_to_string(&app_log).unwrap();
     assert!(!settings_output.contains(&password));
     assert!(!settings_output.contains("panicked"), "{settings_output}");
     let leaks = files_containing(desk.dir.path(), &password);

@@ -58,24 +58,7 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
 /// A wrapper that starts `pushmail-settings` with the test browser's environment and its
 /// output in files of its own (WebDriver starts the binary it is given).
 fn wrapper(desk: &Desktop, handler: &UrlHandler, name: &str) -> (PathBuf, PathBuf) {
-    let script = desk.dir.path().join(format!("{name}.sh"));
-    let log = desk.dir.path().join(format!("{name}.log"));
-    let exports: String = handler
-        .env()
-        .iter()
-        .map(|(k, v)| format!("export {k}='{v}'\n"))
-        .collect();
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\n{exports}exec '{}' \"$@\" >'{}' 2>&1\n",
-            bin("pushmail-settings").display(),
-            log.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    (script, log)
+    desktop::webdriver::settings_app(desk, name, &handler.env())
 }
 
 /// Text without Fluent's bidi isolation marks, for comparisons.

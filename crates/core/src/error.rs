@@ -410,6 +410,22 @@ enum Said<'a> {
     Always(&'a mut String),
 }
 
+/// An error with its causes, "a: b: c", each cause once (reqwest and hyper repeat theirs in
+/// their own messages).
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
 /// The other side's words, capped (a hostile server can send 4 MiB of them).
 pub fn words(s: impl AsRef<str>) -> Option<String> {
     let s = s.as_ref().trim();

@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::Duration;
 
@@ -67,6 +67,30 @@ pub fn http(
         .unwrap_or(0);
     let value = serde_json::from_str(body).unwrap_or_else(|_| json!({"unparsed": text}));
     Ok((status, value))
+}
+
+/// A script in `desk`'s directory that runs the workspace's `pushmail-settings` with `env`
+/// exported and its output (stdout and stderr) in a log of its own, apart from the driver's:
+/// what [`WebDriver::start`] is given as the app. Returns the script and the log.
+pub fn settings_app(desk: &Desktop, name: &str, env: &[(String, String)]) -> (PathBuf, PathBuf) {
+    let script = desk.dir.path().join(format!("{name}.sh"));
+    let log = desk.dir.path().join(format!("{name}.log"));
+    let exports: String = env
+        .iter()
+        .map(|(k, v)| format!("export {k}='{v}'\n"))
+        .collect();
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n{exports}exec '{}' \"$@\" >'{}' 2>&1\n",
+            pushmail_tests::bin("pushmail-settings").display(),
+            log.display()
+        ),
+    )
+    .expect("write the app script");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("make the app script executable");
+    (script, log)
 }
 
 impl WebDriver {

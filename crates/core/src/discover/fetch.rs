@@ -173,14 +173,7 @@ fn classify(e: reqwest::Error, timeout: Duration) -> FetchError {
     FetchError::Transport(chain(&e))
 }
 
-/// reqwest's message with its causes ("error sending request: … : invalid peer certificate").
+/// reqwest's message with its causes, capped for the notes.
 fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    crate::text::truncate_for_log(&out)
+    crate::text::truncate_for_log(&crate::error::chain(e))
 }

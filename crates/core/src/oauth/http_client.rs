@@ -31,6 +31,7 @@ use oauth2::{HttpRequest, HttpResponse};
 use rustls::pki_types::CertificateDer;
 
 use super::OAuthError;
+use crate::error::chain;
 
 /// How long one token request may take, connect to last byte. A token endpoint answers in
 /// well under a second; a minute covers a slow mobile link, and a hung one must not hold the
@@ -157,21 +158,6 @@ fn http_response_builder(
         builder = builder.header(name, value);
     }
     builder
-}
-
-/// An error and its causes on one line ("error sending request: … : connection refused").
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
 }
 
 impl<'c> oauth2::AsyncHttpClient<'c> for HttpClient {
