@@ -867,7 +867,8 @@ pub fn percent_encode(text: &str) -> String {
     out
 }
 
-fn percent_decode(text: &str) -> String {
+/// `%XX` escapes and `+` (form encoding) decoded; invalid escapes kept as they are.
+pub(crate) fn percent_decode(text: &str) -> String {
     let hex = |b: u8| char::from(b).to_digit(16);
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
