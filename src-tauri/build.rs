@@ -17,6 +17,7 @@ fn main() {
         "tray_activity",
         "start_tray",
         "check_now",
+        "open_message",
         "sign_in",
         "cancel_sign_in",
         "provider_for_address",

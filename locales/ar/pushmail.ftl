@@ -753,3 +753,11 @@ settings-add-check = تحقّق من هذا قبل المتابعة
 settings-add-login = الدخول
 settings-add-source = المصدر
 settings-add-test-save = اختبار وحفظ
+
+## الإعدادات ← النشاط: «فتح» على إشعار يفتح تلك الرسالة، كما في نافذته المنبثقة.
+
+settings-activity-open = فتح
+# A toast when the tray is not running.
+settings-activity-open-not-running = Pushmail لا يعمل، لذا لا يمكنه فتح الرسالة. شغّل Pushmail ثم حاول مرة أخرى.
+# A toast; $message is the tray's own sentence (e.g. no default mail application is set).
+settings-activity-open-failed = تعذّر فتح الرسالة: { $message }

@@ -741,3 +741,11 @@ settings-add-login = Log in
 settings-add-source = Found
 # The one button after the password: the connection test, then the save if it passed.
 settings-add-test-save = Test and save
+
+## Settings → Activity: "Open" on a notification opens that message, as on its popup.
+
+settings-activity-open = Open
+# A toast when the tray is not running.
+settings-activity-open-not-running = Pushmail is not running, so it cannot open the message. Start Pushmail and try again.
+# A toast; $message is the tray's own sentence (e.g. no default mail application is set).
+settings-activity-open-failed = The message could not be opened: { $message }

@@ -663,3 +663,11 @@ settings-add-check = Controlla prima di continuare
 settings-add-login = Accesso
 settings-add-source = Trovate
 settings-add-test-save = Verifica e salva
+
+## Impostazioni → Attività: "Apri" su una notifica apre quel messaggio, come nel suo popup.
+
+settings-activity-open = Apri
+# A toast when the tray is not running.
+settings-activity-open-not-running = Pushmail non è in esecuzione, quindi non può aprire il messaggio. Avvia Pushmail e riprova.
+# A toast; $message is the tray's own sentence (e.g. no default mail application is set).
+settings-activity-open-failed = Impossibile aprire il messaggio: { $message }

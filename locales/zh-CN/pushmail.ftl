@@ -605,3 +605,11 @@ settings-add-check = 继续之前请先核对
 settings-add-login = 登录
 settings-add-source = 来源
 settings-add-test-save = 测试并保存
+
+## 设置 → 活动：通知上的“打开”会打开那封邮件，和弹出通知上的一样。
+
+settings-activity-open = 打开
+# A toast when the tray is not running.
+settings-activity-open-not-running = Pushmail 未在运行，无法打开这封邮件。请启动 Pushmail 后重试。
+# A toast; $message is the tray's own sentence (e.g. no default mail application is set).
+settings-activity-open-failed = 无法打开这封邮件：{ $message }

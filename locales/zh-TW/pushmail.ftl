@@ -605,3 +605,11 @@ settings-add-check = 繼續之前請先確認
 settings-add-login = 登入
 settings-add-source = 來源
 settings-add-test-save = 測試並儲存
+
+## 設定 → 活動：通知上的「開啟」會開啟那封郵件，和彈出通知上的一樣。
+
+settings-activity-open = 開啟
+# A toast when the tray is not running.
+settings-activity-open-not-running = Pushmail 未在執行，無法開啟這封郵件。請啟動 Pushmail 後再試一次。
+# A toast; $message is the tray's own sentence (e.g. no default mail application is set).
+settings-activity-open-failed = 無法開啟這封郵件：{ $message }

@@ -133,6 +133,7 @@ fn start(args: Args) -> anyhow::Result<()> {
             commands::tray::tray_activity,
             commands::tray::start_tray,
             commands::tray::check_now,
+            commands::tray::open_message,
             commands::signin::sign_in,
             commands::signin::cancel_sign_in,
             commands::signin::provider_for_address,

@@ -85,6 +85,14 @@ pub struct ActivityNotification {
         skip_serializing_if = "Option::is_none"
     )]
     pub delay_ms: Option<u64>,
+    /// What opens this message (`OpenMessage`); empty when the tray gave none (an id it would
+    /// not use, or a tray from before the field).
+    #[serde(
+        default,
+        rename(serialize = "messageId", deserialize = "message_id"),
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub message_id: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -195,6 +203,20 @@ impl Tray {
             .map_err(tray_error)
     }
 
+    /// Opens one announced message (`OpenMessage`). The tray checks the id; an unknown account
+    /// (removed since the list was read) and a mail client that would not start come back as
+    /// the tray's sentence.
+    pub async fn open_message(&self, account: &str, message_id: &str) -> Result<(), UiError> {
+        // Through the interface by name: the method is newer than the shared proxy
+        // (`pushmail_core::control`), and a tray without it answers UnknownMethod.
+        self.proxy()
+            .await?
+            .inner()
+            .call::<_, _, ()>("OpenMessage", &(account, message_id))
+            .await
+            .map_err(open_error)
+    }
+
     /// Asks the tray to re-read the configuration. Never an error: the file is saved either
     /// way, the outcome only tells the user whether the change is live yet.
     pub async fn reload(&self) -> ReloadOutcome {
@@ -269,6 +291,34 @@ fn tray_error(e: zbus::Error) -> UiError {
             chain(&e)
         ),
     )
+}
+
+/// `OpenMessage`'s failures: the tray's own sentence when it gave one (an unknown account, a
+/// mail client that would not start), a tray too old for the method said as such.
+fn open_error(e: zbus::Error) -> UiError {
+    if let zbus::Error::MethodError(name, detail, _) = &e {
+        match name.as_str() {
+            "org.freedesktop.DBus.Error.UnknownMethod" => {
+                return UiError::new(
+                    ErrorKind::Tray,
+                    "The running Pushmail is too old to open a message from here. Quit and restart Pushmail.",
+                );
+            }
+            "org.freedesktop.DBus.Error.InvalidArgs" => {
+                return UiError::new(
+                    ErrorKind::NotFound,
+                    "The running Pushmail does not know this account: it may have been removed since. Refresh the list.",
+                );
+            }
+            "org.freedesktop.DBus.Error.Failed" => {
+                if let Some(detail) = detail.as_deref().filter(|d| !d.is_empty()) {
+                    return UiError::new(ErrorKind::Tray, detail);
+                }
+            }
+            _ => {}
+        }
+    }
+    tray_error(e)
 }
 
 /// `GetAccounts` rows with each account's `GetDelays` figure.
@@ -435,6 +485,7 @@ mod tests {
         );
         assert_eq!(a.errors[0].state, "auth_failed");
         assert_eq!(a.notifications[0].delay_ms, None);
+        assert_eq!(a.notifications[0].message_id, "");
         assert_eq!(parse_activity("{}").unwrap(), Activity::default());
         assert_eq!(parse_activity("[").unwrap_err().kind, ErrorKind::Tray);
     }
@@ -444,12 +495,16 @@ mod tests {
     #[test]
     fn delays_reach_the_ui() {
         let a = parse_activity(
-            r#"{"notifications":[{"account":"work","uid":7,"at":1,"delay_ms":640}]}"#,
+            r#"{"notifications":[{"account":"work","uid":7,"at":1,"delay_ms":640,"message_id":"7.a@x"},{"account":"work","uid":8,"at":1}]}"#,
         )
         .unwrap();
         assert_eq!(a.notifications[0].delay_ms, Some(640));
         let ui = serde_json::to_value(&a.notifications[0]).unwrap();
         assert_eq!(ui["delayMs"], 640);
+        // What opens it, in the UI's spelling; absent when the tray gave none.
+        assert_eq!(ui["messageId"], "7.a@x");
+        let older = serde_json::to_value(&a.notifications[1]).unwrap();
+        assert!(older.get("messageId").is_none());
         let rows = vec![
             (
                 "work".into(),
@@ -546,6 +601,7 @@ mod tests {
     /// The tray's side of `docs/dbus.md`, as much as Settings uses, recording reloads.
     struct FakeTray {
         reloads: std::sync::Arc<std::sync::atomic::AtomicU32>,
+        opened: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     }
 
     #[zbus::interface(name = "io.github.pushmail.Pushmail1")]
@@ -576,6 +632,21 @@ mod tests {
         fn reload(&self) {
             self.reloads
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+
+        fn open_message(&self, account: String, message_id: String) -> zbus::fdo::Result<()> {
+            match account.as_str() {
+                "work" => {
+                    self.opened.lock().unwrap().push(message_id);
+                    Ok(())
+                }
+                "broken" => Err(zbus::fdo::Error::Failed(
+                    "No default mail application is set.".into(),
+                )),
+                _ => Err(zbus::fdo::Error::InvalidArgs(format!(
+                    "no account {account:?}"
+                ))),
+            }
         }
 
         #[zbus(signal)]
@@ -619,15 +690,21 @@ mod tests {
             ErrorKind::TrayNotRunning
         );
         assert_eq!(tray.reload().await, ReloadOutcome::NotRunning);
+        assert_eq!(
+            tray.open_message("work", "a@x").await.unwrap_err().kind,
+            ErrorKind::TrayNotRunning
+        );
 
         // The tray comes up.
         let reloads = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let opened = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let service = zbus::connection::Builder::address(bus.1.as_str())
             .unwrap()
             .serve_at(
                 "/io/github/pushmail/Pushmail",
                 FakeTray {
                     reloads: reloads.clone(),
+                    opened: opened.clone(),
                 },
             )
             .unwrap()
@@ -651,6 +728,20 @@ mod tests {
         assert_eq!(activity.notifications[0].subject, "Hi");
         assert_eq!(tray.reload().await, ReloadOutcome::Reloaded);
         assert_eq!(reloads.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+        // "Open" in Activity: the id goes to the tray as it is; its refusals come back as
+        // sentences.
+        tray.open_message("work", "7.ana@example.com")
+            .await
+            .unwrap();
+        assert_eq!(*opened.lock().unwrap(), ["7.ana@example.com"]);
+        let gone = tray.open_message("removed", "a@x").await.unwrap_err();
+        assert_eq!(gone.kind, ErrorKind::NotFound);
+        let failed = tray.open_message("broken", "a@x").await.unwrap_err();
+        assert_eq!(
+            (failed.kind, failed.message.as_str()),
+            (ErrorKind::Tray, "No default mail application is set.")
+        );
 
         // Its signals reach the UI as "re-query" events.
         let iface = service

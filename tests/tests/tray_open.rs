@@ -7,7 +7,9 @@
 //!   message's Message-ID (through `xdg-open`, the browser gets the link);
 //! - with Thunderbird as the default mail client, Thunderbird gets `mid:<Message-ID>`, and
 //!   nothing at all for a Message-ID that is not a plain RFC 5322 msg-id;
-//! - any other mail client opens as before, with no id.
+//! - any other mail client opens as before, with no id;
+//! - Settings → Activity's "Open" (`OpenMessage` on the tray's bus, with the id `GetActivity`
+//!   lists) opens exactly what the popup's "Open" opens.
 //!
 //! Private everything per test (Xvfb, D-Bus, dunst, a StatusNotifierWatcher, XDG directories).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to fail
@@ -85,6 +87,13 @@ impl Scene {
     /// Delivers a message whose Message-ID header is `<message_id>`, waits for its popup and
     /// clicks "Open" on it.
     fn deliver_and_open(&mut self, subject: &str, message_id: &str) {
+        let popup = self.deliver(subject, message_id);
+        self.desk.py(&["action", &popup.to_string(), "default"]);
+    }
+
+    /// Delivers a message whose Message-ID header is `<message_id>` and waits for its popup;
+    /// returns the popup's id.
+    fn deliver(&mut self, subject: &str, message_id: &str) -> u64 {
         let raw = with_message_id(
             &message(
                 "Ana Example <ana@example.com>",
@@ -98,8 +107,7 @@ impl Scene {
         let notify = self.desk.wait_message(SLOW, "the popup", |m| {
             m["kind"] == "call" && m["member"] == "Notify" && m["args"][4] == subject
         });
-        let popup = self.desk.notification_id(&notify);
-        self.desk.py(&["action", &popup.to_string(), "default"]);
+        self.desk.notification_id(&notify)
     }
 
     fn log(&self) -> String {
@@ -238,4 +246,75 @@ fn open_on_a_popup_gives_another_mail_client_no_message_id() {
         "--main-window\n",
         "as from the menu: no id, no compose window"
     );
+}
+
+/// What Settings → Activity's "Open" does: `GetActivity` lists the message with its id, and
+/// `OpenMessage` with that id opens what the popup's "Open" would — Thunderbird with exactly
+/// `mid:<id>` — without any popup being clicked.
+#[test]
+fn open_message_over_dbus_opens_what_the_popup_would() {
+    let mut s = Scene::new("");
+    let (thunderbird, out) = recorder(s.desk.dir.path(), "thunderbird");
+    set_default(
+        &s.desk,
+        "thunderbird.desktop",
+        &thunderbird,
+        "x-scheme-handler/mailto",
+    );
+    s.start_tray();
+    let account = s.desk.py(&["call", "GetAccounts"])[0][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let id = "7f3e.c3+d=e$f@pushmail.test";
+    s.deliver("From Activity", id);
+    let activity: serde_json::Value =
+        serde_json::from_str(s.desk.py(&["call", "GetActivity"]).as_str().unwrap()).unwrap();
+    let entry = &activity["notifications"][0];
+    assert_eq!(entry["subject"], "From Activity", "{activity}");
+    assert_eq!(entry["account"], account.as_str(), "{activity}");
+    assert_eq!(
+        entry["message_id"], id,
+        "without angle brackets: {activity}"
+    );
+    let args = serde_json::json!([account, entry["message_id"]]).to_string();
+    s.desk.py(&["call", "OpenMessage", &args]);
+    assert_eq!(
+        started_with(&out, "Thunderbird to start with mid:"),
+        format!("mid:{id}\n"),
+        "exactly one argument"
+    );
+
+    // A message whose id may not be used is listed without one; "Open" on it (the UI sends
+    // "") and any id the popup would refuse open Thunderbird as the menu does.
+    s.deliver("Hostile in Activity", "$(touch /tmp/pwned)@pushmail.test");
+    let activity: serde_json::Value =
+        serde_json::from_str(s.desk.py(&["call", "GetActivity"]).as_str().unwrap()).unwrap();
+    let entry = &activity["notifications"][0];
+    assert_eq!(entry["subject"], "Hostile in Activity", "{activity}");
+    assert!(entry.get("message_id").is_none(), "{activity}");
+    for hostile in [
+        "",
+        "-remote@pushmail.test",
+        "a b@pushmail.test",
+        "<$(id)@x>",
+    ] {
+        let args = serde_json::json!([account, hostile]).to_string();
+        s.desk.py(&["call", "OpenMessage", &args]);
+        assert_eq!(
+            started_with(&out, "Thunderbird to start without an id"),
+            "\n",
+            "{hostile:?}"
+        );
+    }
+
+    // An account the tray does not have: an error, and nothing starts.
+    let err = s
+        .desk
+        .try_py(&["call", "OpenMessage", r#"["nobody", "a@pushmail.test"]"#])
+        .unwrap_err();
+    assert!(err.contains("InvalidArgs"), "{err}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!out.exists(), "nothing was opened for an unknown account");
 }

@@ -373,6 +373,30 @@ describe("settings window flows", () => {
     await expect(page.locator(".problem .step-hint").textContent()).resolves.toContain("app password");
   });
 
+  it("activity: Open on a notification asks the tray to open that message, and says when it cannot", async () => {
+    const o = await open("rich");
+    const { page } = o;
+    await page.click("[data-page=activity]");
+    await page.locator(".mail-list").waitFor();
+    await expect(page.locator("[data-uid='42'] [data-action=open-message]").textContent()).resolves.toBe("Open");
+    await page.click("[data-uid='42'] [data-action=open-message]");
+    await page.click("[data-uid='7'] [data-action=open-message]");
+    await expect.poll(() => calls(page, "open_message")).toEqual([
+      { account: "work", messageId: "42.mallory@work.example" },
+      { account: "home", messageId: "" },
+    ]);
+    await expect(page.locator(".toast-error").count()).resolves.toBe(0);
+    await page.evaluate(() => {
+      const fake = window.__PUSHMAIL_FAKE__;
+      if (fake) fake.openFailure = { kind: "tray", message: "No default mail application is set." };
+    });
+    await page.click("[data-uid='41'] [data-action=open-message]");
+    await page.locator(".toast-error").waitFor();
+    await expect(plain(await page.locator(".toast-error").textContent())).toBe(
+      "The message could not be opened: No default mail application is set.",
+    );
+  });
+
   it("without a running tray, settings still work and it offers to start Pushmail", async () => {
     const o = await open("tray-stopped");
     const { page } = o;

@@ -34,6 +34,7 @@ describe("ipc", () => {
     await api.testConnection(7, "work", work, "");
     await api.listFolders("work");
     await api.checkNow("");
+    await api.openMessage("work", "7.ana@example.com");
     await api.setAutostart(true);
     expect(seen).toEqual([
       { command: "get_settings", args: {} },
@@ -45,6 +46,7 @@ describe("ipc", () => {
       { command: "test_connection", args: { run: 7, originalId: "work", account: work, password: null } },
       { command: "list_folders", args: { id: "work" } },
       { command: "check_now", args: { account: "" } },
+      { command: "open_message", args: { account: "work", messageId: "7.ana@example.com" } },
       { command: "set_autostart", args: { enabled: true } },
     ]);
   });

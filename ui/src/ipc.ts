@@ -38,6 +38,7 @@ export const COMMANDS = {
   trayActivity: "tray_activity",
   startTray: "start_tray",
   checkNow: "check_now",
+  openMessage: "open_message",
   signIn: "sign_in",
   cancelSignIn: "cancel_sign_in",
   providerForAddress: "provider_for_address",
@@ -159,6 +160,12 @@ export const api = {
   startTray: () => call<null>(COMMANDS.startTray),
 
   checkNow: (account: string) => call<null>(COMMANDS.checkNow, { account }),
+
+  /**
+   * Opens one message of Activity as "Open" on its popup would; `messageId` as Activity gave
+   * it, "" when it gave none (the account's usual mail client or webmail opens).
+   */
+  openMessage: (account: string, messageId: string) => call<null>(COMMANDS.openMessage, { account, messageId }),
 
   /**
    * Signs the form's account in at its provider in the desktop's browser and saves it. The

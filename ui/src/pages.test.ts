@@ -775,6 +775,45 @@ describe("activity and language", () => {
     expect(document.querySelector("[data-uid='7'] .mail-delay")).toBeNull();
   });
 
+  it("Open on a notification asks the tray to open that message, or the account's mail without an id", async () => {
+    const backend = await start(richScenario());
+    click("[data-page=activity]");
+    await vi.waitFor(() => expect(document.querySelector(".mail-list")).not.toBeNull());
+    const open = $<HTMLButtonElement>("[data-uid='42'] [data-action=open-message]");
+    expect(open.textContent).toBe("Open");
+    open.click();
+    click("[data-uid='7'] [data-action=open-message]");
+    await vi.waitFor(() => expect(backend.callsOf("open_message")).toHaveLength(2));
+    expect(backend.callsOf("open_message").map((c) => c.args)).toEqual([
+      { account: "work", messageId: "42.mallory@work.example" },
+      // The tray listed no usable id: it opens the account's mail client or webmail.
+      { account: "home", messageId: "" },
+    ]);
+    await vi.waitFor(() => expect(open.disabled).toBe(false));
+    expect(document.querySelector(".toast-error")).toBeNull();
+  });
+
+  it("Open says so when the tray cannot open the message or is not running", async () => {
+    const backend = await start(richScenario());
+    click("[data-page=activity]");
+    await vi.waitFor(() => expect(document.querySelector(".mail-list")).not.toBeNull());
+    backend.openFailure = { kind: "tray", message: `No default mail application is set. ${HOSTILE.img}` };
+    click("[data-uid='41'] [data-action=open-message]");
+    await vi.waitFor(() => expect(document.querySelector(".toast-error")).not.toBeNull());
+    expect(plain($(".toast-error").textContent)).toBe(`The message could not be opened: No default mail application is set. ${HOSTILE.img}`);
+    expect($(".toast-error").getAttribute("role")).toBe("alert");
+    expectNoInjection();
+    $(".toast-error").remove();
+
+    // The tray stopped after the list was shown.
+    backend.scenario.live = "not_running";
+    click("[data-uid='41'] [data-action=open-message]");
+    await vi.waitFor(() => expect(document.querySelector(".toast-error")).not.toBeNull());
+    expect(plain($(".toast-error").textContent)).toBe(
+      "Pushmail is not running, so it cannot open the message. Start Pushmail and try again.",
+    );
+  });
+
   it("applies a language at once and saves it", async () => {
     const backend = await start(richScenario());
     click("[data-page=general]");

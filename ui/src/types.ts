@@ -234,6 +234,8 @@ export interface ActivityNotification {
   at: Timestamp;
   /** From the message reaching the server to its announcement, in ms, when plausible. */
   delayMs?: number;
+  /** What opens this message (`openMessage`); absent when the tray gave none. */
+  messageId?: string;
 }
 
 export interface ActivityError {

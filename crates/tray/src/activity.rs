@@ -19,6 +19,12 @@ pub struct NotificationRecord {
     /// when plausible (`docs/events.md`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delay_ms: Option<u64>,
+    /// The message's Message-ID, without angle brackets, for `OpenMessage` (Settings →
+    /// Activity's "Open"): only one that may open the message (`open::message_id_arg`), so
+    /// no hostile or oversized header text ever crosses the bus; empty (and left out of the
+    /// JSON) otherwise, and "Open" opens the account's usual target.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub message_id: String,
 }
 
 /// The last problem of one account.
@@ -108,6 +114,11 @@ mod tests {
             subject: "<b>hi</b>".into(),
             at: "2026-01-01T00:00:00Z".into(),
             delay_ms: (uid == 5).then_some(640),
+            message_id: if uid == 5 {
+                format!("{uid}.abc@example.com")
+            } else {
+                String::new()
+            },
         }
     }
 
@@ -142,6 +153,9 @@ mod tests {
         // How late it was, where known; absent otherwise.
         assert_eq!(v["notifications"][0]["delay_ms"], 640);
         assert!(v["notifications"][1].get("delay_ms").is_none());
+        // What opens the message, where there is one; absent otherwise.
+        assert_eq!(v["notifications"][0]["message_id"], "5.abc@example.com");
+        assert!(v["notifications"][1].get("message_id").is_none());
         let details: Vec<&str> = v["errors"]
             .as_array()
             .unwrap()

@@ -54,7 +54,9 @@ use crate::model::{MenuAction, PauseChoice, TrayModel};
 use crate::notes;
 use crate::notifier::{self, Job, PopupEvent, Queue};
 use crate::open::{self, Target};
-use crate::service::{self, Claim, Control, Props, Publisher, Request};
+use crate::service::{
+    self, Claim, Control, OpenMessageError, OpenReply, Props, Publisher, Request,
+};
 use crate::status_item::{self, View};
 
 /// How often the configuration file is checked for changes. A save in Settings takes effect
@@ -106,10 +108,12 @@ pub fn run(options: Options) -> ExitCode {
 #[derive(Debug)]
 enum Internal {
     ConfigChanged,
-    /// Opening the mail client or a target failed: a popup says so.
+    /// Opening the mail client or a target failed: a popup says so, or, when a D-Bus caller
+    /// asked for it (`OpenMessage`), the caller's answer.
     OpenFailed {
         account: String,
         error: open::OpenError,
+        reply: Option<OpenReply>,
     },
     /// A helper task failed; shown in Activity.
     Failed {
@@ -388,6 +392,10 @@ impl App {
             subject: shown_subject.clone(),
             at: clock::rfc3339_now(),
             delay_ms: mail.delay_ms,
+            // For Settings → Activity's "Open": what the popup's "Open" would use.
+            message_id: open::message_id_arg(&mail.message_id)
+                .unwrap_or_default()
+                .to_owned(),
         });
         // How fast push is: live mail only (a catch-up measures how long we were away).
         if let (Some(ms), false) = (mail.delay_ms, mail.catch_up) {
@@ -482,6 +490,11 @@ impl App {
             Request::Pause(pause) => self.set_pause(pause),
             Request::Resume => self.set_pause(Pause::Off),
             Request::MarkRead(key, reply) => self.mark_read(key, Some(reply)),
+            Request::OpenMessage {
+                account,
+                message_id,
+                reply,
+            } => self.open_message(&account, &message_id, reply),
             Request::Reload(reply) => {
                 let _ = reply.send(self.reload());
             }
@@ -496,12 +509,12 @@ impl App {
         match action {
             MenuAction::OpenAccount(id) => {
                 let target = open::target(self.config.account(&id), &self.config.general);
-                self.open(target, &id);
+                self.open(target, &id, None);
                 self.engine.mail_client_opened(Some(&id));
             }
             MenuAction::OpenMailClient => {
                 let target = open::target(None, &self.config.general);
-                self.open(target, "");
+                self.open(target, "", None);
                 self.engine.mail_client_opened(None);
             }
             MenuAction::CheckNow => self.engine.check_now(None),
@@ -563,7 +576,7 @@ impl App {
                             Some(id) => open::message_target(found, general, id),
                             None => open::target(found, general),
                         };
-                        self.open(target, &account);
+                        self.open(target, &account, None);
                         self.engine.mail_client_opened(Some(&account));
                     }
                 }
@@ -571,12 +584,31 @@ impl App {
         }
     }
 
+    /// `OpenMessage`: Settings → Activity's "Open" on one announced message, opened exactly
+    /// as "Open" on that message's popup ([`open::message_target`]; an id it refuses opens
+    /// the account's usual target) and, like it, counted as the user opening their mail
+    /// (POP3 accounts start their count of new mail over). An unknown account opens nothing.
+    fn open_message(&mut self, account: &str, message_id: &str, reply: OpenReply) {
+        let Some(found) = self.config.account(account) else {
+            let _ = reply.send(Err(OpenMessageError::NoAccount));
+            return;
+        };
+        let target = open::message_target(Some(found), &self.config.general, message_id);
+        info!(account, "open message (D-Bus)");
+        self.open(target, account, Some(reply));
+        self.engine.mail_client_opened(Some(account));
+    }
+
     fn on_internal(&mut self, message: Internal) {
         match message {
             Internal::ConfigChanged => {
                 let _ = self.reload();
             }
-            Internal::OpenFailed { account, error } => self.open_failed(account, error),
+            Internal::OpenFailed {
+                account,
+                error,
+                reply,
+            } => self.open_failed(account, error, reply),
             Internal::Failed {
                 account,
                 what,
@@ -676,21 +708,43 @@ impl App {
         });
     }
 
-    fn open(&self, target: Target, account: &str) {
+    /// Opens `target` on a tracked task. A failure reaches `reply` when a D-Bus caller waits
+    /// for the outcome, else a popup; Activity records it either way.
+    fn open(&self, target: Target, account: &str, reply: Option<OpenReply>) {
         let failed = self.internal_tx.clone();
         let account = account.to_owned();
         self.tracker.spawn(async move {
-            if let Err(error) = open::open(&target).await {
-                let _ = failed.send(Internal::OpenFailed { account, error }).await;
+            match open::open(&target).await {
+                Ok(()) => {
+                    if let Some(reply) = reply {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+                Err(error) => {
+                    let _ = failed
+                        .send(Internal::OpenFailed {
+                            account,
+                            error,
+                            reply,
+                        })
+                        .await;
+                }
             }
         });
     }
 
-    fn open_failed(&mut self, account: String, error: open::OpenError) {
-        self.queue.push(Job::Show {
-            popup: OPEN_FAILED_POPUP,
-            note: notes::open_failed(&self.i18n, &error),
-        });
+    fn open_failed(&mut self, account: String, error: open::OpenError, reply: Option<OpenReply>) {
+        // In the tray's language, as the popup would say it.
+        let note = notes::open_failed(&self.i18n, &error);
+        match reply {
+            Some(reply) => {
+                let _ = reply.send(Err(OpenMessageError::Failed(note.body)));
+            }
+            None => self.queue.push(Job::Show {
+                popup: OPEN_FAILED_POPUP,
+                note,
+            }),
+        }
         self.on_internal(Internal::Failed {
             account,
             what: "open",

@@ -33,9 +33,28 @@ pub enum Request {
     Pause(Pause),
     Resume,
     MarkRead(MessageKey, oneshot::Sender<Result<(), String>>),
+    /// Open one announced message as its popup's "Open" does.
+    OpenMessage {
+        account: String,
+        message_id: String,
+        reply: OpenReply,
+    },
     Reload(oneshot::Sender<Result<(), String>>),
     OpenSettings,
     Quit,
+}
+
+/// The answer to [`Request::OpenMessage`], once the target was started (or could not be).
+pub type OpenReply = oneshot::Sender<Result<(), OpenMessageError>>;
+
+/// Why `OpenMessage` opened nothing.
+#[derive(Debug)]
+pub enum OpenMessageError {
+    /// No configured account has that id.
+    NoAccount,
+    /// The mail client, browser or command could not be started: a sentence in the tray's
+    /// language, as the "could not open" popup says it.
+    Failed(String),
 }
 
 /// The values of the read-only properties.
@@ -128,6 +147,23 @@ impl Control {
         self.ask(|tx| Request::MarkRead(key, tx))
             .await?
             .map_err(fdo::Error::Failed)
+    }
+
+    /// Open one message of Activity as "Open" on its popup does: the account's target, made to
+    /// open that message where it can (`open::message_target`). Returns once it was started.
+    async fn open_message(&self, account: String, message_id: String) -> fdo::Result<()> {
+        let asked = account.clone();
+        let outcome = self
+            .ask(|reply| Request::OpenMessage {
+                account,
+                message_id,
+                reply,
+            })
+            .await?;
+        outcome.map_err(|e| match e {
+            OpenMessageError::NoAccount => fdo::Error::InvalidArgs(format!("no account {asked:?}")),
+            OpenMessageError::Failed(why) => fdo::Error::Failed(why),
+        })
     }
 
     /// Re-read the configuration file.

@@ -33,6 +33,7 @@ pub const NAMES: &[&str] = &[
     "tray_activity",
     "start_tray",
     "check_now",
+    "open_message",
     "sign_in",
     "cancel_sign_in",
     "provider_for_address",

@@ -29,3 +29,14 @@ pub async fn start_tray(state: State<'_, AppState>) -> Result<(), UiError> {
 pub async fn check_now(state: State<'_, AppState>, account: String) -> Result<(), UiError> {
     state.tray.check_now(&account).await
 }
+
+/// Opens one message of Activity as "Open" on its popup would (`OpenMessage`): `message_id`
+/// as `GetActivity` gave it, `""` when it gave none (the account's usual target opens).
+#[tauri::command]
+pub async fn open_message(
+    state: State<'_, AppState>,
+    account: String,
+    message_id: String,
+) -> Result<(), UiError> {
+    state.tray.open_message(&account, &message_id).await
+}

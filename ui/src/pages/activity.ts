@@ -1,11 +1,13 @@
 // Activity: the last notifications and each account's last error with what to do, from the
 // running tray (`GetActivity`). Texts were cleaned by the tray; they are still shown as text.
+// "Open" on a notification asks the tray to open that message as its popup's "Open" would
+// (`OpenMessage`): the tray, not this window, decides what runs.
 
 import type { Context } from "../context";
 import { h, replaceChildren } from "../dom";
 import { IpcError } from "../ipc";
 import { delayWithin, formatDateTime, formatWhen, toDate } from "../format";
-import type { Activity, Timestamp } from "../types";
+import type { Activity, ActivityNotification, Timestamp } from "../types";
 import { banner, button, errorBox, pageHeader, section, spinner } from "../widgets";
 
 /** A `<time>` for a record: relative when recent, the full date and time on hover. */
@@ -38,6 +40,24 @@ export function renderActivity(ctx: Context): HTMLElement {
           { class: "mail-delay", attrs: { "data-delay-ms": ms } },
           t(`settings-activity-delay-${within.unit}`, { count: within.count }),
         );
+  };
+
+  /** "Open": the tray opens the message (or the account's mail, without an id); a failure is said. */
+  const openMessage = async (n: ActivityNotification, button: HTMLButtonElement) => {
+    button.disabled = true;
+    try {
+      await ctx.api.openMessage(n.account, n.messageId ?? "");
+    } catch (raw) {
+      const error = IpcError.from(raw);
+      ctx.toast(
+        error.kind === "tray_not_running"
+          ? t("settings-activity-open-not-running")
+          : t("settings-activity-open-failed", { message: error.message }),
+        "error",
+      );
+    } finally {
+      button.disabled = false;
+    }
   };
 
   const draw = (activity: Activity) => {
@@ -103,6 +123,14 @@ export function renderActivity(ctx: Context): HTMLElement {
                   { class: "mail-meta" },
                   when(n.at, ctx.i18n.lang),
                   h("span", { class: "mail-where" }, h("bdi", { class: "mail-account" }, accountName(n.account)), " · ", h("bdi", { class: "mail-folder" }, n.folder)),
+                ),
+                h(
+                  "div",
+                  { class: "mail-actions" },
+                  button(t("settings-activity-open"), (event) => void openMessage(n, event.currentTarget as HTMLButtonElement), {
+                    kind: "ghost",
+                    attrs: { "data-action": "open-message" },
+                  }),
                 ),
               ),
             ),

@@ -123,8 +123,8 @@ export function richScenario(): Scenario {
     ],
     activity: {
       notifications: [
-        { account: "work", folder: HOSTILE.svg, uid: 42, from: `Mallory ${HOSTILE.img}`, subject: HOSTILE.script, at: 1_763_800_000, delayMs: 412 },
-        { account: "work", folder: "INBOX", uid: 41, from: "Li Wei", subject: "Lunch on Friday?", at: 1_763_799_000, delayMs: 2_300 },
+        { account: "work", folder: HOSTILE.svg, uid: 42, from: `Mallory ${HOSTILE.img}`, subject: HOSTILE.script, at: 1_763_800_000, delayMs: 412, messageId: "42.mallory@work.example" },
+        { account: "work", folder: "INBOX", uid: 41, from: "Li Wei", subject: "Lunch on Friday?", at: 1_763_799_000, delayMs: 2_300, messageId: "CAJ+k7=Op/1.2@mail.gmail.com" },
         { account: "home", folder: "INBOX", uid: 7, from: "Ana Souza", subject: "Photos from the trip", at: "2025-11-22T09:15:00Z" },
       ],
       errors: [
@@ -404,6 +404,9 @@ export class FakeBackend {
   /** Ends a waiting `discover_account` (cancel_discovery). */
   discoveryPending: (() => void) | null = null;
 
+  /** What `open_message` answers when the tray runs and knows the account: null = opened. */
+  openFailure: { kind: string; message: string } | null = null;
+
   /** The "browser" answers the waiting sign-in. */
   approveSignIn(answer: "approved" | "denied" = "approved"): void {
     this.signInPending?.(answer);
@@ -443,6 +446,14 @@ export class FakeBackend {
         return null;
       case COMMANDS.checkNow:
         return null;
+      case COMMANDS.openMessage:
+        if (s.live === "not_running") {
+          return fail("tray_not_running", "Pushmail is not running, so there is no live state to show.");
+        }
+        if (!s.live.some((a) => a.id === args.account)) {
+          return fail("not_found", "The running Pushmail does not know this account: it may have been removed since. Refresh the list.");
+        }
+        return this.openFailure ? fail(this.openFailure.kind, this.openFailure.message) : null;
       case COMMANDS.providerForAddress: {
         const domain = String(args.address).split("@")[1]?.toLowerCase() ?? "";
         const known: Record<string, [string, string]> = {
