@@ -219,7 +219,9 @@ impl AccountView {
             security: a.security,
             username: a.username.clone(),
             password_command: match &a.password {
-                PasswordSource::Keyring | PasswordSource::OAuth2(_) => String::new(),
+                PasswordSource::Keyring | PasswordSource::OAuth2(_) | PasswordSource::Vault => {
+                    String::new()
+                }
                 PasswordSource::Command(argv) => join_command(argv),
             },
             oauth_provider: match &a.password {

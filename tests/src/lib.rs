@@ -9,6 +9,7 @@
 //! - [`OidcServer`] ([`oidc`]): a private OAuth2/OpenID Connect authorization server
 //!   (oidc-provider on Node) with a headless user for its sign-in pages; with
 //!   [`DovecotOptions::oauth2`] Dovecot accepts its access tokens (XOAUTH2, OAUTHBEARER).
+//! - [`Postgres`]: a private PostgreSQL 15 (the relay's database).
 //! - [`netns`]: the discovery lab: a private network and mount namespace with real DNS
 //!   (dnsmasq), HTTPS with certificates the system trust store accepts, and Dovecot on the
 //!   standard ports, reached through the production resolver and trust paths.
@@ -24,6 +25,7 @@ mod faultproxy;
 mod message;
 pub mod netns;
 pub mod oidc;
+mod postgres;
 mod process;
 mod raw_imap;
 mod raw_pop3;
@@ -44,6 +46,7 @@ pub use dovecot::{
 pub use faultproxy::FaultProxy;
 pub use message::{encode_mailbox_name, message};
 pub use oidc::{OidcOptions, OidcServer};
+pub use postgres::Postgres;
 pub use process::{ProcessInfo, live_members};
 pub use raw_imap::{Arg, COMMAND_TIMEOUT, RawImap, SaslOutcome, parse_untagged_number};
 pub use raw_pop3::RawPop3;

@@ -227,7 +227,7 @@ pub async fn run(cmd: AccountCmd, config_path: &Path) -> Result<ExitCode> {
                 PasswordSource::OAuth2(_) => secret::delete_refresh_token(&id)
                     .await
                     .map_err(|e| with_hint(&i18n, e))?,
-                PasswordSource::Command(_) => {}
+                PasswordSource::Command(_) | PasswordSource::Vault => {}
             }
             let state = match state {
                 Some(p) => p,

@@ -99,7 +99,7 @@ pub async fn run(args: ForgetArgs, config_path: &Path) -> Result<ExitCode> {
             PasswordSource::OAuth2(_) => secret::refresh_token(&account.id)
                 .await
                 .map(|_| Item::SignIn(account.id.clone())),
-            PasswordSource::Command(_) => continue,
+            PasswordSource::Command(_) | PasswordSource::Vault => continue,
         };
         match found {
             Ok(item) => items.push(item),

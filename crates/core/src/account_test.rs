@@ -313,7 +313,9 @@ async fn read_password(
     let password = secret::password(account).await;
     let detail = match &account.password {
         crate::config::PasswordSource::Keyring => i18n.tr_plain("probe-password-keyring", &[]),
-        crate::config::PasswordSource::OAuth2(_) => String::new(),
+        crate::config::PasswordSource::OAuth2(_) | crate::config::PasswordSource::Vault => {
+            String::new()
+        }
         crate::config::PasswordSource::Command(argv) => i18n.tr_plain(
             "probe-password-command",
             &[(

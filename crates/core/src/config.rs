@@ -391,6 +391,10 @@ pub enum PasswordSource {
     /// No password: the user signs in at the provider (`auth = "oauth2"`), and the grant's
     /// refresh token lives in the OS keyring under an entry of its own (`secret.rs`).
     OAuth2(Box<OAuthSettings>),
+    /// A service that hosts the engine keeps the secret itself and hands it over on each
+    /// login through [`crate::secret::install_vault`] (the relay: encrypted in its database).
+    /// Never read from or written to a config file.
+    Vault,
 }
 
 /// An account that signs in with OAuth2 instead of a password (`auth = "oauth2"`): which

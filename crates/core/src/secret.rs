@@ -192,7 +192,31 @@ pub async fn password(account: &Account) -> Result<SecretString, SecretError> {
             .await
         }
         PasswordSource::Command(argv) => run_password_command(argv).await,
+        PasswordSource::Vault => match VAULT.get() {
+            Some(vault) => vault.password(&account.id).await,
+            None => Err(SecretError::Missing(account.id.clone())),
+        },
     }
+}
+
+/// Where [`PasswordSource::Vault`] passwords come from: a service hosting the engine (the
+/// relay, which keeps them encrypted in its database). Called on every login, so a changed
+/// password is used at the next reconnect.
+pub trait Vault: Send + Sync + 'static {
+    /// The account's password; [`SecretError::Missing`] when it has none.
+    fn password(
+        &self,
+        account: &str,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<SecretString, SecretError>> + Send + '_>,
+    >;
+}
+
+static VAULT: std::sync::OnceLock<Box<dyn Vault>> = std::sync::OnceLock::new();
+
+/// Installs the process's vault (once; a second call is refused and returns the vault).
+pub fn install_vault(vault: Box<dyn Vault>) -> Result<(), Box<dyn Vault>> {
+    VAULT.set(vault)
 }
 
 /// Runs argv without a shell and returns the first line of its stdout. Its stderr goes to ours

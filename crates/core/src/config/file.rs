@@ -970,7 +970,7 @@ fn push_account(out: &mut String, account: &Account) {
     }
     push_key_string(out, "username", &account.username);
     match &account.password {
-        PasswordSource::Keyring => {}
+        PasswordSource::Keyring | PasswordSource::Vault => {}
         PasswordSource::Command(argv) => push_key_array(out, "password_command", argv),
         PasswordSource::OAuth2(o) => {
             push_key_string(out, "auth", "oauth2");

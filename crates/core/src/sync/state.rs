@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use super::backend::{Store, SyncBackend};
 use super::decide::FolderMark;
 pub use crate::imap::rfc7162_qresync::Known;
 
@@ -21,21 +22,22 @@ pub use pop3::{GONE_KEEP_SECS, POP3_FOLDER, POP3_UIDVALIDITY, Pop3Listing};
 /// `seen` event, which only matters for notifications long gone from the screen.
 const ANNOUNCED_KEEP: i64 = 1000;
 
-/// A handle to the state database; cheap to clone, safe to share between watcher tasks.
+/// The desktop's sync store: one SQLite file. Cheap to clone, safe to share between watcher
+/// tasks; used through [`Store`].
 #[derive(Clone)]
-pub struct Store {
+pub struct Sqlite {
     conn: Arc<Mutex<Connection>>,
     /// The database file, for messages that must name it (`None` in memory).
     path: Option<Arc<Path>>,
 }
 
-impl std::fmt::Debug for Store {
+impl std::fmt::Debug for Sqlite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Store")
+        f.write_str("Sqlite")
     }
 }
 
-impl Store {
+impl Sqlite {
     /// `$XDG_STATE_HOME/pushmail/state.sqlite3` (or `~/.local/state/…`).
     pub fn default_path() -> Result<PathBuf> {
         let base = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
@@ -49,7 +51,7 @@ impl Store {
     }
 
     /// Opens (creating if needed, directory 0700) the database at `path`.
-    pub fn open(path: &Path) -> Result<Store> {
+    pub fn open(path: &Path) -> Result<Sqlite> {
         if let Some(dir) = path.parent() {
             create_private_dir(dir)?;
         }
@@ -60,7 +62,7 @@ impl Store {
     }
 
     /// An in-memory store, for tests and `account test`.
-    pub fn in_memory() -> Result<Store> {
+    pub fn in_memory() -> Result<Sqlite> {
         Self::init(Connection::open_in_memory()?, None)
     }
 
@@ -85,7 +87,7 @@ impl Store {
         Ok(())
     }
 
-    fn init(conn: Connection, path: Option<Arc<Path>>) -> Result<Store> {
+    fn init(conn: Connection, path: Option<Arc<Path>>) -> Result<Sqlite> {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -110,7 +112,7 @@ impl Store {
             ok == "ok",
             "State database failed its integrity check: {ok}"
         );
-        Ok(Store {
+        Ok(Sqlite {
             conn: Arc::new(Mutex::new(conn)),
             path,
         })
@@ -330,6 +332,106 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("Cannot create {}", dir.display()))
+}
+
+impl Store {
+    /// `$XDG_STATE_HOME/pushmail/state.sqlite3` (or `~/.local/state/…`).
+    pub fn default_path() -> Result<PathBuf> {
+        Sqlite::default_path()
+    }
+
+    /// The desktop's store: the SQLite database at `path` (see [`Sqlite::open`]).
+    pub fn open(path: &Path) -> Result<Store> {
+        Ok(Store::from_backend(Arc::new(Sqlite::open(path)?)))
+    }
+
+    /// An in-memory SQLite store, for tests and `account test`.
+    pub fn in_memory() -> Result<Store> {
+        Ok(Store::from_backend(Arc::new(Sqlite::in_memory()?)))
+    }
+}
+
+/// The trait's methods are [`Sqlite`]'s own (inherent, above and in `state/pop3.rs`).
+impl SyncBackend for Sqlite {
+    fn location(&self) -> String {
+        Sqlite::location(self)
+    }
+    fn check_writable(&self) -> Result<()> {
+        Sqlite::check_writable(self)
+    }
+    fn mark(&self, account: &str, folder: &str) -> Result<Option<FolderMark>> {
+        Sqlite::mark(self, account, folder)
+    }
+    fn set_mark(&self, account: &str, folder: &str, mark: FolderMark) -> Result<()> {
+        Sqlite::set_mark(self, account, folder, mark)
+    }
+    fn modseq(&self, account: &str, folder: &str) -> Result<Option<Known>> {
+        Sqlite::modseq(self, account, folder)
+    }
+    fn set_modseq(&self, account: &str, folder: &str, uidvalidity: u32, modseq: u64) -> Result<()> {
+        Sqlite::set_modseq(self, account, folder, uidvalidity, modseq)
+    }
+    fn record_announced(
+        &self,
+        account: &str,
+        folder: &str,
+        uidvalidity: u32,
+        uid: u32,
+    ) -> Result<()> {
+        Sqlite::record_announced(self, account, folder, uidvalidity, uid)
+    }
+    fn record_announced_only(
+        &self,
+        account: &str,
+        folder: &str,
+        uidvalidity: u32,
+        uid: u32,
+    ) -> Result<()> {
+        Sqlite::record_announced_only(self, account, folder, uidvalidity, uid)
+    }
+    fn raise_watermark(
+        &self,
+        account: &str,
+        folder: &str,
+        uidvalidity: u32,
+        watermark: u32,
+    ) -> Result<()> {
+        Sqlite::raise_watermark(self, account, folder, uidvalidity, watermark)
+    }
+    fn announced(&self, account: &str, folder: &str, uidvalidity: u32) -> Result<Vec<u32>> {
+        Sqlite::announced(self, account, folder, uidvalidity)
+    }
+    fn forget_announced(
+        &self,
+        account: &str,
+        folder: &str,
+        uidvalidity: u32,
+        uids: &[u32],
+    ) -> Result<()> {
+        Sqlite::forget_announced(self, account, folder, uidvalidity, uids)
+    }
+    fn forget_account(&self, account: &str) -> Result<()> {
+        Sqlite::forget_account(self, account)
+    }
+    fn pop3_reconcile(
+        &self,
+        account: &str,
+        listing: &[(u32, String)],
+        now: i64,
+    ) -> Result<Pop3Listing> {
+        Sqlite::pop3_reconcile(self, account, listing, now)
+    }
+    fn pop3_reconcile_added(
+        &self,
+        account: &str,
+        added: &[(u32, String)],
+        now: i64,
+    ) -> Result<Option<Pop3Listing>> {
+        Sqlite::pop3_reconcile_added(self, account, added, now)
+    }
+    fn pop3_clear(&self, account: &str) -> Result<Vec<u32>> {
+        Sqlite::pop3_clear(self, account)
+    }
 }
 
 #[cfg(test)]

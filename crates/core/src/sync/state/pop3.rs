@@ -16,7 +16,7 @@
 use anyhow::{Context, Result};
 use rusqlite::{OptionalExtension, params};
 
-use super::Store;
+use super::Sqlite;
 
 /// The UIDVALIDITY a POP3 maildrop is stored under. IMAP UIDVALIDITY is never 0 (RFC 3501
 /// `nz-number`), so an account switched between IMAP and POP3 starts over cleanly either way.
@@ -56,7 +56,7 @@ pub struct Pop3Listing {
 /// renumbered (fewer: a mail client that took everything, and new mail since).
 pub const RENUMBERED_MIN: usize = 10;
 
-impl Store {
+impl Sqlite {
     /// Matches the server's `UIDL` listing (message number, unique-id; already validated:
     /// unique ids) with the store, in one transaction: new unique-ids get the next numbers,
     /// returning ones lose their "gone" time, missing ones get it, and those gone longer than
@@ -282,7 +282,7 @@ mod tests {
 
     #[test]
     fn the_first_listing_is_a_baseline_and_later_ones_number_new_mail_in_order() {
-        let s = Store::in_memory().unwrap();
+        let s = Sqlite::in_memory().unwrap();
         let first = s.pop3_reconcile("p", &listing(&["a", "b"]), 100).unwrap();
         assert!(first.baseline);
         assert_eq!(first.messages, vec![(1, 1), (2, 2)]);
@@ -307,7 +307,7 @@ mod tests {
 
     #[test]
     fn appended_mail_is_numbered_without_listing_the_rest() {
-        let s = Store::in_memory().unwrap();
+        let s = Sqlite::in_memory().unwrap();
         s.pop3_reconcile("p", &listing(&["a", "b"]), 0).unwrap();
         s.record_announced("p", POP3_FOLDER, POP3_UIDVALIDITY, 2)
             .unwrap();
@@ -331,7 +331,7 @@ mod tests {
 
     #[test]
     fn new_mail_alone_never_makes_a_baseline_and_a_renumbered_maildrop_is_told() {
-        let s = Store::in_memory().unwrap();
+        let s = Sqlite::in_memory().unwrap();
         // Nothing stored (the account was forgotten meanwhile): a full listing is needed.
         assert_eq!(
             s.pop3_reconcile_added("p", &[(1, "x".to_owned())], 0)
@@ -345,7 +345,7 @@ mod tests {
         let one = s.pop3_reconcile("p", &listing(&["new"]), 10).unwrap();
         assert!(!one.renumbered);
         // Twelve messages, none known, where twelve were: the server renumbered them.
-        let s = Store::in_memory().unwrap();
+        let s = Sqlite::in_memory().unwrap();
         s.pop3_reconcile("p", &listing(&refs), 0).unwrap();
         let fresh: Vec<String> = (0..12).map(|i| format!("v2-{i}")).collect();
         let refs: Vec<&str> = fresh.iter().map(String::as_str).collect();
@@ -355,7 +355,7 @@ mod tests {
 
     #[test]
     fn a_message_that_leaves_and_comes_back_keeps_its_number() {
-        let s = Store::in_memory().unwrap();
+        let s = Sqlite::in_memory().unwrap();
         s.pop3_reconcile("p", &listing(&["a"]), 0).unwrap();
         let l = s.pop3_reconcile("p", &listing(&["a", "b"]), 10).unwrap();
         assert_eq!(l.messages[1], (2, 2));
@@ -385,7 +385,7 @@ mod tests {
 
     #[test]
     fn opening_the_mail_client_clears_the_count_and_a_switch_from_imap_starts_over() {
-        let s = Store::in_memory().unwrap();
+        let s = Sqlite::in_memory().unwrap();
         s.pop3_reconcile("p", &listing(&["a"]), 0).unwrap();
         s.pop3_reconcile("p", &listing(&["a", "b", "c"]), 1)
             .unwrap();

@@ -1,0 +1,67 @@
+//! The PostgreSQL pool and schema. Every process of a relay shares one database.
+
+use anyhow::{Context, Result};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+use crate::config::Config;
+
+/// The connection pool (cheap to clone).
+pub type Db = Pool;
+
+/// Connects (a pool of `size` connections; a connection is made on first use) and applies the
+/// schema. The schema is applied under a transaction-scoped advisory lock so that processes
+/// starting together do not race on `CREATE … IF NOT EXISTS`.
+pub async fn connect(config: &Config, size: usize) -> Result<Db> {
+    let mut pg: tokio_postgres::Config = config
+        .database
+        .parse()
+        .context("`database` is not a PostgreSQL connection string")?;
+    if let Some(file) = &config.database_password_file {
+        let password = std::fs::read_to_string(file)
+            .with_context(|| format!("Cannot read {}", file.display()))?;
+        pg.password(password.trim_end_matches(['\r', '\n']));
+    }
+    pg.application_name("pushmail-relay");
+    let manager = Manager::from_config(
+        pg,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let pool = Pool::builder(manager)
+        .max_size(size)
+        .build()
+        .context("Cannot set up the database pool")?;
+    migrate(&pool).await?;
+    Ok(pool)
+}
+
+/// Applies `schema.sql` (idempotent).
+pub async fn migrate(pool: &Db) -> Result<()> {
+    let mut client = pool.get().await.context("Cannot reach the database")?;
+    let tx = client.transaction().await?;
+    // An arbitrary constant: the relay's schema lock.
+    tx.execute("SELECT pg_advisory_xact_lock(7_370_812)", &[])
+        .await?;
+    tx.batch_execute(include_str!("db/schema.sql"))
+        .await
+        .context("Cannot apply the relay's database schema")?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes sure buckets `0..n` exist (new ones unowned). Run at start by every process.
+pub async fn ensure_buckets(pool: &Db, n: u32) -> Result<()> {
+    let client = pool.get().await?;
+    let n = i32::try_from(n)?;
+    client
+        .execute(
+            "INSERT INTO bucket (bucket) SELECT g FROM generate_series(0, $1 - 1) g
+             ON CONFLICT DO NOTHING",
+            &[&n],
+        )
+        .await?;
+    Ok(())
+}

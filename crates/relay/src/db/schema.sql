@@ -1,0 +1,115 @@
+-- Pushmail relay schema (docs/relay.md). Applied at every start inside one transaction under
+-- an advisory lock, so N processes starting together apply it once. Additive only.
+
+-- A user of the relay: whoever holds one of its API tokens (only the SHA-256 is kept).
+CREATE TABLE IF NOT EXISTS relay_user (
+    id          bigserial PRIMARY KEY,
+    name        text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS api_token (
+    token_hash  bytea PRIMARY KEY,
+    user_id     bigint NOT NULL REFERENCES relay_user ON DELETE CASCADE,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- Accounts are grouped in buckets; a process watches the accounts of the buckets it leases.
+-- `epoch` goes up at every change of owner: it is the fencing token every write checks.
+CREATE TABLE IF NOT EXISTS bucket (
+    bucket      integer PRIMARY KEY,
+    owner       text,
+    epoch       bigint NOT NULL DEFAULT 0,
+    lease_until timestamptz NOT NULL DEFAULT '-infinity'
+);
+
+-- A watched mailbox. The secret (password or refresh token) is sealed with the account's own
+-- key (AES-256-GCM), and that key is sealed with the master key, which is not in the database.
+CREATE TABLE IF NOT EXISTS account (
+    id          text PRIMARY KEY,
+    user_id     bigint NOT NULL REFERENCES relay_user ON DELETE CASCADE,
+    bucket      integer NOT NULL,
+    name        text NOT NULL,
+    email       text NOT NULL DEFAULT '',
+    host        text NOT NULL,
+    port        integer NOT NULL,
+    security    text NOT NULL,
+    username    text NOT NULL,
+    folders     text[] NOT NULL DEFAULT '{}',
+    sealed_key  bytea NOT NULL,
+    sealed_secret bytea NOT NULL,
+    -- The watcher's last state (connecting, watching, auth_failed…) and its error, for the app.
+    state       text NOT NULL DEFAULT 'starting',
+    state_detail text NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS account_bucket ON account (bucket);
+CREATE INDEX IF NOT EXISTS account_user ON account (user_id);
+
+-- The sync store (pushmail-core's SyncBackend), as the desktop's SQLite file has it.
+CREATE TABLE IF NOT EXISTS folder_mark (
+    account     text NOT NULL REFERENCES account ON DELETE CASCADE,
+    folder      text NOT NULL,
+    uidvalidity bigint NOT NULL,
+    watermark   bigint NOT NULL,
+    highestmodseq bigint,
+    PRIMARY KEY (account, folder)
+);
+-- One row per announcement: the unique key is what makes "recorded exactly once".
+CREATE TABLE IF NOT EXISTS announced (
+    account     text NOT NULL REFERENCES account ON DELETE CASCADE,
+    folder      text NOT NULL,
+    uidvalidity bigint NOT NULL,
+    uid         bigint NOT NULL,
+    -- Who recorded it (process, epoch): for the tests and an operator's questions.
+    recorded_by text NOT NULL,
+    epoch       bigint NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (account, folder, uidvalidity, uid)
+);
+
+-- Where notices go: a browser's Web Push subscription, and what it wants to see.
+CREATE TABLE IF NOT EXISTS device (
+    id          bigserial PRIMARY KEY,
+    user_id     bigint NOT NULL REFERENCES relay_user ON DELETE CASCADE,
+    name        text NOT NULL DEFAULT '',
+    endpoint    text NOT NULL,
+    p256dh      bytea NOT NULL,
+    auth        bytea NOT NULL,
+    -- 'none' (just "new mail in Work"), 'sender', 'subject' (sender and subject).
+    detail      text NOT NULL DEFAULT 'sender',
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (user_id, endpoint)
+);
+-- Signed webhooks (Standard Webhooks); the signing secret is sealed with the master key.
+CREATE TABLE IF NOT EXISTS webhook (
+    id          bigserial PRIMARY KEY,
+    user_id     bigint NOT NULL REFERENCES relay_user ON DELETE CASCADE,
+    url         text NOT NULL,
+    sealed_secret bytea NOT NULL,
+    detail      text NOT NULL DEFAULT 'subject',
+    disabled_at timestamptz,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- The outbox: one row per delivery, written in the announcement's transaction, taken by the
+-- senders with FOR UPDATE SKIP LOCKED (woken by NOTIFY outbox). `body` is already encrypted
+-- to the device (Web Push) or sealed with the master key (webhooks): no mail header in clear.
+CREATE TABLE IF NOT EXISTS outbox (
+    id          bigserial PRIMARY KEY,
+    kind        text NOT NULL,            -- 'webpush' | 'webhook'
+    target      bigint NOT NULL,          -- device.id or webhook.id
+    account     text,
+    tag         text NOT NULL,            -- account/folder/uidvalidity/uid: the device collapses by it
+    body        bytea NOT NULL,
+    urgency     text NOT NULL DEFAULT 'high',
+    attempts    integer NOT NULL DEFAULT 0,
+    next_at     timestamptz NOT NULL DEFAULT now(),
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_at);
+
+-- Relay-wide values shared by every process: the VAPID key pair (sealed), the schema version.
+CREATE TABLE IF NOT EXISTS relay_meta (
+    key         text PRIMARY KEY,
+    value       bytea NOT NULL
+);

@@ -1,0 +1,188 @@
+//! A private PostgreSQL 15 per test: its own data directory (owned by the `postgres` system
+//! user, as initdb refuses root), its own free port on 127.0.0.1, trust authentication for
+//! loopback only, stopped (fast shutdown) and removed on drop.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+/// Debian's PostgreSQL 15 programs.
+const BIN: &str = "/usr/lib/postgresql/15/bin";
+
+/// A running private PostgreSQL.
+pub struct Postgres {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Postgres {
+    /// initdb + start; returns once it accepts connections (`pg_isready`).
+    pub fn start() -> Result<Postgres> {
+        if !Path::new(BIN).join("postgres").is_file() {
+            bail!("PostgreSQL 15 is missing: apt-get install postgresql-15 (scripts/setup does)");
+        }
+        let dir = tempfile::Builder::new().prefix("pushmail-pg").tempdir()?;
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data)?;
+        let as_root = running_as_root();
+        if as_root {
+            chown_postgres(dir.path())?;
+            chown_postgres(&data)?;
+        }
+        let out = postgres_cmd(as_root, &Path::new(BIN).join("initdb"))
+            .args(["-D"])
+            .arg(&data)
+            .args([
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "--username=postgres",
+                "--no-sync",
+            ])
+            .stdout(Stdio::null())
+            .output()
+            .context("running initdb")?;
+        if !out.status.success() {
+            bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let port = crate::free_port();
+        let log = std::fs::File::create(dir.path().join("postgres.log"))?;
+        if as_root {
+            chown_postgres(&dir.path().join("postgres.log"))?;
+        }
+        let child = postgres_cmd(as_root, &Path::new(BIN).join("postgres"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-p", &port.to_string()])
+            .args(["-c", "listen_addresses=127.0.0.1"])
+            .arg("-c")
+            .arg(format!("unix_socket_directories={}", dir.path().display()))
+            .args(["-c", "fsync=off", "-c", "max_connections=300"])
+            .args(["-c", "shared_buffers=64MB"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .context("starting postgres")?;
+        let mut pg = Postgres {
+            dir,
+            port,
+            child: Some(child),
+        };
+        let ready = crate::wait_until(Duration::from_secs(30), || {
+            Ok(Command::new(Path::new(BIN).join("pg_isready"))
+                .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-q"])
+                .status()?
+                .success())
+        })?;
+        if !ready {
+            let log = pg.log();
+            pg.stop();
+            bail!("PostgreSQL did not start; its log:\n{log}");
+        }
+        Ok(pg)
+    }
+
+    /// A new empty database; returns its connection string (key=value form).
+    pub fn create_database(&self, name: &str) -> Result<String> {
+        self.psql("postgres", &format!("CREATE DATABASE \"{name}\""))?;
+        Ok(self.conninfo(name))
+    }
+
+    /// The connection string of database `name`.
+    pub fn conninfo(&self, name: &str) -> String {
+        format!(
+            "host=127.0.0.1 port={} user=postgres dbname={name}",
+            self.port
+        )
+    }
+
+    /// Runs `sql` with psql (tab-separated, unaligned, no headers) and returns its output.
+    pub fn psql(&self, db: &str, sql: &str) -> Result<String> {
+        let out = Command::new("/usr/bin/psql")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args([
+                "-U", "postgres", "-d", db, "-X", "-q", "-A", "-t", "-F", "\t",
+            ])
+            .args(["-v", "ON_ERROR_STOP=1", "-c", sql])
+            .output()
+            .context("running psql")?;
+        if !out.status.success() {
+            bail!("psql `{sql}`: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// The server's port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("postgres.log")).unwrap_or_default()
+    }
+
+    /// The data directory's parent (log, socket).
+    pub fn dir(&self) -> PathBuf {
+        self.dir.path().to_owned()
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SIGINT: fast shutdown (disconnect clients, no waiting for them). The child is
+            // `runuser`, which passes the signal on to postgres.
+            let _ = Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status();
+            for _ in 0..250 {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn running_as_root() -> bool {
+    // `id -u` rather than libc::geteuid: the crate denies unsafe code.
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn chown_postgres(path: &Path) -> Result<()> {
+    let ok = Command::new("chown")
+        .arg("postgres:postgres")
+        .arg(path)
+        .status()?
+        .success();
+    if !ok {
+        bail!("cannot chown {} to postgres", path.display());
+    }
+    Ok(())
+}
+
+/// Runs `program` as the `postgres` user when we are root (initdb and postgres refuse root).
+fn postgres_cmd(as_root: bool, program: &Path) -> Command {
+    if as_root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
