@@ -132,11 +132,14 @@ impl Postgres {
 
     fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            // SIGINT: fast shutdown (disconnect clients, no waiting for them). The child is
-            // `runuser`, which passes the signal on to postgres.
-            let _ = Command::new("kill")
-                .args(["-INT", &child.id().to_string()])
-                .status();
+            // SIGINT to the postmaster (its pid is the first line of postmaster.pid): fast
+            // shutdown, clients disconnected. `runuser`, our child, does not pass it on.
+            let pid_file = self.dir.path().join("data/postmaster.pid");
+            let pid = std::fs::read_to_string(pid_file)
+                .ok()
+                .and_then(|t| t.lines().next().map(str::to_owned))
+                .unwrap_or_else(|| child.id().to_string());
+            let _ = Command::new("kill").args(["-INT", &pid]).status();
             for _ in 0..250 {
                 if let Ok(Some(_)) = child.try_wait() {
                     return;
