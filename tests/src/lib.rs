@@ -9,7 +9,8 @@
 //! - [`OidcServer`] ([`oidc`]): a private OAuth2/OpenID Connect authorization server
 //!   (oidc-provider on Node) with a headless user for its sign-in pages; with
 //!   [`DovecotOptions::oauth2`] Dovecot accepts its access tokens (XOAUTH2, OAUTHBEARER).
-//! - [`Postgres`]: a private PostgreSQL 15 (the relay's database).
+//! - [`Postgres`]: a private PostgreSQL 15 (the relay's database); [`PushReceiver`]: an
+//!   independent Web Push receiver that decrypts and checks what the relay sends.
 //! - [`netns`]: the discovery lab: a private network and mount namespace with real DNS
 //!   (dnsmasq), HTTPS with certificates the system trust store accepts, and Dovecot on the
 //!   standard ports, reached through the production resolver and trust paths.
@@ -27,6 +28,7 @@ pub mod netns;
 pub mod oidc;
 mod postgres;
 mod process;
+mod push_receiver;
 mod raw_imap;
 mod raw_pop3;
 mod scripted;
@@ -48,6 +50,7 @@ pub use message::{encode_mailbox_name, message};
 pub use oidc::{OidcOptions, OidcServer};
 pub use postgres::Postgres;
 pub use process::{ProcessInfo, live_members};
+pub use push_receiver::{PushReceiver, relay_tests_dir, venv_python};
 pub use raw_imap::{Arg, COMMAND_TIMEOUT, RawImap, SaslOutcome, parse_untagged_number};
 pub use raw_pop3::RawPop3;
 pub use scripted::{

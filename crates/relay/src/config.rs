@@ -71,6 +71,12 @@ pub struct Config {
     /// by default: user-supplied URLs and hosts that resolve to such addresses are refused.
     #[serde(default)]
     pub allow_private: Vec<String>,
+    /// Extra CA certificate(s) in PEM that IMAP servers' certificates may chain to, besides the
+    /// system's: for a lab or a LAN mail server with a private CA. Applies to every account the
+    /// relay connects to (the API takes no CA from users, who could otherwise vouch for any
+    /// server they like).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// API requests per minute per token (and per address before sign-in).
     #[serde(default = "default_rate")]
     pub rate_per_minute: u32,

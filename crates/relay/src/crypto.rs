@@ -16,22 +16,23 @@ use anyhow::{Context, Result, bail};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 
-/// A 256-bit key, zeroed on drop.
-pub struct Key(SecretBox<[u8; 32]>);
+/// A 256-bit key, zeroed on drop; clones share it.
+#[derive(Clone)]
+pub struct Key(std::sync::Arc<SecretBox<[u8; 32]>>);
 
 impl Key {
     /// A fresh random key.
     pub fn random() -> Key {
         let mut k = Box::new([0u8; 32]);
         rand::rng().fill_bytes(&mut k[..]);
-        Key(SecretBox::new(k))
+        Key(std::sync::Arc::new(SecretBox::new(k)))
     }
 
     fn from_bytes(b: &[u8]) -> Result<Key> {
         let arr: [u8; 32] = b
             .try_into()
             .map_err(|_| anyhow::anyhow!("a key must be 32 bytes, not {}", b.len()))?;
-        Ok(Key(SecretBox::new(Box::new(arr))))
+        Ok(Key(std::sync::Arc::new(SecretBox::new(Box::new(arr)))))
     }
 
     /// Reads the master key file: 64 hex digits (a trailing newline is fine) or 32 raw bytes.

@@ -13,16 +13,7 @@ pub type Db = Pool;
 /// schema. The schema is applied under a transaction-scoped advisory lock so that processes
 /// starting together do not race on `CREATE … IF NOT EXISTS`.
 pub async fn connect(config: &Config, size: usize) -> Result<Db> {
-    let mut pg: tokio_postgres::Config = config
-        .database
-        .parse()
-        .context("`database` is not a PostgreSQL connection string")?;
-    if let Some(file) = &config.database_password_file {
-        let password = std::fs::read_to_string(file)
-            .with_context(|| format!("Cannot read {}", file.display()))?;
-        pg.password(password.trim_end_matches(['\r', '\n']));
-    }
-    pg.application_name("pushmail-relay");
+    let pg = pg_config(config)?;
     let manager = Manager::from_config(
         pg,
         NoTls,
@@ -38,12 +29,27 @@ pub async fn connect(config: &Config, size: usize) -> Result<Db> {
     Ok(pool)
 }
 
+/// The connection settings from the relay's config (password from its file, if any).
+pub fn pg_config(config: &Config) -> Result<tokio_postgres::Config> {
+    let mut pg: tokio_postgres::Config = config
+        .database
+        .parse()
+        .context("`database` is not a PostgreSQL connection string")?;
+    if let Some(file) = &config.database_password_file {
+        let password = std::fs::read_to_string(file)
+            .with_context(|| format!("Cannot read {}", file.display()))?;
+        pg.password(password.trim_end_matches(['\r', '\n']));
+    }
+    pg.application_name("pushmail-relay");
+    Ok(pg)
+}
+
 /// Applies `schema.sql` (idempotent).
 pub async fn migrate(pool: &Db) -> Result<()> {
     let mut client = pool.get().await.context("Cannot reach the database")?;
     let tx = client.transaction().await?;
     // An arbitrary constant: the relay's schema lock.
-    tx.execute("SELECT pg_advisory_xact_lock(7_370_812)", &[])
+    tx.execute("SELECT pg_advisory_xact_lock(7370812)", &[])
         .await?;
     tx.batch_execute(include_str!("db/schema.sql"))
         .await

@@ -113,3 +113,19 @@ CREATE TABLE IF NOT EXISTS relay_meta (
     key         text PRIMARY KEY,
     value       bytea NOT NULL
 );
+
+-- Live relay processes (heartbeat): each process takes about buckets / live processes.
+CREATE TABLE IF NOT EXISTS relay_process (
+    owner       text PRIMARY KEY,
+    seen_until  timestamptz NOT NULL
+);
+
+-- Every claim of a bucket (who, at which epoch, when): the history behind the fence, for an
+-- operator's "who watched this account at 10:02" and for the tests' exactly-once proof.
+CREATE TABLE IF NOT EXISTS bucket_claim (
+    bucket      integer NOT NULL,
+    epoch       bigint NOT NULL,
+    owner       text NOT NULL,
+    claimed_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (bucket, epoch)
+);

@@ -1,0 +1,306 @@
+//! `/api/devices`: browsers and phones that receive notices by Web Push.
+//!
+//! Registering a device (or asking for a test) queues a test notice to it in the same
+//! transaction, so the person who just pressed "Turn on notifications" sees one arrive at once
+//! and knows the whole path works. The notice is encrypted to the device (RFC 8291) before it
+//! is written: the outbox never holds it in clear.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ApiError, ApiResult, ApiState, Caller, JsonBody, check_user_url, detail_field, notify,
+    text_field,
+};
+
+/// Length of an uncompressed P-256 public key (0x04 ‖ x ‖ y).
+const P256DH_LEN: usize = 65;
+/// Length of a subscription's authentication secret (RFC 8291 §3.2).
+const AUTH_LEN: usize = 16;
+
+/// A device as the API shows it.
+#[derive(Serialize)]
+pub struct DeviceOut {
+    id: i64,
+    name: String,
+    detail: String,
+    /// The push service's address for this subscription: the web app compares it with its
+    /// own subscription's to mark "this browser".
+    endpoint: String,
+}
+
+const COLUMNS: &str = "id, name, detail, endpoint";
+
+fn from_row(r: &tokio_postgres::Row) -> DeviceOut {
+    DeviceOut {
+        id: r.get(0),
+        name: r.get(1),
+        detail: r.get(2),
+        endpoint: r.get(3),
+    }
+}
+
+/// `GET /api/devices`: the caller's devices, oldest first.
+pub async fn list(
+    State(st): State<Arc<ApiState>>,
+    Caller(user): Caller,
+) -> ApiResult<Json<Vec<DeviceOut>>> {
+    let client = st.db.get().await?;
+    let rows = client
+        .query(
+            &format!("SELECT {COLUMNS} FROM device WHERE user_id = $1 ORDER BY id"),
+            &[&user],
+        )
+        .await?;
+    Ok(Json(rows.iter().map(from_row).collect()))
+}
+
+/// A browser's `PushSubscription.toJSON()` (other members, such as `expirationTime`, are
+/// ignored).
+#[derive(Deserialize)]
+pub struct Subscription {
+    endpoint: String,
+    keys: SubscriptionKeys,
+}
+
+/// The subscription's keys, base64url as browsers give them.
+#[derive(Deserialize)]
+pub struct SubscriptionKeys {
+    p256dh: String,
+    auth: String,
+}
+
+/// `POST /api/devices` body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDevice {
+    #[serde(default)]
+    name: String,
+    #[serde(default = "default_detail")]
+    detail: String,
+    subscription: Subscription,
+}
+
+fn default_detail() -> String {
+    "sender".to_owned()
+}
+
+/// `POST /api/devices`: registers (or, for a subscription already known, updates) a device
+/// and queues a test notice to it. 201 with the device.
+pub async fn add(
+    State(st): State<Arc<ApiState>>,
+    Caller(user): Caller,
+    JsonBody(req): JsonBody<NewDevice>,
+) -> ApiResult<(StatusCode, Json<DeviceOut>)> {
+    let name = if req.name.trim().is_empty() {
+        String::new()
+    } else {
+        text_field("device name", &req.name, 100)?
+    };
+    let detail = detail_field(&req.detail)?;
+    let p256dh = decode_key(&req.subscription.keys.p256dh, "p256dh")?;
+    if p256dh.len() != P256DH_LEN || p256dh[0] != 0x04 {
+        return Err(ApiError::bad(
+            "bad_subscription",
+            "keys.p256dh must be an uncompressed P-256 public key (65 bytes starting with 0x04), as the browser's subscription gives it",
+        ));
+    }
+    let auth = decode_key(&req.subscription.keys.auth, "auth")?;
+    if auth.len() != AUTH_LEN {
+        return Err(ApiError::bad(
+            "bad_subscription",
+            "keys.auth must be 16 bytes, as the browser's subscription gives it",
+        ));
+    }
+    let endpoint = req.subscription.endpoint.trim().to_owned();
+    check_user_url(&endpoint, &st.allow, "push endpoint").await?;
+
+    let mut client = st.db.get().await?;
+    let tx = client.transaction().await?;
+    let row = tx
+        .query_one(
+            &format!(
+                "INSERT INTO device (user_id, name, endpoint, p256dh, auth, detail)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (user_id, endpoint)
+                 DO UPDATE SET name = EXCLUDED.name, p256dh = EXCLUDED.p256dh,
+                               auth = EXCLUDED.auth, detail = EXCLUDED.detail
+                 RETURNING {COLUMNS}"
+            ),
+            &[&user, &name, &endpoint, &p256dh, &auth, &detail],
+        )
+        .await?;
+    let device = from_row(&row);
+    enqueue_test(&tx, device.id, &p256dh, &auth).await?;
+    tx.commit().await?;
+    tracing::info!(device = device.id, user, "device registered");
+    Ok((StatusCode::CREATED, Json(device)))
+}
+
+/// `PATCH /api/devices/{id}` body: what to change.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceChange {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
+}
+
+/// `PATCH /api/devices/{id}`: renames it or changes how much its notices show.
+pub async fn update(
+    State(st): State<Arc<ApiState>>,
+    Caller(user): Caller,
+    Path(id): Path<i64>,
+    JsonBody(req): JsonBody<DeviceChange>,
+) -> ApiResult<Json<DeviceOut>> {
+    let name = match &req.name {
+        Some(n) if n.trim().is_empty() => Some(String::new()),
+        Some(n) => Some(text_field("device name", n, 100)?),
+        None => None,
+    };
+    let detail = req.detail.as_deref().map(detail_field).transpose()?;
+    let client = st.db.get().await?;
+    let row = client
+        .query_opt(
+            &format!(
+                "UPDATE device SET name = coalesce($3, name), detail = coalesce($4, detail)
+                 WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
+            ),
+            &[&id, &user, &name, &detail],
+        )
+        .await?
+        .ok_or_else(|| ApiError::not_found("device"))?;
+    Ok(Json(from_row(&row)))
+}
+
+/// `DELETE /api/devices/{id}`: the device and every notice still queued for it.
+pub async fn remove(
+    State(st): State<Arc<ApiState>>,
+    Caller(user): Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    let mut client = st.db.get().await?;
+    let tx = client.transaction().await?;
+    let n = tx
+        .execute(
+            "DELETE FROM device WHERE id = $1 AND user_id = $2",
+            &[&id, &user],
+        )
+        .await?;
+    if n == 0 {
+        return Err(ApiError::not_found("device"));
+    }
+    tx.execute(
+        "DELETE FROM outbox WHERE kind = 'webpush' AND target = $1",
+        &[&id],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/devices/{id}/test`: queues another test notice. 202 with its tag.
+pub async fn test(
+    State(st): State<Arc<ApiState>>,
+    Caller(user): Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let mut client = st.db.get().await?;
+    let tx = client.transaction().await?;
+    let row = tx
+        .query_opt(
+            "SELECT p256dh, auth FROM device WHERE id = $1 AND user_id = $2",
+            &[&id, &user],
+        )
+        .await?
+        .ok_or_else(|| ApiError::not_found("device"))?;
+    let p256dh: Vec<u8> = row.get(0);
+    let auth: Vec<u8> = row.get(1);
+    let tag = enqueue_test(&tx, id, &p256dh, &auth).await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "queued": true, "tag": tag })),
+    ))
+}
+
+/// Queues a test notice to device `id` in `tx` and wakes the senders when it commits.
+/// Returns the notice's tag.
+async fn enqueue_test(
+    tx: &deadpool_postgres::Transaction<'_>,
+    id: i64,
+    p256dh: &[u8],
+    auth: &[u8],
+) -> ApiResult<String> {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let tag = format!("test-{id}-{ms}");
+    let payload = serde_json::json!({
+        "v": 1,
+        "kind": "test",
+        "tag": tag,
+        "title": "Pushmail",
+        "body": "Notifications work on this device",
+    });
+    let plain = serde_json::to_vec(&payload).map_err(anyhow::Error::from)?;
+    // A key that decodes to the right length but is not a point on the curve fails here.
+    let body = crate::webpush::encrypt(p256dh, auth, &plain).map_err(|e| {
+        tracing::info!(device = id, "cannot encrypt to the device: {e:#}");
+        ApiError::bad(
+            "bad_subscription",
+            "keys.p256dh is not a valid P-256 public key; subscribe again in the browser",
+        )
+    })?;
+    tx.execute(
+        "INSERT INTO outbox (kind, target, account, tag, body, urgency)
+         VALUES ('webpush', $1, NULL, $2, $3, 'high')",
+        &[&id, &tag, &body],
+    )
+    .await?;
+    notify(tx, "outbox", "").await?;
+    Ok(tag)
+}
+
+/// Base64url as browsers write it (unpadded), with padding or standard-alphabet characters
+/// tolerated since some libraries produce them.
+fn decode_key(text: &str, field: &str) -> ApiResult<Vec<u8>> {
+    let cleaned: String = text
+        .trim()
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect();
+    URL_SAFE_NO_PAD.decode(cleaned.as_bytes()).map_err(|_| {
+        ApiError::bad(
+            "bad_subscription",
+            format!("keys.{field} is not base64url; send the browser's subscription as it is"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_decode_padded_or_not() {
+        assert_eq!(decode_key("AAEC", "auth").unwrap(), vec![0, 1, 2]);
+        assert_eq!(decode_key("_-8", "auth").unwrap(), vec![0xff, 0xef]);
+        assert_eq!(decode_key("/+8=", "auth").unwrap(), vec![0xff, 0xef]);
+        assert!(decode_key("not base64!", "auth").is_err());
+    }
+}

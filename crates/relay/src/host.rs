@@ -1,0 +1,298 @@
+//! One relay process: the engine with the accounts of the buckets it leases, the lease loop,
+//! the event loop that hands new mail to the sync store, and the senders.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use pushmail_core::config::{Account, PasswordSource, Protocol, Security, Timing};
+use pushmail_core::secret::{SecretError, Vault};
+use pushmail_core::{Config as CoreConfig, Engine, Event, Store};
+use secrecy::SecretString;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::crypto::{self, Key};
+use crate::db::Db;
+use crate::lease::{self, Leases};
+use crate::store::{Held, PgStore, Shared};
+
+/// This process's name in the database: host, pid and a random part (a restarted process
+/// with the same pid is another owner).
+pub fn owner_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "relay".to_owned());
+    format!(
+        "{host}:{}:{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
+}
+
+/// Passwords for the engine, opened from the database on each login.
+struct RelayVault {
+    db: Db,
+    master: Key,
+}
+
+impl Vault for RelayVault {
+    fn password(
+        &self,
+        account: &str,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<SecretString, SecretError>> + Send + '_>,
+    > {
+        let account = account.to_owned();
+        Box::pin(async move {
+            let unavailable =
+                |e: String| SecretError::Keyring(format!("the relay's database: {e}"));
+            let client = self
+                .db
+                .get()
+                .await
+                .map_err(|e| unavailable(e.to_string()))?;
+            let row = client
+                .query_opt(
+                    "SELECT sealed_key, sealed_secret FROM account WHERE id = $1",
+                    &[&account],
+                )
+                .await
+                .map_err(|e| unavailable(e.to_string()))?
+                .ok_or_else(|| SecretError::Missing(account.clone()))?;
+            let key: Vec<u8> = row.get(0);
+            let secret: Vec<u8> = row.get(1);
+            crypto::open_account_secret(&self.master, &account, &key, &secret)
+                .map_err(|e| unavailable(e.to_string()))
+        })
+    }
+}
+
+/// Watcher timings for every account from the config's `[watch]` table (seconds).
+pub fn timing(config: &Config) -> Result<Timing> {
+    let mut t = Timing::DEFAULT;
+    for (key, value) in &config.watch {
+        let secs = value
+            .as_float()
+            .or_else(|| value.as_integer().map(|i| i as f64))
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .with_context(|| format!("watch.{key} must be a positive number of seconds"))?;
+        let d = Duration::from_secs_f64(secs);
+        match key.as_str() {
+            "idle_refresh" => t.idle_refresh = d,
+            "dead_after" => t.dead_after = d,
+            "poll_interval" => t.poll_interval = d,
+            "backoff_min" => t.backoff_min = d,
+            "backoff_max" => t.backoff_max = d,
+            "connect_timeout" => t.connect_timeout = d,
+            "command_timeout" => t.command_timeout = d,
+            "done_timeout" => t.done_timeout = d,
+            "push_wait" => t.push_wait = d,
+            other => anyhow::bail!("watch.{other} is not a watcher setting"),
+        }
+    }
+    Ok(t)
+}
+
+/// Loads the accounts of `leases` as the engine wants them.
+async fn accounts(
+    db: &Db,
+    leases: &Leases,
+    config: &Config,
+    t: &Timing,
+) -> Result<Vec<(Account, i32)>> {
+    let buckets: Vec<i32> = leases.keys().copied().collect();
+    let client = db.get().await?;
+    let rows = client
+        .query(
+            "SELECT id, name, email, host, port, security, username, folders, bucket
+             FROM account WHERE bucket = ANY($1) ORDER BY id",
+            &[&buckets],
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: String = r.get(0);
+        let mut a = Account::new(id, r.get::<_, String>(3), r.get::<_, String>(6));
+        a.name = r.get(1);
+        let email: String = r.get(2);
+        a.email = (!email.is_empty()).then_some(email);
+        a.protocol = Protocol::Imap;
+        a.port = u16::try_from(r.get::<_, i32>(4)).unwrap_or(993);
+        a.security = match r.get::<_, &str>(5) {
+            "starttls" => Security::Starttls,
+            _ => Security::Tls,
+        };
+        a.password = PasswordSource::Vault;
+        a.ca_file = config.ca_file.clone();
+        let folders: Vec<String> = r.get(7);
+        if !folders.is_empty() {
+            a.folders = folders;
+        }
+        a.timing = t.clone();
+        out.push((a, r.get(8)));
+    }
+    Ok(out)
+}
+
+/// Runs the watching side of one relay process until `cancel`.
+pub async fn run(config: Config, db: Db, master: Key, cancel: CancellationToken) -> Result<()> {
+    let owner = owner_name();
+    info!(%owner, "relay process starting");
+    let t = timing(&config)?;
+    crate::db::ensure_buckets(&db, config.buckets).await?;
+    if pushmail_core::secret::install_vault(Box::new(RelayVault {
+        db: db.clone(),
+        master: master.clone(),
+    }))
+    .is_err()
+    {
+        anyhow::bail!("a vault is already installed in this process");
+    }
+    let shared = Arc::new(Shared {
+        owner: owner.clone(),
+        held: RwLock::new(HashMap::new()),
+        pending: Mutex::new(HashMap::new()),
+        master,
+        write_limit: config.lease / 3,
+    });
+    let store = Store::from_backend(Arc::new(PgStore::new(db.clone(), shared.clone())));
+    let (engine, mut events) = Engine::new(store);
+
+    // New mail goes to the pending table just before the watcher records it (the watcher
+    // waits for this loop to drop the event); states go to the account row for the app.
+    let ev_shared = shared.clone();
+    let ev_db = db.clone();
+    let ev_owner = owner.clone();
+    let ev_task = tokio::spawn(async move {
+        while let Some(incoming) = events.recv().await {
+            match incoming.event() {
+                Event::NewMail(m) => {
+                    if let Ok(mut p) = ev_shared.pending.lock() {
+                        p.insert(
+                            (m.account.clone(), m.folder.clone(), m.uidvalidity, m.uid),
+                            m.clone(),
+                        );
+                    }
+                }
+                Event::State {
+                    account,
+                    state,
+                    detail,
+                    ..
+                } => {
+                    if let Ok(client) = ev_db.get().await {
+                        let _ = client
+                            .execute(
+                                // Only while the account is ours: a watcher stopping after a
+                                // takeover must not overwrite what the new owner reports.
+                                "UPDATE account SET state = $2, state_detail = $3 WHERE id = $1
+                                   AND bucket IN (SELECT bucket FROM bucket
+                                                  WHERE owner = $4 AND lease_until > now())",
+                                &[
+                                    account,
+                                    &state.as_str(),
+                                    &detail.clone().unwrap_or_default(),
+                                    &ev_owner,
+                                ],
+                            )
+                            .await;
+                    }
+                }
+                _ => {}
+            }
+            drop(incoming);
+        }
+    });
+
+    // Account changes from the API (`NOTIFY accounts`) cut the wait short.
+    let changed = Arc::new(tokio::sync::Notify::new());
+    let listener =
+        crate::listen::spawn(&config, "accounts", changed.clone(), cancel.clone()).await?;
+
+    let mut running: HashMap<String, Held> = HashMap::new();
+    let mut last: Leases = Leases::new();
+    loop {
+        match lease::round(
+            &db,
+            &owner,
+            config.lease,
+            config.buckets,
+            config.max_buckets,
+        )
+        .await
+        {
+            Ok(leases) => {
+                if leases != last {
+                    let gained = leases.keys().filter(|b| !last.contains_key(b)).count();
+                    let lost = last.keys().filter(|b| !leases.contains_key(b)).count();
+                    info!(held = leases.len(), gained, lost, "buckets changed");
+                }
+                match accounts(&db, &leases, &config, &t).await {
+                    Ok(list) => {
+                        let now: HashMap<String, Held> = list
+                            .iter()
+                            .filter_map(|(a, b)| {
+                                leases.get(b).map(|e| {
+                                    (
+                                        a.id.clone(),
+                                        Held {
+                                            bucket: *b,
+                                            epoch: *e,
+                                        },
+                                    )
+                                })
+                            })
+                            .collect();
+                        // Lost accounts are unfenced first (their writes fail at once), gained
+                        // ones fenced before their watcher starts.
+                        if let Ok(mut h) = shared.held.write() {
+                            *h = now.clone();
+                        }
+                        // An account re-claimed at a new epoch keeps its watcher: its writes carry
+                        // the new epoch, and anything another process recorded meanwhile is a
+                        // no-op for it (the unique key), so nothing is delivered twice.
+                        let core = CoreConfig {
+                            accounts: list.into_iter().map(|(a, _)| a).collect(),
+                            ..CoreConfig::default()
+                        };
+                        engine.apply(&core);
+                        running = now;
+                        last = leases;
+                    }
+                    Err(e) => warn!(error = %format!("{e:#}"), "cannot read accounts"),
+                }
+            }
+            Err(e) => {
+                // Cannot renew: after the lease the writes are refused anyway; stop watching
+                // rather than hold IMAP connections nobody may record from.
+                warn!(error = %format!("{e:#}"), "lease round failed");
+                if let Ok(mut h) = shared.held.write() {
+                    h.clear();
+                }
+                engine.apply(&CoreConfig::default());
+                running.clear();
+                last.clear();
+            }
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(config.renew_every()) => {}
+            () = changed.notified() => {}
+        }
+    }
+    info!("relay process stopping");
+    engine.shutdown().await;
+    if let Ok(mut h) = shared.held.write() {
+        h.clear();
+    }
+    if let Err(e) = lease::release_all(&db, &owner).await {
+        warn!(error = %format!("{e:#}"), "cannot give the buckets back; others take over after the lease");
+    }
+    drop(engine);
+    listener.abort();
+    let _ = tokio::time::timeout(Duration::from_secs(2), ev_task).await;
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! What a new message becomes in the outbox: one Web Push notice per device and one webhook
+//! event per webhook of the account's owner, each as much as that target asked for (`detail`).
+//!
+//! Bodies are made here, at enqueue time, inside the announcement's transaction: a Web Push
+//! body is already encrypted to its device (RFC 8291, padded), a webhook body sealed with the
+//! master key, so the database never holds a sender or subject in clear.
+
+use anyhow::{Context, Result};
+use pushmail_core::event::NewMail;
+use serde_json::{Value, json};
+use tokio_postgres::Transaction;
+
+use crate::crypto::Key;
+
+/// How much a notice may say (`device.detail`, `webhook.detail`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// "New mail in Work", nothing about the message.
+    None,
+    /// Who sent it.
+    Sender,
+    /// Who sent it and its subject.
+    Subject,
+}
+
+impl Detail {
+    /// From the stored text; anything unknown says the least.
+    pub fn parse(s: &str) -> Detail {
+        match s {
+            "sender" => Detail::Sender,
+            "subject" => Detail::Subject,
+            _ => Detail::None,
+        }
+    }
+}
+
+/// The notification tag: the same message always has the same tag, so a device that gets a
+/// notice twice (the one retry a takeover can cause) shows it once.
+pub fn tag(mail: &NewMail) -> String {
+    format!(
+        "{}/{}/{}/{}",
+        mail.account, mail.folder, mail.uidvalidity, mail.uid
+    )
+}
+
+fn sender(mail: &NewMail) -> String {
+    match (mail.from_name.is_empty(), mail.from_address.is_empty()) {
+        (false, _) => mail.from_name.clone(),
+        (true, false) => mail.from_address.clone(),
+        (true, true) => String::new(),
+    }
+}
+
+/// The Web Push payload the service worker (`ui/public/relay-sw.js`) shows.
+pub fn push_payload(mail: &NewMail, account_name: &str, detail: Detail) -> Value {
+    let t = tag(mail);
+    let mut v = json!({
+        "v": 1,
+        "kind": "mail",
+        "tag": t,
+        "account": account_name,
+        "title": account_name,
+        "body": "",
+        "url": "/",
+    });
+    match detail {
+        Detail::None => {}
+        Detail::Sender => {
+            v["from"] = json!(sender(mail));
+            v["body"] = json!(sender(mail));
+        }
+        Detail::Subject => {
+            v["from"] = json!(sender(mail));
+            v["subject"] = json!(mail.subject);
+            v["body"] = json!(format!("{}\n{}", sender(mail), mail.subject));
+        }
+    }
+    v
+}
+
+/// The webhook event (Standard Webhooks payload: `type`, `timestamp`, `data`).
+pub fn webhook_payload(mail: &NewMail, account_name: &str, detail: Detail) -> Value {
+    let mut data = json!({
+        "account": mail.account,
+        "account_name": account_name,
+        "folder": mail.folder,
+        "uidvalidity": mail.uidvalidity,
+        "uid": mail.uid,
+        "tag": tag(mail),
+        "catch_up": mail.catch_up,
+    });
+    if detail != Detail::None {
+        data["from_name"] = json!(mail.from_name);
+        data["from_address"] = json!(mail.from_address);
+    }
+    if detail == Detail::Subject {
+        data["subject"] = json!(mail.subject);
+        data["date"] = json!(mail.date);
+        data["message_id"] = json!(mail.message_id);
+    }
+    json!({
+        "type": "mail.received",
+        "timestamp": now_rfc3339(),
+        "data": data,
+    })
+}
+
+fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    // Civil date from Unix seconds (Howard Hinnant's days-from-civil inverse), UTC.
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Queues the deliveries of `mail` in `tx` (the announcement's transaction) and wakes the
+/// senders (`NOTIFY outbox`, delivered at commit).
+pub async fn enqueue(tx: &Transaction<'_>, master: &Key, mail: &NewMail) -> Result<usize> {
+    let Some(row) = tx
+        .query_opt(
+            "SELECT user_id, name FROM account WHERE id = $1",
+            &[&mail.account],
+        )
+        .await?
+    else {
+        // Removed while its watcher was stopping: nothing to tell anyone.
+        return Ok(0);
+    };
+    let user: i64 = row.get(0);
+    let name: String = row.get(1);
+    let t = tag(mail);
+    let mut queued = 0;
+    let devices = tx
+        .query(
+            "SELECT id, p256dh, auth, detail FROM device WHERE user_id = $1",
+            &[&user],
+        )
+        .await?;
+    for d in devices {
+        let id: i64 = d.get(0);
+        let p256dh: Vec<u8> = d.get(1);
+        let auth: Vec<u8> = d.get(2);
+        let detail = Detail::parse(d.get::<_, &str>(3));
+        let plain = serde_json::to_vec(&push_payload(mail, &name, detail))?;
+        let body = crate::webpush::encrypt(&p256dh, &auth, &plain)
+            .with_context(|| format!("Encrypting a notice for device {id}"))?;
+        tx.execute(
+            "INSERT INTO outbox (kind, target, account, tag, body, urgency)
+             VALUES ('webpush', $1, $2, $3, $4, 'high')",
+            &[&id, &mail.account, &t, &body],
+        )
+        .await?;
+        queued += 1;
+    }
+    let hooks = tx
+        .query(
+            "SELECT id, detail FROM webhook WHERE user_id = $1 AND disabled_at IS NULL",
+            &[&user],
+        )
+        .await?;
+    for h in hooks {
+        let id: i64 = h.get(0);
+        let detail = Detail::parse(h.get::<_, &str>(1));
+        let plain = serde_json::to_vec(&webhook_payload(mail, &name, detail))?;
+        let body = master.seal(&format!("webhook-body:{id}:{t}"), &plain)?;
+        tx.execute(
+            "INSERT INTO outbox (kind, target, account, tag, body, urgency)
+             VALUES ('webhook', $1, $2, $3, $4, 'normal')",
+            &[&id, &mail.account, &t, &body],
+        )
+        .await?;
+        queued += 1;
+    }
+    if queued > 0 {
+        tx.execute("NOTIFY outbox", &[]).await?;
+    }
+    Ok(queued)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail() -> NewMail {
+        NewMail {
+            account: "a1".into(),
+            folder: "INBOX".into(),
+            uidvalidity: 7,
+            uid: 42,
+            from_name: "Ana".into(),
+            from_address: "ana@example.com".into(),
+            subject: "Quarterly numbers".into(),
+            date: String::new(),
+            message_id: "<m@x>".into(),
+            catch_up: false,
+            unreadable: false,
+            received_at: None,
+            delay_ms: None,
+        }
+    }
+
+    #[test]
+    fn a_notice_says_only_what_the_device_asked_for() {
+        let none = push_payload(&mail(), "Work", Detail::None).to_string();
+        assert!(
+            !none.contains("Ana") && !none.contains("Quarterly"),
+            "{none}"
+        );
+        assert!(none.contains("a1/INBOX/7/42"));
+        let sender = push_payload(&mail(), "Work", Detail::Sender).to_string();
+        assert!(
+            sender.contains("Ana") && !sender.contains("Quarterly"),
+            "{sender}"
+        );
+        let subject = push_payload(&mail(), "Work", Detail::Subject).to_string();
+        assert!(subject.contains("Quarterly"), "{subject}");
+        let hook = webhook_payload(&mail(), "Work", Detail::Sender).to_string();
+        assert!(
+            hook.contains("ana@example.com") && !hook.contains("Quarterly"),
+            "{hook}"
+        );
+        assert_eq!(Detail::parse("bogus"), Detail::None);
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let t = now_rfc3339();
+        assert_eq!(t.len(), 20, "{t}");
+        assert!(t.starts_with("20") && t.ends_with('Z'), "{t}");
+    }
+}

@@ -1,0 +1,353 @@
+// A fake pushmail-relay for the browser flows of the relay's web app (relay.e2e.ts): node's
+// http server on 127.0.0.1 (a free port), the built app from dist-relay/ with the relay's CSP
+// (relay.html for "/", as crates/relay/src/api/web.rs does), and the JSON API in memory, with
+// the real API's shapes (crates/relay/src/api/): numeric device and webhook ids, a device's
+// full `endpoint`, a webhook's `disabled`, the same error codes. It checks request shapes the way the real API does (a field
+// missing or of the wrong type → 400), answers a login with password "wrong" with 422
+// auth_failed, and records every API request so a flow can check what the app sent.
+
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { extname, join, normalize, resolve } from "node:path";
+
+/** The relay's Content-Security-Policy for its web app. */
+export const RELAY_CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; worker-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".webmanifest": "application/manifest+json",
+};
+
+export type Detail = "none" | "sender" | "subject";
+const DETAILS: readonly string[] = ["none", "sender", "subject"];
+
+export interface Account {
+  id: string;
+  name: string;
+  email: string;
+  host: string;
+  port: number;
+  security: "tls" | "starttls";
+  username: string;
+  state: string;
+  state_detail: string;
+}
+
+export interface DeviceRecord {
+  id: number;
+  name: string;
+  detail: Detail;
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+  created_at: string;
+}
+
+export interface WebhookRecord {
+  id: number;
+  url: string;
+  detail: Detail;
+  disabled: boolean;
+  secret: string;
+  created_at: string;
+}
+
+export interface Recorded {
+  method: string;
+  path: string;
+  authorization: string | null;
+  body: unknown;
+  status: number;
+}
+
+export interface FakeRelayState {
+  /** Access token → user name. */
+  users: Map<string, string>;
+  accounts: Account[];
+  devices: DeviceRecord[];
+  webhooks: WebhookRecord[];
+  /** Test notices "sent": device ids, in order (POST /api/devices sends one too). */
+  testsSent: number[];
+  /** The URL-safe base64 of a P-256 public key (65 bytes, uncompressed). */
+  vapidKey: string;
+}
+
+export interface FakeRelay {
+  url: string;
+  state: FakeRelayState;
+  requests: Recorded[];
+  /** Requests to `method path` (path without the query), bodies only. */
+  bodiesOf(method: string, path: string): unknown[];
+  close(): Promise<void>;
+}
+
+export function freshState(): FakeRelayState {
+  const key = Buffer.concat([Buffer.from([4]), randomBytes(64)]);
+  return {
+    users: new Map(),
+    accounts: [],
+    devices: [],
+    webhooks: [],
+    testsSent: [],
+    vapidKey: key.toString("base64url"),
+  };
+}
+
+type Json = Record<string, unknown>;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const nonEmpty = (v: unknown): v is string => typeof v === "string" && v.trim() !== "";
+
+function invalid(field: string): never {
+  throw new HttpError(400, "bad_field", `${field}: missing or not valid`);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text === "") return undefined;
+  if (!(req.headers["content-type"] ?? "").startsWith("application/json")) {
+    throw new HttpError(415, "unsupported_media_type", "send JSON");
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "invalid", "the body is not JSON");
+  }
+}
+
+let nextId = 100;
+const newId = () => (nextId += 1);
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+function publicDevice(d: DeviceRecord): Json {
+  return { id: d.id, name: d.name, detail: d.detail, endpoint: d.endpoint };
+}
+
+function checkDetail(v: unknown): Detail {
+  if (typeof v !== "string" || !DETAILS.includes(v)) invalid("detail");
+  return v as Detail;
+}
+
+/** The API: returns [status, body]; body undefined → no content. */
+async function api(state: FakeRelayState, method: string, path: string, token: string | null, body: unknown): Promise<[number, unknown]> {
+  if (method === "GET" && path === "/api/vapid") return [200, { public_key: state.vapidKey }];
+  const user = token === null ? undefined : state.users.get(token);
+  if (user === undefined) throw new HttpError(401, "unauthorized", "missing or unknown access token");
+
+  if (method === "GET" && path === "/api/me") return [200, { name: user, accounts: state.accounts.length }];
+
+  if (path === "/api/accounts" && method === "GET") return [200, state.accounts];
+  if (path === "/api/accounts" && method === "POST") {
+    if (!isObject(body)) invalid("body");
+    const { name, email, host, port, security, username, password } = body;
+    if (!nonEmpty(name)) invalid("name");
+    if (typeof email !== "string") invalid("email");
+    if (!nonEmpty(host)) invalid("host");
+    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) invalid("port");
+    if (security !== "tls" && security !== "starttls") invalid("security");
+    if (!nonEmpty(username)) invalid("username");
+    if (!nonEmpty(password)) throw new HttpError(400, "missing_field", "Fill in the password");
+    // The real relay tests the login before it keeps the account: that takes a moment.
+    await sleep(400);
+    if (host === "unreachable.example") {
+      throw new HttpError(422, "unreachable", `The server name ${host} cannot be found; check its spelling`);
+    }
+    if (password === "wrong") {
+      throw new HttpError(422, "auth_failed", "The server said: [AUTHENTICATIONFAILED] Invalid credentials (Failure)");
+    }
+    const account: Account = {
+      id: `a${newId()}`,
+      name,
+      email,
+      host,
+      port,
+      security,
+      username,
+      state: "starting",
+      state_detail: "",
+    };
+    state.accounts.push(account);
+    return [201, account];
+  }
+  const accountMatch = /^\/api\/accounts\/([^/]+)$/.exec(path);
+  if (accountMatch && method === "DELETE") {
+    const before = state.accounts.length;
+    state.accounts = state.accounts.filter((a) => a.id !== decodeURIComponent(accountMatch[1] ?? ""));
+    if (state.accounts.length === before) throw new HttpError(404, "not_found", "no such account");
+    return [204, undefined];
+  }
+
+  if (path === "/api/devices" && method === "GET") return [200, state.devices.map(publicDevice)];
+  if (path === "/api/devices" && method === "POST") {
+    if (!isObject(body)) invalid("body");
+    const { name, detail, subscription } = body;
+    if (typeof name !== "string") invalid("name");
+    const checked = checkDetail(detail);
+    if (!isObject(subscription) || !nonEmpty(subscription.endpoint)) invalid("subscription.endpoint");
+    let endpoint: URL;
+    try {
+      endpoint = new URL(subscription.endpoint);
+    } catch {
+      invalid("subscription.endpoint");
+    }
+    if (endpoint.protocol !== "https:") invalid("subscription.endpoint");
+    const keys = subscription.keys;
+    if (!isObject(keys) || !nonEmpty(keys.p256dh) || !nonEmpty(keys.auth)) invalid("subscription.keys");
+    if (Buffer.from(keys.p256dh, "base64url").length !== 65 || Buffer.from(keys.auth, "base64url").length !== 16) {
+      invalid("subscription.keys");
+    }
+    const device: DeviceRecord = {
+      id: newId(),
+      name: name.trim() || "Browser",
+      detail: checked,
+      endpoint: endpoint.href,
+      keys: { p256dh: keys.p256dh, auth: keys.auth },
+      created_at: new Date().toISOString(),
+    };
+    state.devices.push(device);
+    state.testsSent.push(device.id);
+    return [201, publicDevice(device)];
+  }
+  const deviceMatch = /^\/api\/devices\/([^/]+)(\/test)?$/.exec(path);
+  if (deviceMatch) {
+    const device = state.devices.find((d) => String(d.id) === decodeURIComponent(deviceMatch[1] ?? ""));
+    if (device === undefined) throw new HttpError(404, "not_found", "no such device");
+    if (deviceMatch[2] === "/test" && method === "POST") {
+      state.testsSent.push(device.id);
+      return [202, { queued: true }];
+    }
+    if (deviceMatch[2] === undefined && method === "PATCH") {
+      if (!isObject(body)) invalid("body");
+      if (body.detail !== undefined) device.detail = checkDetail(body.detail);
+      if (body.name !== undefined) {
+        if (!nonEmpty(body.name)) invalid("name");
+        device.name = body.name;
+      }
+      return [200, publicDevice(device)];
+    }
+    if (deviceMatch[2] === undefined && method === "DELETE") {
+      state.devices = state.devices.filter((d) => d !== device);
+      return [204, undefined];
+    }
+  }
+
+  if (path === "/api/webhooks" && method === "GET") {
+    return [200, state.webhooks.map((w) => ({ id: w.id, url: w.url, detail: w.detail, disabled: w.disabled }))];
+  }
+  if (path === "/api/webhooks" && method === "POST") {
+    if (!isObject(body)) invalid("body");
+    if (!nonEmpty(body.url) || !/^https?:\/\//.test(body.url)) invalid("url");
+    const hook: WebhookRecord = {
+      id: newId(),
+      url: body.url,
+      detail: checkDetail(body.detail),
+      disabled: false,
+      secret: randomBytes(24).toString("base64url"),
+      created_at: new Date().toISOString(),
+    };
+    state.webhooks.push(hook);
+    return [201, { id: hook.id, url: hook.url, detail: hook.detail, disabled: false, secret: hook.secret }];
+  }
+  const hookMatch = /^\/api\/webhooks\/([^/]+)$/.exec(path);
+  if (hookMatch && method === "DELETE") {
+    const before = state.webhooks.length;
+    state.webhooks = state.webhooks.filter((w) => String(w.id) !== decodeURIComponent(hookMatch[1] ?? ""));
+    if (state.webhooks.length === before) throw new HttpError(404, "not_found", "no such webhook");
+    return [204, undefined];
+  }
+  throw new HttpError(404, "not_found", `no route for ${method} ${path}`);
+}
+
+export async function startFakeRelay(root: string, state: FakeRelayState = freshState()): Promise<FakeRelay> {
+  const base = resolve(root);
+  const requests: Recorded[] = [];
+
+  const sendJson = (res: ServerResponse, status: number, body: unknown) => {
+    const headers: Record<string, string> = { "content-security-policy": RELAY_CSP, "cache-control": "no-store" };
+    if (body === undefined) {
+      res.writeHead(status, headers).end();
+      return;
+    }
+    res.writeHead(status, { ...headers, "content-type": "application/json" }).end(JSON.stringify(body));
+  };
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? "/", "http://x");
+      const path = decodeURIComponent(url.pathname);
+      const method = req.method ?? "GET";
+      if (path.startsWith("/api/")) {
+        const auth = req.headers.authorization ?? null;
+        const token = auth !== null && auth.startsWith("Bearer ") ? auth.slice(7) : null;
+        let body: unknown;
+        let status = 500;
+        try {
+          body = await readJson(req);
+          const [s, answer] = await api(state, method, path, token, body);
+          status = s;
+          sendJson(res, s, answer);
+        } catch (e) {
+          if (e instanceof HttpError) {
+            status = e.status;
+            sendJson(res, e.status, { error: e.message, code: e.code });
+          } else {
+            sendJson(res, 500, { error: String(e), code: "internal" });
+          }
+        }
+        requests.push({ method, path, authorization: auth, body, status });
+        return;
+      }
+      if (method !== "GET" && method !== "HEAD") {
+        res.writeHead(405).end();
+        return;
+      }
+      const file = normalize(join(base, path === "/" ? "relay.html" : path));
+      if (!file.startsWith(base)) {
+        res.writeHead(403).end();
+        return;
+      }
+      try {
+        const content = await readFile(file);
+        res.writeHead(200, {
+          "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+          "content-security-policy": RELAY_CSP,
+          "cache-control": "no-store",
+        });
+        res.end(content);
+      } catch {
+        res.writeHead(404, { "content-security-policy": RELAY_CSP }).end();
+      }
+    })();
+  });
+  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    state,
+    requests,
+    bodiesOf: (method, path) => requests.filter((r) => r.method === method && r.path === path).map((r) => r.body),
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}

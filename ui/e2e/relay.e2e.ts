@@ -1,0 +1,665 @@
+// The relay's web app as a user drives it, in headless Chromium (Debian's /usr/bin/chromium via
+// playwright-core) against the BUILT app (dist-relay/), served by a fake relay
+// (relay-server.ts) with the relay's strict CSP: no inline script or style, nothing remote.
+//
+// Everything is real except one thing: Chromium's push service is Google's, which a headless
+// browser without internet cannot reach, so PushManager.prototype.subscribe/getSubscription are
+// replaced by an init script (PUSH_STUB below) that returns a well-formed fake subscription
+// (an https endpoint and keys of the right lengths). Permission prompts, the service worker's
+// registration and everything the app sends to the relay are the browser's own.
+//
+// Every test also checks that nothing hostile ran: no dialog, no CSP violation, no element an
+// attacker could have injected, no marker set by a payload, no console error.
+
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+
+import { freshState, startFakeRelay, type Account, type FakeRelay, type FakeRelayState } from "./relay-server";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const UI = resolve(here, "..");
+const REPO = resolve(UI, "..");
+const DIST = join(UI, "dist-relay");
+const SCREENSHOTS = join(REPO, "docs", "screenshots");
+const ARTIFACTS = join(UI, "e2e", "artifacts");
+const CHROMIUM = process.env.PUSHMAIL_CHROMIUM ?? "/usr/bin/chromium";
+const VIEWPORT = { width: 900, height: 700 };
+const TOKEN = "rt_3f9a6c0d2b7e4f18a5c1";
+
+const HOSTILE = {
+  img: `<img src=x onerror="document.body.dataset.pwned='img'">`,
+  script: `<script>document.body.dataset.pwned='script'</script>`,
+  // A right-to-left override: shown as is, it would turn "gpj.exe" into "exe.jpg".
+  rlo: "invoice\u202Egpj.exe",
+};
+
+declare global {
+  interface Window {
+    __CSP_VIOLATIONS__?: string[];
+    __PUSH_LOG__?: string[];
+  }
+}
+
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(join(DIST, "relay.html"))) {
+    throw new Error("ui/dist-relay is missing: run `npx vite build --config vite.relay.config.ts` first");
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--font-render-hinting=none",
+    ],
+  });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/**
+ * The push stub (see the top of this file): a fake subscription, kept in localStorage so it
+ * survives a reload as a real one would. Records what the app asked for in window.__PUSH_LOG__.
+ */
+function PUSH_STUB(): void {
+  const KEY = "__fake_push_subscription";
+  const log: string[] = [];
+  window.__PUSH_LOG__ = log;
+  const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+  type Json = { endpoint: string; expirationTime: null; keys: { p256dh: string; auth: string } };
+  const make = (json: Json) => ({
+    endpoint: json.endpoint,
+    expirationTime: null,
+    options: { userVisibleOnly: true, applicationServerKey: null },
+    getKey: () => null,
+    toJSON: () => json,
+    unsubscribe: async () => {
+      localStorage.removeItem(KEY);
+      log.push("unsubscribe");
+      return true;
+    },
+  });
+  PushManager.prototype.subscribe = async function (options?: PushSubscriptionOptionsInit) {
+    const key = options?.applicationServerKey;
+    const bytes = key instanceof ArrayBuffer ? new Uint8Array(key) : ArrayBuffer.isView(key) ? new Uint8Array(key.buffer, key.byteOffset, key.byteLength) : new Uint8Array();
+    log.push(`subscribe userVisibleOnly=${String(options?.userVisibleOnly)} key=${b64url(bytes)}`);
+    const p256dh = random(65);
+    p256dh[0] = 4;
+    const json: Json = {
+      endpoint: `https://push.example.net/wpush/v2/${b64url(random(24))}`,
+      expirationTime: null,
+      keys: { p256dh: b64url(p256dh), auth: b64url(random(16)) },
+    };
+    localStorage.setItem(KEY, JSON.stringify(json));
+    return make(json) as unknown as PushSubscription;
+  };
+  PushManager.prototype.getSubscription = async function () {
+    const saved = localStorage.getItem(KEY);
+    return saved ? (make(JSON.parse(saved) as Json) as unknown as PushSubscription) : null;
+  };
+}
+
+function RECORD_CSP(): void {
+  window.__CSP_VIOLATIONS__ = [];
+  document.addEventListener("securitypolicyviolation", (e) => {
+    window.__CSP_VIOLATIONS__?.push(`${e.violatedDirective} ${e.blockedURI}`);
+  });
+}
+
+interface Opened {
+  relay: FakeRelay;
+  page: Page;
+  context: BrowserContext;
+  dialogs: string[];
+  errors: string[];
+}
+
+const opened: Opened[] = [];
+
+/** A fake relay with `state`, and a fresh browser profile on its app at `hash`. */
+async function open(
+  state: FakeRelayState,
+  options: { hash?: string; locale?: string; signedIn?: boolean; notifications?: boolean } = {},
+): Promise<Opened> {
+  const relay = await startFakeRelay(DIST, state);
+  const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1, locale: options.locale ?? "en-US", colorScheme: "light" });
+  if (options.notifications !== false) await context.grantPermissions(["notifications"], { origin: relay.url.replace(/\/$/, "") });
+  const page = await context.newPage();
+  const dialogs: string[] = [];
+  const errors: string[] = [];
+  page.on("dialog", (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() !== "error") return;
+    // A refused request (401, 422…) is logged by the browser itself; the app handles them.
+    if (/Failed to load resource: the server responded with a status of (401|404|422)/.test(message.text())) return;
+    errors.push(message.text());
+  });
+  await page.addInitScript(RECORD_CSP);
+  await page.addInitScript(PUSH_STUB);
+  if (options.signedIn !== false) {
+    await page.addInitScript((token) => {
+      if (localStorage.getItem("pushmail-relay-token") === null && !sessionStorage.getItem("seeded")) {
+        localStorage.setItem("pushmail-relay-token", token);
+        sessionStorage.setItem("seeded", "1");
+      }
+    }, TOKEN);
+  }
+  await page.goto(relay.url + (options.hash ?? ""));
+  const result = { relay, page, context, dialogs, errors };
+  opened.push(result);
+  return result;
+}
+
+async function expectNothingRan({ page, dialogs, errors }: Opened): Promise<void> {
+  expect(dialogs).toEqual([]);
+  const state = await page.evaluate(() => ({
+    pwned: document.body.dataset.pwned ?? null,
+    injected: document.querySelectorAll("img, svg, iframe, object, embed, script:not([src])").length,
+    csp: window.__CSP_VIOLATIONS__ ?? [],
+  }));
+  expect(state).toEqual({ pwned: null, injected: 0, csp: [] });
+  expect(errors).toEqual([]);
+}
+
+afterEach(async () => {
+  for (const o of opened.splice(0)) {
+    try {
+      await expectNothingRan(o);
+    } finally {
+      await o.context.close();
+      await o.relay.close();
+    }
+  }
+});
+
+/** Text without Fluent's bidi isolation marks. */
+const plain = (text: string | null) => (text ?? "").replace(/[\u2068\u2069]/g, "");
+
+function account(fields: Partial<Account> & Pick<Account, "id" | "name" | "email">): Account {
+  return {
+    host: "imap.example.com",
+    port: 993,
+    security: "tls",
+    username: fields.email,
+    state: "watching",
+    state_detail: "",
+    ...fields,
+  };
+}
+
+/** The docs' data: realistic, no test vector. */
+function demoState(lang: "en" | "ar" = "en"): FakeRelayState {
+  const state = freshState();
+  if (lang === "ar") {
+    state.users.set(TOKEN, "ليلى حداد");
+    state.accounts = [
+      account({ id: "a1", name: "العمل", email: "layla.haddad@example.com", host: "imap.example.com", state: "watching" }),
+      account({ id: "a2", name: "شخصي", email: "layla@mail.example.org", host: "mail.example.org", port: 143, security: "starttls", state: "connecting" }),
+      account({
+        id: "a3",
+        name: "الجامعة",
+        email: "l.haddad@uni.example.edu",
+        host: "outlook.example.edu",
+        state: "auth_failed",
+        state_detail: "AUTHENTICATIONFAILED: Invalid credentials",
+      }),
+    ];
+  } else {
+    state.users.set(TOKEN, "Ana Souza");
+    state.accounts = [
+      account({ id: "a1", name: "Work", email: "ana.souza@example.com", host: "imap.example.com", state: "watching" }),
+      account({ id: "a2", name: "Personal", email: "ana@mail.example.org", host: "mail.example.org", port: 143, security: "starttls", state: "connecting" }),
+      account({
+        id: "a3",
+        name: "University",
+        email: "a.souza@uni.example.edu",
+        host: "outlook.example.edu",
+        state: "auth_failed",
+        state_detail: "AUTHENTICATIONFAILED: Invalid credentials",
+      }),
+    ];
+  }
+  return state;
+}
+
+function hostileState(): FakeRelayState {
+  const state = freshState();
+  state.users.set(TOKEN, `Mallory ${HOSTILE.img}`);
+  state.accounts = [
+    account({
+      id: "h1",
+      name: HOSTILE.img,
+      email: `${HOSTILE.rlo}@example.com`,
+      state: "error",
+      state_detail: `login failed: ${HOSTILE.script} ${HOSTILE.rlo}`,
+    }),
+    account({ id: "h2", name: HOSTILE.rlo, email: "eve@example.com", state: `<b>${HOSTILE.img}</b>` }),
+  ];
+  state.devices = [
+    {
+      id: 1,
+      name: HOSTILE.img,
+      detail: "subject",
+      endpoint: "https://fcm.googleapis.com/fcm/send/abc",
+      keys: { p256dh: "x", auth: "y" },
+      created_at: "2026-11-30T09:15:00Z",
+    },
+  ];
+  state.webhooks = [
+    { id: 1, url: `https://example.com/${HOSTILE.rlo}`, detail: "none", disabled: true, secret: "s", created_at: "2026-11-30T09:15:00Z" },
+  ];
+  return state;
+}
+
+describe("relay web app flows", () => {
+  it("signs in: a wrong token is refused with a message, the right one is kept across a reload", async () => {
+    const state = demoState();
+    const o = await open(state, { signedIn: false });
+    const { page } = o;
+    await page.locator("input[name=token]").waitFor();
+    await expect(page.locator("h1").textContent()).resolves.toBe("Sign in");
+    await expect(page.locator(".relay-command").textContent()).resolves.toBe("pushmail-relay user add NAME");
+
+    await page.fill("input[name=token]", "not-a-token");
+    await page.click("[data-action=sign-in]");
+    await page.locator("[data-role=signin-error]").waitFor();
+    await expect(page.locator("[data-role=signin-error]").textContent()).resolves.toBe(
+      "The relay did not accept this token. Check it, or ask for a new one.",
+    );
+    await expect(page.evaluate(() => localStorage.getItem("pushmail-relay-token"))).resolves.toBeNull();
+
+    await page.fill("input[name=token]", TOKEN);
+    await page.click("[data-action=sign-in]");
+    await page.locator("[data-mailbox=a1]").waitFor();
+    await expect(page.locator(".relay-user-name").textContent()).resolves.toBe("Ana Souza");
+    await expect(page.evaluate(() => localStorage.getItem("pushmail-relay-token"))).resolves.toBe(TOKEN);
+    // Every API request carried the token as a bearer.
+    const me = o.relay.requests.filter((r) => r.path === "/api/me");
+    expect(me.map((r) => r.authorization)).toEqual(["Bearer not-a-token", `Bearer ${TOKEN}`]);
+
+    // States from the relay, in words.
+    await expect(page.locator("[data-mailbox=a1] [data-state]").textContent()).resolves.toBe("watching");
+    await expect(page.locator("[data-mailbox=a2] [data-state]").textContent()).resolves.toBe("connecting…");
+    await expect(page.locator("[data-mailbox=a3] [data-state]").textContent()).resolves.toBe("wrong password");
+
+    await page.reload();
+    await page.locator("[data-mailbox=a1]").waitFor();
+
+    // Signing out forgets the token.
+    await page.click("[data-action=sign-out]");
+    await page.locator("input[name=token]").waitFor();
+    await expect(page.evaluate(() => localStorage.getItem("pushmail-relay-token"))).resolves.toBeNull();
+
+    // A token the relay stops accepting (revoked) leads back to sign-in with a message.
+    await page.fill("input[name=token]", TOKEN);
+    await page.click("[data-action=sign-in]");
+    await page.locator("[data-mailbox=a1]").waitFor();
+    state.users.clear();
+    await page.click("[data-page=devices]");
+    await page.locator("[data-role=signin-error]").waitFor();
+    await expect(page.locator("[data-role=signin-error]").textContent()).resolves.toBe(
+      "Your access token is no longer accepted. Sign in again.",
+    );
+  });
+
+  it("a #token=… link signs in and the token leaves the address bar", async () => {
+    const o = await open(demoState(), { signedIn: false, hash: `#token=${TOKEN}` });
+    const { page } = o;
+    await page.locator("[data-mailbox=a1]").waitFor();
+    expect(page.url()).not.toContain(TOKEN);
+    expect(new URL(page.url()).hash).toBe("#/mailboxes");
+    await expect(page.evaluate(() => localStorage.getItem("pushmail-relay-token"))).resolves.toBe(TOKEN);
+    // Replaced, not pushed: going back leaves the app (to the blank tab) without the token.
+    await page.goBack();
+    expect(page.url()).not.toContain(TOKEN);
+  });
+
+  it("adds a mailbox: the connection test shows, a wrong password shows the server's sentence, then it is listed and removed", async () => {
+    const state = demoState();
+    state.accounts = [];
+    const o = await open(state);
+    const { page, relay } = o;
+    await page.locator(".page-mailboxes .empty").waitFor();
+    await page.click("[data-action=add-mailbox]");
+    await page.locator("[data-form=add-mailbox]").waitFor();
+    await expect(page.locator("h1").textContent()).resolves.toBe("Add mailbox");
+    // The settings window's field names.
+    const labels = await page.locator("[data-form=add-mailbox] label").allTextContents();
+    expect(labels).toEqual(["Name", "Email address", "IMAP server", "Port", "Security", "User name", "Password"]);
+
+    // Nothing is sent while required fields are empty.
+    await page.click("[data-action=save]");
+    await expect(page.getAttribute("input[name=name]", "aria-invalid")).resolves.toBe("");
+    expect(relay.bodiesOf("POST", "/api/accounts")).toEqual([]);
+
+    await page.fill("input[name=name]", "Work");
+    await page.fill("input[name=email]", "ana.souza@example.com");
+    await expect(page.inputValue("input[name=username]")).resolves.toBe("ana.souza@example.com");
+    await page.fill("input[name=host]", "imap.example.com");
+    await page.selectOption("select[name=security]", "starttls");
+    await expect(page.inputValue("input[name=port]")).resolves.toBe("143");
+    await page.selectOption("select[name=security]", "tls");
+    await expect(page.inputValue("input[name=port]")).resolves.toBe("993");
+    await page.fill("input[name=password]", "wrong");
+    await page.click("[data-action=save]");
+    await expect(page.locator(".relay-progress").textContent()).resolves.toBe("Testing the connection…");
+    await page.locator("[data-role=error]").waitFor();
+    await expect(page.locator("[data-form=add-mailbox] .banner-title").textContent()).resolves.toBe(
+      "The mail server rejected the user name or password",
+    );
+    await expect(page.locator("[data-role=error]").textContent()).resolves.toBe(
+      "The server said: [AUTHENTICATIONFAILED] Invalid credentials (Failure)",
+    );
+    await page.screenshot({ path: join(ARTIFACTS, "relay-add-mailbox.png"), fullPage: true });
+    // The form keeps what was typed.
+    await expect(page.inputValue("input[name=host]")).resolves.toBe("imap.example.com");
+
+    await page.fill("input[name=password]", "app-password-1");
+    await page.click("[data-action=save]");
+    await page.locator(".page-mailboxes [data-mailbox]").waitFor();
+    expect(relay.bodiesOf("POST", "/api/accounts")).toEqual([
+      { name: "Work", email: "ana.souza@example.com", host: "imap.example.com", port: 993, security: "tls", username: "ana.souza@example.com", password: "wrong" },
+      { name: "Work", email: "ana.souza@example.com", host: "imap.example.com", port: 993, security: "tls", username: "ana.souza@example.com", password: "app-password-1" },
+    ]);
+    const id = state.accounts[0]?.id ?? "";
+    const row = page.locator(`[data-mailbox=${id}]`);
+    await expect(row.locator("[data-role=name]").textContent()).resolves.toBe("Work");
+    await expect(page.locator("body").textContent()).resolves.not.toContain("app-password-1");
+
+    // Remove asks first; Cancel keeps it.
+    await row.locator("[data-action=remove]").click();
+    await expect(plain(await row.locator(".confirm p").textContent())).toBe(
+      "Remove Work? The relay stops watching it and forgets its password. Mail on the server is not touched.",
+    );
+    await row.locator("[data-action=cancel-remove]").click();
+    expect(relay.requests.filter((r) => r.method === "DELETE")).toEqual([]);
+    await row.locator("[data-action=remove]").click();
+    await row.locator("[data-action=confirm-remove]").click();
+    await page.locator(".page-mailboxes .empty").waitFor();
+    expect(relay.requests.filter((r) => r.method === "DELETE").map((r) => r.path)).toEqual([`/api/accounts/${id}`]);
+    expect(state.accounts).toEqual([]);
+  });
+
+  it("notifies this device: permission, service worker, subscription to the relay; test notice; stop", async () => {
+    const state = demoState();
+    state.devices = [
+      {
+        id: 7,
+        name: "Firefox on Android",
+        detail: "none",
+        endpoint: "https://updates.push.services.mozilla.com/wpush/v2/abc",
+        keys: { p256dh: "x", auth: "y" },
+        created_at: "2026-11-30T09:15:00Z",
+      },
+    ];
+    const o = await open(state, { hash: "#/devices" });
+    const { page, relay } = o;
+    const card = page.locator("[data-role=this-device]");
+    await card.locator("[data-action=subscribe]").waitFor();
+    // Detail: sender by default; choose sender and subject.
+    await expect(card.locator("[data-detail=sender]").isChecked()).resolves.toBe(true);
+    await card.locator("[data-detail=subject]").check();
+    await card.locator("[data-action=subscribe]").click();
+    await card.locator("[data-role=subscribed]").waitFor();
+    await expect(card.locator("[data-role=test-on-its-way]").textContent()).resolves.toBe("A test notification is on its way.");
+    await page.screenshot({ path: join(ARTIFACTS, "relay-devices.png"), fullPage: true });
+
+    // The relay got the browser's subscription and the chosen detail, and sent a test notice.
+    const [posted] = relay.bodiesOf("POST", "/api/devices") as { name: string; detail: string; subscription: { endpoint: string; keys: Record<string, string> } }[];
+    expect(posted?.detail).toBe("subject");
+    expect(plain(posted?.name ?? "")).toBe("Chrome on Linux");
+    expect(posted?.subscription.endpoint).toMatch(/^https:\/\/push\.example\.net\/wpush\/v2\//);
+    expect(Object.keys(posted?.subscription.keys ?? {}).sort()).toEqual(["auth", "p256dh"]);
+    const device = state.devices.find((d) => d.id !== 7);
+    expect(device).toBeDefined();
+    expect(state.testsSent).toEqual([device?.id]);
+    // subscribe() was called with userVisibleOnly and the relay's VAPID key, as bytes.
+    await expect(page.evaluate(() => window.__PUSH_LOG__)).resolves.toEqual([`subscribe userVisibleOnly=true key=${state.vapidKey}`]);
+    // The real service worker is registered for the whole app.
+    const worker = await page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.getRegistration();
+      return { script: reg?.active?.scriptURL ?? "", scope: reg?.scope ?? "" };
+    });
+    expect(worker).toEqual({ script: `${relay.url}relay-sw.js`, scope: relay.url });
+
+    // Change what notices show: PATCH.
+    await card.locator("[data-detail=none]").check();
+    await expect.poll(() => relay.bodiesOf("PATCH", `/api/devices/${device?.id}`)).toEqual([{ detail: "none" }]);
+    expect(device?.detail).toBe("none");
+
+    // Test notice.
+    await card.locator("[data-action=test]").click();
+    await expect.poll(() => state.testsSent.length).toBe(2);
+
+    // Still subscribed after a reload (the browser's subscription and the relay's device match).
+    await page.reload();
+    await card.locator("[data-role=subscribed]").waitFor();
+    await expect(page.locator('[data-device="7"] [data-role=name]').textContent()).resolves.toBe("Firefox on Android");
+    await expect(page.locator(`[data-device="${device?.id}"]`).count()).resolves.toBe(0);
+
+    // Recognised by its subscription's endpoint too (the relay lists each device's endpoint).
+    await page.evaluate(() => localStorage.removeItem("pushmail-relay-device"));
+    await page.reload();
+    await card.locator("[data-role=subscribed]").waitFor();
+
+    // Stop: the browser unsubscribes and the relay forgets the device.
+    await card.locator("[data-action=stop]").click();
+    await card.locator("[data-action=subscribe]").waitFor();
+    expect(relay.requests.filter((r) => r.method === "DELETE").map((r) => r.path)).toEqual([`/api/devices/${device?.id}`]);
+    await expect(page.evaluate(() => window.__PUSH_LOG__?.includes("unsubscribe"))).resolves.toBe(true);
+    expect(state.devices.map((d) => d.id)).toEqual([7]);
+
+    // Another device is removed after a confirmation.
+    const other = page.locator('[data-device="7"]');
+    await other.locator("[data-action=remove]").click();
+    await other.locator("[data-action=confirm-remove]").click();
+    await page.locator("[data-role=this-device] ~ .card .empty-line").waitFor();
+    expect(state.devices).toEqual([]);
+  });
+
+  it("the service worker shows a pushed notice once per tag, and a generic one for a bad payload", async () => {
+    const o = await open(demoState(), { hash: "#/devices" });
+    const { page, context, relay } = o;
+    await page.locator("[data-action=subscribe]").click();
+    await page.locator("[data-role=subscribed]").waitFor();
+    // The DevTools protocol delivers a push message to the registered worker, as the push
+    // service would.
+    const cdp = await context.newCDPSession(page);
+    const registrationId = await new Promise<string>((found) => {
+      cdp.on("ServiceWorker.workerRegistrationUpdated", (event: { registrations: { registrationId: string; scopeURL: string; isDeleted: boolean }[] }) => {
+        const reg = event.registrations.find((r) => r.scopeURL === relay.url && !r.isDeleted);
+        if (reg) found(reg.registrationId);
+      });
+      void cdp.send("ServiceWorker.enable");
+    });
+    const origin = relay.url.replace(/\/$/, "");
+    const notices = () =>
+      page.evaluate(async () => {
+        const reg = await navigator.serviceWorker.ready;
+        return (await reg.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as unknown }));
+      });
+    const mail = {
+      v: 1,
+      kind: "mail",
+      tag: "a1:4711",
+      title: "Work",
+      body: "Bruno Costa: Quarterly report",
+      account: "Work",
+      from: "Bruno Costa",
+      subject: "Quarterly report",
+      url: "/#/mailboxes",
+    };
+    await cdp.send("ServiceWorker.deliverPushMessage", { origin, registrationId, data: JSON.stringify(mail) });
+    await expect.poll(notices).toEqual([{ title: "Work", body: "Bruno Costa: Quarterly report", tag: "a1:4711", data: { url: `${relay.url}#/mailboxes` } }]);
+    // The same message again: still one notice.
+    await cdp.send("ServiceWorker.deliverPushMessage", { origin, registrationId, data: JSON.stringify(mail) });
+    await page.waitForTimeout(300);
+    await expect(notices()).resolves.toHaveLength(1);
+    // Not JSON: a generic notice all the same (Chrome wants one per push).
+    await cdp.send("ServiceWorker.deliverPushMessage", { origin, registrationId, data: "%%garbage" });
+    await expect.poll(async () => (await notices()).length).toBe(2);
+    const generic = (await notices()).find((n) => n.tag !== "a1:4711");
+    expect(generic).toEqual({ title: "New mail", body: "", tag: "pushmail-mail", data: { url: relay.url } });
+    // The relay's payload for a mailbox with no detail: the mailbox as the title.
+    const bare = { v: 1, kind: "mail", tag: "a1/INBOX/7/42", account: "Work", title: "Work", body: "", url: "/" };
+    await cdp.send("ServiceWorker.deliverPushMessage", { origin, registrationId, data: JSON.stringify(bare) });
+    await expect
+      .poll(async () => (await notices()).find((n) => n.tag === bare.tag))
+      .toEqual({ title: "Work", body: "New mail", tag: bare.tag, data: { url: relay.url } });
+    await cdp.detach();
+  });
+
+  it("webhooks: the secret is shown once, with a Copy button; removal asks first", async () => {
+    const state = demoState();
+    const o = await open(state, { hash: "#/webhooks" });
+    const { page, relay, context } = o;
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: relay.url.replace(/\/$/, "") });
+    await page.locator("[data-form=add-webhook]").waitFor();
+    await page.fill("input[name=url]", "ftp://nope");
+    await page.click("[data-action=add-webhook]");
+    await expect(page.getAttribute("input[name=url]", "aria-invalid")).resolves.toBe("");
+    await page.fill("input[name=url]", "https://hooks.example.com/pushmail");
+    await page.selectOption("select[name=detail]", "none");
+    await page.click("[data-action=add-webhook]");
+    await page.locator("[data-role=secret]").waitFor();
+    expect(relay.bodiesOf("POST", "/api/webhooks")).toEqual([{ url: "https://hooks.example.com/pushmail", detail: "none" }]);
+    const secret = state.webhooks[0]?.secret ?? "";
+    await expect(page.inputValue("[data-role=secret]")).resolves.toBe(secret);
+    await page.click("[data-action=copy]");
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    const id = state.webhooks[0]?.id ?? 0;
+    await expect(page.locator(`[data-webhook="${id}"] [data-role=url]`).textContent()).resolves.toBe("https://hooks.example.com/pushmail");
+
+    // Shown once: gone on the next visit.
+    await page.click("[data-page=mailboxes]");
+    await page.locator("[data-mailbox=a1]").waitFor();
+    await page.click("[data-page=webhooks]");
+    await page.locator(`[data-webhook="${id}"]`).waitFor();
+    await expect(page.locator("[data-role=secret]").count()).resolves.toBe(0);
+    await expect(page.locator("body").textContent()).resolves.not.toContain(secret);
+
+    await page.locator(`[data-webhook="${id}"] [data-action=remove]`).click();
+    await page.locator(`[data-webhook="${id}"] [data-action=confirm-remove]`).click();
+    await page.locator(".page-webhooks .empty-line").waitFor();
+    expect(state.webhooks).toEqual([]);
+  });
+
+  it("hostile names, states and details from the relay are shown as text, isolated", async () => {
+    const o = await open(hostileState());
+    const { page } = o;
+    await page.locator("[data-mailbox=h1]").waitFor();
+    await expect(page.locator("[data-mailbox=h1] [data-role=name]").textContent()).resolves.toBe(HOSTILE.img);
+    await expect(page.locator("[data-mailbox=h1] [data-role=state-detail]").textContent()).resolves.toBe(
+      `login failed: ${HOSTILE.script} ${HOSTILE.rlo}`,
+    );
+    await expect(page.locator("[data-mailbox=h2] [data-state]").textContent()).resolves.toBe(`<b>${HOSTILE.img}</b>`);
+    await expect(page.locator(".relay-user-name").textContent()).resolves.toBe(`Mallory ${HOSTILE.img}`);
+    // Each piece of server text is in its own isolate: an override cannot reach past it.
+    const isolated = await page.evaluate(() =>
+      [...document.querySelectorAll("[data-role=name], [data-role=email], .relay-user-name bdi")].every((e) => e.tagName === "BDI"),
+    );
+    expect(isolated).toBe(true);
+    await expect(page.locator("[data-mailbox=h1] [data-role=state-detail]").getAttribute("dir")).resolves.toBe("auto");
+
+    await page.click("[data-page=devices]");
+    await page.locator("[data-device='1']").waitFor();
+    await expect(page.locator("[data-device='1'] [data-role=name]").textContent()).resolves.toBe(HOSTILE.img);
+    await page.locator("[data-device='1'] [data-action=remove]").click();
+    await expect(plain(await page.locator("[data-device='1'] .confirm p").textContent())).toBe(`Remove ${HOSTILE.img}? It gets no more notices.`);
+    await page.locator("[data-device='1'] [data-action=cancel-remove]").click();
+
+    await page.click("[data-page=webhooks]");
+    await page.locator("[data-webhook='1']").waitFor();
+    await expect(page.locator("[data-webhook='1'] [data-role=url]").textContent()).resolves.toBe(`https://example.com/${HOSTILE.rlo}`);
+    await expect(page.locator("[data-webhook='1'] [data-role=disabled]").count()).resolves.toBe(1);
+    await page.click("[data-page=mailboxes]");
+    await page.locator("[data-mailbox=h1]").waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "relay-hostile.png"), fullPage: true });
+  });
+
+  it("the browser's language is used (Arabic: right to left), the picker switches it; screenshots", async () => {
+    const o = await open(demoState("ar"), { locale: "ar-EG" });
+    const { page } = o;
+    await page.locator("[data-mailbox=a1]").waitFor();
+    const layout = await page.evaluate(() => {
+      const box = (s: string) => document.querySelector(s)?.getBoundingClientRect();
+      return {
+        lang: document.documentElement.lang,
+        dir: document.documentElement.dir,
+        // Mirrored: the brand on the right, the first tab right of the second.
+        brandRight: (box(".relay-top .brand")?.right ?? 0) > (box(".relay-user")?.right ?? 0),
+        tabsRtl: (box("[data-page=mailboxes]")?.left ?? 0) > (box("[data-page=devices]")?.left ?? 0),
+      };
+    });
+    expect(layout).toEqual({ lang: "ar", dir: "rtl", brandRight: true, tabsRtl: true });
+    await expect(page.locator("h1").textContent()).resolves.toBe("صناديق البريد");
+    await expect(page.locator("[data-mailbox=a3] [data-state]").textContent()).resolves.toBe("كلمة مرور خاطئة");
+    await page.screenshot({ path: join(SCREENSHOTS, "relay-ar.png"), fullPage: true });
+
+    // The add form and the device card read right to left too.
+    await page.click("[data-action=add-mailbox]");
+    await page.locator("[data-form=add-mailbox]").waitFor();
+    await expect(page.locator("[data-form=add-mailbox] label").first().textContent()).resolves.toBe("الاسم");
+    await page.click("[data-page=devices]");
+    await page.locator("[data-action=subscribe]").waitFor();
+    await expect(page.locator("[data-action=subscribe]").textContent()).resolves.toBe("أرسل الإشعارات إلى هذا الجهاز");
+
+    // The picker: English, remembered.
+    await page.selectOption("select[name=language]", "en");
+    await expect.poll(() => page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).toEqual(["en", "ltr"]);
+    await page.locator("[data-action=subscribe]").waitFor();
+    await expect(page.locator("[data-action=subscribe]").textContent()).resolves.toBe("Notify this device");
+    await page.reload();
+    await page.locator("[data-action=subscribe]").waitFor();
+    await expect(page.evaluate(() => document.documentElement.lang)).resolves.toBe("en");
+  });
+
+  it("the English mailbox list for the docs (demo data); installable: manifest, icons, iOS tags", async () => {
+    const o = await open(demoState());
+    const { page, relay } = o;
+    await page.locator("[data-mailbox=a3]").waitFor();
+    await expect(page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).resolves.toEqual(["en", "ltr"]);
+    await expect(page.locator("[data-mailbox=a3] [data-role=state-detail]").textContent()).resolves.toBe("AUTHENTICATIONFAILED: Invalid credentials");
+    await page.screenshot({ path: join(SCREENSHOTS, "relay-en.png"), fullPage: true });
+
+    const head = await page.evaluate(() => ({
+      manifest: document.querySelector("link[rel=manifest]")?.getAttribute("href"),
+      capable: document.querySelector("meta[name=apple-mobile-web-app-capable]")?.getAttribute("content"),
+      touchIcon: document.querySelector("link[rel=apple-touch-icon]")?.getAttribute("href"),
+    }));
+    expect(head).toEqual({ manifest: "./relay.webmanifest", capable: "yes", touchIcon: "./icons/pushmail-180.png" });
+    const manifest = (await (await fetch(`${relay.url}relay.webmanifest`)).json()) as {
+      name: string;
+      short_name: string;
+      start_url: string;
+      display: string;
+      theme_color: string;
+      icons: { src: string; sizes: string }[];
+    };
+    expect(manifest).toMatchObject({ name: "Pushmail relay", short_name: "Pushmail", start_url: "./", display: "standalone" });
+    for (const icon of [...manifest.icons.map((i) => i.src), "icons/pushmail-180.png"]) {
+      const response = await fetch(`${relay.url}${icon}`);
+      expect(response.status, icon).toBe(200);
+    }
+    expect(manifest.icons.map((i) => i.sizes)).toEqual(expect.arrayContaining(["192x192", "512x512"]));
+  });
+});

@@ -1,0 +1,227 @@
+// The relay's HTTP API, as the app uses it. JSON both ways; `Authorization: Bearer <token>`;
+// errors are {"error": sentence, "code": id}. Responses are read defensively: a field of the
+// wrong type becomes a neutral value instead of breaking the page.
+
+export type Detail = "none" | "sender" | "subject";
+export const DETAILS: readonly Detail[] = ["none", "sender", "subject"];
+export type Security = "tls" | "starttls";
+export const SECURITIES: readonly Security[] = ["tls", "starttls"];
+
+export interface Me {
+  name: string;
+}
+
+export interface Mailbox {
+  id: string;
+  name: string;
+  email: string;
+  host: string;
+  port: number;
+  security: string;
+  username: string;
+  state: string;
+  stateDetail: string;
+}
+
+export interface NewMailbox {
+  name: string;
+  email: string;
+  host: string;
+  port: number;
+  security: Security;
+  username: string;
+  password: string;
+}
+
+export interface Device {
+  id: string;
+  name: string;
+  detail: Detail;
+  /** The push service's address for the subscription ("" if the relay does not say). */
+  endpoint: string;
+  endpointHost: string;
+  createdAt: string;
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  detail: Detail;
+  /** The relay gave up on it (it kept failing). */
+  disabled: boolean;
+  createdAt: string;
+}
+
+export interface NewWebhook extends Webhook {
+  /** Shown once, when the webhook is made. */
+  secret: string;
+}
+
+/** What went wrong with a request. `status` 0: the relay could not be reached at all. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+type Json = Record<string, unknown>;
+
+const str = (v: unknown): string => (typeof v === "string" ? v : typeof v === "number" ? String(v) : "");
+const id = (v: unknown): string => (typeof v === "string" || typeof v === "number" ? String(v) : "");
+const obj = (v: unknown): Json => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : {});
+const detail = (v: unknown): Detail => (DETAILS.includes(v as Detail) ? (v as Detail) : "none");
+/** A list, or the list under a usual key ({"accounts": […]}, {"items": […]}). */
+function list(v: unknown, key: string): unknown[] {
+  if (Array.isArray(v)) return v;
+  const o = obj(v);
+  const inner = o[key] ?? o.items ?? o.data;
+  return Array.isArray(inner) ? inner : [];
+}
+
+export function toMailbox(raw: unknown): Mailbox {
+  const o = obj(raw);
+  const port = typeof o.port === "number" ? o.port : Number.parseInt(str(o.port), 10);
+  return {
+    id: id(o.id),
+    name: str(o.name),
+    email: str(o.email),
+    host: str(o.host),
+    port: Number.isFinite(port) ? port : 0,
+    security: str(o.security),
+    username: str(o.username),
+    state: str(o.state),
+    stateDetail: str(o.state_detail ?? o.detail),
+  };
+}
+
+export function toDevice(raw: unknown): Device {
+  const o = obj(raw);
+  let host = str(o.endpoint_host);
+  if (host === "" && typeof o.endpoint === "string") {
+    try {
+      host = new URL(o.endpoint).host;
+    } catch {
+      host = "";
+    }
+  }
+  return { id: id(o.id), name: str(o.name), detail: detail(o.detail), endpoint: str(o.endpoint), endpointHost: host, createdAt: str(o.created_at) };
+}
+
+export function toWebhook(raw: unknown): NewWebhook {
+  const o = obj(raw);
+  return {
+    id: id(o.id),
+    url: str(o.url),
+    detail: detail(o.detail),
+    disabled: o.disabled === true,
+    createdAt: str(o.created_at),
+    secret: str(o.secret),
+  };
+}
+
+export interface Fetcher {
+  (input: string, init: RequestInit): Promise<Response>;
+}
+
+export class RelayApi {
+  token: string;
+  private readonly base: string;
+  private readonly fetcher: Fetcher;
+
+  /** `base`: the app's URL (API paths are relative to it); `fetcher` is for tests. */
+  constructor(token: string, base: string, fetcher: Fetcher = (input, init) => fetch(input, init)) {
+    this.token = token;
+    this.base = base;
+    this.fetcher = fetcher;
+  }
+
+  private async request(method: string, path: string, body?: unknown, auth = true): Promise<unknown> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (auth) headers.authorization = `Bearer ${this.token}`;
+    const init: RequestInit = { method, headers, cache: "no-store", credentials: "omit" };
+    if (body !== undefined) {
+      headers["content-type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response: Response;
+    try {
+      response = await this.fetcher(new URL(path, this.base).href, init);
+    } catch (e) {
+      throw new ApiError(0, "network", e instanceof Error ? e.message : String(e));
+    }
+    const text = await response.text().catch(() => "");
+    let json: unknown = null;
+    if (text !== "") {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = null;
+      }
+    }
+    if (!response.ok) {
+      const o = obj(json);
+      throw new ApiError(response.status, str(o.code), str(o.error) || str(o.message));
+    }
+    return json;
+  }
+
+  async vapidKey(): Promise<string> {
+    const key = str(obj(await this.request("GET", "api/vapid", undefined, false)).public_key);
+    if (key === "") throw new ApiError(500, "no_vapid_key", "");
+    return key;
+  }
+
+  async me(): Promise<Me> {
+    return { name: str(obj(await this.request("GET", "api/me")).name) };
+  }
+
+  async mailboxes(): Promise<Mailbox[]> {
+    return list(await this.request("GET", "api/accounts"), "accounts").map(toMailbox);
+  }
+
+  async addMailbox(mailbox: NewMailbox): Promise<Mailbox> {
+    return toMailbox(await this.request("POST", "api/accounts", mailbox));
+  }
+
+  async removeMailbox(mailboxId: string): Promise<void> {
+    await this.request("DELETE", `api/accounts/${encodeURIComponent(mailboxId)}`);
+  }
+
+  async devices(): Promise<Device[]> {
+    return list(await this.request("GET", "api/devices"), "devices").map(toDevice);
+  }
+
+  async addDevice(name: string, detail: Detail, subscription: unknown): Promise<Device> {
+    return toDevice(await this.request("POST", "api/devices", { name, detail, subscription }));
+  }
+
+  async updateDevice(deviceId: string, change: { detail?: Detail; name?: string }): Promise<void> {
+    await this.request("PATCH", `api/devices/${encodeURIComponent(deviceId)}`, change);
+  }
+
+  async removeDevice(deviceId: string): Promise<void> {
+    await this.request("DELETE", `api/devices/${encodeURIComponent(deviceId)}`);
+  }
+
+  async testDevice(deviceId: string): Promise<void> {
+    await this.request("POST", `api/devices/${encodeURIComponent(deviceId)}/test`);
+  }
+
+  async webhooks(): Promise<Webhook[]> {
+    return list(await this.request("GET", "api/webhooks"), "webhooks").map(toWebhook);
+  }
+
+  async addWebhook(url: string, detail: Detail): Promise<NewWebhook> {
+    return toWebhook(await this.request("POST", "api/webhooks", { url, detail }));
+  }
+
+  async removeWebhook(webhookId: string): Promise<void> {
+    await this.request("DELETE", `api/webhooks/${encodeURIComponent(webhookId)}`);
+  }
+}
