@@ -251,6 +251,11 @@ pub async fn run(config: Config, db: Db, master: Key, cancel: CancellationToken)
                         if let Ok(mut h) = shared.held.write() {
                             *h = now.clone();
                         }
+                        // New mail of an account no longer ours was never recorded here (the
+                        // fence refused it) and never will be: the new owner announces it.
+                        if let Ok(mut p) = shared.pending.lock() {
+                            p.retain(|key, _| now.contains_key(&key.0));
+                        }
                         // An account re-claimed at a new epoch keeps its watcher: its writes carry
                         // the new epoch, and anything another process recorded meanwhile is a
                         // no-op for it (the unique key), so nothing is delivered twice.
