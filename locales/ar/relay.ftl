@@ -38,6 +38,18 @@ relay-error-bad_field = بعض الحقول غير صحيحة
 relay-error-missing_field = بعض الحقول فارغة
 relay-error-bad_port = المنفذ غير صحيح
 relay-form-incomplete = املأ الحقول المميّزة.
+relay-error-bad_address = عنوان البريد الإلكتروني غير صالح
+
+## إيجاد إعدادات صندوق البريد من عنوانه (يستخدم المُرحِّل اكتشاف تطبيق سطح المكتب)
+
+relay-discover-button = إيجاد الإعدادات
+relay-discover-looking = جارٍ البحث عن إعدادات { $address }…
+relay-discover-found = عُثر على الإعدادات: راجعها، ثم أدخل كلمة المرور.
+relay-discover-source = مصدرها:
+relay-discover-none = لم يُعثر على إعدادات لـ { $domain } — املأها أدناه
+relay-discover-signin = يتطلب { $provider } تسجيل الدخول عبر { $signin }، وهو ما لا يوفّره هذا المُرحِّل بعد؛ استخدم كلمة مرور تطبيق إن كان مزوّدك يسمح بذلك
+relay-discover-address = أدخل عنوان بريدك الإلكتروني أولًا، مثل ana@example.com.
+
 
 ## صناديق البريد
 

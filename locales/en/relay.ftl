@@ -41,6 +41,18 @@ relay-error-bad_field = Some fields are not right
 relay-error-missing_field = Some fields are empty
 relay-error-bad_port = The port is not right
 relay-form-incomplete = Fill in the marked fields.
+relay-error-bad_address = The email address is not valid
+
+## Finding a mailbox's settings from its address (the relay runs the desktop's discovery)
+
+relay-discover-button = Find settings
+relay-discover-looking = Looking up the settings for { $address }…
+relay-discover-found = Settings found: check them, then enter your password.
+relay-discover-source = Where they came from:
+relay-discover-none = No settings found for { $domain } — fill them in below
+relay-discover-signin = { $provider } needs sign-in with { $signin }, which this relay does not offer yet; use an app password if your provider allows one
+relay-discover-address = Enter your email address first, like ana@example.com.
+
 
 ## Mailboxes
 

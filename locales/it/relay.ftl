@@ -38,6 +38,18 @@ relay-error-bad_field = Alcuni campi non sono corretti
 relay-error-missing_field = Alcuni campi sono vuoti
 relay-error-bad_port = La porta non è corretta
 relay-form-incomplete = Compila i campi evidenziati.
+relay-error-bad_address = L'indirizzo email non è valido
+
+## Trovare le impostazioni di una casella dal suo indirizzo (il relay usa la ricerca dell'app desktop)
+
+relay-discover-button = Trova impostazioni
+relay-discover-looking = Ricerca delle impostazioni per { $address }…
+relay-discover-found = Impostazioni trovate: controllale, poi inserisci la password.
+relay-discover-source = Da dove vengono:
+relay-discover-none = Nessuna impostazione trovata per { $domain }: compilale qui sotto
+relay-discover-signin = { $provider } richiede l'accesso con { $signin }, che questo relay non offre ancora; usa una password per app se il tuo provider lo consente
+relay-discover-address = Inserisci prima il tuo indirizzo email, ad esempio ana@example.com.
+
 
 ## Caselle
 

@@ -38,6 +38,18 @@ relay-error-bad_field = 有些字段不正确
 relay-error-missing_field = 有些字段为空
 relay-error-bad_port = 端口不正确
 relay-form-incomplete = 请填写标出的字段。
+relay-error-bad_address = 电子邮件地址无效
+
+## 根据地址查找邮箱设置（中继使用桌面版的自动发现）
+
+relay-discover-button = 查找设置
+relay-discover-looking = 正在查找 { $address } 的设置…
+relay-discover-found = 已找到设置：请检查，然后输入密码。
+relay-discover-source = 来源：
+relay-discover-none = 未找到 { $domain } 的设置，请在下方填写
+relay-discover-signin = { $provider } 需要通过 { $signin } 登录，本中继暂不支持；如果服务商允许，请使用应用专用密码
+relay-discover-address = 请先输入电子邮件地址，例如 ana@example.com。
+
 
 ## 邮箱
 

@@ -38,6 +38,18 @@ relay-error-bad_field = 有些欄位不正確
 relay-error-missing_field = 有些欄位是空的
 relay-error-bad_port = 連接埠不正確
 relay-form-incomplete = 請填寫標示的欄位。
+relay-error-bad_address = 電子郵件地址無效
+
+## 依地址尋找信箱設定（中繼使用桌面版的自動探索）
+
+relay-discover-button = 尋找設定
+relay-discover-looking = 正在尋找 { $address } 的設定…
+relay-discover-found = 已找到設定：請檢查，然後輸入密碼。
+relay-discover-source = 來源：
+relay-discover-none = 找不到 { $domain } 的設定，請在下方填寫
+relay-discover-signin = { $provider } 需要透過 { $signin } 登入，本中繼尚不支援；如果服務商允許，請使用應用程式密碼
+relay-discover-address = 請先輸入電子郵件地址，例如 ana@example.com。
+
 
 ## 信箱
 

@@ -18,7 +18,9 @@ Usage: receiver.py --dir DIR [--subscriptions N]
   Appends one JSON line per request to DIR/events.jsonl:
     {"type": "delivered", "id", "headers": {"ttl", "urgency", "topic", "content_type"},
      "plaintext": <parsed JSON, padding spaces stripped>, "padded_len", "body_len",
-     "vapid": {"aud", "exp", "sub", "k"}}
+     "vapid": {"aud", "exp", "sub", "k"}, "received_at"}
+    (received_at: Unix time, time.time(), when the request's headers had been read, before
+    its body was read, checked and decrypted; every line also has "at", when it was written)
     {"type": "answered", "id", "status"}          (a status the test asked for, see below)
     {"type": "violation", "id", "why"}            (answered 403, or 400 for a bad body)
   POST /control {"id": <subscription id>, "queue": [[429, "1"], [503, null]], "then": 410}
@@ -152,14 +154,20 @@ def make_handler(state: State):
             pass
 
         def answer(self, status: int, headers=None, body: bytes = b""):
-            self.send_response(status)
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                # The sender went away mid-request (a relay process killed by a test): what it
+                # sent is recorded; its answer has nobody to go to.
+                pass
 
         def do_POST(self):
+            received_at = time.time()
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
             if self.path == "/control":
@@ -221,6 +229,7 @@ def make_handler(state: State):
                     "padded_len": len(plain),
                     "body_len": len(body),
                     "vapid": vapid,
+                    "received_at": received_at,
                 }
             )
             return self.answer(201, {"Location": f"{state.origin}/message/{secrets.token_hex(8)}"})

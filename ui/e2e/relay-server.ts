@@ -76,6 +76,47 @@ export interface FakeRelayState {
   testsSent: number[];
   /** The URL-safe base64 of a P-256 public key (65 bytes, uncompressed). */
   vapidKey: string;
+  /**
+   * What POST /api/discover answers, by the address's domain (the real relay's shape); a
+   * found answer without `username` gets the address. Other domains: nothing found.
+   */
+  discovery: Map<string, Json>;
+}
+
+/** A small table of discovery answers: a domain's own configuration, a sign-in provider. */
+export function discoveryTable(): Map<string, Json> {
+  return new Map<string, Json>([
+    [
+      "example.com",
+      {
+        found: true,
+        host: "imap.example.com",
+        port: 143,
+        security: "starttls",
+        source: "from \u2068example.com\u2069's own configuration",
+        warnings: [],
+        note: null,
+        signin: false,
+        provider: null,
+        signin_with: null,
+      },
+    ],
+    [
+      "gmail.com",
+      {
+        found: true,
+        host: "imap.gmail.com",
+        port: 993,
+        security: "tls",
+        source: "from the provider list (\u2068Gmail\u2069)",
+        warnings: [],
+        note: "To use a password with \u2068Gmail\u2069, create an app password in the security settings of your \u2068Gmail\u2069 account and enter it here: your usual password is refused.",
+        signin: true,
+        provider: "Gmail",
+        signin_with: "Google",
+      },
+    ],
+  ]);
 }
 
 export interface FakeRelay {
@@ -96,6 +137,7 @@ export function freshState(): FakeRelayState {
     webhooks: [],
     testsSent: [],
     vapidKey: key.toString("base64url"),
+    discovery: discoveryTable(),
   };
 }
 
@@ -186,6 +228,22 @@ async function api(state: FakeRelayState, method: string, path: string, token: s
     };
     state.accounts.push(account);
     return [201, account];
+  }
+  if (path === "/api/discover" && method === "POST") {
+    if (!isObject(body) || Object.keys(body).some((k) => k !== "address")) invalid("body");
+    const { address } = body;
+    if (typeof address !== "string") invalid("address");
+    const trimmed = address.trim();
+    const at = trimmed.lastIndexOf("@");
+    if (at < 1 || at === trimmed.length - 1 || /\s/.test(trimmed)) {
+      throw new HttpError(400, "bad_address", `\`${trimmed}\` is not an email address: it needs a name, an @ and a domain`);
+    }
+    // Discovery takes a moment (the real one may take up to 45 s).
+    await sleep(300);
+    const domain = trimmed.slice(at + 1).toLowerCase();
+    const answer = state.discovery.get(domain);
+    if (answer !== undefined) return [200, { ...answer, username: answer.found ? (answer.username ?? trimmed) : undefined }];
+    return [200, { found: false, domain, tried: `No settings found for \u2068${domain}\u2069. Enter the server by hand.` }];
   }
   const accountMatch = /^\/api\/accounts\/([^/]+)$/.exec(path);
   if (accountMatch && method === "DELETE") {

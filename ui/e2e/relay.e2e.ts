@@ -399,6 +399,109 @@ describe("relay web app flows", () => {
     expect(state.accounts).toEqual([]);
   });
 
+  it("finds a mailbox's settings from its address: fills the form, says where they came from, keeps hostile text as text", async () => {
+    const state = demoState();
+    state.accounts = [];
+    state.discovery.set("evil.example", {
+      found: true,
+      host: "imap.evil.example",
+      port: 993,
+      security: "tls",
+      username: "mallory",
+      source: `from ${HOSTILE.img} ${HOSTILE.rlo}`,
+      warnings: [HOSTILE.script, `${HOSTILE.rlo} <b>bold</b>`],
+      note: HOSTILE.img,
+      signin: false,
+      provider: null,
+      signin_with: null,
+    });
+    const o = await open(state, { hash: "#/mailboxes/add" });
+    const { page, relay } = o;
+    const form = page.locator("[data-form=add-mailbox]");
+    await form.waitFor();
+    const discovers = () => relay.bodiesOf("POST", "/api/discover");
+    // The form is the same form: the same labels, and the button is not one of them.
+    const labels = await form.locator("label").allTextContents();
+    expect(labels).toEqual(["Name", "Email address", "IMAP server", "Port", "Security", "User name", "Password"]);
+    await expect(form.locator("[data-action=find-settings]").textContent()).resolves.toBe("Find settings");
+    await expect(form.locator("[data-action=find-settings]").getAttribute("type")).resolves.toBe("button");
+
+    // Enter in the address field submits the form as before (nothing is complete: nothing is
+    // sent) and looks nothing up.
+    await page.fill("input[name=email]", "ana@example.com");
+    await page.press("input[name=email]", "Enter");
+    await expect(page.getAttribute("input[name=name]", "aria-invalid")).resolves.toBe("");
+    expect(discovers()).toEqual([]);
+    expect(relay.bodiesOf("POST", "/api/accounts")).toEqual([]);
+
+    // Not an address: said at once, nothing sent.
+    await page.fill("input[name=email]", "ana");
+    await page.click("[data-action=find-settings]");
+    await expect(page.locator("[data-role=discover-none]").textContent()).resolves.toBe("Enter your email address first, like ana@example.com.");
+    expect(discovers()).toEqual([]);
+
+    // A domain's own configuration: the fields are filled and the source shown.
+    await page.fill("input[name=email]", "ana@example.com");
+    await page.click("[data-action=find-settings]");
+    await page.locator("[data-role=discover-looking]").waitFor();
+    expect(plain(await page.locator("[data-role=discover-looking]").textContent())).toBe("Looking up the settings for ana@example.com…");
+    await page.locator("[data-role=discover-source]").waitFor();
+    expect(discovers()).toEqual([{ address: "ana@example.com" }]);
+    await expect(page.inputValue("input[name=host]")).resolves.toBe("imap.example.com");
+    await expect(page.inputValue("input[name=port]")).resolves.toBe("143");
+    await expect(page.inputValue("select[name=security]")).resolves.toBe("starttls");
+    await expect(page.inputValue("input[name=username]")).resolves.toBe("ana@example.com");
+    expect(plain(await page.locator("[data-role=discovery] .banner-title").textContent())).toBe("Settings found: check them, then enter your password.");
+    expect(plain(await page.locator("[data-role=discover-source]").textContent())).toBe("from example.com's own configuration");
+    await expect(page.locator("[data-role=discover-signin]").count()).resolves.toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, "relay-discover-found.png"), fullPage: true });
+
+    // A provider that needs its own sign-in: filled, and said plainly.
+    await page.fill("input[name=email]", "ana@gmail.com");
+    await page.click("[data-action=find-settings]");
+    await page.locator("[data-role=discover-signin]").waitFor();
+    await expect(page.inputValue("input[name=host]")).resolves.toBe("imap.gmail.com");
+    await expect(page.inputValue("input[name=port]")).resolves.toBe("993");
+    await expect(page.inputValue("select[name=security]")).resolves.toBe("tls");
+    await expect(page.inputValue("input[name=username]")).resolves.toBe("ana@gmail.com");
+    expect(plain(await page.locator("[data-role=discover-signin]").textContent())).toBe(
+      "Gmail needs sign-in with Google, which this relay does not offer yet; use an app password if your provider allows one",
+    );
+    expect(plain(await page.locator("[data-role=discover-note]").textContent())).toContain("create an app password");
+
+    // Nothing found: said, and the fields are left as they are.
+    await page.fill("input[name=email]", "ana@nowhere.example");
+    await page.click("[data-action=find-settings]");
+    await page.locator("[data-role=discover-tried]").waitFor();
+    expect(plain(await page.locator("[data-role=discover-none]").textContent())).toBe("No settings found for nowhere.example — fill them in below");
+    await expect(page.inputValue("input[name=host]")).resolves.toBe("imap.gmail.com");
+
+    // Hostile text from the relay stays text, isolated.
+    await page.fill("input[name=email]", "mallory@evil.example");
+    await page.click("[data-action=find-settings]");
+    await page.locator("[data-role=discover-source]").waitFor();
+    await expect(page.locator("[data-role=discover-source]").textContent()).resolves.toBe(`from ${HOSTILE.img} ${HOSTILE.rlo}`);
+    await expect(page.locator("[data-role=discover-source]").evaluate((e) => e.tagName)).resolves.toBe("BDI");
+    await expect(page.locator("[data-role=discover-warnings] li").allTextContents()).resolves.toEqual([HOSTILE.script, `${HOSTILE.rlo} <b>bold</b>`]);
+    await expect(page.locator("[data-role=discover-warnings] bdi").count()).resolves.toBe(2);
+    await expect(page.locator("[data-role=discover-note]").textContent()).resolves.toBe(HOSTILE.img);
+    await expect(page.locator("[data-role=discovery] b").count()).resolves.toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, "relay-discover-hostile.png"), fullPage: true });
+
+    // Back to a real one, then saved: what the relay gets is the form's values, as before.
+    await page.fill("input[name=email]", "ana@example.com");
+    await page.click("[data-action=find-settings]");
+    await expect.poll(() => page.inputValue("input[name=host]")).toBe("imap.example.com");
+    await page.fill("input[name=name]", "Work");
+    await page.fill("input[name=password]", "app-password-1");
+    await page.click("[data-action=save]");
+    await page.locator(".page-mailboxes [data-mailbox]").waitFor();
+    expect(relay.bodiesOf("POST", "/api/accounts")).toEqual([
+      { name: "Work", email: "ana@example.com", host: "imap.example.com", port: 143, security: "starttls", username: "ana@example.com", password: "app-password-1" },
+    ]);
+    expect(discovers().every((b) => JSON.stringify(b) === JSON.stringify({ address: (b as { address: string }).address }))).toBe(true);
+  });
+
   it("notifies this device: permission, service worker, subscription to the relay; test notice; stop", async () => {
     const state = demoState();
     state.devices = [

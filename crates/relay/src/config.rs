@@ -77,6 +77,14 @@ pub struct Config {
     /// server they like).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// The most mailboxes, devices and webhooks one user may have (each new mail fans out
+    /// to one delivery per device and webhook).
+    #[serde(default = "default_max_accounts")]
+    pub max_accounts_per_user: u32,
+    #[serde(default = "default_max_devices")]
+    pub max_devices_per_user: u32,
+    #[serde(default = "default_max_webhooks")]
+    pub max_webhooks_per_user: u32,
     /// API requests per minute per token (and per address before sign-in).
     #[serde(default = "default_rate")]
     pub rate_per_minute: u32,
@@ -109,6 +117,15 @@ fn default_ttl() -> Duration {
 }
 fn default_http_timeout() -> Duration {
     Duration::from_secs(10)
+}
+fn default_max_accounts() -> u32 {
+    50
+}
+fn default_max_devices() -> u32 {
+    20
+}
+fn default_max_webhooks() -> u32 {
+    10
 }
 fn default_rate() -> u32 {
     120

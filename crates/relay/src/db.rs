@@ -21,8 +21,16 @@ pub async fn connect(config: &Config, size: usize) -> Result<Db> {
             recycling_method: RecyclingMethod::Fast,
         },
     );
+    // Bounded waits: a watcher's store call waits for a connection at most a third of the
+    // lease and then fails as a store error (it blocks its thread meanwhile: unbounded, a burst
+    // of store calls could hold every thread the connections need to come back).
+    let wait = config.lease / 3;
     let pool = Pool::builder(manager)
         .max_size(size)
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .wait_timeout(Some(wait))
+        .create_timeout(Some(std::time::Duration::from_secs(10)))
+        .recycle_timeout(Some(std::time::Duration::from_secs(5)))
         .build()
         .context("Cannot set up the database pool")?;
     migrate(&pool).await?;
@@ -41,6 +49,9 @@ pub fn pg_config(config: &Config) -> Result<tokio_postgres::Config> {
         pg.password(password.trim_end_matches(['\r', '\n']));
     }
     pg.application_name("pushmail-relay");
+    if pg.get_connect_timeout().is_none() {
+        pg.connect_timeout(std::time::Duration::from_secs(10));
+    }
     Ok(pg)
 }
 
@@ -58,9 +69,28 @@ pub async fn migrate(pool: &Db) -> Result<()> {
     Ok(())
 }
 
-/// Makes sure buckets `0..n` exist (new ones unowned). Run at start by every process.
+/// Makes sure buckets `0..n` exist (new ones unowned). Run at start by every process. The
+/// number is recorded by the first process and fixed: an account's bucket is its id's hash
+/// modulo this number, so processes (or a restart) with another value would leave accounts in
+/// buckets nobody claims.
 pub async fn ensure_buckets(pool: &Db, n: u32) -> Result<()> {
     let client = pool.get().await?;
+    client
+        .execute(
+            "INSERT INTO relay_meta (key, value) VALUES ('buckets', $1) ON CONFLICT DO NOTHING",
+            &[&n.to_string().into_bytes()],
+        )
+        .await?;
+    let stored: Vec<u8> = client
+        .query_one("SELECT value FROM relay_meta WHERE key = 'buckets'", &[])
+        .await?
+        .get(0);
+    let stored = String::from_utf8_lossy(&stored).into_owned();
+    if stored != n.to_string() {
+        anyhow::bail!(
+            "This database's accounts are spread over {stored} buckets, and the config says buckets = {n}: set buckets = {stored} (the number cannot change once set)"
+        );
+    }
     let n = i32::try_from(n)?;
     client
         .execute(

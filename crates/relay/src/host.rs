@@ -166,6 +166,33 @@ pub async fn run(config: Config, db: Db, master: Key, cancel: CancellationToken)
     let ev_shared = shared.clone();
     let ev_db = db.clone();
     let ev_owner = owner.clone();
+    let (states_tx, mut states_rx) =
+        tokio::sync::mpsc::unbounded_channel::<(String, &'static str, String)>();
+    let state_task = tokio::spawn(async move {
+        while let Some(first) = states_rx.recv().await {
+            // Only each account's latest state of a burst is written.
+            let mut latest: HashMap<String, (&'static str, String)> = HashMap::new();
+            latest.insert(first.0, (first.1, first.2));
+            while let Ok((a, st, d)) = states_rx.try_recv() {
+                latest.insert(a, (st, d));
+            }
+            let Ok(client) = ev_db.get().await else {
+                continue;
+            };
+            for (account, (state, detail)) in latest {
+                let _ = client
+                    .execute(
+                        // Only while the account is ours: a watcher stopping after a
+                        // takeover must not overwrite what the new owner reports.
+                        "UPDATE account SET state = $2, state_detail = $3 WHERE id = $1
+                           AND bucket IN (SELECT bucket FROM bucket
+                                          WHERE owner = $4 AND lease_until > now())",
+                        &[&account, &state, &detail, &ev_owner],
+                    )
+                    .await;
+            }
+        }
+    });
     let ev_task = tokio::spawn(async move {
         while let Some(incoming) = events.recv().await {
             match incoming.event() {
@@ -183,23 +210,12 @@ pub async fn run(config: Config, db: Db, master: Key, cancel: CancellationToken)
                     detail,
                     ..
                 } => {
-                    if let Ok(client) = ev_db.get().await {
-                        let _ = client
-                            .execute(
-                                // Only while the account is ours: a watcher stopping after a
-                                // takeover must not overwrite what the new owner reports.
-                                "UPDATE account SET state = $2, state_detail = $3 WHERE id = $1
-                                   AND bucket IN (SELECT bucket FROM bucket
-                                                  WHERE owner = $4 AND lease_until > now())",
-                                &[
-                                    account,
-                                    &state.as_str(),
-                                    &detail.clone().unwrap_or_default(),
-                                    &ev_owner,
-                                ],
-                            )
-                            .await;
-                    }
+                    // Written by a task of its own, so new mail never waits behind them.
+                    let _ = states_tx.send((
+                        account.clone(),
+                        state.as_str(),
+                        detail.clone().unwrap_or_default(),
+                    ));
                 }
                 _ => {}
             }
@@ -212,18 +228,30 @@ pub async fn run(config: Config, db: Db, master: Key, cancel: CancellationToken)
     let listener =
         crate::listen::spawn(&config, "accounts", changed.clone(), cancel.clone()).await?;
 
-    let mut running: HashMap<String, Held> = HashMap::new();
     let mut last: Leases = Leases::new();
+    // Until when the leases of the last good round hold: a failed round (a database blip)
+    // stops nothing before then, so one bad statement is not a reconnect storm.
+    let mut valid_until = tokio::time::Instant::now();
     loop {
-        match lease::round(
-            &db,
-            &owner,
-            config.lease,
-            config.buckets,
-            config.max_buckets,
+        let started = tokio::time::Instant::now();
+        let limit = config.renew_every();
+        let round = tokio::time::timeout(
+            limit,
+            lease::round(
+                &db,
+                &owner,
+                config.lease,
+                config.buckets,
+                config.max_buckets,
+            ),
         )
         .await
-        {
+        .unwrap_or_else(|_| {
+            Err(anyhow::anyhow!(
+                "the lease round took longer than {limit:?}"
+            ))
+        });
+        match round {
             Ok(leases) => {
                 if leases != last {
                     let gained = leases.keys().filter(|b| !last.contains_key(b)).count();
@@ -264,22 +292,27 @@ pub async fn run(config: Config, db: Db, master: Key, cancel: CancellationToken)
                             ..CoreConfig::default()
                         };
                         engine.apply(&core);
-                        running = now;
+                        valid_until = started + config.lease;
                         last = leases;
                     }
                     Err(e) => warn!(error = %format!("{e:#}"), "cannot read accounts"),
                 }
             }
             Err(e) => {
-                // Cannot renew: after the lease the writes are refused anyway; stop watching
-                // rather than hold IMAP connections nobody may record from.
                 warn!(error = %format!("{e:#}"), "lease round failed");
-                if let Ok(mut h) = shared.held.write() {
-                    h.clear();
+                // Past the lease the writes are refused anyway: stop watching rather than hold
+                // IMAP connections nobody may record from.
+                if tokio::time::Instant::now() >= valid_until && !last.is_empty() {
+                    warn!("the leases have run out; no watching until the database answers");
+                    if let Ok(mut h) = shared.held.write() {
+                        h.clear();
+                    }
+                    if let Ok(mut p) = shared.pending.lock() {
+                        p.clear();
+                    }
+                    engine.apply(&CoreConfig::default());
+                    last.clear();
                 }
-                engine.apply(&CoreConfig::default());
-                running.clear();
-                last.clear();
             }
         }
         tokio::select! {
@@ -299,5 +332,6 @@ pub async fn run(config: Config, db: Db, master: Key, cancel: CancellationToken)
     drop(engine);
     listener.abort();
     let _ = tokio::time::timeout(Duration::from_secs(2), ev_task).await;
+    state_task.abort();
     Ok(())
 }

@@ -116,6 +116,17 @@ fn gen_key(file: &std::path::Path) -> Result<()> {
 
 async fn serve(config: Config) -> Result<()> {
     let master = Key::load_master(&config.master_key_path()?)?;
+    // IMAP hosts come from users: every mail connection of this process (watchers, the API's
+    // connection test, discovery's probes) passes the same guard as push endpoints and
+    // webhooks, on the addresses actually connected to (docs/relay.md).
+    let allow = pushmail_relay::guard::parse_allow(&config.allow_private)?;
+    if pushmail_core::imap::transport::install_address_guard(Box::new(move |ip| {
+        pushmail_relay::guard::check(ip, &allow).map_err(|r| r.0)
+    }))
+    .is_err()
+    {
+        anyhow::bail!("an address guard is already installed in this process");
+    }
     // Watchers hold a connection only while they write; the senders and the API share the rest.
     let db = db::connect(&config, config.senders + 16).await?;
     let vapid = webpush::Vapid::load_or_create(&db, &master).await?;

@@ -5,7 +5,7 @@
 //! body is already encrypted to its device (RFC 8291, padded), a webhook body sealed with the
 //! master key, so the database never holds a sender or subject in clear.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use pushmail_core::event::NewMail;
 use serde_json::{Value, json};
 use tokio_postgres::Transaction;
@@ -43,12 +43,26 @@ pub fn tag(mail: &NewMail) -> String {
     )
 }
 
-fn sender(mail: &NewMail) -> String {
-    match (mail.from_name.is_empty(), mail.from_address.is_empty()) {
-        (false, _) => mail.from_name.clone(),
-        (true, false) => mail.from_address.clone(),
-        (true, true) => String::new(),
+/// The longest sender or subject a notice carries, in characters. A notification shows far
+/// less, and a Web Push message holds at most ~4 KB: anyone can send mail with a 30 KB display
+/// name, which must not make the notice impossible to encrypt.
+const FIELD_MAX_CHARS: usize = 200;
+
+fn cut(text: &str) -> String {
+    match text.char_indices().nth(FIELD_MAX_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
     }
+}
+
+fn sender(mail: &NewMail) -> String {
+    cut(
+        match (mail.from_name.is_empty(), mail.from_address.is_empty()) {
+            (false, _) => &mail.from_name,
+            (true, false) => &mail.from_address,
+            (true, true) => "",
+        },
+    )
 }
 
 /// The Web Push payload the service worker (`ui/public/relay-sw.js`) shows.
@@ -71,8 +85,8 @@ pub fn push_payload(mail: &NewMail, account_name: &str, detail: Detail) -> Value
         }
         Detail::Subject => {
             v["from"] = json!(sender(mail));
-            v["subject"] = json!(mail.subject);
-            v["body"] = json!(format!("{}\n{}", sender(mail), mail.subject));
+            v["subject"] = json!(cut(&mail.subject));
+            v["body"] = json!(format!("{}\n{}", sender(mail), cut(&mail.subject)));
         }
     }
     v
@@ -159,8 +173,15 @@ pub async fn enqueue(tx: &Transaction<'_>, master: &Key, mail: &NewMail) -> Resu
         let auth: Vec<u8> = d.get(2);
         let detail = Detail::parse(d.get::<_, &str>(3));
         let plain = serde_json::to_vec(&push_payload(mail, &name, detail))?;
-        let body = crate::webpush::encrypt(&p256dh, &auth, &plain)
-            .with_context(|| format!("Encrypting a notice for device {id}"))?;
+        // One device's trouble never fails the announcement (that would stop the account:
+        // the watcher retries the same message forever): it is logged and skipped.
+        let body = match crate::webpush::encrypt(&p256dh, &auth, &plain) {
+            Ok(body) => body,
+            Err(e) => {
+                tracing::warn!(device = id, error = %format!("{e:#}"), "cannot encrypt a notice for this device; skipped");
+                continue;
+            }
+        };
         tx.execute(
             "INSERT INTO outbox (kind, target, account, tag, body, urgency)
              VALUES ('webpush', $1, $2, $3, $4, 'high')",
@@ -179,7 +200,13 @@ pub async fn enqueue(tx: &Transaction<'_>, master: &Key, mail: &NewMail) -> Resu
         let id: i64 = h.get(0);
         let detail = Detail::parse(h.get::<_, &str>(1));
         let plain = serde_json::to_vec(&webhook_payload(mail, &name, detail))?;
-        let body = master.seal(&format!("webhook-body:{id}:{t}"), &plain)?;
+        let body = match master.seal(&format!("webhook-body:{id}:{t}"), &plain) {
+            Ok(body) => body,
+            Err(e) => {
+                tracing::warn!(webhook = id, error = %format!("{e:#}"), "cannot seal a webhook event; skipped");
+                continue;
+            }
+        };
         tx.execute(
             "INSERT INTO outbox (kind, target, account, tag, body, urgency)
              VALUES ('webhook', $1, $2, $3, $4, 'normal')",
@@ -237,6 +264,22 @@ mod tests {
             "{hook}"
         );
         assert_eq!(Detail::parse("bogus"), Detail::None);
+    }
+
+    #[test]
+    fn a_huge_sender_or_subject_still_fits_a_web_push_message() {
+        let mut m = mail();
+        m.from_name = "A".repeat(32 * 1024);
+        m.subject = "S".repeat(32 * 1024);
+        let plain = serde_json::to_vec(&push_payload(&m, "Work", Detail::Subject)).unwrap();
+        assert!(plain.len() < 1024, "{}", plain.len());
+        // And it encrypts (a real P-256 public key and auth secret of a subscriber).
+        use web_push_native::p256::elliptic_curve::sec1::ToEncodedPoint;
+        let mut scalar = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut scalar);
+        let ua = web_push_native::p256::SecretKey::from_slice(&scalar).unwrap();
+        let point = ua.public_key().as_affine().to_encoded_point(false);
+        assert!(crate::webpush::encrypt(point.as_bytes(), &[7u8; 16], &plain).is_ok());
     }
 
     #[test]

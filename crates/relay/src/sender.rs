@@ -356,8 +356,12 @@ async fn record(
             );
             // Its other queued deliveries go with it (no cascade: outbox.target is not a
             // foreign key, it names a device or a webhook).
+            // Only rows no other sender holds: two senders meeting the same gone device
+            // would otherwise wait on each other's rows (a deadlock aborts one batch, already
+            // sent). Rows another sender holds find the device gone when it settles them.
             tx.execute(
-                "DELETE FROM outbox WHERE kind = 'webpush' AND target = $1",
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox
+                   WHERE kind = 'webpush' AND target = $1 FOR UPDATE SKIP LOCKED)",
                 &[&target],
             )
             .await?;
@@ -375,7 +379,8 @@ async fn record(
             )
             .await?;
             tx.execute(
-                "DELETE FROM outbox WHERE kind = 'webhook' AND target = $1",
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox
+                   WHERE kind = 'webhook' AND target = $1 FOR UPDATE SKIP LOCKED)",
                 &[&target],
             )
             .await?;

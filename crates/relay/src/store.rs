@@ -350,8 +350,16 @@ impl PgStore {
             }
             // Only the first recording queues deliveries; a repeat (after a takeover the
             // new owner may meet a message the old one recorded) queues nothing.
-            if let (1, Some(mail)) = (inserted, &mail) {
-                notice::enqueue(&tx, &self.shared.master, mail).await?;
+            match (inserted, &mail) {
+                (1, Some(mail)) => {
+                    notice::enqueue(&tx, &self.shared.master, mail).await?;
+                }
+                (1, None) => tracing::warn!(
+                    account,
+                    uid,
+                    "an announcement came without its message; nothing to deliver"
+                ),
+                _ => {}
             }
 
             tx.commit().await.context("Saving an announcement")?;

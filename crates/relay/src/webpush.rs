@@ -270,7 +270,17 @@ pub(crate) async fn classify(
         _ => {
             // The push service's or receiver's own words help the operator (bad VAPID key,
             // payload too large); a short, single-line excerpt.
-            let text = response.text().await.unwrap_or_default();
+            // At most 1 KiB of it: the body comes from a user-chosen host.
+            let mut body = Vec::new();
+            let mut response = response;
+            while body.len() < 1024 {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                    _ => break,
+                }
+            }
+            body.truncate(1024);
+            let text = String::from_utf8_lossy(&body);
             let text: String = text
                 .chars()
                 .map(|c| if c.is_control() { ' ' } else { c })

@@ -819,3 +819,83 @@ async fn rate_limits_and_the_web_app_files() {
     assert_eq!(r.status, 429);
     assert!(r.header("retry-after").is_some());
 }
+
+/// `POST /api/discover` behind the API's gate. Gmail comes from the provider list, so no
+/// network is needed; the real lookups (autoconfig, MX, SRV, probes) are the desktop's, proven
+/// by tests/tests/discovery*.rs, and no lab is built for them here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_through_the_api() {
+    let g = ground().await;
+    let www = g.web.path().join("www");
+    let addr = serve(
+        ApiState::new(
+            g.db.clone(),
+            Key::random(),
+            config(&g.conninfo, &[], 100, &www, None),
+            "BPUBLIC".to_owned(),
+        )
+        .unwrap(),
+    )
+    .await;
+    let body = r#"{"address":"ana@gmail.com"}"#;
+    let r = http(addr, "POST", "/api/discover", None, Some(body)).await;
+    assert_eq!(r.status, 401, "{}", r.body);
+
+    let (_, token) = users::create_user(&g.db, "Dana").await.unwrap();
+    let r = http(addr, "POST", "/api/discover", Some(&token), Some(body)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let v = r.json();
+    assert_eq!(v["found"], true, "{v}");
+    assert_eq!(v["domain"], "gmail.com");
+    assert_eq!(v["host"], "imap.gmail.com");
+    assert_eq!(v["port"], 993);
+    assert_eq!(v["security"], "tls");
+    assert_eq!(v["username"], "ana@gmail.com");
+    assert_eq!(v["signin"], true);
+    assert_eq!(v["provider"], "Gmail");
+    assert_eq!(v["signin_with"], "Google");
+    assert_eq!(v["warnings"], json!([]));
+    assert!(
+        v["source"].as_str().unwrap().contains("provider list"),
+        "{v}"
+    );
+    assert!(v["note"].as_str().unwrap().contains("app password"), "{v}");
+
+    // Not an address: a 400 with the reason, nothing looked up.
+    let r = http(
+        addr,
+        "POST",
+        "/api/discover",
+        Some(&token),
+        Some(r#"{"address":"no address"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.code(), "bad_address");
+    assert!(!r.json()["error"].as_str().unwrap().is_empty());
+    let r = http(
+        addr,
+        "POST",
+        "/api/discover",
+        Some(&token),
+        Some(r#"{"address":"  "}"#),
+    )
+    .await;
+    assert_eq!((r.status, r.code().as_str()), (400, "missing_field"));
+    // The address and nothing else: a credential sent along is refused, never echoed.
+    let r = http(
+        addr,
+        "POST",
+        "/api/discover",
+        Some(&token),
+        Some(r#"{"address":"ana@gmail.com","password":"hunter2-secret"}"#),
+    )
+    .await;
+    assert_eq!((r.status, r.code().as_str()), (400, "bad_json"));
+    assert!(!r.body.contains("hunter2-secret"));
+    // Body-limited like every route.
+    let big = format!(r#"{{"address":"{}@gmail.com"}}"#, "a".repeat(70 * 1024));
+    let r = http(addr, "POST", "/api/discover", Some(&token), Some(&big)).await;
+    assert_eq!(r.status, 413, "{}", r.body);
+}

@@ -52,6 +52,7 @@ lease = {lease}
 senders = 8
 retry_first = 0.3
 rate_per_minute = 100000
+max_accounts_per_user = 1000
 http_timeout = 5
 allow_private = ["127.0.0.1/32"]
 ca_file = "{ca}"
@@ -88,6 +89,17 @@ connect_timeout = 5
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    /// Makes every relay started from now on serve the web app in `dir` (`web_dir`).
+    pub fn serve_web(&self, dir: &std::path::Path) {
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        // At the top: the file ends in the `[watch]` table.
+        let line = format!(
+            "web_dir = {}\n",
+            serde_json::Value::from(dir.display().to_string())
+        );
+        std::fs::write(&self.config, format!("{line}{text}")).unwrap();
     }
 
     /// Runs SQL on the relay's database.

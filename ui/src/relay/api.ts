@@ -33,6 +33,70 @@ export interface NewMailbox {
   password: string;
 }
 
+/** What `POST /api/discover` answered: settings for the address, or what was tried. */
+export type Discovery =
+  | {
+      found: true;
+      host: string;
+      port: number;
+      security: Security;
+      username: string;
+      /** Where the settings came from, a sentence (from the relay: show as text). */
+      source: string;
+      /** What to check before trusting them, sentences. */
+      warnings: string[];
+      /** What to do at the provider first (an app password…), or "". */
+      note: string;
+      /** The provider needs its own sign-in (OAuth2), which the relay does not offer yet. */
+      signin: boolean;
+      /** The provider's name ("Gmail"), or "". */
+      provider: string;
+      /** Whose sign-in it is ("Google"), or "". */
+      signinWith: string;
+    }
+  | { found: false; domain: string; tried: string };
+
+/** The domain of an address as typed ("" if it has none). */
+export function domainOf(address: string): string {
+  const at = address.trim().lastIndexOf("@");
+  return at < 0 ? "" : address.trim().slice(at + 1);
+}
+
+/**
+ * A discovery answer, read defensively: anything but complete, encrypted (tls or starttls)
+ * settings on a valid port is "nothing found", so the form is never filled with half an answer
+ * or with plain-text settings.
+ */
+export function toDiscovery(raw: unknown, address: string): Discovery {
+  const o = obj(raw);
+  const domain = str(o.domain) || domainOf(address);
+  const port = typeof o.port === "number" ? o.port : Number.NaN;
+  const security = o.security as Security;
+  if (
+    o.found !== true ||
+    str(o.host).trim() === "" ||
+    !SECURITIES.includes(security) ||
+    !Number.isInteger(port) ||
+    port < 1 ||
+    port > 65535
+  ) {
+    return { found: false, domain, tried: str(o.tried) };
+  }
+  return {
+    found: true,
+    host: str(o.host).trim(),
+    port,
+    security,
+    username: str(o.username).trim(),
+    source: str(o.source),
+    warnings: Array.isArray(o.warnings) ? o.warnings.map(str).filter((w) => w !== "") : [],
+    note: str(o.note),
+    signin: o.signin === true,
+    provider: str(o.provider),
+    signinWith: str(o.signin_with),
+  };
+}
+
 export interface Device {
   id: string;
   name: string;
@@ -187,6 +251,11 @@ export class RelayApi {
 
   async addMailbox(mailbox: NewMailbox): Promise<Mailbox> {
     return toMailbox(await this.request("POST", "api/accounts", mailbox));
+  }
+
+  /** Looks the server settings for `address` up (the relay runs the desktop's discovery). */
+  async discover(address: string): Promise<Discovery> {
+    return toDiscovery(await this.request("POST", "api/discover", { address }), address);
   }
 
   async removeMailbox(mailboxId: string): Promise<void> {

@@ -10,10 +10,12 @@ import { banner, button, field, pageHeader, section, select, spinner, textInput 
 import {
   ApiError,
   DETAILS,
+  domainOf,
   RelayApi,
   SECURITIES,
   type Detail,
   type Device,
+  type Discovery,
   type Mailbox,
   type NewMailbox,
   type Security,
@@ -481,7 +483,92 @@ export class RelayApp {
 
     const status = h("div", { class: "relay-form-status", attrs: { "aria-live": "polite" } });
     const submit = h("button", { class: "button button-primary", attrs: { type: "submit", "data-action": "save" } }, this.t("relay-add-mailbox"));
-    const controls = [name, email, host, port, securitySelect, username, password, submit];
+    // "Find settings": the relay looks the server up from the address (the desktop's discovery)
+    // and fills the fields below, which stay editable. A plain button, not a submit one: Enter
+    // in the address field still submits the form, as it always did.
+    const findButton = h("button", { class: "button", attrs: { type: "button", "data-action": "find-settings" } }, this.t("relay-discover-button"));
+    const discovery = h("div", { class: "relay-discovery field-wide", attrs: { "aria-live": "polite", "data-role": "discovery" } });
+    const controls = [name, email, findButton, host, port, securitySelect, username, password, submit];
+    /** Bumped by every lookup and by saving, so a late answer never overwrites newer input. */
+    let discoveryRun = 0;
+
+    const showDiscovery = (result: Discovery) => {
+      if (!result.found) {
+        const domain = result.domain || domainOf(email.value);
+        replaceChildren(
+          discovery,
+          h("p", { attrs: { "data-role": "discover-none" } }, this.t("relay-discover-none", { domain })),
+          result.tried ? h("p", { class: "help" }, h("bdi", { attrs: { dir: "auto", "data-role": "discover-tried" } }, result.tried)) : null,
+        );
+        return;
+      }
+      host.value = result.host;
+      port.value = String(result.port);
+      security = result.security;
+      securitySelect.value = result.security;
+      if (result.username !== "") {
+        username.value = result.username;
+        usernameTouched = true;
+      }
+      for (const input of [host, port, username]) input.removeAttribute("aria-invalid");
+      const provider = result.provider || domainOf(email.value);
+      replaceChildren(
+        discovery,
+        banner(
+          result.warnings.length > 0 || result.signin ? "warning" : "info",
+          h("strong", { class: "banner-title" }, this.t("relay-discover-found")),
+          h("p", { class: "banner-text" }, this.t("relay-discover-source"), " ", h("bdi", { attrs: { dir: "auto", "data-role": "discover-source" } }, result.source)),
+          result.warnings.length > 0
+            ? h(
+                "ul",
+                { class: "relay-discovery-warnings", attrs: { "data-role": "discover-warnings" } },
+                result.warnings.map((w) => h("li", null, h("bdi", { attrs: { dir: "auto" } }, w))),
+              )
+            : null,
+          result.signin
+            ? h("p", { class: "banner-text", attrs: { "data-role": "discover-signin" } }, this.t("relay-discover-signin", { provider, signin: result.signinWith || provider }))
+            : null,
+          result.note ? h("p", { class: "banner-text" }, h("bdi", { attrs: { dir: "auto", "data-role": "discover-note" } }, result.note)) : null,
+        ),
+      );
+    };
+
+    const findSettings = async () => {
+      const address = email.value.trim();
+      if (!/^[^\s@]+@[^\s@]+$/.test(address)) {
+        email.setAttribute("aria-invalid", "");
+        email.focus();
+        replaceChildren(discovery, h("p", { attrs: { role: "alert", "data-role": "discover-none" } }, this.t("relay-discover-address")));
+        return;
+      }
+      email.removeAttribute("aria-invalid");
+      const run = ++discoveryRun;
+      findButton.disabled = true;
+      replaceChildren(discovery, h("p", { class: "relay-progress", attrs: { role: "status", "data-role": "discover-looking" } }, spinner(), this.t("relay-discover-looking", { address })));
+      let result: Discovery;
+      try {
+        result = await api.discover(address);
+      } catch (e) {
+        if (run !== discoveryRun) return;
+        findButton.disabled = false;
+        if (e instanceof ApiError && e.status === 401) {
+          this.signOut(this.t("relay-signin-expired"));
+          return;
+        }
+        replaceChildren(discovery, this.errorBanner(e));
+        return;
+      }
+      if (run !== discoveryRun) return;
+      findButton.disabled = false;
+      showDiscovery(result);
+    };
+    findButton.addEventListener("click", () => void findSettings());
+
+    // The address with its button on one line; the label still names the input.
+    const emailField = field(this.t("settings-field-email"), email);
+    const emailRow = h("div", { class: "relay-inline" });
+    email.replaceWith(emailRow);
+    emailRow.append(email, findButton);
 
     const form = h(
       "form",
@@ -499,7 +586,8 @@ export class RelayApp {
         "div",
         { class: "grid" },
         field(this.t("settings-field-name"), name),
-        field(this.t("settings-field-email"), email),
+        emailField,
+        discovery,
         h("div", { class: "field-pair field-wide" }, field(this.t("settings-field-host"), host), field(this.t("settings-field-port"), port)),
         field(this.t("settings-field-security"), securitySelect),
         field(this.t("settings-field-username"), username),
@@ -538,6 +626,9 @@ export class RelayApp {
         username: username.value.trim(),
         password: password.value,
       };
+      // A lookup still running is dropped: the form's values are what is saved.
+      discoveryRun++;
+      if (discovery.querySelector("[data-role=discover-looking]")) replaceChildren(discovery);
       for (const c of controls) c.disabled = true;
       replaceChildren(status, h("p", { class: "relay-progress", attrs: { role: "status" } }, spinner(), this.t("cli-testing")));
       try {

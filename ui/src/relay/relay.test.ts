@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { ApiError, RelayApi, toDevice, toMailbox, type Fetcher } from "./api";
+import { ApiError, domainOf, RelayApi, toDevice, toDiscovery, toMailbox, type Fetcher } from "./api";
 import { stateClass } from "./app";
 import { base64UrlToBytes, bytesToBase64Url } from "./base64url";
 import { fallbackTexts, noticeFor, readPayload, safeUrl } from "./notice";
@@ -167,6 +167,78 @@ describe("API client", () => {
       endpointHost: "fcm.googleapis.com",
       createdAt: "",
     });
+  });
+});
+
+describe("discovery answers", () => {
+  const found = {
+    found: true,
+    host: "imap.example.com",
+    port: 143,
+    security: "starttls",
+    username: "ana@example.com",
+    source: "from \u2068example.com\u2069's own configuration",
+    warnings: ["imap.example.com is not part of example.org", 7, ""],
+    note: null,
+    signin: false,
+    provider: null,
+    signin_with: null,
+  };
+
+  it("reads a found answer, warnings as strings only", () => {
+    expect(toDiscovery(found, "ana@example.com")).toEqual({
+      found: true,
+      host: "imap.example.com",
+      port: 143,
+      security: "starttls",
+      username: "ana@example.com",
+      source: "from \u2068example.com\u2069's own configuration",
+      warnings: ["imap.example.com is not part of example.org", "7"],
+      note: "",
+      signin: false,
+      provider: "",
+      signinWith: "",
+    });
+    expect(toDiscovery({ ...found, signin: true, provider: "Gmail", signin_with: "Google" }, "a@gmail.com")).toMatchObject({
+      found: true,
+      signin: true,
+      provider: "Gmail",
+      signinWith: "Google",
+    });
+  });
+
+  it("anything incomplete or unencrypted is nothing found, never half a form", () => {
+    const none = { found: false, domain: "example.com", tried: "" };
+    expect(toDiscovery({ ...found, security: "plain", port: 143 }, "ana@example.com")).toEqual(none);
+    expect(toDiscovery({ ...found, port: "143" }, "ana@example.com")).toEqual(none);
+    expect(toDiscovery({ ...found, port: 70000 }, "ana@example.com")).toEqual(none);
+    expect(toDiscovery({ ...found, host: " " }, "ana@example.com")).toEqual(none);
+    expect(toDiscovery({ ...found, found: "yes" }, "ana@example.com")).toEqual(none);
+    expect(toDiscovery(null, "ana@example.com")).toEqual(none);
+    expect(toDiscovery({ found: false, domain: "exämple.com", tried: "No settings found" }, "ana@xn--exmple-cua.com")).toEqual({
+      found: false,
+      domain: "exämple.com",
+      tried: "No settings found",
+    });
+  });
+
+  it("takes the domain from the address", () => {
+    expect(domainOf(" ana@example.com ")).toBe("example.com");
+    expect(domainOf("a@b@c.example")).toBe("c.example");
+    expect(domainOf("nobody")).toBe("");
+  });
+
+  it("posts the address only, with the token", async () => {
+    const seen: { url: string; init: RequestInit }[] = [];
+    const api = new RelayApi("tok", APP, async (url, init) => {
+      seen.push({ url, init });
+      return new Response(JSON.stringify(found), { status: 200 });
+    });
+    await expect(api.discover("ana@example.com")).resolves.toMatchObject({ found: true, host: "imap.example.com" });
+    expect(seen[0]?.url).toBe(`${APP}api/discover`);
+    expect(seen[0]?.init.method).toBe("POST");
+    expect(seen[0]?.init.headers).toMatchObject({ authorization: "Bearer tok" });
+    expect(JSON.parse(String(seen[0]?.init.body))).toEqual({ address: "ana@example.com" });
   });
 });
 

@@ -569,16 +569,56 @@ where
         .map_err(|_| ConnectError::Timeout(what))?
 }
 
+/// A check every address a mail connection goes to must pass, for a host that connects on other
+/// people's behalf (the relay refuses private and loopback addresses a user's DNS name may point
+/// to). Checked on the addresses actually connected to, after resolution, so a name whose answer
+/// changes between an earlier check and the connection cannot slip through. Unset on the
+/// desktop: the user's own machine may reach a server on the LAN.
+pub type AddressGuard = Box<dyn Fn(std::net::IpAddr) -> Result<(), String> + Send + Sync>;
+
+static ADDRESS_GUARD: std::sync::OnceLock<AddressGuard> = std::sync::OnceLock::new();
+
+/// Installs the process's [`AddressGuard`] (once; a second call is refused).
+pub fn install_address_guard(guard: AddressGuard) -> Result<(), AddressGuard> {
+    ADDRESS_GUARD.set(guard)
+}
+
 pub(crate) async fn tcp_connect(host: &str, port: u16) -> Result<TcpStream, ConnectError> {
-    let tcp = TcpStream::connect((host.trim_start_matches('[').trim_end_matches(']'), port))
-        .await
-        .map_err(|e| {
-            ConnectError::network(NetCause::Unreachable {
-                host: host.to_owned(),
-                port,
-            })
-            .with_words(e.to_string())
-        })?;
+    let name = host.trim_start_matches('[').trim_end_matches(']');
+    let unreachable = |words: String| {
+        ConnectError::network(NetCause::Unreachable {
+            host: host.to_owned(),
+            port,
+        })
+        .with_words(words)
+    };
+    let tcp = match ADDRESS_GUARD.get() {
+        None => TcpStream::connect((name, port))
+            .await
+            .map_err(|e| unreachable(e.to_string()))?,
+        Some(guard) => {
+            let mut refused = None;
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((name, port))
+                .await
+                .map_err(|e| unreachable(e.to_string()))?
+                .filter(|a| match guard(a.ip()) {
+                    Ok(()) => true,
+                    Err(why) => {
+                        refused = Some(why);
+                        false
+                    }
+                })
+                .collect();
+            if addrs.is_empty() {
+                return Err(unreachable(
+                    refused.unwrap_or_else(|| "no address".to_owned()),
+                ));
+            }
+            TcpStream::connect(&addrs[..])
+                .await
+                .map_err(|e| unreachable(e.to_string()))?
+        }
+    };
     tcp.set_nodelay(true).ok();
     // Keepalive lets the kernel notice a vanished peer even when IMAP is silent for minutes.
     let ka = socket2::TcpKeepalive::new()

@@ -101,6 +101,14 @@ pub async fn add(
 ) -> ApiResult<(StatusCode, Json<AccountOut>)> {
     use secrecy::ExposeSecret;
     let name = text_field("account name", &req.name, 100)?;
+    let count: i64 = st
+        .db
+        .get()
+        .await?
+        .query_one("SELECT count(*) FROM account WHERE user_id = $1", &[&user])
+        .await?
+        .get(0);
+    super::within_limit(count, st.config.max_accounts_per_user, "mailboxes")?;
     let email = req.email.trim().to_owned();
     if email.chars().count() > 254 || email.chars().any(char::is_control) {
         return Err(ApiError::bad("bad_field", "The email address is not valid"));
@@ -256,7 +264,7 @@ fn valid_host(host: &str) -> bool {
 /// internal network (unless the operator allowed its range): the relay must not become a way
 /// to probe or log in to machines behind it. The watcher resolves the name again when it
 /// connects; a name that changes its answer in between is caught by the guard there.
-async fn check_host(host: &str, port: u16, allow: &[guard::Cidr]) -> ApiResult<()> {
+pub(super) async fn check_host(host: &str, port: u16, allow: &[guard::Cidr]) -> ApiResult<()> {
     let ips: Vec<IpAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![ip],
         Err(_) => {
@@ -336,7 +344,10 @@ fn connect_problem(e: &ConnectError, host: &str) -> ApiError {
         _ => "connect_failed",
     };
     tracing::info!(%host, kind = e.kind(), "account test failed");
-    let text = e.shown_in(I18n::english()).joined();
+    // What happened, in the server's words; not the core's hint, which is the desktop's advice
+    // ("pushmail-cli account password ID", "set ca_file in the account's settings") and means
+    // nothing to someone in the relay's web app, which titles the error by its code.
+    let text = e.shown_in(I18n::english()).what;
     ApiError::unprocessable(code, text)
 }
 

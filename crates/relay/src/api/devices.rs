@@ -121,6 +121,18 @@ pub async fn add(
     }
     let endpoint = req.subscription.endpoint.trim().to_owned();
     check_user_url(&endpoint, &st.allow, "push endpoint").await?;
+    // The same browser registering again replaces its device: only others count.
+    let others: i64 = st
+        .db
+        .get()
+        .await?
+        .query_one(
+            "SELECT count(*) FROM device WHERE user_id = $1 AND endpoint <> $2",
+            &[&user, &endpoint],
+        )
+        .await?
+        .get(0);
+    super::within_limit(others, st.config.max_devices_per_user, "devices")?;
 
     let mut client = st.db.get().await?;
     let tx = client.transaction().await?;

@@ -36,6 +36,7 @@ use crate::guard;
 
 mod accounts;
 mod devices;
+mod discover;
 pub mod rate;
 mod web;
 mod webhooks;
@@ -98,6 +99,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/me", get(me))
         .route("/api/accounts", get(accounts::list).post(accounts::add))
         .route("/api/accounts/{id}", delete(accounts::remove))
+        .route("/api/discover", post(discover::find))
         .route("/api/devices", get(devices::list).post(devices::add))
         .route(
             "/api/devices/{id}",
@@ -310,11 +312,10 @@ async fn gate(State(st): State<Arc<ApiState>>, mut req: Request, next: Next) -> 
                 .into_response();
         }
         Bearer::Token(token) => {
-            // An address that keeps sending wrong tokens is stopped before the database is
-            // asked again.
-            if let Some(wait) = st.limiter.empty(&format!("fail:{ip}")) {
-                return ApiError::too_many(wait).into_response();
-            }
+            // A valid token always gets through (limited per token): behind a reverse proxy
+            // every client shares one address, and one client retrying a revoked token must
+            // not lock everyone out. Only failures count against the address (tokens carry
+            // 256 bits: guessing is not the risk, load is, and a lookup by hash is cheap).
             match crate::users::authenticate(&st.db, &token).await {
                 Ok(Some(user)) => {
                     let hash = crate::users::token_hash(&token);
@@ -493,6 +494,22 @@ async fn check_user_url(url: &str, allow: &[guard::Cidr], what: &str) -> ApiResu
             ),
         )
     })?;
+    Ok(())
+}
+
+/// Refuses (422 `limit`) when `count` already reached `max` of `what` (the config's
+/// `max_*_per_user`: one new mail fans out to one delivery per device and webhook inside the
+/// announcement's transaction, and a user with thousands would slow every account of their
+/// bucket and make the relay a request amplifier against any host they name).
+pub(crate) fn within_limit(count: i64, max: u32, what: &str) -> ApiResult<()> {
+    if count >= i64::from(max) {
+        return Err(ApiError::unprocessable(
+            "limit",
+            format!(
+                "You already have {count} {what}, the most this relay keeps per user; remove one first"
+            ),
+        ));
+    }
     Ok(())
 }
 

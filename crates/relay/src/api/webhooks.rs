@@ -80,6 +80,14 @@ pub async fn add(
     let detail = detail_field(&req.detail)?;
     let url = req.url.trim().to_owned();
     check_user_url(&url, &st.allow, "webhook URL").await?;
+    let count: i64 = st
+        .db
+        .get()
+        .await?
+        .query_one("SELECT count(*) FROM webhook WHERE user_id = $1", &[&user])
+        .await?
+        .get(0);
+    super::within_limit(count, st.config.max_webhooks_per_user, "webhooks")?;
 
     let secret = crate::webhook::new_secret();
 
