@@ -113,6 +113,14 @@ pub async fn round(
             &[],
         )
         .await?;
+    // The claim history is for recent questions ("who watched this account at 10:02");
+    // a week of it is kept.
+    client
+        .execute(
+            "DELETE FROM bucket_claim WHERE claimed_at < now() - interval '7 days'",
+            &[],
+        )
+        .await?;
     Ok(held)
 }
 
