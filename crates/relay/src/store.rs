@@ -125,6 +125,26 @@ fn u(v: i64) -> u32 {
     u32::try_from(v.clamp(0, i64::from(u32::MAX))).unwrap_or(u32::MAX)
 }
 
+impl PgStore {
+    /// One fenced statement in its own transaction (see [`PgStore::fence`]).
+    fn fenced_write(
+        &self,
+        account: &str,
+        what: &str,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<()> {
+        self.block(async {
+            let mut client = self.db.get().await.context("Cannot reach the database")?;
+            let tx = client.transaction().await?;
+            self.fence(&tx, account, what).await?;
+            tx.execute(sql, params).await?;
+            tx.commit().await.with_context(|| what.to_owned())?;
+            Ok(())
+        })
+    }
+}
+
 impl SyncBackend for PgStore {
     fn location(&self) -> String {
         "the relay's PostgreSQL database".to_owned()
@@ -204,20 +224,12 @@ impl SyncBackend for PgStore {
         let Ok(modseq) = i64::try_from(modseq) else {
             return Ok(());
         };
-        let (a, f) = (account.to_owned(), folder.to_owned());
-        self.block(async {
-            let mut client = self.db.get().await.context("Cannot reach the database")?;
-            let tx = client.transaction().await?;
-            self.fence(&tx, account, "Saving folder state").await?;
-                tx.execute(
-                    "UPDATE folder_mark SET highestmodseq = $4 WHERE account = $1 AND folder = $2 AND uidvalidity = $3",
-                    &[&a, &f, &i(uidvalidity), &modseq],
-                )
-                .await?;
-
-            tx.commit().await.context("Saving folder state")?;
-            Ok(())
-        })
+        self.fenced_write(
+            account,
+            "Saving folder state",
+            "UPDATE folder_mark SET highestmodseq = $4 WHERE account = $1 AND folder = $2 AND uidvalidity = $3",
+            &[&account, &folder, &i(uidvalidity), &modseq],
+        )
     }
 
     fn record_announced(
@@ -247,21 +259,13 @@ impl SyncBackend for PgStore {
         uidvalidity: u32,
         watermark: u32,
     ) -> Result<()> {
-        let (a, f) = (account.to_owned(), folder.to_owned());
-        self.block(async {
-            let mut client = self.db.get().await.context("Cannot reach the database")?;
-            let tx = client.transaction().await?;
-            self.fence(&tx, account, "Saving folder state").await?;
-            tx.execute(
-                "UPDATE folder_mark SET watermark = GREATEST(watermark, $4)
-                     WHERE account = $1 AND folder = $2 AND uidvalidity = $3",
-                &[&a, &f, &i(uidvalidity), &i(watermark)],
-            )
-            .await?;
-
-            tx.commit().await.context("Saving folder state")?;
-            Ok(())
-        })
+        self.fenced_write(
+            account,
+            "Saving folder state",
+            "UPDATE folder_mark SET watermark = GREATEST(watermark, $4)
+             WHERE account = $1 AND folder = $2 AND uidvalidity = $3",
+            &[&account, &folder, &i(uidvalidity), &i(watermark)],
+        )
     }
 
     fn announced(&self, account: &str, folder: &str, uidvalidity: u32) -> Result<Vec<u32>> {
@@ -284,21 +288,13 @@ impl SyncBackend for PgStore {
         uidvalidity: u32,
         uids: &[u32],
     ) -> Result<()> {
-        let (a, f) = (account.to_owned(), folder.to_owned());
         let uids: Vec<i64> = uids.iter().map(|&x| i(x)).collect();
-        self.block(async {
-            let mut client = self.db.get().await.context("Cannot reach the database")?;
-            let tx = client.transaction().await?;
-            self.fence(&tx, account, "Saving read messages").await?;
-                tx.execute(
-                    "DELETE FROM announced WHERE account = $1 AND folder = $2 AND uidvalidity = $3 AND uid = ANY($4)",
-                    &[&a, &f, &i(uidvalidity), &uids],
-                )
-                .await?;
-
-            tx.commit().await.context("Saving read messages")?;
-            Ok(())
-        })
+        self.fenced_write(
+            account,
+            "Saving read messages",
+            "DELETE FROM announced WHERE account = $1 AND folder = $2 AND uidvalidity = $3 AND uid = ANY($4)",
+            &[&account, &folder, &i(uidvalidity), &uids],
+        )
     }
 
     fn forget_account(&self, account: &str) -> Result<()> {
