@@ -17,6 +17,10 @@
 //!                                               flag change, connect → push round trips
 //! pushmail-bench signin                      9. the tray's idle memory with one sign-in (OAuth2)
 //!                                               account next to one password account
+//! pushmail-bench relay [--quick]             the relay (release pushmail-relay, PostgreSQL 15,
+//!                                               Dovecot, the Web Push receiver): memory per
+//!                                               account, latency over the floor, failover after
+//!                                               kill -9, outbox throughput
 //! ```
 //!
 //! `PUSHMAIL_BENCH_IDLE_SECS` changes the 60 s idle window.
@@ -41,6 +45,8 @@ mod links;
 mod pop3;
 #[path = "../bench/proxy.rs"]
 mod proxy;
+#[path = "../bench/relay.rs"]
+mod relay;
 #[path = "../bench/signin.rs"]
 mod signin;
 #[path = "../bench/wire.rs"]
@@ -201,13 +207,84 @@ fn main() {
             );
             println!("{}", s.markdown());
         }
+        Some("relay") => relay_bench(rest, clock),
         _ => {
             eprintln!(
-                "usage: pushmail-bench all [--quick] [--out DIR] | latency [N] | footprint [ACCOUNTS…] | burst [N] | bigbox [N…] | wire [N] | pop3 [--quick] [ACCOUNTS] | links [--quick] [N] | signin"
+                "usage: pushmail-bench all [--quick] [--out DIR] | latency [N] | footprint [ACCOUNTS…] | burst [N] | bigbox [N…] | wire [N] | pop3 [--quick] [ACCOUNTS] | links [--quick] [N] | signin | relay [--quick]"
             );
             std::process::exit(2);
         }
     }
+}
+
+/// The relay benchmark on its own: target/bench/relay.json and relay.md, the report on stdout.
+fn relay_bench(args: &[String], clock: Clock) {
+    let quick = args.iter().any(|a| a == "--quick");
+    let plan = if quick {
+        relay::Plan::quick()
+    } else {
+        relay::Plan::full()
+    };
+    let m = machine();
+    let relay_bin = relay::relay_binary();
+    let (relay_version, built) = relay_bin
+        .as_ref()
+        .map(|p| {
+            let age = std::fs::metadata(p)
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.elapsed().ok())
+                .map(|d| format!("built {} min before this run", d.as_secs() / 60))
+                .unwrap_or_default();
+            let built = if p.components().any(|c| c.as_os_str() == "debug") {
+                format!("a DEBUG build, not comparable ({age})")
+            } else {
+                format!("release profile (`cargo build --release -p pushmail-relay`, {age})")
+            };
+            (cmd_out(&p.to_string_lossy(), &["--version"]), built)
+        })
+        .unwrap_or_else(|| ("?".into(), "not built".into()));
+    let r = relay::run(plan, clock).expect("relay benchmark");
+    let python = pushmail_tests::venv_python()
+        .map(|p| cmd_out(&p.to_string_lossy(), &["--version"]))
+        .unwrap_or_else(|_| "?".into());
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "Run: {date}, `scripts/bench relay`{quick} ({secs:.0} s).\n\n\
+         | | |\n|---|---|\n\
+         | machine | {cpu}, {cores} cores (shared with other builds), {mem:.0} GB RAM |\n\
+         | system | {os}, {kernel} |\n\
+         | build | {relay_version}, {built}; checkout at the time of the run: {commit}; {rustc} |\n\
+         | servers | {pg}, Dovecot {dovecot}, receiver {python} (tests/relay/receiver.py) |\n\
+         | scheduling | nice {nice}; load average {load} at start, {load_end} at the end |\n",
+        date = m["date"].as_str().unwrap_or("?"),
+        quick = if quick { " --quick" } else { "" },
+        secs = r.secs,
+        cpu = m["cpu"].as_str().unwrap_or("?"),
+        cores = m["cores"],
+        mem = m["memory_gb"].as_f64().unwrap_or(f64::NAN),
+        os = m["os"].as_str().unwrap_or("?"),
+        kernel = m["kernel"].as_str().unwrap_or("?"),
+        commit = m["commit"].as_str().unwrap_or("?"),
+        rustc = m["rustc"].as_str().unwrap_or("?"),
+        pg = cmd_out("/usr/lib/postgresql/15/bin/postgres", &["--version"]),
+        dovecot = m["dovecot"].as_str().unwrap_or("?"),
+        nice = m["nice"],
+        load = m["load_at_start"].as_str().unwrap_or("?"),
+        load_end = loadavg(),
+    );
+    report.push_str(&r.markdown());
+    let out = PathBuf::from("target/bench");
+    let _ = std::fs::create_dir_all(&out);
+    let mut j = r.json();
+    j["machine"] = m;
+    let _ = std::fs::write(
+        out.join("relay.json"),
+        serde_json::to_string_pretty(&j).unwrap(),
+    );
+    let _ = std::fs::write(out.join("relay.md"), &report);
+    println!("{report}");
 }
 
 /// Idle windows: small subjects (and, with `wire`, the idle wire-cost subjects) together, then
