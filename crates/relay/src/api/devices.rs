@@ -199,24 +199,7 @@ pub async fn remove(
     Caller(user): Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    let mut client = st.db.get().await?;
-    let tx = client.transaction().await?;
-    let n = tx
-        .execute(
-            "DELETE FROM device WHERE id = $1 AND user_id = $2",
-            &[&id, &user],
-        )
-        .await?;
-    if n == 0 {
-        return Err(ApiError::not_found("device"));
-    }
-    tx.execute(
-        "DELETE FROM outbox WHERE kind = 'webpush' AND target = $1",
-        &[&id],
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    super::remove_target(&st, user, id, "device", "webpush").await
 }
 
 /// `POST /api/devices/{id}/test`: queues another test notice. 202 with its tag.

@@ -513,6 +513,38 @@ pub(crate) fn within_limit(count: i64, max: u32, what: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// Deletes the caller's device or webhook `id` (`table`: `device` or `webhook`, whose outbox
+/// rows have `kind` `webpush` or `webhook`) and the deliveries still queued for it; 404 when it
+/// is not theirs. Queued rows a sender holds right now are left to it: it finds the target gone
+/// and drops them (waiting for them could deadlock with a sender removing the same target).
+pub(crate) async fn remove_target(
+    st: &ApiState,
+    user: i64,
+    id: i64,
+    table: &'static str,
+    kind: &'static str,
+) -> ApiResult<StatusCode> {
+    let mut client = st.db.get().await?;
+    let tx = client.transaction().await?;
+    let n = tx
+        .execute(
+            &format!("DELETE FROM {table} WHERE id = $1 AND user_id = $2"),
+            &[&id, &user],
+        )
+        .await?;
+    if n == 0 {
+        return Err(ApiError::not_found(table));
+    }
+    tx.execute(
+        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox
+           WHERE kind = $1 AND target = $2 FOR UPDATE SKIP LOCKED)",
+        &[&kind, &id],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, ApiResult, ApiState, Caller, JsonBody, check_user_url, detail_field};
+use super::{ApiResult, ApiState, Caller, JsonBody, check_user_url, detail_field};
 
 /// A webhook as the API shows it (never its secret, except `secret` once at creation).
 #[derive(Serialize)]
@@ -123,22 +123,5 @@ pub async fn remove(
     Caller(user): Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    let mut client = st.db.get().await?;
-    let tx = client.transaction().await?;
-    let n = tx
-        .execute(
-            "DELETE FROM webhook WHERE id = $1 AND user_id = $2",
-            &[&id, &user],
-        )
-        .await?;
-    if n == 0 {
-        return Err(ApiError::not_found("webhook"));
-    }
-    tx.execute(
-        "DELETE FROM outbox WHERE kind = 'webhook' AND target = $1",
-        &[&id],
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    super::remove_target(&st, user, id, "webhook", "webhook").await
 }
