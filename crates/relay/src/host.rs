@@ -96,6 +96,34 @@ pub fn timing(config: &Config) -> Result<Timing> {
     Ok(t)
 }
 
+/// What a user gives for a mailbox (and the relay stores).
+pub struct Fields {
+    pub id: String,
+    pub name: String,
+    /// Empty when not given.
+    pub email: String,
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: String,
+}
+
+/// A mailbox as the relay's watchers and its connection test both use it: IMAP, the password
+/// from the relay's vault, the relay's `ca_file` and its `[watch]` timings. The one place these
+/// are decided.
+pub fn account(config: &Config, timing: &Timing, f: Fields) -> Account {
+    let mut a = Account::new(f.id, f.host, f.username);
+    a.name = f.name;
+    a.email = (!f.email.is_empty()).then_some(f.email);
+    a.protocol = Protocol::Imap;
+    a.port = f.port;
+    a.security = f.security;
+    a.password = PasswordSource::Vault;
+    a.ca_file = config.ca_file.clone();
+    a.timing = timing.clone();
+    a
+}
+
 /// Loads the accounts of `leases` as the engine wants them.
 async fn accounts(
     db: &Db,
@@ -114,24 +142,27 @@ async fn accounts(
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let id: String = r.get(0);
-        let mut a = Account::new(id, r.get::<_, String>(3), r.get::<_, String>(6));
-        a.name = r.get(1);
-        let email: String = r.get(2);
-        a.email = (!email.is_empty()).then_some(email);
-        a.protocol = Protocol::Imap;
-        a.port = u16::try_from(r.get::<_, i32>(4)).unwrap_or(993);
-        a.security = match r.get::<_, &str>(5) {
+        let security = match r.get::<_, &str>(5) {
             "starttls" => Security::Starttls,
             _ => Security::Tls,
         };
-        a.password = PasswordSource::Vault;
-        a.ca_file = config.ca_file.clone();
+        let mut a = account(
+            config,
+            t,
+            Fields {
+                id: r.get(0),
+                name: r.get(1),
+                email: r.get(2),
+                host: r.get(3),
+                port: u16::try_from(r.get::<_, i32>(4)).unwrap_or(993),
+                security,
+                username: r.get(6),
+            },
+        );
         let folders: Vec<String> = r.get(7);
         if !folders.is_empty() {
             a.folders = folders;
         }
-        a.timing = t.clone();
         out.push((a, r.get(8)));
     }
     Ok(out)

@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use pushmail_core::config::{Account, PasswordSource, Security};
+use pushmail_core::config::{Account, Security};
 use pushmail_core::i18n::I18n;
 use pushmail_core::{ConnectError, imap};
 use rand::RngCore;
@@ -145,13 +145,21 @@ pub async fn add(
     check_host(&host, port, &st.allow).await?;
 
     let id = new_id();
-    let mut account = Account::new(id.clone(), host.clone(), username.clone());
-    account.name = name.clone();
-    account.email = (!email.is_empty()).then(|| email.clone());
-    account.port = port;
-    account.security = security;
-    account.password = PasswordSource::Vault;
-    account.ca_file = st.config.ca_file.clone();
+    // The connection test uses the account exactly as the watchers will (timings included).
+    let timing = crate::host::timing(&st.config)?;
+    let account = crate::host::account(
+        &st.config,
+        &timing,
+        crate::host::Fields {
+            id: id.clone(),
+            name: name.clone(),
+            email: email.clone(),
+            host: host.clone(),
+            port,
+            security,
+            username: username.clone(),
+        },
+    );
     login_test(&account, &req.password, &st).await?;
 
     let bucket = bucket_of(&id, st.config.buckets);
