@@ -70,6 +70,10 @@ const port = Number(setting('port', 'OIDC_PORT', '0'));
 const accessTokenTtl = Number(setting('access-token-ttl', 'OIDC_ACCESS_TOKEN_TTL', '3600'));
 const rotate = setting('rotate-refresh-tokens', 'OIDC_ROTATE_REFRESH_TOKENS', 'true');
 const introspectionSecret = process.env.OIDC_INTROSPECTION_SECRET;
+// Optional: a web application client `pushmail-relay` (confidential, client_secret_post) whose
+// one redirect URI is the relay's `<public_url>/oauth/callback` (tests/tests/relay_signin.rs).
+const relayRedirect = process.env.OIDC_RELAY_REDIRECT;
+const relaySecret = process.env.OIDC_RELAY_SECRET;
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`bad port ${port}`);
 if (!Number.isInteger(accessTokenTtl) || accessTokenTtl < 1) fail(`bad access-token TTL ${accessTokenTtl}`);
 if (!['true', 'false'].includes(rotate)) fail(`--rotate-refresh-tokens must be true or false, not ${rotate}`);
@@ -89,6 +93,16 @@ const IMAP_SCOPE = 'imap';
 
 const provider = new Provider(issuer, {
   clients: [
+    ...(relayRedirect && relaySecret ? [{
+      client_id: 'pushmail-relay',
+      client_secret: relaySecret,
+      application_type: 'web',
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: [relayRedirect],
+      scope: `openid offline_access email ${IMAP_SCOPE}`,
+    }] : []),
     {
       client_id: 'pushmail',
       application_type: 'native',

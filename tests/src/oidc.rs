@@ -76,13 +76,20 @@ pub struct OidcOptions {
     /// `true` (default): a new refresh token at every refresh, and the old one presented again
     /// revokes the grant. `false`: the same refresh token stays valid (as Google's do).
     pub rotate_refresh_tokens: bool,
+    /// Registers the relay's web client ([`RELAY_CLIENT_ID`], confidential, its secret from
+    /// [`OidcServer::relay_client_secret`]) with this one redirect URI.
+    pub relay_redirect: Option<String>,
 }
+
+/// The relay's web application client (with [`OidcOptions::relay_redirect`]).
+pub const RELAY_CLIENT_ID: &str = "pushmail-relay";
 
 impl Default for OidcOptions {
     fn default() -> Self {
         OidcOptions {
             access_token_ttl: Duration::from_secs(3600),
             rotate_refresh_tokens: true,
+            relay_redirect: None,
         }
     }
 }
@@ -239,6 +246,7 @@ pub struct OidcServer {
     port: u16,
     issuer: String,
     introspection_secret: String,
+    relay_secret: String,
     node: PathBuf,
     oauth_dir: PathBuf,
     tls: Arc<rustls::ClientConfig>,
@@ -269,12 +277,19 @@ impl OidcServer {
             .context("Cannot create a temporary directory for the authorization server")?;
         let tls_files = make_tls(&dir.path().join("tls"))?;
         let introspection_secret = random_token(24)?;
+        let relay_secret = random_token(24)?;
         let stdout = File::create(dir.path().join("stdout.jsonl"))
             .context("Cannot create the authorization server's log")?;
         let stderr = File::create(dir.path().join("stderr.log"))
             .context("Cannot create the authorization server's stderr file")?;
         let started = Instant::now();
-        let child = Command::new(&node)
+        let mut command = Command::new(&node);
+        if let Some(redirect) = &opts.relay_redirect {
+            command
+                .env("OIDC_RELAY_REDIRECT", redirect)
+                .env("OIDC_RELAY_SECRET", &relay_secret);
+        }
+        let child = command
             .arg(oauth_dir.join("server.mjs"))
             .current_dir(&oauth_dir)
             .env("OIDC_CERT", &tls_files.cert)
@@ -303,6 +318,7 @@ impl OidcServer {
             port: 0,
             issuer: String::new(),
             introspection_secret,
+            relay_secret,
             node,
             oauth_dir,
             tls,
@@ -325,6 +341,11 @@ impl OidcServer {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The secret of the relay's web client ([`OidcOptions::relay_redirect`]).
+    pub fn relay_client_secret(&self) -> &str {
+        &self.relay_secret
     }
 
     pub fn authorization_endpoint(&self) -> String {

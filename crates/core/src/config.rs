@@ -400,7 +400,7 @@ pub enum PasswordSource {
 /// An account that signs in with OAuth2 instead of a password (`auth = "oauth2"`): which
 /// provider, and any of its settings the file overrides (`oauth_*` keys). See
 /// `docs/configuration.md`, "Sign-in".
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct OAuthSettings {
     /// `google`, `microsoft`, `yahoo`, `aol`, `fastmail` (built in) or `custom`.
     pub provider: String,
@@ -416,6 +416,27 @@ pub struct OAuthSettings {
     pub scopes: Option<Vec<String>>,
     pub issuer: Option<String>,
     pub sasl: Option<crate::oauth::sasl::SaslMechanism>,
+}
+
+impl std::fmt::Debug for OAuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A desktop app's "secret" is public, but a web service's (the relay's) is not, and an
+        // account printed in a log must never carry it.
+        f.debug_struct("OAuthSettings")
+            .field("provider", &self.provider)
+            .field("tenant", &self.tenant)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field("authorization_endpoint", &self.authorization_endpoint)
+            .field("token_endpoint", &self.token_endpoint)
+            .field("scopes", &self.scopes)
+            .field("issuer", &self.issuer)
+            .field("sasl", &self.sasl)
+            .finish()
+    }
 }
 
 impl OAuthSettings {

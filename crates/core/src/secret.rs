@@ -136,7 +136,12 @@ fn oauth_entry(id: &str) -> String {
 }
 
 /// Stores account `id`'s refresh token (a new sign-in, or one the provider rotated).
+///
+/// In a process with a [`Vault`] (the relay) every refresh token lives there instead.
 pub async fn store_refresh_token(id: &str, token: SecretString) -> Result<(), SecretError> {
+    if let Some(vault) = VAULT.get() {
+        return vault.store_refresh_token(id, token).await;
+    }
     store_password(&oauth_entry(id), token)
         .await
         .map_err(|e| unname(e, id))
@@ -144,6 +149,9 @@ pub async fn store_refresh_token(id: &str, token: SecretString) -> Result<(), Se
 
 /// Account `id`'s refresh token; [`SecretError::Missing`] when the user has not signed in.
 pub async fn refresh_token(id: &str) -> Result<SecretString, SecretError> {
+    if let Some(vault) = VAULT.get() {
+        return vault.refresh_token(id).await;
+    }
     let entry = oauth_entry(id);
     blocking(move || {
         keyring::Entry::new(KEYRING_SERVICE, &entry)
@@ -157,6 +165,10 @@ pub async fn refresh_token(id: &str) -> Result<SecretString, SecretError> {
 
 /// Removes account `id`'s refresh token; a missing entry is not an error.
 pub async fn delete_refresh_token(id: &str) -> Result<(), SecretError> {
+    if VAULT.get().is_some() {
+        // The vault's owner destroys an account's secret with the account.
+        return Ok(());
+    }
     delete_password(&oauth_entry(id))
         .await
         .map_err(|e| unname(e, id))
@@ -199,17 +211,34 @@ pub async fn password(account: &Account) -> Result<SecretString, SecretError> {
     }
 }
 
-/// Where [`PasswordSource::Vault`] passwords come from: a service hosting the engine (the
-/// relay, which keeps them encrypted in its database). Called on every login, so a changed
-/// password is used at the next reconnect.
+/// A boxed future of a [`Vault`] method.
+pub type VaultFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, SecretError>> + Send + 'a>>;
+
+/// Where a service hosting the engine (the relay, which keeps secrets encrypted in its
+/// database) keeps every account secret instead of the OS keyring: [`PasswordSource::Vault`]
+/// passwords, and — in a process that installed one — every sign-in's refresh token.
+/// Called on every login, so a changed password is used at the next reconnect.
 pub trait Vault: Send + Sync + 'static {
     /// The account's password; [`SecretError::Missing`] when it has none.
-    fn password(
-        &self,
-        account: &str,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<SecretString, SecretError>> + Send + '_>,
-    >;
+    fn password(&self, account: &str) -> VaultFuture<'_, SecretString>;
+
+    /// The account's refresh token; [`SecretError::Missing`] when it has none.
+    fn refresh_token(&self, account: &str) -> VaultFuture<'_, SecretString>;
+
+    /// Replaces the account's refresh token (a rotated one). Must not return `Ok` before it is
+    /// stored durably: the refresher uses the new access token only then.
+    fn store_refresh_token(&self, account: &str, token: SecretString) -> VaultFuture<'_, ()>;
+
+    /// Held across one refresh of the account's grant, excluding every other process that
+    /// shares the vault (a refresh token used twice revokes the grant at some providers).
+    /// Dropping the value releases it.
+    fn lock_refresh(&self, account: &str) -> VaultFuture<'_, Box<dyn Send + Sync>>;
+}
+
+/// The process's vault, if one was installed.
+pub fn vault() -> Option<&'static dyn Vault> {
+    VAULT.get().map(|v| &**v)
 }
 
 static VAULT: std::sync::OnceLock<Box<dyn Vault>> = std::sync::OnceLock::new();

@@ -92,6 +92,99 @@ pub struct Config {
     /// `reconnect_min`, …); see docs/configuration.md.
     #[serde(default)]
     pub watch: toml::Table,
+    /// Sign-in providers users may sign in with instead of giving a password (OAuth2), by
+    /// id: a built-in one (`google`, `microsoft`, `yahoo`, `aol`, `fastmail`) with the
+    /// operator's own client registration, or any other id for an OpenID/OAuth2 provider
+    /// described in full. Empty: sign-in is not offered.
+    #[serde(default)]
+    pub signin: std::collections::BTreeMap<String, SignInClient>,
+    /// How long a user has between "Sign in with …" and coming back from the provider.
+    #[serde(default = "default_signin_timeout", with = "secs")]
+    pub signin_timeout: Duration,
+}
+
+/// The relay's registration at one sign-in provider (`[signin.<id>]`). A web application
+/// client: its redirect URI is `<public_url>/oauth/callback`, registered at the provider.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInClient {
+    /// Shown as "Sign in with <name>"; built-in providers have theirs.
+    #[serde(default)]
+    pub name: Option<String>,
+    pub client_id: String,
+    /// A file holding the client secret (a web client's is a real secret, so it is not in
+    /// this file); none for a public client.
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
+    /// Microsoft only: the organisation's tenant instead of `common`.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// Required for a provider that is not built in; optional overrides otherwise.
+    #[serde(default)]
+    pub authorization_endpoint: Option<String>,
+    #[serde(default)]
+    pub token_endpoint: Option<String>,
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    /// `oauthbearer` (default for other providers) or `xoauth2`.
+    #[serde(default)]
+    pub sasl: Option<String>,
+    /// Read from `client_secret_file` when the config is loaded.
+    #[serde(skip)]
+    pub client_secret: Option<secrecy::SecretString>,
+}
+
+impl std::fmt::Debug for SignInClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret: a config printed in a log must not carry it.
+        f.debug_struct("SignInClient")
+            .field("name", &self.name)
+            .field("client_id", &self.client_id)
+            .field("client_secret_file", &self.client_secret_file)
+            .field("authorization_endpoint", &self.authorization_endpoint)
+            .field("token_endpoint", &self.token_endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The sign-in providers pushmail-core has built in.
+const BUILT_IN: [&str; 5] = ["google", "microsoft", "yahoo", "aol", "fastmail"];
+
+impl SignInClient {
+    /// The core's sign-in settings for provider `id`: what the watchers and the sign-in use.
+    pub fn settings(&self, id: &str) -> pushmail_core::config::OAuthSettings {
+        use secrecy::ExposeSecret;
+        let builtin = BUILT_IN.contains(&id);
+        pushmail_core::config::OAuthSettings {
+            provider: if builtin { id } else { "custom" }.to_owned(),
+            tenant: self.tenant.clone(),
+            client_id: Some(self.client_id.clone()),
+            client_secret: self
+                .client_secret
+                .as_ref()
+                .map(|s| s.expose_secret().to_owned()),
+            authorization_endpoint: self.authorization_endpoint.clone(),
+            token_endpoint: self.token_endpoint.clone(),
+            scopes: self.scopes.clone(),
+            issuer: self.issuer.clone(),
+            sasl: match self.sasl.as_deref() {
+                Some("xoauth2") => Some(pushmail_core::oauth::SaslMechanism::XOAuth2),
+                Some("oauthbearer") => Some(pushmail_core::oauth::SaslMechanism::OAuthBearer),
+                _ => None,
+            },
+        }
+    }
+
+    /// "Google", "Microsoft", or the configured name.
+    pub fn display_name(&self, id: &str) -> String {
+        match &self.name {
+            Some(n) => n.clone(),
+            None if BUILT_IN.contains(&id) => pushmail_core::oauth::Provider::display_name(id),
+            None => id.to_owned(),
+        }
+    }
 }
 
 fn default_listen() -> SocketAddr {
@@ -130,6 +223,9 @@ fn default_max_webhooks() -> u32 {
 fn default_rate() -> u32 {
     120
 }
+fn default_signin_timeout() -> Duration {
+    Duration::from_secs(600)
+}
 
 /// Durations are written as seconds (fractions allowed: `lease = 1.5`).
 mod secs {
@@ -151,8 +247,19 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("Cannot read the relay config {}", path.display()))?;
-        let config: Config = toml::from_str(&text)
+        let mut config: Config = toml::from_str(&text)
             .with_context(|| format!("The relay config {} is not valid", path.display()))?;
+        for (id, client) in &mut config.signin {
+            if let Some(file) = &client.client_secret_file {
+                let secret = std::fs::read_to_string(file).with_context(|| {
+                    format!(
+                        "signin.{id}: cannot read client_secret_file {}",
+                        file.display()
+                    )
+                })?;
+                client.client_secret = Some(secrecy::SecretString::from(secret.trim().to_owned()));
+            }
+        }
         config
             .check()
             .with_context(|| format!("The relay config {} is not valid", path.display()))?;
@@ -171,11 +278,78 @@ impl Config {
         if self.senders == 0 {
             bail!("senders must be at least 1");
         }
+        self.check_signin()?;
         for cidr in &self.allow_private {
             crate::guard::Cidr::parse(cidr)
                 .with_context(|| format!("allow_private: `{cidr}` is not an address range"))?;
         }
         Ok(())
+    }
+
+    /// The `[signin.*]` tables: ids, what a provider that is not built in must say, and a
+    /// `public_url` the providers can send browsers back to.
+    fn check_signin(&self) -> Result<()> {
+        if self.signin.is_empty() {
+            return Ok(());
+        }
+        let Some(url) = &self.public_url else {
+            bail!(
+                "[signin.*] needs public_url: the providers send the browser back to <public_url>/oauth/callback"
+            );
+        };
+        let parsed = url::Url::parse(url).with_context(|| format!("public_url `{url}`"))?;
+        let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+        if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+            bail!("public_url must be https:// (http:// only on loopback, for a lab)");
+        }
+        for (id, c) in &self.signin {
+            if id.is_empty()
+                || id.len() > 32
+                || !id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                bail!("signin.{id}: an id is 1 to 32 of a-z, 0-9 and -");
+            }
+            if c.client_id.trim().is_empty() {
+                bail!("signin.{id}: client_id is empty");
+            }
+            if let Some(m) = &c.sasl
+                && m != "oauthbearer"
+                && m != "xoauth2"
+            {
+                bail!("signin.{id}: sasl must be \"oauthbearer\" or \"xoauth2\"");
+            }
+            if !BUILT_IN.contains(&id.as_str()) {
+                for (key, v) in [
+                    ("authorization_endpoint", &c.authorization_endpoint),
+                    ("token_endpoint", &c.token_endpoint),
+                ] {
+                    if v.is_none() {
+                        bail!(
+                            "signin.{id}: `{key}` is required for a provider that is not built in ({})",
+                            BUILT_IN.join(", ")
+                        );
+                    }
+                }
+                if c.scopes.as_ref().is_none_or(Vec::is_empty) {
+                    bail!("signin.{id}: `scopes` is required for a provider that is not built in");
+                }
+            }
+            // The core's own checks (https endpoints, a known built-in name).
+            c.settings(id)
+                .provider("imap.invalid", 993)
+                .and_then(|p| p.validate().map(|()| p))
+                .map_err(|e| anyhow::anyhow!("signin.{id}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// Where providers send the browser back: `<public_url>/oauth/callback`.
+    pub fn signin_redirect_uri(&self) -> Option<String> {
+        self.public_url
+            .as_deref()
+            .map(|u| format!("{}/oauth/callback", u.trim_end_matches('/')))
     }
 
     /// The master key file: the setting, else systemd's credential directory.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use pushmail_core::config::{Account, PasswordSource, Protocol, Security, Timing};
-use pushmail_core::secret::{SecretError, Vault};
+use pushmail_core::secret::{SecretError, Vault, VaultFuture};
 use pushmail_core::{Config as CoreConfig, Engine, Event, Store};
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
@@ -32,41 +32,129 @@ pub fn owner_name() -> String {
     )
 }
 
-/// Passwords for the engine, opened from the database on each login.
+/// Account secrets for the engine, opened from the database on each use: passwords at each
+/// login, sign-ins' refresh tokens at each refresh (and stored again when rotated).
 struct RelayVault {
     db: Db,
     master: Key,
+    /// How long a refresh may hold the grant's lock (a process frozen while holding it loses
+    /// it after this): twice the token request's own timeout.
+    lock_limit: Duration,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> SecretError {
+    SecretError::Keyring(format!("the relay's database: {e}"))
+}
+
+impl RelayVault {
+    /// The account's secret, only if it is of kind `auth`: a refresh token is never handed
+    /// out as a password, nor a password as a refresh token.
+    async fn secret(&self, account: &str, auth: &str) -> Result<SecretString, SecretError> {
+        let client = self.db.get().await.map_err(unavailable)?;
+        let row = client
+            .query_opt(
+                "SELECT sealed_key, sealed_secret FROM account WHERE id = $1 AND auth = $2",
+                &[&account, &auth],
+            )
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| SecretError::Missing(account.to_owned()))?;
+        let key: Vec<u8> = row.get(0);
+        let secret: Vec<u8> = row.get(1);
+        crypto::open_account_secret(&self.master, account, &key, &secret).map_err(unavailable)
+    }
 }
 
 impl Vault for RelayVault {
-    fn password(
-        &self,
-        account: &str,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<SecretString, SecretError>> + Send + '_>,
-    > {
+    fn password(&self, account: &str) -> VaultFuture<'_, SecretString> {
+        let account = account.to_owned();
+        Box::pin(async move { self.secret(&account, "password").await })
+    }
+
+    fn refresh_token(&self, account: &str) -> VaultFuture<'_, SecretString> {
+        let account = account.to_owned();
+        Box::pin(async move { self.secret(&account, "oauth2").await })
+    }
+
+    fn store_refresh_token(&self, account: &str, token: SecretString) -> VaultFuture<'_, ()> {
         let account = account.to_owned();
         Box::pin(async move {
-            let unavailable =
-                |e: String| SecretError::Keyring(format!("the relay's database: {e}"));
-            let client = self
-                .db
-                .get()
-                .await
-                .map_err(|e| unavailable(e.to_string()))?;
-            let row = client
-                .query_opt(
-                    "SELECT sealed_key, sealed_secret FROM account WHERE id = $1",
-                    &[&account],
+            // A fresh account key with every token: an old backup's key opens no newer token.
+            let (sealed_key, sealed_secret) =
+                crypto::seal_account_secret(&self.master, &account, &token).map_err(unavailable)?;
+            let client = self.db.get().await.map_err(unavailable)?;
+            let n = client
+                .execute(
+                    "UPDATE account SET sealed_key = $2, sealed_secret = $3
+                     WHERE id = $1 AND auth = 'oauth2'",
+                    &[&account, &sealed_key, &sealed_secret],
                 )
                 .await
-                .map_err(|e| unavailable(e.to_string()))?
-                .ok_or_else(|| SecretError::Missing(account.clone()))?;
-            let key: Vec<u8> = row.get(0);
-            let secret: Vec<u8> = row.get(1);
-            crypto::open_account_secret(&self.master, &account, &key, &secret)
-                .map_err(|e| unavailable(e.to_string()))
+                .map_err(unavailable)?;
+            if n == 0 {
+                return Err(SecretError::Missing(account));
+            }
+            Ok(())
         })
+    }
+
+    fn lock_refresh(&self, account: &str) -> VaultFuture<'_, Box<dyn Send + Sync>> {
+        let account = account.to_owned();
+        Box::pin(async move {
+            let held = refresh_lock(&self.db, &account, self.lock_limit)
+                .await
+                .map_err(unavailable)?;
+            Ok(Box::new(held) as Box<dyn Send + Sync>)
+        })
+    }
+}
+
+/// Dropping it releases the grant's lock (its transaction ends).
+struct RefreshLockHeld(#[allow(dead_code)] tokio::sync::oneshot::Sender<()>);
+
+/// Takes the account's refresh lock: a transaction-scoped advisory lock, held by a task of its
+/// own until the returned value is dropped. Brief (one token request) and only around
+/// refreshes, unlike a lease: it pins one pooled connection for those seconds. The
+/// transaction's idle limit frees it if this process freezes while holding it.
+async fn refresh_lock(db: &Db, account: &str, limit: Duration) -> Result<RefreshLockHeld> {
+    let client = db.get().await?;
+    let (locked_tx, locked_rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
+    let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
+    let account = account.to_owned();
+    let ms = limit.as_millis().max(1000).to_string();
+    tokio::spawn(async move {
+        let mut client = client;
+        let result = async {
+            let tx = client.transaction().await?;
+            tx.batch_execute(&format!(
+                "SET LOCAL idle_in_transaction_session_timeout = {ms}"
+            ))
+            .await?;
+            // Namespace 0x504d ("PM") and the id's hash: a lock of this kind only.
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(20557, hashtext($1))",
+                &[&account],
+            )
+            .await?;
+            Ok::<_, tokio_postgres::Error>(tx)
+        }
+        .await;
+        match result {
+            Ok(tx) => {
+                if locked_tx.send(Ok(())).is_ok() {
+                    let _ = release_rx.await;
+                }
+                let _ = tx.rollback().await;
+            }
+            Err(e) => {
+                let _ = locked_tx.send(Err(e.to_string()));
+            }
+        }
+    });
+    match locked_rx.await {
+        Ok(Ok(())) => Ok(RefreshLockHeld(release_tx)),
+        Ok(Err(e)) => anyhow::bail!("cannot lock the sign-in for a refresh: {e}"),
+        Err(_) => anyhow::bail!("cannot lock the sign-in for a refresh: the task ended"),
     }
 }
 
@@ -97,6 +185,7 @@ pub fn timing(config: &Config) -> Result<Timing> {
 }
 
 /// What a user gives for a mailbox (and the relay stores).
+#[derive(Clone, Debug)]
 pub struct Fields {
     pub id: String,
     pub name: String,
@@ -106,6 +195,8 @@ pub struct Fields {
     pub port: u16,
     pub security: Security,
     pub username: String,
+    /// The `[signin.<id>]` the mailbox signs in with; `None`: a password.
+    pub signin: Option<String>,
 }
 
 /// A mailbox as the relay's watchers and its connection test both use it: IMAP, the password
@@ -118,7 +209,17 @@ pub fn account(config: &Config, timing: &Timing, f: Fields) -> Account {
     a.protocol = Protocol::Imap;
     a.port = f.port;
     a.security = f.security;
-    a.password = PasswordSource::Vault;
+    a.password = match &f.signin {
+        None => PasswordSource::Vault,
+        Some(id) => PasswordSource::OAuth2(Box::new(match config.signin.get(id) {
+            Some(client) => client.settings(id),
+            // Taken out of the config since: the login says the provider is unknown.
+            None => pushmail_core::config::OAuthSettings {
+                provider: id.clone(),
+                ..Default::default()
+            },
+        })),
+    };
     a.ca_file = config.ca_file.clone();
     a.timing = timing.clone();
     a
@@ -130,12 +231,13 @@ async fn accounts(
     leases: &Leases,
     config: &Config,
     t: &Timing,
-) -> Result<Vec<(Account, i32)>> {
+) -> Result<Vec<(Account, i32, i32)>> {
     let buckets: Vec<i32> = leases.keys().copied().collect();
     let client = db.get().await?;
     let rows = client
         .query(
-            "SELECT id, name, email, host, port, security, username, folders, bucket
+            "SELECT id, name, email, host, port, security, username, folders, bucket,
+                    auth, signin_provider, secret_version
              FROM account WHERE bucket = ANY($1) ORDER BY id",
             &[&buckets],
         )
@@ -157,13 +259,14 @@ async fn accounts(
                 port: u16::try_from(r.get::<_, i32>(4)).unwrap_or(993),
                 security,
                 username: r.get(6),
+                signin: (r.get::<_, &str>(9) == "oauth2").then(|| r.get(10)),
             },
         );
         let folders: Vec<String> = r.get(7);
         if !folders.is_empty() {
             a.folders = folders;
         }
-        out.push((a, r.get(8)));
+        out.push((a, r.get(8), r.get(11)));
     }
     Ok(out)
 }
@@ -177,6 +280,7 @@ pub async fn run(config: Config, db: Db, master: Key, cancel: CancellationToken)
     if pushmail_core::secret::install_vault(Box::new(RelayVault {
         db: db.clone(),
         master: master.clone(),
+        lock_limit: pushmail_core::oauth::http_client::TOKEN_REQUEST_TIMEOUT * 2,
     }))
     .is_err()
     {
@@ -260,6 +364,8 @@ pub async fn run(config: Config, db: Db, master: Key, cancel: CancellationToken)
         crate::listen::spawn(&config, "accounts", changed.clone(), cancel.clone()).await?;
 
     let mut last: Leases = Leases::new();
+    // Each watched account's secret version, as last read.
+    let mut versions: HashMap<String, i32> = HashMap::new();
     // Until when the leases of the last good round hold: a failed round (a database blip)
     // stops nothing before then, so one bad statement is not a reconnect storm.
     let mut valid_until = tokio::time::Instant::now();
@@ -293,7 +399,7 @@ pub async fn run(config: Config, db: Db, master: Key, cancel: CancellationToken)
                     Ok(list) => {
                         let now: HashMap<String, Held> = list
                             .iter()
-                            .filter_map(|(a, b)| {
+                            .filter_map(|(a, b, _)| {
                                 leases.get(b).map(|e| {
                                     (
                                         a.id.clone(),
@@ -318,11 +424,28 @@ pub async fn run(config: Config, db: Db, master: Key, cancel: CancellationToken)
                         // An account re-claimed at a new epoch keeps its watcher: its writes carry
                         // the new epoch, and anything another process recorded meanwhile is a
                         // no-op for it (the unique key), so nothing is delivered twice.
+                        // A new sign-in (the secret's version went up) restarts a watcher
+                        // that waits for one; the account's settings are unchanged, so
+                        // `apply` alone would leave it waiting.
+                        let renewed: Vec<String> = list
+                            .iter()
+                            .filter(|(a, _, v)| {
+                                versions
+                                    .insert(a.id.clone(), *v)
+                                    .is_some_and(|old| old != *v)
+                            })
+                            .map(|(a, _, _)| a.id.clone())
+                            .collect();
+                        versions.retain(|id, _| now.contains_key(id));
                         let core = CoreConfig {
-                            accounts: list.into_iter().map(|(a, _)| a).collect(),
+                            accounts: list.into_iter().map(|(a, _, _)| a).collect(),
                             ..CoreConfig::default()
                         };
                         engine.apply(&core);
+                        for id in renewed {
+                            info!(account = %id, "signed in again; restarting its watcher");
+                            engine.restart(&id);
+                        }
                         valid_until = started + config.lease;
                         last = leases;
                     }

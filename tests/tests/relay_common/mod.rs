@@ -121,7 +121,11 @@ pub struct Relay {
 impl Relay {
     /// Starts a process on a free port; returns once its API answers.
     pub fn start(setup: &RelaySetup<'_>, name: &str) -> Relay {
-        let port = free_port();
+        Relay::start_on(setup, name, free_port())
+    }
+
+    /// [`Relay::start`] on a port chosen before (one a provider must know in advance).
+    pub fn start_on(setup: &RelaySetup<'_>, name: &str, port: u16) -> Relay {
         let config = setup.dir.path().join(format!("relay-{name}.toml"));
         let text = std::fs::read_to_string(&setup.config).unwrap();
         std::fs::write(&config, format!("listen = \"127.0.0.1:{port}\"\n{text}")).unwrap();

@@ -48,6 +48,12 @@ impl RefreshTokenStore for KeyringStore {
     }
 
     async fn lock(&self) -> Result<RefreshLock, SecretError> {
+        if let Some(vault) = secret::vault() {
+            // The processes sharing a vault are on other machines: a file lock cannot reach
+            // them; the vault's own lock does.
+            let held = vault.lock_refresh(&self.id).await?;
+            return Ok(RefreshLock(Some(held)));
+        }
         let path = lock_path(&self.id).map_err(SecretError::Keyring)?;
         let file = tokio::task::spawn_blocking(move || lock_file(&path))
             .await

@@ -59,6 +59,33 @@ impl PendingAuthorization {
         &self.redirect_uri
     }
 
+    /// The `state` and the PKCE verifier, for a service whose redirect may reach another of
+    /// its processes (the relay keeps them sealed in its database until the browser is back).
+    /// Secrets: keep them as such.
+    pub fn secrets(&self) -> (SecretString, SecretString) {
+        (
+            self.state.clone(),
+            SecretString::from(self.verifier.secret().clone()),
+        )
+    }
+
+    /// A pending authorization again from [`secrets`](Self::secrets), for the same provider
+    /// and redirect URI as the request it was made for.
+    pub fn resume(
+        provider: &Provider,
+        redirect_uri: &str,
+        state: SecretString,
+        verifier: SecretString,
+    ) -> PendingAuthorization {
+        PendingAuthorization {
+            state,
+            verifier: PkceCodeVerifier::new(verifier.expose_secret().to_owned()),
+            redirect_uri: redirect_uri.to_owned(),
+            issuer: provider.issuer.clone(),
+            require_iss: provider.require_iss,
+        }
+    }
+
     /// The PKCE verifier, for the code exchange.
     pub(crate) fn verifier(&self) -> PkceCodeVerifier {
         PkceCodeVerifier::new(self.verifier.secret().clone())

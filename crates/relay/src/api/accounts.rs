@@ -45,11 +45,15 @@ pub struct AccountOut {
     username: String,
     state: String,
     state_detail: String,
+    /// `password` or `oauth2` (signs in at `provider`).
+    auth: String,
+    provider: String,
 }
 
-const COLUMNS: &str = "id, name, email, host, port, security, username, state, state_detail";
+pub(super) const COLUMNS: &str =
+    "id, name, email, host, port, security, username, state, state_detail, auth, signin_provider";
 
-fn from_row(r: &tokio_postgres::Row) -> AccountOut {
+pub(super) fn from_row(r: &tokio_postgres::Row) -> AccountOut {
     AccountOut {
         id: r.get(0),
         name: r.get(1),
@@ -60,6 +64,8 @@ fn from_row(r: &tokio_postgres::Row) -> AccountOut {
         username: r.get(6),
         state: r.get(7),
         state_detail: r.get(8),
+        auth: r.get(9),
+        provider: r.get(10),
     }
 }
 
@@ -78,6 +84,19 @@ pub async fn list(
     Ok(Json(rows.iter().map(from_row).collect()))
 }
 
+/// A mailbox's fields as a user gives them (also for a sign-in).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FieldsIn {
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    pub host: String,
+    pub port: i64,
+    pub security: String,
+    pub username: String,
+}
+
 /// `POST /api/accounts` body.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,14 +111,14 @@ pub struct NewAccount {
     password: SecretString,
 }
 
-/// `POST /api/accounts`: checks the fields, refuses hosts on private networks, logs in, and
-/// stores the account with its password sealed.
-pub async fn add(
-    State(st): State<Arc<ApiState>>,
-    Caller(user): Caller,
-    JsonBody(req): JsonBody<NewAccount>,
-) -> ApiResult<(StatusCode, Json<AccountOut>)> {
-    use secrecy::ExposeSecret;
+/// Checks a new mailbox's fields for `user` (their limit, each field, the host's network) and
+/// gives them a new id.
+pub(super) async fn check_new(
+    st: &ApiState,
+    user: i64,
+    req: &FieldsIn,
+    signin: Option<String>,
+) -> ApiResult<crate::host::Fields> {
     let name = text_field("account name", &req.name, 100)?;
     let count: i64 = st
         .db
@@ -135,66 +154,103 @@ pub async fn add(
         }
     };
     let username = text_field("user name", &req.username, 320)?;
-    if req.password.expose_secret().is_empty() {
-        return Err(ApiError::bad("missing_field", "Fill in the password"));
-    }
-    if req.password.expose_secret().len() > 4096 {
-        return Err(ApiError::bad("bad_field", "The password is too long"));
-    }
-
     check_host(&host, port, &st.allow).await?;
+    Ok(crate::host::Fields {
+        id: new_id(),
+        name,
+        email,
+        host,
+        port,
+        security,
+        username,
+        signin,
+    })
+}
 
-    let id = new_id();
-    // The connection test uses the account exactly as the watchers will (timings included).
-    let timing = crate::host::timing(&st.config)?;
-    let account = crate::host::account(
-        &st.config,
-        &timing,
-        crate::host::Fields {
-            id: id.clone(),
-            name: name.clone(),
-            email: email.clone(),
-            host: host.clone(),
-            port,
-            security,
-            username: username.clone(),
-        },
-    );
-    login_test(&account, &req.password, &st).await?;
-
-    let bucket = bucket_of(&id, st.config.buckets);
+/// Stores a new mailbox with its secret sealed; `notify`: tell the watchers now (else the
+/// caller does, once the mailbox is tested).
+pub(super) async fn insert(
+    st: &ApiState,
+    user: i64,
+    f: &crate::host::Fields,
+    secret: &SecretString,
+    notify_now: bool,
+) -> ApiResult<AccountOut> {
+    let bucket = bucket_of(&f.id, st.config.buckets);
     let (sealed_key, sealed_secret) =
-        crate::crypto::seal_account_secret(&st.master, &id, &req.password)?;
-    let security_text = req.security.as_str();
+        crate::crypto::seal_account_secret(&st.master, &f.id, secret)?;
+    let security_text = match f.security {
+        Security::Starttls => "starttls",
+        _ => "tls",
+    };
+    let (auth, provider) = match &f.signin {
+        Some(p) => ("oauth2", p.as_str()),
+        None => ("password", ""),
+    };
     let mut client = st.db.get().await?;
     let tx = client.transaction().await?;
     let row = tx
         .query_one(
             &format!(
                 "INSERT INTO account (id, user_id, bucket, name, email, host, port, security,
-                                      username, sealed_key, sealed_secret)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                                      username, sealed_key, sealed_secret, auth, signin_provider)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                  RETURNING {COLUMNS}"
             ),
             &[
-                &id,
+                &f.id,
                 &user,
                 &bucket,
-                &name,
-                &email,
-                &host,
-                &i32::from(port),
+                &f.name,
+                &f.email,
+                &f.host,
+                &i32::from(f.port),
                 &security_text,
-                &username,
+                &f.username,
                 &sealed_key,
                 &sealed_secret,
+                &auth,
+                &provider,
             ],
         )
         .await?;
-    notify(&tx, "accounts", &bucket.to_string()).await?;
+    if notify_now {
+        notify(&tx, "accounts", &bucket.to_string()).await?;
+    }
     tx.commit().await?;
-    tracing::info!(account = %id, user, bucket, "account added");
-    Ok((StatusCode::CREATED, Json(from_row(&row))))
+    tracing::info!(account = %f.id, user, bucket, auth, "account added");
+    Ok(from_row(&row))
+}
+
+/// `POST /api/accounts`: checks the fields, refuses hosts on private networks, logs in, and
+/// stores the account with its password sealed.
+pub async fn add(
+    State(st): State<Arc<ApiState>>,
+    Caller(user): Caller,
+    JsonBody(req): JsonBody<NewAccount>,
+) -> ApiResult<(StatusCode, Json<AccountOut>)> {
+    use secrecy::ExposeSecret;
+    if req.password.expose_secret().is_empty() {
+        return Err(ApiError::bad("missing_field", "Fill in the password"));
+    }
+    if req.password.expose_secret().len() > 4096 {
+        return Err(ApiError::bad("bad_field", "The password is too long"));
+    }
+    let given = FieldsIn {
+        name: req.name,
+        email: req.email,
+        host: req.host,
+        port: req.port,
+        security: req.security,
+        username: req.username,
+    };
+    let fields = check_new(&st, user, &given, None).await?;
+    // The connection test uses the account exactly as the watchers will (timings included).
+    let timing = crate::host::timing(&st.config)?;
+    let account = crate::host::account(&st.config, &timing, fields.clone());
+    login_test(&account, Some(&req.password), &st).await?;
+    let out = insert(&st, user, &fields, &req.password, true).await?;
+    Ok((StatusCode::CREATED, Json(out)))
 }
 
 /// `DELETE /api/accounts/{id}`: the row goes, and with it its sealed key (so the stored
@@ -303,12 +359,19 @@ pub(super) async fn check_host(host: &str, port: u16, allow: &[guard::Cidr]) -> 
     Ok(())
 }
 
-/// Connects and logs in with `password` as the watcher will, then logs out.
-async fn login_test(account: &Account, password: &SecretString, st: &ApiState) -> ApiResult<()> {
-    let opened = tokio::time::timeout(
-        TEST_TIMEOUT,
-        imap::session::open_with(account, password, &st.tls),
-    )
+/// Connects and logs in as the watcher will — with `password`, or (a sign-in) with a token
+/// from the stored grant —, then logs out.
+pub(super) async fn login_test(
+    account: &Account,
+    password: Option<&SecretString>,
+    st: &ApiState,
+) -> ApiResult<()> {
+    let opened = tokio::time::timeout(TEST_TIMEOUT, async {
+        match password {
+            Some(p) => imap::session::open_with(account, p, &st.tls).await,
+            None => imap::session::open(account, &st.tls).await,
+        }
+    })
     .await;
     match opened {
         Ok(Ok(mut li)) => {

@@ -38,6 +38,7 @@ mod accounts;
 mod devices;
 mod discover;
 pub mod rate;
+mod signin;
 mod web;
 mod webhooks;
 
@@ -100,6 +101,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/accounts", get(accounts::list).post(accounts::add))
         .route("/api/accounts/{id}", delete(accounts::remove))
         .route("/api/discover", post(discover::find))
+        .route("/api/signin/providers", get(signin::providers))
+        .route("/api/signin", post(signin::start))
         .route("/api/devices", get(devices::list).post(devices::add))
         .route(
             "/api/devices/{id}",
@@ -113,6 +116,9 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     Router::new()
         .merge(api)
+        // The providers' way back: no bearer token (a top-level navigation from the provider),
+        // limited per address and bound to the browser by its cookie (api/signin.rs).
+        .route("/oauth/callback", get(signin::callback))
         .fallback(web::serve)
         .with_state(state)
 }

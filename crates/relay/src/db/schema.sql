@@ -129,3 +129,27 @@ CREATE TABLE IF NOT EXISTS bucket_claim (
     claimed_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (bucket, epoch)
 );
+
+-- Sign-in (OAuth2) mailboxes: `auth` says what `sealed_secret` holds ('password' or 'oauth2',
+-- the refresh token), `signin_provider` which `[signin.<id>]` of the config it came from, and
+-- `secret_version` goes up at every new sign-in, so the watcher of a mailbox waiting for one
+-- starts again.
+ALTER TABLE account ADD COLUMN IF NOT EXISTS auth text NOT NULL DEFAULT 'password';
+ALTER TABLE account ADD COLUMN IF NOT EXISTS signin_provider text NOT NULL DEFAULT '';
+ALTER TABLE account ADD COLUMN IF NOT EXISTS secret_version integer NOT NULL DEFAULT 0;
+
+-- A sign-in between "Sign in with …" and the browser's return, which may reach any process:
+-- looked up by the SHA-256 of its `state`, bound to the browser that started it (the SHA-256
+-- of a random cookie), used once (deleted when read). `sealed` holds the state and the PKCE
+-- verifier, sealed with the master key; `fields` a new mailbox's fields (no secret).
+CREATE TABLE IF NOT EXISTS signin_pending (
+    state_hash   bytea PRIMARY KEY,
+    user_id      bigint NOT NULL REFERENCES relay_user ON DELETE CASCADE,
+    browser_hash bytea NOT NULL,
+    provider     text NOT NULL,
+    account      text REFERENCES account ON DELETE CASCADE,
+    fields       text NOT NULL,
+    sealed       bytea NOT NULL,
+    expires_at   timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS signin_pending_expiry ON signin_pending (expires_at);
