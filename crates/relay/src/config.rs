@@ -370,3 +370,78 @@ impl Config {
         self.lease / 3
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str =
+        "database = \"host=/run/postgresql\"\nvapid_subject = \"mailto:a@example.org\"\n";
+
+    fn parse(extra: &str) -> Result<Config> {
+        let config: Config = toml::from_str(&format!("{BASE}{extra}"))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn error(extra: &str) -> String {
+        format!("{:#}", parse(extra).err().expect("refused"))
+    }
+
+    #[test]
+    fn a_built_in_provider_needs_only_its_client_and_a_public_url() {
+        let c = parse(
+            "public_url = \"https://relay.example.com/\"\n[signin.google]\nclient_id = \"x.apps.googleusercontent.com\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.signin_redirect_uri().as_deref(),
+            Some("https://relay.example.com/oauth/callback")
+        );
+        let s = c.signin["google"].settings("google");
+        assert_eq!(s.provider, "google");
+        assert_eq!(c.signin["google"].display_name("google"), "Google");
+    }
+
+    #[test]
+    fn sign_in_settings_are_checked_key_by_key() {
+        let google = "[signin.google]\nclient_id = \"x\"\n";
+        assert!(error(google).contains("needs public_url"));
+        assert!(
+            error(&format!(
+                "public_url = \"http://relay.example.com\"\n{google}"
+            ))
+            .contains("must be https://")
+        );
+        // A lab on loopback may use http.
+        parse(&format!("public_url = \"http://127.0.0.1:8470\"\n{google}")).unwrap();
+        let url = "public_url = \"https://r.example.com\"\n";
+        assert!(error(&format!("{url}[signin.Bad_Id]\nclient_id = \"x\"\n")).contains("an id is"));
+        assert!(error(&format!("{url}[signin.google]\nclient_id = \" \"\n")).contains("client_id"));
+        let custom = format!("{url}[signin.lab]\nclient_id = \"x\"\n");
+        assert!(error(&custom).contains("`authorization_endpoint` is required"));
+        let endpoints = "authorization_endpoint = \"https://id.example.com/a\"\ntoken_endpoint = \"https://id.example.com/t\"\n";
+        assert!(error(&format!("{custom}{endpoints}")).contains("`scopes` is required"));
+        let full = format!("{custom}{endpoints}scopes = [\"openid\", \"imap\"]\n");
+        let c = parse(&full).unwrap();
+        assert_eq!(c.signin["lab"].settings("lab").provider, "custom");
+        assert_eq!(c.signin["lab"].display_name("lab"), "lab");
+        // The core's own rule: endpoints are https.
+        let plain = full.replace("https://id.example.com/t", "http://id.example.com/t");
+        assert!(error(&plain).contains("signin.lab"), "{}", error(&plain));
+        assert!(error(&format!("{full}sasl = \"plain\"\n")).contains("sasl must be"));
+    }
+
+    #[test]
+    fn a_client_secret_is_never_in_debug_output() {
+        let mut c =
+            parse("public_url = \"https://r.example.com\"\n[signin.google]\nclient_id = \"x\"\n")
+                .unwrap();
+        c.signin.get_mut("google").unwrap().client_secret =
+            Some(secrecy::SecretString::from("s3cr3t-value"));
+        assert!(!format!("{c:?}").contains("s3cr3t-value"));
+        let settings = c.signin["google"].settings("google");
+        assert!(!format!("{settings:?}").contains("s3cr3t-value"));
+        assert!(format!("{settings:?}").contains("REDACTED"));
+    }
+}

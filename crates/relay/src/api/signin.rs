@@ -561,3 +561,62 @@ fn refused(provider: &str, e: &OAuthError) -> Outcome {
         other => Outcome::Failed("provider", Some(other.to_string())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(header::COOKIE, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn the_browser_cookie_is_read_only_when_sent_once() {
+        let name = "pushmail-signin";
+        assert_eq!(
+            cookie(&headers(&["a=1; pushmail-signin=abc; b=2"]), name).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            cookie(&headers(&["a=1", "pushmail-signin=abc"]), name).as_deref(),
+            Some("abc")
+        );
+        // Twice (one planted by a sibling domain, say): which one would be believed? Neither.
+        assert_eq!(
+            cookie(
+                &headers(&["pushmail-signin=abc; pushmail-signin=def"]),
+                name
+            ),
+            None
+        );
+        assert_eq!(cookie(&headers(&["xpushmail-signin=abc"]), name), None);
+        assert_eq!(cookie(&HeaderMap::new(), name), None);
+        assert_eq!(
+            cookie_name("https://relay.example.com/oauth/callback"),
+            "__Host-pushmail-signin"
+        );
+        assert_eq!(cookie_name("http://127.0.0.1:1/oauth/callback"), name);
+    }
+
+    #[test]
+    fn the_way_back_to_the_app_carries_no_secret_and_escapes_what_it_carries() {
+        let resp =
+            Outcome::Failed("login_failed", Some("NO [AUTH] bad & <worse>".into())).into_response();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let location = resp.headers()[header::LOCATION].to_str().unwrap();
+        assert_eq!(
+            location,
+            "/?signin=failed&code=login_failed&detail=NO+%5BAUTH%5D+bad+%26+%3Cworse%3E"
+        );
+        assert_eq!(resp.headers()[header::REFERRER_POLICY], "no-referrer");
+        let resp = Outcome::Done("0123456789abcdef".into()).into_response();
+        assert_eq!(
+            resp.headers()[header::LOCATION],
+            "/?signin=done&account=0123456789abcdef"
+        );
+    }
+}
