@@ -21,6 +21,22 @@ pub struct Postgres {
 impl Postgres {
     /// initdb + start; returns once it accepts connections (`pg_isready`).
     pub fn start() -> Result<Postgres> {
+        Postgres::start_with(false)
+    }
+
+    /// [`Postgres::start`] with TLS required on 127.0.0.1 (`hostssl` only; a plain connection
+    /// is rejected by `pg_hba.conf`), its certificate for `localhost`/`127.0.0.1` issued by a
+    /// throw-away CA whose file is [`Postgres::ca_file`].
+    pub fn start_tls() -> Result<Postgres> {
+        Postgres::start_with(true)
+    }
+
+    /// The CA of a [`Postgres::start_tls`] server's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("tls/ca.pem")
+    }
+
+    fn start_with(tls: bool) -> Result<Postgres> {
         if !Path::new(BIN).join("postgres").is_file() {
             bail!("PostgreSQL 15 is missing: apt-get install postgresql-15 (scripts/setup does)");
         }
@@ -48,6 +64,37 @@ impl Postgres {
         if !out.status.success() {
             bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
         }
+        let mut tls_args: Vec<String> = Vec::new();
+        if tls {
+            let files = crate::tls::make_tls(&dir.path().join("tls"))?;
+            // Where [`Postgres::ca_file`] finds it, whatever the test CA calls its file.
+            if files.ca != dir.path().join("tls/ca.pem") {
+                std::fs::copy(&files.ca, dir.path().join("tls/ca.pem"))?;
+            }
+            let (cert, key) = (data.join("server.crt"), data.join("server.key"));
+            std::fs::copy(&files.cert, &cert)?;
+            std::fs::copy(&files.key, &key)?;
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))?;
+            if as_root {
+                chown_postgres(&cert)?;
+                chown_postgres(&key)?;
+            }
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\n\
+                 hostssl all all 127.0.0.1/32 trust\n\
+                 hostnossl all all 127.0.0.1/32 reject\n",
+            )?;
+            tls_args = [
+                "ssl=on",
+                "ssl_cert_file=server.crt",
+                "ssl_key_file=server.key",
+            ]
+            .iter()
+            .flat_map(|a| ["-c".to_owned(), (*a).to_owned()])
+            .collect();
+        }
         let port = crate::free_port();
         let log = std::fs::File::create(dir.path().join("postgres.log"))?;
         if as_root {
@@ -62,6 +109,7 @@ impl Postgres {
             .arg(format!("unix_socket_directories={}", dir.path().display()))
             .args(["-c", "fsync=off", "-c", "max_connections=300"])
             .args(["-c", "shared_buffers=64MB"])
+            .args(&tls_args)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

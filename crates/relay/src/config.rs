@@ -26,6 +26,10 @@ pub struct Config {
     /// A file holding the database password, if it needs one.
     #[serde(default)]
     pub database_password_file: Option<PathBuf>,
+    /// Extra CA certificate(s) in PEM the database server's certificate may chain to, besides
+    /// the system's (with `sslmode=require` in `database`).
+    #[serde(default)]
+    pub database_ca_file: Option<PathBuf>,
     /// Where the HTTP API and the web app listen.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,

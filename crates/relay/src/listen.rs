@@ -10,7 +10,7 @@ use anyhow::Result;
 use futures::StreamExt;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
@@ -24,9 +24,10 @@ pub async fn spawn(
     cancel: CancellationToken,
 ) -> Result<JoinHandle<()>> {
     let pg = crate::db::pg_config(config)?;
+    let tls = crate::db::tls(config)?;
     Ok(tokio::spawn(async move {
         loop {
-            match pg.connect(NoTls).await {
+            match pg.connect(tls.clone()).await {
                 Ok((client, mut connection)) => {
                     let mut messages =
                         futures::stream::poll_fn(move |cx| connection.poll_message(cx));

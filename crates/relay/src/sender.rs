@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use futures::StreamExt;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
@@ -52,7 +52,10 @@ pub struct SenderCtx {
     pub push_ttl: Duration,
     /// The database, for the `LISTEN outbox` connection (the pool's connections do not
     /// pass notifications on). None: no listening, the loop polls.
-    pub listen: Option<tokio_postgres::Config>,
+    pub listen: Option<(
+        tokio_postgres::Config,
+        tokio_postgres_rustls::MakeRustlsConnect,
+    )>,
 }
 
 impl SenderCtx {
@@ -73,7 +76,7 @@ impl SenderCtx {
             retry_first: config.retry_first,
             max_attempts: config.max_attempts.max(1),
             push_ttl: config.push_ttl,
-            listen: Some(pg),
+            listen: Some((pg, crate::db::tls(config)?)),
         })
     }
 }
@@ -84,7 +87,7 @@ pub async fn run(db: Db, ctx: Arc<SenderCtx>, cancel: CancellationToken) {
     let listener = ctx
         .listen
         .clone()
-        .map(|pg| tokio::spawn(listen(pg, wake.clone(), cancel.clone())));
+        .map(|(pg, tls)| tokio::spawn(listen(pg, tls, wake.clone(), cancel.clone())));
     loop {
         if cancel.is_cancelled() {
             break;
@@ -113,11 +116,12 @@ pub async fn run(db: Db, ctx: Arc<SenderCtx>, cancel: CancellationToken) {
 /// each reconnection, for what may have been missed).
 async fn listen(
     pg: tokio_postgres::Config,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
     wake: Arc<tokio::sync::Notify>,
     cancel: CancellationToken,
 ) {
     loop {
-        match pg.connect(NoTls).await {
+        match pg.connect(tls.clone()).await {
             Ok((client, mut connection)) => {
                 let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
                 // The connection must be polled for the LISTEN to be sent and notifications
