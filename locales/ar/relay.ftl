@@ -39,6 +39,13 @@ relay-error-missing_field = بعض الحقول فارغة
 relay-error-bad_port = المنفذ غير صحيح
 relay-form-incomplete = املأ الحقول المميّزة.
 relay-error-bad_address = عنوان البريد الإلكتروني غير صالح
+relay-error-bad_host = اسم الخادم غير صحيح
+relay-error-bad_security = إعداد الأمان غير صحيح
+relay-error-unknown_provider = لا يوفّر المُرحِّل تسجيل الدخول هذا
+relay-error-limit = بلغتَ الحد الذي يسمح به المُرحِّل
+relay-error-not_found = لم يعد موجودًا
+relay-error-signin_unavailable = لا يوفّر هذا المُرحِّل تسجيل الدخول لدى المزوّد
+relay-error-not_signin = يدخل صندوق البريد هذا بكلمة مرور
 
 ## إيجاد إعدادات صندوق البريد من عنوانه (يستخدم المُرحِّل اكتشاف تطبيق سطح المكتب)
 
@@ -47,9 +54,34 @@ relay-discover-looking = جارٍ البحث عن إعدادات { $address }…
 relay-discover-found = عُثر على الإعدادات: راجعها، ثم أدخل كلمة المرور.
 relay-discover-source = مصدرها:
 relay-discover-none = لم يُعثر على إعدادات لـ { $domain } — املأها أدناه
-relay-discover-signin = يتطلب { $provider } تسجيل الدخول عبر { $signin }، وهو ما لا يوفّره هذا المُرحِّل بعد؛ استخدم كلمة مرور تطبيق إن كان مزوّدك يسمح بذلك
+relay-discover-signin = يتطلب { $provider } تسجيل الدخول عبر { $signin }، وهو ما لا يوفّره هذا المُرحِّل؛ استخدم كلمة مرور تطبيق إن كان مزوّدك يسمح بذلك
 relay-discover-address = أدخل عنوان بريدك الإلكتروني أولًا، مثل ana@example.com.
 
+
+## تسجيل دخول صندوق البريد لدى مزوّده (OAuth2) بدلًا من كلمة المرور. $signin و$provider اسم
+## مزوّد تسجيل الدخول (Google أو Microsoft أو اسم يختاره مشغّل المُرحِّل)؛ و$provider في
+## relay-oauth-offer-title هو مزوّد البريد (Gmail).
+
+relay-oauth-offer-title = عُثر على الإعدادات: يسجّل { $provider } الدخول عبر { $signin }.
+relay-oauth-offer-help = تسجّل الدخول في صفحة { $signin } نفسها وتسمح للمُرحِّل بقراءة بريدك لإرسال الإشعارات؛ لا يرى المُرحِّل كلمة مرورك أبدًا.
+relay-oauth-found = عُثر على الإعدادات: راجعها، ثم سجّل الدخول عبر { $signin }.
+relay-oauth-help = تسجّل الدخول في صفحة { $provider } نفسها؛ لا يرى المُرحِّل كلمة مرورك أبدًا.
+relay-oauth-manual = الإعداد يدويًا
+relay-oauth-opening = جارٍ فتح صفحة تسجيل الدخول في { $provider }…
+relay-oauth-bad-url = لم يعطِ المُرحِّل عنوانًا صالحًا لتسجيل الدخول.
+relay-oauth-done = تم تسجيل دخول { $name }؛ والمُرحِّل يراقبه الآن.
+relay-oauth-done-unnamed = تم تسجيل دخول صندوق البريد؛ والمُرحِّل يراقبه الآن.
+relay-oauth-failed-title = لم يكتمل تسجيل الدخول
+relay-oauth-failed-denied = رُفض الوصول لدى المزوّد (منك أو بسبب سياسة مؤسستك). لم يُحفظ أي شيء.
+relay-oauth-failed-wrong_browser = اكتمل تسجيل الدخول في متصفح غير الذي بدأه، فرفضه المُرحِّل حفاظًا على أمانك. ابدأه من جديد وأكمله في هذا المتصفح.
+relay-oauth-failed-expired = استغرق تسجيل الدخول وقتًا أطول من اللازم، أو سبق استخدام رابطه. ابدأه من جديد.
+relay-oauth-failed-no_refresh_token = سجّلك المزوّد دون أن يمنح وصولًا دائمًا، فلا يستطيع المُرحِّل مواصلة المراقبة. لم يُحفظ أي شيء؛ قد يحتاج مشغّل المُرحِّل إلى تغيير إعدادات هذا المزوّد.
+relay-oauth-failed-login_failed = سجّلت الدخول، لكن خادم البريد رفض الدخول أو تعذّر الوصول إليه. لم يُحفظ أي شيء: راجع إعدادات الخادم وحاول مجددًا.
+relay-oauth-failed-provider = أنهى المزوّد تسجيل الدخول بخطأ. لم يُحفظ أي شيء.
+relay-oauth-failed-failed = حدث خطأ ما أثناء تسجيل الدخول. لم يُحفظ أي شيء.
+relay-oauth-required = سجّل الدخول إلى { $provider } مجددًا: أُلغي الوصول أو انتهت صلاحيته
+relay-oauth-required-unnamed = سجّل الدخول مجددًا: أُلغي الوصول أو انتهت صلاحيته
+relay-oauth-again = سجّل الدخول مجددًا
 
 ## صناديق البريد
 

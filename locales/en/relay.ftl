@@ -42,6 +42,13 @@ relay-error-missing_field = Some fields are empty
 relay-error-bad_port = The port is not right
 relay-form-incomplete = Fill in the marked fields.
 relay-error-bad_address = The email address is not valid
+relay-error-bad_host = The server name is not right
+relay-error-bad_security = The security setting is not right
+relay-error-unknown_provider = The relay does not offer this sign-in
+relay-error-limit = You have reached the relay's limit
+relay-error-not_found = It no longer exists
+relay-error-signin_unavailable = This relay offers no sign-in
+relay-error-not_signin = This mailbox logs in with a password
 
 ## Finding a mailbox's settings from its address (the relay runs the desktop's discovery)
 
@@ -50,9 +57,34 @@ relay-discover-looking = Looking up the settings for { $address }…
 relay-discover-found = Settings found: check them, then enter your password.
 relay-discover-source = Where they came from:
 relay-discover-none = No settings found for { $domain } — fill them in below
-relay-discover-signin = { $provider } needs sign-in with { $signin }, which this relay does not offer yet; use an app password if your provider allows one
+relay-discover-signin = { $provider } needs sign-in with { $signin }, which this relay does not offer; use an app password if your provider allows one
 relay-discover-address = Enter your email address first, like ana@example.com.
 
+
+## Signing a mailbox in at its provider (OAuth2) instead of a password. $signin and $provider
+## are a sign-in provider's name (Google, Microsoft, or one the relay's operator named);
+## $provider in relay-oauth-offer-title is the mail provider's (Gmail).
+
+relay-oauth-offer-title = Settings found: { $provider } signs in with { $signin }.
+relay-oauth-offer-help = You sign in on { $signin }'s own page and allow the relay to read your mail for notices; the relay never sees your password.
+relay-oauth-found = Settings found: check them, then sign in with { $signin }.
+relay-oauth-help = You sign in on { $provider }'s own page; the relay never sees your password.
+relay-oauth-manual = Set up manually
+relay-oauth-opening = Opening the sign-in page of { $provider }…
+relay-oauth-bad-url = The relay did not give a usable sign-in address.
+relay-oauth-done = { $name } is signed in; the relay is watching it now.
+relay-oauth-done-unnamed = The mailbox is signed in; the relay is watching it now.
+relay-oauth-failed-title = The sign-in did not complete
+relay-oauth-failed-denied = Access was refused at the provider (by you, or by a policy of your organisation). Nothing was saved.
+relay-oauth-failed-wrong_browser = The sign-in was finished in another browser than the one that started it, so the relay refused it for your safety. Start it again and finish it in this browser.
+relay-oauth-failed-expired = The sign-in took too long, or its link was already used. Start it again.
+relay-oauth-failed-no_refresh_token = The provider signed you in but gave no lasting access, so the relay could not keep watching. Nothing was saved; the relay's operator may need to change the settings for this provider.
+relay-oauth-failed-login_failed = You signed in, but the mail server refused the login or could not be reached. Nothing was saved: check the server settings and try again.
+relay-oauth-failed-provider = The provider ended the sign-in with an error. Nothing was saved.
+relay-oauth-failed-failed = Something went wrong during the sign-in. Nothing was saved.
+relay-oauth-required = Sign in to { $provider } again: access was revoked or expired
+relay-oauth-required-unnamed = Sign in again: access was revoked or expired
+relay-oauth-again = Sign in again
 
 ## Mailboxes
 

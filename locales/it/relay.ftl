@@ -39,6 +39,13 @@ relay-error-missing_field = Alcuni campi sono vuoti
 relay-error-bad_port = La porta non è corretta
 relay-form-incomplete = Compila i campi evidenziati.
 relay-error-bad_address = L'indirizzo email non è valido
+relay-error-bad_host = Il nome del server non è corretto
+relay-error-bad_security = L'impostazione di sicurezza non è corretta
+relay-error-unknown_provider = Il relay non offre questo accesso
+relay-error-limit = Hai raggiunto il limite del relay
+relay-error-not_found = Non esiste più
+relay-error-signin_unavailable = Questo relay non offre l'accesso presso un provider
+relay-error-not_signin = Questa casella accede con una password
 
 ## Trovare le impostazioni di una casella dal suo indirizzo (il relay usa la ricerca dell'app desktop)
 
@@ -47,9 +54,34 @@ relay-discover-looking = Ricerca delle impostazioni per { $address }…
 relay-discover-found = Impostazioni trovate: controllale, poi inserisci la password.
 relay-discover-source = Da dove vengono:
 relay-discover-none = Nessuna impostazione trovata per { $domain }: compilale qui sotto
-relay-discover-signin = { $provider } richiede l'accesso con { $signin }, che questo relay non offre ancora; usa una password per app se il tuo provider lo consente
+relay-discover-signin = { $provider } richiede l'accesso con { $signin }, che questo relay non offre; usa una password per app se il tuo provider lo consente
 relay-discover-address = Inserisci prima il tuo indirizzo email, ad esempio ana@example.com.
 
+
+## Accesso di una casella presso il suo provider (OAuth2) al posto della password. $signin e
+## $provider sono il nome di un provider di accesso (Google, Microsoft o uno scelto dal gestore
+## del relay); $provider in relay-oauth-offer-title è quello del provider di posta (Gmail).
+
+relay-oauth-offer-title = Impostazioni trovate: { $provider } usa l'accesso con { $signin }.
+relay-oauth-offer-help = Accedi sulla pagina di { $signin } e autorizzi il relay a leggere la tua posta per gli avvisi; il relay non vede mai la tua password.
+relay-oauth-found = Impostazioni trovate: controllale, poi accedi con { $signin }.
+relay-oauth-help = Accedi sulla pagina di { $provider }; il relay non vede mai la tua password.
+relay-oauth-manual = Configura a mano
+relay-oauth-opening = Apertura della pagina di accesso di { $provider }…
+relay-oauth-bad-url = Il relay non ha fornito un indirizzo di accesso utilizzabile.
+relay-oauth-done = Accesso eseguito per { $name }: il relay ora la controlla.
+relay-oauth-done-unnamed = Accesso eseguito per la casella: il relay ora la controlla.
+relay-oauth-failed-title = L'accesso non è stato completato
+relay-oauth-failed-denied = L'accesso è stato rifiutato presso il provider (da te o da una regola della tua organizzazione). Non è stato salvato nulla.
+relay-oauth-failed-wrong_browser = L'accesso è stato concluso in un browser diverso da quello in cui era iniziato, quindi il relay lo ha rifiutato per sicurezza. Ricomincia e concludilo in questo browser.
+relay-oauth-failed-expired = L'accesso ha richiesto troppo tempo, oppure il suo link era già stato usato. Ricomincia.
+relay-oauth-failed-no_refresh_token = Il provider ti ha fatto accedere ma senza un'autorizzazione duratura, quindi il relay non potrebbe continuare a controllare la casella. Non è stato salvato nulla; il gestore del relay potrebbe dover cambiare le impostazioni di questo provider.
+relay-oauth-failed-login_failed = Hai eseguito l'accesso, ma il server di posta ha rifiutato il login o non era raggiungibile. Non è stato salvato nulla: controlla le impostazioni del server e riprova.
+relay-oauth-failed-provider = Il provider ha interrotto l'accesso con un errore. Non è stato salvato nulla.
+relay-oauth-failed-failed = Qualcosa è andato storto durante l'accesso. Non è stato salvato nulla.
+relay-oauth-required = Accedi di nuovo a { $provider }: l'autorizzazione è stata revocata o è scaduta
+relay-oauth-required-unnamed = Accedi di nuovo: l'autorizzazione è stata revocata o è scaduta
+relay-oauth-again = Accedi di nuovo
 
 ## Caselle
 

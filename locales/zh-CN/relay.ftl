@@ -39,6 +39,13 @@ relay-error-missing_field = 有些字段为空
 relay-error-bad_port = 端口不正确
 relay-form-incomplete = 请填写标出的字段。
 relay-error-bad_address = 电子邮件地址无效
+relay-error-bad_host = 服务器名称不正确
+relay-error-bad_security = 安全设置不正确
+relay-error-unknown_provider = 本中继不提供这种登录方式
+relay-error-limit = 已达到中继的数量上限
+relay-error-not_found = 它已不存在
+relay-error-signin_unavailable = 本中继不提供服务商登录
+relay-error-not_signin = 此邮箱使用密码登录
 
 ## 根据地址查找邮箱设置（中继使用桌面版的自动发现）
 
@@ -47,9 +54,33 @@ relay-discover-looking = 正在查找 { $address } 的设置…
 relay-discover-found = 已找到设置：请检查，然后输入密码。
 relay-discover-source = 来源：
 relay-discover-none = 未找到 { $domain } 的设置，请在下方填写
-relay-discover-signin = { $provider } 需要通过 { $signin } 登录，本中继暂不支持；如果服务商允许，请使用应用专用密码
+relay-discover-signin = { $provider } 需要通过 { $signin } 登录，本中继不支持；如果服务商允许，请使用应用专用密码
 relay-discover-address = 请先输入电子邮件地址，例如 ana@example.com。
 
+
+## 在服务商处登录邮箱（OAuth2），代替密码。$signin 和 $provider 是登录服务商的名称（Google、
+## Microsoft，或中继管理员设置的名称）；relay-oauth-offer-title 中的 $provider 是邮件服务商（Gmail）。
+
+relay-oauth-offer-title = 已找到设置：{ $provider } 通过 { $signin } 登录。
+relay-oauth-offer-help = 你将在 { $signin } 自己的页面上登录，并允许中继读取你的邮件以发送通知；中继永远看不到你的密码。
+relay-oauth-found = 已找到设置：请检查，然后使用 { $signin } 登录。
+relay-oauth-help = 你将在 { $provider } 自己的页面上登录；中继永远看不到你的密码。
+relay-oauth-manual = 手动设置
+relay-oauth-opening = 正在打开 { $provider } 的登录页面…
+relay-oauth-bad-url = 中继没有给出可用的登录地址。
+relay-oauth-done = { $name } 已登录，中继现在正在监视它。
+relay-oauth-done-unnamed = 邮箱已登录，中继现在正在监视它。
+relay-oauth-failed-title = 登录未完成
+relay-oauth-failed-denied = 服务商拒绝了访问（由你本人或你所在组织的策略拒绝）。未保存任何内容。
+relay-oauth-failed-wrong_browser = 登录是在另一个浏览器中完成的，而不是开始登录的那个浏览器，为了你的安全，中继拒绝了它。请重新开始，并在此浏览器中完成。
+relay-oauth-failed-expired = 登录耗时太长，或其链接已被使用过。请重新开始。
+relay-oauth-failed-no_refresh_token = 服务商让你登录了，但没有给出长期访问权限，因此中继无法持续监视。未保存任何内容；中继管理员可能需要更改此服务商的设置。
+relay-oauth-failed-login_failed = 你已登录，但邮件服务器拒绝了登录或无法连接。未保存任何内容：请检查服务器设置后重试。
+relay-oauth-failed-provider = 服务商以错误结束了登录。未保存任何内容。
+relay-oauth-failed-failed = 登录过程中出了问题。未保存任何内容。
+relay-oauth-required = 请重新登录 { $provider }：访问权限已被撤销或已过期
+relay-oauth-required-unnamed = 请重新登录：访问权限已被撤销或已过期
+relay-oauth-again = 重新登录
 
 ## 邮箱
 

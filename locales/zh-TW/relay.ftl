@@ -39,6 +39,13 @@ relay-error-missing_field = 有些欄位是空的
 relay-error-bad_port = 連接埠不正確
 relay-form-incomplete = 請填寫標示的欄位。
 relay-error-bad_address = 電子郵件地址無效
+relay-error-bad_host = 伺服器名稱不正確
+relay-error-bad_security = 安全性設定不正確
+relay-error-unknown_provider = 本中繼不提供這種登入方式
+relay-error-limit = 已達到中繼的數量上限
+relay-error-not_found = 它已不存在
+relay-error-signin_unavailable = 本中繼不提供服務商登入
+relay-error-not_signin = 此信箱使用密碼登入
 
 ## 依地址尋找信箱設定（中繼使用桌面版的自動探索）
 
@@ -47,9 +54,33 @@ relay-discover-looking = 正在尋找 { $address } 的設定…
 relay-discover-found = 已找到設定：請檢查，然後輸入密碼。
 relay-discover-source = 來源：
 relay-discover-none = 找不到 { $domain } 的設定，請在下方填寫
-relay-discover-signin = { $provider } 需要透過 { $signin } 登入，本中繼尚不支援；如果服務商允許，請使用應用程式密碼
+relay-discover-signin = { $provider } 需要透過 { $signin } 登入，本中繼不支援；如果服務商允許，請使用應用程式密碼
 relay-discover-address = 請先輸入電子郵件地址，例如 ana@example.com。
 
+
+## 在服務商處登入信箱（OAuth2），代替密碼。$signin 和 $provider 是登入服務商的名稱（Google、
+## Microsoft，或中繼管理員設定的名稱）；relay-oauth-offer-title 中的 $provider 是郵件服務商（Gmail）。
+
+relay-oauth-offer-title = 已找到設定：{ $provider } 透過 { $signin } 登入。
+relay-oauth-offer-help = 你將在 { $signin } 自己的頁面上登入，並允許中繼讀取你的郵件以傳送通知；中繼永遠看不到你的密碼。
+relay-oauth-found = 已找到設定：請檢查，然後使用 { $signin } 登入。
+relay-oauth-help = 你將在 { $provider } 自己的頁面上登入；中繼永遠看不到你的密碼。
+relay-oauth-manual = 手動設定
+relay-oauth-opening = 正在開啟 { $provider } 的登入頁面…
+relay-oauth-bad-url = 中繼沒有提供可用的登入網址。
+relay-oauth-done = { $name } 已登入，中繼現在正在監看它。
+relay-oauth-done-unnamed = 信箱已登入，中繼現在正在監看它。
+relay-oauth-failed-title = 登入未完成
+relay-oauth-failed-denied = 服務商拒絕了存取（由你本人或你所屬組織的政策拒絕）。未儲存任何內容。
+relay-oauth-failed-wrong_browser = 登入是在另一個瀏覽器中完成的，而不是開始登入的那個瀏覽器，為了你的安全，中繼拒絕了它。請重新開始，並在此瀏覽器中完成。
+relay-oauth-failed-expired = 登入耗時太久，或其連結已被使用過。請重新開始。
+relay-oauth-failed-no_refresh_token = 服務商讓你登入了，但沒有提供長期存取權限，因此中繼無法持續監看。未儲存任何內容；中繼管理員可能需要變更此服務商的設定。
+relay-oauth-failed-login_failed = 你已登入，但郵件伺服器拒絕了登入或無法連線。未儲存任何內容：請檢查伺服器設定後再試一次。
+relay-oauth-failed-provider = 服務商以錯誤結束了登入。未儲存任何內容。
+relay-oauth-failed-failed = 登入過程中發生問題。未儲存任何內容。
+relay-oauth-required = 請重新登入 { $provider }：存取權限已被撤銷或已過期
+relay-oauth-required-unnamed = 請重新登入：存取權限已被撤銷或已過期
+relay-oauth-again = 重新登入
 
 ## 信箱
 

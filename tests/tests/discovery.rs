@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use common::Pushmail;
 use pushmail_core::config::{Config, PasswordSource, Security};
-use pushmail_core::discover::{self, DiscoverError, Found, Login, Options, Source, Warning};
+use pushmail_core::discover::{
+    self, AddressGuard, DiscoverError, Found, Login, Options, Source, Warning,
+};
 use pushmail_tests::netns::{self, Lab, Reply};
 use pushmail_tests::{Dovecot, DovecotOptions, DovecotPorts};
 
@@ -28,7 +30,7 @@ fn options() -> Options {
         dns_timeout: Duration::from_secs(2),
         probe_timeout: Duration::from_secs(3),
         overall_timeout: Duration::from_secs(30),
-        allow_http: false,
+        ..Options::default()
     }
 }
 
@@ -560,4 +562,129 @@ fn redirects_away_and_timeouts_are_named() {
             .any(|n| n.starts_with(CONFIG_PATH) && n.contains("3s")),
         "{notes:?}"
     );
+}
+
+/// A host that looks settings up for others (the relay) hands discovery a guard: no HTTPS
+/// request goes to an address it refuses — not the domain's files, not the MX hoster's, not a
+/// literal address built from an MX name (`mx.127.0x1` → `https://127.0x1/…`, which the URL
+/// parser reads as 127.0.0.1 and no resolver sees), not a redirect's target — and the notes say
+/// why. Without a guard (the desktop) the same lookups go where DNS says.
+#[test]
+fn a_hosts_address_guard_keeps_every_request_off_refused_addresses() {
+    if !netns::isolated("a_hosts_address_guard_keeps_every_request_off_refused_addresses") {
+        return;
+    }
+    let lab = Lab::builder()
+        .a("autoconfig.example.test")
+        .https("autoconfig.example.test")
+        .route(
+            CONFIG_PATH,
+            xml(config_xml(
+                "imap.example.test",
+                "993",
+                "SSL",
+                "%EMAILADDRESS%",
+            )),
+        )
+        .mx("example.test", "mx1.hoster.test", 10)
+        .a("autoconfig.hoster.test")
+        .https("autoconfig.hoster.test")
+        .route(
+            "https://autoconfig.hoster.test/mail/config-v1.1.xml",
+            xml(config_xml(
+                "imap.hoster.test",
+                "993",
+                "SSL",
+                "%EMAILADDRESS%",
+            )),
+        )
+        // An MX whose registrable part (`127.0x1`) the URL parser takes for an address.
+        .mx("numeric.test", "mx.127.0x1", 10)
+        // A redirect from an allowed address to a refused one (127.0.0.2).
+        .a("autoconfig.moved.test")
+        .https("autoconfig.moved.test")
+        .route(
+            "https://autoconfig.moved.test/mail/config-v1.1.xml",
+            Reply::redirect(302, "https://files.moved.test/config.xml"),
+        )
+        .a_to("files.moved.test", std::net::Ipv4Addr::new(127, 0, 0, 2))
+        .start()
+        .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let run = |address: &str, guard: Option<AddressGuard>| {
+        let opts = Options {
+            address_guard: guard,
+            ..options()
+        };
+        rt.block_on(discover::discover(address, &opts, |_| {}))
+    };
+    let notes = |result: Result<Found, DiscoverError>| match result {
+        Err(DiscoverError::NotFound { notes, .. }) => notes.join("\n"),
+        other => panic!("expected nothing found, got {other:?}"),
+    };
+    // Loopback refused, as a relay without allow_private does.
+    let strict = || {
+        Some(AddressGuard::new(|ip| {
+            if ip.is_loopback() || ip.to_canonical().is_loopback() {
+                Err(format!("{ip} is a loopback address"))
+            } else {
+                Ok(())
+            }
+        }))
+    };
+    let n = notes(run("ana@example.test", strict()));
+    println!("notes for ana@example.test:\n{n}");
+    assert!(
+        n.contains(&format!(
+            "{CONFIG_PATH}: not fetched: autoconfig.example.test resolves only to addresses this server does not reach; 127.0.0.1 is a loopback address"
+        )),
+        "{n}"
+    );
+    assert!(
+        n.contains("not fetched: autoconfig.hoster.test resolves only"),
+        "{n}"
+    );
+    let n = notes(run("ana@numeric.test", strict()));
+    println!("notes for ana@numeric.test:\n{n}");
+    assert!(
+        n.contains("https://127.0x1/.well-known/autoconfig/mail/config-v1.1.xml: not fetched: 127.0.0.1 is a loopback address"),
+        "{n}"
+    );
+    assert!(lab.requests().is_empty(), "{:?}", lab.requests());
+    assert!(lab.handshakes().is_empty(), "{:?}", lab.handshakes());
+
+    // 127.0.0.1 allowed, 127.0.0.2 not (an operator's allow_private of one address): the
+    // redirect's target is refused after the first request, and said so.
+    let one = || {
+        Some(AddressGuard::new(|ip| {
+            if ip == std::net::IpAddr::from([127, 0, 0, 1]) {
+                Ok(())
+            } else {
+                Err(format!("{ip} is not allowed"))
+            }
+        }))
+    };
+    let n = notes(run("ana@moved.test", one()));
+    println!("notes for ana@moved.test:\n{n}");
+    assert!(
+        n.contains("not fetched: files.moved.test resolves only to addresses this server does not reach; 127.0.0.2 is not allowed"),
+        "{n}"
+    );
+    assert_eq!(lab.requests().len(), 1, "{:?}", lab.requests());
+    lab.clear_log();
+
+    // No guard (the desktop): the domain's file is fetched as before.
+    let f = run("ana@example.test", None).unwrap();
+    assert_eq!(
+        f.source,
+        Source::Autoconfig {
+            url: CONFIG_PATH.into()
+        }
+    );
+    assert_eq!(lab.requests().len(), 1);
+    // …and the address hidden in the MX name is reached (a TLS handshake, which fails: the
+    // lab has no certificate for 127.0.0.1): what the guard kept the relay from.
+    lab.clear_log();
+    let _ = run("ana@numeric.test", None);
+    assert!(!lab.handshakes().is_empty());
 }

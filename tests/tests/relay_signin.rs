@@ -94,6 +94,43 @@ fn start_signin(port: u16, token: &str, body: &Value) -> (String, String) {
     (url, cookie)
 }
 
+/// `POST` with an `Origin` header (as a browser sends): status, headers, body.
+fn post_with_origin(
+    port: u16,
+    path: &str,
+    token: &str,
+    origin: &str,
+    body: &Value,
+) -> (u16, Vec<(String, String)>, String) {
+    let body = body.to_string();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
+         Authorization: Bearer {token}\r\nOrigin: {origin}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, Vec::new(), text)
+}
+
+/// A new sign-in mailbox's fields on the test's Dovecot.
+fn mailbox_for(dc: &Dovecot, user: &str) -> Value {
+    json!({
+        "provider": "lab", "name": "Work", "email": format!("{user}@example.test"),
+        "host": dc.host(), "port": dc.imaps_port(), "security": "tls", "username": user,
+    })
+}
+
 /// The path and query of the provider's redirect back to the relay.
 fn callback_path(redirect: &str, port: u16) -> String {
     let base = format!("http://127.0.0.1:{port}");
@@ -207,10 +244,45 @@ scopes = [\"openid\", \"offline_access\", \"email\", \"imap\"]
     let user = format!("carol{}", free_port());
     // Known to the test's delivery (its password is never used: the passdb takes tokens).
     dc.add_user(&user, "not-used-for-login").unwrap();
-    let mailbox = json!({
-        "provider": "lab", "name": "Work", "email": format!("{user}@example.test"),
-        "host": dc.host(), "port": dc.imaps_port(), "security": "tls", "username": user,
+    let mailbox = mailbox_for(&dc, &user);
+
+    // 0. The sign-in works, but the mail server refuses the login (the mailbox's user name is
+    //    not the one signed in): nothing is kept, and the app is told why by a code.
+    let other = json!({
+        "provider": "lab", "name": "Wrong", "email": "someone@example.test",
+        "host": dc.host(), "port": dc.imaps_port(), "security": "tls", "username": "someone-else",
     });
+    let (url, cookie) = start_signin(port_a, &token, &other);
+    let outcome = oidc
+        .user_agent(&url, &user, &UserAgentOptions::default())
+        .unwrap();
+    let path = callback_path(outcome.redirect.as_deref().unwrap(), port_a);
+    let (status, headers) = get(port_a, &path, Some(&cookie));
+    assert_eq!(
+        back_to_app(status, &headers),
+        "/?signin=failed&code=login_failed&reason=auth_failed"
+    );
+    assert_eq!(sql(&setup, "SELECT count(*) FROM account"), "0");
+    assert_eq!(
+        sql(
+            &setup,
+            "SELECT count(*) FROM outbox WHERE kind = 'webpush' AND account IS NOT NULL"
+        ),
+        "0"
+    );
+    // Opened under another name than public_url: refused before the provider is involved.
+    let (status, _, text) = post_with_origin(
+        port_a,
+        "/api/signin",
+        &token,
+        "http://localhost:1",
+        &mailbox_for(&dc, "x"),
+    );
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("wrong_origin"), "{text}");
+
+    let exchanged = code_exchanges(&oidc);
+    assert_eq!(exchanged, 1, "step 0 exchanged its code");
 
     // 1. Completed at the provider, but back in another browser (no cookie): refused before
     //    any token request, and the sign-in is spent (its own browser cannot use it either).
@@ -238,7 +310,7 @@ scopes = [\"openid\", \"offline_access\", \"email\", \"imap\"]
     );
     assert_eq!(
         code_exchanges(&oidc),
-        0,
+        exchanged,
         "a code was exchanged for the wrong browser"
     );
     assert_eq!(sql(&setup, "SELECT count(*) FROM account"), "0");
@@ -273,7 +345,7 @@ scopes = [\"openid\", \"offline_access\", \"email\", \"imap\"]
         .strip_prefix("/?signin=done&account=")
         .unwrap_or_else(|| panic!("{location}\n{}", a.log()))
         .to_owned();
-    assert_eq!(code_exchanges(&oidc), 1);
+    assert_eq!(code_exchanges(&oidc), exchanged + 1);
     assert_eq!(
         sql(
             &setup,
@@ -309,6 +381,30 @@ scopes = [\"openid\", \"offline_access\", \"email\", \"imap\"]
     let first = notice("Signed in");
     assert_eq!(first["subject"], "Signed in", "{first}");
     let t_signed_in = t0.elapsed();
+
+    // 3b. Signing in again as someone the mail server does not let in: the working grant is
+    //     kept as it was, and the watcher is not disturbed.
+    let sealed = |setup: &RelaySetup<'_>| {
+        sql(
+            setup,
+            &format!(
+                "SELECT encode(sealed_secret, 'hex'), secret_version FROM account WHERE id = '{id}'"
+            ),
+        )
+    };
+    let kept = sealed(&setup);
+    let (url, cookie) = start_signin(port_a, &token, &json!({"account": id}));
+    let outcome = oidc
+        .user_agent(&url, &format!("{user}-other"), &UserAgentOptions::default())
+        .unwrap();
+    let path = callback_path(outcome.redirect.as_deref().unwrap(), port_a);
+    let (status, headers) = get(port_a, &path, Some(&cookie));
+    assert_eq!(
+        back_to_app(status, &headers),
+        "/?signin=failed&code=login_failed&reason=auth_failed"
+    );
+    assert_eq!(sealed(&setup), kept, "a failed sign-in replaced the grant");
+    assert_eq!(state(&setup), "push");
 
     // 4. Tokens expire (6 s) and rotate: two reconnects later, and after process A is killed
     //    and B takes its buckets over, the mailbox still logs in, with the grant intact.

@@ -5,6 +5,15 @@
 // full `endpoint`, a webhook's `disabled`, the same error codes. It checks request shapes the way the real API does (a field
 // missing or of the wrong type → 400), answers a login with password "wrong" with 422
 // auth_failed, and records every API request so a flow can check what the app sent.
+//
+// Sign-in at a provider (OAuth2) follows the relay's contract: GET /api/signin/providers lists
+// `state.providers`; POST /api/signin answers {url} and sets an HttpOnly cookie tied to that
+// sign-in; the url is this server's stand-in for the provider's page (/fake-provider/authorize),
+// which at once "signs in" — adds the mailbox, or renews an existing one's sign-in — and sends
+// the browser back to the app at /?signin=done&account=<id>, or
+// /?signin=failed&code=<code>[&reason=<code>] (`state.signinOutcome`; wrong_browser when the
+// cookie is missing or another sign-in's; expired when the link is used twice). Codes only, as
+// the relay (crates/relay/src/api/signin.rs): never a free-text `detail`.
 
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -38,6 +47,21 @@ export interface Account {
   username: string;
   state: string;
   state_detail: string;
+  auth: "password" | "oauth2";
+  /** The sign-in provider's id, "" for a password. */
+  provider: string;
+}
+
+export interface SigninProvider {
+  id: string;
+  name: string;
+}
+
+/** A sign-in started by POST /api/signin, until the fake provider page uses it. */
+interface PendingSignin {
+  cookie: string;
+  /** A new mailbox (provider and fields), or the account to sign in again. */
+  request: Json;
 }
 
 export interface DeviceRecord {
@@ -81,6 +105,16 @@ export interface FakeRelayState {
    * found answer without `username` gets the address. Other domains: nothing found.
    */
   discovery: Map<string, Json>;
+  /** What GET /api/signin/providers lists: the providers the operator configured a client for. */
+  providers: SigninProvider[];
+  /**
+   * How the fake provider ends the next sign-ins: null succeeds, else a failure code and, for
+   * login_failed, the login test's code as its reason (auth_failed, unreachable, tls_failed,
+   * connect_failed).
+   */
+  signinOutcome: { code: string; reason?: string } | null;
+  /** Sign-ins started and not yet used, by their `state`. */
+  signins: Map<string, PendingSignin>;
 }
 
 /** A small table of discovery answers: a domain's own configuration, a sign-in provider. */
@@ -99,6 +133,7 @@ export function discoveryTable(): Map<string, Json> {
         signin: false,
         provider: null,
         signin_with: null,
+        signin_provider: null,
       },
     ],
     [
@@ -114,6 +149,7 @@ export function discoveryTable(): Map<string, Json> {
         signin: true,
         provider: "Gmail",
         signin_with: "Google",
+        signin_provider: "google",
       },
     ],
   ]);
@@ -138,6 +174,9 @@ export function freshState(): FakeRelayState {
     testsSent: [],
     vapidKey: key.toString("base64url"),
     discovery: discoveryTable(),
+    providers: [],
+    signinOutcome: null,
+    signins: new Map(),
   };
 }
 
@@ -188,8 +227,104 @@ function checkDetail(v: unknown): Detail {
   return v as Detail;
 }
 
+/** The name of the sign-in's cookie (HttpOnly: the app never sees it). */
+const SIGNIN_COOKIE = "pushmail_signin";
+
+/** The fields of a new mailbox, checked as POST /api/accounts and POST /api/signin do. */
+function mailboxFields(body: Json): Omit<Account, "id" | "state" | "state_detail" | "auth" | "provider"> {
+  const { name, email, host, port, security, username } = body;
+  if (!nonEmpty(name)) invalid("name");
+  if (typeof email !== "string") invalid("email");
+  if (!nonEmpty(host)) invalid("host");
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new HttpError(400, "bad_port", "The port must be a number from 1 to 65535");
+  }
+  if (security !== "tls" && security !== "starttls") throw new HttpError(400, "bad_security", "security must be tls or starttls");
+  if (!nonEmpty(username)) invalid("username");
+  return { name, email, host, port, security, username };
+}
+
+/** POST /api/signin: checks the request, keeps it, answers the provider's page and a cookie. */
+function startSignin(state: FakeRelayState, body: unknown, origin: string): [number, unknown, Record<string, string>] {
+  if (!isObject(body)) invalid("body");
+  let request: Json;
+  if ("account" in body) {
+    if (Object.keys(body).length !== 1 || !nonEmpty(body.account)) invalid("account");
+    const account = state.accounts.find((a) => a.id === body.account);
+    if (account === undefined) throw new HttpError(404, "not_found", "No such mailbox");
+    if (account.auth !== "oauth2") throw new HttpError(400, "bad_field", "This mailbox logs in with a password");
+    if (!state.providers.some((p) => p.id === account.provider)) {
+      throw new HttpError(400, "unknown_provider", `The relay has no client for ${account.provider}`);
+    }
+    request = { account: account.id };
+  } else {
+    const allowed = ["provider", "name", "email", "host", "port", "security", "username"];
+    const extra = Object.keys(body).find((k) => !allowed.includes(k));
+    if (extra !== undefined) invalid(extra);
+    if (typeof body.provider !== "string" || !state.providers.some((p) => p.id === body.provider)) {
+      throw new HttpError(400, "unknown_provider", `The relay has no client for ${String(body.provider)}`);
+    }
+    if (body.host === "unreachable.example") throw new HttpError(400, "bad_host", "The server name unreachable.example cannot be found");
+    request = { provider: body.provider, ...mailboxFields(body) };
+  }
+  const key = randomBytes(12).toString("base64url");
+  const cookie = randomBytes(16).toString("base64url");
+  state.signins.set(key, { cookie, request });
+  return [
+    200,
+    { url: `${origin}/fake-provider/authorize?state=${key}` },
+    { "set-cookie": `${SIGNIN_COOKIE}=${cookie}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600` },
+  ];
+}
+
+function cookieOf(req: IncomingMessage, name: string): string | null {
+  for (const part of (req.headers.cookie ?? "").split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === name) return v.join("=");
+  }
+  return null;
+}
+
+/**
+ * The fake provider's page: the relay's callback at once. Where the browser goes next: the app,
+ * with how the sign-in ended.
+ */
+function finishSignin(state: FakeRelayState, key: string, cookie: string | null): string {
+  const failed = (code: string, reason?: string) => `/?signin=failed&code=${code}${reason === undefined ? "" : `&reason=${encodeURIComponent(reason)}`}`;
+  const pending = state.signins.get(key);
+  if (pending === undefined) return failed("expired");
+  if (cookie === null || cookie !== pending.cookie) return failed("wrong_browser");
+  state.signins.delete(key);
+  if (state.signinOutcome !== null) return failed(state.signinOutcome.code, state.signinOutcome.reason);
+  const { request } = pending;
+  let account = typeof request.account === "string" ? state.accounts.find((a) => a.id === request.account) : undefined;
+  if (account !== undefined) {
+    account.state = "watching";
+    account.state_detail = "";
+  } else {
+    // The mailbox was removed meanwhile.
+    if (typeof request.account === "string") return failed("failed");
+    account = {
+      ...(request as unknown as Omit<Account, "id" | "state" | "state_detail" | "auth">),
+      id: `a${newId()}`,
+      state: "starting",
+      state_detail: "",
+      auth: "oauth2",
+    };
+    state.accounts.push(account);
+  }
+  return `/?signin=done&account=${encodeURIComponent(account.id)}`;
+}
+
 /** The API: returns [status, body]; body undefined → no content. */
-async function api(state: FakeRelayState, method: string, path: string, token: string | null, body: unknown): Promise<[number, unknown]> {
+async function api(
+  state: FakeRelayState,
+  method: string,
+  path: string,
+  token: string | null,
+  body: unknown,
+  origin: string,
+): Promise<[number, unknown, Record<string, string>?]> {
   if (method === "GET" && path === "/api/vapid") return [200, { public_key: state.vapidKey }];
   const user = token === null ? undefined : state.users.get(token);
   if (user === undefined) throw new HttpError(401, "unauthorized", "missing or unknown access token");
@@ -199,13 +334,8 @@ async function api(state: FakeRelayState, method: string, path: string, token: s
   if (path === "/api/accounts" && method === "GET") return [200, state.accounts];
   if (path === "/api/accounts" && method === "POST") {
     if (!isObject(body)) invalid("body");
-    const { name, email, host, port, security, username, password } = body;
-    if (!nonEmpty(name)) invalid("name");
-    if (typeof email !== "string") invalid("email");
-    if (!nonEmpty(host)) invalid("host");
-    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) invalid("port");
-    if (security !== "tls" && security !== "starttls") invalid("security");
-    if (!nonEmpty(username)) invalid("username");
+    const { name, email, host, port, security, username } = mailboxFields(body);
+    const { password } = body;
     if (!nonEmpty(password)) throw new HttpError(400, "missing_field", "Fill in the password");
     // The real relay tests the login before it keeps the account: that takes a moment.
     await sleep(400);
@@ -225,10 +355,14 @@ async function api(state: FakeRelayState, method: string, path: string, token: s
       username,
       state: "starting",
       state_detail: "",
+      auth: "password",
+      provider: "",
     };
     state.accounts.push(account);
     return [201, account];
   }
+  if (path === "/api/signin/providers" && method === "GET") return [200, { providers: state.providers }];
+  if (path === "/api/signin" && method === "POST") return startSignin(state, body, origin);
   if (path === "/api/discover" && method === "POST") {
     if (!isObject(body) || Object.keys(body).some((k) => k !== "address")) invalid("body");
     const { address } = body;
@@ -338,8 +472,8 @@ export async function startFakeRelay(root: string, state: FakeRelayState = fresh
   const base = resolve(root);
   const requests: Recorded[] = [];
 
-  const sendJson = (res: ServerResponse, status: number, body: unknown) => {
-    const headers: Record<string, string> = { "content-security-policy": RELAY_CSP, "cache-control": "no-store" };
+  const sendJson = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => {
+    const headers: Record<string, string> = { "content-security-policy": RELAY_CSP, "cache-control": "no-store", ...extra };
     if (body === undefined) {
       res.writeHead(status, headers).end();
       return;
@@ -359,9 +493,9 @@ export async function startFakeRelay(root: string, state: FakeRelayState = fresh
         let status = 500;
         try {
           body = await readJson(req);
-          const [s, answer] = await api(state, method, path, token, body);
+          const [s, answer, headers] = await api(state, method, path, token, body, `http://${req.headers.host ?? "127.0.0.1"}`);
           status = s;
-          sendJson(res, s, answer);
+          sendJson(res, s, answer, headers);
         } catch (e) {
           if (e instanceof HttpError) {
             status = e.status;
@@ -375,6 +509,13 @@ export async function startFakeRelay(root: string, state: FakeRelayState = fresh
       }
       if (method !== "GET" && method !== "HEAD") {
         res.writeHead(405).end();
+        return;
+      }
+      if (path === "/fake-provider/authorize") {
+        const cookie = cookieOf(req, SIGNIN_COOKIE);
+        const location = finishSignin(state, url.searchParams.get("state") ?? "", cookie);
+        requests.push({ method, path, authorization: cookie === null ? null : "cookie", body: url.searchParams.get("state"), status: 302 });
+        res.writeHead(302, { location, "cache-control": "no-store", "set-cookie": `${SIGNIN_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0` }).end();
         return;
       }
       const file = normalize(join(base, path === "/" ? "relay.html" : path));

@@ -150,7 +150,7 @@ async function open(
   page.on("console", (message) => {
     if (message.type() !== "error") return;
     // A refused request (401, 422…) is logged by the browser itself; the app handles them.
-    if (/Failed to load resource: the server responded with a status of (401|404|422)/.test(message.text())) return;
+    if (/Failed to load resource: the server responded with a status of (400|401|404|422)/.test(message.text())) return;
     errors.push(message.text());
   });
   await page.addInitScript(RECORD_CSP);
@@ -202,6 +202,8 @@ function account(fields: Partial<Account> & Pick<Account, "id" | "name" | "email
     username: fields.email,
     state: "watching",
     state_detail: "",
+    auth: "password",
+    provider: "",
     ...fields,
   };
 }
@@ -253,7 +255,9 @@ function hostileState(): FakeRelayState {
       state_detail: `login failed: ${HOSTILE.script} ${HOSTILE.rlo}`,
     }),
     account({ id: "h2", name: HOSTILE.rlo, email: "eve@example.com", state: `<b>${HOSTILE.img}</b>` }),
+    account({ id: "h3", name: "Signed out", email: "eve@evil.example", auth: "oauth2", provider: "evil", state: "signin_required", state_detail: HOSTILE.script }),
   ];
+  state.providers = [{ id: "evil", name: `${HOSTILE.img} ${HOSTILE.rlo}` }];
   state.devices = [
     {
       id: 1,
@@ -465,7 +469,7 @@ describe("relay web app flows", () => {
     await expect(page.inputValue("select[name=security]")).resolves.toBe("tls");
     await expect(page.inputValue("input[name=username]")).resolves.toBe("ana@gmail.com");
     expect(plain(await page.locator("[data-role=discover-signin]").textContent())).toBe(
-      "Gmail needs sign-in with Google, which this relay does not offer yet; use an app password if your provider allows one",
+      "Gmail needs sign-in with Google, which this relay does not offer; use an app password if your provider allows one",
     );
     expect(plain(await page.locator("[data-role=discover-note]").textContent())).toContain("create an app password");
 
@@ -676,6 +680,11 @@ describe("relay web app flows", () => {
     );
     await expect(page.locator("[data-mailbox=h2] [data-state]").textContent()).resolves.toBe(`<b>${HOSTILE.img}</b>`);
     await expect(page.locator(".relay-user-name").textContent()).resolves.toBe(`Mallory ${HOSTILE.img}`);
+    // A provider's name from the relay, in a sentence: text.
+    expect(plain(await page.locator("[data-mailbox=h3] [data-role=signin-required]").textContent())).toBe(
+      `Sign in to ${HOSTILE.img} ${HOSTILE.rlo} again: access was revoked or expired`,
+    );
+    await expect(page.locator("[data-mailbox=h3] [data-role=state-detail]").textContent()).resolves.toBe(HOSTILE.script);
     // Each piece of server text is in its own isolate: an override cannot reach past it.
     const isolated = await page.evaluate(() =>
       [...document.querySelectorAll("[data-role=name], [data-role=email], .relay-user-name bdi")].every((e) => e.tagName === "BDI"),
@@ -764,5 +773,277 @@ describe("relay web app flows", () => {
       expect(response.status, icon).toBe(200);
     }
     expect(manifest.icons.map((i) => i.sizes)).toEqual(expect.arrayContaining(["192x192", "512x512"]));
+  });
+});
+
+describe("signing a mailbox in at its provider (OAuth2)", () => {
+  const GOOGLE = { id: "google", name: "Google" };
+  const signinBodies = (relay: FakeRelay) => relay.bodiesOf("POST", "/api/signin");
+  const visible = (page: Page, selector: string) => page.locator(selector).isVisible();
+
+  it("discover → Sign in with Google → the provider → back: the mailbox is listed, the message shown once", async () => {
+    const state = demoState();
+    state.providers = [GOOGLE, { id: "microsoft", name: "Microsoft" }];
+    const o = await open(state, { hash: "#/mailboxes/add" });
+    const { page, relay } = o;
+    const form = page.locator("[data-form=add-mailbox]");
+    await form.waitFor();
+    expect(relay.requests.filter((r) => r.path === "/api/signin/providers").map((r) => r.authorization)).toEqual([`Bearer ${TOKEN}`]);
+    // Before any lookup, the whole form, with the choice of how to log in: a password first.
+    await expect(form.locator("label").allTextContents()).resolves.toEqual([
+      "Name",
+      "Email address",
+      "IMAP server",
+      "Port",
+      "Security",
+      "User name",
+      "Log in with",
+      "Password",
+    ]);
+    await expect(page.inputValue("select[name=login-method]")).resolves.toBe("password");
+
+    await page.fill("input[name=name]", "Work");
+    await page.fill("input[name=email]", "ana@gmail.com");
+    await page.click("[data-action=find-settings]");
+    const signIn = page.locator("[data-action=sign-in-with]");
+    await signIn.waitFor();
+    // The sign-in is the offer: no password, the found server folded away (but filled).
+    expect(plain(await signIn.textContent())).toBe("Sign in with Google");
+    await expect(signIn.getAttribute("type")).resolves.toBe("submit");
+    expect(plain(await page.locator("[data-role=signin-offer]").textContent())).toBe("Settings found: Gmail signs in with Google.");
+    expect(await visible(page, "input[name=password]")).toBe(false);
+    expect(await visible(page, "input[name=host]")).toBe(false);
+    expect(await visible(page, "select[name=login-method]")).toBe(false);
+    expect(await visible(page, "[data-action=manual]")).toBe(true);
+    await expect(page.inputValue("input[name=host]")).resolves.toBe("imap.gmail.com");
+    // The app-password note is for the password path.
+    await expect(page.locator("[data-role=discover-note]").count()).resolves.toBe(0);
+    await expect(page.locator("[data-role=discover-signin]").count()).resolves.toBe(0);
+    await page.screenshot({ path: join(SCREENSHOTS, "relay-signin-en.png"), fullPage: true });
+
+    await signIn.click();
+    const result = page.locator("[data-role=signin-result]");
+    await result.waitFor();
+    await expect(result.getAttribute("data-result")).resolves.toBe("done");
+    expect(plain(await result.textContent())).toBe("Work is signed in; the relay is watching it now.");
+    await page.screenshot({ path: join(ARTIFACTS, "relay-signin-done.png"), fullPage: true });
+    // The relay got the mailbox and no password; the provider's page saw this browser's cookie.
+    expect(signinBodies(relay)).toEqual([
+      { provider: "google", name: "Work", email: "ana@gmail.com", host: "imap.gmail.com", port: 993, security: "tls", username: "ana@gmail.com" },
+    ]);
+    expect(relay.requests.filter((r) => r.path === "/fake-provider/authorize").map((r) => r.authorization)).toEqual(["cookie"]);
+    const added = state.accounts.find((a) => a.auth === "oauth2");
+    expect(added).toMatchObject({ name: "Work", provider: "google", host: "imap.gmail.com", username: "ana@gmail.com" });
+    await expect(page.locator(`[data-mailbox=${added?.id}] [data-role=name]`).textContent()).resolves.toBe("Work");
+    // The address is clean, so a reload does not say it again.
+    const url = new URL(page.url());
+    expect([url.search, url.hash]).toEqual(["", "#/mailboxes"]);
+    await page.reload();
+    await page.locator(`[data-mailbox=${added?.id}]`).waitFor();
+    await expect(result.count()).resolves.toBe(0);
+  });
+
+  it("set up manually: “Log in with” a provider hides the password; a refusal at the provider comes back as a message", async () => {
+    const state = demoState();
+    state.accounts = [];
+    state.providers = [GOOGLE, { id: "corp", name: "Contoso ID" }];
+    state.signinOutcome = { code: "denied" };
+    const o = await open(state, { hash: "#/mailboxes/add" });
+    const { page, relay } = o;
+    await page.locator("[data-form=add-mailbox]").waitFor();
+
+    // Found settings with a sign-in: "Set up manually" unfolds everything, the sign-in still chosen.
+    await page.fill("input[name=email]", "ana@gmail.com");
+    await page.click("[data-action=find-settings]");
+    await page.locator("[data-action=sign-in-with]").waitFor();
+    await page.click("[data-action=manual]");
+    expect(await visible(page, "input[name=host]")).toBe(true);
+    expect(await visible(page, "[data-action=manual]")).toBe(false);
+    await expect(page.inputValue("select[name=login-method]")).resolves.toBe("provider:google");
+    expect(await visible(page, "input[name=password]")).toBe(false);
+    expect(plain(await page.locator("[data-role=discovery] .banner-title").textContent())).toBe("Settings found: check them, then sign in with Google.");
+    // A password is one choice away; with it, the app-password note.
+    await page.selectOption("select[name=login-method]", "password");
+    expect(await visible(page, "input[name=password]")).toBe(true);
+    await expect(page.locator("[data-action=save]").textContent()).resolves.toBe("Add mailbox");
+    await page.locator("[data-role=discover-note]").waitFor();
+
+    // Another address: what was found for Gmail no longer applies.
+    await page.fill("input[name=name]", "Work");
+    await page.fill("input[name=email]", "ana@contoso.example");
+    await expect(page.locator("[data-role=discovery]").textContent()).resolves.toBe("");
+    await expect(page.inputValue("input[name=username]")).resolves.toBe("ana@contoso.example");
+    await page.fill("input[name=host]", "imap.contoso.example");
+    const options = (await page.locator("select[name=login-method] option").allTextContents()).map(plain);
+    expect(options).toEqual(["A password", "Sign in with Google", "Sign in with Contoso ID"]);
+    await page.selectOption("select[name=login-method]", "provider:corp");
+    expect(await visible(page, "input[name=password]")).toBe(false);
+    expect(plain(await page.locator("[data-role=signin-help]").textContent())).toBe("You sign in on Contoso ID's own page; the relay never sees your password.");
+    const signIn = page.locator("[data-action=sign-in-with]");
+    expect(plain(await signIn.textContent())).toBe("Sign in with Contoso ID");
+    await page.screenshot({ path: join(ARTIFACTS, "relay-signin-manual.png"), fullPage: true });
+
+    // Refused before leaving (the relay checks the server first): said in the form, nothing lost.
+    await page.fill("input[name=host]", "unreachable.example");
+    await signIn.click();
+    await page.locator("[data-form=add-mailbox] [data-role=error]").waitFor();
+    await expect(page.locator("[data-form=add-mailbox] .banner-title").textContent()).resolves.toBe("The server name is not right");
+    await expect(page.inputValue("input[name=name]")).resolves.toBe("Work");
+    await page.fill("input[name=host]", "imap.contoso.example");
+
+    await signIn.click();
+    const result = page.locator("[data-role=signin-result]");
+    await result.waitFor();
+    await expect(result.getAttribute("data-result")).resolves.toBe("denied");
+    await expect(page.locator(".page-mailboxes .banner-title").textContent()).resolves.toBe("The sign-in did not complete");
+    expect(plain(await result.textContent())).toBe("Access was refused at the provider (by you, or by a policy of your organisation). Nothing was saved.");
+    await expect(page.locator("[data-role=signin-reason]").count()).resolves.toBe(0);
+    expect(signinBodies(relay)).toEqual([
+      { provider: "corp", name: "Work", email: "ana@contoso.example", host: "unreachable.example", port: 993, security: "tls", username: "ana@contoso.example" },
+      { provider: "corp", name: "Work", email: "ana@contoso.example", host: "imap.contoso.example", port: 993, security: "tls", username: "ana@contoso.example" },
+    ]);
+    expect(state.accounts).toEqual([]);
+    expect(new URL(page.url()).search).toBe("");
+
+    // Anyone can link to the app with a return of their own making: free text in it (an older
+    // relay's `detail`; a reason on another code than login_failed) is never shown, anywhere.
+    const spoof = `Your mailbox is locked: call +1 555 0100 ${HOSTILE.img} ${HOSTILE.rlo}`;
+    await page.goto(`${relay.url}?signin=failed&code=denied&reason=auth_failed&detail=${encodeURIComponent(spoof)}#/mailboxes`);
+    await page.locator("[data-role=signin-result][data-result=denied]").waitFor();
+    expect(plain(await result.textContent())).toBe("Access was refused at the provider (by you, or by a policy of your organisation). Nothing was saved.");
+    await expect(page.locator("[data-role=signin-reason], [data-role=signin-detail]").count()).resolves.toBe(0);
+    const shown = await page.evaluate(() => ({ text: document.body.innerText, html: document.documentElement.outerHTML, title: document.title }));
+    for (const piece of ["locked", "555 0100", "onerror", "pwned", "invoice", "gpj.exe", "The relay said", "rejected the user name"]) {
+      expect([piece, shown.text.includes(piece) || shown.html.includes(piece) || shown.title.includes(piece)]).toEqual([piece, false]);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, "relay-signin-denied.png"), fullPage: true });
+    // Taken out of the address too, the old `detail` with the rest.
+    expect([new URL(page.url()).search, new URL(page.url()).hash]).toEqual(["", "#/mailboxes"]);
+
+    // A sign-in started elsewhere (here: without this browser's cookie) is refused by the relay.
+    state.signinOutcome = null;
+    const started = await fetch(`${relay.url}api/signin`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ provider: "google", name: "Elsewhere", email: "ana@gmail.com", host: "imap.gmail.com", port: 993, security: "tls", username: "ana@gmail.com" }),
+    });
+    const { url } = (await started.json()) as { url: string };
+    await page.goto(url);
+    await page.locator("[data-role=signin-result][data-result=wrong_browser]").waitFor();
+    expect(plain(await result.textContent())).toBe(
+      "The sign-in was finished in another browser than the one that started it, so the relay refused it for your safety. Start it again and finish it in this browser.",
+    );
+    await expect(page.locator("[data-role=signin-reason]").count()).resolves.toBe(0);
+    expect(state.accounts).toEqual([]);
+  });
+
+  it("the mail server refused the signed-in login: the reason in the app's words, nothing saved", async () => {
+    const state = demoState();
+    state.providers = [GOOGLE];
+    state.signinOutcome = { code: "login_failed", reason: "auth_failed" };
+    const o = await open(state, { hash: "#/mailboxes/add" });
+    const { page, relay } = o;
+    await page.locator("[data-form=add-mailbox]").waitFor();
+    const before = state.accounts.length;
+    await page.fill("input[name=name]", "Work");
+    await page.fill("input[name=email]", "ana@gmail.com");
+    await page.click("[data-action=find-settings]");
+    const signIn = page.locator("[data-action=sign-in-with]");
+    await signIn.waitFor();
+    await signIn.click();
+
+    const result = page.locator("[data-role=signin-result]");
+    await result.waitFor();
+    await expect(result.getAttribute("data-result")).resolves.toBe("login_failed");
+    await expect(page.locator(".page-mailboxes .banner-title").textContent()).resolves.toBe("The sign-in did not complete");
+    expect(plain(await result.textContent())).toBe(
+      "You signed in, but the mail server refused the login or could not be reached. Nothing was saved: check the server settings and try again.",
+    );
+    // The second line: the login test's own message for its code, never the server's words.
+    const reason = page.locator("[data-role=signin-reason]");
+    await expect(reason.getAttribute("data-reason")).resolves.toBe("auth_failed");
+    expect(plain(await reason.textContent())).toBe("The mail server rejected the user name or password");
+    await page.screenshot({ path: join(ARTIFACTS, "relay-signin-login-failed.png"), fullPage: true });
+    expect(relay.requests.filter((r) => r.path === "/fake-provider/authorize")).toHaveLength(1);
+    expect(state.accounts).toHaveLength(before);
+    expect([new URL(page.url()).search, new URL(page.url()).hash]).toEqual(["", "#/mailboxes"]);
+    // Said once: a reload has nothing to say.
+    await page.reload();
+    await page.locator(".account-list").waitFor();
+    await expect(result.count()).resolves.toBe(0);
+
+    // In the reader's language; a reason outside the login test's codes is no reason.
+    const it_ = await open(demoState(), { locale: "it-IT" });
+    await it_.page.goto(`${it_.relay.url}?signin=failed&code=login_failed&reason=unreachable#/mailboxes`);
+    await it_.page.locator("[data-role=signin-reason][data-reason=unreachable]").waitFor();
+    expect(plain(await it_.page.locator("[data-role=signin-reason]").textContent())).toBe("Il server di posta non è raggiungibile");
+    await it_.page.goto(`${it_.relay.url}?signin=failed&code=login_failed&reason=${encodeURIComponent("Your account is locked")}#/mailboxes`);
+    await it_.page.locator("[data-role=signin-result][data-result=login_failed]").waitFor();
+    await expect(it_.page.locator("[data-role=signin-reason]").count()).resolves.toBe(0);
+    expect(await it_.page.evaluate(() => document.body.innerText.includes("locked"))).toBe(false);
+  });
+
+  it("a mailbox whose sign-in ended says so, and “Sign in again” renews it", async () => {
+    const state = demoState();
+    state.providers = [GOOGLE];
+    state.accounts.push(
+      account({
+        id: "a4",
+        name: "Gmail",
+        email: "ana.souza@gmail.com",
+        host: "imap.gmail.com",
+        auth: "oauth2",
+        provider: "google",
+        state: "signin_required",
+        state_detail: "invalid_grant: Token has been expired or revoked.",
+      }),
+    );
+    const o = await open(state);
+    const { page, relay } = o;
+    const row = page.locator("[data-mailbox=a4]");
+    await row.waitFor();
+    await expect(row.locator("[data-state]").textContent()).resolves.toBe("sign-in required");
+    expect(plain(await row.locator("[data-role=signin-required]").textContent())).toBe("Sign in to Google again: access was revoked or expired");
+    await expect(row.locator("[data-role=state-detail]").textContent()).resolves.toBe("invalid_grant: Token has been expired or revoked.");
+    // Only that mailbox asks.
+    await expect(page.locator("[data-action=sign-in-again]").count()).resolves.toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, "relay-signin-required.png"), fullPage: true });
+
+    await row.locator("[data-action=sign-in-again]").click();
+    const result = page.locator("[data-role=signin-result]");
+    await result.waitFor();
+    expect(plain(await result.textContent())).toBe("Gmail is signed in; the relay is watching it now.");
+    expect(signinBodies(relay)).toEqual([{ account: "a4" }]);
+    await expect(row.locator("[data-state]").textContent()).resolves.toBe("watching");
+    await expect(page.locator("[data-action=sign-in-again]").count()).resolves.toBe(0);
+    expect(state.accounts.filter((a) => a.id === "a4")).toHaveLength(1);
+  });
+
+  it("Arabic: the offer reads right to left; screenshot", async () => {
+    const state = demoState("ar");
+    state.providers = [GOOGLE];
+    const o = await open(state, { locale: "ar-EG", hash: "#/mailboxes/add" });
+    const { page } = o;
+    await page.locator("[data-form=add-mailbox]").waitFor();
+    await page.fill("input[name=name]", "العمل");
+    await page.fill("input[name=email]", "layla.haddad@gmail.com");
+    await page.click("[data-action=find-settings]");
+    const signIn = page.locator("[data-action=sign-in-with]");
+    await signIn.waitFor();
+    expect(plain(await signIn.textContent())).toBe("تسجيل الدخول عبر Google");
+    expect(plain(await page.locator("[data-role=signin-offer]").textContent())).toBe("عُثر على الإعدادات: يسجّل Gmail الدخول عبر Google.");
+    await expect(page.locator("[data-action=manual]").textContent()).resolves.toBe("الإعداد يدويًا");
+    const layout = await page.evaluate(() => {
+      const box = (s: string) => document.querySelector(s)?.getBoundingClientRect();
+      return {
+        dir: document.documentElement.dir,
+        // The main action at the inline end: the left, in Arabic.
+        primaryLeft: (box("[data-action=sign-in-with]")?.left ?? 0) < (box("[data-action=manual]")?.left ?? 0),
+        // The address stays left to right.
+        email: getComputedStyle(document.querySelector("input[name=email]") as Element).direction,
+      };
+    });
+    expect(layout).toEqual({ dir: "rtl", primaryLeft: true, email: "ltr" });
+    await page.screenshot({ path: join(SCREENSHOTS, "relay-signin-ar.png"), fullPage: true });
   });
 });

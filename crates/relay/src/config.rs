@@ -306,6 +306,11 @@ impl Config {
         if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
             bail!("public_url must be https:// (http:// only on loopback, for a lab)");
         }
+        if parsed.path() != "/" || parsed.query().is_some() {
+            bail!(
+                "public_url must be the relay's origin, without a path (it serves /oauth/callback and the web app at its root)"
+            );
+        }
         for (id, c) in &self.signin {
             if id.is_empty()
                 || id.len() > 32
@@ -338,6 +343,13 @@ impl Config {
                 }
                 if c.scopes.as_ref().is_none_or(Vec::is_empty) {
                     bail!("signin.{id}: `scopes` is required for a provider that is not built in");
+                }
+                // Every provider answers at the one callback: the `iss` of the answer is what
+                // tells them apart (RFC 9207, the mix-up defence).
+                if c.issuer.as_deref().is_none_or(str::is_empty) {
+                    bail!(
+                        "signin.{id}: `issuer` is required for a provider that is not built in (its answers are told apart by it)"
+                    );
                 }
             }
             // The core's own checks (https endpoints, a known built-in name).
@@ -389,7 +401,7 @@ mod tests {
     }
 
     fn error(extra: &str) -> String {
-        format!("{:#}", parse(extra).err().expect("refused"))
+        format!("{:#}", parse(extra).expect_err("refused"))
     }
 
     #[test]
@@ -419,6 +431,12 @@ mod tests {
         );
         // A lab on loopback may use http.
         parse(&format!("public_url = \"http://127.0.0.1:8470\"\n{google}")).unwrap();
+        assert!(
+            error(&format!(
+                "public_url = \"https://example.com/relay\"\n{google}"
+            ))
+            .contains("without a path")
+        );
         let url = "public_url = \"https://r.example.com\"\n";
         assert!(error(&format!("{url}[signin.Bad_Id]\nclient_id = \"x\"\n")).contains("an id is"));
         assert!(error(&format!("{url}[signin.google]\nclient_id = \" \"\n")).contains("client_id"));
@@ -426,7 +444,9 @@ mod tests {
         assert!(error(&custom).contains("`authorization_endpoint` is required"));
         let endpoints = "authorization_endpoint = \"https://id.example.com/a\"\ntoken_endpoint = \"https://id.example.com/t\"\n";
         assert!(error(&format!("{custom}{endpoints}")).contains("`scopes` is required"));
-        let full = format!("{custom}{endpoints}scopes = [\"openid\", \"imap\"]\n");
+        let scoped = format!("{custom}{endpoints}scopes = [\"openid\", \"imap\"]\n");
+        assert!(error(&scoped).contains("`issuer` is required"));
+        let full = format!("{scoped}issuer = \"https://id.example.com\"\n");
         let c = parse(&full).unwrap();
         assert_eq!(c.signin["lab"].settings("lab").provider, "custom");
         assert_eq!(c.signin["lab"].display_name("lab"), "lab");

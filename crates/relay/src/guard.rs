@@ -1,4 +1,5 @@
-//! SSRF guard for the URLs and hosts users hand the relay (Web Push endpoints, webhooks).
+//! SSRF guard for the URLs and hosts users hand the relay (Web Push endpoints, webhooks, IMAP
+//! hosts, and the domains discovery looks up).
 //!
 //! The relay makes requests on behalf of whoever holds an API token, from inside the
 //! operator's network. Without a guard a user could point a "webhook" at the database's
@@ -11,6 +12,11 @@
 //! the user registers it and to 127.0.0.1 when the relay sends (DNS rebinding) is still
 //! refused. Literal IP addresses never reach a resolver, so [`parse_url`] checks them, and
 //! redirects are off (a public server could otherwise redirect to a private one).
+//!
+//! The same rule ([`check`]) is handed to pushmail-core twice: as the IMAP transport's guard
+//! ([`address_check`], installed by main.rs) and as discovery's ([`discovery_guard`]), whose
+//! HTTPS client checks the addresses it connects to in its resolver and literal addresses in
+//! URLs and redirects.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -173,6 +179,22 @@ pub fn check(ip: IpAddr, allow: &[Cidr]) -> Result<(), Refused> {
             "{ip} is a private, loopback or reserved address (the relay's allow_private does not include it)"
         )))
     }
+}
+
+/// [`check`] with `allow`, its refusal as text: the same rule in the form pushmail-core takes
+/// it, for the IMAP transport's guard (every mail connection, main.rs) and for discovery's
+/// HTTPS requests ([`discovery_guard`]).
+pub fn address_check(
+    allow: Vec<Cidr>,
+) -> impl Fn(IpAddr) -> Result<(), String> + Send + Sync + 'static {
+    move |ip| check(ip, &allow).map_err(|r| r.0)
+}
+
+/// The guard for discovery's HTTPS requests (`autoconfig.<domain>`, `/.well-known/`, the MX
+/// hoster's files, every redirect): [`address_check`] in pushmail-core's
+/// [`pushmail_core::discover::AddressGuard`], which checks the addresses actually connected to.
+pub fn discovery_guard(allow: &[Cidr]) -> pushmail_core::discover::AddressGuard {
+    pushmail_core::discover::AddressGuard::new(address_check(allow.to_vec()))
 }
 
 /// Checks a URL a user hands the relay, when it is registered: [`parse_url`], and a
@@ -540,6 +562,45 @@ mod tests {
                 .all(|a| a.ip().is_loopback() || a.ip() == ip("::1"))
         );
         assert!(!addrs.is_empty());
+    }
+
+    #[test]
+    fn the_rule_handed_to_core_is_check() {
+        let strict = address_check(Vec::new());
+        let why = strict(ip("127.0.0.1")).unwrap_err();
+        assert!(
+            why.contains("127.0.0.1") && why.contains("allow_private"),
+            "{why}"
+        );
+        assert!(strict(ip("8.8.8.8")).is_ok());
+        let lab = discovery_guard(&[Cidr::parse("127.0.0.1").unwrap()]);
+        assert!(lab.check(ip("127.0.0.1")).is_ok());
+        assert!(lab.check(ip("::ffff:127.0.0.1")).is_ok());
+        assert!(lab.check(ip("127.0.0.2")).is_err());
+        assert!(lab.check(ip("169.254.169.254")).is_err());
+    }
+
+    /// Discovery's HTTPS client with the relay's guard: a name that resolves to loopback and
+    /// a literal loopback address are refused before anything is sent, in the relay's words.
+    #[tokio::test]
+    async fn discovery_requests_pass_the_guard() {
+        use pushmail_core::discover::{Options, fetch};
+        let opts = Options {
+            address_guard: Some(discovery_guard(&[])),
+            ..Options::default()
+        };
+        let c = fetch::client(&opts).unwrap();
+        for url in [
+            "https://localhost:1/mail/config-v1.1.xml",
+            "https://127.1:1/.well-known/autoconfig/mail/config-v1.1.xml",
+        ] {
+            match fetch::get(&c, url, &opts).await {
+                Err(fetch::FetchError::Refused(why)) => {
+                    assert!(why.contains("allow_private"), "{url}: {why}");
+                }
+                other => panic!("{url}: {other:?}"),
+            }
+        }
     }
 
     #[test]

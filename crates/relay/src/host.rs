@@ -37,6 +37,11 @@ pub fn owner_name() -> String {
 struct RelayVault {
     db: Db,
     master: Key,
+    /// The refresh locks' own connections (see [`refresh_lock`]), at most
+    /// [`REFRESH_LOCKS`] at once.
+    lock_pg: tokio_postgres::Config,
+    lock_tls: tokio_postgres_rustls::MakeRustlsConnect,
+    locks: Arc<tokio::sync::Semaphore>,
     /// How long a refresh may hold the grant's lock (a process frozen while holding it loses
     /// it after this): twice the token request's own timeout.
     lock_limit: Duration,
@@ -101,58 +106,91 @@ impl Vault for RelayVault {
     fn lock_refresh(&self, account: &str) -> VaultFuture<'_, Box<dyn Send + Sync>> {
         let account = account.to_owned();
         Box::pin(async move {
-            let held = refresh_lock(&self.db, &account, self.lock_limit)
+            let permit = self
+                .locks
+                .clone()
+                .acquire_owned()
                 .await
                 .map_err(unavailable)?;
+            let held = refresh_lock(
+                &self.lock_pg,
+                self.lock_tls.clone(),
+                &account,
+                self.lock_limit,
+                permit,
+            )
+            .await
+            .map_err(unavailable)?;
             Ok(Box::new(held) as Box<dyn Send + Sync>)
         })
     }
 }
 
-/// Dropping it releases the grant's lock (its transaction ends).
-struct RefreshLockHeld(#[allow(dead_code)] tokio::sync::oneshot::Sender<()>);
+/// At most this many refreshes hold their lock (and its connection) at once per process: a
+/// start or takeover refreshes every sign-in mailbox, and they must not take the database's
+/// connections from everything else.
+const REFRESH_LOCKS: usize = 8;
 
-/// Takes the account's refresh lock: a transaction-scoped advisory lock, held by a task of its
-/// own until the returned value is dropped. Brief (one token request) and only around
-/// refreshes, unlike a lease: it pins one pooled connection for those seconds. The
-/// transaction's idle limit frees it if this process freezes while holding it.
-async fn refresh_lock(db: &Db, account: &str, limit: Duration) -> Result<RefreshLockHeld> {
-    let client = db.get().await?;
+/// Dropping it releases the grant's lock (its transaction ends, its connection closes).
+struct RefreshLockHeld(
+    #[allow(dead_code)] tokio::sync::oneshot::Sender<()>,
+    #[allow(dead_code)] tokio::sync::OwnedSemaphorePermit,
+);
+
+/// Takes the account's refresh lock: a transaction-scoped advisory lock on a connection of its
+/// own (not the pool's: the refresher loads and stores the token through the pool while it
+/// holds the lock, and a slow provider must never starve the lease rounds), held by a task
+/// until the returned value is dropped. Brief (one token request) and only around refreshes,
+/// unlike a lease. The transaction's idle limit frees it if this process freezes while
+/// holding it.
+async fn refresh_lock(
+    pg: &tokio_postgres::Config,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
+    account: &str,
+    limit: Duration,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) -> Result<RefreshLockHeld> {
+    let (client, connection) = pg.connect(tls).await?;
+    let driver = tokio::spawn(connection);
     let (locked_tx, locked_rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
     let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
     let account = account.to_owned();
     let ms = limit.as_millis().max(1000).to_string();
     tokio::spawn(async move {
         let mut client = client;
-        let result = async {
-            let tx = client.transaction().await?;
-            tx.batch_execute(&format!(
-                "SET LOCAL idle_in_transaction_session_timeout = {ms}"
-            ))
-            .await?;
-            // Namespace 0x504d ("PM") and the id's hash: a lock of this kind only.
-            tx.execute(
-                "SELECT pg_advisory_xact_lock(20557, hashtext($1))",
-                &[&account],
-            )
-            .await?;
-            Ok::<_, tokio_postgres::Error>(tx)
-        }
-        .await;
-        match result {
-            Ok(tx) => {
-                if locked_tx.send(Ok(())).is_ok() {
-                    let _ = release_rx.await;
+        {
+            let result = async {
+                let tx = client.transaction().await?;
+                tx.batch_execute(&format!(
+                    "SET LOCAL idle_in_transaction_session_timeout = {ms}"
+                ))
+                .await?;
+                // Namespace 0x504d ("PM") and the id's hash: a lock of this kind only.
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock(20557, hashtext($1))",
+                    &[&account],
+                )
+                .await?;
+                Ok::<_, tokio_postgres::Error>(tx)
+            }
+            .await;
+            match result {
+                Ok(tx) => {
+                    if locked_tx.send(Ok(())).is_ok() {
+                        let _ = release_rx.await;
+                    }
+                    let _ = tx.rollback().await;
                 }
-                let _ = tx.rollback().await;
-            }
-            Err(e) => {
-                let _ = locked_tx.send(Err(e.to_string()));
+                Err(e) => {
+                    let _ = locked_tx.send(Err(e.to_string()));
+                }
             }
         }
+        drop(client);
+        let _ = driver.await;
     });
     match locked_rx.await {
-        Ok(Ok(())) => Ok(RefreshLockHeld(release_tx)),
+        Ok(Ok(())) => Ok(RefreshLockHeld(release_tx, permit)),
         Ok(Err(e)) => anyhow::bail!("cannot lock the sign-in for a refresh: {e}"),
         Err(_) => anyhow::bail!("cannot lock the sign-in for a refresh: the task ended"),
     }
@@ -213,9 +251,11 @@ pub fn account(config: &Config, timing: &Timing, f: Fields) -> Account {
         None => PasswordSource::Vault,
         Some(id) => PasswordSource::OAuth2(Box::new(match config.signin.get(id) {
             Some(client) => client.settings(id),
-            // Taken out of the config since: the login says the provider is unknown.
+            // Taken out of the config since: a name no provider has, so the login stops with
+            // "unknown provider" before any token request (a built-in name would fall back to
+            // the desktop's client id and send the relay's refresh token under it).
             None => pushmail_core::config::OAuthSettings {
-                provider: id.clone(),
+                provider: format!("{id} (no longer in the relay's [signin] tables)"),
                 ..Default::default()
             },
         })),
@@ -280,6 +320,13 @@ pub async fn run(config: Config, db: Db, master: Key, cancel: CancellationToken)
     if pushmail_core::secret::install_vault(Box::new(RelayVault {
         db: db.clone(),
         master: master.clone(),
+        lock_pg: {
+            let mut pg = crate::db::pg_config(&config)?;
+            pg.application_name("pushmail-relay-refresh");
+            pg
+        },
+        lock_tls: crate::db::tls(&config)?,
+        locks: Arc::new(tokio::sync::Semaphore::new(REFRESH_LOCKS)),
         lock_limit: pushmail_core::oauth::http_client::TOKEN_REQUEST_TIMEOUT * 2,
     }))
     .is_err()
@@ -466,6 +513,7 @@ pub async fn run(config: Config, db: Db, master: Key, cancel: CancellationToken)
                     }
                     engine.apply(&CoreConfig::default());
                     last.clear();
+                    versions.clear();
                 }
             }
         }

@@ -120,9 +120,9 @@ async fn serve(config: Config) -> Result<()> {
     // connection test, discovery's probes) passes the same guard as push endpoints and
     // webhooks, on the addresses actually connected to (docs/relay.md).
     let allow = pushmail_relay::guard::parse_allow(&config.allow_private)?;
-    if pushmail_core::imap::transport::install_address_guard(Box::new(move |ip| {
-        pushmail_relay::guard::check(ip, &allow).map_err(|r| r.0)
-    }))
+    if pushmail_core::imap::transport::install_address_guard(Box::new(
+        pushmail_relay::guard::address_check(allow),
+    ))
     .is_err()
     {
         anyhow::bail!("an address guard is already installed in this process");

@@ -899,3 +899,389 @@ async fn discovery_through_the_api() {
     let r = http(addr, "POST", "/api/discover", Some(&token), Some(&big)).await;
     assert_eq!(r.status, 413, "{}", r.body);
 }
+
+/// Notices queued for the devices `ids`.
+async fn queued(pg: &tokio_postgres::Client, ids: &[i64]) -> i64 {
+    pg.query_one(
+        "SELECT count(*) FROM outbox WHERE target = ANY($1)",
+        &[&ids],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
+
+/// Every device's endpoint and auth secret, oldest first.
+async fn device_keys(pg: &tokio_postgres::Client) -> Vec<(String, Vec<u8>)> {
+    pg.query("SELECT endpoint, auth FROM device ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+/// `POST /api/devices/renew`'s body: the old subscription's endpoint and `auth`, the new one.
+fn renewal(old_endpoint: &str, old_auth: [u8; 16], endpoint: &str, auth: [u8; 16]) -> String {
+    let key = webpush::Vapid::generate().public_key();
+    json!({
+        "old_endpoint": old_endpoint,
+        "old_auth": URL_SAFE_NO_PAD.encode(old_auth),
+        "endpoint": endpoint,
+        "keys": {
+            "p256dh": URL_SAFE_NO_PAD.encode(key),
+            "auth": URL_SAFE_NO_PAD.encode(auth),
+        },
+    })
+    .to_string()
+}
+
+/// A browser replaced its push subscription (`pushsubscriptionchange`): the service worker,
+/// which has no token, proves it held the old one (endpoint and auth secret) and the devices
+/// registered with it move to the new one, keeping their names and detail choices.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewed_subscription_replaces_the_device_without_a_token() {
+    let g = ground().await;
+    let www = g.web.path().join("www");
+    let lab = serve(
+        ApiState::new(
+            g.db.clone(),
+            Key::random(),
+            config(&g.conninfo, &["127.0.0.1/32"], 1000, &www, None),
+            "BPUBLIC".to_owned(),
+        )
+        .unwrap(),
+    )
+    .await;
+    let strict = serve(
+        ApiState::new(
+            g.db.clone(),
+            Key::random(),
+            config(&g.conninfo, &[], 1000, &www, None),
+            "BPUBLIC".to_owned(),
+        )
+        .unwrap(),
+    )
+    .await;
+    let (pg, _notices) = listen(&g.conninfo).await;
+    let (_, ana) = users::create_user(&g.db, "Ana").await.unwrap();
+    let (_, bo) = users::create_user(&g.db, "Bo").await.unwrap();
+    // One browser registered by two users: one subscription (auth [7; 16]), two devices.
+    let old = "http://127.0.0.1:9/push/old";
+    let mut ids = Vec::new();
+    for (token, name, detail) in [(&ana, "Phone", "subject"), (&bo, "Tablet", "none")] {
+        let body = json!({"name": name, "detail": detail, "subscription": subscription(old)});
+        let r = http(
+            lab,
+            "POST",
+            "/api/devices",
+            Some(token),
+            Some(&body.to_string()),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        ids.push(r.json()["id"].as_i64().unwrap());
+    }
+    assert_eq!(queued(&pg, &ids).await, 2, "the two test notices");
+    let fresh = "http://127.0.0.1:9/push/new";
+    let before = device_keys(&pg).await;
+    assert_eq!(before.len(), 2);
+
+    // A wrong secret and an unknown subscription: the same 404, nothing changed.
+    let wrong = http(
+        lab,
+        "POST",
+        "/api/devices/renew",
+        None,
+        Some(&renewal(old, [8; 16], fresh, [9; 16])),
+    )
+    .await;
+    assert_eq!(
+        (wrong.status, wrong.code().as_str()),
+        (404, "not_found"),
+        "{}",
+        wrong.body
+    );
+    let unknown = http(
+        lab,
+        "POST",
+        "/api/devices/renew",
+        None,
+        Some(&renewal(
+            "http://127.0.0.1:9/push/nobody",
+            [7; 16],
+            fresh,
+            [9; 16],
+        )),
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.body, wrong.body, "nothing tells the two apart");
+    assert!(!wrong.body.contains("127.0.0.1"), "{}", wrong.body);
+    // A token does not stand in for the proof.
+    let r = http(
+        lab,
+        "POST",
+        "/api/devices/renew",
+        Some(&ana),
+        Some(&renewal(old, [8; 16], fresh, [9; 16])),
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(device_keys(&pg).await, before);
+
+    // The proof holds but the new subscription does not: refused like `POST /api/devices`.
+    for endpoint in [
+        "https://127.0.0.1/push",
+        "https://10.0.0.1/p",
+        "http://127.0.0.1:9/x",
+    ] {
+        let r = http(
+            strict,
+            "POST",
+            "/api/devices/renew",
+            None,
+            Some(&renewal(old, [7; 16], endpoint, [9; 16])),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (422, "url_refused"),
+            "{endpoint}: {}",
+            r.body
+        );
+    }
+    let r = http(
+        lab,
+        "POST",
+        "/api/devices/renew",
+        None,
+        Some(&renewal(old, [7; 16], "ftp://push.example/x", [9; 16])),
+    )
+    .await;
+    assert_eq!((r.status, r.code().as_str()), (422, "url_refused"));
+    let mut bad_keys: Value = serde_json::from_str(&renewal(old, [7; 16], fresh, [9; 16])).unwrap();
+    bad_keys["keys"]["auth"] = json!(URL_SAFE_NO_PAD.encode([1u8; 8]));
+    let r = http(
+        lab,
+        "POST",
+        "/api/devices/renew",
+        None,
+        Some(&bad_keys.to_string()),
+    )
+    .await;
+    assert_eq!((r.status, r.code().as_str()), (400, "bad_subscription"));
+    let mut off_curve: Value =
+        serde_json::from_str(&renewal(old, [7; 16], fresh, [9; 16])).unwrap();
+    let mut bogus = [9u8; 65];
+    bogus[0] = 4;
+    off_curve["keys"]["p256dh"] = json!(URL_SAFE_NO_PAD.encode(bogus));
+    let r = http(
+        lab,
+        "POST",
+        "/api/devices/renew",
+        None,
+        Some(&off_curve.to_string()),
+    )
+    .await;
+    assert_eq!((r.status, r.code().as_str()), (400, "bad_subscription"));
+    assert_eq!(device_keys(&pg).await, before);
+
+    // Renewed: both devices now at the new endpoint with the new keys, names and details kept,
+    // the notices queued for the old keys gone, no token needed.
+    let r = http(
+        lab,
+        "POST",
+        "/api/devices/renew",
+        None,
+        Some(&renewal(old, [7; 16], fresh, [9; 16])),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    for (token, name, detail) in [(&ana, "Phone", "subject"), (&bo, "Tablet", "none")] {
+        let list = http(lab, "GET", "/api/devices", Some(token), None)
+            .await
+            .json();
+        assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+        assert_eq!(list[0]["endpoint"], fresh);
+        assert_eq!(
+            (list[0]["name"].as_str(), list[0]["detail"].as_str()),
+            (Some(name), Some(detail))
+        );
+        assert!(!ids.contains(&list[0]["id"].as_i64().unwrap()), "a new id");
+    }
+    let after = device_keys(&pg).await;
+    assert!(
+        after.iter().all(|(e, a)| e == fresh && a == &[9u8; 16]),
+        "{after:?}"
+    );
+    assert_eq!(queued(&pg, &ids).await, 0);
+    // The old subscription proves nothing any more.
+    let r = http(
+        lab,
+        "POST",
+        "/api/devices/renew",
+        None,
+        Some(&renewal(
+            old,
+            [7; 16],
+            "http://127.0.0.1:9/push/third",
+            [9; 16],
+        )),
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    // The same endpoint with new keys: the devices stay, their keys change.
+    let r = http(
+        lab,
+        "POST",
+        "/api/devices/renew",
+        None,
+        Some(&renewal(fresh, [9; 16], fresh, [3; 16])),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let keys = device_keys(&pg).await;
+    assert!(
+        keys.iter().all(|(e, a)| e == fresh && a == &[3u8; 16]),
+        "{keys:?}"
+    );
+
+    // Token-less, so limited per client address like every request without one.
+    let limited = serve(
+        ApiState::new(
+            g.db.clone(),
+            Key::random(),
+            config(&g.conninfo, &["127.0.0.1/32"], 2, &www, None),
+            "BPUBLIC".to_owned(),
+        )
+        .unwrap(),
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let r = http(
+            limited,
+            "POST",
+            "/api/devices/renew",
+            None,
+            Some(&renewal(old, [7; 16], fresh, [9; 16])),
+        )
+        .await;
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses, [404, 404, 429]);
+}
+
+/// Discovery through the API never makes the relay fetch from a private address: in the
+/// discovery lab (real dnsmasq and HTTPS on 127.0.0.1, `pushmail_tests::netns`), every name
+/// of `example.test` resolves to 127.0.0.1 and serves a configuration file. A relay as
+/// deployed (no `allow_private`) answers "not found" saying why, and no request, not even a
+/// TLS handshake, reaches the lab; a relay that allows 127.0.0.1 finds the file, so it was the
+/// guard that held the first one back.
+#[test]
+fn discovery_never_fetches_from_private_addresses() {
+    if !pushmail_tests::netns::isolated("discovery_never_fetches_from_private_addresses") {
+        return;
+    }
+    use pushmail_tests::netns::{Lab, Reply};
+    let file = |host: &str| {
+        Reply::ok(
+            "text/xml",
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?>
+<clientConfig version="1.1"><emailProvider id="example.test"><domain>example.test</domain>
+<incomingServer type="imap"><hostname>{host}</hostname><port>993</port>
+<socketType>SSL</socketType><username>%EMAILADDRESS%</username>
+<authentication>password-cleartext</authentication></incomingServer>
+</emailProvider></clientConfig>"#
+            ),
+        )
+    };
+    let lab = Lab::builder()
+        .a("autoconfig.example.test")
+        .https("autoconfig.example.test")
+        .route(
+            "https://autoconfig.example.test/mail/config-v1.1.xml",
+            file("imap.example.test"),
+        )
+        .a("example.test")
+        .https("example.test")
+        .route(
+            "https://example.test/.well-known/autoconfig/mail/config-v1.1.xml",
+            file("imap.example.test"),
+        )
+        // The MX hoster's files: the third place discovery fetches from.
+        .mx("example.test", "mx1.hoster.test", 10)
+        .a("autoconfig.hoster.test")
+        .https("autoconfig.hoster.test")
+        .route(
+            "https://autoconfig.hoster.test/mail/config-v1.1.xml",
+            file("imap.hoster.test"),
+        )
+        .start()
+        .unwrap();
+    // As main.rs does: the IMAP probes pass the same rule (this process runs this test only).
+    assert!(
+        pushmail_core::imap::transport::install_address_guard(Box::new(
+            pushmail_relay::guard::address_check(Vec::new()),
+        ))
+        .is_ok()
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let g = ground().await;
+        let www = g.web.path().join("www");
+        let (_, token) = users::create_user(&g.db, "Ana").await.unwrap();
+        let body = r#"{"address":"ana@example.test"}"#;
+        let strict = serve(
+            ApiState::new(
+                g.db.clone(),
+                Key::random(),
+                config(&g.conninfo, &[], 100, &www, None),
+                "BPUBLIC".to_owned(),
+            )
+            .unwrap(),
+        )
+        .await;
+        let started = std::time::Instant::now();
+        let r = http(strict, "POST", "/api/discover", Some(&token), Some(body)).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v = r.json();
+        assert_eq!(v["found"], false, "{v}");
+        let tried = v["tried"].as_str().unwrap();
+        for host in ["autoconfig.example.test", "example.test/.well-known", "autoconfig.hoster.test"] {
+            assert!(tried.contains(host), "{host} in {tried}");
+        }
+        assert!(
+            tried.contains("not fetched: autoconfig.example.test resolves only to addresses this server does not reach; 127.0.0.1 is a private, loopback or reserved address (the relay's allow_private does not include it)"),
+            "{tried}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+        assert!(lab.requests().is_empty(), "{:?}", lab.requests());
+        assert!(lab.handshakes().is_empty(), "{:?}", lab.handshakes());
+
+        // Where the operator allows 127.0.0.1 the same lookup reaches the domain's file.
+        let open = serve(
+            ApiState::new(
+                g.db.clone(),
+                Key::random(),
+                config(&g.conninfo, &["127.0.0.1/32"], 100, &www, None),
+                "BPUBLIC".to_owned(),
+            )
+            .unwrap(),
+        )
+        .await;
+        let r = http(open, "POST", "/api/discover", Some(&token), Some(body)).await;
+        let v = r.json();
+        assert_eq!(v["found"], true, "{v}");
+        assert_eq!(v["host"], "imap.example.test", "{v}");
+        let requests = lab.requests();
+        assert_eq!(requests.len(), 1, "{requests:?}");
+        assert_eq!(requests[0].host, "autoconfig.example.test");
+    });
+}

@@ -2,6 +2,8 @@
 // errors are {"error": sentence, "code": id}. Responses are read defensively: a field of the
 // wrong type becomes a neutral value instead of breaking the page.
 
+import { toProviders, type SigninProvider } from "./signin";
+
 export type Detail = "none" | "sender" | "subject";
 export const DETAILS: readonly Detail[] = ["none", "sender", "subject"];
 export type Security = "tls" | "starttls";
@@ -21,6 +23,10 @@ export interface Mailbox {
   username: string;
   state: string;
   stateDetail: string;
+  /** How the relay logs in: with a stored password, or a sign-in at the provider. */
+  auth: "password" | "oauth2";
+  /** The sign-in provider's id ("google"), or "" for a password. */
+  provider: string;
 }
 
 export interface NewMailbox {
@@ -32,6 +38,9 @@ export interface NewMailbox {
   username: string;
   password: string;
 }
+
+/** A new mailbox that signs in at `provider` instead of a password (POST /api/signin). */
+export type NewSigninMailbox = Omit<NewMailbox, "password"> & { provider: string };
 
 /** What `POST /api/discover` answered: settings for the address, or what was tried. */
 export type Discovery =
@@ -47,8 +56,10 @@ export type Discovery =
       warnings: string[];
       /** What to do at the provider first (an app password…), or "". */
       note: string;
-      /** The provider needs its own sign-in (OAuth2), which the relay does not offer yet. */
+      /** The provider needs its own sign-in (OAuth2). */
       signin: boolean;
+      /** That sign-in's provider id ("google"), or "": offered when the relay has a client. */
+      signinProvider: string;
       /** The provider's name ("Gmail"), or "". */
       provider: string;
       /** Whose sign-in it is ("Google"), or "". */
@@ -92,6 +103,7 @@ export function toDiscovery(raw: unknown, address: string): Discovery {
     warnings: Array.isArray(o.warnings) ? o.warnings.map(str).filter((w) => w !== "") : [],
     note: str(o.note),
     signin: o.signin === true,
+    signinProvider: o.signin === true ? str(o.signin_provider).trim() : "",
     provider: str(o.provider),
     signinWith: str(o.signin_with),
   };
@@ -161,6 +173,8 @@ export function toMailbox(raw: unknown): Mailbox {
     username: str(o.username),
     state: str(o.state),
     stateDetail: str(o.state_detail ?? o.detail),
+    auth: o.auth === "oauth2" ? "oauth2" : "password",
+    provider: str(o.provider).trim(),
   };
 }
 
@@ -205,10 +219,14 @@ export class RelayApi {
     this.fetcher = fetcher;
   }
 
-  private async request(method: string, path: string, body?: unknown, auth = true): Promise<unknown> {
+  /**
+   * `cookies`: whether the answer may set a cookie (the sign-in's, HttpOnly, which ties its
+   * return to this browser); every other request goes without.
+   */
+  private async request(method: string, path: string, body?: unknown, auth = true, cookies = false): Promise<unknown> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (auth) headers.authorization = `Bearer ${this.token}`;
-    const init: RequestInit = { method, headers, cache: "no-store", credentials: "omit" };
+    const init: RequestInit = { method, headers, cache: "no-store", credentials: cookies ? "same-origin" : "omit" };
     if (body !== undefined) {
       headers["content-type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -256,6 +274,22 @@ export class RelayApi {
   /** Looks the server settings for `address` up (the relay runs the desktop's discovery). */
   async discover(address: string): Promise<Discovery> {
     return toDiscovery(await this.request("POST", "api/discover", { address }), address);
+  }
+
+  /** The providers the relay can sign a mailbox in at (empty: it offers no sign-in). */
+  async signinProviders(): Promise<SigninProvider[]> {
+    return toProviders(await this.request("GET", "api/signin/providers"));
+  }
+
+  /**
+   * Starts a sign-in at the provider, for a new mailbox or again for an existing one (its id):
+   * the address of the provider's page, where the whole app goes next. The relay's answer sets
+   * the sign-in's cookie, so this request may take cookies (same origin only).
+   */
+  async startSignin(what: NewSigninMailbox | { account: string }): Promise<string> {
+    const url = str(obj(await this.request("POST", "api/signin", what, true, true)).url);
+    if (url === "") throw new ApiError(500, "no_signin_url", "");
+    return url;
   }
 
   async removeMailbox(mailboxId: string): Promise<void> {

@@ -18,12 +18,23 @@ import {
   type Discovery,
   type Mailbox,
   type NewMailbox,
+  type NewSigninMailbox,
   type Security,
   type Webhook,
 } from "./api";
 import { LANGUAGES, pickLanguage, relayI18n } from "./i18n";
 import { currentSubscription, deviceParts, permission, pushSupport, PushError, subscribe, unsubscribe } from "./push";
 import { hrefOf, parseRoute, type Page } from "./routes";
+import {
+  loginChoices,
+  navigableUrl,
+  offeredProvider,
+  parseSigninReturn,
+  providerName,
+  withoutSigninReturn,
+  type SigninProvider,
+  type SigninReturn,
+} from "./signin";
 
 const TOKEN_KEY = "pushmail-relay-token";
 const LANGUAGE_KEY = "pushmail-relay-language";
@@ -100,6 +111,8 @@ export class RelayApp {
   /** The secret of the webhook just made: shown once, on the next render of the page only. */
   private freshWebhook: { url: string; secret: string } | null = null;
   private justSubscribed = false;
+  /** How a sign-in at a provider came back (read from the address at start): shown once. */
+  private signinReturn: SigninReturn | null = null;
 
   constructor(root: HTMLElement) {
     this.root = root;
@@ -112,6 +125,11 @@ export class RelayApp {
     document.body.appendChild(this.toasts);
     this.i18n.applyTo(document);
     window.addEventListener("hashchange", () => void this.navigate());
+    // Back from a provider's page to a page the browser kept: drawn again, not left waiting.
+    window.addEventListener("pageshow", (event) => {
+      if (event.persisted) void this.navigate();
+    });
+    this.readSigninReturn();
     await this.navigate();
   }
 
@@ -130,6 +148,18 @@ export class RelayApp {
     this.i18n = relayI18n(lang);
     this.i18n.applyTo(document);
     void this.navigate();
+  }
+
+  /**
+   * The relay sends the browser back from a provider's sign-in to `?signin=done&account=…` or
+   * `?signin=failed&code=…`: kept for the mailbox list, and taken out of the address so a
+   * reload (or a bookmark) does not show it again.
+   */
+  private readSigninReturn(): void {
+    const found = parseSigninReturn(location.search);
+    if (found === null) return;
+    this.signinReturn = found;
+    history.replaceState(null, "", `${location.pathname}${withoutSigninReturn(location.search)}${hrefOf("mailboxes")}`);
   }
 
   /** Reads the route; a #token=… link signs in and leaves the address bar without the token. */
@@ -301,7 +331,7 @@ export class RelayApp {
       case "mailboxes":
         return this.mailboxesPage(api);
       case "add-mailbox":
-        return Promise.resolve(this.addMailboxPage(api));
+        return this.addMailboxPage(api);
       case "devices":
         return this.devicesPage(api);
       case "webhooks":
@@ -392,21 +422,89 @@ export class RelayApp {
     return state;
   }
 
+  /**
+   * The providers the relay can sign in at; none when it cannot say (an older relay answers
+   * 404): the app then offers no sign-in. A rejected token still signs out.
+   */
+  private async providers(api: RelayApi): Promise<SigninProvider[]> {
+    try {
+      return await api.signinProviders();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) throw e;
+      return [];
+    }
+  }
+
   private async mailboxesPage(api: RelayApi): Promise<Child[]> {
     const mailboxes = await api.mailboxes();
+    // Names for "Sign in to Google again", only when a mailbox needs it.
+    const providers = mailboxes.some((m) => m.state === "signin_required") ? await this.providers(api) : [];
+    const returned = this.signinReturn;
+    this.signinReturn = null;
     const add = h("a", { class: "button button-primary", attrs: { href: hrefOf("add-mailbox"), "data-action": "add-mailbox" } }, this.t("relay-add-mailbox"));
     return [
       pageHeader(this.t("relay-title-mailboxes"), this.t("relay-mailboxes-subtitle"), add),
+      returned ? this.signinResult(returned, mailboxes) : null,
       mailboxes.length === 0
         ? h("div", { class: "card empty" }, h("p", null, this.t("relay-mailboxes-empty")))
-        : h("ul", { class: "account-list" }, mailboxes.map((m) => this.mailboxRow(api, m))),
+        : h("ul", { class: "account-list" }, mailboxes.map((m) => this.mailboxRow(api, m, providers))),
     ];
   }
 
-  private mailboxRow(api: RelayApi, m: Mailbox): HTMLElement {
+  /**
+   * What a sign-in at a provider came back with, in the app's own words only: the return is a
+   * link anyone can make, so no text from it is shown; a login_failed's reason (a whitelisted
+   * code) is said with the login test's message.
+   */
+  private signinResult(returned: SigninReturn, mailboxes: readonly Mailbox[]): HTMLElement {
+    if (returned.kind === "done") {
+      const mailbox = mailboxes.find((m) => m.id === returned.account);
+      const name = mailbox ? mailbox.name || mailbox.email : "";
+      return banner(
+        "info",
+        h(
+          "span",
+          { class: "banner-text", attrs: { "data-role": "signin-result", "data-result": "done" } },
+          name === "" ? this.t("relay-oauth-done-unnamed") : this.t("relay-oauth-done", { name }),
+        ),
+      );
+    }
+    return banner(
+      "error",
+      h("strong", { class: "banner-title" }, this.t("relay-oauth-failed-title")),
+      h("span", { class: "banner-text", attrs: { "data-role": "signin-result", "data-result": returned.code } }, this.t(`relay-oauth-failed-${returned.code}`)),
+      returned.reason
+        ? h("span", { class: "banner-text", attrs: { "data-role": "signin-reason", "data-reason": returned.reason } }, this.t(`relay-error-${returned.reason}`))
+        : null,
+    );
+  }
+
+  /** Starts a sign-in (new mailbox, or again for one) and sends the whole page to the provider. */
+  private async goSignIn(api: RelayApi, what: NewSigninMailbox | { account: string }): Promise<void> {
+    const url = navigableUrl(await api.startSignin(what), document.baseURI);
+    if (url === null) throw new ApiError(502, "bad_signin_url", this.t("relay-oauth-bad-url"));
+    window.location.assign(url);
+  }
+
+  private mailboxRow(api: RelayApi, m: Mailbox, providers: readonly SigninProvider[]): HTMLElement {
+    const needsSignin = m.state === "signin_required";
+    const provider = providerName(m.provider, providers);
+    const again = needsSignin
+      ? button(
+          this.t("relay-oauth-again"),
+          (event) => {
+            const pressed = event.currentTarget as HTMLButtonElement;
+            pressed.disabled = true;
+            // On its way to the provider when it worked; pressable again when it did not.
+            void this.attempt(() => this.goSignIn(api, { account: m.id })).then((ok) => (pressed.disabled = ok));
+          },
+          { kind: "primary", attrs: { "data-action": "sign-in-again" } },
+        )
+      : null;
     const actions = h(
       "div",
       { class: "row-actions" },
+      again,
       button(this.t("relay-remove"), () => this.confirmRemoval(row, actions, this.t("relay-mailbox-remove-confirm", { name: m.name || m.email }), remove), {
         kind: "ghost",
         attrs: { "data-action": "remove" },
@@ -449,14 +547,35 @@ export class RelayApp {
             this.stateLabel(m.state),
           ),
         ),
-        m.stateDetail ? h("p", { class: "state-detail", attrs: { dir: "auto", "data-role": "state-detail" } }, m.stateDetail) : null,
+        needsSignin
+          ? h(
+              "div",
+              { class: "state-detail relay-reauth" },
+              h(
+                "p",
+                { attrs: { "data-role": "signin-required" } },
+                provider === "" ? this.t("relay-oauth-required-unnamed") : this.t("relay-oauth-required", { provider }),
+              ),
+              m.stateDetail ? h("p", { attrs: { dir: "auto", "data-role": "state-detail" } }, m.stateDetail) : null,
+            )
+          : m.stateDetail
+            ? h("p", { class: "state-detail", attrs: { dir: "auto", "data-role": "state-detail" } }, m.stateDetail)
+            : null,
         actions,
       ),
     );
     return row;
   }
 
-  private addMailboxPage(api: RelayApi): Child[] {
+  /**
+   * Add a mailbox. "Find settings" looks the server up from the address; when the provider
+   * signs in with its own page (OAuth2) and the relay has a client for it, that sign-in is the
+   * offer: the server fields stay filled but folded away, the password is not asked for, and the
+   * main button is "Sign in with …". "Set up manually" unfolds everything, with a "Log in with"
+   * choice (a password, or each provider the relay offers; no choice when it offers none).
+   */
+  private async addMailboxPage(api: RelayApi): Promise<Child[]> {
+    const providers = await this.providers(api);
     const name = textInput("", { name: "name", required: true });
     const email = textInput("", { name: "email", type: "email", dir: "ltr", autocomplete: "email" });
     const host = textInput("", { name: "host", dir: "ltr", required: true, placeholder: "imap.example.com" });
@@ -477,24 +596,130 @@ export class RelayApp {
     // The user name is the address until someone types one of their own.
     let usernameTouched = false;
     username.addEventListener("input", () => (usernameTouched = true));
-    email.addEventListener("input", () => {
-      if (!usernameTouched) username.value = email.value.trim();
-    });
+
+    // How the relay logs in: a password (null), or a sign-in at one of `providers`.
+    let method: SigninProvider | null = null;
+    /** The user picked it; until then a discovery picks it. */
+    let methodTouched = false;
+    /** The sign-in offered by a discovery, while the form is folded to it; null: all fields. */
+    let offer: SigninProvider | null = null;
+    /** The last discovery that found settings, and for which address: redrawn on changes. */
+    let found: { result: Extract<Discovery, { found: true }>; address: string } | null = null;
+
+    const choices = loginChoices(providers);
+    const methodSelect =
+      choices.length === 0
+        ? null
+        : select<string>(
+            "password",
+            choices.map((c) => ({
+              value: c.value,
+              label: c.provider === null ? this.t("settings-signin-password") : this.t("settings-signin-with", { provider: c.provider.name }),
+            })),
+            (value) => {
+              methodTouched = true;
+              useMethod(choices.find((c) => c.value === value)?.provider ?? null);
+            },
+          );
+    if (methodSelect) methodSelect.name = "login-method";
+    const methodField = methodSelect ? field(this.t("settings-field-signin"), methodSelect) : null;
 
     const status = h("div", { class: "relay-form-status", attrs: { "aria-live": "polite" } });
     const submit = h("button", { class: "button button-primary", attrs: { type: "submit", "data-action": "save" } }, this.t("relay-add-mailbox"));
+    const manual = button(this.t("relay-oauth-manual"), () => unfold(), { kind: "secondary", attrs: { "data-action": "manual" } });
+    manual.hidden = true;
     // "Find settings": the relay looks the server up from the address (the desktop's discovery)
     // and fills the fields below, which stay editable. A plain button, not a submit one: Enter
     // in the address field still submits the form, as it always did.
     const findButton = h("button", { class: "button", attrs: { type: "button", "data-action": "find-settings" } }, this.t("relay-discover-button"));
     const discovery = h("div", { class: "relay-discovery field-wide", attrs: { "aria-live": "polite", "data-role": "discovery" } });
-    const controls = [name, email, findButton, host, port, securitySelect, username, password, submit];
+    const controls: (HTMLInputElement | HTMLSelectElement | HTMLButtonElement)[] = [name, email, findButton, host, port, securitySelect, username, password, submit, manual];
+    if (methodSelect) controls.push(methodSelect);
     /** Bumped by every lookup and by saving, so a late answer never overwrites newer input. */
     let discoveryRun = 0;
 
-    const showDiscovery = (result: Discovery) => {
+    const serverPair = h("div", { class: "field-pair field-wide" }, field(this.t("settings-field-host"), host), field(this.t("settings-field-port"), port));
+    const securityField = field(this.t("settings-field-security"), securitySelect);
+    const usernameField = field(this.t("settings-field-username"), username);
+    const passwordField = field(this.t("settings-field-password"), password, { wide: true, help: this.t("relay-password-help") });
+    const signinHelp = h("p", { class: "help field-wide relay-oauth-help", attrs: { "data-role": "signin-help" } });
+    /** What only the full form shows (folded away while a sign-in is offered). */
+    const manualOnly: HTMLElement[] = [serverPair, securityField, usernameField, ...(methodField ? [methodField] : [])];
+
+    /** Shows what the form is now: folded to an offer, or every field for the chosen method. */
+    const draw = () => {
+      for (const element of manualOnly) element.hidden = offer !== null;
+      passwordField.hidden = method !== null;
+      signinHelp.hidden = method === null || offer !== null;
+      replaceChildren(signinHelp, method ? this.t("relay-oauth-help", { provider: method.name }) : "");
+      manual.hidden = offer === null;
+      submit.dataset.action = method === null ? "save" : "sign-in-with";
+      if (method === null) delete submit.dataset.provider;
+      else submit.dataset.provider = method.id;
+      submit.replaceChildren(method === null ? this.t("relay-add-mailbox") : this.t("settings-signin-with", { provider: method.name }));
+      // (Not over a lookup under way: its answer redraws it.)
+      if (found && !discovery.querySelector("[data-role=discover-looking]")) drawDiscovery(found.result, found.address);
+    };
+    const useMethod = (next: SigninProvider | null) => {
+      method = next;
+      if (methodSelect) methodSelect.value = choices.find((c) => (c.provider?.id ?? null) === (next?.id ?? null))?.value ?? "password";
+      draw();
+    };
+    /** "Set up manually": every field, the offered sign-in still chosen (a password is one choice away). */
+    const unfold = () => {
+      offer = null;
+      draw();
+      (methodSelect ?? host).focus();
+    };
+
+    const drawDiscovery = (result: Extract<Discovery, { found: true }>, address: string) => {
+      const provider = result.provider || domainOf(address);
+      const offered = offeredProvider(result.signinProvider, providers);
+      const source = h("p", { class: "banner-text" }, this.t("relay-discover-source"), " ", h("bdi", { attrs: { dir: "auto", "data-role": "discover-source" } }, result.source));
+      const warnings =
+        result.warnings.length > 0
+          ? h(
+              "ul",
+              { class: "relay-discovery-warnings", attrs: { "data-role": "discover-warnings" } },
+              result.warnings.map((w) => h("li", null, h("bdi", { attrs: { dir: "auto" } }, w))),
+            )
+          : null;
+      if (offer !== null) {
+        replaceChildren(
+          discovery,
+          banner(
+            result.warnings.length > 0 ? "warning" : "info",
+            h("strong", { class: "banner-title", attrs: { "data-role": "signin-offer" } }, this.t("relay-oauth-offer-title", { provider, signin: offer.name })),
+            h("p", { class: "banner-text" }, this.t("relay-oauth-offer-help", { signin: offer.name })),
+            source,
+            warnings,
+          ),
+        );
+        return;
+      }
+      const title = method === null ? this.t("relay-discover-found") : this.t("relay-oauth-found", { signin: method.name });
+      replaceChildren(
+        discovery,
+        banner(
+          result.warnings.length > 0 || (result.signin && offered === null) ? "warning" : "info",
+          h("strong", { class: "banner-title" }, title),
+          source,
+          warnings,
+          result.signin && offered === null
+            ? h("p", { class: "banner-text", attrs: { "data-role": "discover-signin" } }, this.t("relay-discover-signin", { provider, signin: result.signinWith || provider }))
+            : null,
+          // What to do at the provider for a password (an app password): not for a sign-in.
+          result.note && method === null ? h("p", { class: "banner-text" }, h("bdi", { attrs: { dir: "auto", "data-role": "discover-note" } }, result.note)) : null,
+        ),
+      );
+    };
+
+    const showDiscovery = (result: Discovery, address: string) => {
       if (!result.found) {
-        const domain = result.domain || domainOf(email.value);
+        found = null;
+        offer = null;
+        draw();
+        const domain = result.domain || domainOf(address);
         replaceChildren(
           discovery,
           h("p", { attrs: { "data-role": "discover-none" } }, this.t("relay-discover-none", { domain })),
@@ -506,32 +731,33 @@ export class RelayApp {
       port.value = String(result.port);
       security = result.security;
       securitySelect.value = result.security;
-      if (result.username !== "") {
-        username.value = result.username;
-        usernameTouched = true;
-      }
+      // The address as the user name keeps following the address; another one is kept.
+      username.value = result.username || address;
+      usernameTouched = result.username !== "" && result.username !== address;
       for (const input of [host, port, username]) input.removeAttribute("aria-invalid");
-      const provider = result.provider || domainOf(email.value);
-      replaceChildren(
-        discovery,
-        banner(
-          result.warnings.length > 0 || result.signin ? "warning" : "info",
-          h("strong", { class: "banner-title" }, this.t("relay-discover-found")),
-          h("p", { class: "banner-text" }, this.t("relay-discover-source"), " ", h("bdi", { attrs: { dir: "auto", "data-role": "discover-source" } }, result.source)),
-          result.warnings.length > 0
-            ? h(
-                "ul",
-                { class: "relay-discovery-warnings", attrs: { "data-role": "discover-warnings" } },
-                result.warnings.map((w) => h("li", null, h("bdi", { attrs: { dir: "auto" } }, w))),
-              )
-            : null,
-          result.signin
-            ? h("p", { class: "banner-text", attrs: { "data-role": "discover-signin" } }, this.t("relay-discover-signin", { provider, signin: result.signinWith || provider }))
-            : null,
-          result.note ? h("p", { class: "banner-text" }, h("bdi", { attrs: { dir: "auto", "data-role": "discover-note" } }, result.note)) : null,
-        ),
-      );
+      const offered = offeredProvider(result.signinProvider, providers);
+      found = { result, address };
+      offer = offered;
+      replaceChildren(discovery);
+      if (offered !== null) method = offered;
+      else if (!methodTouched) method = null;
+      useMethod(method);
     };
+
+    email.addEventListener("input", () => {
+      const address = email.value.trim();
+      if (!usernameTouched) username.value = address;
+      // Another domain than the one the settings were found for: they no longer apply.
+      if (found !== null && domainOf(address).toLowerCase() !== domainOf(found.address).toLowerCase()) {
+        found = null;
+        if (!discovery.querySelector("[data-role=discover-looking]")) replaceChildren(discovery);
+        if (offer !== null) {
+          offer = null;
+          if (!methodTouched) method = null;
+          useMethod(method);
+        }
+      }
+    });
 
     const findSettings = async () => {
       const address = email.value.trim();
@@ -560,7 +786,8 @@ export class RelayApp {
       }
       if (run !== discoveryRun) return;
       findButton.disabled = false;
-      showDiscovery(result);
+      showDiscovery(result, address);
+      if (offer !== null) submit.focus();
     };
     findButton.addEventListener("click", () => void findSettings());
 
@@ -588,24 +815,28 @@ export class RelayApp {
         field(this.t("settings-field-name"), name),
         emailField,
         discovery,
-        h("div", { class: "field-pair field-wide" }, field(this.t("settings-field-host"), host), field(this.t("settings-field-port"), port)),
-        field(this.t("settings-field-security"), securitySelect),
-        field(this.t("settings-field-username"), username),
-        field(this.t("settings-field-password"), password, { wide: true, help: this.t("relay-password-help") }),
+        serverPair,
+        securityField,
+        usernameField,
+        methodField,
+        signinHelp,
+        passwordField,
       ),
       status,
-      h("div", { class: "card-actions relay-actions" }, h("a", { class: "button button-ghost", attrs: { href: hrefOf("mailboxes") } }, this.t("settings-cancel")), submit),
+      h("div", { class: "card-actions relay-actions" }, h("a", { class: "button button-ghost", attrs: { href: hrefOf("mailboxes") } }, this.t("settings-cancel")), manual, submit),
     );
 
     const send = async () => {
       const portNumber = Number(port.value);
+      const signin = method;
       const required: [HTMLInputElement, boolean][] = [
         [name, name.value.trim() !== ""],
         [email, email.value.trim() === "" || /^[^\s@]+@[^\s@]+$/.test(email.value.trim())],
         [host, host.value.trim() !== ""],
         [port, Number.isInteger(portNumber) && portNumber >= 1 && portNumber <= 65535],
         [username, username.value.trim() !== ""],
-        [password, password.value !== ""],
+        // A sign-in asks for no password.
+        [password, signin !== null || password.value !== ""],
       ];
       for (const [input, ok] of required) {
         if (ok) input.removeAttribute("aria-invalid");
@@ -613,23 +844,40 @@ export class RelayApp {
       }
       const firstBad = required.find(([, ok]) => !ok);
       if (firstBad) {
+        // A folded field that is wrong is shown, not left invisible.
+        if (firstBad[0] !== name && firstBad[0] !== email && offer !== null) unfold();
         firstBad[0].focus();
         replaceChildren(status, banner("error", h("span", { class: "banner-text" }, this.t("relay-form-incomplete"))));
         return;
       }
-      const mailbox: NewMailbox = {
+      const fields = {
         name: name.value.trim(),
         email: email.value.trim(),
         host: host.value.trim(),
         port: portNumber,
         security,
         username: username.value.trim(),
-        password: password.value,
       };
       // A lookup still running is dropped: the form's values are what is saved.
       discoveryRun++;
       if (discovery.querySelector("[data-role=discover-looking]")) replaceChildren(discovery);
       for (const c of controls) c.disabled = true;
+      if (signin !== null) {
+        replaceChildren(status, h("p", { class: "relay-progress", attrs: { role: "status", "data-role": "signin-opening" } }, spinner(), this.t("relay-oauth-opening", { provider: signin.name })));
+        try {
+          await this.goSignIn(api, { provider: signin.id, ...fields });
+        } catch (e) {
+          for (const c of controls) c.disabled = false;
+          if (e instanceof ApiError && e.status === 401) {
+            this.signOut(this.t("relay-signin-expired"));
+            return;
+          }
+          replaceChildren(status, this.errorBanner(e));
+        }
+        // On its way to the provider: the page is left as it is until the browser goes.
+        return;
+      }
+      const mailbox: NewMailbox = { ...fields, password: password.value };
       replaceChildren(status, h("p", { class: "relay-progress", attrs: { role: "status" } }, spinner(), this.t("cli-testing")));
       try {
         await api.addMailbox(mailbox);
@@ -647,6 +895,7 @@ export class RelayApp {
       location.hash = hrefOf("mailboxes");
     };
 
+    draw();
     queueMicrotask(() => name.focus());
     return [pageHeader(this.t("relay-title-add-mailbox"), this.t("relay-add-mailbox-subtitle")), form];
   }

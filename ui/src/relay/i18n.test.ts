@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from "vitest";
 import { CATALOGS } from "../i18n";
 import { DETAILS, SECURITIES } from "./api";
 import { APP_CATALOGS, LANGUAGES, pickLanguage, RELAY_CATALOGS, relayI18n } from "./i18n";
+import { SIGNIN_FAILURES } from "./signin";
 
 const plain = (s: string) => s.replace(/[\u2068\u2069]/g, "");
 const keysOf = (text: string) => [...text.matchAll(/^([a-z][a-z0-9_-]*) =/gm)].map((m) => m[1] ?? "");
@@ -45,10 +46,28 @@ describe("relay i18n", () => {
       ...["mailboxes", "add-mailbox", "devices", "webhooks"].map((p) => `relay-title-${p}`),
       ...["denied", "unsupported", "failed"].map((k) => `relay-push-${k}`),
       // The codes of crates/relay/src/api/ the app has a headline for.
-      ...["auth_failed", "unreachable", "tls_failed", "connect_failed", "host_not_allowed", "bad_field", "missing_field", "bad_port"].map(
-        (c) => `relay-error-${c}`,
-      ),
+      ...[
+        "auth_failed",
+        "unreachable",
+        "tls_failed",
+        "connect_failed",
+        "host_not_allowed",
+        "bad_field",
+        "missing_field",
+        "bad_port",
+        "bad_host",
+        "bad_security",
+        "unknown_provider",
+        "limit",
+        "not_found",
+        "signin_unavailable",
+        "not_signin",
+      ].map((c) => `relay-error-${c}`),
+      // How a sign-in at a provider came back (signin.ts).
+      ...SIGNIN_FAILURES.map((c) => `relay-oauth-failed-${c}`),
       ...["starting", "watching", "connecting", "auth_failed", "unreachable", "error", "backoff", "disabled"].map((s) => `relay-state-${s}`),
+      // The shared catalog's, as the settings window says them.
+      "state-signin_required",
     ];
     expect([...literal, ...dynamic].filter((key) => !en.has(key))).toEqual([]);
   });

@@ -158,7 +158,13 @@ describe("API client", () => {
     await expect(new RelayApi("t", APP, fake(200, { accounts: [{ id: "a" }] })).mailboxes()).resolves.toHaveLength(1);
     await expect(new RelayApi("t", APP, fake(200, { nope: 1 })).devices()).resolves.toEqual([]);
     expect(toMailbox(null)).toMatchObject({ id: "", name: "", port: 0 });
-    expect(toMailbox({ name: ["x"], state_detail: 5 })).toMatchObject({ name: "", stateDetail: "5" });
+    expect(toMailbox({ name: ["x"], state_detail: 5 })).toMatchObject({ name: "", stateDetail: "5", auth: "password", provider: "" });
+    expect(toMailbox({ id: "a1", auth: "oauth2", provider: "google", state: "signin_required" })).toMatchObject({
+      auth: "oauth2",
+      provider: "google",
+      state: "signin_required",
+    });
+    expect(toMailbox({ auth: "kerberos", provider: 7 })).toMatchObject({ auth: "password", provider: "7" });
     expect(toDevice({ id: 3, detail: "everything", endpoint: "https://fcm.googleapis.com/fcm/send/x" })).toEqual({
       id: "3",
       name: "",
@@ -196,15 +202,20 @@ describe("discovery answers", () => {
       warnings: ["imap.example.com is not part of example.org", "7"],
       note: "",
       signin: false,
+      signinProvider: "",
       provider: "",
       signinWith: "",
     });
-    expect(toDiscovery({ ...found, signin: true, provider: "Gmail", signin_with: "Google" }, "a@gmail.com")).toMatchObject({
+    expect(toDiscovery({ ...found, signin: true, provider: "Gmail", signin_with: "Google", signin_provider: "google" }, "a@gmail.com")).toMatchObject({
       found: true,
       signin: true,
+      signinProvider: "google",
       provider: "Gmail",
       signinWith: "Google",
     });
+    // An older relay says nothing of the provider's id; a password login has none.
+    expect(toDiscovery({ ...found, signin: true, signin_with: "Google" }, "a@gmail.com")).toMatchObject({ signin: true, signinProvider: "" });
+    expect(toDiscovery({ ...found, signin: false, signin_provider: "google" }, "a@example.com")).toMatchObject({ signinProvider: "" });
   });
 
   it("anything incomplete or unencrypted is nothing found, never half a form", () => {
@@ -260,6 +271,7 @@ describe("small helpers", () => {
     expect(stateClass("watching")).toBe("state-ok");
     expect(stateClass("connecting")).toBe("state-busy");
     expect(stateClass("auth_failed")).toBe("state-bad");
+    expect(stateClass("signin_required")).toBe("state-bad");
     expect(stateClass("<b>")).toBe("state-none");
   });
 });

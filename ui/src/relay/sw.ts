@@ -1,11 +1,13 @@
 // The relay app's service worker, built to /relay-sw.js (vite.relay.config.ts). It shows the
-// notices the relay pushes and opens the app on a click. The payload → notice logic is in
-// notice.ts (unit-tested); this file only wires events.
+// notices the relay pushes, opens the app on a click, and tells the relay when the browser
+// replaces the push subscription. The payload → notice logic is in notice.ts and the renewal in
+// renew.ts (both unit-tested); this file only wires events.
 //
 // The project's TypeScript compiles against the DOM library, not WebWorker, so the few
 // service-worker types used here are declared locally.
 
 import { noticeFor, readPayload, type NoticeOptions } from "./notice";
+import { readSubscription, renewSubscription, type RenewEnv, type SubscriptionJson } from "./renew";
 
 interface ExtendableEvent extends Event {
   waitUntil(promise: Promise<unknown>): void;
@@ -21,8 +23,17 @@ interface WindowClient {
 interface NotificationEvent extends ExtendableEvent {
   readonly notification: { close(): void; readonly data: unknown };
 }
+interface PushSubscriptionChangeEvent extends ExtendableEvent {
+  // Either may be null (a browser that cannot tell, or a subscription already gone).
+  readonly oldSubscription?: PushSubscription | null;
+  readonly newSubscription?: PushSubscription | null;
+}
 interface ServiceWorkerScope {
-  readonly registration: { readonly scope: string; showNotification(title: string, options: NoticeOptions): Promise<void> };
+  readonly registration: {
+    readonly scope: string;
+    readonly pushManager: PushManager;
+    showNotification(title: string, options: NoticeOptions): Promise<void>;
+  };
   readonly clients: {
     matchAll(options: { type: "window"; includeUncontrolled: boolean }): Promise<readonly WindowClient[]>;
     openWindow(url: string): Promise<WindowClient | null>;
@@ -33,13 +44,60 @@ interface ServiceWorkerScope {
   addEventListener(type: "install" | "activate", handler: (event: ExtendableEvent) => void): void;
   addEventListener(type: "push", handler: (event: PushEvent) => void): void;
   addEventListener(type: "notificationclick", handler: (event: NotificationEvent) => void): void;
+  addEventListener(type: "pushsubscriptionchange", handler: (event: PushSubscriptionChangeEvent) => void): void;
 }
 
 const sw = self as unknown as ServiceWorkerScope;
 const appUrl = (): string => sw.registration.scope;
 
 sw.addEventListener("install", (event) => event.waitUntil(sw.skipWaiting()));
-sw.addEventListener("activate", (event) => event.waitUntil(sw.clients.claim()));
+sw.addEventListener("activate", (event) =>
+  event.waitUntil(Promise.all([sw.clients.claim(), rememberCurrent().catch(() => undefined)])),
+);
+
+// The subscription the relay knows, kept where the worker can read it when the browser replaces
+// the subscription without saying what the old one was (the proof the relay asks for).
+const MEMORY = "pushmail-relay-sw";
+const memoryKey = (): string => new URL("sw/subscription", appUrl()).href;
+
+async function remember(subscription: SubscriptionJson): Promise<void> {
+  const cache = await caches.open(MEMORY);
+  await cache.put(memoryKey(), new Response(JSON.stringify(subscription)));
+}
+
+async function remembered(): Promise<SubscriptionJson | null> {
+  const cache = await caches.open(MEMORY);
+  const stored = await cache.match(memoryKey());
+  return stored ? readSubscription(await stored.json()) : null;
+}
+
+/** Remembers the current subscription (the app made it; a push proves the relay knows it). */
+async function rememberCurrent(): Promise<void> {
+  const current = readSubscription((await sw.registration.pushManager.getSubscription())?.toJSON());
+  if (current) await remember(current);
+}
+
+const renewEnv: RenewEnv = {
+  subscribe: (applicationServerKey) => sw.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey }),
+  vapidKey: async () => {
+    const answer = await fetch(new URL("api/vapid", appUrl()), { credentials: "omit" });
+    const body = (await answer.json()) as { public_key?: unknown };
+    if (typeof body.public_key !== "string") throw new Error("no VAPID key");
+    return body.public_key;
+  },
+  // No token: the proof is in the body (the old subscription's endpoint and auth secret).
+  post: async (body) => {
+    const answer = await fetch(new URL("api/devices/renew", appUrl()), {
+      method: "POST",
+      credentials: "omit",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return answer.status;
+  },
+  remembered,
+  remember,
+};
 
 sw.addEventListener("push", (event) => {
   const notice = noticeFor(readPayload(event.data), {
@@ -48,7 +106,14 @@ sw.addEventListener("push", (event) => {
     language: sw.navigator.language,
   });
   // Same tag, renotify false: a second push for one message replaces the first notice quietly.
-  event.waitUntil(sw.registration.showNotification(notice.title, notice.options));
+  event.waitUntil(
+    Promise.all([sw.registration.showNotification(notice.title, notice.options), rememberCurrent().catch(() => undefined)]),
+  );
+});
+
+sw.addEventListener("pushsubscriptionchange", (event) => {
+  // The relay keeps the device's name and detail choice; nothing to ask the user.
+  event.waitUntil(renewSubscription(event.oldSubscription, event.newSubscription, renewEnv));
 });
 
 sw.addEventListener("notificationclick", (event) => {

@@ -37,6 +37,7 @@ use crate::config::{Account, Protocol, Security};
 use crate::i18n::{I18n, text};
 use crate::imap::transport;
 use domain::{Address, NameProblem, Site};
+pub use fetch::AddressGuard;
 use providers::{PROVIDERS, ProviderAuth, ProviderEntry, UsernameForm};
 
 /// Waits and switches of one discovery.
@@ -53,6 +54,12 @@ pub struct Options {
     /// Also try `http://autoconfig.<domain>/…` after HTTPS failed; a result from it is marked
     /// [`Warning::Insecure`]. Off unless the user asks (`--insecure-autoconfig`).
     pub allow_http: bool,
+    /// A check every address the HTTP requests (the configuration files, of the domain and of
+    /// its MX's hoster, and every redirect) connect to must pass ([`AddressGuard`]); a refusal
+    /// is a note of the answer and nothing is sent. `None` (the desktop): any address. The
+    /// relay sets its SSRF guard here; discovery's IMAP probes pass the transport's guard
+    /// ([`transport::install_address_guard`]), which the relay installs with the same rule.
+    pub address_guard: Option<AddressGuard>,
 }
 
 impl Default for Options {
@@ -63,6 +70,7 @@ impl Default for Options {
             probe_timeout: Duration::from_secs(6),
             overall_timeout: Duration::from_secs(45),
             allow_http: false,
+            address_guard: None,
         }
     }
 }
@@ -534,8 +542,8 @@ async fn autoconfig_of(
         let (body, from) = match fetch::get(client, &format!("{url}{query}"), opts).await {
             Ok(got) => got,
             // "No file here" (no such name, nothing listening, 404) is the usual case and not
-            // worth a note; a certificate that does not verify, a redirect refused or a body
-            // too large are.
+            // worth a note; a certificate that does not verify, a redirect refused, an address
+            // the guard refused or a body too large are.
             Err(fetch::FetchError::Status(404)) => continue,
             Err(fetch::FetchError::Unreachable) => continue,
             Err(e) => {

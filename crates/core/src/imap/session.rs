@@ -76,6 +76,38 @@ async fn open_signed_in(
     }
 }
 
+/// [`open`] with an access token the caller already has (a service testing a sign-in with
+/// the tokens of its code exchange, before it stores the grant): one connection, one token
+/// login, no refresh and no second try.
+pub async fn open_with_token(
+    account: &Account,
+    token: &secrecy::SecretString,
+    provider: &crate::oauth::Provider,
+    tls: &TlsConfigs,
+) -> Result<LoggedIn, ConnectError> {
+    use super::transport::login::{TokenLogin, login_with_token};
+    let greeted = transport::connect(account, tls).await?;
+    match login_with_token(
+        greeted,
+        &account.username,
+        token,
+        provider,
+        account.timing.command_timeout,
+    )
+    .await
+    {
+        Ok(li) => Ok(li),
+        Err(TokenLogin::Rejected(e)) => {
+            let words = match e {
+                ConnectError::Auth(w) => w,
+                other => other.to_string(),
+            };
+            Err(ConnectError::Auth(words))
+        }
+        Err(TokenLogin::Failed(e)) => Err(e),
+    }
+}
+
 /// [`open`] with a password the caller already has (a settings form before it is stored).
 pub async fn open_with(
     account: &Account,

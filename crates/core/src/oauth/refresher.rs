@@ -192,9 +192,17 @@ impl<S: RefreshTokenStore> AccountTokens<S> {
         let _lock = self.store.lock().await.map_err(|e| OAuthError::Store {
             words: e.to_string(),
         })?;
-        // Another process may have rotated the token while we did not hold the lock.
-        if let Ok(Some(stored)) = self.store.load().await {
-            st.refresh = stored;
+        // Another process may have rotated the token while we did not hold the lock. A store
+        // that cannot say is no reason to guess: refreshing with a token rotated away
+        // elsewhere revokes the whole grant at some providers.
+        match self.store.load().await {
+            Ok(Some(stored)) => st.refresh = stored,
+            Ok(None) => {}
+            Err(e) => {
+                return Err(OAuthError::Store {
+                    words: e.to_string(),
+                });
+            }
         }
         let tokens = match self.client.refresh(&self.provider, &st.refresh).await {
             Ok(t) => t,

@@ -102,7 +102,13 @@ impl TokenClient {
                 }
             })?;
         let c = client(provider)?.set_redirect_uri(redirect);
-        let sent = [code.0.expose_secret().to_owned()];
+        // Everything secret the request carried, so that an error page echoing the form
+        // body cannot put any of it in an error text.
+        let mut sent = vec![
+            code.0.expose_secret().to_owned(),
+            pending.verifier().secret().clone(),
+        ];
+        sent.extend(provider.client_secret.clone());
         let answer = c
             .exchange_code(oauth2::AuthorizationCode::new(
                 code.0.expose_secret().to_owned(),
@@ -121,7 +127,8 @@ impl TokenClient {
     ) -> Result<Tokens, OAuthError> {
         let c = client(provider)?;
         let rt = RefreshToken::new(refresh_token.expose_secret().to_owned());
-        let sent = [refresh_token.expose_secret().to_owned()];
+        let mut sent = vec![refresh_token.expose_secret().to_owned()];
+        sent.extend(provider.client_secret.clone());
         let answer = c
             .exchange_refresh_token(&rt)
             .request_async(&self.http)

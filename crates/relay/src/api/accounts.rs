@@ -189,6 +189,18 @@ pub(super) async fn insert(
     };
     let mut client = st.db.get().await?;
     let tx = client.transaction().await?;
+    // The limit again, under the user's row lock: sign-ins started while under it may
+    // finish together.
+    tx.execute(
+        "SELECT 1 FROM relay_user WHERE id = $1 FOR UPDATE",
+        &[&user],
+    )
+    .await?;
+    let count: i64 = tx
+        .query_one("SELECT count(*) FROM account WHERE user_id = $1", &[&user])
+        .await?
+        .get(0);
+    super::within_limit(count, st.config.max_accounts_per_user, "mailboxes")?;
     let row = tx
         .query_one(
             &format!(
@@ -248,7 +260,7 @@ pub async fn add(
     // The connection test uses the account exactly as the watchers will (timings included).
     let timing = crate::host::timing(&st.config)?;
     let account = crate::host::account(&st.config, &timing, fields.clone());
-    login_test(&account, Some(&req.password), &st).await?;
+    login_test(&account, Credential::Password(&req.password), &st).await?;
     let out = insert(&st, user, &fields, &req.password, true).await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
@@ -359,17 +371,26 @@ pub(super) async fn check_host(host: &str, port: u16, allow: &[guard::Cidr]) -> 
     Ok(())
 }
 
-/// Connects and logs in as the watcher will — with `password`, or (a sign-in) with a token
-/// from the stored grant —, then logs out.
+/// What a login test logs in with.
+pub(super) enum Credential<'a> {
+    Password(&'a SecretString),
+    /// A sign-in's access token, fresh from the code exchange (nothing stored yet).
+    Token(&'a SecretString, &'a pushmail_core::oauth::Provider),
+}
+
+/// Connects and logs in as the watcher will, with what the user just gave (before anything is
+/// stored), then logs out.
 pub(super) async fn login_test(
     account: &Account,
-    password: Option<&SecretString>,
+    credential: Credential<'_>,
     st: &ApiState,
 ) -> ApiResult<()> {
     let opened = tokio::time::timeout(TEST_TIMEOUT, async {
-        match password {
-            Some(p) => imap::session::open_with(account, p, &st.tls).await,
-            None => imap::session::open(account, &st.tls).await,
+        match credential {
+            Credential::Password(p) => imap::session::open_with(account, p, &st.tls).await,
+            Credential::Token(t, provider) => {
+                imap::session::open_with_token(account, t, provider, &st.tls).await
+            }
         }
     })
     .await;

@@ -4,6 +4,9 @@
 //! transaction, so the person who just pressed "Turn on notifications" sees one arrive at once
 //! and knows the whole path works. The notice is encrypted to the device (RFC 8291) before it
 //! is written: the outbox never holds it in clear.
+//!
+//! A browser that replaces its subscription (`pushsubscriptionchange`) tells the relay through
+//! [`renew`], without a token: the old subscription's endpoint and `auth` secret are the proof.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -105,20 +108,7 @@ pub async fn add(
         text_field("device name", &req.name, 100)?
     };
     let detail = detail_field(&req.detail)?;
-    let p256dh = decode_key(&req.subscription.keys.p256dh, "p256dh")?;
-    if p256dh.len() != P256DH_LEN || p256dh[0] != 0x04 {
-        return Err(ApiError::bad(
-            "bad_subscription",
-            "keys.p256dh must be an uncompressed P-256 public key (65 bytes starting with 0x04), as the browser's subscription gives it",
-        ));
-    }
-    let auth = decode_key(&req.subscription.keys.auth, "auth")?;
-    if auth.len() != AUTH_LEN {
-        return Err(ApiError::bad(
-            "bad_subscription",
-            "keys.auth must be 16 bytes, as the browser's subscription gives it",
-        ));
-    }
+    let (p256dh, auth) = subscription_keys(&req.subscription.keys)?;
     let endpoint = req.subscription.endpoint.trim().to_owned();
     check_user_url(&endpoint, &st.allow, "push endpoint").await?;
     // The same browser registering again replaces its device: only others count.
@@ -154,6 +144,177 @@ pub async fn add(
     tx.commit().await?;
     tracing::info!(device = device.id, user, "device registered");
     Ok((StatusCode::CREATED, Json(device)))
+}
+
+/// A subscription's keys, decoded and checked for their lengths: (p256dh, auth).
+fn subscription_keys(keys: &SubscriptionKeys) -> ApiResult<(Vec<u8>, Vec<u8>)> {
+    let p256dh = decode_key(&keys.p256dh, "p256dh")?;
+    if p256dh.len() != P256DH_LEN || p256dh[0] != 0x04 {
+        return Err(ApiError::bad(
+            "bad_subscription",
+            "keys.p256dh must be an uncompressed P-256 public key (65 bytes starting with 0x04), as the browser's subscription gives it",
+        ));
+    }
+    let auth = decode_key(&keys.auth, "auth")?;
+    if auth.len() != AUTH_LEN {
+        return Err(ApiError::bad(
+            "bad_subscription",
+            "keys.auth must be 16 bytes, as the browser's subscription gives it",
+        ));
+    }
+    Ok((p256dh, auth))
+}
+
+/// `POST /api/devices/renew` body: the subscription the browser replaced (its endpoint and
+/// `keys.auth`, the proof) and the new one, in the shape of `PushSubscription.toJSON()`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Renewal {
+    old_endpoint: String,
+    old_auth: String,
+    endpoint: String,
+    keys: SubscriptionKeys,
+    /// `toJSON()` carries it; ignored.
+    #[serde(default, rename = "expirationTime")]
+    _expiration_time: Option<serde_json::Value>,
+}
+
+/// `POST /api/devices/renew`: a browser replaced a push subscription (`pushsubscriptionchange`
+/// in the service worker, which has no token). The proof of possession is the old
+/// subscription's endpoint and its `auth` secret (16 random bytes only the browser and the
+/// relay know), compared in constant time. Every device with that old subscription (one per
+/// user who registered this browser) is replaced by a device with the new one, keeping its
+/// name and detail; its queued notices, encrypted to the old keys, are dropped. The new
+/// endpoint passes the checks of `POST /api/devices` (https, the SSRF guard). No token, so
+/// the API's gate limits it per client address. 204; an unknown subscription or a wrong secret
+/// is the same 404, saying nothing more.
+///
+/// The device gets a new id rather than new columns: a sender still holding a notice to the
+/// old endpoint, which the push service now answers 404/410, removes the device it was sent
+/// for — the old id, not the renewed device.
+pub async fn renew(
+    State(st): State<Arc<ApiState>>,
+    JsonBody(req): JsonBody<Renewal>,
+) -> ApiResult<StatusCode> {
+    let unknown = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "This relay knows no such subscription; turn notifications on again in the app",
+        )
+    };
+    let (p256dh, auth) = subscription_keys(&req.keys)?;
+    let old_auth = decode_key(&req.old_auth, "old_auth")?;
+    let old_endpoint = req.old_endpoint.trim();
+    if old_auth.len() != AUTH_LEN || old_endpoint.is_empty() || old_endpoint.len() > 2048 {
+        return Err(unknown());
+    }
+    // The proof first: nothing else (no name lookup for the new endpoint) for a stranger.
+    let client = st.db.get().await?;
+    let rows = client
+        .query(
+            "SELECT id, auth FROM device WHERE endpoint = $1 ORDER BY id",
+            &[&old_endpoint],
+        )
+        .await?;
+    drop(client);
+    let proven: Vec<i64> = rows
+        .iter()
+        .filter(|r| same_secret(&r.get::<_, Vec<u8>>(1), &old_auth))
+        .map(|r| r.get(0))
+        .collect();
+    if proven.is_empty() {
+        return Err(unknown());
+    }
+    let endpoint = req.endpoint.trim().to_owned();
+    check_user_url(&endpoint, &st.allow, "push endpoint").await?;
+    // A key that decodes to the right length but is not a point on the curve fails here.
+    crate::webpush::encrypt(&p256dh, &auth, b"{}").map_err(|_| {
+        ApiError::bad(
+            "bad_subscription",
+            "keys.p256dh is not a valid P-256 public key; subscribe again in the browser",
+        )
+    })?;
+
+    let mut client = st.db.get().await?;
+    let tx = client.transaction().await?;
+    let mut renewed = 0;
+    for old in proven {
+        // Checked again under the row's lock: removed or renewed meanwhile, it is skipped.
+        let Some(row) = tx
+            .query_opt(
+                "SELECT user_id, name, detail, auth, created_at FROM device
+                 WHERE id = $1 AND endpoint = $2 FOR UPDATE",
+                &[&old, &old_endpoint],
+            )
+            .await?
+        else {
+            continue;
+        };
+        if !same_secret(&row.get::<_, Vec<u8>>(3), &old_auth) {
+            continue;
+        }
+        let user: i64 = row.get(0);
+        let name: String = row.get(1);
+        let detail: String = row.get(2);
+        let created: std::time::SystemTime = row.get(4);
+        let id = if endpoint == old_endpoint {
+            // The same endpoint with new keys: the device stays, its keys change.
+            tx.execute(
+                "UPDATE device SET p256dh = $2, auth = $3 WHERE id = $1",
+                &[&old, &p256dh, &auth],
+            )
+            .await?;
+            old
+        } else {
+            // A device this browser registered again already keeps its own settings.
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO device (user_id, name, endpoint, p256dh, auth, detail, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (user_id, endpoint)
+                     DO UPDATE SET p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth
+                     RETURNING id",
+                    &[&user, &name, &endpoint, &p256dh, &auth, &detail, &created],
+                )
+                .await?
+                .get(0);
+            tx.execute("DELETE FROM device WHERE id = $1", &[&old])
+                .await?;
+            id
+        };
+        // Queued notices were encrypted to the old keys: the new subscription cannot read
+        // them. Rows a sender holds now are settled by it (to the old endpoint, or dropped).
+        tx.execute(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox
+               WHERE kind = 'webpush' AND target = $1 FOR UPDATE SKIP LOCKED)",
+            &[&old],
+        )
+        .await?;
+        tracing::info!(
+            old_device = old,
+            device = id,
+            user,
+            host = %crate::guard::log_host(&endpoint),
+            "device subscription renewed"
+        );
+        renewed += 1;
+    }
+    tx.commit().await?;
+    if renewed == 0 {
+        return Err(unknown());
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether two secrets are equal, in a time that depends on their length only (the length
+/// of an `auth` secret is public: 16 bytes).
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
 }
 
 /// `PATCH /api/devices/{id}` body: what to change.
@@ -290,6 +451,16 @@ fn decode_key(text: &str, field: &str) -> ApiResult<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret(&[1; 16], &[1; 16]));
+        let mut last = [1u8; 16];
+        last[15] = 2;
+        assert!(!same_secret(&[1; 16], &last));
+        assert!(!same_secret(&[1; 16], &[1; 15]));
+        assert!(!same_secret(&[], &[1]));
+    }
 
     #[test]
     fn keys_decode_padded_or_not() {

@@ -14,9 +14,16 @@
 //! passes the API's gate (token, rate limit, body limit), and at most [`MAX_RUNNING`] run at
 //! once on a relay process, so the button cannot make the relay open connections without end.
 //!
+//! **Nothing on a private network is asked either**: discovery's HTTPS requests (the domain's
+//! configuration files, its MX hoster's, every redirect) pass the relay's SSRF guard on the
+//! addresses they connect to ([`options`]), and its IMAP probes the transport's guard that
+//! main.rs installs, both with `allow_private`. A domain whose `autoconfig.` name resolves to
+//! 127.0.0.1 gets "not found", its notes saying why, and no request leaves the relay.
+//!
 //! Tests: the answer's shape is tested here on hand-made results ([`answer`] is pure); the real
-//! lookups are the desktop's, proven by `tests/tests/discovery*.rs` against local servers, so
-//! no network lab is built for the relay.
+//! lookups are the desktop's, proven by `tests/tests/discovery*.rs` against local servers; the
+//! guard on them by `crates/relay/tests/api.rs::discovery_never_fetches_from_private_addresses`
+//! (the discovery lab: real DNS and HTTPS on 127.0.0.1, through this handler).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,7 +65,7 @@ pub async fn find(
         return Err(ApiError::too_many(Duration::from_secs(5)));
     };
     let i18n = I18n::english();
-    let result = discover::discover(&address, &Options::default(), |_| {}).await;
+    let result = discover::discover(&address, &options(&st.allow), |_| {}).await;
     let answer = answer(result, i18n)?;
     if answer["found"] == true
         && let Some(host) = answer["host"].as_str()
@@ -78,6 +85,17 @@ pub async fn find(
         }
     }
     Ok(Json(answer))
+}
+
+/// Discovery's options on the relay: the default timeouts, and the SSRF guard on every address
+/// its HTTPS requests connect to ([`crate::guard::discovery_guard`], the rule of the IMAP
+/// guard and of push endpoints and webhooks, with `allow_private`). A refused address is a
+/// note of the answer ("not fetched: autoconfig.example.com resolves only to addresses …").
+pub fn options(allow: &[crate::guard::Cidr]) -> Options {
+    Options {
+        address_guard: Some(crate::guard::discovery_guard(allow)),
+        ..Options::default()
+    }
 }
 
 /// The answer for discovery's `result`, sentences in `i18n`'s language. Pure: no network.
@@ -118,9 +136,13 @@ pub fn answer(result: Result<Found, DiscoverError>, i18n: &I18n) -> ApiResult<Va
             ),
         ));
     }
-    let (signin, signin_with) = match &found.login {
-        Login::Password => (false, None),
-        Login::OAuth2 { provider } => (true, Some(Provider::display_name(provider))),
+    let (signin, signin_with, signin_provider) = match &found.login {
+        Login::Password => (false, None, None),
+        Login::OAuth2 { provider } => (
+            true,
+            Some(Provider::display_name(provider)),
+            Some(provider.clone()),
+        ),
     };
     let note = found.provider.and_then(|p| {
         p.note
@@ -143,6 +165,9 @@ pub fn answer(result: Result<Found, DiscoverError>, i18n: &I18n) -> ApiResult<Va
         "signin": signin,
         "provider": found.provider.map(|p| p.name),
         "signin_with": signin_with,
+        // The sign-in provider's id (`google`, `microsoft`…): the web app offers "Sign in
+        // with …" when the relay has a client for it (`GET /api/signin/providers`).
+        "signin_provider": signin_provider,
     }))
 }
 
@@ -267,6 +292,22 @@ mod tests {
             tried.contains("example.org") && tried.contains("404"),
             "{tried}"
         );
+    }
+
+    #[test]
+    fn the_relay_discovers_behind_its_guard() {
+        let loopback = "127.0.0.1".parse().unwrap();
+        let strict = options(&[]);
+        let why = strict
+            .address_guard
+            .as_ref()
+            .unwrap()
+            .check(loopback)
+            .unwrap_err();
+        assert!(why.contains("allow_private"), "{why}");
+        let lab = options(&[crate::guard::Cidr::parse("127.0.0.1/32").unwrap()]);
+        assert!(lab.address_guard.unwrap().check(loopback).is_ok());
+        assert_eq!(strict.overall_timeout, Options::default().overall_timeout);
     }
 
     #[tokio::test]

@@ -109,6 +109,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
             patch(devices::update).delete(devices::remove),
         )
         .route("/api/devices/{id}/test", post(devices::test))
+        .route("/api/devices/renew", post(devices::renew))
         .route("/api/webhooks", get(webhooks::list).post(webhooks::add))
         .route("/api/webhooks/{id}", delete(webhooks::remove))
         .route("/api/{*rest}", axum::routing::any(api_not_found))

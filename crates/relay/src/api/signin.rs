@@ -15,16 +15,17 @@
 //!   callback refuses a browser without it before any token request. Without this, anyone
 //!   could start a sign-in under their own relay account and have someone else complete it at
 //!   the provider, attaching the victim's mailbox to the attacker's notices.
-//! - **Tested before it is kept.** After the code exchange the refresh token is sealed and
-//!   stored (a new mailbox is inserted without telling the watchers), the relay logs in to the
-//!   mail server as the watcher will, and only then tells the watchers; a failed login removes
-//!   the new mailbox again, with its secret.
+//! - **Tested before it is kept.** After the code exchange the relay logs in to the mail
+//!   server with the new access token, as the watcher will; only then is the refresh token
+//!   sealed and stored and the watchers told. A failed login keeps nothing (and a mailbox
+//!   signed in again keeps its old grant).
 //! - **Signing in again** to a mailbox (its grant was revoked or expired: state
 //!   `signin_required`) replaces the sealed refresh token and raises `secret_version`, which
 //!   restarts its watcher in whichever process has it.
 //!
 //! The browser goes back to the web app with `/?signin=done&account=<id>` or
-//! `/?signin=failed&code=<code>[&detail=…]`; nothing secret is ever in those URLs or in a log.
+//! `/?signin=failed&code=<code>[&reason=<code>]`: codes only, never words (anyone can link to
+//! the app with any query), and nothing secret in those URLs or in a log.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -141,6 +142,22 @@ pub async fn start(
     if st.config.signin.is_empty() {
         return Err(unavailable());
     }
+    // The cookie binds the sign-in to the browser, and a cookie belongs to the host the app was
+    // opened at: opened under another name, the browser would come back to `public_url`
+    // without it, and only after the user had consented. Say so now instead.
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())
+        && let Some(public) = st.config.public_url.as_deref()
+        && let Ok(public) = url::Url::parse(public)
+        && origin != public.origin().ascii_serialization()
+    {
+        return Err(ApiError::bad(
+            "wrong_origin",
+            format!(
+                "Sign-in works only from the relay's own address: open {} and sign in there",
+                public.origin().ascii_serialization()
+            ),
+        ));
+    }
     let kept = match &req.account {
         Some(id) => again(&st, user, id).await?,
         None => {
@@ -181,13 +198,34 @@ pub async fn start(
         .map_err(|e| ApiError::internal(anyhow::anyhow!("signin.{}: {e}", kept.provider)))?;
     let (state, verifier) = request.pending.secrets();
     let state_hash: [u8; 32] = Sha256::digest(state.expose_secret().as_bytes()).into();
-    let browser = cookie(&headers, cookie_name(&redirect_uri))
-        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
-        .unwrap_or_else(|| {
-            let mut raw = [0u8; 32];
-            rand::rng().fill_bytes(&mut raw);
-            hex(&raw)
-        });
+    // The browser's value again (two sign-ins in two tabs), but only one this relay gave this
+    // user for a sign-in still waiting: a value planted in someone's browser (another service
+    // on the same host name, which shares its cookies) is never adopted.
+    let presented = cookie(&headers, cookie_name(&redirect_uri))
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()));
+    let mut browser = None;
+    if let Some(v) = presented {
+        let h: [u8; 32] = Sha256::digest(v.as_bytes()).into();
+        let known = st
+            .db
+            .get()
+            .await?
+            .query_opt(
+                "SELECT 1 FROM signin_pending
+                 WHERE browser_hash = $1 AND user_id = $2 AND expires_at > now() LIMIT 1",
+                &[&h.as_slice(), &user],
+            )
+            .await?
+            .is_some();
+        if known {
+            browser = Some(v);
+        }
+    }
+    let browser = browser.unwrap_or_else(|| {
+        let mut raw = [0u8; 32];
+        rand::rng().fill_bytes(&mut raw);
+        hex(&raw)
+    });
     let browser_hash: [u8; 32] = Sha256::digest(browser.as_bytes()).into();
     let secrets = serde_json::to_vec(&Secrets {
         state: state.expose_secret().to_owned(),
@@ -343,10 +381,14 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     found
 }
 
-/// How a sign-in ended, for the web app (`/?signin=…`).
+/// How a sign-in ended, for the web app (`/?signin=…`): codes only, never words. Anyone can
+/// make a link to the app with any query, so nothing in it may read as the relay speaking; and
+/// the provider's or server's words could echo what was sent.
 enum Outcome {
     Done(String),
-    Failed(&'static str, Option<String>),
+    /// The code, and for `login_failed` the login test's code (`auth_failed`, `unreachable`,
+    /// `tls_failed`, `connect_failed`).
+    Failed(&'static str, Option<&'static str>),
 }
 
 impl IntoResponse for Outcome {
@@ -358,9 +400,8 @@ impl IntoResponse for Outcome {
             }
             Outcome::Failed(code, detail) => {
                 q.append_pair("signin", "failed").append_pair("code", code);
-                if let Some(d) = detail {
-                    let short: String = d.chars().take(300).collect();
-                    q.append_pair("detail", &short);
+                if let Some(r) = detail {
+                    q.append_pair("reason", r);
                 }
             }
         }
@@ -391,16 +432,22 @@ pub async fn callback(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| super::client_key(c.0.ip()))
         .unwrap_or_else(|| "unknown".to_owned());
-    if let Err(wait) = st.limiter.take(&format!("ip:{ip}")) {
+    // A budget of its own: anonymous API requests from the same address (every user behind a
+    // reverse proxy) must not use up the way back from the provider.
+    if let Err(wait) = st.limiter.take(&format!("callback:{ip}")) {
         return ApiError::too_many(wait).into_response();
     }
-    match finish(&st, &headers, query.as_deref()).await {
-        Ok(outcome) => outcome.into_response(),
-        Err(e) => {
+    // On a task of its own: a browser that goes away does not cut the work short between the
+    // token exchange and storing the grant.
+    let work = tokio::spawn(async move { finish(&st, &headers, query.as_deref()).await });
+    match work.await {
+        Ok(Ok(outcome)) => outcome.into_response(),
+        Ok(Err(e)) => {
             // Logged in full by ApiError::internal; the browser gets the generic code.
             tracing::info!(code = e.code, "sign-in did not finish");
             Outcome::Failed("failed", None).into_response()
         }
+        Err(_) => Outcome::Failed("failed", None).into_response(),
     }
 }
 
@@ -492,18 +539,38 @@ async fn finish(st: &ApiState, headers: &HeaderMap, query: Option<&str>) -> ApiR
         return Ok(Outcome::Failed("no_refresh_token", None));
     };
 
+    // Tested before anything is kept: the new grant's access token, one login as the watcher
+    // will make. A failure leaves everything as it was (a mailbox signed in again keeps its
+    // old grant).
+    if let Err(e) = accounts::login_test(
+        &account,
+        accounts::Credential::Token(&tokens.access, &provider),
+        st,
+    )
+    .await
+    {
+        tracing::info!(account = %f.id, provider = %kept.provider, code = e.code, "signed in, but the login test failed");
+        return Ok(Outcome::Failed("login_failed", Some(e.code)));
+    }
     let bucket = accounts::bucket_of(&f.id, st.config.buckets);
     match &again {
         None => {
-            accounts::insert(st, user, &f, &refresh, false).await?;
+            accounts::insert(st, user, &f, &refresh, true).await?;
         }
         Some(id) => {
+            // Under the grant's refresh lock: a watcher refreshing the old grant right now
+            // must not store its rotated token over the new one.
+            let _held = match pushmail_core::secret::vault() {
+                Some(v) => Some(v.lock_refresh(id).await.map_err(|e| {
+                    ApiError::internal(anyhow::anyhow!("cannot lock the sign-in: {e}"))
+                })?),
+                None => None,
+            };
             let (sealed_key, sealed_secret) =
                 crate::crypto::seal_account_secret(&st.master, id, &refresh)?;
-            let n = st
-                .db
-                .get()
-                .await?
+            let mut client = st.db.get().await?;
+            let tx = client.transaction().await?;
+            let n = tx
                 .execute(
                     "UPDATE account SET sealed_key = $3, sealed_secret = $4,
                             secret_version = secret_version + 1,
@@ -515,39 +582,21 @@ async fn finish(st: &ApiState, headers: &HeaderMap, query: Option<&str>) -> ApiR
             if n == 0 {
                 return Ok(Outcome::Failed("failed", None));
             }
-            // This process's own tokens for the mailbox (if it watches it) start from the new
-            // grant; other processes read it from the database at their next refresh.
-            let _ = oauth::account::signed_in(&account, tokens.clone()).await;
+            notify(&tx, "accounts", &bucket.to_string()).await?;
+            tx.commit().await?;
+            // Every process's tokens for the mailbox (the watcher's) find the new grant in the
+            // database at their next refresh or, waiting for a sign-in, at once; the raised
+            // version restarts the watcher.
         }
     }
-    if let Err(e) = accounts::login_test(&account, None, st).await {
-        if again.is_none() {
-            // Nothing is kept of a mailbox that cannot log in: the row goes with its secret.
-            let _ = st
-                .db
-                .get()
-                .await?
-                .execute(
-                    "DELETE FROM account WHERE id = $1 AND user_id = $2",
-                    &[&f.id, &user],
-                )
-                .await;
-        }
-        tracing::info!(account = %f.id, provider = %kept.provider, "signed in, but the login test failed");
-        return Ok(Outcome::Failed("login_failed", Some(e.message)));
-    }
-    let mut client = st.db.get().await?;
-    let tx = client.transaction().await?;
-    notify(&tx, "accounts", &bucket.to_string()).await?;
-    tx.commit().await?;
     tracing::info!(account = %f.id, user, provider = %kept.provider, again = again.is_some(), "signed in");
     Ok(Outcome::Done(f.id))
 }
 
-/// A refused answer or token request, as the web app's code (with the provider's words where
-/// they help).
+/// A refused answer or token request, as the web app's code (the provider's words are logged,
+/// not passed on).
 fn refused(provider: &str, e: &OAuthError) -> Outcome {
-    tracing::info!(%provider, kind = e.kind(), "sign-in refused");
+    tracing::info!(%provider, kind = e.kind(), "sign-in refused: {e}");
     match e {
         OAuthError::Redirect {
             problem: RedirectProblem::AccessDenied,
@@ -556,9 +605,9 @@ fn refused(provider: &str, e: &OAuthError) -> Outcome {
         OAuthError::Redirect {
             problem: RedirectProblem::ProviderError { .. },
             ..
-        } => Outcome::Failed("provider", Some(e.to_string())),
+        } => Outcome::Failed("provider", None),
         OAuthError::Redirect { .. } => Outcome::Failed("failed", None),
-        other => Outcome::Failed("provider", Some(other.to_string())),
+        _ => Outcome::Failed("provider", None),
     }
 }
 
@@ -603,14 +652,13 @@ mod tests {
     }
 
     #[test]
-    fn the_way_back_to_the_app_carries_no_secret_and_escapes_what_it_carries() {
-        let resp =
-            Outcome::Failed("login_failed", Some("NO [AUTH] bad & <worse>".into())).into_response();
+    fn the_way_back_to_the_app_carries_codes_only() {
+        let resp = Outcome::Failed("login_failed", Some("auth_failed")).into_response();
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
         let location = resp.headers()[header::LOCATION].to_str().unwrap();
         assert_eq!(
             location,
-            "/?signin=failed&code=login_failed&detail=NO+%5BAUTH%5D+bad+%26+%3Cworse%3E"
+            "/?signin=failed&code=login_failed&reason=auth_failed"
         );
         assert_eq!(resp.headers()[header::REFERRER_POLICY], "no-referrer");
         let resp = Outcome::Done("0123456789abcdef".into()).into_response();

@@ -134,9 +134,19 @@ CREATE TABLE IF NOT EXISTS bucket_claim (
 -- the refresh token), `signin_provider` which `[signin.<id>]` of the config it came from, and
 -- `secret_version` goes up at every new sign-in, so the watcher of a mailbox waiting for one
 -- starts again.
-ALTER TABLE account ADD COLUMN IF NOT EXISTS auth text NOT NULL DEFAULT 'password';
-ALTER TABLE account ADD COLUMN IF NOT EXISTS signin_provider text NOT NULL DEFAULT '';
-ALTER TABLE account ADD COLUMN IF NOT EXISTS secret_version integer NOT NULL DEFAULT 0;
+-- Looked up first: ALTER TABLE takes its ACCESS EXCLUSIVE lock before it checks IF NOT EXISTS,
+-- and this file runs at every start.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = 'account'
+                     AND column_name = 'secret_version') THEN
+        ALTER TABLE account ADD COLUMN IF NOT EXISTS auth text NOT NULL DEFAULT 'password';
+        ALTER TABLE account ADD COLUMN IF NOT EXISTS signin_provider text NOT NULL DEFAULT '';
+        ALTER TABLE account ADD COLUMN IF NOT EXISTS secret_version integer NOT NULL DEFAULT 0;
+    END IF;
+END
+$$;
 
 -- A sign-in between "Sign in with …" and the browser's return, which may reach any process:
 -- looked up by the SHA-256 of its `state`, bound to the browser that started it (the SHA-256
