@@ -68,7 +68,9 @@ async function open({ url, origin, subscription }) {
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
-  context = await browser.newContext({ locale: "en-US", viewport: { width: 900, height: 700 } });
+  // ignoreHTTPSErrors: only the sign-in's provider (oidc-provider with a test CA) is on HTTPS;
+  // the relay itself is plain http on loopback.
+  context = await browser.newContext({ locale: "en-US", viewport: { width: 900, height: 700 }, ignoreHTTPSErrors: true });
   await context.grantPermissions(["notifications"], { origin });
   page = await context.newPage();
   page.setDefaultTimeout(STEP_TIMEOUT);
@@ -131,6 +133,60 @@ async function addMailbox({ name, email, host, port, username, password, expect 
     rows: await row.count(),
     shown_name: await row.first().locator("[data-role=name]").textContent(),
     shown_email: await row.first().locator("[data-role=email]").textContent(),
+  };
+}
+
+/**
+ * A new mailbox that signs in at its provider: the manual form with "Log in with: Sign in with
+ * <provider>", the whole page to the provider's real login and consent pages (oidc-provider),
+ * approve or deny, and back in the app with the relay's answer.
+ */
+async function signinMailbox({ name, email, host, port, username, provider, login, deny, origin }) {
+  await page.click("[data-page=mailboxes]");
+  if ((await page.locator("[data-form=add-mailbox]").count()) === 0) {
+    await page.click("[data-action=add-mailbox]");
+    await page.locator("[data-form=add-mailbox]").waitFor();
+  }
+  await page.fill("input[name=name]", name);
+  await page.fill("input[name=email]", email);
+  await page.selectOption("select[name=login-method]", `provider:${provider}`);
+  await page.fill("input[name=host]", host);
+  await page.selectOption("select[name=security]", "tls");
+  await page.fill("input[name=port]", String(port));
+  await page.fill("input[name=username]", username);
+  const passwordHidden = await page.locator("input[name=password]").isHidden();
+  await Promise.all([page.waitForURL((u) => !u.href.startsWith(origin), { timeout: 30000 }), page.click("[data-action=sign-in-with]")]);
+  const providerUrl = page.url().split("?")[0];
+  const pages = [];
+  for (let i = 0; i < 4 && !page.url().startsWith(origin); i++) {
+    const prompt = await page.locator("input[name=prompt]").first().getAttribute("value", { timeout: 5000 }).catch(() => null);
+    if (prompt === "login") {
+      pages.push("login");
+      await page.fill("input[name=login]", login);
+      const pw = page.locator("input[name=password]");
+      if (await pw.count()) await pw.fill("any password");
+      await Promise.all([page.waitForNavigation(), page.locator("form [type=submit]").first().click()]);
+    } else if (prompt === "consent") {
+      pages.push("consent");
+      const target = deny ? page.locator("a, button").filter({ hasText: /cancel|abort/i }).first() : page.locator("form [type=submit]").first();
+      await Promise.all([page.waitForURL((u) => u.href.startsWith(origin), { timeout: 60000 }), target.click()]);
+    } else {
+      break;
+    }
+  }
+  const result = page.locator("[data-role=signin-result]");
+  await result.waitFor({ timeout: 60000 });
+  const rows = page.locator(".page-mailboxes [data-mailbox]");
+  return {
+    password_hidden: passwordHidden,
+    provider_url: providerUrl,
+    pages,
+    url: page.url(),
+    result: await result.getAttribute("data-result"),
+    text: await result.textContent(),
+    reason: (await page.locator("[data-role=signin-reason]").count()) ? await page.locator("[data-role=signin-reason]").getAttribute("data-reason") : null,
+    rows: await rows.count(),
+    ids: await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-mailbox"))),
   };
 }
 
@@ -199,7 +255,7 @@ async function check({ literal }) {
   return { ...state, dialogs, errors };
 }
 
-const ops = { open, add_mailbox: addMailbox, subscribe, send_test: sendTest, stop, remove_mailbox: removeMailbox, check };
+const ops = { open, add_mailbox: addMailbox, signin_mailbox: signinMailbox, subscribe, send_test: sendTest, stop, remove_mailbox: removeMailbox, check };
 
 async function main() {
   const lines = createInterface({ input: process.stdin });

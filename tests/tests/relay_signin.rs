@@ -185,39 +185,7 @@ fn a_mailbox_signs_in_at_its_provider_and_stays_signed_in_across_processes() {
 
     // The operator's part: the public URL, the provider's client (its secret in a file of its
     // own), and a CA bundle trusting both the mail server's and the provider's certificates.
-    let bundle = setup.dir.path().join("ca-bundle.pem");
-    let pems: Vec<String> = [dc.ca_file(), oidc.ca_file()]
-        .iter()
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .collect();
-    std::fs::write(&bundle, pems.join("\n")).unwrap();
-    let secret_file = setup.dir.path().join("lab.secret");
-    std::fs::write(&secret_file, format!("{}\n", oidc.relay_client_secret())).unwrap();
-    let text = std::fs::read_to_string(&setup.config).unwrap();
-    let text = text.replace(
-        &format!("ca_file = \"{}\"", dc.ca_file().display()),
-        &format!("ca_file = \"{}\"", bundle.display()),
-    );
-    std::fs::write(
-        &setup.config,
-        format!(
-            "public_url = \"{public_url}\"\nsignin_timeout = 120\n{text}
-[signin.lab]
-name = \"Lab ID\"
-client_id = \"{RELAY_CLIENT_ID}\"
-client_secret_file = \"{secret}\"
-authorization_endpoint = \"{auth}\"
-token_endpoint = \"{tok}\"
-issuer = \"{iss}\"
-scopes = [\"openid\", \"offline_access\", \"email\", \"imap\"]
-",
-            secret = secret_file.display(),
-            auth = oidc.authorization_endpoint(),
-            tok = oidc.token_endpoint(),
-            iss = oidc.issuer(),
-        ),
-    )
-    .unwrap();
+    setup.enable_signin(&oidc, &dc, &public_url);
 
     let mut a = Relay::start_on(&setup, "a", port_a);
     let token = setup.add_user("Carol");

@@ -431,3 +431,113 @@ fn the_web_app_drives_the_real_relay_from_sign_in_to_removal() {
          showed {sentence:?}"
     );
 }
+
+/// A mailbox signs in at its provider from the web app in Chromium: "Log in with: Sign in with
+/// Lab ID", the provider's real login and consent pages (panva's oidc-provider), back to the
+/// relay's callback — which exchanges the code, tests the login against Dovecot's oauth2
+/// passdb and stores the grant sealed — and back in the app, which says so and lists the
+/// mailbox, watched. A denied consent comes back as "denied" and adds nothing.
+#[test]
+fn the_web_app_signs_a_mailbox_in_at_its_provider() {
+    let dist = web_dist();
+    let port = pushmail_tests::free_port();
+    let origin = format!("http://127.0.0.1:{port}");
+    let oidc = pushmail_tests::OidcServer::start(pushmail_tests::OidcOptions {
+        relay_redirect: Some(format!("{origin}/oauth/callback")),
+        ..pushmail_tests::OidcOptions::default()
+    })
+    .unwrap();
+    let dc = Dovecot::start(DovecotOptions {
+        oauth2: Some(pushmail_tests::OAuth2Passdb::for_server(&oidc)),
+        ..DovecotOptions::default()
+    })
+    .unwrap();
+    let user = format!("zoe{port}");
+    dc.add_user(&user, "not-used-for-login").unwrap();
+    let pg = Postgres::start().unwrap();
+    let setup = RelaySetup::new(&pg, &dc, 3.0);
+    setup.serve_web(&dist);
+    setup.enable_signin(&oidc, &dc, &origin);
+    let receiver = Receiver::start(1).unwrap();
+    let relay = Relay::start_on(&setup, "web-signin", port);
+    let token = setup.add_user("Zoe");
+
+    let mut web = WebFlow::start();
+    web.call(json!({
+        "op": "open",
+        "url": format!("{origin}/#token={token}"),
+        "origin": origin,
+        "subscription": receiver.subscription(0),
+    }));
+    let signin = |deny: bool| {
+        json!({
+            "op": "signin_mailbox", "name": "Work", "email": format!("{user}@example.test"),
+            "host": dc.host(), "port": dc.imaps_port(), "username": user,
+            "provider": "lab", "login": user, "deny": deny, "origin": origin,
+        })
+    };
+
+    let denied = web.call(signin(true));
+    assert_eq!(denied["result"], "denied", "{denied}");
+    assert_eq!(denied["pages"], json!(["login", "consent"]), "{denied}");
+    assert_eq!(denied["rows"], 0, "{denied}");
+    assert_eq!(sql(&setup, "SELECT count(*) FROM account"), "0");
+
+    let done = web.call(signin(false));
+    assert_eq!(done["password_hidden"], true, "{done}");
+    assert!(
+        done["provider_url"]
+            .as_str()
+            .unwrap()
+            .starts_with(oidc.issuer()),
+        "{done}"
+    );
+    assert_eq!(done["result"], "done", "{done}\n{}", relay.log());
+    // The name comes from the user: Fluent isolates it (FSI … PDI).
+    assert_eq!(
+        done["text"],
+        "\u{2068}Work\u{2069} is signed in; the relay is watching it now."
+    );
+    // The address bar no longer carries the answer.
+    assert!(
+        done["url"].as_str().unwrap().ends_with("#/mailboxes"),
+        "{done}"
+    );
+    assert_eq!(done["rows"], 1, "{done}");
+    let id = done["ids"][0].as_str().unwrap().to_owned();
+    assert_eq!(
+        sql(
+            &setup,
+            &format!("SELECT auth, signin_provider, username FROM account WHERE id = '{id}'")
+        ),
+        format!("oauth2\tlab\t{user}")
+    );
+    let watching = wait_until(Duration::from_secs(20), || {
+        Ok(sql(
+            &setup,
+            &format!("SELECT state FROM account WHERE id = '{id}'"),
+        ) == "push")
+    })
+    .unwrap();
+    assert!(
+        watching,
+        "{}\n{}",
+        sql(&setup, "SELECT state, state_detail FROM account"),
+        relay.log()
+    );
+    let seen = web.call(json!({"op": "check", "literal": ""}));
+    assert_eq!(seen["csp"], json!([]), "{seen}");
+    // No script error anywhere. (Resources that failed to load are the provider's pages'
+    // own — web fonts and a favicon an offline lab cannot fetch.)
+    let script_errors: Vec<&Value> = seen["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            !e.as_str()
+                .unwrap_or("")
+                .starts_with("Failed to load resource")
+        })
+        .collect();
+    assert!(script_errors.is_empty(), "{seen}");
+}

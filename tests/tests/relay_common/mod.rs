@@ -102,6 +102,46 @@ connect_timeout = 5
         std::fs::write(&self.config, format!("{line}{text}")).unwrap();
     }
 
+    /// Turns sign-in on for relays started from now on: `public_url`, provider `lab` ("Lab
+    /// ID") at `oidc` with the relay's web client (its secret in a file of its own), and a CA
+    /// bundle trusting both `dc`'s and `oidc`'s certificates.
+    pub fn enable_signin(&self, oidc: &pushmail_tests::OidcServer, dc: &Dovecot, public_url: &str) {
+        let bundle = self.dir.path().join("ca-bundle.pem");
+        let pems: Vec<String> = [dc.ca_file(), oidc.ca_file()]
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        std::fs::write(&bundle, pems.join("\n")).unwrap();
+        let secret_file = self.dir.path().join("lab.secret");
+        std::fs::write(&secret_file, format!("{}\n", oidc.relay_client_secret())).unwrap();
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        let text = text.replace(
+            &format!("ca_file = \"{}\"", dc.ca_file().display()),
+            &format!("ca_file = \"{}\"", bundle.display()),
+        );
+        std::fs::write(
+            &self.config,
+            format!(
+                "public_url = \"{public_url}\"\nsignin_timeout = 120\n{text}
+[signin.lab]
+name = \"Lab ID\"
+client_id = \"{client}\"
+client_secret_file = \"{secret}\"
+authorization_endpoint = \"{auth}\"
+token_endpoint = \"{tok}\"
+issuer = \"{iss}\"
+scopes = [\"openid\", \"offline_access\", \"email\", \"imap\"]
+",
+                client = pushmail_tests::oidc::RELAY_CLIENT_ID,
+                secret = secret_file.display(),
+                auth = oidc.authorization_endpoint(),
+                tok = oidc.token_endpoint(),
+                iss = oidc.issuer(),
+            ),
+        )
+        .unwrap();
+    }
+
     /// Runs SQL on the relay's database.
     pub fn psql(&self, sql: &str) -> String {
         self.pg.psql(&self.db, sql).unwrap()
