@@ -72,11 +72,7 @@ impl Key {
 
     /// The key as 64 hex digits (for `gen-key` only).
     pub fn to_hex(&self) -> String {
-        self.0
-            .expose_secret()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex(self.0.expose_secret())
     }
 
     /// Seals `plain` for `aad` (what the value belongs to): nonce ‖ ciphertext+tag.
@@ -127,6 +123,11 @@ impl Key {
     pub fn open_key(&self, aad: &str, sealed: &[u8]) -> Result<Key> {
         Key::from_bytes(&self.open(aad, sealed)?)
     }
+}
+
+/// Lower-case hex digits of `bytes` (ids, hashes in keys and logs, the key file).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// An account's password or refresh token, sealed: `(sealed_key, sealed_secret)`.

@@ -483,7 +483,15 @@ pub async fn run(config: Config, db: Db, master: Key, cancel: CancellationToken)
                             })
                             .map(|(a, _, _)| a.id.clone())
                             .collect();
-                        versions.retain(|id, _| now.contains_key(id));
+                        // Accounts no longer watched here: their sign-in tokens leave this
+                        // process's memory too (the new owner, or nobody, has them now).
+                        versions.retain(|id, _| {
+                            let kept = now.contains_key(id);
+                            if !kept {
+                                pushmail_core::oauth::account::forget(id);
+                            }
+                            kept
+                        });
                         let core = CoreConfig {
                             accounts: list.into_iter().map(|(a, _, _)| a).collect(),
                             ..CoreConfig::default()

@@ -242,6 +242,12 @@ pub async fn rejected(account_id: &str, token: &SecretString) {
     }
 }
 
+/// This process forgets `account_id`'s tokens (the account was removed, or another process
+/// watches it now): no refresh or access token of it stays in memory.
+pub fn forget(account_id: &str) {
+    lock_entries().remove(account_id);
+}
+
 /// The server ended the session because the token expired: the next login gets a new one.
 pub async fn forget_access(account_id: &str) {
     let entry = lock_entries().get(account_id).cloned();

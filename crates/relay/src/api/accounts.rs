@@ -288,6 +288,8 @@ pub async fn remove(
         .await?;
     notify(&tx, "accounts", &bucket.to_string()).await?;
     tx.commit().await?;
+    // A sign-in's tokens this process held (a connection test, a watcher) go too.
+    pushmail_core::oauth::account::forget(&id);
     tracing::info!(account = %id, user, bucket, "account removed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -393,7 +393,7 @@ fn bearer(headers: &HeaderMap) -> Bearer {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::crypto::hex(bytes)
 }
 
 /// `GET /api/vapid`: the key browsers subscribe with (no sign-in needed: it is public).
