@@ -239,6 +239,7 @@ pub(super) async fn insert(
 pub async fn add(
     State(st): State<Arc<ApiState>>,
     Caller(user): Caller,
+    super::Lang(i18n): super::Lang,
     JsonBody(req): JsonBody<NewAccount>,
 ) -> ApiResult<(StatusCode, Json<AccountOut>)> {
     use secrecy::ExposeSecret;
@@ -260,7 +261,7 @@ pub async fn add(
     // The connection test uses the account exactly as the watchers will (timings included).
     let timing = crate::host::timing(&st.config)?;
     let account = crate::host::account(&st.config, &timing, fields.clone());
-    login_test(&account, Credential::Password(&req.password), &st).await?;
+    login_test(&account, Credential::Password(&req.password), &st, i18n).await?;
     let out = insert(&st, user, &fields, &req.password, true).await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
@@ -386,6 +387,7 @@ pub(super) async fn login_test(
     account: &Account,
     credential: Credential<'_>,
     st: &ApiState,
+    i18n: &I18n,
 ) -> ApiResult<()> {
     let opened = tokio::time::timeout(TEST_TIMEOUT, async {
         match credential {
@@ -401,7 +403,7 @@ pub(super) async fn login_test(
             let _ = tokio::time::timeout(LOGOUT_TIMEOUT, li.session.logout()).await;
             Ok(())
         }
-        Ok(Err(e)) => Err(connect_problem(&e, &account.host)),
+        Ok(Err(e)) => Err(connect_problem(&e, &account.host, i18n)),
         Err(_) => Err(ApiError::unprocessable(
             "unreachable",
             format!(
@@ -415,7 +417,7 @@ pub(super) async fn login_test(
 
 /// The core's own sentence for a failed test (what happened — what to do), under a code the
 /// web app can branch on.
-fn connect_problem(e: &ConnectError, host: &str) -> ApiError {
+fn connect_problem(e: &ConnectError, host: &str, i18n: &I18n) -> ApiError {
     use pushmail_core::error::ConfigProblem as P;
     if let ConnectError::Config { problem, .. } = e
         && matches!(
@@ -441,7 +443,7 @@ fn connect_problem(e: &ConnectError, host: &str) -> ApiError {
     // What happened, in the server's words; not the core's hint, which is the desktop's advice
     // ("pushmail-cli account password ID", "set ca_file in the account's settings") and means
     // nothing to someone in the relay's web app, which titles the error by its code.
-    let text = e.shown_in(I18n::english()).what;
+    let text = e.shown_in(i18n).what;
     ApiError::unprocessable(code, text)
 }
 

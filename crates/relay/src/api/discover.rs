@@ -58,13 +58,13 @@ pub struct DiscoverRequest {
 pub async fn find(
     State(st): State<Arc<ApiState>>,
     Caller(_user): Caller,
+    super::Lang(i18n): super::Lang,
     JsonBody(req): JsonBody<DiscoverRequest>,
 ) -> ApiResult<Json<Value>> {
     let address = text_field("e-mail address", &req.address, 320)?;
     let Ok(_permit) = RUNNING.try_acquire() else {
         return Err(ApiError::too_many(Duration::from_secs(5)));
     };
-    let i18n = I18n::english();
     let result = discover::discover(&address, &options(&st.allow), |_| {}).await;
     let answer = answer(result, i18n)?;
     if answer["found"] == true

@@ -243,6 +243,71 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
+/// The language of the person asking, from `Accept-Language` (which the web app's browser
+/// sends with the languages the app itself picks from): texts the relay builds from the
+/// shared catalogs (discovery's findings, a mail server's refusal) come in it. English when
+/// none of the five is asked for. Each catalog is loaded once per process.
+#[derive(Clone, Copy)]
+pub struct Lang(pub &'static pushmail_core::i18n::I18n);
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Lang, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        Ok(Lang(lang_for(header)))
+    }
+}
+
+/// The catalog for an `Accept-Language` value: the first tag (by `q`, then order) that one of
+/// the catalogs serves.
+pub fn lang_for(accept: &str) -> &'static pushmail_core::i18n::I18n {
+    use pushmail_core::i18n::{I18n, negotiate};
+    static LOADED: std::sync::LazyLock<std::sync::Mutex<Vec<&'static I18n>>> =
+        std::sync::LazyLock::new(|| std::sync::Mutex::new(Vec::new()));
+    let mut tags: Vec<(f32, usize, &str)> = accept
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, part)| {
+            let mut pieces = part.split(';');
+            let tag = pieces.next()?.trim();
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (!tag.is_empty() && tag != "*" && q > 0.0 && tag.len() <= 35).then_some((q, i, tag))
+        })
+        .take(16)
+        .collect();
+    tags.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let chosen = tags
+        .iter()
+        .map(|(_, _, tag)| negotiate(tag))
+        // `negotiate` answers English for a language it lacks: only an English tag means it.
+        .zip(tags.iter())
+        .find(|(lang, (_, _, tag))| *lang != "en" || tag.to_ascii_lowercase().starts_with("en"))
+        .map(|(lang, _)| lang)
+        .unwrap_or("en");
+    if chosen == "en" {
+        return I18n::english();
+    }
+    let mut loaded = LOADED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(i) = loaded.iter().find(|i| i.lang() == chosen) {
+        return i;
+    }
+    // At most one leaked catalog per language the product has (five): loaded once, kept for
+    // the process's life, like `I18n::english`.
+    let i: &'static I18n = Box::leak(Box::new(I18n::new(chosen)));
+    loaded.push(i);
+    i
+}
+
 /// A JSON request body, with errors as sentences. Built on the raw bytes rather than
 /// `axum::Json` so that a type error never quotes the value that caused it (it could be a
 /// password sent as a number) and no `Content-Type` dance is needed.
@@ -554,6 +619,21 @@ pub(crate) async fn remove_target(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_language_is_the_first_the_catalogs_serve() {
+        let lang = |h: &str| lang_for(h).lang().to_owned();
+        assert_eq!(lang("it-IT,it;q=0.9,en;q=0.8"), "it");
+        assert_eq!(lang("de-DE,de;q=0.9,ar;q=0.5"), "ar");
+        assert_eq!(lang("de-DE,de;q=0.9"), "en");
+        assert_eq!(lang("en-US,it;q=0.5"), "en");
+        assert_eq!(lang("it;q=0.2,zh-HK;q=0.8"), "zh-TW");
+        assert_eq!(lang("it;q=0"), "en");
+        assert_eq!(lang(""), "en");
+        assert_eq!(lang("*"), "en");
+        // Loaded once: the same catalog every time.
+        assert!(std::ptr::eq(lang_for("ar"), lang_for("ar-EG")));
+    }
     use super::*;
 
     #[derive(serde::Deserialize, Debug)]

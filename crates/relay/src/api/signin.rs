@@ -546,6 +546,8 @@ async fn finish(st: &ApiState, headers: &HeaderMap, query: Option<&str>) -> ApiR
         &account,
         accounts::Credential::Token(&tokens.access, &provider),
         st,
+        // Only the error's code goes back to the app, which words it itself.
+        pushmail_core::i18n::I18n::english(),
     )
     .await
     {
