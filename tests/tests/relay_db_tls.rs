@@ -6,7 +6,6 @@
 //! server's refusal is what the operator reads.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to fail
-#![allow(unused_imports)] // relay_common's re-exports this test does not use
 
 mod relay_common;
 

@@ -346,4 +346,5 @@ fn dechunk(mut s: &str) -> String {
     out
 }
 
+#[allow(unused_imports)] // not every test that shares this module has a receiver
 pub use pushmail_tests::PushReceiver as Receiver;
