@@ -63,6 +63,24 @@ fn the_database_is_reached_over_verified_tls_when_the_operator_asks() {
     .unwrap();
     let (ok, err) = user_add(&setup.config);
     assert!(ok, "{err}");
+    // libpq's name for the same thing works too; a CA file without sslmode=require is an
+    // error, not a silent connection in the clear.
+    let ca_line = format!("database_ca_file = \"{}\"\n", pg.ca_file().display());
+    std::fs::write(
+        &setup.config,
+        format!(
+            "{ca_line}{}",
+            required.replace("sslmode=require", "sslmode=verify-full")
+        ),
+    )
+    .unwrap();
+    let (ok, err) = user_add(&setup.config);
+    assert!(ok, "{err}");
+    std::fs::write(&setup.config, format!("{ca_line}{plain}")).unwrap();
+    let (ok, err) = user_add(&setup.config);
+    assert!(!ok);
+    assert!(err.contains("does not say sslmode=require"), "{err}");
+    std::fs::write(&setup.config, format!("{ca_line}{required}")).unwrap();
     let token = setup.add_user("Eve");
     let relay = Relay::start(&setup, "tls");
     let (status, me) = http(relay.port, "GET", "/api/me", Some(&token), None);

@@ -76,10 +76,44 @@ pub fn tls(config: &Config) -> Result<tokio_postgres_rustls::MakeRustlsConnect> 
 
 /// The connection settings from the relay's config (password from its file, if any).
 pub fn pg_config(config: &Config) -> Result<tokio_postgres::Config> {
-    let mut pg: tokio_postgres::Config = config
+    let lower = config.database.to_ascii_lowercase();
+    // libpq's words, for what this relay does or cannot do.
+    if lower.contains("sslmode=verify-ca") {
+        anyhow::bail!(
+            "`database`: sslmode=verify-ca checks the certificate but not the server's name; the relay does not offer that: use sslmode=require, which checks both (libpq's verify-full)"
+        );
+    }
+    if lower.contains("sslrootcert") {
+        anyhow::bail!(
+            "`database`: sslrootcert is not read here; name the CA file in the relay's database_ca_file, with sslmode=require"
+        );
+    }
+    // libpq's verify-full is what `require` means here ([`tls`]).
+    let text = config
         .database
+        .replace("sslmode=verify-full", "sslmode=require");
+    let mut pg: tokio_postgres::Config = text
         .parse()
         .context("`database` is not a PostgreSQL connection string")?;
+    let tls_asked = pg.get_ssl_mode() == tokio_postgres::config::SslMode::Require;
+    if config.database_ca_file.is_some() && !tls_asked {
+        anyhow::bail!(
+            "database_ca_file is set but `database` does not say sslmode=require: the connection would not use TLS; add sslmode=require (or remove database_ca_file)"
+        );
+    }
+    if !tls_asked && !lower.contains("sslmode=disable") {
+        let remote = pg.get_hosts().iter().any(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => {
+                !matches!(name.as_str(), "localhost" | "127.0.0.1" | "::1" | "[::1]")
+            }
+            tokio_postgres::config::Host::Unix(_) => false,
+        });
+        if remote {
+            tracing::warn!(
+                "the database is reached over the network without TLS: add sslmode=require to `database` (or sslmode=disable to say it is meant)"
+            );
+        }
+    }
     if let Some(file) = &config.database_password_file {
         let password = std::fs::read_to_string(file)
             .with_context(|| format!("Cannot read {}", file.display()))?;

@@ -21,7 +21,15 @@ use tracing::{error, info};
 #[command(
     name = "pushmail-relay",
     version,
-    about = "Pushmail's relay: push new-mail notices to phones, browsers and webhooks"
+    about = "Pushmail's relay: push new-mail notices to phones, browsers and webhooks",
+    long_about = "Pushmail's relay: push new-mail notices to phones, browsers and webhooks.\n\n\
+        It watches many people's mailboxes with the Pushmail desktop's engine and sends each new \
+        mail to their devices with Web Push and to signed webhooks. Users add their mailboxes and \
+        devices in its web app. Run one process, or several identical ones sharing one \
+        PostgreSQL database.\n\n\
+        The config file (the Debian package's: /etc/pushmail-relay/relay.toml) names the \
+        database, the master key and everything else; every setting, the design and the failure \
+        cases: /usr/share/doc/pushmail-relay/relay.md."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -43,6 +51,9 @@ enum Command {
     },
     /// Write a new random master key to FILE (refuses to overwrite one).
     GenKey { file: PathBuf },
+    /// Write this program's man page, `pushmail-relay.1`, into DIR (for packagers).
+    #[command(hide = true)]
+    ManPages { dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -55,9 +66,30 @@ enum UserCommand {
     },
 }
 
+/// `man-pages DIR`: the man page from the same definition `--help` prints.
+fn write_man_page(dir: &std::path::Path) -> std::io::Result<()> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd).render(&mut page)?;
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("pushmail-relay.1"), page)
+}
+
 fn main() -> ExitCode {
     pushmail_core::logging::init("info");
     let cli = Cli::parse();
+    if let Command::ManPages { dir } = &cli.command {
+        return match write_man_page(dir) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!(
+                    "error: cannot write the man page into {}: {e}",
+                    dir.display()
+                );
+                ExitCode::FAILURE
+            }
+        };
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -80,6 +112,8 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::GenKey { file } => gen_key(&file),
+        // Answered in `main`, before the runtime.
+        Command::ManPages { .. } => Ok(()),
         Command::User {
             command: UserCommand::Add { name, config },
         } => {

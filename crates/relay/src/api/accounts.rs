@@ -366,7 +366,7 @@ pub(super) async fn check_host(host: &str, port: u16, allow: &[guard::Cidr]) -> 
             return Err(ApiError::unprocessable(
                 "host_not_allowed",
                 format!(
-                    "{host} is on a private or internal network ({ip}), which this relay does not connect to; use the server's public name, or ask the relay's operator to allow that range"
+                    "{host} is on a private or internal network, which this relay does not connect to; use the server's public name, or ask the relay's operator to allow that range"
                 ),
             ));
         }

@@ -279,7 +279,13 @@ pub fn lang_for(accept: &str) -> &'static pushmail_core::i18n::I18n {
                 .find_map(|p| p.trim().strip_prefix("q="))
                 .and_then(|q| q.parse::<f32>().ok())
                 .unwrap_or(1.0);
-            (!tag.is_empty() && tag != "*" && q > 0.0 && tag.len() <= 35).then_some((q, i, tag))
+            // "auto" means the system's language to `negotiate`: the server's, never the asker's.
+            (!tag.is_empty()
+                && tag != "*"
+                && !tag.eq_ignore_ascii_case("auto")
+                && q > 0.0
+                && tag.len() <= 35)
+                .then_some((q, i, tag))
         })
         .take(16)
         .collect();
@@ -631,6 +637,7 @@ mod tests {
         assert_eq!(lang("it;q=0"), "en");
         assert_eq!(lang(""), "en");
         assert_eq!(lang("*"), "en");
+        assert_eq!(lang("auto"), "en");
         // Loaded once: the same catalog every time.
         assert!(std::ptr::eq(lang_for("ar"), lang_for("ar-EG")));
     }
