@@ -921,10 +921,18 @@ async fn device_keys(pg: &tokio_postgres::Client) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// `POST /api/devices/renew`'s body: the old subscription's endpoint and `auth`, the new one.
-fn renewal(old_endpoint: &str, old_auth: [u8; 16], endpoint: &str, auth: [u8; 16]) -> String {
+/// `POST /api/devices/renew`'s body: the device's renewal secret, the old subscription's
+/// endpoint and `auth`, the new one.
+fn renewal(
+    secret: &str,
+    old_endpoint: &str,
+    old_auth: [u8; 16],
+    endpoint: &str,
+    auth: [u8; 16],
+) -> String {
     let key = webpush::Vapid::generate().public_key();
     json!({
+        "renew_secret": secret,
         "old_endpoint": old_endpoint,
         "old_auth": URL_SAFE_NO_PAD.encode(old_auth),
         "endpoint": endpoint,
@@ -937,8 +945,11 @@ fn renewal(old_endpoint: &str, old_auth: [u8; 16], endpoint: &str, auth: [u8; 16
 }
 
 /// A browser replaced its push subscription (`pushsubscriptionchange`): the service worker,
-/// which has no token, proves it held the old one (endpoint and auth secret) and the devices
-/// registered with it move to the new one, keeping their names and detail choices.
+/// which has no token, proves it is the device with the renewal secret the relay gave it at
+/// registration plus the old subscription's endpoint and auth secret; the device moves to the
+/// new subscription keeping its name and detail choice, and gets the next secret. A copy of
+/// the subscription alone (what the relay stores in clear, what any script on the page can
+/// read) moves nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_renewed_subscription_replaces_the_device_without_a_token() {
     let g = ground().await;
@@ -966,9 +977,11 @@ async fn a_renewed_subscription_replaces_the_device_without_a_token() {
     let (pg, _notices) = listen(&g.conninfo).await;
     let (_, ana) = users::create_user(&g.db, "Ana").await.unwrap();
     let (_, bo) = users::create_user(&g.db, "Bo").await.unwrap();
-    // One browser registered by two users: one subscription (auth [7; 16]), two devices.
+    // One browser registered by two users: one subscription (auth [7; 16]), two devices, each
+    // with a renewal secret of its own (shown once, only its hash stored).
     let old = "http://127.0.0.1:9/push/old";
     let mut ids = Vec::new();
+    let mut secrets = Vec::new();
     for (token, name, detail) in [(&ana, "Phone", "subject"), (&bo, "Tablet", "none")] {
         let body = json!({"name": name, "detail": detail, "subscription": subscription(old)});
         let r = http(
@@ -981,53 +994,78 @@ async fn a_renewed_subscription_replaces_the_device_without_a_token() {
         .await;
         assert_eq!(r.status, 201, "{}", r.body);
         ids.push(r.json()["id"].as_i64().unwrap());
+        let secret = r.json()["renew_secret"].as_str().unwrap().to_owned();
+        assert_eq!(secret.len(), 64);
+        secrets.push(secret);
     }
+    let listed = http(lab, "GET", "/api/devices", Some(&ana), None).await;
+    assert!(!listed.body.contains("renew_secret"), "{}", listed.body);
+    let stored: i64 = pg
+        .query_one(
+            "SELECT count(*) FROM device WHERE renew_hash IS NOT NULL AND length(renew_hash) = 32",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, 2, "only hashes are stored");
     assert_eq!(queued(&pg, &ids).await, 2, "the two test notices");
     let fresh = "http://127.0.0.1:9/push/new";
     let before = device_keys(&pg).await;
     assert_eq!(before.len(), 2);
+    let (sa, sb) = (secrets[0].clone(), secrets[1].clone());
 
-    // A wrong secret and an unknown subscription: the same 404, nothing changed.
-    let wrong = http(
-        lab,
-        "POST",
-        "/api/devices/renew",
-        None,
-        Some(&renewal(old, [8; 16], fresh, [9; 16])),
-    )
-    .await;
-    assert_eq!(
-        (wrong.status, wrong.code().as_str()),
-        (404, "not_found"),
-        "{}",
-        wrong.body
-    );
-    let unknown = http(
-        lab,
-        "POST",
-        "/api/devices/renew",
-        None,
-        Some(&renewal(
+    // A copy of the subscription without the secret, the secret with another subscription's
+    // endpoint or auth, a secret that does not exist: the same 404, nothing changed.
+    let forged = "0".repeat(64);
+    let mut bodies = Vec::new();
+    for body in [
+        renewal(&forged, old, [7; 16], fresh, [9; 16]),
+        renewal(&sa, old, [8; 16], fresh, [9; 16]),
+        renewal(
+            &sa,
             "http://127.0.0.1:9/push/nobody",
             [7; 16],
             fresh,
             [9; 16],
-        )),
-    )
-    .await;
-    assert_eq!(unknown.status, 404);
-    assert_eq!(unknown.body, wrong.body, "nothing tells the two apart");
-    assert!(!wrong.body.contains("127.0.0.1"), "{}", wrong.body);
-    // A token does not stand in for the proof.
+        ),
+    ] {
+        let r = http(lab, "POST", "/api/devices/renew", None, Some(&body)).await;
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (404, "not_found"),
+            "{}",
+            r.body
+        );
+        assert!(!r.body.contains("127.0.0.1"), "{}", r.body);
+        bodies.push(r.body);
+    }
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "nothing tells them apart"
+    );
+    // A token does not stand in for the proof; the secret is required.
     let r = http(
         lab,
         "POST",
         "/api/devices/renew",
         Some(&ana),
-        Some(&renewal(old, [8; 16], fresh, [9; 16])),
+        Some(&renewal(&forged, old, [7; 16], fresh, [9; 16])),
     )
     .await;
     assert_eq!(r.status, 404);
+    let mut no_secret: Value =
+        serde_json::from_str(&renewal(&sa, old, [7; 16], fresh, [9; 16])).unwrap();
+    no_secret.as_object_mut().unwrap().remove("renew_secret");
+    let r = http(
+        lab,
+        "POST",
+        "/api/devices/renew",
+        None,
+        Some(&no_secret.to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(device_keys(&pg).await, before);
 
     // The proof holds but the new subscription does not: refused like `POST /api/devices`.
@@ -1041,7 +1079,7 @@ async fn a_renewed_subscription_replaces_the_device_without_a_token() {
             "POST",
             "/api/devices/renew",
             None,
-            Some(&renewal(old, [7; 16], endpoint, [9; 16])),
+            Some(&renewal(&sa, old, [7; 16], endpoint, [9; 16])),
         )
         .await;
         assert_eq!(
@@ -1051,28 +1089,8 @@ async fn a_renewed_subscription_replaces_the_device_without_a_token() {
             r.body
         );
     }
-    let r = http(
-        lab,
-        "POST",
-        "/api/devices/renew",
-        None,
-        Some(&renewal(old, [7; 16], "ftp://push.example/x", [9; 16])),
-    )
-    .await;
-    assert_eq!((r.status, r.code().as_str()), (422, "url_refused"));
-    let mut bad_keys: Value = serde_json::from_str(&renewal(old, [7; 16], fresh, [9; 16])).unwrap();
-    bad_keys["keys"]["auth"] = json!(URL_SAFE_NO_PAD.encode([1u8; 8]));
-    let r = http(
-        lab,
-        "POST",
-        "/api/devices/renew",
-        None,
-        Some(&bad_keys.to_string()),
-    )
-    .await;
-    assert_eq!((r.status, r.code().as_str()), (400, "bad_subscription"));
     let mut off_curve: Value =
-        serde_json::from_str(&renewal(old, [7; 16], fresh, [9; 16])).unwrap();
+        serde_json::from_str(&renewal(&sa, old, [7; 16], fresh, [9; 16])).unwrap();
     let mut bogus = [9u8; 65];
     bogus[0] = 4;
     off_curve["keys"]["p256dh"] = json!(URL_SAFE_NO_PAD.encode(bogus));
@@ -1087,65 +1105,81 @@ async fn a_renewed_subscription_replaces_the_device_without_a_token() {
     assert_eq!((r.status, r.code().as_str()), (400, "bad_subscription"));
     assert_eq!(device_keys(&pg).await, before);
 
-    // Renewed: both devices now at the new endpoint with the new keys, names and details kept,
-    // the notices queued for the old keys gone, no token needed.
+    // Renewed: Ana's device now at the new endpoint with the new keys, name and detail kept,
+    // a new id, its queued notice gone, the next secret given; Bo's untouched.
     let r = http(
         lab,
         "POST",
         "/api/devices/renew",
         None,
-        Some(&renewal(old, [7; 16], fresh, [9; 16])),
+        Some(&renewal(&sa, old, [7; 16], fresh, [9; 16])),
     )
     .await;
-    assert_eq!(r.status, 204, "{}", r.body);
-    for (token, name, detail) in [(&ana, "Phone", "subject"), (&bo, "Tablet", "none")] {
-        let list = http(lab, "GET", "/api/devices", Some(token), None)
-            .await
-            .json();
-        assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
-        assert_eq!(list[0]["endpoint"], fresh);
-        assert_eq!(
-            (list[0]["name"].as_str(), list[0]["detail"].as_str()),
-            (Some(name), Some(detail))
-        );
-        assert!(!ids.contains(&list[0]["id"].as_i64().unwrap()), "a new id");
-    }
-    let after = device_keys(&pg).await;
-    assert!(
-        after.iter().all(|(e, a)| e == fresh && a == &[9u8; 16]),
-        "{after:?}"
+    assert_eq!(r.status, 200, "{}", r.body);
+    let sa2 = r.json()["renew_secret"].as_str().unwrap().to_owned();
+    assert!(sa2.len() == 64 && sa2 != sa);
+    let list = http(lab, "GET", "/api/devices", Some(&ana), None)
+        .await
+        .json();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["endpoint"], fresh);
+    assert_eq!(
+        (list[0]["name"].as_str(), list[0]["detail"].as_str()),
+        (Some("Phone"), Some("subject"))
     );
-    assert_eq!(queued(&pg, &ids).await, 0);
-    // The old subscription proves nothing any more.
+    let ana_new = list[0]["id"].as_i64().unwrap();
+    assert!(!ids.contains(&ana_new), "a new id");
+    assert_eq!(queued(&pg, &ids[..1]).await, 0);
+    assert_eq!(queued(&pg, &ids[1..]).await, 1, "Bo's device untouched");
+    let bo_list = http(lab, "GET", "/api/devices", Some(&bo), None)
+        .await
+        .json();
+    assert_eq!(bo_list[0]["endpoint"], old);
+    // The spent secret proves nothing any more; Bo's own still works for Bo's device.
     let r = http(
         lab,
         "POST",
         "/api/devices/renew",
         None,
         Some(&renewal(
-            old,
-            [7; 16],
+            &sa,
+            fresh,
+            [9; 16],
             "http://127.0.0.1:9/push/third",
             [9; 16],
         )),
     )
     .await;
     assert_eq!(r.status, 404);
-    // The same endpoint with new keys: the devices stay, their keys change.
     let r = http(
         lab,
         "POST",
         "/api/devices/renew",
         None,
-        Some(&renewal(fresh, [9; 16], fresh, [3; 16])),
+        Some(&renewal(&sb, old, [7; 16], fresh, [9; 16])),
     )
     .await;
-    assert_eq!(r.status, 204, "{}", r.body);
-    let keys = device_keys(&pg).await;
-    assert!(
-        keys.iter().all(|(e, a)| e == fresh && a == &[3u8; 16]),
-        "{keys:?}"
-    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The same endpoint with new keys: the device stays, its keys change.
+    let r = http(
+        lab,
+        "POST",
+        "/api/devices/renew",
+        None,
+        Some(&renewal(&sa2, fresh, [9; 16], fresh, [3; 16])),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let list = http(lab, "GET", "/api/devices", Some(&ana), None)
+        .await
+        .json();
+    assert_eq!(list[0]["id"].as_i64(), Some(ana_new));
+    let auth: Vec<u8> = pg
+        .query_one("SELECT auth FROM device WHERE id = $1", &[&ana_new])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(auth, [3u8; 16]);
 
     // Token-less, so limited per client address like every request without one.
     let limited = serve(
@@ -1165,7 +1199,7 @@ async fn a_renewed_subscription_replaces_the_device_without_a_token() {
             "POST",
             "/api/devices/renew",
             None,
-            Some(&renewal(old, [7; 16], fresh, [9; 16])),
+            Some(&renewal(&forged, old, [7; 16], fresh, [9; 16])),
         )
         .await;
         statuses.push(r.status);

@@ -6,7 +6,9 @@
 //! is written: the outbox never holds it in clear.
 //!
 //! A browser that replaces its subscription (`pushsubscriptionchange`) tells the relay through
-//! [`renew`], without a token: the old subscription's endpoint and `auth` secret are the proof.
+//! [`renew`], without a token: the proof is the device's renewal secret (issued by the relay at
+//! registration, stored only as its hash, replaced at every renewal) together with the old
+//! subscription's endpoint and `auth` secret.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -37,6 +39,21 @@ pub struct DeviceOut {
     /// The push service's address for this subscription: the web app compares it with its
     /// own subscription's to mark "this browser".
     endpoint: String,
+    /// Only when the device is registered: the secret its service worker keeps to move the
+    /// device to a renewed subscription ([`renew`]). Never shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    renew_secret: Option<String>,
+}
+
+/// A new renewal secret: 32 random bytes as hex, and its SHA-256 (what is stored).
+fn renew_secret() -> (String, Vec<u8>) {
+    use rand::RngCore;
+    use sha2::Digest;
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    let secret = super::hex(&raw);
+    let hash = sha2::Sha256::digest(secret.as_bytes()).to_vec();
+    (secret, hash)
 }
 
 const COLUMNS: &str = "id, name, detail, endpoint";
@@ -47,6 +64,7 @@ fn from_row(r: &tokio_postgres::Row) -> DeviceOut {
         name: r.get(1),
         detail: r.get(2),
         endpoint: r.get(3),
+        renew_secret: None,
     }
 }
 
@@ -124,22 +142,33 @@ pub async fn add(
         .get(0);
     super::within_limit(others, st.config.max_devices_per_user, "devices")?;
 
+    let (secret, secret_hash) = renew_secret();
     let mut client = st.db.get().await?;
     let tx = client.transaction().await?;
     let row = tx
         .query_one(
             &format!(
-                "INSERT INTO device (user_id, name, endpoint, p256dh, auth, detail)
-                 VALUES ($1, $2, $3, $4, $5, $6)
+                "INSERT INTO device (user_id, name, endpoint, p256dh, auth, detail, renew_hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (user_id, endpoint)
                  DO UPDATE SET name = EXCLUDED.name, p256dh = EXCLUDED.p256dh,
-                               auth = EXCLUDED.auth, detail = EXCLUDED.detail
+                               auth = EXCLUDED.auth, detail = EXCLUDED.detail,
+                               renew_hash = EXCLUDED.renew_hash
                  RETURNING {COLUMNS}"
             ),
-            &[&user, &name, &endpoint, &p256dh, &auth, &detail],
+            &[
+                &user,
+                &name,
+                &endpoint,
+                &p256dh,
+                &auth,
+                &detail,
+                &secret_hash,
+            ],
         )
         .await?;
-    let device = from_row(&row);
+    let mut device = from_row(&row);
+    device.renew_secret = Some(secret);
     enqueue_test(&tx, device.id, &p256dh, &auth).await?;
     tx.commit().await?;
     tracing::info!(device = device.id, user, "device registered");
@@ -170,6 +199,8 @@ fn subscription_keys(keys: &SubscriptionKeys) -> ApiResult<(Vec<u8>, Vec<u8>)> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Renewal {
+    /// The device's renewal secret, as `POST /api/devices` (or the last renewal) gave it.
+    renew_secret: String,
     old_endpoint: String,
     old_auth: String,
     endpoint: String,
@@ -180,14 +211,15 @@ pub struct Renewal {
 }
 
 /// `POST /api/devices/renew`: a browser replaced a push subscription (`pushsubscriptionchange`
-/// in the service worker, which has no token). The proof of possession is the old
-/// subscription's endpoint and its `auth` secret (16 random bytes only the browser and the
-/// relay know), compared in constant time. Every device with that old subscription (one per
-/// user who registered this browser) is replaced by a device with the new one, keeping its
-/// name and detail; its queued notices, encrypted to the old keys, are dropped. The new
-/// endpoint passes the checks of `POST /api/devices` (https, the SSRF guard). No token, so
-/// the API's gate limits it per client address. 204; an unknown subscription or a wrong secret
-/// is the same 404, saying nothing more.
+/// in the service worker, which has no token). The proof is the device's renewal secret
+/// (found by its hash) and the old subscription's endpoint and `auth` secret, which must be the
+/// device's (compared in constant time): a copy of a subscription alone — which the relay
+/// keeps in clear to encrypt to it, and which any script on the page can read — moves nothing.
+/// The device is replaced by one with the new subscription, keeping its name and detail; its
+/// queued notices, encrypted to the old keys, are dropped. The new endpoint passes the checks
+/// of `POST /api/devices` (https, the SSRF guard). No token, so the API's gate limits it per
+/// client address. 200 with the next renewal secret (the old one is spent); anything unknown
+/// or wrong is the same 404, saying nothing more.
 ///
 /// The device gets a new id rather than new columns: a sender still holding a notice to the
 /// old endpoint, which the push service now answers 404/410, removes the device it was sent
@@ -195,7 +227,8 @@ pub struct Renewal {
 pub async fn renew(
     State(st): State<Arc<ApiState>>,
     JsonBody(req): JsonBody<Renewal>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Json<serde_json::Value>> {
+    use sha2::Digest;
     let unknown = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -206,24 +239,32 @@ pub async fn renew(
     let (p256dh, auth) = subscription_keys(&req.keys)?;
     let old_auth = decode_key(&req.old_auth, "old_auth")?;
     let old_endpoint = req.old_endpoint.trim();
-    if old_auth.len() != AUTH_LEN || old_endpoint.is_empty() || old_endpoint.len() > 2048 {
+    if old_auth.len() != AUTH_LEN
+        || old_endpoint.is_empty()
+        || old_endpoint.len() > 2048
+        || req.renew_secret.len() != 64
+    {
         return Err(unknown());
     }
-    // The proof first: nothing else (no name lookup for the new endpoint) for a stranger.
+    let secret_hash = sha2::Sha256::digest(req.renew_secret.as_bytes()).to_vec();
+    // The proof first (an indexed lookup by the secret's hash): nothing else — no name lookup
+    // for the new endpoint — for a stranger.
     let client = st.db.get().await?;
-    let rows = client
-        .query(
-            "SELECT id, auth FROM device WHERE endpoint = $1 ORDER BY id",
-            &[&old_endpoint],
+    let row = client
+        .query_opt(
+            "SELECT id, endpoint, auth FROM device WHERE renew_hash = $1",
+            &[&secret_hash],
         )
         .await?;
     drop(client);
-    let proven: Vec<i64> = rows
-        .iter()
-        .filter(|r| same_secret(&r.get::<_, Vec<u8>>(1), &old_auth))
-        .map(|r| r.get(0))
-        .collect();
-    if proven.is_empty() {
+    let Some(row) = row else {
+        return Err(unknown());
+    };
+    let old: i64 = row.get(0);
+    let stored_endpoint: String = row.get(1);
+    if !same_secret(stored_endpoint.as_bytes(), old_endpoint.as_bytes())
+        || !same_secret(&row.get::<_, Vec<u8>>(2), &old_auth)
+    {
         return Err(unknown());
     }
     let endpoint = req.endpoint.trim().to_owned();
@@ -236,75 +277,69 @@ pub async fn renew(
         )
     })?;
 
+    let (next_secret, next_hash) = renew_secret();
     let mut client = st.db.get().await?;
     let tx = client.transaction().await?;
-    let mut renewed = 0;
-    for old in proven {
-        // Checked again under the row's lock: removed or renewed meanwhile, it is skipped.
-        let Some(row) = tx
-            .query_opt(
-                "SELECT user_id, name, detail, auth, created_at FROM device
-                 WHERE id = $1 AND endpoint = $2 FOR UPDATE",
-                &[&old, &old_endpoint],
-            )
-            .await?
-        else {
-            continue;
-        };
-        if !same_secret(&row.get::<_, Vec<u8>>(3), &old_auth) {
-            continue;
-        }
-        let user: i64 = row.get(0);
-        let name: String = row.get(1);
-        let detail: String = row.get(2);
-        let created: std::time::SystemTime = row.get(4);
-        let id = if endpoint == old_endpoint {
-            // The same endpoint with new keys: the device stays, its keys change.
-            tx.execute(
-                "UPDATE device SET p256dh = $2, auth = $3 WHERE id = $1",
-                &[&old, &p256dh, &auth],
-            )
-            .await?;
-            old
-        } else {
-            // A device this browser registered again already keeps its own settings.
-            let id: i64 = tx
-                .query_one(
-                    "INSERT INTO device (user_id, name, endpoint, p256dh, auth, detail, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)
-                     ON CONFLICT (user_id, endpoint)
-                     DO UPDATE SET p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth
-                     RETURNING id",
-                    &[&user, &name, &endpoint, &p256dh, &auth, &detail, &created],
-                )
-                .await?
-                .get(0);
-            tx.execute("DELETE FROM device WHERE id = $1", &[&old])
-                .await?;
-            id
-        };
-        // Queued notices were encrypted to the old keys: the new subscription cannot read
-        // them. Rows a sender holds now are settled by it (to the old endpoint, or dropped).
+    // Checked again under the row's lock: removed or renewed meanwhile, nothing happens.
+    let Some(row) = tx
+        .query_opt(
+            "SELECT user_id, name, detail, created_at FROM device
+             WHERE id = $1 AND renew_hash = $2 FOR UPDATE",
+            &[&old, &secret_hash],
+        )
+        .await?
+    else {
+        return Err(unknown());
+    };
+    let user: i64 = row.get(0);
+    let name: String = row.get(1);
+    let detail: String = row.get(2);
+    let created: std::time::SystemTime = row.get(3);
+    let id = if endpoint == old_endpoint {
+        // The same endpoint with new keys: the device stays, its keys change.
         tx.execute(
-            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox
-               WHERE kind = 'webpush' AND target = $1 FOR UPDATE SKIP LOCKED)",
-            &[&old],
+            "UPDATE device SET p256dh = $2, auth = $3, renew_hash = $4 WHERE id = $1",
+            &[&old, &p256dh, &auth, &next_hash],
         )
         .await?;
-        tracing::info!(
-            old_device = old,
-            device = id,
-            user,
-            host = %crate::guard::log_host(&endpoint),
-            "device subscription renewed"
-        );
-        renewed += 1;
-    }
+        old
+    } else {
+        // The old row goes first: its secret's hash is unique.
+        tx.execute("DELETE FROM device WHERE id = $1", &[&old])
+            .await?;
+        // A device this browser registered again already keeps its own settings.
+        tx.query_one(
+            "INSERT INTO device (user_id, name, endpoint, p256dh, auth, detail, created_at,
+                                 renew_hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (user_id, endpoint)
+             DO UPDATE SET p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth,
+                           renew_hash = EXCLUDED.renew_hash
+             RETURNING id",
+            &[
+                &user, &name, &endpoint, &p256dh, &auth, &detail, &created, &next_hash,
+            ],
+        )
+        .await?
+        .get(0)
+    };
+    // Queued notices were encrypted to the old keys: the new subscription cannot read them.
+    // Rows a sender holds now are settled by it (to the old endpoint, or dropped).
+    tx.execute(
+        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox
+           WHERE kind = 'webpush' AND target = $1 FOR UPDATE SKIP LOCKED)",
+        &[&old],
+    )
+    .await?;
     tx.commit().await?;
-    if renewed == 0 {
-        return Err(unknown());
-    }
-    Ok(StatusCode::NO_CONTENT)
+    tracing::info!(
+        old_device = old,
+        device = id,
+        user,
+        host = %crate::guard::log_host(&endpoint),
+        "device subscription renewed"
+    );
+    Ok(Json(serde_json::json!({ "renew_secret": next_secret })))
 }
 
 /// Whether two secrets are equal, in a time that depends on their length only (the length

@@ -163,3 +163,18 @@ CREATE TABLE IF NOT EXISTS signin_pending (
     expires_at   timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS signin_pending_expiry ON signin_pending (expires_at);
+
+-- A device's renewal secret (its SHA-256): issued by the relay when the browser registers and
+-- at every renewal, kept by the browser's service worker, required by POST /api/devices/renew.
+-- The subscription's own endpoint and auth secret are not enough: the relay stores them in
+-- clear (it must, to encrypt), and they do not change when someone copies them.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = 'device'
+                     AND column_name = 'renew_hash') THEN
+        ALTER TABLE device ADD COLUMN IF NOT EXISTS renew_hash bytea;
+        CREATE UNIQUE INDEX IF NOT EXISTS device_renew ON device (renew_hash);
+    END IF;
+END
+$$;
