@@ -71,6 +71,8 @@ export interface DeviceRecord {
   endpoint: string;
   keys: { p256dh: string; auth: string };
   created_at: string;
+  /** The renewal secret POST /api/devices answered (64 hex; never listed). */
+  renew_secret?: string;
 }
 
 export interface WebhookRecord {
@@ -413,10 +415,12 @@ async function api(
       endpoint: endpoint.href,
       keys: { p256dh: keys.p256dh, auth: keys.auth },
       created_at: new Date().toISOString(),
+      renew_secret: randomBytes(32).toString("hex"),
     };
     state.devices.push(device);
     state.testsSent.push(device.id);
-    return [201, publicDevice(device)];
+    // The renewal secret for the device's service worker: in this answer only.
+    return [201, { ...publicDevice(device), renew_secret: device.renew_secret }];
   }
   const deviceMatch = /^\/api\/devices\/([^/]+)(\/test)?$/.exec(path);
   if (deviceMatch) {

@@ -547,6 +547,18 @@ describe("relay web app flows", () => {
       return { script: reg?.active?.scriptURL ?? "", scope: reg?.scope ?? "" };
     });
     expect(worker).toEqual({ script: `${relay.url}relay-sw.js`, scope: relay.url });
+    // The worker's memory (Cache Storage, its cache and key): the subscription the relay knows
+    // and the renewal secret the relay answered, for renewing the subscription without a token.
+    const workerMemory = () =>
+      page.evaluate(async () => {
+        const reg = await navigator.serviceWorker.getRegistration();
+        const cache = await caches.open("pushmail-relay-sw");
+        const stored = await cache.match(new URL("sw/subscription", reg?.scope ?? location.href).href);
+        return stored ? ((await stored.json()) as unknown) : null;
+      });
+    expect(device?.renew_secret).toMatch(/^[0-9a-f]{64}$/);
+    const remembered = { subscription: { endpoint: posted?.subscription.endpoint, keys: posted?.subscription.keys }, renew_secret: device?.renew_secret };
+    await expect(workerMemory()).resolves.toEqual(remembered);
 
     // Change what notices show: PATCH.
     await card.locator("[data-detail=none]").check();
@@ -567,10 +579,13 @@ describe("relay web app flows", () => {
     await page.evaluate(() => localStorage.removeItem("pushmail-relay-device"));
     await page.reload();
     await card.locator("[data-role=subscribed]").waitFor();
+    // The worker's memory stays as it was.
+    await expect(workerMemory()).resolves.toEqual(remembered);
 
-    // Stop: the browser unsubscribes and the relay forgets the device.
+    // Stop: the browser unsubscribes, the worker forgets it, the relay forgets the device.
     await card.locator("[data-action=stop]").click();
     await card.locator("[data-action=subscribe]").waitFor();
+    await expect(workerMemory()).resolves.toBeNull();
     expect(relay.requests.filter((r) => r.method === "DELETE").map((r) => r.path)).toEqual([`/api/devices/${device?.id}`]);
     await expect(page.evaluate(() => window.__PUSH_LOG__?.includes("unsubscribe"))).resolves.toBe(true);
     expect(state.devices.map((d) => d.id)).toEqual([7]);

@@ -117,6 +117,11 @@ export interface Device {
   endpoint: string;
   endpointHost: string;
   createdAt: string;
+  /**
+   * The device's renewal secret, which its service worker shows the relay to renew the push
+   * subscription: only in the answer to `POST api/devices` ("" otherwise).
+   */
+  renewSecret: string;
 }
 
 export interface Webhook {
@@ -188,7 +193,15 @@ export function toDevice(raw: unknown): Device {
       host = "";
     }
   }
-  return { id: id(o.id), name: str(o.name), detail: detail(o.detail), endpoint: str(o.endpoint), endpointHost: host, createdAt: str(o.created_at) };
+  return {
+    id: id(o.id),
+    name: str(o.name),
+    detail: detail(o.detail),
+    endpoint: str(o.endpoint),
+    endpointHost: host,
+    createdAt: str(o.created_at),
+    renewSecret: typeof o.renew_secret === "string" ? o.renew_secret : "",
+  };
 }
 
 export function toWebhook(raw: unknown): NewWebhook {

@@ -23,7 +23,7 @@ import {
   type Webhook,
 } from "./api";
 import { LANGUAGES, pickLanguage, relayI18n } from "./i18n";
-import { currentSubscription, deviceParts, permission, pushSupport, PushError, subscribe, unsubscribe } from "./push";
+import { currentSubscription, deviceParts, forgetForWorker, permission, pushSupport, PushError, rememberForWorker, subscribe, unsubscribe } from "./push";
 import { hrefOf, parseRoute, type Page } from "./routes";
 import {
   loginChoices,
@@ -938,11 +938,13 @@ export class RelayApp {
       // Removed from elsewhere: this browser is no longer notified.
       store.set(DEVICE_KEY, null);
       await subscription?.unsubscribe().catch(() => false);
+      await forgetForWorker();
     }
     if (mine !== null && subscription === null) {
       // The browser dropped the subscription (site data cleared): the relay cannot reach it.
       await api.removeDevice(mine.id).catch(() => undefined);
       store.set(DEVICE_KEY, null);
+      await forgetForWorker();
       mine = null;
     }
     const others = devices.filter((d) => d.id !== mine?.id);
@@ -1002,6 +1004,7 @@ export class RelayApp {
             () =>
               void this.attempt(async () => {
                 await unsubscribe().catch(() => undefined);
+                await forgetForWorker();
                 await api.removeDevice(device.id);
                 store.set(DEVICE_KEY, null);
                 this.toast(this.t("relay-stopped"));
@@ -1023,12 +1026,17 @@ export class RelayApp {
           replaceChildren(status, h("p", { class: "relay-progress" }, spinner(), this.t("relay-subscribing")));
           try {
             const key = await api.vapidKey();
+            // Whatever the worker kept is not this browser's device's (there is none): gone, so
+            // that it cannot move another device to the new subscription.
+            await forgetForWorker();
             const subscription = await subscribe(key);
             const parts = deviceParts(navigator.userAgent);
             const name = parts.system === "" ? parts.browser : strip(this.t("relay-device-name", parts));
             try {
               const device = await api.addDevice(name, detail, subscription.toJSON());
               store.set(DEVICE_KEY, device.id);
+              // For the service worker, to renew the subscription when the browser replaces it.
+              await rememberForWorker(subscription, device.renewSecret);
             } catch (e) {
               // The relay did not take it: leave the browser unsubscribed too.
               await subscription.unsubscribe().catch(() => false);

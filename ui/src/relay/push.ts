@@ -75,6 +75,62 @@ export async function unsubscribe(): Promise<void> {
   await subscription?.unsubscribe();
 }
 
+// What the service worker needs to renew the subscription when the browser replaces it
+// (renew.ts): the subscription the relay knows and the device's renewal secret. Kept in Cache
+// Storage, which the worker reads, under the worker's own cache name and key (sw.ts: MEMORY,
+// memoryKey). This file must not import renew.ts (the worker's file): the worker is built as
+// one self-contained file, which a module shared with the page would split.
+const WORKER_MEMORY = "pushmail-relay-sw";
+const workerMemoryKey = (scope: string): string => new URL("sw/subscription", scope).href;
+
+/** The worker's memory, as it reads it (renew.ts, `readMemory`). */
+export interface WorkerMemoryJson {
+  subscription: { endpoint: string; keys: { p256dh: string; auth: string } };
+  renew_secret: string;
+}
+
+/**
+ * The worker's memory for a subscription (`PushSubscription.toJSON()`) and the device's renewal
+ * secret; null when the subscription lacks its endpoint or keys.
+ */
+export function workerMemory(subscription: unknown, secret: string): WorkerMemoryJson | null {
+  if (typeof subscription !== "object" || subscription === null) return null;
+  const v = subscription as { endpoint?: unknown; keys?: { p256dh?: unknown; auth?: unknown } | null };
+  const p256dh = v.keys?.p256dh;
+  const auth = v.keys?.auth;
+  if (typeof v.endpoint !== "string" || v.endpoint === "" || typeof p256dh !== "string" || typeof auth !== "string") return null;
+  return { subscription: { endpoint: v.endpoint, keys: { p256dh, auth } }, renew_secret: secret };
+}
+
+/**
+ * Gives the worker what it needs to renew `subscription` (the device's, just registered with
+ * the relay). Failing (no Cache Storage, no worker) only means the relay will not be told of a
+ * replaced subscription; it never throws.
+ */
+export async function rememberForWorker(subscription: PushSubscription, secret: string): Promise<void> {
+  try {
+    const memory = workerMemory(subscription.toJSON(), secret);
+    const reg = await registration();
+    if (memory === null || secret === "" || reg === undefined || !("caches" in window)) return;
+    const cache = await caches.open(WORKER_MEMORY);
+    await cache.put(workerMemoryKey(reg.scope), new Response(JSON.stringify(memory), { headers: { "Content-Type": "application/json" } }));
+  } catch {
+    // Renewal just will not be possible.
+  }
+}
+
+/** Forgets this browser's device for the worker (it was stopped or removed); never throws. */
+export async function forgetForWorker(): Promise<void> {
+  try {
+    const reg = await registration();
+    if (reg === undefined || !("caches" in window)) return;
+    const cache = await caches.open(WORKER_MEMORY);
+    await cache.delete(workerMemoryKey(reg.scope));
+  } catch {
+    // Nothing kept, or nothing to do about it.
+  }
+}
+
 /** This device's browser and system, for its name ("Chrome" on "Android"); "" when unknown. */
 export function deviceParts(userAgent: string): { browser: string; system: string } {
   const browser = /Edg\//.test(userAgent)

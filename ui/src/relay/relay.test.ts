@@ -172,7 +172,13 @@ describe("API client", () => {
       endpoint: "https://fcm.googleapis.com/fcm/send/x",
       endpointHost: "fcm.googleapis.com",
       createdAt: "",
+      renewSecret: "",
     });
+    // The renewal secret: only a string (POST api/devices answers it, once).
+    const secret = "0123456789abcdef".repeat(4);
+    expect(toDevice({ id: 4, renew_secret: secret }).renewSecret).toBe(secret);
+    expect(toDevice({ id: 4, renew_secret: 12345 }).renewSecret).toBe("");
+    expect(toDevice({ id: 4, renew_secret: ["x"] }).renewSecret).toBe("");
   });
 });
 

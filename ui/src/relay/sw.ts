@@ -7,7 +7,7 @@
 // service-worker types used here are declared locally.
 
 import { noticeFor, readPayload, type NoticeOptions } from "./notice";
-import { readSubscription, renewSubscription, type RenewEnv, type SubscriptionJson } from "./renew";
+import { readMemory, readSecret, renewSubscription, type RenewEnv, type WorkerMemory } from "./renew";
 
 interface ExtendableEvent extends Event {
   waitUntil(promise: Promise<unknown>): void;
@@ -52,29 +52,35 @@ const appUrl = (): string => sw.registration.scope;
 
 sw.addEventListener("install", (event) => event.waitUntil(sw.skipWaiting()));
 sw.addEventListener("activate", (event) =>
-  event.waitUntil(Promise.all([sw.clients.claim(), rememberCurrent().catch(() => undefined)])),
+  event.waitUntil(Promise.all([sw.clients.claim(), retryRenewal().catch(() => undefined)])),
 );
 
-// The subscription the relay knows, kept where the worker can read it when the browser replaces
-// the subscription without saying what the old one was (the proof the relay asks for).
+// The subscription the relay knows for this browser's device and the device's renewal secret,
+// which the page stores here when it registers the device (push.ts, `workerMemory`: same cache
+// and key) and the worker replaces after each renewal. The worker never writes a subscription
+// it did not renew itself: it cannot know the secret of any other.
 const MEMORY = "pushmail-relay-sw";
 const memoryKey = (): string => new URL("sw/subscription", appUrl()).href;
 
-async function remember(subscription: SubscriptionJson): Promise<void> {
+async function remember(memory: WorkerMemory): Promise<void> {
   const cache = await caches.open(MEMORY);
-  await cache.put(memoryKey(), new Response(JSON.stringify(subscription)));
+  await cache.put(memoryKey(), new Response(JSON.stringify(memory), { headers: { "Content-Type": "application/json" } }));
 }
 
-async function remembered(): Promise<SubscriptionJson | null> {
+async function remembered(): Promise<WorkerMemory | null> {
   const cache = await caches.open(MEMORY);
   const stored = await cache.match(memoryKey());
-  return stored ? readSubscription(await stored.json()) : null;
+  return stored ? readMemory(await stored.json()) : null;
 }
 
-/** Remembers the current subscription (the app made it; a push proves the relay knows it). */
-async function rememberCurrent(): Promise<void> {
-  const current = readSubscription((await sw.registration.pushManager.getSubscription())?.toJSON());
-  if (current) await remember(current);
+/**
+ * A renewal that failed earlier (the relay unreachable when the browser replaced the
+ * subscription): when the browser's subscription is no longer the remembered one, tell the
+ * relay now. Nothing happens when they are the same, or when nothing is remembered.
+ */
+async function retryRenewal(): Promise<void> {
+  const current = await sw.registration.pushManager.getSubscription();
+  if (current) await renewSubscription(null, current, renewEnv);
 }
 
 const renewEnv: RenewEnv = {
@@ -85,7 +91,8 @@ const renewEnv: RenewEnv = {
     if (typeof body.public_key !== "string") throw new Error("no VAPID key");
     return body.public_key;
   },
-  // No token: the proof is in the body (the old subscription's endpoint and auth secret).
+  // No token: the proof is in the body (the device's renewal secret, the old subscription's
+  // endpoint and auth secret). A 200 answers the next renewal secret.
   post: async (body) => {
     const answer = await fetch(new URL("api/devices/renew", appUrl()), {
       method: "POST",
@@ -93,7 +100,12 @@ const renewEnv: RenewEnv = {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
     });
-    return answer.status;
+    let renewSecret: string | null = null;
+    if (answer.status === 200) {
+      const json = (await answer.json().catch(() => null)) as { renew_secret?: unknown } | null;
+      renewSecret = readSecret(json?.renew_secret);
+    }
+    return { status: answer.status, renewSecret };
   },
   remembered,
   remember,
@@ -106,9 +118,7 @@ sw.addEventListener("push", (event) => {
     language: sw.navigator.language,
   });
   // Same tag, renotify false: a second push for one message replaces the first notice quietly.
-  event.waitUntil(
-    Promise.all([sw.registration.showNotification(notice.title, notice.options), rememberCurrent().catch(() => undefined)]),
-  );
+  event.waitUntil(sw.registration.showNotification(notice.title, notice.options));
 });
 
 sw.addEventListener("pushsubscriptionchange", (event) => {
