@@ -132,6 +132,9 @@ fn v4_is_public(ip: Ipv4Addr) -> bool {
 const V6_NOT_PUBLIC: &[(u128, u8)] = &[
     (0x0064_ff9b_0001_0000_0000_0000_0000_0000, 48), // 64:ff9b:1::/48 local-use NAT64
     (0x0100_0000_0000_0000_0000_0000_0000_0000, 64), // 100::/64 discard-only
+    // 2001::/23, IANA's IETF protocol assignments: Teredo (2001::/32, whose tunnels embed an
+    // IPv4 address), benchmarking, ORCHID; no push service or mail server lives there.
+    (0x2001_0000_0000_0000_0000_0000_0000_0000, 23),
     (0x2001_0db8_0000_0000_0000_0000_0000_0000, 32), // 2001:db8::/32 documentation
     (0x3fff_0000_0000_0000_0000_0000_0000_0000, 20), // 3fff::/20 documentation
     (0xfc00_0000_0000_0000_0000_0000_0000_0000, 7),  // fc00::/7 unique-local
@@ -435,6 +438,9 @@ mod tests {
             "fec0::1",
             "ff02::1",
             "2001:db8::1",
+            // Teredo (the tunnel's IPv4 server and client inside), benchmarking.
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001:2::1",
             "3fff::1",
             "100::1",
             "64:ff9b:1::1",
@@ -470,6 +476,8 @@ mod tests {
             "223.255.255.255",
             "2606:4700::1111",
             "2a00:1450:4001::200e",
+            // Just past 2001::/23.
+            "2001:200::1",
             "::ffff:8.8.8.8",
             "64:ff9b::808:808",
             "2002:808:808::1",

@@ -487,9 +487,13 @@ async fn accounts_devices_and_webhooks_through_the_api() {
     assert_eq!(r.status, 201, "{}", r.body);
     let device = r.json();
     let device_id = device["id"].as_i64().unwrap();
+    // The renewal secret is answered once, here (its service worker keeps it).
+    let secret = device["renew_secret"].as_str().unwrap().to_owned();
+    assert!(secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit()));
     assert_eq!(
         device,
-        json!({"id": device_id, "name": "Phone", "detail": "subject", "endpoint": endpoint})
+        json!({"id": device_id, "name": "Phone", "detail": "subject", "endpoint": endpoint,
+               "renew_secret": secret})
     );
     assert_eq!(expect_notice(&mut notices, "outbox").await, "");
     let rows = pg
