@@ -13,52 +13,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test panics to fail
 
-// Its independent receiver (`Receiver`) is not used here: Firefox is the receiver.
-#[allow(unused_imports)]
 mod relay_common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use pushmail_tests::{Dovecot, DovecotOptions, Postgres, message, wait_until};
-use relay_common::{Relay, RelaySetup, http};
+use relay_common::{NodeFlow, Relay, RelaySetup, http, root, web_dist};
 use serde_json::{Value, json};
 
 const USER: &str = "ana";
 const PASSWORD: &str = "ana-imap-pw";
 const FIREFOX: &str = "/usr/bin/firefox-esr";
 
-/// The workspace's root.
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// The built web app; a clear failure when it was not built.
-fn web_dist() -> PathBuf {
-    let dist = root().join("ui/dist-relay");
-    assert!(
-        dist.join("relay.html").is_file() && dist.join("relay-sw.js").is_file(),
-        "{} is missing or incomplete: build the relay's web app first (`ui/test.sh`, which scripts/test runs, \
-         or `cd ui && npx vite build --config vite.relay.config.ts`)",
-        dist.display()
-    );
-    dist
-}
-
-/// tests/relay/firefox/flow.mjs: one JSON command in, one JSON answer out.
+/// tests/relay/firefox/flow.mjs driving Firefox ESR.
 struct Firefox {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    answers: mpsc::Receiver<String>,
-    /// Firefox's own process group (puppeteer starts it detached), killed on drop.
-    firefox_pid: u32,
+    flow: NodeFlow,
     log: PathBuf,
     _home: tempfile::TempDir,
 }
@@ -79,8 +50,8 @@ impl Firefox {
         let profile = home.path().join("profile");
         std::fs::create_dir(&profile).unwrap();
         let log = home.path().join("firefox.log");
-        let mut child = Command::new("node")
-            .arg(dir.join("flow.mjs"))
+        let mut cmd = Command::new("node");
+        cmd.arg(dir.join("flow.mjs"))
             .env("FIREFOX", FIREFOX)
             .env("PROFILE", &profile)
             .env("FIREFOX_LOG", &log)
@@ -88,28 +59,9 @@ impl Firefox {
             // Headless: no display, and no D-Bus session to look for a notification daemon in.
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
-            .env_remove("DBUS_SESSION_BUS_ADDRESS")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .process_group(0)
-            .spawn()
-            .expect("cannot start node");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, answers) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+            .env_remove("DBUS_SESSION_BUS_ADDRESS");
         Firefox {
-            stdin: child.stdin.take(),
-            child,
-            answers,
-            firefox_pid: 0,
+            flow: NodeFlow::start(cmd),
             log,
             _home: home,
         }
@@ -126,20 +78,13 @@ impl Firefox {
     /// Firefox's log when it fails.
     fn call(&mut self, cmd: Value) -> Value {
         let op = cmd["op"].as_str().unwrap_or("?").to_owned();
-        let stdin = self.stdin.as_mut().unwrap();
-        writeln!(stdin, "{cmd}").unwrap();
-        stdin.flush().unwrap();
-        let line = self
-            .answers
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|e| {
-                panic!(
-                    "the Firefox step {op} did not answer: {e}\n--- Firefox ---\n{}",
-                    self.log_tail()
-                )
-            });
-        let answer: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("the Firefox step {op} answered {line:?}: {e}"));
+        let answer = match self.flow.send(&cmd, Duration::from_secs(60)) {
+            Ok(a) => a,
+            Err(e) => panic!(
+                "the Firefox step {op}: {e}\n--- Firefox ---\n{}",
+                self.log_tail()
+            ),
+        };
         assert!(
             answer["ok"] == true,
             "the Firefox step {op} failed: {}\n--- page ---\n{}\n--- push service ---\n{}\n--- errors {} dialogs {}\n--- Firefox ---\n{}",
@@ -151,29 +96,6 @@ impl Firefox {
             self.log_tail(),
         );
         answer
-    }
-}
-
-impl Drop for Firefox {
-    fn drop(&mut self) {
-        // Closing stdin closes Firefox and ends node; both groups are killed if they linger.
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        for group in [self.child.id(), self.firefox_pid] {
-            if group != 0 {
-                let _ = Command::new("kill")
-                    .args(["-KILL", "--", &format!("-{group}")])
-                    .stderr(Stdio::null())
-                    .status();
-            }
-        }
-        let _ = self.child.wait();
     }
 }
 
@@ -244,7 +166,9 @@ fn firefox_receives_the_relays_notices_through_its_own_push_service() {
     // Firefox starts and connects to its push service (the hello handshake).
     let mut ff = Firefox::start();
     let started = ff.call(json!({"op": "start"}));
-    ff.firefox_pid = u32::try_from(started["pid"].as_u64().unwrap_or(0)).unwrap_or(0);
+    // Puppeteer starts Firefox in a process group of its own: killed with node's on drop.
+    ff.flow
+        .also_kill(u32::try_from(started["pid"].as_u64().unwrap_or(0)).unwrap_or(0));
     let firefox_version = started["version"].as_str().unwrap_or_default().to_owned();
     assert!(firefox_version.starts_with("firefox/"), "{started}");
     let hellos = events(&started, "hello");

@@ -13,15 +13,12 @@
 
 mod relay_common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use pushmail_tests::{Dovecot, DovecotOptions, Postgres, message, wait_until};
-use relay_common::{Receiver, Relay, RelaySetup, http, http_raw};
+use relay_common::{NodeFlow, Receiver, Relay, RelaySetup, http, http_raw, root, web_dist};
 use serde_json::{Value, json};
 
 /// A mailbox name a hostile user (or a compromised relay) could store: it must stay text.
@@ -31,31 +28,9 @@ const HOSTILE: &str = "<img src=x onerror=alert(1)>";
 const USER: &str = "ana";
 const PASSWORD: &str = "ana-imap-pw";
 
-/// The workspace's root.
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// The built web app; a clear failure when it was not built.
-fn web_dist() -> PathBuf {
-    let dist = root().join("ui/dist-relay");
-    assert!(
-        dist.join("relay.html").is_file() && dist.join("relay-sw.js").is_file(),
-        "{} is missing or incomplete: build the relay's web app first (`ui/test.sh`, which scripts/test runs, \
-         or `cd ui && npx vite build --config vite.relay.config.ts`)",
-        dist.display()
-    );
-    dist
-}
-
-/// tests/relay/web_flow.mjs in headless Chromium: one JSON command in, one JSON answer out.
+/// tests/relay/web_flow.mjs in headless Chromium.
 struct WebFlow {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    answers: mpsc::Receiver<String>,
+    flow: NodeFlow,
     _home: tempfile::TempDir,
 }
 
@@ -72,32 +47,13 @@ impl WebFlow {
             "playwright-core is not installed in ui/node_modules: run scripts/setup --test"
         );
         let home = tempfile::tempdir().unwrap();
-        let mut child = Command::new("node")
-            .arg(root().join("tests/relay/web_flow.mjs"))
+        let mut cmd = Command::new("node");
+        cmd.arg(root().join("tests/relay/web_flow.mjs"))
             .env("PW_CORE", &pw)
             .env("CHROMIUM", chromium)
-            .env("HOME", home.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            // A group of its own: node and the Chromium it starts go together on drop.
-            .process_group(0)
-            .spawn()
-            .expect("cannot start node");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, answers) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+            .env("HOME", home.path());
         WebFlow {
-            stdin: child.stdin.take(),
-            child,
-            answers,
+            flow: NodeFlow::start(cmd),
             _home: home,
         }
     }
@@ -105,15 +61,10 @@ impl WebFlow {
     /// Runs one step; panics with the browser's error and page text when it fails.
     fn call(&mut self, cmd: Value) -> Value {
         let op = cmd["op"].as_str().unwrap_or("?").to_owned();
-        let stdin = self.stdin.as_mut().unwrap();
-        writeln!(stdin, "{cmd}").unwrap();
-        stdin.flush().unwrap();
-        let line = self
-            .answers
-            .recv_timeout(Duration::from_secs(90))
-            .unwrap_or_else(|e| panic!("the browser step {op} did not answer: {e}"));
-        let answer: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("the browser step {op} answered {line:?}: {e}"));
+        let answer = self
+            .flow
+            .send(&cmd, Duration::from_secs(90))
+            .unwrap_or_else(|e| panic!("the browser step {op}: {e}"));
         assert!(
             answer["ok"] == true,
             "the browser step {op} failed: {}\n--- page ---\n{}\n--- errors {} dialogs {}",
@@ -123,25 +74,6 @@ impl WebFlow {
             answer["dialogs"],
         );
         answer
-    }
-}
-
-impl Drop for WebFlow {
-    fn drop(&mut self) {
-        // Closing stdin closes the browser and ends node; the group is killed if it lingers.
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.wait();
     }
 }
 

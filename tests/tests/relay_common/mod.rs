@@ -4,10 +4,12 @@
 
 #![allow(dead_code)] // each test uses its own part
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use pushmail_tests::{Dovecot, Postgres, bin, free_port};
@@ -348,3 +350,109 @@ fn dechunk(mut s: &str) -> String {
 
 #[allow(unused_imports)] // not every test that shares this module has a receiver
 pub use pushmail_tests::PushReceiver as Receiver;
+
+/// The workspace's root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The built web app (ui/dist-relay); a clear failure when it was not built.
+pub fn web_dist() -> PathBuf {
+    let dist = root().join("ui/dist-relay");
+    assert!(
+        dist.join("relay.html").is_file() && dist.join("relay-sw.js").is_file(),
+        "{} is missing or incomplete: build the relay's web app first (`ui/test.sh`, which scripts/test runs, \
+         or `cd ui && npx vite build --config vite.relay.config.ts`)",
+        dist.display()
+    );
+    dist
+}
+
+/// A browser driven by a node script (tests/relay/web_flow.mjs, tests/relay/firefox/flow.mjs):
+/// one JSON command per line in, one JSON answer per line out (`{"ok": true, …}` or
+/// `{"ok": false, "error": …}`), so a test can act on the database and the mail server between
+/// the steps. Node runs in a process group of its own; dropping this closes its stdin (the
+/// browser closes, node ends) and kills that group and any other named with
+/// [`NodeFlow::also_kill`] if they linger.
+pub struct NodeFlow {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    answers: mpsc::Receiver<String>,
+    groups: Vec<u32>,
+}
+
+impl NodeFlow {
+    /// Starts `cmd` (node and its script, with the test's environment).
+    pub fn start(mut cmd: Command) -> NodeFlow {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .process_group(0)
+            .spawn()
+            .expect("cannot start node");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, answers) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        NodeFlow {
+            stdin: child.stdin.take(),
+            child,
+            answers,
+            groups: Vec::new(),
+        }
+    }
+
+    /// Another process group to kill on drop (a browser its driver started detached).
+    pub fn also_kill(&mut self, group: u32) {
+        if group != 0 {
+            self.groups.push(group);
+        }
+    }
+
+    /// Sends one command and waits up to `timeout` for its answer: the answer, or why there
+    /// was none.
+    pub fn send(
+        &mut self,
+        cmd: &serde_json::Value,
+        timeout: Duration,
+    ) -> Result<serde_json::Value, String> {
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "{cmd}").unwrap();
+        stdin.flush().unwrap();
+        let line = self
+            .answers
+            .recv_timeout(timeout)
+            .map_err(|e| format!("no answer: {e}"))?;
+        serde_json::from_str(&line).map_err(|e| format!("answered {line:?}: {e}"))
+    }
+}
+
+impl Drop for NodeFlow {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for group in std::iter::once(self.child.id()).chain(self.groups.iter().copied()) {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{group}")])
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = self.child.wait();
+    }
+}
