@@ -75,6 +75,12 @@ pub struct Config {
     /// by default: user-supplied URLs and hosts that resolve to such addresses are refused.
     #[serde(default)]
     pub allow_private: Vec<String>,
+    /// Reverse proxies in front of the relay (CIDR, e.g. `["127.0.0.1/32"]`): for a request
+    /// from one of them, the client's address is taken from `X-Forwarded-For` (the last
+    /// address in it that is not itself one of these), so that requests without a token are
+    /// limited per client and not all in the proxy's one bucket. Empty: the header is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
     /// Extra CA certificate(s) in PEM that IMAP servers' certificates may chain to, besides the
     /// system's: for a lab or a LAN mail server with a private CA. Applies to every account the
     /// relay connects to (the API takes no CA from users, who could otherwise vouch for any
@@ -283,6 +289,10 @@ impl Config {
             bail!("senders must be at least 1");
         }
         self.check_signin()?;
+        for cidr in &self.trusted_proxies {
+            crate::guard::Cidr::parse(cidr)
+                .with_context(|| format!("trusted_proxies: `{cidr}` is not an address range"))?;
+        }
         for cidr in &self.allow_private {
             crate::guard::Cidr::parse(cidr)
                 .with_context(|| format!("allow_private: `{cidr}` is not an address range"))?;

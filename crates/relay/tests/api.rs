@@ -1323,3 +1323,57 @@ fn discovery_never_fetches_from_private_addresses() {
         assert_eq!(requests[0].host, "autoconfig.example.test");
     });
 }
+
+/// `GET path` with an `X-Forwarded-For` header, as a reverse proxy on 127.0.0.1 sends it.
+async fn get_forwarded(addr: SocketAddr, path: &str, forwarded_for: &str) -> u16 {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: relay.test\r\nConnection: close\r\nX-Forwarded-For: {forwarded_for}\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw).await;
+    String::from_utf8_lossy(&raw)
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Behind a reverse proxy the operator names in `trusted_proxies`, requests without a token
+/// are limited per client (from `X-Forwarded-For`), not all in the proxy's one bucket; without
+/// the setting the header is ignored, so a client cannot pick its own bucket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_behind_a_trusted_proxy_are_limited_one_by_one() {
+    let g = ground().await;
+    let www = g.web.path().join("www");
+    let mut trusting = config(&g.conninfo, &[], 2, &www, None);
+    trusting.trusted_proxies = vec!["127.0.0.1/32".to_owned()];
+    let behind =
+        serve(ApiState::new(g.db.clone(), Key::random(), trusting, "B".to_owned()).unwrap()).await;
+    let mut seen = Vec::new();
+    for client in ["203.0.113.1", "203.0.113.1", "203.0.113.1", "203.0.113.2"] {
+        seen.push(get_forwarded(behind, "/api/vapid", client).await);
+    }
+    assert_eq!(seen, [200, 200, 429, 200], "one bucket per client");
+
+    let plain = serve(
+        ApiState::new(
+            g.db.clone(),
+            Key::random(),
+            config(&g.conninfo, &[], 2, &www, None),
+            "B".to_owned(),
+        )
+        .unwrap(),
+    )
+    .await;
+    let mut seen = Vec::new();
+    for client in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
+        seen.push(get_forwarded(plain, "/api/vapid", client).await);
+    }
+    assert_eq!(
+        seen,
+        [200, 200, 429],
+        "the header is not believed from anyone"
+    );
+}

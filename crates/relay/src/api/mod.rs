@@ -11,7 +11,8 @@
 //!
 //! Serve the router with `into_make_service_with_connect_info::<SocketAddr>()`: requests
 //! without a token are limited per client address, which needs the peer's address (behind a
-//! reverse proxy every client shares the proxy's).
+//! reverse proxy named in `trusted_proxies`, the client's from `X-Forwarded-For`; see
+//! [`client`]).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -64,6 +65,8 @@ pub struct ApiState {
     pub allow: Vec<guard::Cidr>,
     /// Requests per minute per token and per client address.
     pub limiter: RateLimiter,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`config.trusted_proxies`).
+    pub trusted: Vec<guard::Cidr>,
     /// TLS client configurations for account tests, built once per CA file and shared.
     tls: TlsConfigs,
 }
@@ -80,7 +83,16 @@ impl ApiState {
                     .with_context(|| format!("allow_private: `{c}` is not an address range"))
             })
             .collect::<Result<Vec<_>>>()?;
+        let trusted = config
+            .trusted_proxies
+            .iter()
+            .map(|c| {
+                guard::Cidr::parse(c)
+                    .with_context(|| format!("trusted_proxies: `{c}` is not an address range"))
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(ApiState {
+            trusted,
             db,
             master,
             limiter: RateLimiter::new(config.rate_per_minute),
@@ -371,11 +383,7 @@ fn json_problem(e: &serde_json::Error) -> String {
 /// Rate limit and authentication for every `/api/` request, then headers that keep the answer
 /// out of caches.
 async fn gate(State(st): State<Arc<ApiState>>, mut req: Request, next: Next) -> Response {
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| client_key(c.0.ip()))
-        .unwrap_or_else(|| "unknown".to_owned());
+    let ip = client(&st, req.extensions(), req.headers());
     match bearer(req.headers()) {
         Bearer::Missing => {
             if let Err(wait) = st.limiter.take(&format!("ip:{ip}")) {
@@ -425,6 +433,49 @@ async fn gate(State(st): State<Arc<ApiState>>, mut req: Request, next: Next) -> 
         HeaderValue::from_static("nosniff"),
     );
     resp
+}
+
+/// The rate-limit key of the client of a request: its peer's address, or — when the peer is
+/// one of the operator's `trusted_proxies` — the last address of `X-Forwarded-For` that is not
+/// itself a trusted proxy (the ones before it are whatever the client chose to send).
+pub(crate) fn client(
+    st: &ApiState,
+    extensions: &axum::http::Extensions,
+    headers: &HeaderMap,
+) -> String {
+    let Some(peer) = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+    else {
+        return "unknown".to_owned();
+    };
+    client_key(forwarded_client(peer, headers, &st.trusted))
+}
+
+/// [`client`]'s address.
+fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[guard::Cidr]) -> IpAddr {
+    if !trusted.iter().any(|c| c.contains(peer)) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>() else {
+            // Not an address: nothing left of it can be believed.
+            break;
+        };
+        client = ip;
+        if !trusted.iter().any(|c| c.contains(ip)) {
+            break;
+        }
+    }
+    client
 }
 
 /// The rate-limit key of a client address: IPv6 clients usually hold a whole /64, so they
@@ -625,6 +676,55 @@ pub(crate) async fn remove_target(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_client_behind_a_trusted_proxy_is_the_last_untrusted_hop() {
+        let trusted = [
+            guard::Cidr::parse("127.0.0.1/32").unwrap(),
+            guard::Cidr::parse("10.0.0.0/8").unwrap(),
+        ];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let with = |xff: &[&str]| {
+            let mut h = HeaderMap::new();
+            for v in xff {
+                h.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+            }
+            h
+        };
+        // A trusted proxy: the last hop it did not add itself.
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &with(&["203.0.113.9"]), &trusted),
+            ip("203.0.113.9")
+        );
+        // Whatever the client put first is not believed; a second trusted hop is skipped.
+        assert_eq!(
+            forwarded_client(
+                ip("127.0.0.1"),
+                &with(&["1.2.3.4, 198.51.100.7", "10.1.1.1"]),
+                &trusted
+            ),
+            ip("198.51.100.7")
+        );
+        // Garbage stops the walk at the last address believed.
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &with(&["1.2.3.4, junk"]), &trusted),
+            ip("127.0.0.1")
+        );
+        // No header: the proxy itself.
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &HeaderMap::new(), &trusted),
+            ip("127.0.0.1")
+        );
+        // An untrusted peer's header is ignored.
+        assert_eq!(
+            forwarded_client(ip("192.0.2.1"), &with(&["203.0.113.9"]), &trusted),
+            ip("192.0.2.1")
+        );
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &with(&["203.0.113.9"]), &[]),
+            ip("127.0.0.1")
+        );
+    }
 
     #[test]
     fn the_language_is_the_first_the_catalogs_serve() {

@@ -27,11 +27,10 @@
 //! `/?signin=failed&code=<code>[&reason=<code>]`: codes only, never words (anyone can link to
 //! the app with any query), and nothing secret in those URLs or in a log.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pushmail_core::config::{Account, PasswordSource, Security};
@@ -428,10 +427,7 @@ pub async fn callback(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let ip = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| super::client_key(c.0.ip()))
-        .unwrap_or_else(|| "unknown".to_owned());
+    let ip = super::client(&st, &extensions, &headers);
     // A budget of its own: anonymous API requests from the same address (every user behind a
     // reverse proxy) must not use up the way back from the provider.
     if let Err(wait) = st.limiter.take(&format!("callback:{ip}")) {
